@@ -1,0 +1,27 @@
+"""hallsim: simulate government service halls (政务服务大厅) and compare layouts.
+
+Python API (units: minutes; see README):
+
+    import hallsim
+    sc = hallsim.load_scenario("scenarios/integrated.toml")
+    one = hallsim.simulate(sc, seed=1)                # one replication
+    exp = hallsim.run_experiment(sc, replications=20)  # tidy DataFrames + summary
+"""
+
+__version__ = "0.1.0"
+
+from hallsim.experiment import ExperimentResult, run_replications, simulate
+from hallsim.scenario import Scenario, ScenarioError, load_scenario
+
+run_experiment = run_replications
+
+__all__ = [
+    "ExperimentResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "run_experiment",
+    "run_replications",
+    "simulate",
+]

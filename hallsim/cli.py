@@ -1,0 +1,461 @@
+"""The ``hallsim`` command line: thin over the Python API (parse, call, print, exit code).
+
+Exit codes (contract.md §2): 0 success, 2 bad input (nothing written), 1 an
+unexpected failure, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hallsim import __version__
+from hallsim.experiment import ExperimentResult, default_workers, run_replications
+from hallsim.metrics import METRICS
+from hallsim.outputs import compare_json, paired_differences, run_json, write_results
+from hallsim.scenario import Scenario, ScenarioError, load_scenario
+
+err_console = Console(stderr=True)
+
+PERCENT = {
+    "service_level",
+    "utilisation",
+    "first_contact_resolution",
+    "csat",
+    "bad_review_rate",
+    "complaint_rate",
+}
+PREDICTED = {"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}
+
+
+class BadInput(click.ClickException):
+    """Bad input: message on stderr, exit 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"hallsim: {self.format_message()}", err=True)
+
+
+def _load(paths: tuple[str, ...]) -> list[Scenario]:
+    scenarios, problems = [], []
+    for p in paths:
+        try:
+            scenarios.append(load_scenario(p))
+        except ScenarioError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise BadInput("\n".join(problems))
+    return scenarios
+
+
+def _fmt(metric: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if metric in PERCENT:
+        return f"{100 * value:.1f}%"
+    if metric in {
+        "arrived",
+        "served",
+        "balked",
+        "reneged",
+        "abandoned",
+        "unserved",
+        "return_visits",
+        "returns_later",
+        "queue_len_max",
+    }:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def headline(res: ExperimentResult) -> str:
+    """One-sentence answer for a planner, e.g. '... mean wait 6.1 min [5.7, 6.5] ...'."""
+    s = res.summary
+    w = s["wait_mean_min"]
+    parts = [f"{res.scenario.name}: "]
+    if w["mean"] is None:
+        parts.append("nobody served")
+    else:
+        ci = f" [{w['ci_low']:.1f}, {w['ci_high']:.1f}]" if w["ci_low"] is not None else ""
+        parts.append(f"mean wait {w['mean']:.1f} min{ci}")
+    sl = s["service_level"]["mean"]
+    if sl is not None:
+        parts.append(
+            f", {100 * sl:.0f}% called within {res.scenario.hall.service_level_target_min:g} min"
+        )
+    ab = s["abandoned"]["mean"]
+    if ab:
+        parts.append(
+            f", {ab:.1f} abandoned per day"
+            if res.scenario.run.mode == "day"
+            else f", {ab:.1f} abandoned"
+        )
+    csat = s["csat"]["mean"]
+    if csat is not None:
+        parts.append(f", predicted CSAT {100 * csat:.0f}%")
+    return "".join(parts)
+
+
+def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for r in results:
+        table.add_column(f"{r.scenario.name}\nmean [95% CI]", justify="right")
+    for m in METRICS:
+        cells = []
+        for r in results:
+            s = r.summary[m]
+            txt = _fmt(m, s["mean"])
+            if s["ci_low"] is not None and s["sd"]:
+                txt += f" [{_fmt(m, s['ci_low'])}, {_fmt(m, s['ci_high'])}]"
+            cells.append(txt)
+        label = m + (" (predicted)" if m in PREDICTED else "")
+        table.add_row(label, *cells)
+    return table
+
+
+@contextmanager
+def _progress(total: int, label: str, quiet: bool):
+    """Rich progress bar on stderr, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda k: None
+        return
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda k: bar.advance(task, k)
+
+
+def _workers(w: int | None) -> int:
+    return default_workers() if w is None else w
+
+
+def _command_line() -> str:
+    return "hallsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _run_all(
+    scenarios: list[Scenario],
+    replications: int | None,
+    seed: int | None,
+    workers: int,
+    log: bool,
+    quiet: bool,
+) -> list[ExperimentResult]:
+    total = sum(replications or s.run.replications for s in scenarios)
+    out = []
+    with _progress(total, "simulating", quiet) as advance:
+        for sc in scenarios:
+            out.append(
+                run_replications(
+                    sc,
+                    replications=replications,
+                    seed=seed,
+                    workers=workers,
+                    log=log,
+                    progress=advance,
+                )
+            )
+    return out
+
+
+def _out_dir(out: str | None, default: str) -> Path:
+    return Path(out) if out else Path("results") / default
+
+
+common_options: list[Callable] = [
+    click.option(
+        "--replications",
+        "-r",
+        type=click.IntRange(1, 100_000),
+        default=None,
+        help="Replications (default: the scenario's run.replications).",
+    ),
+    click.option(
+        "--seed",
+        "-s",
+        type=click.IntRange(0),
+        default=None,
+        help="Base seed (default: the scenario's run.seed).",
+    ),
+    click.option(
+        "--workers",
+        "-w",
+        type=click.IntRange(1, 512),
+        default=None,
+        help="Parallel worker processes (default: number of CPU cores).",
+    ),
+    click.option(
+        "--out", "-o", type=click.Path(file_okay=False), default=None, help="Results folder."
+    ),
+    click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print exactly one JSON object (contract §3) on stdout.",
+    ),
+    click.option(
+        "--log", "log", is_flag=True, help="Also write citizens.parquet: one row per citizen visit."
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+]
+
+
+def with_common(f: Callable) -> Callable:
+    for opt in reversed(common_options):
+        f = opt(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hallsim")
+def main() -> None:
+    """Simulate government service halls (政务服务大厅) and compare layouts.
+
+    \b
+    Example:
+      hallsim validate scenarios/integrated.toml
+      hallsim run scenarios/integrated.toml --replications 20
+      hallsim compare scenarios/dedicated.toml scenarios/integrated.toml
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario FILES and print a one-screen summary of each.
+
+    \b
+    Example:
+      hallsim validate scenarios/*.toml
+    """
+    for sc, path in zip(_load(files), files, strict=True):
+        click.echo(f"{path}: ok — {describe(sc)}")
+
+
+def describe(sc: Scenario) -> str:
+    """A short human description of a scenario."""
+    mode = (
+        f"day {sc.hall.open}–{sc.hall.close}"
+        if sc.run.mode == "day"
+        else f"steady state, warm-up {sc.run.warmup_min:g} min, length {sc.run.length_min:g} min"
+    )
+    rate = sc.arrivals.rate_per_hour
+    demand = (
+        f"{rate:g}/h"
+        if isinstance(rate, float)
+        else "rate table " + ", ".join(f"{k}={v:g}" for k, v in rate.items())
+    )
+    groups = "; ".join(
+        f"{w.count}× {w.name} ({', '.join(w.matters)}"
+        + (f", factor {w.service_time_factor:g}" if w.service_time_factor != 1 else "")
+        + ")"
+        for w in sc.windows
+    )
+    matters = ", ".join(
+        f"{m.name} {100 * p:.0f}%" for m, p in zip(sc.matters, sc.matter_probs, strict=True)
+    )
+    patience = ""
+    if sc.patience:
+        patience = "; patience: " + ", ".join(
+            filter(
+                None,
+                [
+                    f"balk at {sc.patience.balk_at_queue}" if sc.patience.balk_at_queue else "",
+                    f"renege after {sc.patience.renege_min.dist} mean "
+                    f"{sc.patience.renege_min.mean:g} min"
+                    if sc.patience.renege_min
+                    else "",
+                ],
+            )
+        )
+    return (
+        f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
+        f"{sc.layout.queue} queue; windows {groups}{patience}"
+    )
+
+
+@main.command()
+@click.argument("file", type=str)
+@with_common
+def run(file: str, replications, seed, workers, out, as_json, log, quiet) -> None:
+    """Run one scenario FILE and report its metrics with 95% intervals.
+
+    \b
+    Example:
+      hallsim run scenarios/integrated.toml --replications 50 --out results/integrated
+    """
+    (sc,) = _load((file,))
+    (res,) = _run_all([sc], replications, seed, _workers(workers), log, quiet or as_json)
+    obj = run_json(res)
+    path = write_results(_out_dir(out, sc.name), [res], [Path(file)], obj, _command_line(), "run")
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False))
+        return
+    con = Console()
+    con.print(
+        _metrics_table([res], f"{sc.name} — {len(res.replications)} replications, seed {res.seed}")
+    )
+    con.print("Satisfaction figures are model predictions, not measurements.", style="dim")
+    con.print(headline(res), style="bold", highlight=False)
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@with_common
+@click.option(
+    "--metric",
+    "-m",
+    type=click.Choice(METRICS),
+    default="wait_mean_min",
+    show_default=True,
+    help="Metric that names the best scenario.",
+)
+def compare(files, replications, seed, workers, out, as_json, log, quiet, metric) -> None:
+    """Run scenario FILES on common random numbers; the first is the baseline.
+
+    Reports each scenario's metrics and the paired difference to the baseline
+    with a 95% t-interval (Bonferroni-adjusted with more than two scenarios).
+
+    \b
+    Example:
+      hallsim compare scenarios/dedicated.toml scenarios/integrated.toml --out results/ab
+    """
+    if len(files) < 2:
+        raise BadInput("compare needs at least two scenario files")
+    scenarios = _load(files)
+    names = [s.name for s in scenarios]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            raise BadInput(
+                f"{files[i]}: name: scenario name {n!r} is used twice; "
+                "compared scenarios need distinct names"
+            )
+    if seed is None:
+        seed = scenarios[0].run.seed
+    if replications is None:
+        replications = scenarios[0].run.replications
+    results = _run_all(scenarios, replications, seed, _workers(workers), log, quiet or as_json)
+    obj = compare_json(results, metric)
+    path = write_results(
+        _out_dir(out, "compare-" + "-vs-".join(names)),
+        results,
+        [Path(f) for f in files],
+        obj,
+        _command_line(),
+        "compare",
+    )
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False))
+        return
+    con = Console()
+    con.print(
+        _metrics_table(
+            results,
+            f"{len(results[0].replications)} replications on common random numbers, seed {seed}",
+        )
+    )
+    diffs = paired_differences(results)
+    table = Table(
+        title="Paired differences to the baseline "
+        + ("(Bonferroni-adjusted)" if len(results) > 2 else "(95% t-interval)"),
+        title_justify="left",
+    )
+    for col in ("scenario − baseline", "metric", "difference [CI]"):
+        table.add_column(col, justify="right" if col.startswith("diff") else "left")
+    key = (
+        "wait_mean_min",
+        "wait_p90_min",
+        "service_level",
+        "queue_len_mean",
+        "abandoned",
+        "utilisation",
+        "satisfaction_mean",
+        "csat",
+        "bad_review_rate",
+    )
+    for d in diffs:
+        if d["metric"] not in key or d["mean"] is None:
+            continue
+        m = d["metric"]
+        ci = (
+            f" [{_fmt_diff(m, d['ci_low'])}, {_fmt_diff(m, d['ci_high'])}]"
+            if d["ci_low"] is not None
+            else ""
+        )
+        table.add_row(f"{d['scenario']} − {d['baseline']}", m, _fmt_diff(m, d["mean"]) + ci)
+    con.print(table)
+    for r in results:
+        con.print(headline(r), highlight=False)
+    for d in diffs:
+        if d["metric"] == "wait_mean_min" and d["ci_low"] is not None:
+            verdict = (
+                "shorter"
+                if d["ci_high"] < 0
+                else "longer"
+                if d["ci_low"] > 0
+                else "no clear difference in"
+            )
+            con.print(
+                f"{d['scenario']} − {d['baseline']}: mean wait {d['mean']:+.1f} min "
+                f"[{d['ci_low']:+.1f}, {d['ci_high']:+.1f}] ({verdict} wait)",
+                style="bold",
+                highlight=False,
+            )
+    con.print(f"Best for {metric}: {obj['best']['scenario']}", style="bold", highlight=False)
+    click.echo(str(path))
+
+
+def _fmt_diff(metric: str, value: float) -> str:
+    if metric in PERCENT:
+        return f"{100 * value:+.1f} pp"
+    return f"{value:+.2f}"
+
+
+def entry(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code (no traceback for expected failures)."""
+    try:
+        main.main(args=argv, prog_name="hallsim", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("hallsim: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("hallsim: interrupted", err=True)
+        return 130
+    except Exception as exc:  # an unexpected failure: exit 1, short message
+        if os.environ.get("HALLSIM_DEBUG"):
+            raise
+        click.echo(
+            f"hallsim: unexpected error: {type(exc).__name__}: {exc}\n"
+            "(set HALLSIM_DEBUG=1 for a traceback)",
+            err=True,
+        )
+        return 1
+    return 0
+
+
+def console_main() -> None:
+    sys.exit(entry())

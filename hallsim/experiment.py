@@ -1,0 +1,139 @@
+"""Replications, summaries with confidence intervals, and parallel execution.
+
+Seeds derive only from (seed, replication index, random source), so results
+are identical whatever the number of workers or the order of completion.
+No model logic here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hallsim import metrics as _metrics
+from hallsim.metrics import METRICS, ReplicationResult
+from hallsim.model import run_hall
+from hallsim.scenario import Scenario
+from hallsim.streams import make_streams
+
+
+def simulate(
+    scenario: Scenario, seed: int | None = None, replication: int = 0, log: bool = False
+) -> ReplicationResult:
+    """Run one replication; returns metrics, breakdowns and optionally the citizen log.
+
+    >>> import hallsim
+    >>> sc = hallsim.load_scenario("scenarios/mmc_steady_state.toml")  # doctest: +SKIP
+    >>> hallsim.simulate(sc, seed=1).metrics["wait_mean_min"]  # doctest: +SKIP
+    """
+    seed = scenario.run.seed if seed is None else seed
+    trace = run_hall(scenario, make_streams(seed, replication))
+    return _metrics.compute(scenario, trace, log=log)
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def summarise_values(values: Iterable[float], confidence: float = 0.95) -> dict[str, float | None]:
+    """Mean, sd and Student-t interval over the defined (non-NaN) values."""
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    n = len(x)
+    if n == 0:
+        return {"mean": None, "ci_low": None, "ci_high": None, "sd": None, "n": 0}
+    mean = float(x.mean())
+    if n == 1:
+        return {"mean": mean, "ci_low": None, "ci_high": None, "sd": None, "n": 1}
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n))
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd, "n": n}
+
+
+@dataclass
+class ExperimentResult:
+    """Replications of one scenario as tidy tables (one row per replication etc.)."""
+
+    scenario: Scenario
+    seed: int
+    replications: pd.DataFrame  # replication, seed, every metric
+    matters: pd.DataFrame
+    groups: pd.DataFrame
+    periods: pd.DataFrame
+    log: pd.DataFrame | None = None
+    summary: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            self.summary = {m: summarise_values(self.replications[m]) for m in METRICS}
+
+
+def _one(args: tuple[Scenario, int, int, bool]) -> tuple[int, ReplicationResult]:
+    scenario, seed, rep, log = args
+    res = simulate(scenario, seed=seed, replication=rep, log=log)
+    res.visits = {}  # not needed by the parent; keeps inter-process traffic small
+    return rep, res
+
+
+def run_replications(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    log: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ExperimentResult:
+    """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1)."""
+    n = scenario.run.replications if replications is None else replications
+    seed = scenario.run.seed if seed is None else seed
+    jobs = [(scenario, seed, r, log) for r in range(n)]
+    results: dict[int, ReplicationResult] = {}
+    if workers <= 1 or n <= 1:
+        for job in jobs:
+            rep, res = _one(job)
+            results[rep] = res
+            if progress:
+                progress(1)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
+            for rep, res in pool.map(_one, jobs, chunksize=max(1, n // (4 * workers))):
+                results[rep] = res
+                if progress:
+                    progress(1)
+    return collect(scenario, seed, [results[r] for r in range(n)])
+
+
+def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> ExperimentResult:
+    """Stack per-replication results into tidy tables."""
+
+    def stack(attr: str) -> pd.DataFrame:
+        frames = []
+        for r, res in enumerate(results):
+            df = getattr(res, attr)
+            if df is None:
+                continue
+            frames.append(df.assign(replication=r))
+        if not frames:
+            return pd.DataFrame()
+        out = pd.concat(frames, ignore_index=True)
+        return out[["replication", *[c for c in out.columns if c != "replication"]]]
+
+    reps = pd.DataFrame(
+        [{"replication": r, "seed": seed, **res.metrics} for r, res in enumerate(results)]
+    )
+    logs = stack("log")
+    return ExperimentResult(
+        scenario=scenario,
+        seed=seed,
+        replications=reps,
+        matters=stack("matters"),
+        groups=stack("groups"),
+        periods=stack("periods"),
+        log=logs if len(logs) else None,
+    )

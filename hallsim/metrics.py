@@ -1,0 +1,310 @@
+"""From a replication's raw trace to metrics: one flat record plus breakdowns.
+
+No random numbers and no plotting here.  Definitions follow contract.md §3:
+citizen statistics count the visits whose ticket time falls in the scenario's
+statistics window (day: open..close; steady state: [warmup, warmup+length));
+time averages cover the day from open until the last citizen leaves (day
+mode) or exactly the statistics window (steady state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hallsim import satisfaction
+from hallsim.model import BALKED, RENEGED, SERVED, HallTrace
+from hallsim.scenario import Scenario, format_clock
+
+NAN = float("nan")
+
+# Contract §3 metrics first, then hallsim's additions.
+METRICS = (
+    "arrived",
+    "served",
+    "balked",
+    "reneged",
+    "abandoned",
+    "wait_mean_min",
+    "wait_p50_min",
+    "wait_p90_min",
+    "wait_max_min",
+    "service_level",
+    "queue_len_mean",
+    "queue_len_max",
+    "utilisation",
+    "time_in_system_mean_min",
+    "first_contact_resolution",
+    "satisfaction_mean",
+    "csat",
+    "bad_review_rate",
+    # additions
+    "unserved",
+    "return_visits",
+    "returns_later",
+    "overtime_min",
+    "complaint_rate",
+    "overtaken_mean",
+    "service_mean_min",
+)
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication produced."""
+
+    metrics: dict[str, float]
+    visits: dict[str, np.ndarray]  # per counted visit, see satisfaction.rating_probabilities
+    matters: pd.DataFrame  # per-matter breakdown
+    groups: pd.DataFrame  # per-window-group breakdown
+    periods: pd.DataFrame  # per-period table
+    log: pd.DataFrame | None = None  # per-citizen log, only when asked for
+
+
+def _q(x: np.ndarray, q: float) -> float:
+    return float(np.quantile(x, q)) if len(x) else NAN
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if len(x) else NAN
+
+
+def overtaken_counts(arrival: np.ndarray, matter: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Per visit: later arrivals of the same matter called (or gone) before it (Larson's slips).
+
+    ``arrival`` must be sorted.  ``key`` is when each visit stopped waiting.
+    The count for i is #{j > i, same matter, key_j < key_i}; only the j that
+    arrived while i was still waiting can qualify, so the loop runs over
+    offsets up to the largest such number and stays vectorised.
+    """
+    n = len(arrival)
+    out = np.zeros(n, dtype=np.int64)
+    for m in np.unique(matter):
+        idx = np.flatnonzero(matter == m)
+        arr, k = arrival[idx], key[idx]
+        reach = np.searchsorted(arr, k, side="left") - np.arange(len(idx)) - 1
+        cnt = np.zeros(len(idx), dtype=np.int64)
+        active = np.flatnonzero(reach > 0)
+        d = 1
+        while len(active):
+            cnt[active] += k[active + d] < k[active]
+            d += 1
+            active = active[reach[active] >= d]
+        out[idx] = cnt
+    return out
+
+
+def _integrate(times: np.ndarray, levels: np.ndarray, start: float, end: float) -> float:
+    """∫ level dt over [start, end] of a right-continuous step function."""
+    if end <= start:
+        return 0.0
+    t = np.clip(np.append(times, end), start, end)
+    return float(np.sum(levels * np.diff(t)))
+
+
+def _level_max(times: np.ndarray, levels: np.ndarray, start: float, end: float) -> float:
+    # level in force at ``start`` plus every level set inside (start, end)
+    i0 = max(int(np.searchsorted(times, start, side="right")) - 1, 0)
+    i1 = int(np.searchsorted(times, end, side="left"))
+    return float(levels[i0 : max(i1, i0 + 1)].max())
+
+
+def _busy_within(call: np.ndarray, end: np.ndarray, start: float, stop: float) -> float:
+    return float(np.sum(np.clip(np.minimum(end, stop) - np.maximum(call, start), 0.0, None)))
+
+
+def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> ReplicationResult:
+    """Metrics of one replication (contract §3) and its breakdown tables."""
+    s0, s1 = scenario.stats_window
+    day = scenario.run.mode == "day"
+    counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
+    arr = trace.arrival_min[counted]
+    outcome = trace.outcome[counted]
+    call = trace.call_min[counted]
+    end = trace.end_min[counted]
+    matter = trace.matter[counted]
+    served = outcome == SERVED
+    wait_all = np.where(served, call - arr, end - arr)  # abandoners: until they left
+    wait = wait_all[served]
+    n = len(arr)
+
+    overtaken = overtaken_counts(arr, matter, np.where(served, call, end))
+
+    # time averages: day mode over open..last departure; steady state over [s0, s1)
+    t0, t1 = (s0, max(trace.horizon_end_min, scenario.hall.close_min)) if day else (s0, s1)
+    qt, ql = trace.queue_times, trace.queue_levels
+    span = t1 - t0
+    all_served = trace.outcome == SERVED
+    all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
+    win_of = trace.window[all_served]
+    n_windows = len(trace.window_group)
+    if day:
+        busy_w = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
+        last_end = np.full(n_windows, scenario.hall.close_min)
+        if len(win_of):
+            np.maximum.at(last_end, win_of, all_end)
+        staffed_w = last_end - scenario.hall.open_min
+    else:
+        busy_w = np.bincount(
+            win_of,
+            weights=np.clip(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0, None),
+            minlength=n_windows,
+        )
+        staffed_w = np.full(n_windows, s1 - s0)
+
+    clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
+    clerk = np.where(served[:, None], clerk, np.nan)
+    visits = {
+        "wait_min": wait_all,
+        "outcome": outcome,
+        "settled": trace.settled[counted] & served,
+        "overtaken": overtaken,
+        "proactiveness": clerk[:, 0],
+        "responsibility": clerk[:, 1],
+        "care": clerk[:, 2],
+        "enthusiasm": clerk[:, 3],
+        "matter": matter,
+        "window_group": trace.group[counted],
+    }
+    sat_cfg = scenario.satisfaction
+    if sat_cfg.enabled and n:
+        probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
+        sat = satisfaction.summarise(probs)
+    else:
+        probs = np.empty((0, 5))
+        sat = satisfaction.summarise(probs)
+
+    n_served = int(served.sum())
+    balked = int((outcome == BALKED).sum())
+    reneged = int((outcome == RENEGED).sum())
+    target = scenario.hall.service_level_target_min
+    metrics = {
+        "arrived": float(n),
+        "served": float(n_served),
+        "balked": float(balked),
+        "reneged": float(reneged),
+        "abandoned": float(balked + reneged),
+        "wait_mean_min": _mean(wait),
+        "wait_p50_min": _q(wait, 0.5),
+        "wait_p90_min": _q(wait, 0.9),
+        "wait_max_min": float(wait.max()) if len(wait) else NAN,
+        "service_level": float(np.sum(wait <= target) / n) if n else NAN,
+        "queue_len_mean": _integrate(qt, ql, t0, t1) / span if span > 0 else NAN,
+        "queue_len_max": _level_max(qt, ql, t0, t1),
+        "utilisation": float(busy_w.sum() / staffed_w.sum()) if staffed_w.sum() > 0 else NAN,
+        "time_in_system_mean_min": _mean((end - arr)[served]),
+        "first_contact_resolution": (
+            float(visits["settled"].sum() / n_served) if n_served else NAN
+        ),
+        "satisfaction_mean": sat["satisfaction_mean"],
+        "csat": sat["csat"],
+        "bad_review_rate": sat["bad_review_rate"],
+        "unserved": float(n - n_served - balked - reneged),
+        "return_visits": float(trace.is_return[counted].sum()),
+        "returns_later": float(trace.returns_later),
+        "overtime_min": max(0.0, trace.horizon_end_min - scenario.hall.close_min) if day else 0.0,
+        "complaint_rate": sat.get("complaint_rate", NAN),
+        "overtaken_mean": _mean(overtaken.astype(float)),
+        "service_mean_min": _mean((end - call)[served]),
+    }
+
+    result = ReplicationResult(
+        metrics=metrics,
+        visits=visits,
+        matters=_matter_table(scenario, matter, outcome, wait_all, probs, target),
+        groups=_group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w),
+        periods=_period_table(scenario, trace, counted, wait_all, served, t0, t1),
+    )
+    if log:
+        result.log = pd.DataFrame(
+            {
+                "arrival_min": arr,
+                "arrival": [format_clock(t) for t in arr] if day else arr,
+                "matter": np.asarray(scenario.matter_names, dtype=object)[matter],
+                "window_group": [
+                    scenario.windows[g].name if g >= 0 else None for g in trace.group[counted]
+                ],
+                "window": trace.window[counted],
+                "wait_min": wait_all,
+                "service_min": end - call,
+                "outcome": np.array(["served", "balked", "reneged"], dtype=object)[outcome],
+                "settled": visits["settled"],
+                "is_return": trace.is_return[counted],
+                "overtaken": overtaken,
+            }
+        )
+    return result
+
+
+def _matter_table(scenario, matter, outcome, wait_all, probs, target) -> pd.DataFrame:
+    rows = []
+    for k, name in enumerate(scenario.matter_names):
+        sel = matter == k
+        srv = sel & (outcome == SERVED)
+        w = wait_all[srv]
+        p = probs[sel] if len(probs) else np.empty((0, 5))
+        rows.append(
+            {
+                "matter": name,
+                "arrived": int(sel.sum()),
+                "served": int(srv.sum()),
+                "abandoned": int((sel & (outcome != SERVED)).sum()),
+                "wait_mean_min": _mean(w),
+                "wait_p90_min": _q(w, 0.9),
+                "service_level": float(np.sum(w <= target) / sel.sum()) if sel.any() else NAN,
+                "csat": float(p[:, 3:].sum(axis=1).mean()) if len(p) else NAN,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w) -> pd.DataFrame:
+    rows = []
+    grp = trace.group[counted]
+    for g, wg in enumerate(scenario.windows):
+        sel = served & (grp == g)
+        mine = trace.window_group == g
+        staffed = staffed_w[mine].sum()
+        rows.append(
+            {
+                "window_group": wg.name,
+                "windows": int(mine.sum()),
+                "served": int(sel.sum()),
+                "wait_mean_min": _mean(wait_all[sel]),
+                "wait_p90_min": _q(wait_all[sel], 0.9),
+                "utilisation": float(busy_w[mine].sum() / staffed) if staffed > 0 else NAN,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> pd.DataFrame:
+    width = scenario.hall.period_min
+    starts = np.arange(t0, t1, width) if t1 > t0 else np.array([t0])
+    arr = trace.arrival_min[counted]
+    srv_arr = arr[served]
+    srv_wait = wait_all[served]
+    all_served = trace.outcome == SERVED
+    call, end, grp = trace.call_min[all_served], trace.end_min[all_served], trace.group[all_served]
+    day = scenario.run.mode == "day"
+    rows = []
+    for a in starts:
+        b = min(a + width, t1)
+        in_bin = (srv_arr >= a) & (srv_arr < b)
+        row = {
+            "period_start_min": float(a),
+            "period": format_clock(a) if day else f"{a:g}",
+            "arrivals": int(np.sum((arr >= a) & (arr < b))),
+            "served": int(in_bin.sum()),
+            "wait_mean_min": _mean(srv_wait[in_bin]),
+            "queue_len_mean": _integrate(trace.queue_times, trace.queue_levels, a, b) / (b - a),
+            "staffed_windows": float(len(trace.window_group)),
+        }
+        for g, wg in enumerate(scenario.windows):
+            mine = grp == g
+            busy = _busy_within(call[mine], end[mine], a, b)
+            row[f"utilisation[{wg.name}]"] = busy / (wg.count * (b - a)) if wg.count else NAN
+        rows.append(row)
+    return pd.DataFrame(rows)

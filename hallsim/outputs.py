@@ -1,0 +1,208 @@
+"""Results on disk and as JSON: the contract's objects and the tidy tables.
+
+A results folder (from ``run`` or ``compare``) holds:
+
+- ``summary.json``: the contract §3 object plus ``hallsim`` metadata (version,
+  command, scenario settings, per-matter/per-group summaries);
+- ``replications.parquet`` / ``.csv``: one row per (scenario, replication);
+- ``periods.parquet``, ``matters.parquet``, ``groups.parquet``: breakdowns per
+  replication (``scenario`` and ``replication`` columns);
+- ``citizens.parquet`` with ``--log``: one row per citizen visit;
+- ``scenarios/<name>.toml``: copies of the input files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hallsim import __version__
+from hallsim.experiment import ExperimentResult
+from hallsim.metrics import METRICS
+from hallsim.scenario import scenario_to_dict
+
+# Direction of "better" for picking the best scenario.
+HIGHER_IS_BETTER = {
+    "served",
+    "service_level",
+    "utilisation",
+    "first_contact_resolution",
+    "satisfaction_mean",
+    "csat",
+}
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf → None, numpy scalars → Python numbers."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def metric_block(summary: dict[str, dict]) -> dict[str, dict]:
+    return {m: {k: summary[m][k] for k in ("mean", "ci_low", "ci_high", "sd")} for m in METRICS}
+
+
+def run_json(res: ExperimentResult) -> dict:
+    """The contract's ``hallsim run --json`` object."""
+    return clean(
+        {
+            "scenario": res.scenario.name,
+            "replications": len(res.replications),
+            "seed": res.seed,
+            "metrics": metric_block(res.summary),
+        }
+    )
+
+
+def paired_differences(results: list[ExperimentResult], confidence: float = 0.95) -> list[dict]:
+    """Scenario − baseline per metric over common random numbers (paired t-interval).
+
+    With more than two scenarios the interval is Bonferroni-adjusted for the
+    family of comparisons against the baseline.
+    """
+    base = results[0]
+    k = len(results) - 1
+    level = 1 - (1 - confidence) / max(k, 1)
+    out = []
+    for other in results[1:]:
+        for m in METRICS:
+            d = (other.replications[m] - base.replications[m]).to_numpy(dtype=float)
+            d = d[~np.isnan(d)]
+            row = {
+                "baseline": base.scenario.name,
+                "scenario": other.scenario.name,
+                "metric": m,
+                "mean": None,
+                "ci_low": None,
+                "ci_high": None,
+                "sd": None,
+                "n": len(d),
+                "confidence": level,
+            }
+            if len(d):
+                row["mean"] = float(d.mean())
+            if len(d) > 1:
+                sd = float(d.std(ddof=1))
+                half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * sd / math.sqrt(len(d)))
+                row.update(sd=sd, ci_low=row["mean"] - half, ci_high=row["mean"] + half)
+            out.append(row)
+    return out
+
+
+def best_scenario(results: list[ExperimentResult], metric: str) -> str | None:
+    vals = [
+        (r.summary[metric]["mean"], r.scenario.name)
+        for r in results
+        if r.summary[metric]["mean"] is not None
+    ]
+    if not vals:
+        return None
+    pick = max if metric in HIGHER_IS_BETTER else min
+    return pick(vals)[1]
+
+
+def compare_json(results: list[ExperimentResult], metric: str = "wait_mean_min") -> dict:
+    """The contract's ``hallsim compare --json`` object (plus ``best``)."""
+    return clean(
+        {
+            "scenarios": [r.scenario.name for r in results],
+            "replications": len(results[0].replications),
+            "seed": results[0].seed,
+            "metrics": {r.scenario.name: metric_block(r.summary) for r in results},
+            "differences": [
+                {k: v for k, v in d.items() if k not in ("sd", "n", "confidence")}
+                for d in paired_differences(results)
+            ],
+            "best": {"metric": metric, "scenario": best_scenario(results, metric)},
+        }
+    )
+
+
+def _breakdown_summary(df: pd.DataFrame, key: str) -> list[dict]:
+    if df.empty:
+        return []
+    num = [
+        c
+        for c in df.columns
+        if c not in (key, "replication", "scenario") and pd.api.types.is_numeric_dtype(df[c])
+    ]
+    return [
+        {key: name, **df.loc[df[key] == name, num].mean(numeric_only=True).to_dict()}
+        for name in df[key].drop_duplicates()
+    ]
+
+
+def write_results(
+    out: Path,
+    results: list[ExperimentResult],
+    sources: list[Path],
+    contract_obj: dict,
+    command: str,
+    kind: str,
+) -> Path:
+    """Write a results folder; returns the path of summary.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scenarios").mkdir(exist_ok=True)
+    for src, res in zip(sources, results, strict=True):
+        shutil.copyfile(src, out / "scenarios" / f"{res.scenario.name}.toml")
+
+    def tidy(attr: str) -> pd.DataFrame:
+        frames = [
+            getattr(r, attr).assign(scenario=r.scenario.name)
+            for r in results
+            if getattr(r, attr) is not None and len(getattr(r, attr))
+        ]
+        if not frames:
+            return pd.DataFrame()
+        df = pd.concat(frames, ignore_index=True)
+        return df[["scenario", *[c for c in df.columns if c != "scenario"]]]
+
+    reps = tidy("replications")
+    reps.to_parquet(out / "replications.parquet", index=False)
+    reps.to_csv(out / "replications.csv", index=False)
+    for name in ("periods", "matters", "groups"):
+        tidy(name).to_parquet(out / f"{name}.parquet", index=False)
+    tidy("periods").to_csv(out / "periods.csv", index=False)
+    log = tidy("log")
+    if len(log):
+        log.to_parquet(out / "citizens.parquet", index=False)
+
+    meta = {
+        "kind": kind,
+        "version": __version__,
+        "command": command,
+        "scenario_settings": {r.scenario.name: scenario_to_dict(r.scenario) for r in results},
+        "breakdowns": {
+            r.scenario.name: {
+                "matters": _breakdown_summary(r.matters, "matter"),
+                "groups": _breakdown_summary(r.groups, "window_group"),
+            }
+            for r in results
+        },
+    }
+    if kind == "compare":
+        meta["differences_detail"] = paired_differences(results)
+    summary = {**contract_obj, "hallsim": meta}
+    path = out / "summary.json"
+    path.write_text(
+        json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def read_summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))

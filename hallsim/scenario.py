@@ -1,0 +1,569 @@
+"""Scenario files: the single source of truth for the hall description.
+
+A scenario is an immutable pydantic model read from TOML (``load_scenario``).
+Everything here is data and validation; nothing simulates.  Units: durations
+in minutes, times of day as minutes since midnight (``open_min``), rates per
+hour only as written in the file (``rate_per_minute`` converts them once).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hallsim.satisfaction import SatisfactionConfig
+
+ATTITUDE_COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
+
+
+class ScenarioError(Exception):
+    """A scenario file (or a change to it) is invalid.
+
+    ``problems`` is a list of ``(field_path, message)``; ``source`` names the
+    file.  ``str(err)`` is the user-facing text (no traceback needed).
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: invalid scenario"]
+        lines += [f"  {path or '(file)'}: {msg}" for path, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_clock(value: str) -> float:
+    """'HH:MM' → minutes since midnight."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a time of day as 'HH:MM', got {value!r}")
+    parts = value.strip().split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"expected a time of day as 'HH:MM', got {value!r}")
+    hours, minutes = int(parts[0]), int(parts[1])
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
+        raise ValueError(f"{value!r} is not a time of day (00:00 to 24:00)")
+    return float(hours * 60 + minutes)
+
+
+def format_clock(minutes: float) -> str:
+    """Minutes since midnight → 'HH:MM' (rounded down to the minute)."""
+    m = math.floor(minutes)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+# --- distributions ---------------------------------------------------------
+# Each distribution knows its mean and squared coefficient of variation so that
+# tests and theory can compare samples with expectations (as Ciw does).
+
+
+class Exponential(_Frozen):
+    dist: Literal["exponential"]
+    mean: float = Field(gt=0, description="mean, minutes")
+
+    @property
+    def cv2(self) -> float:
+        return 1.0
+
+
+class Deterministic(_Frozen):
+    dist: Literal["deterministic"]
+    mean: float = Field(gt=0, description="the fixed duration, minutes")
+
+    @property
+    def cv2(self) -> float:
+        return 0.0
+
+
+class Lognormal(_Frozen):
+    """Parameterised by the mean and cv of the duration itself (not of log)."""
+
+    dist: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    cv: float = Field(ge=0, description="coefficient of variation of the duration")
+
+    @property
+    def cv2(self) -> float:
+        return self.cv**2
+
+
+class Gamma(_Frozen):
+    dist: Literal["gamma"]
+    mean: float = Field(gt=0)
+    cv: float = Field(ge=0)
+
+    @property
+    def cv2(self) -> float:
+        return self.cv**2
+
+
+class Uniform(_Frozen):
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must be <= high ({self.high})")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def cv2(self) -> float:
+        return ((self.high - self.low) ** 2 / 12) / self.mean**2
+
+
+Distribution = Annotated[
+    Exponential | Deterministic | Lognormal | Gamma | Uniform, Field(discriminator="dist")
+]
+
+
+# --- sections --------------------------------------------------------------
+
+
+class RunSettings(_Frozen):
+    mode: Literal["day", "steady_state"] = "day"
+    replications: int = Field(20, ge=1, le=100_000)
+    seed: int = Field(1, ge=0)
+    warmup_min: float = Field(0.0, ge=0)
+    length_min: float = Field(0.0, ge=0)
+
+
+class Hall(_Frozen):
+    open: str = "09:00"
+    close: str = "17:00"
+    service_level_target_min: float = Field(15.0, gt=0)
+    comfort: float = Field(
+        0.5, ge=0, le=1, description="waiting-area comfort (SERVQUAL tangibles), 0..1"
+    )
+    period_min: float = Field(30.0, gt=0, description="width of the per-period table bins")
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        parse_clock(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Hall:
+        if parse_clock(self.open) >= parse_clock(self.close):
+            raise ValueError(f"open ({self.open}) must be before close ({self.close})")
+        return self
+
+    @property
+    def open_min(self) -> float:
+        return parse_clock(self.open)
+
+    @property
+    def close_min(self) -> float:
+        return parse_clock(self.close)
+
+
+class Arrivals(_Frozen):
+    rate_per_hour: float | dict[str, float] = 36.0
+    online_share: float = Field(0.0, ge=0, lt=1)
+
+    @field_validator("rate_per_hour", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("expected a number of citizens per hour or a table of them")
+        if isinstance(v, int | float):
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"rate must be a finite number >= 0, got {v}")
+            return float(v)
+        if isinstance(v, dict):
+            if not v:
+                raise ValueError("a rate table needs at least one 'HH:MM' = rate entry")
+            out = {}
+            for key, rate in v.items():
+                parse_clock(key)
+                if isinstance(rate, bool) or not isinstance(rate, int | float):
+                    raise ValueError(f"rate at {key!r} must be a number, got {rate!r}")
+                if not math.isfinite(rate) or rate < 0:
+                    raise ValueError(f"rate at {key!r} must be >= 0, got {rate}")
+                out[key] = float(rate)
+            return out
+        raise ValueError(f"expected a number of citizens per hour or a table of them, got {v!r}")
+
+
+class Matter(_Frozen):
+    name: str = Field(min_length=1)
+    share: float = Field(ge=0, le=1)
+    service_min: Distribution
+    online_share: float | None = Field(
+        None, ge=0, lt=1, description="overrides arrivals.online_share for this matter"
+    )
+
+
+class Layout(_Frozen):
+    queue: Literal["single", "per_window"] = "single"
+
+
+class AttitudeComponents(_Frozen):
+    proactiveness: float = Field(ge=0, le=1)
+    responsibility: float = Field(ge=0, le=1)
+    care: float = Field(ge=0, le=1)
+    enthusiasm: float = Field(ge=0, le=1)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.proactiveness, self.responsibility, self.care, self.enthusiasm)
+
+
+class WindowGroup(_Frozen):
+    name: str = Field(min_length=1)
+    count: int = Field(1, ge=0, le=1000)
+    matters: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    service_time_factor: float = Field(1.0, gt=0)
+    attitude: float | AttitudeComponents = Field(0.7)
+    attitude_sd: float = Field(
+        0.0, ge=0, le=1, description="spread of each component across this group's clerks"
+    )
+
+    @field_validator("attitude")
+    @classmethod
+    def _attitude_range(cls, v: float | AttitudeComponents) -> float | AttitudeComponents:
+        if isinstance(v, float | int) and not 0 <= v <= 1:
+            raise ValueError(f"attitude must be in [0, 1], got {v}")
+        return v
+
+    def attitude_components(self) -> tuple[float, float, float, float]:
+        """(proactiveness, responsibility, care, enthusiasm); a single score sets all four."""
+        if isinstance(self.attitude, AttitudeComponents):
+            return self.attitude.as_tuple()
+        a = float(self.attitude)
+        return (a, a, a, a)
+
+    def serves(self, matter: str) -> bool:
+        return "*" in self.matters or matter in self.matters
+
+
+class Patience(_Frozen):
+    balk_at_queue: int = Field(0, ge=0)
+    renege_min: Distribution | None = None
+
+
+class AttitudeEffects(_Frozen):
+    """How staff attitude changes the queue.  See docs/model.md for sources.
+
+    Every coefficient can be set to its neutral value (given in the
+    description) to switch that mechanism off; ``enabled = false`` switches
+    all of them off at once.
+    """
+
+    enabled: bool = True
+    fcr_base: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="P(settled at this visit) at proactiveness/responsibility 0 "
+        "(assumption; endpoints from Wenzhou 2017 75.9%); neutral 1",
+    )
+    fcr_per_unit: float = Field(
+        0.20,
+        ge=-1,
+        le=1,
+        description="rise in P(settled) per unit of mean(proactiveness, responsibility) "
+        "(assumption; Zhejiang 2019 92.9% at the top); neutral 0",
+    )
+    return_delay_min: float = Field(
+        120.0,
+        ge=0,
+        description="an unsettled citizen comes back this long after leaving (assumption)",
+    )
+    care_time_per_unit: float = Field(
+        0.10,
+        ge=-1,
+        le=2,
+        description="service-time change per unit of care above the reference "
+        "(assumption: caring clerks explain more); neutral 0",
+    )
+    rework_time_per_unit: float = Field(
+        0.20,
+        ge=-1,
+        le=2,
+        description="service-time change per unit of responsibility below the reference "
+        "(assumption: errors and rework); neutral 0",
+    )
+    reference_attitude: float = Field(
+        0.5, ge=0, le=1, description="attitude at which the service-time multiplier is 1"
+    )
+    fatigue_per_hour: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="service-time increase per hour since open (off by default); neutral 0",
+    )
+
+
+# --- the scenario ----------------------------------------------------------
+
+
+class Scenario(_Frozen):
+    name: str = Field(min_length=1)
+    description: str = ""
+    run: RunSettings = RunSettings()
+    hall: Hall = Hall()
+    arrivals: Arrivals = Arrivals()
+    matters: list[Matter] = Field(min_length=1)
+    layout: Layout = Layout()
+    windows: list[WindowGroup] = Field(min_length=1)
+    patience: Patience | None = None
+    attitude_effects: AttitudeEffects = AttitudeEffects()
+    satisfaction: SatisfactionConfig = SatisfactionConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        total = sum(m.share for m in self.matters)
+        if abs(total - 1.0) > 0.001:
+            raise _FieldError(
+                "matters", f"shares must sum to 1 (within 0.001), they sum to {total:.4f}"
+            )
+        names = [m.name for m in self.matters]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise _FieldError(f"matters.{i}.name", f"duplicate matter name {n!r}")
+        gnames = [w.name for w in self.windows]
+        for i, n in enumerate(gnames):
+            if n in gnames[:i]:
+                raise _FieldError(f"windows.{i}.name", f"duplicate window group name {n!r}")
+        for i, w in enumerate(self.windows):
+            for j, m in enumerate(w.matters):
+                if m != "*" and m not in names:
+                    raise _FieldError(
+                        f"windows.{i}.matters.{j}",
+                        f"unknown matter {m!r}; matters are {names} (or '*' for all)",
+                    )
+        for i, m in enumerate(self.matters):
+            if m.share > 0 and not any(w.count > 0 and w.serves(m.name) for w in self.windows):
+                raise _FieldError(
+                    f"matters.{i}.name",
+                    f"matter {m.name!r} is served by no window group with count >= 1",
+                )
+        if sum(w.count for w in self.windows) == 0:
+            raise _FieldError("windows", "at least one window must be staffed (count >= 1)")
+        rate = self.arrivals.rate_per_hour
+        if self.run.mode == "steady_state":
+            if isinstance(rate, dict):
+                raise _FieldError(
+                    "arrivals.rate_per_hour", "a rate table is only allowed in day mode"
+                )
+            if self.run.length_min <= 0:
+                raise _FieldError("run.length_min", "steady_state mode needs length_min > 0")
+        elif isinstance(rate, dict):
+            close = self.hall.close_min
+            for key in rate:
+                if parse_clock(key) >= close:
+                    raise _FieldError(
+                        f"arrivals.rate_per_hour.{key}",
+                        f"rate key {key} is at or after close ({self.hall.close})",
+                    )
+        return self
+
+    # ---- derived values used by the model (computed, never stored) ----
+
+    @property
+    def matter_names(self) -> list[str]:
+        return [m.name for m in self.matters]
+
+    @property
+    def matter_probs(self) -> list[float]:
+        """Shares normalised to sum exactly to 1."""
+        total = sum(m.share for m in self.matters)
+        return [m.share / total for m in self.matters]
+
+    def rate_schedule(self) -> list[tuple[float, float]]:
+        """Piecewise-constant arrival rate: [(start_min, citizens per minute), ...].
+
+        Day mode: from open to close; steady state: from 0 to warmup+length.
+        The rate holds until the next start; the last piece ends at ``arrival_end_min``.
+        """
+        rate = self.arrivals.rate_per_hour
+        start = self.arrival_start_min
+        if isinstance(rate, float):
+            return [(start, rate / 60.0)]
+        pieces = sorted((parse_clock(k), r / 60.0) for k, r in rate.items())
+        out: list[tuple[float, float]] = []
+        current = 0.0  # zero before the first key
+        for t, r in pieces:
+            if t <= start:
+                current = r
+            else:
+                if not out:
+                    out.append((start, current))
+                out.append((t, r))
+        if not out:
+            out.append((start, current))
+        return out
+
+    @property
+    def arrival_start_min(self) -> float:
+        return self.hall.open_min if self.run.mode == "day" else 0.0
+
+    @property
+    def arrival_end_min(self) -> float:
+        if self.run.mode == "day":
+            return self.hall.close_min
+        return self.run.warmup_min + self.run.length_min
+
+    @property
+    def stats_window(self) -> tuple[float, float]:
+        """Arrivals in [start, end) are counted in citizen statistics."""
+        if self.run.mode == "day":
+            return (self.hall.open_min, self.hall.close_min)
+        return (self.run.warmup_min, self.run.warmup_min + self.run.length_min)
+
+    def with_changes(self, changes: dict[str, Any], source: str = "changes") -> Scenario:
+        """A new scenario with dotted paths replaced, e.g. ``{"windows.0.count": 4}``.
+
+        Raises ScenarioError naming the path when it does not exist or the new
+        value is invalid.
+        """
+        data = self.model_dump(mode="python", exclude_none=True)
+        for path, value in changes.items():
+            _set_path(data, path, value, source)
+        return scenario_from_dict(data, source)
+
+
+class _FieldError(ValueError):
+    """Cross-field problem with an explicit path (reported as that path)."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}")
+
+
+def _set_path(data: dict, path: str, value: Any, source: str) -> None:
+    keys = path.split(".")
+    node: Any = data
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise ScenarioError(
+                    source,
+                    [
+                        (
+                            path,
+                            f"{'.'.join(keys[:i])} has {len(node)} entries; "
+                            f"{key!r} is not an index 0..{len(node) - 1}",
+                        )
+                    ],
+                )
+            key = int(key)
+        elif isinstance(node, dict):
+            if key not in node and not last:
+                raise ScenarioError(source, [(path, f"no such field {key!r}")])
+        else:
+            raise ScenarioError(source, [(path, f"{'.'.join(keys[:i])} is not a table")])
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
+
+
+def _loc_to_path(loc: tuple) -> str:
+    # pydantic puts the discriminator tag (e.g. 'lognormal') and union member
+    # names into loc; users only know the file's keys, so drop them.
+    parts = []
+    for item in loc:
+        if isinstance(item, str) and item in {
+            "exponential",
+            "deterministic",
+            "lognormal",
+            "gamma",
+            "uniform",
+            "float",
+            "dict[str,float]",
+            "AttitudeComponents",
+            "function-after[_ordered(), Uniform]",
+        }:
+            continue
+        if isinstance(item, str) and (item.startswith("function-") or item.startswith("tagged-")):
+            continue
+        parts.append(str(item))
+    return ".".join(parts)
+
+
+def _friendly(err: dict) -> tuple[str, str]:
+    path = _loc_to_path(err["loc"])
+    ctx = err.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, _FieldError):
+        return (inner.path, inner.message)
+    kind = err["type"]
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        msg = "unknown key (misspelt?); see contract.md for the allowed keys"
+    elif kind == "missing":
+        msg = "required field is missing"
+    elif kind == "union_tag_invalid":
+        msg = (
+            f"unknown distribution {ctx.get('tag')!r}; allowed: exponential, "
+            "deterministic, lognormal, gamma, uniform"
+        )
+    elif kind == "union_tag_not_found":
+        msg = "a distribution needs dist = exponential|deterministic|lognormal|gamma|uniform"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return (path, msg)
+
+
+def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
+    """Validate a plain dict (as read from TOML) into a Scenario."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for err in exc.errors():
+            item = _friendly(err)
+            if item not in problems:
+                problems.append(item)
+        raise ScenarioError(source, problems) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.  Raises ScenarioError."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(str(path), [("", "file not found")])
+    if p.is_dir():
+        raise ScenarioError(str(path), [("", "is a directory, expected a .toml file")])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), [("", f"cannot read file: {exc}")]) from None
+    if not text.strip():
+        raise ScenarioError(
+            str(path),
+            [("", "file is empty; a scenario needs at least name, [[matters]] and [[windows]]")],
+        )
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    return scenario_from_dict(data, str(path))
+
+
+def scenario_to_dict(scenario: Scenario) -> dict:
+    """Plain dict (JSON/TOML-able) of a scenario, e.g. for reports."""
+    return copy.deepcopy(scenario.model_dump(mode="json", exclude_none=True))

@@ -1,0 +1,159 @@
+"""Random streams and the exogenous inputs of one replication.
+
+Every random source has its own ``numpy.random.Generator`` spawned from the
+replication's ``SeedSequence``: ``SeedSequence(seed, spawn_key=(replication,
+source))``.  Seeds therefore depend only on (seed, replication, source), never
+on worker or order, and two scenarios run with the same seed share arrivals,
+matter draws and base service draws (common random numbers).
+
+Service and patience times are drawn by inverse transform from one uniform
+per potential citizen: a scenario that changes a mean, a cv or a window
+factor keeps each citizen's quantile, which keeps compared scenarios
+synchronised (Law & Kelton, "Simulation Modeling and Analysis", ch. 11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from hallsim.scenario import (
+    Deterministic,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Scenario,
+    Uniform,
+)
+
+SOURCES = ("arrivals", "matters", "service", "patience", "attitude", "settle", "routing", "returns")
+
+
+def make_streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
+    """One independent generator per random source for this replication."""
+    return {
+        name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, k)))
+        for k, name in enumerate(SOURCES)
+    }
+
+
+def quantile(dist, u: np.ndarray) -> np.ndarray:
+    """Inverse CDF of a scenario distribution at uniforms ``u`` (minutes)."""
+    u = np.asarray(u, dtype=float)
+    if isinstance(dist, Exponential):
+        return -dist.mean * np.log1p(-u)
+    if isinstance(dist, Deterministic):
+        return np.full_like(u, dist.mean)
+    if isinstance(dist, Uniform):
+        return dist.low + u * (dist.high - dist.low)
+    if isinstance(dist, Lognormal):
+        if dist.cv == 0:
+            return np.full_like(u, dist.mean)
+        sigma2 = np.log1p(dist.cv**2)
+        mu = np.log(dist.mean) - sigma2 / 2
+        return np.exp(mu + np.sqrt(sigma2) * special.ndtri(u))
+    if isinstance(dist, Gamma):
+        if dist.cv == 0:
+            return np.full_like(u, dist.mean)
+        shape = 1.0 / dist.cv**2
+        return special.gammaincinv(shape, u) * (dist.mean / shape)
+    raise TypeError(f"unknown distribution {dist!r}")
+
+
+def piecewise_poisson(
+    schedule: list[tuple[float, float]], end: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Arrival times of a Poisson process with piecewise-constant rate.
+
+    ``schedule`` is [(start_min, rate_per_min), ...], the last piece ending at
+    ``end``.  Within each piece gaps are exponential; at a boundary the draw
+    restarts from the boundary with the new rate, which is exact because the
+    exponential is memoryless.
+    """
+    out = []
+    bounds = [s for s, _ in schedule[1:]] + [end]
+    for (start, rate), stop in zip(schedule, bounds, strict=True):
+        if rate <= 0 or stop <= start:
+            continue
+        t = start
+        expected = rate * (stop - start)
+        while True:
+            # draw a block a little larger than needed, so one block usually suffices
+            block = int(expected + 4 * np.sqrt(expected) + 16)
+            times = t + np.cumsum(rng.exponential(1.0 / rate, size=block))
+            inside = times[times < stop]
+            out.append(inside)
+            if len(inside) < block:
+                break
+            t = times[-1]
+    return np.concatenate(out) if out else np.empty(0)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Exogenous inputs of one replication, one entry per citizen who comes in."""
+
+    arrival_min: np.ndarray  # ticket times, sorted
+    matter: np.ndarray  # index into scenario.matters
+    base_service_min: np.ndarray  # before window factor and attitude
+    patience_min: np.ndarray  # inf when citizens never renege
+    settle_u: np.ndarray  # uniform compared with P(settled) at the end of service
+
+
+def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Demand:
+    """Draw arrivals and each citizen's matter, service and patience quantiles.
+
+    All citizens of the full demand (before online diversion) get their draws,
+    so changing ``online_share`` removes citizens without shifting the draws
+    of the others.
+    """
+    times = piecewise_poisson(
+        scenario.rate_schedule(), scenario.arrival_end_min, streams["arrivals"]
+    )
+    n = len(times)
+    u_matter = streams["matters"].random(n)
+    u_online = streams["matters"].random(n)
+    u_service = streams["service"].random(n)
+    u_patience = streams["patience"].random(n)
+    u_settle = streams["settle"].random(n)
+
+    cum = np.cumsum(scenario.matter_probs)
+    matter = np.minimum(np.searchsorted(cum, u_matter, side="right"), len(cum) - 1)
+    online = np.array(
+        [
+            m.online_share if m.online_share is not None else scenario.arrivals.online_share
+            for m in scenario.matters
+        ]
+    )
+    keep = u_online >= online[matter]
+
+    base = np.empty(n)
+    for k, m in enumerate(scenario.matters):
+        sel = matter == k
+        base[sel] = quantile(m.service_min, u_service[sel])
+
+    renege = scenario.patience.renege_min if scenario.patience else None
+    patience = quantile(renege, u_patience) if renege is not None else np.full(n, np.inf)
+    return Demand(
+        arrival_min=times[keep],
+        matter=matter[keep],
+        base_service_min=base[keep],
+        patience_min=patience[keep],
+        settle_u=u_settle[keep],
+    )
+
+
+def draw_clerks(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Attitude components of each window's clerk, shape (windows, 4).
+
+    Column order: proactiveness, responsibility, care, enthusiasm.  Each clerk
+    is the group's value plus Normal(0, attitude_sd), clipped to [0, 1].
+    """
+    rows = []
+    for group in scenario.windows:
+        base = np.array(group.attitude_components())
+        noise = rng.standard_normal((group.count, 4)) * group.attitude_sd
+        rows.append(np.clip(base + noise, 0.0, 1.0))
+    return np.vstack(rows) if rows else np.empty((0, 4))
