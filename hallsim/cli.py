@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hallsim import __version__
-from hallsim.experiment import ExperimentResult, default_workers, run_replications
+from hallsim.experiment import ENGINES, ExperimentResult, default_workers, run_replications
 from hallsim.metrics import METRICS
 from hallsim.outputs import compare_json, paired_differences, run_json, write_results
 from hallsim.scenario import Scenario, ScenarioError, load_scenario
@@ -215,6 +215,14 @@ common_options: list[Callable] = [
         "--log", "log", is_flag=True, help="Also write citizens.parquet: one row per citizen visit."
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="auto",
+        show_default=True,
+        help="simpy: the reference model; fast: the specialised event loop; "
+        "auto: fast where it supports the scenario.",
+    ),
 ]
 
 
@@ -295,7 +303,7 @@ def describe(sc: Scenario) -> str:
 @main.command()
 @click.argument("file", type=str)
 @with_common
-def run(file: str, replications, seed, workers, out, as_json, log, quiet) -> None:
+def run(file: str, replications, seed, workers, out, as_json, log, quiet, engine) -> None:
     """Run one scenario FILE and report its metrics with 95% intervals.
 
     \b
@@ -303,7 +311,7 @@ def run(file: str, replications, seed, workers, out, as_json, log, quiet) -> Non
       hallsim run scenarios/integrated.toml --replications 50 --out results/integrated
     """
     (sc,) = _load((file,))
-    (res,) = _run_all([sc], replications, seed, _workers(workers), log, quiet or as_json)
+    (res,) = _run_all([sc], replications, seed, _workers(workers), log, quiet or as_json, engine)
     obj = run_json(res)
     path = write_results(_out_dir(out, sc.name), [res], [Path(file)], obj, _command_line(), "run")
     if as_json:
@@ -329,7 +337,7 @@ def run(file: str, replications, seed, workers, out, as_json, log, quiet) -> Non
     show_default=True,
     help="Metric that names the best scenario.",
 )
-def compare(files, replications, seed, workers, out, as_json, log, quiet, metric) -> None:
+def compare(files, replications, seed, workers, out, as_json, log, quiet, engine, metric) -> None:
     """Run scenario FILES on common random numbers; the first is the baseline.
 
     Reports each scenario's metrics and the paired difference to the baseline
@@ -353,7 +361,9 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, metric
         seed = scenarios[0].run.seed
     if replications is None:
         replications = scenarios[0].run.replications
-    results = _run_all(scenarios, replications, seed, _workers(workers), log, quiet or as_json)
+    results = _run_all(
+        scenarios, replications, seed, _workers(workers), log, quiet or as_json, engine
+    )
     obj = compare_json(results, metric)
     path = write_results(
         _out_dir(out, "compare-" + "-vs-".join(names)),

@@ -24,8 +24,37 @@ from hallsim.scenario import Scenario
 from hallsim.streams import make_streams
 
 
+ENGINES = ("auto", "simpy", "fast")
+
+
+def trace_replication(scenario: Scenario, seed: int, replication: int, engine: str = "auto"):
+    """The raw HallTrace of one replication from the chosen engine.
+
+    ``simpy`` is the reference model; ``fast`` the specialised event loop in
+    ``hallsim.fastpath``; ``auto`` uses the fast one where it supports the
+    scenario.  Both consume the same random streams.
+    """
+    streams = make_streams(seed, replication)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine != "simpy":
+        try:
+            from hallsim import fastpath
+        except ImportError:
+            fastpath = None
+        if fastpath is not None and fastpath.supports(scenario):
+            return fastpath.run_hall(scenario, streams)
+        if engine == "fast":
+            raise ValueError("the fast engine does not support this scenario")
+    return run_hall(scenario, streams)
+
+
 def simulate(
-    scenario: Scenario, seed: int | None = None, replication: int = 0, log: bool = False
+    scenario: Scenario,
+    seed: int | None = None,
+    replication: int = 0,
+    log: bool = False,
+    engine: str = "auto",
 ) -> ReplicationResult:
     """Run one replication; returns metrics, breakdowns and optionally the citizen log.
 
@@ -34,7 +63,7 @@ def simulate(
     >>> hallsim.simulate(sc, seed=1).metrics["wait_mean_min"]  # doctest: +SKIP
     """
     seed = scenario.run.seed if seed is None else seed
-    trace = run_hall(scenario, make_streams(seed, replication))
+    trace = trace_replication(scenario, seed, replication, engine)
     return _metrics.compute(scenario, trace, log=log)
 
 
@@ -74,9 +103,9 @@ class ExperimentResult:
             self.summary = {m: summarise_values(self.replications[m]) for m in METRICS}
 
 
-def _one(args: tuple[Scenario, int, int, bool]) -> tuple[int, ReplicationResult]:
-    scenario, seed, rep, log = args
-    res = simulate(scenario, seed=seed, replication=rep, log=log)
+def _one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:
+    scenario, seed, rep, log, engine = args
+    res = simulate(scenario, seed=seed, replication=rep, log=log, engine=engine)
     res.visits = {}  # not needed by the parent; keeps inter-process traffic small
     return rep, res
 
@@ -88,11 +117,12 @@ def run_replications(
     workers: int = 1,
     log: bool = False,
     progress: Callable[[int], None] | None = None,
+    engine: str = "auto",
 ) -> ExperimentResult:
     """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1)."""
     n = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
-    jobs = [(scenario, seed, r, log) for r in range(n)]
+    jobs = [(scenario, seed, r, log, engine) for r in range(n)]
     results: dict[int, ReplicationResult] = {}
     if workers <= 1 or n <= 1:
         for job in jobs:
