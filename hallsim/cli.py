@@ -158,6 +158,7 @@ def _run_all(
     workers: int,
     log: bool,
     quiet: bool,
+    engine: str = "auto",
 ) -> list[ExperimentResult]:
     total = sum(replications or s.run.replications for s in scenarios)
     out = []
@@ -171,6 +172,7 @@ def _run_all(
                     workers=workers,
                     log=log,
                     progress=advance,
+                    engine=engine,
                 )
             )
     return out

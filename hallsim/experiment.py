@@ -23,7 +23,6 @@ from hallsim.model import run_hall
 from hallsim.scenario import Scenario
 from hallsim.streams import make_streams
 
-
 ENGINES = ("auto", "simpy", "fast")
 
 
