@@ -1,0 +1,659 @@
+"""Predicted satisfaction: an ordered-logit model of the 5-level 好差评 rating.
+
+Every visit (served, balked or reneged) gets a latent score
+
+    η = β_wait·max(p − desired, 0) + β_beyond·max(p − adequate, 0)     (p = perceived wait)
+      + β_attitude·(A − A_ref)            served citizens only; A = weighted mean of the
+                                          clerk's components (care, enthusiasm by default)
+      + β_unsettled·[matter not settled]  abandoners are never settled
+      + β_overtaken·min(overtaken, cap)   later arrivals of the same matter called first
+      + β_comfort·(comfort − comfort_ref) hall comfort (SERVQUAL tangibles)
+      + β_abandoned·[left unserved]
+
+and P(rating ≤ k) = logistic(c_k − η), k = 1..4 (1 = 非常不满意 very dissatisfied …
+5 = 非常满意 very satisfied).  At η = 0 the default cut-points reproduce the
+Service Canada 2006 distribution (6% rated 1–2, 85% rated 4–5).
+
+The output is a PREDICTION from named coefficients, each with its source in
+``../shared/evidence.md`` or the word "assumption" (see ``COEFFICIENTS`` and
+docs/model.md).  Every coefficient has a neutral value that switches its
+mechanism off.  This module never touches the queue: ratings can be
+recomputed for any coefficients from the same simulated visits
+(``sensitivity_table``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.special import expit
+
+COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
+"""The four 服务意识 components: 主动性, 责任感, 关怀, 热情 (domain.md §1)."""
+
+LEVELS = np.arange(1, 6, dtype=float)
+"""Rating levels 1..5: 非常不满意, 不满意, 基本满意, 满意, 非常满意."""
+
+OUTCOME_SERVED, OUTCOME_BALKED, OUTCOME_RENEGED = 0, 1, 2
+
+Kind = Literal["sourced", "derived", "assumption", "switch"]
+
+
+def _coef(
+    default: Any,
+    *,
+    meaning: str,
+    unit: str,
+    kind: Kind,
+    source: str,
+    neutral: Any,
+    neutral_text: str,
+    **constraints: Any,
+) -> Any:
+    """A config field whose description names meaning, unit, source and neutral value."""
+    label = "assumption" if kind == "assumption" else f"{kind}: {source}"
+    if kind == "assumption" and source:
+        label = f"assumption ({source})"
+    description = f"{meaning} [{unit}]. Source: {label}. Neutral: {neutral_text}."
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={
+            "meaning": meaning,
+            "unit": unit,
+            "kind": kind,
+            "source": source,
+            "neutral": neutral,
+            "neutral_text": neutral_text,
+        },
+        **constraints,
+    )
+
+
+class SatisfactionConfig(BaseModel):
+    """Coefficients of the predicted-satisfaction model (scenario table ``[satisfaction]``).
+
+    Signs: a positive coefficient raises the latent score η and so the
+    predicted rating.  Every field has a neutral value that switches its
+    mechanism off (given in its description and in ``COEFFICIENTS``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    enabled: bool = _coef(
+        True,
+        meaning="predict satisfaction at all; false: satisfaction metrics are NaN (null)",
+        unit="bool",
+        kind="switch",
+        source="hallsim",
+        neutral=False,
+        neutral_text="false switches the whole model off",
+    )
+    cutpoints: tuple[float, float, float, float] = _coef(
+        (-3.48, -2.75, -1.73, -0.20),
+        meaning="ordered-logit cut-points c1..c4, P(rating <= k) = logistic(c_k - eta)",
+        unit="logit",
+        kind="derived",
+        source="Service Canada 2006 (n=4,023): 6% rated 1-2, 84-85% rated 4-5, 55% "
+        "rated 5, at eta = 0; the 3%/3% split of ratings 1 and 2 is an assumption",
+        neutral=None,
+        neutral_text="none (they set the baseline distribution, not a mechanism)",
+    )
+    desired_wait_min: float = _coef(
+        10.0,
+        meaning="perceived wait up to which waiting costs nothing (zone of tolerance, "
+        "lower edge)",
+        unit="min",
+        kind="sourced",
+        source="Sauceda-Valenzuela et al. 2010: 10 min rated acceptable",
+        neutral=0.0,
+        neutral_text="0 makes every minute count; switch the wait term off with "
+        "beta_wait_per_min = 0",
+        ge=0,
+    )
+    adequate_wait_min: float = _coef(
+        25.0,
+        meaning="perceived wait beyond which each minute costs extra (zone of tolerance, "
+        "upper edge)",
+        unit="min",
+        kind="sourced",
+        source="Service Canada standard 25 min for 80%; Pockros et al. 2021: willing to "
+        "wait 20 min",
+        neutral=None,
+        neutral_text="none; switch the extra slope off with "
+        "beta_wait_beyond_adequate_per_min = 0",
+        ge=0,
+    )
+    perceived_wait_factor: float = _coef(
+        1.0,
+        meaning="perceived wait = factor x actual wait (Maister; Davis & Heineke)",
+        unit="ratio",
+        kind="assumption",
+        source="Magro & Aquilina 2016 found perceived/actual 1.08; 1.36 only as a "
+        "sensitivity value",
+        neutral=1.0,
+        neutral_text="1 (perceived = actual)",
+        gt=0,
+    )
+    beta_wait_per_min: float = _coef(
+        -0.020,
+        meaning="effect of each minute of perceived wait above desired_wait_min",
+        unit="logit/min",
+        kind="derived",
+        source="Camacho et al. 2006: odds of willingness to return -2%/min, ln 0.98",
+        neutral=0.0,
+        neutral_text="0 (waiting does not matter)",
+    )
+    beta_wait_beyond_adequate_per_min: float = _coef(
+        -0.020,
+        meaning="extra effect of each minute of perceived wait above adequate_wait_min "
+        "(the slope doubles there)",
+        unit="logit/min",
+        kind="assumption",
+        source="shape from García Castro et al. 2021 ('worse after 60 min') and Seals "
+        "et al. (drop after ~15 min)",
+        neutral=0.0,
+        neutral_text="0 (one straight slope above desired_wait_min)",
+    )
+    beta_attitude: float = _coef(
+        1.5,
+        meaning="effect of one unit (0 -> 1) of the serving clerk's attitude index",
+        unit="logit/unit",
+        kind="derived",
+        source="Service Canada 2006: +1 staff-quality point (5-pt) -> +0.3 overall, "
+        "x 4 points = 1.2 rating points, ~1.2 logit per point assumed",
+        neutral=0.0,
+        neutral_text="0 (attitude does not change ratings)",
+    )
+    attitude_reference: float = _coef(
+        0.7,
+        meaning="attitude index at which the attitude term is 0: the scenario's default "
+        "window attitude, taken as the typical clerk behind the Service Canada "
+        "distribution that the cut-points reproduce",
+        unit="index 0..1",
+        kind="assumption",
+        source="",
+        neutral=None,
+        neutral_text="none (moves the level only; switch attitude off with "
+        "beta_attitude = 0)",
+        ge=0,
+        le=1,
+    )
+    attitude_weight_proactiveness: float = _coef(
+        0.0,
+        meaning="weight of proactiveness (主动性) in the attitude index; 0 because it "
+        "acts through first-contact resolution (settled) already",
+        unit="weight",
+        kind="assumption",
+        source="domain.md §2 maps proactiveness to 一次性告知 / FCR",
+        neutral=0.0,
+        neutral_text="0 (component ignored)",
+        ge=0,
+    )
+    attitude_weight_responsibility: float = _coef(
+        0.0,
+        meaning="weight of responsibility (责任感) in the attitude index; 0 because it "
+        "acts through settled and rework time already",
+        unit="weight",
+        kind="assumption",
+        source="domain.md §2 maps responsibility to errors / rework",
+        neutral=0.0,
+        neutral_text="0 (component ignored)",
+        ge=0,
+    )
+    attitude_weight_care: float = _coef(
+        0.5,
+        meaning="weight of care (关怀) in the attitude index (SERVQUAL empathy)",
+        unit="weight",
+        kind="assumption",
+        source="domain.md §2: care, enthusiasm = courtesy term",
+        neutral=0.0,
+        neutral_text="0 (component ignored)",
+        ge=0,
+    )
+    attitude_weight_enthusiasm: float = _coef(
+        0.5,
+        meaning="weight of enthusiasm (热情) in the attitude index (SERVQUAL assurance)",
+        unit="weight",
+        kind="assumption",
+        source="domain.md §2: care, enthusiasm = courtesy term",
+        neutral=0.0,
+        neutral_text="0 (component ignored)",
+        ge=0,
+    )
+    beta_unsettled: float = _coef(
+        -1.5,
+        meaning="effect of leaving with the matter not settled (reliability; 最多跑一次); "
+        "abandoners are never settled",
+        unit="logit",
+        kind="derived",
+        source="CFI Group CCSI 2008: unresolved 40 vs 80 (~1.6 points, ~-1.9 logit), "
+        "shrunk for a later return (assumption; plausible range -1 to -2.5)",
+        neutral=0.0,
+        neutral_text="0 (settling does not matter)",
+    )
+    beta_overtaken: float = _coef(
+        -0.3,
+        meaning="effect of each later arrival of the same matter called first (Larson 1987 "
+        "'slips')",
+        unit="logit/overtaking",
+        kind="assumption",
+        source="Larson 1987; Rafaeli et al. 2002: FIFO violations anger, no effect size",
+        neutral=0.0,
+        neutral_text="0 (fairness does not matter)",
+    )
+    overtaken_cap: float = _coef(
+        3.0,
+        meaning="overtakings beyond this count add nothing more",
+        unit="count",
+        kind="assumption",
+        source="",
+        neutral=0.0,
+        neutral_text="0 (same as beta_overtaken = 0)",
+        ge=0,
+    )
+    beta_comfort: float = _coef(
+        0.3,
+        meaning="effect of one unit of hall comfort (hall.comfort, SERVQUAL tangibles)",
+        unit="logit/unit",
+        kind="assumption",
+        source="below staff effects as in Moteki 2023; Bielen & Demoulin 2007: "
+        "waiting environment matters",
+        neutral=0.0,
+        neutral_text="0 (comfort does not matter)",
+    )
+    comfort_reference: float = _coef(
+        0.5,
+        meaning="hall comfort at which the comfort term is 0 (the scenario default)",
+        unit="index 0..1",
+        kind="assumption",
+        source="",
+        neutral=None,
+        neutral_text="none (moves the level only; switch comfort off with beta_comfort = 0)",
+        ge=0,
+        le=1,
+    )
+    beta_abandoned: float = _coef(
+        0.0,
+        meaning="extra effect of leaving unserved (balked or reneged), on top of the wait "
+        "until leaving and beta_unsettled",
+        unit="logit",
+        kind="assumption",
+        source="evidence.md: abandoners rated with wait to departure plus beta_unsettled",
+        neutral=0.0,
+        neutral_text="0 (the default: no extra term)",
+    )
+    complaint_share_of_bad: float = _coef(
+        0.10,
+        meaning="share of bad ratings (1-2) that become a formal complaint (投诉); "
+        "complaint_rate = this x bad_review_rate",
+        unit="share",
+        kind="assumption",
+        source="no published rate found",
+        neutral=0.0,
+        neutral_text="0 (no complaints predicted)",
+        ge=0,
+        le=1,
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SatisfactionConfig:
+        c = self.cutpoints
+        if not all(a < b for a, b in zip(c, c[1:], strict=False)):
+            raise ValueError(f"cutpoints must be strictly increasing, got {list(c)}")
+        if self.adequate_wait_min < self.desired_wait_min:
+            raise ValueError(
+                f"adequate_wait_min ({self.adequate_wait_min}) must be >= desired_wait_min "
+                f"({self.desired_wait_min})"
+            )
+        if sum(self.attitude_weights) <= 0:
+            raise ValueError("at least one attitude_weight_* must be > 0")
+        return self
+
+    @property
+    def attitude_weights(self) -> tuple[float, float, float, float]:
+        """Weights of (proactiveness, responsibility, care, enthusiasm)."""
+        return (
+            self.attitude_weight_proactiveness,
+            self.attitude_weight_responsibility,
+            self.attitude_weight_care,
+            self.attitude_weight_enthusiasm,
+        )
+
+
+# --- the coefficient list (printed by the report as "the model's assumptions") ----
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """One named coefficient of the satisfaction model."""
+
+    name: str
+    default: Any
+    unit: str
+    kind: Kind  # "sourced" | "derived" | "assumption" | "switch"
+    source: str  # citation from evidence.md / domain.md, or the reason for the assumption
+    neutral: Any  # value that switches the mechanism off (None: no such value)
+    neutral_text: str
+    meaning: str
+
+
+def _coefficients() -> tuple[Coefficient, ...]:
+    out = []
+    for name, info in SatisfactionConfig.model_fields.items():
+        extra = info.json_schema_extra
+        assert isinstance(extra, dict)
+        out.append(
+            Coefficient(
+                name=name,
+                default=info.default,
+                unit=str(extra["unit"]),
+                kind=extra["kind"],  # type: ignore[arg-type]
+                source=str(extra["source"]) or "assumption",
+                neutral=extra["neutral"],
+                neutral_text=str(extra["neutral_text"]),
+                meaning=str(extra["meaning"]),
+            )
+        )
+    return tuple(out)
+
+
+COEFFICIENTS: tuple[Coefficient, ...] = _coefficients()
+"""Every field of SatisfactionConfig with default, unit, source or "assumption", neutral."""
+
+
+def coefficient_table(cfg: SatisfactionConfig | None = None) -> pd.DataFrame:
+    """COEFFICIENTS as a table, with the value in ``cfg`` next to the default.
+
+    Columns: coefficient, value, default, unit, kind, source, neutral, meaning.
+    """
+    cfg = cfg or SatisfactionConfig()
+    rows = []
+    for c in COEFFICIENTS:
+        value = getattr(cfg, c.name)
+        rows.append(
+            {
+                "coefficient": c.name,
+                "value": list(value) if isinstance(value, tuple) else value,
+                "default": list(c.default) if isinstance(c.default, tuple) else c.default,
+                "unit": c.unit,
+                "kind": c.kind,
+                "source": c.source,
+                "neutral": c.neutral_text,
+                "meaning": c.meaning,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- the model ---------------------------------------------------------------
+
+BETAS = (
+    "beta_wait_per_min",
+    "beta_wait_beyond_adequate_per_min",
+    "beta_attitude",
+    "beta_unsettled",
+    "beta_overtaken",
+    "beta_comfort",
+    "beta_abandoned",
+)
+"""The linear coefficients of η, in the order of ``linear_features``."""
+
+
+def _column(visits: dict[str, np.ndarray], key: str, n: int | None) -> np.ndarray:
+    try:
+        arr = np.asarray(visits[key])
+    except KeyError:
+        raise KeyError(f"visits has no {key!r} array (keys: {sorted(visits)})") from None
+    if arr.ndim != 1 or (n is not None and arr.shape[0] != n):
+        raise ValueError(f"visits[{key!r}] must be 1-d of length {n}, got shape {arr.shape}")
+    return arr
+
+
+def attitude_index(visits: dict[str, np.ndarray], cfg: SatisfactionConfig) -> np.ndarray:
+    """Weighted mean of the serving clerk's components, 0..1 (NaN when not served).
+
+    Only components with a positive weight are read, so an unused component may
+    be NaN.  A single attitude score (all four equal) gives that score back.
+    """
+    n = _column(visits, "wait_min", None).shape[0]
+    weights = cfg.attitude_weights
+    total = sum(weights)
+    index = np.zeros(n)
+    for name, w in zip(COMPONENTS, weights, strict=True):
+        if w > 0:
+            index += (w / total) * _column(visits, name, n).astype(float)
+    return index
+
+
+def linear_features(
+    visits: dict[str, np.ndarray], comfort: float | np.ndarray, cfg: SatisfactionConfig
+) -> dict[str, np.ndarray]:
+    """The regressor of each coefficient in ``BETAS``: η = Σ cfg.<beta> · feature.
+
+    Shared by ``rating_probabilities`` and ``hallsim.calibrate`` so that fitted
+    coefficients plug straight back in.  ``comfort`` is the hall's comfort (a
+    scalar, or one value per visit).
+    """
+    wait = _column(visits, "wait_min", None).astype(float)
+    n = wait.shape[0]
+    outcome = _column(visits, "outcome", n)
+    served = outcome == OUTCOME_SERVED
+    settled = _column(visits, "settled", n).astype(bool)
+    overtaken = _column(visits, "overtaken", n).astype(float)
+
+    perceived = cfg.perceived_wait_factor * wait
+    # Where a visit was not served the index is NaN; np.where picks 0 there.
+    index = attitude_index(visits, cfg)
+    comfort_arr = np.broadcast_to(np.asarray(comfort, dtype=float), (n,))
+    return {
+        "beta_wait_per_min": np.maximum(perceived - cfg.desired_wait_min, 0.0),
+        "beta_wait_beyond_adequate_per_min": np.maximum(perceived - cfg.adequate_wait_min, 0.0),
+        "beta_attitude": np.where(served, index - cfg.attitude_reference, 0.0),
+        "beta_unsettled": (~settled | ~served).astype(float),
+        "beta_overtaken": np.minimum(overtaken, cfg.overtaken_cap),
+        "beta_comfort": comfort_arr - cfg.comfort_reference,
+        "beta_abandoned": (~served).astype(float),
+    }
+
+
+def latent_score(
+    visits: dict[str, np.ndarray], comfort: float | np.ndarray, cfg: SatisfactionConfig
+) -> np.ndarray:
+    """η per visit (logit scale; 0 = the Service Canada baseline)."""
+    feats = linear_features(visits, comfort, cfg)
+    eta = np.zeros_like(feats["beta_wait_per_min"])
+    for name in BETAS:
+        beta = getattr(cfg, name)
+        if beta != 0.0:
+            eta += beta * feats[name]
+    return eta
+
+
+def probabilities_from_eta(eta: np.ndarray, cutpoints: tuple[float, ...]) -> np.ndarray:
+    """Ordered logit: P(Y = 1..5) per row, shape (n, 5), from P(Y ≤ k) = logistic(c_k − η)."""
+    eta = np.asarray(eta, dtype=float)
+    n = eta.shape[0]
+    cdf = np.empty((n, 6))
+    cdf[:, 0] = 0.0
+    cdf[:, 5] = 1.0
+    cdf[:, 1:5] = expit(np.asarray(cutpoints, dtype=float)[None, :] - eta[:, None])
+    return np.maximum(np.diff(cdf, axis=1), 0.0)
+
+
+def rating_probabilities(
+    visits: dict[str, np.ndarray], comfort: float, cfg: SatisfactionConfig
+) -> np.ndarray:
+    """Predicted P(rating = 1..5) per visit, shape (n, 5); all NaN when ``cfg.enabled`` is false.
+
+    ``visits`` holds one array per key, one entry per citizen visit: wait_min
+    (served: ticket → call; abandoners: ticket → leaving; 0 for balkers),
+    outcome (0 served, 1 balked, 2 reneged), settled, overtaken, and the
+    serving clerk's proactiveness, responsibility, care, enthusiasm (NaN when
+    not served).  ``comfort`` is the hall's comfort in [0, 1].
+    """
+    n = _column(visits, "wait_min", None).shape[0]
+    if not cfg.enabled:
+        return np.full((n, 5), np.nan)
+    return probabilities_from_eta(latent_score(visits, comfort, cfg), cfg.cutpoints)
+
+
+def summarise(probs: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[str, float]:
+    """Headline predictions over visits (contract §3), each a mean over visits.
+
+    satisfaction_mean: expected rating 1–5; csat: P(rating 4 or 5);
+    bad_review_rate: P(rating 1 or 2) (好差评 差评); complaint_rate:
+    ``cfg.complaint_share_of_bad`` × bad_review_rate (defaults when ``cfg`` is
+    None).  NaN for no visits or a disabled model (NaN probabilities).
+    """
+    share = (cfg or SatisfactionConfig()).complaint_share_of_bad
+    probs = np.asarray(probs, dtype=float)
+    if probs.shape[0] == 0:
+        nan = float("nan")
+        return {"satisfaction_mean": nan, "csat": nan, "bad_review_rate": nan,
+                "complaint_rate": nan}
+    bad = float(probs[:, :2].sum(axis=1).mean())
+    return {
+        "satisfaction_mean": float((probs @ LEVELS).mean()),
+        "csat": float(probs[:, 3:].sum(axis=1).mean()),
+        "bad_review_rate": bad,
+        "complaint_rate": share * bad,
+    }
+
+
+def rating_distribution(probs: np.ndarray) -> np.ndarray:
+    """Mean predicted share of each rating 1..5 over visits (length 5; NaN if empty)."""
+    probs = np.asarray(probs, dtype=float)
+    if probs.shape[0] == 0:
+        return np.full(5, np.nan)
+    return probs.mean(axis=0)
+
+
+def summarise_by(
+    probs: np.ndarray, groups: np.ndarray, cfg: SatisfactionConfig | None = None
+) -> dict[int, dict[str, float]]:
+    """``summarise`` per group code (e.g. ``visits["matter"]`` or ``visits["window_group"]``,
+    where −1 = not served).  Vectorised with bincount; groups with no visits are absent.
+    """
+    probs = np.asarray(probs, dtype=float)
+    groups = np.asarray(groups).astype(np.int64)
+    if probs.shape[0] == 0:
+        return {}
+    share = (cfg or SatisfactionConfig()).complaint_share_of_bad
+    offset = -min(int(groups.min()), 0)
+    codes = groups + offset
+    count = np.bincount(codes)
+    mean = np.bincount(codes, weights=probs @ LEVELS)
+    csat = np.bincount(codes, weights=probs[:, 3:].sum(axis=1))
+    bad = np.bincount(codes, weights=probs[:, :2].sum(axis=1))
+    out: dict[int, dict[str, float]] = {}
+    for code in np.flatnonzero(count):
+        k = float(count[code])
+        out[int(code) - offset] = {
+            "satisfaction_mean": float(mean[code] / k),
+            "csat": float(csat[code] / k),
+            "bad_review_rate": float(bad[code] / k),
+            "complaint_rate": share * float(bad[code] / k),
+        }
+    return out
+
+
+# --- sensitivity ----------------------------------------------------------------
+
+SENSITIVITY_COEFFICIENTS = (
+    "beta_wait_per_min",
+    "beta_wait_beyond_adequate_per_min",
+    "desired_wait_min",
+    "adequate_wait_min",
+    "perceived_wait_factor",
+    "beta_attitude",
+    "beta_unsettled",
+    "beta_overtaken",
+    "overtaken_cap",
+    "beta_comfort",
+    "beta_abandoned",
+    "complaint_share_of_bad",
+)
+"""Coefficients ``sensitivity_table`` halves and doubles.  Not included: the
+cut-points (the baseline itself), the reference levels and attitude weights
+(they move the level, like a cut-point shift) and ``enabled``."""
+
+_CHUNK = 262_144
+
+
+def _summarise_visits(
+    visits: dict[str, np.ndarray], comfort: float, cfg: SatisfactionConfig
+) -> dict[str, float]:
+    """``summarise(rating_probabilities(...))`` in chunks, so millions of visits fit in memory."""
+    n = _column(visits, "wait_min", None).shape[0]
+    if n == 0 or not cfg.enabled:
+        return summarise(np.empty((0, 5)) if n == 0 else np.full((1, 5), np.nan), cfg)
+    totals = np.zeros(3)
+    for start in range(0, n, _CHUNK):
+        part = {k: np.asarray(v)[start : start + _CHUNK] for k, v in visits.items()
+                if np.ndim(v) == 1 and np.shape(v)[0] == n}
+        probs = rating_probabilities(part, comfort, cfg)
+        totals += (
+            float((probs @ LEVELS).sum()),
+            float(probs[:, 3:].sum()),
+            float(probs[:, :2].sum()),
+        )
+    mean, csat, bad = totals / n
+    return {
+        "satisfaction_mean": float(mean),
+        "csat": float(csat),
+        "bad_review_rate": float(bad),
+        "complaint_rate": cfg.complaint_share_of_bad * float(bad),
+    }
+
+
+def sensitivity_table(
+    visits: dict[str, np.ndarray],
+    comfort: float,
+    cfg: SatisfactionConfig,
+    metrics: tuple[str, ...] = ("csat", "bad_review_rate", "satisfaction_mean"),
+    factors: tuple[float, ...] = (0.5, 2.0),
+    coefficients: tuple[str, ...] = SENSITIVITY_COEFFICIENTS,
+) -> pd.DataFrame:
+    """Re-rate the same visits with each coefficient multiplied by each factor, one at a time.
+
+    No re-simulation is needed: satisfaction never changes the queue.  The
+    first row is the base (coefficient "(base)", factor 1).  Columns:
+    coefficient, kind, factor, value, then per metric ``<metric>`` and
+    ``<metric>_change`` (minus the base), and ``note`` (why a row is NaN, e.g. a
+    doubled desired wait above the adequate wait).  A coefficient at 0 stays at
+    0 (its rows show no change).
+    """
+    kinds = {c.name: c.kind for c in COEFFICIENTS}
+    unknown = [m for m in metrics if m not in {"csat", "bad_review_rate", "satisfaction_mean",
+                                                "complaint_rate"}]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}")
+    base = _summarise_visits(visits, comfort, cfg)
+    rows = [{"coefficient": "(base)", "kind": "", "factor": 1.0, "value": np.nan,
+             **{m: base[m] for m in metrics}, **{f"{m}_change": 0.0 for m in metrics},
+             "note": ""}]
+    data = cfg.model_dump()
+    for name in coefficients:
+        if name not in kinds:
+            raise ValueError(f"unknown coefficient {name!r}")
+        for factor in factors:
+            value = getattr(cfg, name) * factor
+            note = ""
+            try:
+                changed = SatisfactionConfig.model_validate({**data, name: value})
+                result = _summarise_visits(visits, comfort, changed)
+            except ValidationError as exc:
+                note = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+                result = dict.fromkeys(metrics, np.nan)
+            rows.append({
+                "coefficient": name, "kind": kinds[name], "factor": factor, "value": value,
+                **{m: result[m] for m in metrics},
+                **{f"{m}_change": result[m] - base[m] for m in metrics},
+                "note": note,
+            })
+    return pd.DataFrame(rows)

@@ -1,0 +1,169 @@
+"""The command line against contract.md §2–3: exit codes, --json, files written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hallsim.cli import entry
+from hallsim.metrics import METRICS
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_METRICS = (
+    "arrived", "served", "balked", "reneged", "abandoned", "wait_mean_min", "wait_p50_min",
+    "wait_p90_min", "wait_max_min", "service_level", "queue_len_mean", "queue_len_max",
+    "utilisation", "time_in_system_mean_min", "first_contact_resolution",
+    "satisfaction_mean", "csat", "bad_review_rate",
+)
+
+SMALL = """
+name = "{name}"
+[run]
+replications = 3
+[hall]
+open = "09:00"
+close = "11:00"
+[arrivals]
+rate_per_hour = 40
+[[matters]]
+name = "a"
+share = 1.0
+service_min = {{ dist = "exponential", mean = 4 }}
+[[windows]]
+name = "g"
+count = {count}
+"""
+
+
+@pytest.fixture
+def hall(tmp_path) -> Path:
+    p = tmp_path / "small.toml"
+    p.write_text(SMALL.format(name="small", count=3))
+    return p
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = entry(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_json_is_exactly_the_contract_object(capsys, hall, tmp_path) -> None:
+    code, out, err = run_cli(capsys, "run", str(hall), "--json", "-w", "1",
+                             "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    obj = json.loads(out)  # exactly one JSON object, nothing else on stdout
+    assert obj["scenario"] == "small" and obj["replications"] == 3 and obj["seed"] == 1
+    for m in CONTRACT_METRICS:
+        assert set(obj["metrics"][m]) == {"mean", "ci_low", "ci_high", "sd"}, m
+    w = obj["metrics"]["wait_mean_min"]
+    assert w["ci_low"] <= w["mean"] <= w["ci_high"]
+    reps = pd.read_parquet(tmp_path / "r" / "replications.parquet")
+    assert len(reps) == 3 and set(METRICS) <= set(reps.columns)
+    # the summary is the mean over replications of the per-replication metric
+    assert w["mean"] == pytest.approx(reps.wait_mean_min.mean())
+
+
+def test_run_writes_results_and_prints_the_path_last(capsys, hall, tmp_path) -> None:
+    out_dir = tmp_path / "res"
+    code, out, _ = run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(out_dir), "--log")
+    assert code == 0
+    assert out.strip().splitlines()[-1] == str(out_dir / "summary.json")
+    for f in ("summary.json", "replications.csv", "replications.parquet", "periods.parquet",
+              "matters.parquet", "groups.parquet", "citizens.parquet"):
+        assert (out_dir / f).exists(), f
+    log = pd.read_parquet(out_dir / "citizens.parquet")
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert len(log) == pytest.approx(summary["metrics"]["arrived"]["mean"] * 3)
+
+
+def test_same_seed_gives_identical_json_whatever_the_workers(capsys, hall, tmp_path) -> None:
+    outs = []
+    for workers in ("1", "2", "1"):
+        code, out, _ = run_cli(capsys, "run", str(hall), "--json", "--seed", "9", "-w", workers,
+                               "--out", str(tmp_path / f"w{workers}"))
+        assert code == 0
+        outs.append(out)
+    assert outs[0] == outs[1] == outs[2]
+    code, other, _ = run_cli(capsys, "run", str(hall), "--json", "--seed", "10", "-w", "1",
+                             "--out", str(tmp_path / "s10"))
+    assert other != outs[0]
+
+
+def test_compare_reports_paired_differences(capsys, tmp_path) -> None:
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(SMALL.format(name="three", count=3))
+    b.write_text(SMALL.format(name="four", count=4))
+    code, out, err = run_cli(capsys, "compare", str(a), str(b), "--json", "-r", "5", "-w", "1",
+                             "--out", str(tmp_path / "cmp"))
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["scenarios"] == ["three", "four"] and obj["replications"] == 5
+    diff = next(d for d in obj["differences"] if d["metric"] == "wait_mean_min")
+    assert (diff["baseline"], diff["scenario"]) == ("three", "four")
+    # the paired difference is the difference of the two scenarios' means
+    m = obj["metrics"]
+    assert diff["mean"] == pytest.approx(m["four"]["wait_mean_min"]["mean"]
+                                         - m["three"]["wait_mean_min"]["mean"])
+    assert diff["ci_high"] < 0  # a fourth window shortens waits on common random numbers
+
+
+def test_compare_rejects_two_scenarios_with_the_same_name(capsys, hall, tmp_path) -> None:
+    code, _, err = run_cli(capsys, "compare", str(hall), str(hall), "--out",
+                           str(tmp_path / "x"))
+    assert code == 2 and "name" in err
+    assert not (tmp_path / "x").exists()
+
+
+BAD = {
+    "negative_rate.toml": ("rate_per_hour = 40", "rate_per_hour = -5", "arrivals.rate_per_hour"),
+    "typo.toml": ("count = 3", "cuont = 3", "windows.0.cuont"),
+    "bad_share.toml": ("share = 1.0", "share = 0.5", "matters"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_exits_2_names_the_field_and_writes_nothing(capsys, tmp_path, name) -> None:
+    old, new, field = BAD[name]
+    f = tmp_path / name
+    f.write_text(SMALL.format(name="bad", count=3).replace(old, new))
+    out_dir = tmp_path / "out"
+    for cmd in (["validate", str(f)], ["run", str(f), "--out", str(out_dir)]):
+        code, out, err = run_cli(capsys, *cmd)
+        assert code == 2
+        assert str(f) in err and field in err
+        assert "Traceback" not in err + out
+    assert not out_dir.exists()
+
+
+def test_missing_file_unknown_option_and_bad_value_exit_2(capsys, hall, tmp_path) -> None:
+    assert run_cli(capsys, "run", str(tmp_path / "missing.toml"))[0] == 2
+    assert run_cli(capsys, "run", str(hall), "--no-such-option")[0] == 2
+    assert run_cli(capsys, "run", str(hall), "--replications", "0")[0] == 2
+
+
+def test_console_script_bad_input_has_no_traceback(tmp_path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('name = "bad"\n[arrivals]\nrate_per_hour = -5\n')
+    proc = subprocess.run([sys.executable, "-m", "hallsim", "validate", str(f)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "arrivals.rate_per_hour" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_validate_all_example_scenarios(capsys) -> None:
+    files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+    code, out, _ = run_cli(capsys, "validate", *files)
+    assert code == 0 and out.count(": ok") == len(files)
+
+
+def test_help_has_examples(capsys) -> None:
+    for cmd in ("run", "compare", "validate"):
+        code, out, _ = run_cli(capsys, cmd, "--help")
+        assert code == 0 and "Example" in out
