@@ -149,11 +149,19 @@ def draw_clerks(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     """Attitude components of each window's clerk, shape (windows, 4).
 
     Column order: proactiveness, responsibility, care, enthusiasm.  Each clerk
-    is the group's value plus Normal(0, attitude_sd), clipped to [0, 1].
+    is the group's value plus Normal(0, attitude_sd), clipped to [0, 1].  Every
+    clerk draws from a stream of their own, keyed by (group, window in group)
+    under the attitude stream, so adding windows to one group leaves the
+    clerks of every other window unchanged (common random numbers).
     """
+    parent = rng.bit_generator.seed_seq
     rows = []
-    for group in scenario.windows:
+    for g, group in enumerate(scenario.windows):
         base = np.array(group.attitude_components())
-        noise = rng.standard_normal((group.count, 4)) * group.attitude_sd
-        rows.append(np.clip(base + noise, 0.0, 1.0))
+        for k in range(group.count):
+            clerk_rng = np.random.default_rng(
+                np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, g, k))
+            )
+            noise = clerk_rng.standard_normal(4) * group.attitude_sd
+            rows.append(np.clip(base + noise, 0.0, 1.0))
     return np.vstack(rows) if rows else np.empty((0, 4))
