@@ -24,6 +24,7 @@ recomputed for any coefficients from the same simulated visits
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -105,8 +106,7 @@ class SatisfactionConfig(BaseModel):
     )
     desired_wait_min: float = _coef(
         10.0,
-        meaning="perceived wait up to which waiting costs nothing (zone of tolerance, "
-        "lower edge)",
+        meaning="perceived wait up to which waiting costs nothing (zone of tolerance, lower edge)",
         unit="min",
         kind="sourced",
         source="Sauceda-Valenzuela et al. 2010: 10 min rated acceptable",
@@ -124,8 +124,7 @@ class SatisfactionConfig(BaseModel):
         source="Service Canada standard 25 min for 80%; Pockros et al. 2021: willing to "
         "wait 20 min",
         neutral=None,
-        neutral_text="none; switch the extra slope off with "
-        "beta_wait_beyond_adequate_per_min = 0",
+        neutral_text="none; switch the extra slope off with beta_wait_beyond_adequate_per_min = 0",
         ge=0,
     )
     perceived_wait_factor: float = _coef(
@@ -178,8 +177,7 @@ class SatisfactionConfig(BaseModel):
         kind="assumption",
         source="",
         neutral=None,
-        neutral_text="none (moves the level only; switch attitude off with "
-        "beta_attitude = 0)",
+        neutral_text="none (moves the level only; switch attitude off with beta_attitude = 0)",
         ge=0,
         le=1,
     )
@@ -303,7 +301,7 @@ class SatisfactionConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> SatisfactionConfig:
         c = self.cutpoints
-        if not all(a < b for a, b in zip(c, c[1:], strict=False)):
+        if not all(a < b for a, b in itertools.pairwise(c)):
             raise ValueError(f"cutpoints must be strictly increasing, got {list(c)}")
         if self.adequate_wait_min < self.desired_wait_min:
             raise ValueError(
@@ -514,8 +512,12 @@ def summarise(probs: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[
     probs = np.asarray(probs, dtype=float)
     if probs.shape[0] == 0:
         nan = float("nan")
-        return {"satisfaction_mean": nan, "csat": nan, "bad_review_rate": nan,
-                "complaint_rate": nan}
+        return {
+            "satisfaction_mean": nan,
+            "csat": nan,
+            "bad_review_rate": nan,
+            "complaint_rate": nan,
+        }
     bad = float(probs[:, :2].sum(axis=1).mean())
     return {
         "satisfaction_mean": float((probs @ LEVELS).mean()),
@@ -594,8 +596,11 @@ def _summarise_visits(
         return summarise(np.empty((0, 5)) if n == 0 else np.full((1, 5), np.nan), cfg)
     totals = np.zeros(3)
     for start in range(0, n, _CHUNK):
-        part = {k: np.asarray(v)[start : start + _CHUNK] for k, v in visits.items()
-                if np.ndim(v) == 1 and np.shape(v)[0] == n}
+        part = {
+            k: np.asarray(v)[start : start + _CHUNK]
+            for k, v in visits.items()
+            if np.ndim(v) == 1 and np.shape(v)[0] == n
+        }
         probs = rating_probabilities(part, comfort, cfg)
         totals += (
             float((probs @ LEVELS).sum()),
@@ -629,14 +634,25 @@ def sensitivity_table(
     0 (its rows show no change).
     """
     kinds = {c.name: c.kind for c in COEFFICIENTS}
-    unknown = [m for m in metrics if m not in {"csat", "bad_review_rate", "satisfaction_mean",
-                                                "complaint_rate"}]
+    unknown = [
+        m
+        for m in metrics
+        if m not in {"csat", "bad_review_rate", "satisfaction_mean", "complaint_rate"}
+    ]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}")
     base = _summarise_visits(visits, comfort, cfg)
-    rows = [{"coefficient": "(base)", "kind": "", "factor": 1.0, "value": np.nan,
-             **{m: base[m] for m in metrics}, **{f"{m}_change": 0.0 for m in metrics},
-             "note": ""}]
+    rows = [
+        {
+            "coefficient": "(base)",
+            "kind": "",
+            "factor": 1.0,
+            "value": np.nan,
+            **{m: base[m] for m in metrics},
+            **{f"{m}_change": 0.0 for m in metrics},
+            "note": "",
+        }
+    ]
     data = cfg.model_dump()
     for name in coefficients:
         if name not in kinds:
@@ -650,10 +666,15 @@ def sensitivity_table(
             except ValidationError as exc:
                 note = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
                 result = dict.fromkeys(metrics, np.nan)
-            rows.append({
-                "coefficient": name, "kind": kinds[name], "factor": factor, "value": value,
-                **{m: result[m] for m in metrics},
-                **{f"{m}_change": result[m] - base[m] for m in metrics},
-                "note": note,
-            })
+            rows.append(
+                {
+                    "coefficient": name,
+                    "kind": kinds[name],
+                    "factor": factor,
+                    "value": value,
+                    **{m: result[m] for m in metrics},
+                    **{f"{m}_change": result[m] - base[m] for m in metrics},
+                    "note": note,
+                }
+            )
     return pd.DataFrame(rows)

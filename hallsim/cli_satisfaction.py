@@ -1,0 +1,301 @@
+"""``hallsim calibrate`` and ``hallsim sensitivity``: the satisfaction model's commands.
+
+Thin over ``hallsim.calibrate`` and ``hallsim.satisfaction`` (parse, call,
+print, exit code).  Register them on the main group with
+``main.add_command(calibrate_command)`` and ``main.add_command(sensitivity_command)``.
+Exit codes: 0 success, 2 bad input (message on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from hallsim.calibrate import CalibrationResult, calibrate, read_survey
+from hallsim.satisfaction import SatisfactionConfig, sensitivity_table
+
+SENSITIVITY_METRICS = ("csat", "bad_review_rate", "satisfaction_mean", "complaint_rate")
+_PERCENT = {"csat", "bad_review_rate", "complaint_rate"}
+
+
+def _bad_input(command: str, message: str) -> NoReturn:
+    click.echo(f"hallsim {command}: {message}", err=True)
+    raise click.exceptions.Exit(2)
+
+
+def _clean(value: Any) -> Any:
+    """NaN → None, numpy scalars → Python, for JSON."""
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _num(x: float, digits: int = 4) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
+
+
+def _load_base(scenario: str | None) -> tuple[SatisfactionConfig, float | None, str | None]:
+    if scenario is None:
+        return SatisfactionConfig(), None, None
+    from hallsim.scenario import ScenarioError, load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+    except ScenarioError as exc:
+        _bad_input("calibrate", str(exc))
+    return sc.satisfaction, sc.hall.comfort, sc.name
+
+
+@click.command("calibrate")
+@click.argument("survey_csv", type=click.Path(dir_okay=True, path_type=str))
+@click.option(
+    "--scenario",
+    "scenario",
+    type=click.Path(path_type=str),
+    default=None,
+    help="Scenario whose [satisfaction] table gives the base coefficients (knots, "
+    "references, and the values of coefficients the survey cannot fit) and whose "
+    "hall.comfort is the surveyed hall's.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Write the fitted [satisfaction] table to this TOML file (default: print it).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
+def calibrate_command(
+    survey_csv: str, scenario: str | None, out: str | None, as_json: bool
+) -> None:
+    """Fit the satisfaction coefficients to a survey CSV (ordered logit, maximum likelihood).
+
+    Columns: rating (1-5) and wait_min are required; attitude (or proactiveness,
+    responsibility, care, enthusiasm), settled (0/1), overtaken, abandoned (0/1)
+    and comfort are fitted when present.  Prints the estimates with standard
+    errors and a [satisfaction] table to paste into a scenario.
+
+    Example:
+
+    \b
+        hallsim calibrate scenarios/survey_example.csv \\
+            --scenario scenarios/integrated.toml --out fitted.toml
+    """
+    base, comfort, scenario_name = _load_base(scenario)
+    if out is not None:
+        parent = Path(out).resolve().parent
+        if not parent.is_dir():
+            _bad_input("calibrate", f"{out}: directory {parent} does not exist")
+    try:
+        survey = read_survey(survey_csv)
+        result = calibrate(survey, base, comfort=comfort, source=Path(survey_csv).name)
+    except ValueError as exc:
+        _bad_input("calibrate", f"{survey_csv}: {exc}")
+    for note in result.warnings:
+        click.echo(f"hallsim calibrate: warning: {note}", err=True)
+
+    toml = result.to_toml()
+    if out is not None:
+        Path(out).write_text(toml, encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(_calibration_json(result, survey_csv, scenario, out, toml)))
+        return
+    _print_calibration(result, survey_csv, scenario_name)
+    if out is None:
+        click.echo()
+        click.echo(toml, nl=False)
+    else:
+        click.echo(out)
+
+
+def _calibration_json(
+    result: CalibrationResult, survey: str, scenario: str | None, out: str | None, toml: str
+) -> dict:
+    table = result.table()
+    return {
+        "survey": survey,
+        "scenario": scenario,
+        "n": result.n,
+        "log_likelihood": result.log_likelihood,
+        "log_likelihood_base": result.log_likelihood_base,
+        "lr_statistic": result.lr_statistic,
+        "lr_pvalue": result.lr_pvalue,
+        "converged": result.converged,
+        "coefficients": [
+            {k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")
+        ],
+        "rating_shares": [
+            {k: _clean(v) for k, v in row.items()} for row in result.shares().to_dict("records")
+        ],
+        "ignored_columns": list(result.ignored_columns),
+        "warnings": list(result.warnings),
+        "toml": toml,
+        "out": out,
+    }
+
+
+def _print_calibration(result: CalibrationResult, survey: str, scenario: str | None) -> None:
+    console = Console(highlight=False, width=110)
+    base = f"scenario {scenario!r}" if scenario else "package defaults"
+    console.print(
+        f"Calibrated satisfaction coefficients: {survey} (n = {result.n}, ordered logit, "
+        f"base = {base})",
+        soft_wrap=True,
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("coefficient", no_wrap=True)
+    for col in ("estimate", "std. error", "95% CI", "base"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("note")
+    for row in result.table().itertuples():
+        ci = f"{_num(row.ci_low)} … {_num(row.ci_high)}" if row.fitted else ""
+        table.add_row(
+            row.coefficient,
+            _num(row.estimate),
+            _num(row.std_error),
+            ci,
+            _num(row.default),
+            "fitted" if row.fitted else f"kept: {row.note}",
+        )
+    console.print(table)
+    shares = Table(title="Share of each rating", show_edge=False, pad_edge=False)
+    shares.add_column("")
+    for k in range(1, 6):
+        shares.add_column(str(k), justify="right")
+    s = result.shares()
+    for col in ("observed", "fitted", "base"):
+        shares.add_row(col, *(f"{100 * v:.1f}%" for v in s[col]))
+    console.print(shares)
+    verdict = "contradicts" if result.lr_pvalue < 0.05 else "is consistent with"
+    console.print(
+        f"log-likelihood {result.log_likelihood:.2f} fitted vs {result.log_likelihood_base:.2f} "
+        f"with the base coefficients: LR chi2 = {result.lr_statistic:.2f} on {result.k_fitted} "
+        f"df, p = {result.lr_pvalue:.3g}; the survey {verdict} the base coefficients."
+    )
+    if result.ignored_columns:
+        console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
+
+
+# --- sensitivity ---------------------------------------------------------------------
+
+
+@click.command("sensitivity")
+@click.argument("scenario_file", type=click.Path(path_type=str))
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Replications to pool (default: the scenario's run.replications).",
+)
+@click.option(
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Base seed (default: the scenario's run.seed).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
+def sensitivity_command(
+    scenario_file: str, replications: int | None, seed: int | None, as_json: bool
+) -> None:
+    """How much predicted satisfaction moves when each coefficient is halved or doubled.
+
+    Runs the scenario once, then re-rates the same simulated visits with one
+    satisfaction coefficient at a time multiplied by 0.5 and 2 (satisfaction
+    never changes the queue, so no re-simulation is needed).
+
+    Example:
+
+    \b
+        hallsim sensitivity scenarios/integrated.toml --replications 10
+    """
+    from hallsim.experiment import simulate
+    from hallsim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file)
+    except ScenarioError as exc:
+        _bad_input("sensitivity", str(exc))
+    cfg = scenario.satisfaction
+    if not cfg.enabled:
+        _bad_input(
+            "sensitivity",
+            f"{scenario_file}: satisfaction.enabled is false, so there is nothing to vary",
+        )
+    n_rep = scenario.run.replications if replications is None else replications
+    seed = scenario.run.seed if seed is None else seed
+    parts = [simulate(scenario, seed=seed, replication=i).visits for i in range(n_rep)]
+    keys = [k for k in parts[0] if all(k in p for p in parts)]
+    visits = {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in keys}
+    table = sensitivity_table(visits, scenario.hall.comfort, cfg, metrics=SENSITIVITY_METRICS)
+    n_visits = len(visits["wait_min"])
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "scenario": scenario.name,
+                    "replications": n_rep,
+                    "seed": seed,
+                    "visits": n_visits,
+                    "rows": [
+                        {k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")
+                    ],
+                }
+            )
+        )
+        return
+    console = Console(highlight=False, width=120)
+    console.print(
+        f"Predicted satisfaction, sensitivity to each coefficient: {scenario.name} "
+        f"({n_rep} replications, seed {seed}, {n_visits} visits re-rated; queue unchanged)",
+        soft_wrap=True,
+    )
+    out = Table(show_edge=False, pad_edge=False)
+    out.add_column("coefficient", no_wrap=True)
+    out.add_column("kind")
+    out.add_column("x", justify="right")
+    out.add_column("value", justify="right")
+    for header in ("CSAT", "bad reviews", "mean rating", "complaints"):
+        out.add_column(header, justify="right", no_wrap=True)
+    for row in table.to_dict("records"):
+        cells = []
+        for m in SENSITIVITY_METRICS:
+            value, change = row[m], row[f"{m}_change"]
+            if isinstance(value, float) and math.isnan(value):
+                cells.append("—")
+            elif row["coefficient"] == "(base)":
+                cells.append(f"{100 * value:.1f}%" if m in _PERCENT else f"{value:.2f}")
+            elif m in _PERCENT:
+                cells.append(f"{100 * change:+.1f} pp")
+            else:
+                cells.append(f"{change:+.3f}")
+        out.add_row(
+            row["coefficient"], row["kind"], f"{row['factor']:g}", _num(row["value"]), *cells
+        )
+    console.print(out)
+    notes = [
+        f"{r['coefficient']} x{r['factor']:g}: {r['note']}"
+        for r in table.to_dict("records")
+        if r["note"]
+    ]
+    for note in notes:
+        console.print(f"not computed: {note}")
+    console.print(
+        "Changes are predicted (model, not data), relative to the base row. A coefficient at 0 "
+        "stays at 0; a term centred on a reference (attitude_reference, comfort_reference) "
+        "shows no change when the hall sits at that reference: compare scenarios instead. "
+        "See docs/model.md.",
+        soft_wrap=True,
+    )
