@@ -20,7 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hallsim import __version__
-from hallsim.experiment import ENGINES, ExperimentResult, default_workers, run_replications
+from hallsim.experiment import (
+    ENGINES,
+    ExperimentResult,
+    ci_half_width,
+    default_workers,
+    run_replications,
+    run_until_precision,
+)
 from hallsim.metrics import METRICS
 from hallsim.outputs import compare_json, paired_differences, run_json, write_results
 from hallsim.scenario import Scenario, ScenarioError, load_scenario
@@ -305,15 +312,73 @@ def describe(sc: Scenario) -> str:
 @main.command()
 @click.argument("file", type=str)
 @with_common
-def run(file: str, replications, seed, workers, out, as_json, log, quiet, engine) -> None:
+@click.option(
+    "--precision",
+    metavar="H",
+    default=None,
+    help="Add replications until the 95% CI half-width of --metric is at most H "
+    "(absolute, or relative to the mean like 5%).",
+)
+@click.option(
+    "--metric",
+    "-m",
+    type=click.Choice(METRICS),
+    default="wait_mean_min",
+    show_default=True,
+    help="Metric for --precision.",
+)
+@click.option(
+    "--max-replications",
+    type=click.IntRange(2, 100_000),
+    default=1000,
+    show_default=True,
+    help="Upper limit for --precision.",
+)
+def run(
+    file: str,
+    replications,
+    seed,
+    workers,
+    out,
+    as_json,
+    log,
+    quiet,
+    engine,
+    precision,
+    metric,
+    max_replications,
+) -> None:
     """Run one scenario FILE and report its metrics with 95% intervals.
 
     \b
     Example:
       hallsim run scenarios/integrated.toml --replications 50 --out results/integrated
+      hallsim run scenarios/integrated.toml --precision 5% --metric wait_mean_min
     """
     (sc,) = _load((file,))
-    (res,) = _run_all([sc], replications, seed, _workers(workers), log, quiet or as_json, engine)
+    if precision is None:
+        (res,) = _run_all(
+            [sc], replications, seed, _workers(workers), log, quiet or as_json, engine
+        )
+    else:
+        h, rel = _parse_precision(precision, replications, log)
+        res = run_until_precision(
+            sc,
+            metric,
+            h,
+            rel,
+            max_replications,
+            workers=_workers(workers),
+            seed=seed,
+            engine=engine,
+        )
+        used = len(res.replications)
+        click.echo(
+            f"precision: {used} replications used; {metric} half-width "
+            f"{ci_half_width(res.replications[metric]):.4g} (target {precision})"
+            + ("; reached --max-replications" if used >= max_replications else ""),
+            err=True,
+        )
     obj = run_json(res)
     path = write_results(_out_dir(out, sc.name), [res], [Path(file)], obj, _command_line(), "run")
     if as_json:
@@ -436,6 +501,20 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
     click.echo(str(path))
 
 
+def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:
+    """'0.5' → (0.5, absolute); '5%' → (0.05, relative).  Bad input → exit 2."""
+    if replications is not None or log:
+        raise BadInput("--precision decides the replications: drop --replications/--log")
+    rel = text.strip().endswith("%")
+    try:
+        h = float(text.strip().rstrip("%")) / (100 if rel else 1)
+    except ValueError:
+        h = float("nan")
+    if not h > 0 or h == float("inf"):
+        raise BadInput(f"--precision: expected a positive number or percentage, got {text!r}")
+    return h, rel
+
+
 def _fmt_diff(metric: str, value: float) -> str:
     if metric in PERCENT:
         return f"{100 * value:+.1f} pp"
@@ -471,3 +550,15 @@ def entry(argv: list[str] | None = None) -> int:
 
 def console_main() -> None:
     sys.exit(entry())
+
+
+def _register_subcommands() -> None:
+    # these modules import BadInput and helpers from this one: register them last
+    from hallsim.cli_present import plot, report
+    from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
+
+    for command in (plot, report, calibrate_command, sensitivity_command):
+        main.add_command(command)
+
+
+_register_subcommands()

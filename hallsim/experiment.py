@@ -166,3 +166,81 @@ def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> 
         periods=stack("periods"),
         log=logs if len(logs) else None,
     )
+
+
+def ci_half_width(values: Iterable[float], confidence: float = 0.95) -> float:
+    """Half-width of the Student-t interval of the mean (inf with < 2 defined values)."""
+    s = summarise_values(values, confidence)
+    if s["ci_high"] is None:
+        return math.inf
+    return (s["ci_high"] - s["ci_low"]) / 2
+
+
+def run_until_precision(
+    scenario: Scenario,
+    metric: str = "wait_mean_min",
+    half_width: float = 0.5,
+    relative: bool = False,
+    max_replications: int = 1000,
+    min_replications: int = 5,
+    batch: int | None = None,
+    workers: int = 1,
+    seed: int | None = None,
+    engine: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> ExperimentResult:
+    """Add replications until the 95% CI half-width of ``metric`` is at most the target.
+
+    The target is ``half_width`` in the metric's units, or, with
+    ``relative``, that fraction of the current mean (0.05 for "5%").  The
+    stopping rule is checked after *every* replication in index order, so the
+    result is the smallest n >= ``min_replications`` whose interval is narrow
+    enough (or ``max_replications``), whatever ``workers`` and ``batch`` are;
+    replications run ``batch`` at a time (default ``2 * workers``) and any
+    beyond n are discarded.  The replications used are
+    ``len(result.replications)``.  Sequential stopping makes the interval's
+    coverage slightly below nominal (Law & Kelton, ch. 9.4.1).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
+    if not half_width > 0:
+        raise ValueError(f"the half-width target must be > 0, got {half_width}")
+    seed = scenario.run.seed if seed is None else seed
+    min_replications = max(2, min_replications)
+    max_replications = max(min_replications, max_replications)
+    batch = max(1, 2 * workers if batch is None else batch)
+    results: list[ReplicationResult] = []
+    values: list[float] = []
+
+    def reached(n: int) -> bool:
+        hw = ci_half_width(values[:n])
+        if relative:
+            mean = summarise_values(values[:n])["mean"]
+            return mean is not None and hw <= half_width * abs(mean)
+        return hw <= half_width
+
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        stop = None
+        while stop is None and len(results) < max_replications:
+            first = len(results)
+            want = min_replications if first == 0 else batch
+            jobs = [
+                (scenario, seed, r, False, engine)
+                for r in range(first, min(first + want, max_replications))
+            ]
+            done = pool.map(_one, jobs) if pool else map(_one, jobs)
+            for _rep, res in done:
+                results.append(res)
+                values.append(res.metrics[metric])
+                if progress:
+                    progress(1)
+            for n in range(max(first + 1, min_replications), len(results) + 1):
+                if reached(n):
+                    stop = n
+                    break
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    n = stop if stop is not None else len(results)
+    return collect(scenario, seed, results[:n])

@@ -1,0 +1,125 @@
+"""``hallsim plot`` and ``hallsim report``: figures and an HTML report from saved results.
+
+Thin over ``hallsim.plots`` and ``hallsim.report``: parse, call, write, print
+the written path as the last stdout line.  A missing or incomplete results
+folder is bad input: a message on stderr naming the folder or file, exit 2,
+nothing written.  Register on the main group with::
+
+    main.add_command(plot)
+    main.add_command(report)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hallsim.cli import BadInput
+from hallsim.plots import KINDS, ResultsError, load_results, render, save_figure
+from hallsim.report import build_report
+
+
+@click.command("plot")
+@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--kind",
+    "-k",
+    type=click.Choice(KINDS),
+    default=None,
+    help="waits | compare | day | utilisation | satisfaction | sweep "
+    "(default: compare, or sweep for a sweep folder).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "svg"]),
+    default=None,
+    help="Image format (default: from --out's suffix, else png).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output file (default: RESULTS_DIR/plots/KIND.png).",
+)
+@click.option(
+    "--metric",
+    "-m",
+    default=None,
+    help="sweep: the metric to plot (default wait_mean_min); compare: show only this metric.",
+)
+@click.option("--x", "x", default=None, help="sweep: parameter on the x axis (dotted path).")
+@click.option("--hue", default=None, help="sweep: parameter giving one line per value.")
+def plot(
+    results_dir: Path,
+    kind: str | None,
+    fmt: str | None,
+    out: Path | None,
+    metric: str | None,
+    x: str | None,
+    hue: str | None,
+) -> None:
+    """Draw a figure from a saved RESULTS_DIR (no simulation is run).
+
+    Slide-sized (10 × 5.6 in), colour-blind-safe; Chinese names use an
+    installed CJK font when there is one.
+
+    \b
+    Example:
+      hallsim compare scenarios/dedicated.toml scenarios/integrated.toml --log --out results/ab
+      hallsim plot results/ab --kind waits
+      hallsim plot results/ab --kind day --format svg --out slides/day.svg
+      hallsim plot results/sweep --kind sweep --metric wait_p90_min --hue windows.0.count
+    """
+    if out is not None and fmt is None and out.suffix.lower() in (".png", ".svg"):
+        fmt = out.suffix.lower().lstrip(".")
+    fmt = fmt or "png"
+    if out is not None and out.suffix.lower() in (".png", ".svg") and out.suffix[1:] != fmt:
+        raise BadInput(f"--out {out}: suffix does not match --format {fmt}")
+    try:
+        res = load_results(results_dir)
+        if kind is None:
+            kind = "sweep" if res.kind == "sweep" else "compare"
+        if kind != "sweep" and (x or hue):
+            raise BadInput("--x and --hue apply to --kind sweep only")
+        fig = render(res, kind, metric=metric, x=x, hue=hue)
+    except ResultsError as exc:
+        raise BadInput(str(exc)) from None
+    path = out or results_dir / "plots" / f"{kind}.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, path, fmt)
+    click.echo(str(path))
+
+
+@click.command("report")
+@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output HTML file (default: RESULTS_DIR/report.html).",
+)
+def report(results_dir: Path, out: Path | None) -> None:
+    """Write one self-contained HTML report of a run/compare RESULTS_DIR.
+
+    Settings side by side, headline metrics with 95% intervals, paired
+    differences, the figures (embedded), the satisfaction model's assumptions,
+    and the command, version and seeds.  Opens in any browser without a
+    network and prints cleanly.
+
+    \b
+    Example:
+      hallsim compare scenarios/dedicated.toml scenarios/integrated.toml --log --out results/ab
+      hallsim report results/ab
+    """
+    try:
+        html = build_report(results_dir)
+    except ResultsError as exc:
+        raise BadInput(str(exc)) from None
+    path = out or results_dir / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    click.echo(str(path))

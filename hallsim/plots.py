@@ -1,0 +1,1171 @@
+"""Figures from a saved results folder: tables in, matplotlib ``Figure`` out.
+
+Never simulates: every function reads what ``hallsim run``, ``compare`` or
+``sweep`` wrote (see ``hallsim.outputs``) and returns a Figure, for notebooks
+and for ``hallsim plot`` / ``hallsim report``::
+
+    from hallsim import plots
+    fig = plots.plot_compare("results/ab")
+    fig.savefig("compare.svg")
+
+Figures are slide-sized (10 × 5.6 in at 150 dpi), use the Okabe–Ito
+colour-blind-safe palette, and fall back to an installed CJK font for Chinese
+scenario, matter and window names (``cjk_font``).  Units: minutes, citizens,
+per cent.  Satisfaction numbers are model predictions and every label says so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+from scipy import stats
+
+SLIDE_SIZE_IN = (10.0, 5.6)
+"""Default figure size in inches (16:9 slide)."""
+DPI = 150
+"""Default resolution for PNG output, dots per inch."""
+
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#000000",  # black
+    "#F0E442",  # yellow (last: weak on white)
+)
+"""Okabe & Ito (2008) colour-universal-design palette, ordered for lines on white."""
+
+SEQUENTIAL_CMAP = "cividis"
+"""Perceptually uniform and readable with colour-vision deficiency (Nuñez et al. 2018)."""
+
+KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
+"""Plot kinds of ``hallsim plot --kind``."""
+
+KEY_METRICS = ("wait_mean_min", "wait_p90_min", "service_level", "csat")
+"""Metrics shown by ``plot_compare`` by default."""
+
+# metric -> (label, unit); unit "%" means the stored share is shown ×100.
+METRIC_INFO: dict[str, tuple[str, str]] = {
+    "arrived": ("arrived", "citizens"),
+    "served": ("served", "citizens"),
+    "balked": ("balked", "citizens"),
+    "reneged": ("reneged", "citizens"),
+    "abandoned": ("abandoned", "citizens"),
+    "unserved": ("unserved", "citizens"),
+    "wait_mean_min": ("mean wait", "min"),
+    "wait_p50_min": ("median wait", "min"),
+    "wait_p90_min": ("90th-percentile wait", "min"),
+    "wait_max_min": ("longest wait", "min"),
+    "service_level": ("service level (called within target)", "%"),
+    "queue_len_mean": ("mean queue length", "citizens waiting"),
+    "queue_len_max": ("longest queue", "citizens waiting"),
+    "utilisation": ("window utilisation", "%"),
+    "time_in_system_mean_min": ("mean time in the hall", "min"),
+    "first_contact_resolution": ("first-contact resolution", "%"),
+    "satisfaction_mean": ("predicted mean rating", "1–5 scale"),
+    "csat": ("predicted CSAT (rating 4–5)", "%"),
+    "bad_review_rate": ("predicted bad reviews (rating 1–2)", "%"),
+    "complaint_rate": ("predicted complaints", "%"),
+    "return_visits": ("return visits", "citizens"),
+    "returns_later": ("returns after close", "citizens"),
+    "overtime_min": ("overtime", "min"),
+    "overtaken_mean": ("times overtaken (mean)", "citizens"),
+    "service_mean_min": ("mean service time", "min"),
+}
+
+
+class ResultsError(Exception):
+    """A results folder is missing, incomplete or unsuitable for the requested figure."""
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def is_percent(metric: str) -> bool:
+    """True when the metric is a share stored in 0..1 and shown in per cent."""
+    return METRIC_INFO.get(metric, ("", ""))[1] == "%"
+
+
+def is_predicted(metric: str) -> bool:
+    """True for the satisfaction model's outputs (predictions, not measurements)."""
+    return metric in {"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}
+
+
+def metric_label(metric: str, *, difference: bool = False) -> str:
+    """Axis label with unit, e.g. 'mean wait (min)'; differences of shares in pp."""
+    label, unit = METRIC_INFO.get(metric, (metric, ""))
+    if difference and unit == "%":
+        unit = "percentage points"
+    return f"{label} ({unit})" if unit else label
+
+
+def metric_scale(metric: str) -> float:
+    """Factor from stored value to displayed value (100 for shares)."""
+    return 100.0 if is_percent(metric) else 1.0
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Results:
+    """A results folder read from disk (tables load on first use).
+
+    ``kind`` is "run", "compare" or "sweep"; ``summary`` is summary.json
+    (run/compare) or manifest.json (sweep).
+    """
+
+    folder: Path
+    kind: str
+    summary: dict[str, Any]
+    _tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+
+    HINTS: ClassVar[dict[str, str]] = {
+        "citizens": "run with --log to write it",
+        "results": "written by hallsim sweep",
+    }
+
+    def table(self, name: str, required: bool = True) -> pd.DataFrame | None:
+        """``<name>.parquet`` as a DataFrame; ResultsError (or None) when absent."""
+        if name not in self._tables:
+            path = self.folder / f"{name}.parquet"
+            if not path.is_file():
+                self._tables[name] = None
+            else:
+                try:
+                    self._tables[name] = pd.read_parquet(path)
+                except Exception as exc:
+                    raise ResultsError(f"{path}: cannot be read ({exc})") from None
+        df = self._tables[name]
+        if df is None and required:
+            hint = self.HINTS.get(name, "the results folder is incomplete")
+            raise ResultsError(f"{self.folder / (name + '.parquet')}: missing ({hint})")
+        if df is not None and required and df.empty:
+            raise ResultsError(f"{self.folder / (name + '.parquet')}: has no rows")
+        return df
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in the order of the command line (baseline first)."""
+        if self.kind == "compare":
+            return list(self.summary["scenarios"])
+        if self.kind == "run":
+            return [self.summary["scenario"]]
+        return []
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.summary.get("hallsim", {})
+
+    @property
+    def settings(self) -> dict[str, dict]:
+        """Scenario settings by name (as in summary.json)."""
+        return self.meta.get("scenario_settings", {})
+
+    @property
+    def replications(self) -> int:
+        return int(self.summary.get("replications", 0))
+
+    def metrics(self, scenario: str) -> dict[str, dict]:
+        """The contract's metric block (mean, ci_low, ci_high, sd) of one scenario."""
+        if self.kind == "compare":
+            return self.summary["metrics"][scenario]
+        return self.summary["metrics"]
+
+    def target_min(self, scenario: str) -> float:
+        """The scenario's service-level target, minutes (contract default 15)."""
+        hall = self.settings.get(scenario, {}).get("hall", {})
+        return float(hall.get("service_level_target_min", 15.0))
+
+    def check_columns(self, name: str, columns: Iterable[str]) -> pd.DataFrame:
+        df = self.table(name)
+        assert df is not None
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ResultsError(
+                f"{self.folder / (name + '.parquet')}: incomplete, no column(s) {missing}"
+            )
+        return df
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    return obj
+
+
+def load_results(folder: str | os.PathLike | Results) -> Results:
+    """Open a results folder written by ``hallsim run``, ``compare`` or ``sweep``.
+
+    Raises ``ResultsError`` naming the folder or file when the folder is
+    missing, is not a results folder, or lacks its summary/tables.
+    """
+    if isinstance(folder, Results):
+        return folder
+    path = Path(folder)
+    if not path.is_dir():
+        raise ResultsError(f"{path}: no such results folder")
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        obj = _read_json(manifest)
+        if obj.get("kind") == "sweep":
+            res = Results(path, "sweep", obj)
+            if res.table("results", required=False) is None and (
+                res.table("summary", required=False) is None
+            ):
+                raise ResultsError(f"{path / 'results.parquet'}: missing (sweep incomplete)")
+            return res
+    summary = path / "summary.json"
+    if not summary.is_file():
+        raise ResultsError(
+            f"{path}: not a hallsim results folder (no summary.json); "
+            f"make one with `hallsim run FILE --out {path}`"
+        )
+    obj = _read_json(summary)
+    meta = obj.get("hallsim")
+    if not isinstance(meta, dict) or meta.get("kind") not in ("run", "compare"):
+        raise ResultsError(
+            f"{summary}: incomplete (no 'hallsim' block with kind run|compare); "
+            "rerun hallsim run/compare with --out"
+        )
+    need = ["metrics", "scenarios" if meta["kind"] == "compare" else "scenario"]
+    missing = [k for k in need if k not in obj]
+    if missing:
+        raise ResultsError(f"{summary}: incomplete, no {missing}")
+    res = Results(path, meta["kind"], obj)
+    res.check_columns("replications", ["scenario", "replication"])
+    return res
+
+
+# --------------------------------------------------------------------------- fonts
+
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "Sarasa Gothic SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+    "Noto Serif CJK SC",
+    "Source Han Serif SC",
+)
+"""Font families with Chinese glyphs, in order of preference (sans first)."""
+
+_CJK_FILE = re.compile(
+    r"(notosans.*cjk|notoserif.*cjk|sourcehan|wqy|wenquanyi|simhei|msyh|droidsansfallback"
+    r"|uming|ukai|sarasa)",
+    re.IGNORECASE,
+)
+_CJK_TEXT = re.compile("[\u2e80-\u9fff\u3000-\u303f\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def has_cjk(text: str) -> bool:
+    """True when the text contains CJK characters (Chinese, Japanese, Korean)."""
+    return bool(_CJK_TEXT.search(str(text)))
+
+
+def _add_font(path: str | os.PathLike) -> None:
+    try:
+        font_manager.fontManager.addfont(str(path))
+    except Exception:  # an unreadable font file must never break plotting
+        pass
+
+
+def _register_extra_fonts() -> None:
+    """Register CJK fonts matplotlib's cached list may not know about.
+
+    - ``HALLSIM_CJK_FONT``: path to a font file (.otf/.ttf/.ttc);
+    - fonts shipped by the ``mplfonts`` pip package (Noto Sans CJK SC);
+    - system CJK fonts installed after matplotlib built its font cache.
+    """
+    env = os.environ.get("HALLSIM_CJK_FONT")
+    if env and Path(env).is_file():
+        _add_font(env)
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            for f in sorted(Path(loc, "fonts").glob("NotoSansCJK*.otf")):
+                _add_font(f)
+    known = {Path(f.fname).name for f in font_manager.fontManager.ttflist}
+    try:
+        system = font_manager.findSystemFonts()
+    except Exception:
+        system = []
+    for f in sorted(system):
+        if _CJK_FILE.search(Path(f).name) and Path(f).name not in known:
+            _add_font(f)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """Family name of an available font with Chinese glyphs, or None if there is none.
+
+    Looks through matplotlib's font manager (after registering the sources in
+    ``_register_extra_fonts``) for the families in ``CJK_FAMILIES``.
+    """
+    _register_extra_fonts()
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in names:
+            return family
+    for name in sorted(names):
+        if "CJK" in name or name.startswith(("Source Han", "WenQuanYi", "Noto Sans SC")):
+            return name
+    return None
+
+
+_warned_no_cjk = False
+
+
+class _QuietFallbackWeight(logging.Filter):
+    """Drop font_manager's 'Failed to find font weight bold for <CJK font>' notices:
+    most CJK fonts ship one weight and the regular one is the right fallback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_QuietFallbackWeight())
+
+
+def _style_rc(texts: Iterable[str]) -> dict[str, Any]:
+    global _warned_no_cjk
+    rc: dict[str, Any] = {
+        "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+        "axes.labelsize": 11,
+        "xtick.labelsize": 10,
+        "ytick.labelsize": 10,
+        "legend.fontsize": 9,
+        "legend.frameon": False,
+        "figure.titlesize": 14,
+        "figure.titleweight": "bold",
+        "svg.fonttype": "path",  # glyphs as paths: the SVG needs no installed font
+        "savefig.dpi": DPI,
+    }
+    if any(has_cjk(t) for t in texts):
+        family = cjk_font()
+        if family:
+            rc["font.family"] = [*matplotlib.rcParams["font.family"], family]
+        elif not _warned_no_cjk:
+            _warned_no_cjk = True
+            warnings.warn(
+                "hallsim: no CJK font found, Chinese labels will show as boxes; install one "
+                "(Debian: apt-get install fonts-wqy-microhei or fonts-noto-cjk; pip: mplfonts) "
+                "or set HALLSIM_CJK_FONT to a font file",
+                stacklevel=4,
+            )
+    return rc
+
+
+@contextmanager
+def _style(texts: Iterable[str]) -> Iterator[bool]:
+    """Slide style and, when ``texts`` contain CJK, a CJK fallback font.
+
+    Yields whether a CJK fallback font is in use.
+    """
+    rc = _style_rc(list(texts))
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        if cjk_font() is None:  # already told once; do not repeat it for every glyph
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        yield "font.family" in rc
+
+
+def _figure(**kwargs: Any) -> Figure:
+    fig = Figure(figsize=SLIDE_SIZE_IN, dpi=DPI, layout="constrained", **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _finish(fig: Figure, cjk: bool = False) -> Figure:
+    """With a CJK fallback font, draw once inside the style context so that tick
+    labels made lazily at draw time get it too."""
+    if cjk:
+        fig.canvas.draw()
+    return fig
+
+
+def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | None = None) -> Any:
+    """Write a figure as PNG (150 dpi) or SVG; format from ``fmt`` or the path's suffix.
+
+    ``path`` may be a binary file object (then ``fmt`` defaults to png).
+    SVG text is stored as paths, so the file needs no installed font.
+    """
+    if not hasattr(path, "write"):
+        path = Path(path)
+        fmt = fmt or path.suffix.lstrip(".") or "png"
+    fmt = (fmt or "png").lower()
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"format must be png or svg, got {fmt!r}")
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "hallsim"}):
+        with warnings.catch_warnings():
+            if cjk_font() is None:  # the user was told once by _style_rc
+                warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+            fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+    return path
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def t_summary(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """Per group: mean, 95% Student-t interval (ci_low, ci_high) and n of ``value``.
+
+    NaN values are left out; groups with one value get no interval.
+    """
+    g = df.dropna(subset=[value]).groupby(by, sort=True)[value]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    n = out["n"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tq = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        half = tq * out["sd"].to_numpy(dtype=float) / np.sqrt(n)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out
+
+
+def _clock(x: float, _pos: Any = None) -> str:
+    m = round(x)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _colours(names: list[str]) -> dict[str, str]:
+    return {n: OKABE_ITO[i % len(OKABE_ITO)] for i, n in enumerate(names)}
+
+
+def _need_scenarios(res: Results, what: str) -> list[str]:
+    if res.kind == "sweep":
+        raise ResultsError(
+            f"{res.folder}: a sweep folder; {what} needs a run or compare folder "
+            "(use --kind sweep --metric M)"
+        )
+    return res.scenarios
+
+
+def _reps_note(res: Results) -> str:
+    n = res.replications
+    return f"{n} replication{'s' if n != 1 else ''}"
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def plot_waits(folder: str | os.PathLike | Results) -> Figure:
+    """Wait-time distribution per scenario with the service-level target marked.
+
+    With citizens.parquet (``--log``): the ECDF of the wait from ticket to call
+    over all arrived citizens pooled across replications; citizens who leave
+    unserved are never called, so the curve's height at the target is the
+    service level.  Without it: box plots of the per-replication median and
+    90th-percentile waits (the title says so).
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a wait plot")
+    colours = _colours(names)
+    citizens = res.table("citizens", required=False)
+    with _style(names) as cjk:
+        fig = _figure()
+        ax = fig.add_subplot()
+        targets = {n: res.target_min(n) for n in names}
+        if citizens is not None and not citizens.empty:
+            for c in ("scenario", "wait_min", "outcome"):
+                if c not in citizens.columns:
+                    raise ResultsError(
+                        f"{res.folder / 'citizens.parquet'}: incomplete, no column {c!r}"
+                    )
+            xmax = max(targets.values()) * 1.5
+            for name in names:
+                d = citizens[citizens["scenario"] == name]
+                waits = np.sort(d.loc[d["outcome"] == "served", "wait_min"].to_numpy(float))
+                n = len(d)
+                if n == 0:
+                    continue
+                xmax = max(xmax, float(np.quantile(waits, 0.995)) if len(waits) else 0.0)
+                y = np.arange(1, len(waits) + 1) / n
+                within = float(
+                    np.mean((d["outcome"] == "served") & (d["wait_min"] <= targets[name]))
+                )
+                ax.step(
+                    np.r_[0.0, waits, 1e9],
+                    np.r_[0.0, y, y[-1] if len(y) else 0.0],
+                    where="post",
+                    color=colours[name],
+                    lw=2,
+                    label=f"{name}: {100 * within:.0f}% within {targets[name]:g} min",
+                )
+                ax.plot([targets[name]], [within], "o", color=colours[name], ms=7, zorder=5)
+            ax.set_xlim(0, xmax)
+            ax.set_ylim(0, 1.02)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_xlabel("wait from ticket to call (min)")
+            ax.set_ylabel("citizens called within that wait (%)")
+            ax.set_title(
+                "Wait for a window: share of citizens called within x minutes\n"
+                f"all citizens over {_reps_note(res)}; those who left unserved are never called",
+                loc="left",
+            )
+            ax.legend(loc="lower right", title="share called within target")
+        else:
+            reps = res.check_columns("replications", ["wait_p50_min", "wait_p90_min"])
+            data, positions, colors = [], [], []
+            for i, name in enumerate(names):
+                d = reps[reps["scenario"] == name]
+                for j, m in enumerate(("wait_p50_min", "wait_p90_min")):
+                    data.append(d[m].dropna().to_numpy(float))
+                    positions.append(i * 3 + j)
+                    colors.append(colours[name])
+            bp = ax.boxplot(
+                data, positions=positions, widths=0.7, patch_artist=True, showfliers=True
+            )
+            for k, box in enumerate(bp["boxes"]):
+                box.set_facecolor(colors[k])
+                box.set_alpha(0.35 if k % 2 == 0 else 0.8)
+            for med in bp["medians"]:
+                med.set_color("black")
+            ax.set_xticks(
+                positions,
+                labels=[
+                    f"{n}\nmedian" if j == 0 else f"{n}\n90th pct." for n in names for j in (0, 1)
+                ],
+            )
+            ax.set_ylabel("wait from ticket to call (min)")
+            ax.set_xlabel("scenario and wait statistic (one value per replication)")
+            ax.set_title(
+                "Median and 90th-percentile wait per replication (box plots)\n"
+                "no citizens.parquet in this folder: rerun with --log for the full distribution",
+                loc="left",
+            )
+        ecdf = citizens is not None and not citizens.empty
+        for t in sorted(set(targets.values())):
+            # the target is a wait: vertical on the ECDF's x axis, horizontal on box plots
+            (ax.axvline if ecdf else ax.axhline)(t, color="black", ls="--", lw=1)
+            ax.annotate(
+                f"target {t:g} min",
+                (t, 0.02) if ecdf else (0, t),
+                xycoords="data" if ecdf else ("axes fraction", "data"),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        return _finish(fig, cjk)
+
+
+SHORT_LABELS = {
+    "wait_mean_min": "Mean wait",
+    "wait_p90_min": "90th-percentile wait",
+    "service_level": "Service level\n(called within target)",
+    "queue_len_mean": "Mean queue length",
+    "utilisation": "Window utilisation",
+    "abandoned": "Abandoned",
+    "satisfaction_mean": "Predicted mean rating",
+    "csat": "Predicted CSAT\n(rating 4–5)",
+    "bad_review_rate": "Predicted bad reviews\n(rating 1–2)",
+}
+"""Column titles of ``plot_compare`` (units go on the x axis)."""
+
+
+def _interval(block: dict, k: float) -> tuple[float, float, float] | None:
+    if block is None or block.get("mean") is None:
+        return None
+    mean = block["mean"] * k
+    lo = block["ci_low"] * k if block.get("ci_low") is not None else mean
+    hi = block["ci_high"] * k if block.get("ci_high") is not None else mean
+    return mean, lo, hi
+
+
+def plot_compare(
+    folder: str | os.PathLike | Results, metrics: Iterable[str] | None = None
+) -> Figure:
+    """Each key metric's mean with 95% CI per scenario, and paired differences.
+
+    Top row: mean and 95% Student-t interval over replications (summary.json).
+    Bottom row (compare folders): scenario − baseline over common random
+    numbers with the stored interval (Bonferroni-adjusted for more than two
+    scenarios); hollow markers are differences whose interval contains 0.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a comparison plot")
+    metrics = list(metrics or KEY_METRICS)
+    unknown = [m for m in metrics if m not in res.metrics(names[0])]
+    if unknown:
+        raise ResultsError(f"{res.folder / 'summary.json'}: no metric(s) {unknown}")
+    colours = _colours(names)
+    diffs = res.meta.get("differences_detail") or res.summary.get("differences") or []
+    paired = res.kind == "compare" and len(names) > 1
+    with _style(names) as cjk:
+        fig = _figure()
+        if paired:
+            grid = fig.subplots(
+                2,
+                len(metrics),
+                squeeze=False,
+                sharey="row",
+                height_ratios=[len(names), len(names) - 1],
+            )
+            axes, axes_d = grid[0], grid[1]
+        else:
+            axes, axes_d = fig.subplots(1, len(metrics), squeeze=False, sharey=True)[0], None
+        for ax, m in zip(axes, metrics, strict=True):
+            k = metric_scale(m)
+            for i, name in enumerate(names):
+                iv = _interval(res.metrics(name).get(m), k)
+                if iv is None:
+                    continue
+                mean, lo, hi = iv
+                ax.errorbar(
+                    mean,
+                    i,
+                    xerr=[[mean - lo], [hi - mean]],
+                    fmt="o",
+                    ms=7,
+                    capsize=4,
+                    lw=2,
+                    color=colours[name],
+                )
+                ax.annotate(
+                    f"{mean:.1f}",
+                    (mean, i),
+                    xytext=(0, 7),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=9,
+                )
+            ax.set_title(SHORT_LABELS.get(m, metric_label(m)), fontsize=10)
+            ax.set_xlabel(METRIC_INFO.get(m, (m, ""))[1])
+            ax.margins(x=0.3, y=0.4)
+            ax.grid(axis="x", alpha=0.3)
+        axes[0].set_yticks(range(len(names)), labels=names)
+        axes[0].invert_yaxis()
+        head = "Scenarios compared" if len(names) > 1 else names[0]
+        fig.suptitle(
+            f"{head}: mean with 95% CI over {_reps_note(res)}"
+            + (" on common random numbers" if paired else ""),
+            fontsize=12,
+        )
+        if paired and axes_d is not None:
+            base, others = names[0], names[1:]
+            conf = None
+            for ax, m in zip(axes_d, metrics, strict=True):
+                k = metric_scale(m)
+                for i, name in enumerate(others):
+                    d = next((x for x in diffs if x["scenario"] == name and x["metric"] == m), None)
+                    iv = _interval(d, k) if d else None
+                    if iv is None:
+                        continue
+                    conf = d.get("confidence", conf)
+                    mean, lo, hi = iv
+                    clear = d.get("ci_low") is not None and (lo > 0 or hi < 0)
+                    ax.errorbar(
+                        mean,
+                        i,
+                        xerr=[[mean - lo], [hi - mean]],
+                        fmt="o",
+                        ms=7,
+                        capsize=4,
+                        lw=2,
+                        color=colours[name],
+                        mfc=colours[name] if clear else "white",
+                    )
+                ax.axvline(0, color="black", lw=1)
+                unit = METRIC_INFO.get(m, (m, ""))[1]
+                ax.set_xlabel("Δ " + ("percentage points" if unit == "%" else unit))
+                ax.margins(x=0.3, y=0.4)
+                ax.grid(axis="x", alpha=0.3)
+            axes_d[0].set_yticks(range(len(others)), labels=[f"{n} − {base}" for n in others])
+            axes_d[0].invert_yaxis()
+            if conf and len(names) > 2:
+                level = f"{100 * conf:.1f}% CIs, Bonferroni-adjusted: 95% family-wise"
+            else:
+                level = "95% CI"
+            fig.supxlabel(
+                f"Bottom row: paired difference to baseline {base} ({level}); "
+                "hollow marker = interval includes 0",
+                fontsize=10,
+            )
+        return _finish(fig, cjk)
+
+
+def plot_day(folder: str | os.PathLike | Results) -> Figure:
+    """Queue length and mean wait by period over the day, with windows staffed.
+
+    Lines are means across replications with 95% Student-t bands; the dotted
+    steps (right axis, top panel) are the windows staffed in each period.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a day plot")
+    cols = ["scenario", "period_start_min", "queue_len_mean", "wait_mean_min", "staffed_windows"]
+    periods = res.check_columns("periods", cols)
+    colours = _colours(names)
+    starts = np.sort(periods["period_start_min"].unique())
+    width = float(np.min(np.diff(starts))) if len(starts) > 1 else 30.0
+    day = all(res.settings.get(n, {}).get("run", {}).get("mode", "day") == "day" for n in names)
+    with _style(names) as cjk:
+        fig = _figure()
+        ax_q, ax_w = fig.subplots(2, 1, sharex=True)
+        ax_s = ax_q.twinx()
+        for name in names:
+            d = periods[periods["scenario"] == name]
+            for ax, col in ((ax_q, "queue_len_mean"), (ax_w, "wait_mean_min")):
+                t = t_summary(d, ["period_start_min"], col)
+                x = t["period_start_min"] + width / 2
+                ax.plot(x, t["mean"], color=colours[name], lw=2, label=name)
+                ax.fill_between(x, t["ci_low"], t["ci_high"], color=colours[name], alpha=0.2, lw=0)
+            s = d.groupby("period_start_min")["staffed_windows"].mean()
+            ax_s.step(
+                np.r_[s.index.to_numpy(float), s.index[-1] + width],
+                np.r_[s.to_numpy(float), s.iloc[-1]],
+                where="post",
+                color=colours[name],
+                ls=":",
+                lw=1.5,
+            )
+        ax_s.set_ylabel("windows staffed (dotted)")
+        ax_s.spines["right"].set_visible(True)
+        ax_s.set_ylim(0, max(1.0, float(periods["staffed_windows"].max()) * 1.15))
+        ax_q.set_ylim(bottom=0)
+        ax_w.set_ylim(bottom=0)
+        ax_q.set_ylabel("citizens waiting\n(time-average)")
+        ax_w.set_ylabel("mean wait of those\ncalled (min)")
+        ax_q.set_title("Queue length by period", loc="left", fontsize=11)
+        ax_w.set_title("Mean wait by period (ticket to call)", loc="left", fontsize=11)
+        handles, labels = ax_q.get_legend_handles_labels()
+        handles.append(Line2D([], [], color="grey", ls=":", lw=1.5))
+        labels.append("windows staffed (right axis)")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
+        if day:
+            ax_w.xaxis.set_major_formatter(FuncFormatter(_clock))
+            ax_w.set_xticks(np.arange(starts[0], starts[-1] + width + 1, 60.0))
+            ax_w.set_xlabel("time of day (points at mid-period)")
+            closes = {res.settings.get(n, {}).get("hall", {}).get("close") for n in names} - {None}
+            for c in closes:
+                hh, mm = (int(v) for v in c.split(":"))
+                for ax in (ax_q, ax_w):
+                    ax.axvline(hh * 60 + mm, color="grey", lw=1, ls="--")
+                ax_q.annotate(
+                    f"close {c}",
+                    (hh * 60 + mm, 1),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(3, -12),
+                    textcoords="offset points",
+                    fontsize=9,
+                    color="grey",
+                )
+        else:
+            ax_w.set_xlabel("simulation time (min)")
+        fig.suptitle(
+            f"Over the day: mean across {_reps_note(res)} with 95% CI bands "
+            f"({width:g}-minute periods)",
+            fontsize=12,
+        )
+        return _finish(fig, cjk)
+
+
+def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
+    """Heatmap of window-group utilisation (busy ÷ staffed time) by period.
+
+    One panel per scenario, mean across replications; grey cells had no
+    staffed time.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a utilisation plot")
+    periods = res.check_columns("periods", ["scenario", "period_start_min", "period"])
+    ucols = [c for c in periods.columns if c.startswith("utilisation[") and c.endswith("]")]
+    if not ucols:
+        raise ResultsError(
+            f"{res.folder / 'periods.parquet'}: incomplete, no utilisation[<group>] columns"
+        )
+    panels = []
+    for name in names:
+        d = periods[periods["scenario"] == name]
+        groups = [c for c in ucols if d[c].notna().any()]
+        if not groups:
+            continue
+        m = d.groupby("period_start_min")[groups].mean()
+        labels = d.groupby("period_start_min")["period"].first().reindex(m.index)
+        panels.append((name, [g[len("utilisation[") : -1] for g in groups], m, labels))
+    if not panels:
+        raise ResultsError(f"{res.folder / 'periods.parquet'}: no utilisation values")
+    texts = names + [g for _, gs, _, _ in panels for g in gs]
+    with _style(texts) as cjk:
+        fig = _figure()
+        axes = fig.subplots(
+            len(panels),
+            1,
+            squeeze=False,
+            sharex=True,
+            height_ratios=[len(p[1]) + 0.6 for p in panels],
+        )[:, 0]
+        cmap = matplotlib.colormaps[SEQUENTIAL_CMAP].with_extremes(bad="#DDDDDD")
+        image = None
+        for ax, (name, groups, m, _labels) in zip(axes, panels, strict=True):
+            values = m.to_numpy(float).T
+            image = ax.imshow(
+                np.ma.masked_invalid(values),
+                aspect="auto",
+                cmap=cmap,
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
+            ax.set_yticks(range(len(groups)), labels=groups)
+            ax.set_title(name, loc="left", fontsize=11)
+            if values.shape[1] <= 24:
+                for (r, c), v in np.ndenumerate(values):
+                    if np.isfinite(v):
+                        ax.text(
+                            c,
+                            r,
+                            f"{100 * v:.0f}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="black" if v > 0.55 else "white",
+                        )
+            for side in ("top", "right", "left", "bottom"):
+                ax.spines[side].set_visible(False)
+        longest = max(panels, key=lambda p: len(p[3]))
+        step = max(1, math.ceil(len(longest[3]) / 10))
+        axes[-1].set_xticks(range(0, len(longest[3]), step), labels=list(longest[3].iloc[::step]))
+        axes[-1].set_xlabel("period start (time of day)")
+        fig.supylabel("window group", fontsize=11)
+        assert image is not None
+        bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
+        bar.set_label("utilisation: busy ÷ staffed time (%)")
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        fig.suptitle(
+            f"Window utilisation by group and period (mean of {_reps_note(res)}; cells in %)",
+            fontsize=12,
+        )
+        return _finish(fig, cjk)
+
+
+SATISFACTION_BANDS = (
+    ("1–2 dissatisfied (predicted)", "#D55E00"),
+    ("3 neutral (predicted)", "#BBBBBB"),
+    ("4–5 satisfied (predicted)", "#0072B2"),
+)
+RATING_COLOURS = ("#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2")
+
+
+def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
+    """Stacked bars of the PREDICTED 1–5 rating distribution per scenario.
+
+    Uses the per-level shares when the replications table has ``rating_1`` ..
+    ``rating_5`` columns; otherwise three bands from summary.json: rating 1–2
+    (``bad_review_rate``), 4–5 (``csat``) and 3 as the rest.  Model output,
+    not survey data.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a satisfaction plot")
+    reps = res.table("replications")
+    assert reps is not None
+    levels = [f"rating_{k}" for k in range(1, 6)]
+    rows: list[tuple[str, list[float], float | None]] = []
+    if all(c in reps.columns for c in levels):
+        bands = [(f"{k} (predicted)", c) for k, c in zip(range(1, 6), RATING_COLOURS, strict=True)]
+        for name in names:
+            d = reps.loc[reps["scenario"] == name, levels].mean()
+            mean = res.metrics(name).get("satisfaction_mean", {}).get("mean")
+            rows.append((name, [float(v) for v in d], mean))
+    else:
+        bands = list(SATISFACTION_BANDS)
+        for name in names:
+            m = res.metrics(name)
+            csat = m.get("csat", {}).get("mean")
+            bad = m.get("bad_review_rate", {}).get("mean")
+            if csat is None or bad is None:
+                raise ResultsError(
+                    f"{res.folder / 'summary.json'}: no predicted satisfaction for {name!r} "
+                    "(satisfaction model disabled?)"
+                )
+            rows.append(
+                (name, [bad, max(0.0, 1 - csat - bad), csat], m["satisfaction_mean"]["mean"])
+            )
+    with _style(names) as cjk:
+        fig = _figure()
+        ax = fig.add_subplot()
+        for i, (_name, shares, _mean) in enumerate(rows):
+            left = 0.0
+            for (label, colour), share in zip(bands, shares, strict=True):
+                ax.barh(
+                    i,
+                    share,
+                    left=left,
+                    color=colour,
+                    edgecolor="white",
+                    height=0.6,
+                    label=label if i == 0 else None,
+                )
+                if share >= 0.04:
+                    ax.text(
+                        left + share / 2,
+                        i,
+                        f"{100 * share:.0f}%",
+                        ha="center",
+                        va="center",
+                        fontsize=10,
+                        color="white" if colour in ("#D55E00", "#0072B2") else "black",
+                    )
+                left += share
+        for i, (_name, _shares, mean) in enumerate(rows):
+            if mean is not None:
+                ax.annotate(
+                    f"predicted mean {mean:.2f} / 5",
+                    (1.0, i),
+                    xytext=(8, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=10,
+                    annotation_clip=False,
+                )
+        ax.set_yticks(range(len(rows)), labels=[r[0] for r in rows])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xlabel("share of visits with each predicted rating (%)")
+        ax.set_ylabel("scenario")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=len(bands))
+        ax.set_title(
+            "Predicted rating distribution (1–5 rating scale): model prediction, not survey data\n"
+            f"mean over {_reps_note(res)}; abandoning citizens are rated too",
+            loc="left",
+        )
+        return _finish(fig, cjk)
+
+
+def _sweep_table(res: Results, metric: str, params: list[str]) -> pd.DataFrame:
+    """Per sweep point: parameter values, mean, ci_low, ci_high (95% t) of ``metric``."""
+    results = res.table("results", required=False)
+    if results is not None and not results.empty:
+        if metric not in results.columns:
+            known = [c for c in results.columns if c in METRIC_INFO]
+            raise ResultsError(
+                f"{res.folder / 'results.parquet'}: no metric {metric!r} (has {known})"
+            )
+        missing = [p for p in params if p not in results.columns]
+        if missing:
+            raise ResultsError(
+                f"{res.folder / 'results.parquet'}: no parameter column(s) {missing}"
+            )
+        return t_summary(results, params, metric)
+    summary = res.table("summary")
+    assert summary is not None
+    cols = [f"{metric}_mean", f"{metric}_ci_low", f"{metric}_ci_high"]
+    missing = [c for c in [*params, *cols] if c not in summary.columns]
+    if missing:
+        raise ResultsError(f"{res.folder / 'summary.parquet'}: no column(s) {missing}")
+    out = summary[[*params, *cols]].copy()
+    out.columns = [*params, "mean", "ci_low", "ci_high"]
+    return out
+
+
+def _sweep_params(res: Results) -> list[str]:
+    params = res.summary.get("parameters")
+    if params:
+        return [str(p) for p in params]
+    df = res.table("results", required=False)
+    if df is None:
+        df = res.table("summary")
+    assert df is not None
+    return [c for c in df.columns if "." in c and not c.endswith(("_mean", "_ci_low", "_ci_high"))]
+
+
+def _fmt_param(value: Any) -> str:
+    """A swept value as a tick label: 3.0 -> '3', 0.25 -> '0.25'."""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def _positions(values: list[Any]) -> tuple[np.ndarray, bool]:
+    """Numeric x positions, and whether the axis is categorical."""
+    try:
+        return np.asarray(values, dtype=float), False
+    except (TypeError, ValueError):
+        return np.arange(len(values), dtype=float), True
+
+
+def plot_sweep(
+    folder: str | os.PathLike | Results,
+    metric: str = "wait_mean_min",
+    x: str | None = None,
+    hue: str | None = None,
+) -> Figure:
+    """A metric against a swept parameter, with 95% CI bands across replications.
+
+    ``x`` (default: the first swept parameter) is the horizontal axis; ``hue``
+    (default: the second, if any) gives one line per value and adds a heatmap
+    panel of x × hue.  Any further parameters are held at their first value.
+    """
+    res = load_results(folder)
+    if res.kind != "sweep":
+        raise ResultsError(
+            f"{res.folder}: not a sweep folder (no manifest.json with kind 'sweep'); "
+            "sweep plots need the output of hallsim sweep"
+        )
+    params = _sweep_params(res)
+    if not params:
+        raise ResultsError(f"{res.folder / 'manifest.json'}: no swept parameters")
+    for p in (x, hue):
+        if p is not None and p not in params:
+            raise ResultsError(f"{res.folder}: {p!r} was not swept (swept: {params})")
+    x = x or params[0]
+    if hue is None:
+        hue = next((p for p in params if p != x), None)
+    elif hue == x:
+        raise ResultsError(f"{res.folder}: the line parameter must differ from x ({x!r})")
+    table = _sweep_table(res, metric, params)
+    held = []
+    for p in params:
+        if p in (x, hue):
+            continue
+        first = sorted(table[p].unique())[0]
+        table = table[table[p] == first]
+        held.append(f"{p} = {first}")
+    k = metric_scale(metric)
+    xs = sorted(table[x].unique())
+    xpos, categorical = _positions(xs)
+    where = dict(zip(xs, xpos, strict=True))
+    hues = sorted(table[hue].unique()) if hue else [None]
+    reps = res.table("results", required=False)
+    n_reps = int(reps["replication"].nunique()) if reps is not None and "replication" in reps else 0
+    texts = [_fmt_param(v) for v in xs] + [_fmt_param(v) for v in hues] + [metric]
+    with _style(texts) as cjk:
+        fig = _figure()
+        if hue:
+            ax, ax_h = fig.subplots(1, 2, width_ratios=[1.35, 1])
+        else:
+            ax, ax_h = fig.add_subplot(), None
+        for i, h in enumerate(hues):
+            d = table if h is None else table[table[hue] == h]
+            d = d.assign(_x=d[x].map(where)).sort_values("_x")
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.plot(
+                d["_x"],
+                d["mean"] * k,
+                "o-",
+                color=colour,
+                lw=2,
+                label=None if h is None else _fmt_param(h),
+            )
+            ax.fill_between(
+                d["_x"], d["ci_low"] * k, d["ci_high"] * k, color=colour, alpha=0.2, lw=0
+            )
+        if categorical or len(xs) <= 12:
+            ax.set_xticks(xpos, labels=[_fmt_param(v) for v in xs])
+        ax.set_xlabel(x)
+        ax.set_ylabel(metric_label(metric))
+        ax.grid(alpha=0.3)
+        if hue:
+            fig.legend(
+                title=f"one line per {hue}",
+                loc="outside lower center",
+                ncols=min(len(hues), 8),
+            )
+            grid = table.pivot_table(index=hue, columns=x, values="mean", aggfunc="mean")
+            grid = grid.reindex(index=hues, columns=xs)
+            values = grid.to_numpy(float) * k
+            image = ax_h.imshow(values, aspect="auto", cmap=SEQUENTIAL_CMAP, origin="lower")
+            ax_h.set_xticks(range(len(xs)), labels=[_fmt_param(v) for v in xs])
+            ax_h.set_yticks(range(len(hues)), labels=[_fmt_param(v) for v in hues])
+            ax_h.set_xlabel(x)
+            ax_h.set_ylabel(hue)
+            lo, hi = np.nanmin(values), np.nanmax(values)
+            for (r, c), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    frac = (v - lo) / (hi - lo) if hi > lo else 0.5
+                    ax_h.text(
+                        c,
+                        r,
+                        f"{v:.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="black" if frac > 0.55 else "white",
+                    )
+            bar = fig.colorbar(image, ax=ax_h, shrink=0.9)
+            bar.set_label(metric_label(metric))
+            ax_h.set_title("mean by parameter pair", loc="left", fontsize=11)
+            for side in ("top", "right", "left", "bottom"):
+                ax_h.spines[side].set_visible(False)
+        title = f"{metric_label(metric)} vs {x}"
+        sub = f"mean with 95% CI band over {n_reps} replications" if n_reps else "mean with 95% CI"
+        if held:
+            sub += "; held: " + ", ".join(held)
+        ax.set_title(sub, loc="left", fontsize=10, fontweight="normal")
+        fig.suptitle(title, fontsize=12)
+        return _finish(fig, cjk)
+
+
+PLOTS: dict[str, Callable[..., Figure]] = {
+    "waits": plot_waits,
+    "compare": plot_compare,
+    "day": plot_day,
+    "utilisation": plot_utilisation,
+    "satisfaction": plot_satisfaction,
+    "sweep": plot_sweep,
+}
+
+
+def render(
+    folder: str | os.PathLike | Results,
+    kind: str,
+    *,
+    metric: str | None = None,
+    x: str | None = None,
+    hue: str | None = None,
+) -> Figure:
+    """The Figure of one ``kind`` (see ``KINDS``) for a results folder."""
+    if kind not in PLOTS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    res = load_results(folder)
+    if kind == "sweep":
+        return plot_sweep(res, metric or "wait_mean_min", x=x, hue=hue)
+    if res.kind == "sweep":
+        raise ResultsError(f"{res.folder}: a sweep folder; use --kind sweep --metric M")
+    if kind == "compare" and metric:
+        return plot_compare(res, [metric])
+    return PLOTS[kind](res)
