@@ -389,7 +389,7 @@ def run(
         _metrics_table([res], f"{sc.name} — {len(res.replications)} replications, seed {res.seed}")
     )
     con.print("Satisfaction figures are model predictions, not measurements.", style="dim")
-    con.print(headline(res), style="bold", highlight=False)
+    con.print(headline(res), style="bold", highlight=False, soft_wrap=True)
     click.echo(str(path))
 
 
@@ -451,13 +451,7 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
         )
     )
     diffs = paired_differences(results)
-    table = Table(
-        title="Paired differences to the baseline "
-        + ("(Bonferroni-adjusted)" if len(results) > 2 else "(95% t-interval)"),
-        title_justify="left",
-    )
-    for col in ("scenario − baseline", "metric", "difference [CI]"):
-        table.add_column(col, justify="right" if col.startswith("diff") else "left")
+    adjusted = "Bonferroni-adjusted" if len(results) > 2 else "95% t-interval"
     key = (
         "wait_mean_min",
         "wait_p90_min",
@@ -469,6 +463,16 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
         "csat",
         "bad_review_rate",
     )
+    # one narrow table per comparison reads better than one wide table
+    tables = {
+        r.scenario.name: Table(
+            "metric",
+            "difference [CI]",
+            title_justify="left",
+            title=f"{r.scenario.name} − {results[0].scenario.name} (paired, {adjusted})",
+        )
+        for r in results[1:]
+    }
     for d in diffs:
         if d["metric"] not in key or d["mean"] is None:
             continue
@@ -478,10 +482,12 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
             if d["ci_low"] is not None
             else ""
         )
-        table.add_row(f"{d['scenario']} − {d['baseline']}", m, _fmt_diff(m, d["mean"]) + ci)
-    con.print(table)
+        label = m + (" (predicted)" if m in PREDICTED else "")
+        tables[d["scenario"]].add_row(label, _fmt_diff(m, d["mean"]) + ci)
+    for table in tables.values():
+        con.print(table)
     for r in results:
-        con.print(headline(r), highlight=False)
+        con.print(headline(r), highlight=False, soft_wrap=True)
     for d in diffs:
         if d["metric"] == "wait_mean_min" and d["ci_low"] is not None:
             verdict = (
@@ -497,7 +503,12 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
                 style="bold",
                 highlight=False,
             )
-    con.print(f"Best for {metric}: {obj['best']['scenario']}", style="bold", highlight=False)
+    con.print(
+        f"Best for {metric}: {obj['best']['scenario']}",
+        style="bold",
+        highlight=False,
+        soft_wrap=True,
+    )
     click.echo(str(path))
 
 
