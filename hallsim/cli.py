@@ -502,6 +502,7 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
                 f"[{d['ci_low']:+.1f}, {d['ci_high']:+.1f}] ({verdict} wait)",
                 style="bold",
                 highlight=False,
+                soft_wrap=True,
             )
     con.print(
         f"Best for {metric}: {obj['best']['scenario']}",
