@@ -568,8 +568,9 @@ def _register_subcommands() -> None:
     # these modules import BadInput and helpers from this one: register them last
     from hallsim.cli_present import plot, report
     from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
+    from hallsim.cli_staff import staff
 
-    for command in (plot, report, calibrate_command, sensitivity_command):
+    for command in (plot, report, calibrate_command, sensitivity_command, staff):
         main.add_command(command)
 
 

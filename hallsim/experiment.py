@@ -36,15 +36,16 @@ def trace_replication(scenario: Scenario, seed: int, replication: int, engine: s
     streams = make_streams(seed, replication)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if engine != "simpy":
+    if engine != "simpy" and not scenario.uses_operations():
+        # rosters, appointments and priority classes exist only in the SimPy model
         try:
             from hallsim import fastpath
         except ImportError:
             fastpath = None
         if fastpath is not None and fastpath.supports(scenario):
             return fastpath.run_hall(scenario, streams)
-        if engine == "fast":
-            raise ValueError("the fast engine does not support this scenario")
+    if engine == "fast":
+        raise ValueError("the fast engine does not support this scenario")
     return run_hall(scenario, streams)
 
 

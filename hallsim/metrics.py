@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hallsim import satisfaction
-from hallsim.model import BALKED, RENEGED, SERVED, HallTrace
+from hallsim.model import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.scenario import Scenario, format_clock
 
 NAN = float("nan")
@@ -48,7 +48,18 @@ METRICS = (
     "complaint_rate",
     "overtaken_mean",
     "service_mean_min",
+    # operations (docs/operations.md); defined for every scenario
+    "wait_mean_booked_min",
+    "wait_mean_walkin_min",
+    "wait_mean_priority_min",
+    "wait_mean_regular_min",
+    "overtaken_mean_regular",
+    "no_shows",
+    "staff_hours",
+    "staff_overtime_min",
 )
+
+OUTCOME_NAMES = np.array(["served", "balked", "reneged", "unserved"], dtype=object)
 
 
 @dataclass
@@ -61,6 +72,7 @@ class ReplicationResult:
     groups: pd.DataFrame  # per-window-group breakdown
     periods: pd.DataFrame  # per-period table
     log: pd.DataFrame | None = None  # per-citizen log, only when asked for
+    classes: pd.DataFrame | None = None  # per citizen class, when [[classes]] are used
 
 
 def _q(x: np.ndarray, q: float) -> float:
@@ -115,6 +127,21 @@ def _busy_within(call: np.ndarray, end: np.ndarray, start: float, stop: float) -
     return float(np.sum(np.clip(np.minimum(end, stop) - np.maximum(call, start), 0.0, None)))
 
 
+def rostered_window_minutes(scenario: Scenario, start: float, stop: float) -> float:
+    """Window-minutes the roster staffs in [start, stop], all groups (the level at close holds on).
+
+    Without rosters this is every window over the interval.  Minutes; this is
+    the *planned* time: finishing a citizen after a window closes is extra.
+    """
+    total = 0.0
+    for g in range(len(scenario.windows)):
+        roster = scenario.roster(g)
+        bounds = [t for t, _ in roster[1:]] + [np.inf]
+        for (t, level), t_next in zip(roster, bounds, strict=True):
+            total += level * max(0.0, min(stop, t_next) - max(start, t))
+    return total
+
+
 def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> ReplicationResult:
     """Metrics of one replication (contract §3) and its breakdown tables."""
     s0, s1 = scenario.stats_window
@@ -146,6 +173,12 @@ def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> Replicat
         if len(win_of):
             np.maximum.at(last_end, win_of, all_end)
         staffed_w = last_end - scenario.hall.open_min
+        if trace.duty_window is not None:  # rosters: the spells each window was on duty
+            staffed_w = np.bincount(
+                trace.duty_window,
+                weights=trace.duty_end_min - trace.duty_start_min,
+                minlength=n_windows,
+            )
     else:
         busy_w = np.bincount(
             win_of,
@@ -171,10 +204,18 @@ def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> Replicat
     sat_cfg = scenario.satisfaction
     if sat_cfg.enabled and n:
         probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
-        sat = satisfaction.summarise(probs)
+        sat = satisfaction.summarise(probs, sat_cfg)
     else:
         probs = np.empty((0, 5))
-        sat = satisfaction.summarise(probs)
+        sat = satisfaction.summarise(probs, sat_cfg)
+
+    ops = _operations_metrics(scenario, trace, counted, served, wait, overtaken)
+    if day:
+        planned = rostered_window_minutes(scenario, scenario.hall.open_min, scenario.hall.close_min)
+        ops["staff_overtime_min"] = max(0.0, float(staffed_w.sum()) - planned)
+    else:
+        ops["staff_overtime_min"] = 0.0
+    ops["staff_hours"] = float(staffed_w.sum()) / 60.0
 
     n_served = int(served.sum())
     balked = int((outcome == BALKED).sum())
@@ -208,6 +249,7 @@ def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> Replicat
         "complaint_rate": sat.get("complaint_rate", NAN),
         "overtaken_mean": _mean(overtaken.astype(float)),
         "service_mean_min": _mean((end - call)[served]),
+        **ops,
     }
 
     result = ReplicationResult(
@@ -217,6 +259,10 @@ def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> Replicat
         groups=_group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w),
         periods=_period_table(scenario, trace, counted, wait_all, served, t0, t1),
     )
+    if scenario.uses_classes():
+        result.classes = _class_table(
+            scenario, trace.klass[counted], outcome, wait_all, overtaken, probs, target
+        )
     if log:
         result.log = pd.DataFrame(
             {
@@ -229,13 +275,63 @@ def compute(scenario: Scenario, trace: HallTrace, log: bool = False) -> Replicat
                 "window": trace.window[counted],
                 "wait_min": wait_all,
                 "service_min": end - call,
-                "outcome": np.array(["served", "balked", "reneged"], dtype=object)[outcome],
+                "outcome": OUTCOME_NAMES[outcome],
                 "settled": visits["settled"],
                 "is_return": trace.is_return[counted],
                 "overtaken": overtaken,
             }
         )
+        if trace.klass is not None and scenario.uses_classes():
+            result.log["class"] = np.asarray(scenario.class_names, dtype=object)[
+                trace.klass[counted]
+            ]
+        if trace.booked is not None and scenario.uses_appointments():
+            result.log["booked"] = trace.booked[counted]
     return result
+
+
+def _operations_metrics(scenario, trace, counted, served, wait, overtaken) -> dict[str, float]:
+    """Waits of booked / walk-in and priority / regular citizens (served, minutes)."""
+    n = int(counted.sum())
+    booked = trace.booked[counted] if trace.booked is not None else np.zeros(n, dtype=bool)
+    klass = trace.klass[counted] if trace.klass is not None else np.zeros(n, dtype=np.int64)
+    priority = np.asarray([0] + [k.priority for k in scenario.classes or []])[klass] > 0
+    return {
+        "wait_mean_booked_min": _mean(wait[booked[served]]),
+        "wait_mean_walkin_min": _mean(wait[~booked[served]]),
+        "wait_mean_priority_min": _mean(wait[priority[served]]),
+        "wait_mean_regular_min": _mean(wait[~priority[served]]),
+        "overtaken_mean_regular": _mean(overtaken[~priority].astype(float)),
+        "no_shows": float(trace.no_shows),
+    }
+
+
+def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -> pd.DataFrame:
+    """Per citizen class ('regular' first): waits, service level, overtakes, predicted ratings."""
+    rows = []
+    for k, name in enumerate(scenario.class_names):
+        sel = klass == k
+        srv = sel & (outcome == SERVED)
+        w = wait_all[srv]
+        p = probs[sel] if len(probs) else np.empty((0, 5))
+        sat = satisfaction.summarise(p, scenario.satisfaction)
+        rows.append(
+            {
+                "class": name,
+                "priority": 0 if k == 0 else scenario.classes[k - 1].priority,
+                "arrived": int(sel.sum()),
+                "served": int(srv.sum()),
+                "abandoned": int((sel & ((outcome == BALKED) | (outcome == RENEGED))).sum()),
+                "unserved": int((sel & (outcome == UNSERVED)).sum()),
+                "wait_mean_min": _mean(w),
+                "wait_p90_min": _q(w, 0.9),
+                "service_level": float(np.sum(w <= target) / sel.sum()) if sel.any() else NAN,
+                "overtaken_mean": _mean(overtaken[sel].astype(float)),
+                "satisfaction_mean": sat["satisfaction_mean"],
+                "csat": sat["csat"],
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _matter_table(scenario, matter, outcome, wait_all, probs, target) -> pd.DataFrame:
@@ -289,6 +385,8 @@ def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> pd.Data
     all_served = trace.outcome == SERVED
     call, end, grp = trace.call_min[all_served], trace.end_min[all_served], trace.group[all_served]
     day = scenario.run.mode == "day"
+    rostered = trace.duty_window is not None
+    duty_group = trace.window_group[trace.duty_window] if rostered else None
     rows = []
     for a in starts:
         b = min(a + width, t1)
@@ -302,9 +400,16 @@ def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> pd.Data
             "queue_len_mean": _integrate(trace.queue_times, trace.queue_levels, a, b) / (b - a),
             "staffed_windows": float(len(trace.window_group)),
         }
+        if rostered:  # time-average of the roster's staffed windows over the period
+            row["staffed_windows"] = rostered_window_minutes(scenario, a, b) / (b - a)
         for g, wg in enumerate(scenario.windows):
             mine = grp == g
             busy = _busy_within(call[mine], end[mine], a, b)
-            row[f"utilisation[{wg.name}]"] = busy / (wg.count * (b - a)) if wg.count else NAN
+            if rostered:  # busy / time on duty (incl. finishing after a window closes)
+                on = duty_group == g
+                staffed = _busy_within(trace.duty_start_min[on], trace.duty_end_min[on], a, b)
+                row[f"utilisation[{wg.name}]"] = busy / staffed if staffed > 0 else NAN
+            else:
+                row[f"utilisation[{wg.name}]"] = busy / (wg.count * (b - a)) if wg.count else NAN
         rows.append(row)
     return pd.DataFrame(rows)

@@ -9,6 +9,13 @@ Citizens are SimPy processes.  Windows are plain objects: when a window frees
 it *calls* the next citizen it may serve by triggering that citizen's
 ``called`` event, which is how a hall with tickets works.  Waiting citizens
 (in queues) are kept apart from those in service (held by a window).
+
+Scenarios with rosters, appointments or citizen classes
+(``Scenario.uses_operations()``) run on ``_OperationsHall``, a subclass that
+adds staffed levels over the day, a calling order by class priority and
+booked slot, and citizens sent away unserved when no window will open for
+them again (docs/operations.md).  All other scenarios run on ``_Hall``
+exactly as before.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -23,8 +31,8 @@ import simpy
 from hallsim.scenario import Scenario
 from hallsim.streams import Demand, draw_clerks, draw_demand, quantile
 
-SERVED, BALKED, RENEGED = 0, 1, 2
-WAITING, CALLED, GONE = 0, 1, 2
+SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
+WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3
 
 
 @dataclass
@@ -37,7 +45,7 @@ class HallTrace:
     group: np.ndarray  # window group index, -1 if never served
     call_min: np.ndarray  # time called to a window (NaN if never called)
     end_min: np.ndarray  # time the citizen left the hall (service end, balk or renege)
-    outcome: np.ndarray  # SERVED, BALKED, RENEGED
+    outcome: np.ndarray  # SERVED, BALKED, RENEGED, UNSERVED
     settled: np.ndarray  # bool: matter settled at this visit
     is_return: np.ndarray  # bool: a return visit of an unsettled citizen
     queue_times: np.ndarray  # times at which the number waiting changed
@@ -46,19 +54,30 @@ class HallTrace:
     clerks: np.ndarray  # (windows, 4) attitude components of each window's clerk
     returns_later: int  # unsettled citizens whose return falls after the horizon
     horizon_end_min: float  # when the last citizen left
+    # operations (None when the scenario does not use them; docs/operations.md)
+    klass: np.ndarray | None = None  # citizen class: 0 regular, k = scenario.classes[k - 1]
+    booked: np.ndarray | None = None  # bool: a booked visit (a return visit is a walk-in)
+    no_shows: int = 0  # booked citizens who did not come
+    duty_window: np.ndarray | None = None  # rosters: one row per on-duty spell of a window
+    duty_start_min: np.ndarray | None = None
+    duty_end_min: np.ndarray | None = None  # incl. finishing the citizen in service
 
 
 class _Citizen:
     __slots__ = (
         "arrival",
         "base_service",
+        "booked",
         "called",
         "is_return",
+        "klass",
         "matter",
         "patience",
         "seq",
         "settle_u",
+        "slot",
         "state",
+        "tier",
         "window",
     )
 
@@ -72,17 +91,27 @@ class _Citizen:
         self.state = WAITING
         self.called = None
         self.window = None
+        # operations only (_OperationsHall)
+        self.klass = 0
+        self.booked = False
+        self.slot = np.nan
+        self.tier = 1  # 0: booked and their slot has come; 1: in ticket order
 
 
 class _Window:
     __slots__ = (
         "busy",
+        "classes",
+        "closing",
+        "duty_start",
         "group",
         "idle_since",
         "index",
+        "last_end",
         "line",
         "line_count",
         "matters",
+        "on_duty",
         "p_settle",
         "speed",
     )
@@ -97,6 +126,12 @@ class _Window:
         self.idle_since = start
         self.line = deque()  # per_window layout: this window's own line
         self.line_count = 0  # citizens waiting in ``line`` (reneged ones removed lazily)
+        # operations only (_OperationsHall)
+        self.classes = [0]  # citizen classes this window may call
+        self.on_duty = True  # staffed now (rosters)
+        self.closing = False  # finishes its citizen, then goes off duty
+        self.duty_start = start
+        self.last_end = -np.inf  # end of its latest service
 
 
 def attitude_multiplier(scenario: Scenario, clerk: np.ndarray) -> float:
@@ -304,6 +339,7 @@ class _Hall:
         renege = self.sc.patience.renege_min if self.sc.patience else None
         patience = float(quantile(renege, u[1:2])[0]) if renege is not None else np.inf
         r = _Citizen(back, c.matter, base, patience, u[2], True)
+        r.klass = c.klass  # a return visit keeps the citizen's class; it is never booked
         self.env.process(self._return_visit(r))
 
     def _return_visit(self, c: _Citizen):
@@ -325,11 +361,19 @@ class _Hall:
             )
         )
 
+    _n_cols = 9  # fields per record (see _record)
+
     def run(self, demand: Demand) -> HallTrace:
         self.env.process(self.source(demand))
         self.env.run()
+        return self._trace()
+
+    def _trace_extras(self, col) -> dict:
+        return {}
+
+    def _trace(self) -> HallTrace:
         rec = self.records
-        cols = list(zip(*rec, strict=True)) if rec else [[] for _ in range(9)]
+        cols = list(zip(*rec, strict=True)) if rec else [[] for _ in range(self._n_cols)]
         order = (
             np.lexsort((np.array(cols[5], dtype=float), np.array(cols[0], dtype=float)))
             if rec
@@ -357,11 +401,326 @@ class _Hall:
             # not env.now: patience timeouts of citizens already called stay on
             # the event list and would push the clock past the last departure
             horizon_end_min=float(max(cols[5], default=self.sc.arrival_start_min)),
+            **self._trace_extras(col),
         )
+
+
+class _OperationsHall(_Hall):
+    """The hall with rosters, appointments and a priority channel (docs/operations.md).
+
+    Calling order: a free window calls, among the waiting citizens it may
+    serve (matter and class), the one of highest class priority; within a
+    priority, booked citizens whose slot has come (and who came by slot +
+    grace) in slot order; then everyone else in ticket order.  Service is
+    never interrupted.  Without classes, bookings and roster changes this is
+    exactly the plain model's ticket order, so the same streams give the
+    same numbers.
+
+    Rosters (single queue): a group's staffed level follows
+    ``scenario.roster(g)``.  To close windows, idle ones go first (highest
+    index first), then busy ones, which finish their citizen and then stop
+    calling.  To open windows, closing ones carry on first, then the
+    lowest-index closed ones open and call at once.  Citizens whose every
+    eligible window is closed for the rest of the day are sent away unserved
+    at that moment, or on arrival.
+    """
+
+    _n_cols = 11  # the plain record + class, booked
+
+    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
+        super().__init__(scenario, streams)
+        sc = scenario
+        self.class_priority = [0] + [k.priority for k in sc.classes or []]
+        self.class_factor = [1.0] + [k.service_time_factor for k in sc.classes or []]
+        class_names = sc.class_names
+        for w in self.windows:
+            group = sc.windows[w.group]
+            w.classes = [k for k, name in enumerate(class_names) if group.serves_class(name)]
+            if not self.single:
+                w.line = []  # a heap ordered like the single queue
+        combos = [(m, k) for m in range(len(sc.matters)) for k in range(len(class_names))]
+        # eligible windows per (matter, class), in window order like ``eligible``
+        self.combo_windows = {
+            (m, k): [w for w in self.windows if m in w.matters and k in w.classes]
+            for m, k in combos
+        }
+        self.queues = {combo: [] for combo in combos}  # single layout: a heap per combo
+        self.window_queues = [
+            [self.queues[(m, k)] for m in w.matters for k in w.classes] for w in self.windows
+        ]
+        self.line_of: dict[int, _Window] = {}  # per_window: the window whose line c joined
+        self.grace = sc.appointments.grace_min if sc.appointments else 5.0
+        self.no_shows = 0
+
+        # rosters
+        self.rostered = sc.uses_roster()
+        self.rosters = [sc.roster(g) for g in range(len(sc.windows))]
+        self.group_windows = [
+            [w for w in self.windows if w.group == g] for g in range(len(sc.windows))
+        ]
+        for g, roster in enumerate(self.rosters):
+            for w in self.group_windows[g][roster[0][1] :]:
+                w.on_duty = False
+        until = [r[-1][0] if r[-1][1] == 0 else np.inf for r in self.rosters]
+        # no window of any eligible group is staffed from this time on
+        self.dismiss_at = {
+            combo: max((until[w.group] for w in ws), default=-np.inf)
+            for combo, ws in self.combo_windows.items()
+        }
+        self.duty: list[tuple[int, float, float]] = []
+
+    # -- rosters --------------------------------------------------------------
+    def _roster(self):
+        """Apply every group's roster changes and send away citizens nobody will call."""
+        env = self.env
+        steps: dict[float, list[tuple[int, int]]] = {}
+        for g, roster in enumerate(self.rosters):
+            for t, level in roster[1:]:
+                steps.setdefault(t, []).append((g, level))
+        for t in sorted(steps):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            for g, level in steps[t]:
+                self._set_level(g, level)
+            for combo, when in self.dismiss_at.items():
+                if when == t:
+                    self._dismiss(combo)
+
+    def _set_level(self, g: int, level: int) -> None:
+        ws = self.group_windows[g]
+        staffed = [w for w in ws if w.on_duty and not w.closing]
+        more = level - len(staffed)
+        for w in ws:  # carrying on beats closing then reopening
+            if more > 0 and w.closing:
+                w.closing = False
+                more -= 1
+        for w in ws:
+            if more > 0 and not w.on_duty:
+                self._open(w)
+                more -= 1
+        if more < 0:
+            idle = [w for w in reversed(staffed) if not w.busy]
+            busy = [w for w in reversed(staffed) if w.busy]
+            for w in (idle + busy)[:-more]:
+                if w.busy:
+                    w.closing = True  # no pre-emption: finish this citizen first
+                else:
+                    self._off_duty(w)
+
+    def _open(self, w: _Window) -> None:
+        w.on_duty = True
+        w.duty_start = w.idle_since = self.env.now
+        nxt = self._next_for(w)
+        if nxt is not None:
+            self._queue_changed(-1)
+            self._start(w, nxt)
+            nxt.called.succeed()
+
+    def _off_duty(self, w: _Window) -> None:
+        w.on_duty = False
+        self.duty.append((w.index, w.duty_start, self.env.now))
+
+    def _dismiss(self, combo: tuple[int, int]) -> None:
+        """No window will open again for these citizens: they leave unserved now."""
+        queue = self.queues[combo]
+        for entry in queue:
+            c = entry[4]
+            if c.state == WAITING:
+                c.state = DISMISSED
+                self._queue_changed(-1)
+                self._record(c, None, np.nan, self.env.now, UNSERVED)
+                c.called.succeed()
+        queue.clear()
+
+    # -- dispatch -------------------------------------------------------------
+    def _entry(self, c: _Citizen) -> tuple:
+        order = c.slot if c.tier == 0 else c.arrival
+        return (-self.class_priority[c.klass], c.tier, order, c.seq, c)
+
+    def _next_for(self, w: _Window):
+        heaps = self.window_queues[w.index] if self.single else (w.line,)
+        best = None
+        for h in heaps:
+            # drop citizens who left and entries made stale by a promotion
+            while h and (h[0][4].state != WAITING or h[0][1] != h[0][4].tier):
+                heappop(h)
+            if h and (best is None or h[0] < best[0]):
+                best = h
+        return heappop(best)[4] if best is not None else None
+
+    def _release(self, w: _Window) -> None:
+        w.last_end = self.env.now
+        if w.closing:
+            w.closing = False
+            w.busy = False
+            self._off_duty(w)
+            return
+        super()._release(w)
+
+    def _promote(self, c: _Citizen) -> None:
+        """A punctual booked citizen's slot has come: called ahead of walk-ins from now."""
+        if c.state == WAITING and c.tier == 1:
+            c.tier = 0
+            heap = self.queues[(c.matter, c.klass)] if self.single else self.line_of[c.seq].line
+            heappush(heap, self._entry(c))
+
+    # -- citizens -----------------------------------------------------------
+    def source(self, demand: Demand):
+        env = self.env
+        self.no_shows = demand.no_shows
+        booked, slot, klass = demand.booked, demand.slot_min, demand.klass
+        for i in range(len(demand.arrival_min)):
+            t = demand.arrival_min[i]
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            c = _Citizen(
+                t,
+                int(demand.matter[i]),
+                demand.base_service_min[i],
+                demand.patience_min[i],
+                demand.settle_u[i],
+                False,
+            )
+            if klass is not None:
+                c.klass = int(klass[i])
+            if booked is not None and booked[i]:
+                c.booked = True
+                c.slot = float(slot[i])
+            env.process(self.citizen(c))
+
+    def _choose_line(self, c: _Citizen) -> _Window:
+        cands = self.combo_windows[(c.matter, c.klass)]
+        sizes = [w.line_count + w.busy for w in cands]
+        smallest = min(sizes)
+        ties = [w for w, s in zip(cands, sizes, strict=True) if s == smallest]
+        if len(ties) == 1:
+            return ties[0]
+        return ties[int(self.routing.integers(len(ties)))]
+
+    def citizen(self, c: _Citizen):
+        env = self.env
+        c.seq = next(self._seq)
+        if env.now >= self.dismiss_at[(c.matter, c.klass)]:
+            self._record(c, None, np.nan, env.now, UNSERVED)
+            return
+        punctual = c.booked and c.arrival <= c.slot + self.grace
+        if punctual and c.arrival >= c.slot:
+            c.tier = 0
+        w = None
+        if self.single:
+            idle = [x for x in self.combo_windows[(c.matter, c.klass)] if x.on_duty and not x.busy]
+            if idle:
+                w = min(idle, key=lambda x: (x.idle_since, x.index))
+            elif self.balk_at and self.waiting >= self.balk_at:
+                self._record(c, None, np.nan, env.now, BALKED)
+                return
+        else:
+            target = self._choose_line(c)
+            if not target.busy and target.line_count == 0:
+                w = target
+            elif self.balk_at and target.line_count >= self.balk_at:
+                self._record(c, None, np.nan, env.now, BALKED)
+                return
+        if w is not None:
+            self._start(w, c)
+        else:
+            c.called = env.event()
+            if self.single:
+                heappush(self.queues[(c.matter, c.klass)], self._entry(c))
+            else:
+                heappush(target.line, self._entry(c))
+                target.line_count += 1
+                self.line_of[c.seq] = target
+            self._queue_changed(+1)
+            if punctual and c.tier == 1:  # early: ahead of walk-ins once the slot comes
+                env.timeout(c.slot - env.now).callbacks.append(lambda _e, c=c: self._promote(c))
+            if c.patience < np.inf:
+                yield c.called | env.timeout(c.patience)
+                if c.state == DISMISSED:
+                    return
+                if c.state != CALLED:
+                    c.state = GONE
+                    if not self.single:
+                        target.line_count -= 1
+                    self._queue_changed(-1)
+                    self._record(c, None, np.nan, env.now, RENEGED)
+                    return
+            else:
+                yield c.called
+                if c.state == DISMISSED:
+                    return
+            w = c.window
+        call = env.now
+        speed = w.speed
+        if c.klass:
+            speed *= self.class_factor[c.klass]
+        if self.fatigue:
+            speed *= 1.0 + self.fatigue * (call - self.open_min)
+        yield env.timeout(c.base_service * speed)
+        settled = c.settle_u < w.p_settle
+        self._record(c, w, call, env.now, SERVED, settled)
+        if not settled:
+            self._schedule_return(c)
+        self._release(w)
+
+    def _record(self, c, w, call, end, outcome, settled=False):
+        self.records.append(
+            (
+                c.arrival,
+                c.matter,
+                w.index if w else -1,
+                w.group if w else -1,
+                call,
+                end,
+                outcome,
+                settled,
+                c.is_return,
+                c.klass,
+                c.booked,
+            )
+        )
+
+    # -- the run --------------------------------------------------------------
+    def run(self, demand: Demand) -> HallTrace:
+        if self.rostered:
+            self.env.process(self._roster())
+        self.env.process(self.source(demand))
+        self.env.run()
+        # safety net: nobody may stay waiting (dismissal should have seen to it)
+        close = self.sc.hall.close_min
+        lines = self.queues.values() if self.single else [w.line for w in self.windows]
+        for line in lines:
+            for entry in line:
+                c = entry[4]
+                if c.state == WAITING:
+                    c.state = DISMISSED
+                    self._record(c, None, np.nan, max(c.arrival, close), UNSERVED)
+        if self.rostered:
+            for w in self.windows:
+                if w.on_duty:  # on duty at close: serves until its last citizen leaves
+                    self.duty.append((w.index, w.duty_start, max(close, w.last_end)))
+        return self._trace()
+
+    def _trace_extras(self, col) -> dict:
+        extras = {
+            "klass": col(9, np.int64),
+            "booked": col(10, bool),
+            "no_shows": self.no_shows,
+        }
+        if self.rostered:
+            duty = sorted(self.duty)
+            extras["duty_window"] = np.array([d[0] for d in duty], dtype=np.int64)
+            extras["duty_start_min"] = np.array([d[1] for d in duty], dtype=float)
+            extras["duty_end_min"] = np.array([d[2] for d in duty], dtype=float)
+        return extras
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication of ``scenario`` with the SimPy reference model."""
-    hall = _Hall(scenario, streams)
+    hall = (
+        _OperationsHall(scenario, streams)
+        if scenario.uses_operations()
+        else _Hall(scenario, streams)
+    )
     demand = draw_demand(scenario, streams)
     return hall.run(demand)

@@ -212,6 +212,13 @@ class Matter(_Frozen):
     online_share: float | None = Field(
         None, ge=0, lt=1, description="overrides arrivals.online_share for this matter"
     )
+    booked_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="share of this matter's demand that books a slot; "
+        "overrides appointments.booked_share (docs/operations.md)",
+    )
 
 
 class Layout(_Frozen):
@@ -228,6 +235,37 @@ class AttitudeComponents(_Frozen):
         return (self.proactiveness, self.responsibility, self.care, self.enthusiasm)
 
 
+class Break(_Frozen):
+    """``windows`` clerks of a group are away from ``start`` to ``end`` (a roster dip)."""
+
+    start: str
+    end: str
+    windows: int = Field(1, ge=1, description="windows closed during the break")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        parse_clock(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Break:
+        if parse_clock(self.start) >= parse_clock(self.end):
+            raise ValueError(f"break start ({self.start}) must be before its end ({self.end})")
+        return self
+
+    @property
+    def start_min(self) -> float:
+        return parse_clock(self.start)
+
+    @property
+    def end_min(self) -> float:
+        return parse_clock(self.end)
+
+
+StaffedCount = Annotated[int, Field(strict=True)]
+
+
 class WindowGroup(_Frozen):
     name: str = Field(min_length=1)
     count: int = Field(1, ge=0, le=1000)
@@ -236,6 +274,18 @@ class WindowGroup(_Frozen):
     attitude: float | AttitudeComponents = Field(0.7)
     attitude_sd: float = Field(
         0.0, ge=0, le=1, description="spread of each component across this group's clerks"
+    )
+    # --- operations (docs/operations.md); absent = all ``count`` windows open all day
+    staffed: dict[str, StaffedCount] | None = Field(
+        None,
+        description="roster: windows staffed from each 'HH:MM' on (0 before the first key)",
+    )
+    breaks: list[Break] | None = Field(None, description="clerks away, e.g. lunch")
+    classes: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="citizen classes this group serves ('regular', class names, '*'); "
+        "absent = every class",
     )
 
     @field_validator("attitude")
@@ -255,10 +305,74 @@ class WindowGroup(_Frozen):
     def serves(self, matter: str) -> bool:
         return "*" in self.matters or matter in self.matters
 
+    def serves_class(self, klass: str) -> bool:
+        """Whether citizens of class ``klass`` ('regular' for none) may be called here."""
+        return self.classes is None or "*" in self.classes or klass in self.classes
+
+    @property
+    def has_roster(self) -> bool:
+        return self.staffed is not None or bool(self.breaks)
+
 
 class Patience(_Frozen):
     balk_at_queue: int = Field(0, ge=0)
     renege_min: Distribution | None = None
+
+
+class Appointments(_Frozen):
+    """Booked visits (预约): a share of the demand books the slot it would have walked in at.
+
+    A booked citizen arrives at slot + Normal(punctuality_mean_min,
+    punctuality_sd_min), never before the hall opens, or not at all with
+    probability ``no_show``.  Those arriving by slot + ``grace_min`` are called
+    ahead of walk-ins from their slot on (docs/operations.md).
+    """
+
+    booked_share: float = Field(
+        0.0, ge=0, le=1, description="share of every matter's demand that is booked"
+    )
+    slot_min: float = Field(
+        0.0,
+        ge=0,
+        description="slot grid in minutes from opening; 0 = the slot is the booked time itself",
+    )
+    punctuality_mean_min: float = Field(
+        0.0, ge=-240, le=240, description="mean of arrival − slot (negative = early), minutes"
+    )
+    punctuality_sd_min: float = Field(
+        0.0, ge=0, le=240, description="spread of arrival − slot, minutes"
+    )
+    grace_min: float = Field(
+        5.0, ge=0, description="later than slot + grace_min counts as a walk-in"
+    )
+    no_show: float = Field(0.0, ge=0, le=1, description="P(a booked citizen never comes)")
+
+
+class CitizenClass(_Frozen):
+    """A class of citizens (e.g. elderly, disabled, urgent): the priority / green channel."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(0.0, ge=0, le=1, description="share of every matter's citizens")
+    matter_shares: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None, description="share per matter name, overriding ``share`` for those matters"
+    )
+    priority: int = Field(
+        1,
+        ge=0,
+        le=100,
+        description="called before lower values; regular citizens have 0 (non-pre-emptive)",
+    )
+    service_time_factor: float = Field(
+        1.0, gt=0, description="multiplies this class's service times"
+    )
+
+    def share_of(self, matter: str) -> float:
+        if self.matter_shares is not None and matter in self.matter_shares:
+            return self.matter_shares[matter]
+        return self.share
+
+
+REGULAR = "regular"  # the class of citizens in no [[classes]] entry
 
 
 class AttitudeEffects(_Frozen):
@@ -329,6 +443,8 @@ class Scenario(_Frozen):
     patience: Patience | None = None
     attitude_effects: AttitudeEffects = AttitudeEffects()
     satisfaction: SatisfactionConfig = SatisfactionConfig()
+    appointments: Appointments | None = None
+    classes: list[CitizenClass] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -376,7 +492,197 @@ class Scenario(_Frozen):
                         f"arrivals.rate_per_hour.{key}",
                         f"rate key {key} is at or after close ({self.hall.close})",
                     )
+        self._check_rosters()
+        self._check_classes()
         return self
+
+    def _check_rosters(self) -> None:
+        open_, close = self.hall.open_min, self.hall.close_min
+        for i, w in enumerate(self.windows):
+            if not w.has_roster:
+                continue
+            where = f"windows.{i}.{'staffed' if w.staffed is not None else 'breaks'}"
+            if self.run.mode != "day":
+                raise _FieldError(where, "rosters (staffed, breaks) need run.mode = 'day'")
+            if self.layout.queue != "single":
+                raise _FieldError(
+                    where,
+                    "rosters (staffed, breaks) need layout.queue = 'single' (a closing "
+                    "window's own line would have to be re-formed)",
+                )
+            if w.staffed is not None:
+                if not w.staffed:
+                    raise _FieldError(where, "a roster needs at least one 'HH:MM' = windows entry")
+                for key, n in w.staffed.items():
+                    path = f"windows.{i}.staffed.{key}"
+                    try:
+                        t = parse_clock(key)
+                    except ValueError as exc:
+                        raise _FieldError(path, str(exc)) from None
+                    if not open_ <= t < close:
+                        raise _FieldError(
+                            path,
+                            f"roster key {key} is outside opening hours "
+                            f"[{self.hall.open}, {self.hall.close})",
+                        )
+                    if not 0 <= n <= w.count:
+                        raise _FieldError(
+                            path, f"staffed windows must be in 0..count ({w.count}), got {n}"
+                        )
+            for k, b in enumerate(w.breaks or []):
+                path = f"windows.{i}.breaks.{k}"
+                if b.start_min < open_:
+                    raise _FieldError(
+                        f"{path}.start", f"break starts before opening ({self.hall.open})"
+                    )
+                if b.end_min > close:
+                    raise _FieldError(f"{path}.end", f"break ends after close ({self.hall.close})")
+                if b.windows > w.count:
+                    raise _FieldError(
+                        f"{path}.windows", f"break takes {b.windows} windows, count is {w.count}"
+                    )
+            for t in self._roster_times(i):
+                level = self._base_level(i, t) - self._on_break(i, t)
+                if level < 0:
+                    k = next(
+                        k for k, b in enumerate(w.breaks or []) if b.start_min <= t < b.end_min
+                    )
+                    raise _FieldError(
+                        f"windows.{i}.breaks.{k}.windows",
+                        f"at {format_clock(t)} only {self._base_level(i, t)} windows are "
+                        f"staffed but breaks take {self._on_break(i, t)}",
+                    )
+
+    def _check_classes(self) -> None:
+        cnames = [k.name for k in self.classes or []]
+        for k, c in enumerate(self.classes or []):
+            if c.name in (REGULAR, "*"):
+                raise _FieldError(
+                    f"classes.{k}.name", f"{c.name!r} is reserved (citizens in no class)"
+                )
+            if c.name in cnames[:k]:
+                raise _FieldError(f"classes.{k}.name", f"duplicate class name {c.name!r}")
+            for key in c.matter_shares or {}:
+                if key not in self.matter_names:
+                    raise _FieldError(
+                        f"classes.{k}.matter_shares.{key}",
+                        f"unknown matter {key!r}; matters are {self.matter_names}",
+                    )
+        for i, w in enumerate(self.windows):
+            for j, name in enumerate(w.classes or []):
+                if name not in (REGULAR, "*", *cnames):
+                    raise _FieldError(
+                        f"windows.{i}.classes.{j}",
+                        f"unknown class {name!r}; classes are {[REGULAR, *cnames]} (or '*')",
+                    )
+        for m, matter in enumerate(self.matters):
+            if matter.share <= 0:
+                continue
+            shares = self.class_shares(m)
+            if sum(shares) > 1 + 1e-9:
+                raise _FieldError(
+                    "classes",
+                    f"class shares for matter {matter.name!r} sum to {sum(shares):.4f} > 1",
+                )
+            for name, share in zip(self.class_names, [1 - sum(shares), *shares], strict=True):
+                if share <= 1e-12:
+                    continue
+                if not any(
+                    w.count > 0
+                    and w.serves(matter.name)
+                    and w.serves_class(name)
+                    and max(level for _, level in self.roster(g)) > 0
+                    for g, w in enumerate(self.windows)
+                ):
+                    raise _FieldError(
+                        f"matters.{m}.name",
+                        f"{name} citizens with matter {matter.name!r} have no window that is "
+                        "ever staffed to serve them",
+                    )
+
+    # ---- operations: rosters, appointments, classes (docs/operations.md) ----
+
+    def uses_roster(self) -> bool:
+        return any(w.has_roster for w in self.windows)
+
+    def uses_appointments(self) -> bool:
+        return self.appointments is not None or any(
+            m.booked_share is not None for m in self.matters
+        )
+
+    def uses_classes(self) -> bool:
+        return bool(self.classes) or any(w.classes is not None for w in self.windows)
+
+    def uses_operations(self) -> bool:
+        """True when any roster, appointment or citizen-class key is given.
+
+        Such scenarios run on the SimPy reference model (``_OperationsHall``);
+        all others are unaffected by these features, number for number.
+        """
+        return self.uses_roster() or self.uses_appointments() or self.uses_classes()
+
+    @property
+    def class_names(self) -> list[str]:
+        """'regular' (class 0) followed by the [[classes]] names (class 1, 2, ...)."""
+        return [REGULAR, *(k.name for k in self.classes or [])]
+
+    def class_shares(self, matter: int) -> list[float]:
+        """Share of matter ``matter``'s citizens in each [[classes]] entry (not 'regular')."""
+        name = self.matters[matter].name
+        return [k.share_of(name) for k in self.classes or []]
+
+    def booked_shares(self) -> list[float]:
+        """Per matter: the share of its demand that is booked."""
+        default = self.appointments.booked_share if self.appointments else 0.0
+        return [default if m.booked_share is None else m.booked_share for m in self.matters]
+
+    def _roster_times(self, g: int) -> list[float]:
+        """Opening, every ``staffed`` key and every break start and end, sorted."""
+        w = self.windows[g]
+        times = {self.hall.open_min}
+        times.update(parse_clock(k) for k in w.staffed or {})
+        for b in w.breaks or []:
+            times.update((b.start_min, b.end_min))
+        return sorted(times)
+
+    def _base_level(self, g: int, t: float) -> int:
+        w = self.windows[g]
+        if w.staffed is None:
+            return w.count
+        level = 0  # zero before the first key, like rate tables
+        for key, n in sorted((parse_clock(k), n) for k, n in w.staffed.items()):
+            if key <= t:
+                level = n
+        return level
+
+    def _on_break(self, g: int, t: float) -> int:
+        return sum(b.windows for b in self.windows[g].breaks or [] if b.start_min <= t < b.end_min)
+
+    def roster(self, g: int) -> list[tuple[float, int]]:
+        """Windows of group ``g`` staffed over the day: [(from_min, windows), ...].
+
+        Piecewise constant from ``open``; ``staffed`` minus the clerks on
+        break.  The level in force at ``close`` holds after close, while the
+        citizens still inside are served.  Without a roster: [(open, count)].
+        """
+        if not self.windows[g].has_roster:
+            return [(self.arrival_start_min, self.windows[g].count)]
+        out: list[tuple[float, int]] = []
+        for t in self._roster_times(g):
+            if t > self.hall.close_min:
+                break
+            level = max(0, self._base_level(g, t) - self._on_break(g, t))
+            if not out or out[-1][1] != level:
+                out.append((t, level))
+        return out
+
+    def staffed_at(self, g: int, t: float) -> int:
+        """Windows of group ``g`` staffed at time ``t`` (minutes since midnight)."""
+        level = 0
+        for start, n in self.roster(g):
+            if start <= t:
+                level = n
+        return level
 
     # ---- derived values used by the model (computed, never stored) ----
 

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import special
 
 from hallsim.scenario import (
+    Appointments,
     Deterministic,
     Exponential,
     Gamma,
@@ -28,7 +29,19 @@ from hallsim.scenario import (
     Uniform,
 )
 
-SOURCES = ("arrivals", "matters", "service", "patience", "attitude", "settle", "routing", "returns")
+# Append new sources at the end only: a source's seed depends on its position.
+SOURCES = (
+    "arrivals",
+    "matters",
+    "service",
+    "patience",
+    "attitude",
+    "settle",
+    "routing",
+    "returns",
+    "appointments",  # booked or not, punctuality, no-show (docs/operations.md)
+    "classes",  # citizen class (priority channel)
+)
 
 
 def make_streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
@@ -49,13 +62,13 @@ def quantile(dist, u: np.ndarray) -> np.ndarray:
     if isinstance(dist, Uniform):
         return dist.low + u * (dist.high - dist.low)
     if isinstance(dist, Lognormal):
-        if dist.cv == 0:
+        if dist.cv < 1e-9:  # numerically deterministic
             return np.full_like(u, dist.mean)
         sigma2 = np.log1p(dist.cv**2)
         mu = np.log(dist.mean) - sigma2 / 2
         return np.exp(mu + np.sqrt(sigma2) * special.ndtri(u))
     if isinstance(dist, Gamma):
-        if dist.cv == 0:
+        if dist.cv**2 == 0:  # also a cv so small that its square underflows
             return np.full_like(u, dist.mean)
         shape = 1.0 / dist.cv**2
         return special.gammaincinv(shape, u) * (dist.mean / shape)
@@ -100,6 +113,11 @@ class Demand:
     base_service_min: np.ndarray  # before window factor and attitude
     patience_min: np.ndarray  # inf when citizens never renege
     settle_u: np.ndarray  # uniform compared with P(settled) at the end of service
+    # operations (None when the scenario does not use them; docs/operations.md)
+    booked: np.ndarray | None = None  # bool: came for a booked slot
+    slot_min: np.ndarray | None = None  # booked slot time (NaN for walk-ins)
+    klass: np.ndarray | None = None  # 0 regular, k = scenario.classes[k - 1]
+    no_shows: int = 0  # booked citizens who did not come (or would have come after close)
 
 
 def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Demand:
@@ -136,13 +154,84 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
 
     renege = scenario.patience.renege_min if scenario.patience else None
     patience = quantile(renege, u_patience) if renege is not None else np.full(n, np.inf)
+    if not scenario.uses_operations():
+        return Demand(
+            arrival_min=times[keep],
+            matter=matter[keep],
+            base_service_min=base[keep],
+            patience_min=patience[keep],
+            settle_u=u_settle[keep],
+        )
+
+    # Operations draw from streams of their own, for every potential citizen,
+    # so that switching them on or off leaves all the draws above unchanged.
+    booked = slot = klass = None
+    no_shows = 0
+    arrival = times
+    if scenario.uses_appointments():
+        arrival, booked, slot, came = draw_appointments(
+            scenario, times, matter, streams["appointments"]
+        )
+        no_shows = int(np.sum(keep & ~came))
+        keep &= came
+    if scenario.uses_classes():
+        klass = draw_classes(scenario, matter, streams["classes"])
+    # booked citizens arrive around their slot: restore ticket order (stable)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(arrival[idx], kind="stable")]
     return Demand(
-        arrival_min=times[keep],
-        matter=matter[keep],
-        base_service_min=base[keep],
-        patience_min=patience[keep],
-        settle_u=u_settle[keep],
+        arrival_min=arrival[idx],
+        matter=matter[idx],
+        base_service_min=base[idx],
+        patience_min=patience[idx],
+        settle_u=u_settle[idx],
+        booked=booked[idx] if booked is not None else None,
+        slot_min=slot[idx] if slot is not None else None,
+        klass=klass[idx] if klass is not None else None,
+        no_shows=no_shows,
     )
+
+
+def draw_appointments(
+    scenario: Scenario, times: np.ndarray, matter: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(arrival, booked, slot, came) for every potential citizen.
+
+    A booked citizen's slot is the time they would have walked in (or that
+    time rounded down to the ``slot_min`` grid); they arrive at slot +
+    Normal(punctuality_mean_min, punctuality_sd_min), not before the hall
+    opens.  They do not come with probability ``no_show``, nor when they
+    would arrive after arrivals end (close): the door is shut.
+    """
+    n = len(times)
+    u_book = rng.random(n)
+    z = rng.standard_normal(n)
+    u_show = rng.random(n)
+    ap = scenario.appointments or Appointments()
+    start, end = scenario.arrival_start_min, scenario.arrival_end_min
+    booked = u_book < np.asarray(scenario.booked_shares())[matter]
+    slot = times
+    if ap.slot_min > 0:
+        slot = start + np.floor((times - start) / ap.slot_min) * ap.slot_min
+    if ap.punctuality_mean_min != 0 or ap.punctuality_sd_min != 0:
+        actual = slot + (ap.punctuality_mean_min + ap.punctuality_sd_min * z)
+    else:
+        actual = slot
+    actual = np.maximum(actual, start)
+    arrival = np.where(booked, actual, times)
+    came = ~(booked & ((u_show < ap.no_show) | (arrival >= end)))
+    return arrival, booked, np.where(booked, slot, np.nan), came
+
+
+def draw_classes(scenario: Scenario, matter: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Citizen class of every potential citizen: 0 regular, k for ``scenario.classes[k-1]``."""
+    u = rng.random(len(matter))
+    n_classes = len(scenario.classes or [])
+    if n_classes == 0:
+        return np.zeros(len(matter), dtype=np.int64)
+    cum = np.cumsum([scenario.class_shares(m) for m in range(len(scenario.matters))], axis=1)
+    below = (u[:, None] >= cum[matter]).sum(axis=1)  # classes whose cumulative share is <= u
+    return np.where(below >= n_classes, 0, below + 1).astype(np.int64)
 
 
 def draw_clerks(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:

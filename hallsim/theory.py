@@ -11,6 +11,8 @@ Sources:
 - Erlang A (M/M/n+M): Garnett, Mandelbaum & Reiman (2002), "Designing a call center with
   impatient customers", *Manufacturing & Service Operations Management* 4(3):208-227.
 - Allen-Cunneen: Allen, *Probability, Statistics and Queueing Theory* (2nd ed., 1990).
+- Non-pre-emptive priorities in M/M/c: Cobham (1954), "Priority assignment in waiting line
+  problems", *Operations Research* 2(1):70-76; Gross et al. (2008), sec. 3.4.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "mg1_pk",
     "min_servers",
     "mmc",
+    "mmc_priority_waits",
 ]
 
 
@@ -284,6 +287,39 @@ def erlang_a(
         throughput=lam * (1.0 - p_abandon),
         **inputs,
     )
+
+
+# --------------------------------------------------------------------------- priorities
+
+
+def mmc_priority_waits(
+    arrival_rates: list[float], mean_service: float, servers: int
+) -> list[float]:
+    """Mean wait in queue of each class in M/M/c with non-pre-emptive priorities, minutes.
+
+    ``arrival_rates`` per minute, highest priority first; every class has the same
+    exponential service time (mean ``mean_service`` minutes); FCFS within a class.
+    Cobham's formula: W_k = W0 / ((1 − σ_{k−1})(1 − σ_k)) with W0 = C(c, a)/(cμ),
+    σ_k = Σ_{i≤k} λ_i/(cμ) and a = Σλ/μ (Cobham 1954; Gross et al. 2008, sec. 3.4).
+    The λ-weighted mean of the W_k is the Erlang C wait (work conservation).
+    Raises ValueError if the total load a >= c.
+    """
+    rates = [_non_negative(r, "arrival rate") for r in arrival_rates]
+    if not rates or sum(rates) <= 0:
+        raise ValueError("give at least one class with a positive arrival rate")
+    s = _positive(mean_service, "mean_service")
+    c = _servers(servers)
+    a = sum(rates) * s
+    if a >= c:
+        raise ValueError(f"unstable: offered load {a:.4g} Erlangs >= {c} servers")
+    c_mu = c / s
+    w0 = erlang_c(c, a) / c_mu
+    out, sigma = [], 0.0
+    for lam in rates:
+        before = sigma
+        sigma += lam / c_mu
+        out.append(w0 / ((1.0 - before) * (1.0 - sigma)))
+    return out
 
 
 # --------------------------------------------------------------------------- approximations
