@@ -6,6 +6,7 @@ Python API (units: minutes; see README):
     sc = hallsim.load_scenario("scenarios/integrated.toml")
     one = hallsim.simulate(sc, seed=1)                # one replication
     exp = hallsim.run_experiment(sc, replications=20)  # tidy DataFrames + summary
+    df = hallsim.run_sweep(sc, {"windows.0.count": [8, 9, 10]}, replications=10)
 """
 
 __version__ = "0.1.0"
@@ -23,5 +24,6 @@ __all__ = [
     "load_scenario",
     "run_experiment",
     "run_replications",
+    "run_sweep",
     "simulate",
 ]

@@ -154,8 +154,13 @@ def _workers(w: int | None) -> int:
     return default_workers() if w is None else w
 
 
+_invoked_args: list[str] | None = None  # set by entry(); None: the process's own argv
+
+
 def _command_line() -> str:
-    return "hallsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    """The command as the user typed it, recorded in results for reproducibility."""
+    args = sys.argv[1:] if _invoked_args is None else _invoked_args
+    return "hallsim " + " ".join(shlex.quote(a) for a in args)
 
 
 def _run_all(
@@ -535,8 +540,10 @@ def _fmt_diff(metric: str, value: float) -> str:
 
 def entry(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (no traceback for expected failures)."""
+    global _invoked_args
+    _invoked_args = None if argv is None else list(argv)
     try:
-        main.main(args=argv, prog_name="hallsim", standalone_mode=False)
+        code = main.main(args=argv, prog_name="hallsim", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -557,7 +564,8 @@ def entry(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 1
-    return 0
+    # with standalone_mode=False click returns ctx.exit(n)'s code instead of raising
+    return code if isinstance(code, int) else 0
 
 
 def console_main() -> None:
@@ -569,8 +577,9 @@ def _register_subcommands() -> None:
     from hallsim.cli_present import plot, report
     from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
     from hallsim.cli_staff import staff
+    from hallsim.cli_sweep import sweep
 
-    for command in (plot, report, calibrate_command, sensitivity_command, staff):
+    for command in (plot, report, calibrate_command, sensitivity_command, staff, sweep):
         main.add_command(command)
 
 

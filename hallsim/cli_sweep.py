@@ -1,0 +1,247 @@
+"""``hallsim sweep``: the command line over ``hallsim.sweep`` (parse, call, print, exit code).
+
+The lead registers it with ``main.add_command(sweep)`` in ``hallsim.cli``.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from hallsim.cli import BadInput, _command_line, _load, err_console
+from hallsim.experiment import ENGINES, default_workers
+from hallsim.sweep import (
+    BACKENDS,
+    SweepBackendError,
+    SweepError,
+    SweepInterrupted,
+    build_grid,
+    execute_sweep,
+    plan_sweep,
+)
+
+
+class Failure(click.ClickException):
+    """A failure that is not bad input (e.g. no Dask cluster): message on stderr, exit 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"hallsim: {self.format_message()}", err=True)
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C: the message on stderr, exit 130 (finished runs are kept)."""
+
+    exit_code = 130
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+class _Rate(ProgressColumn):
+    """Points per second (rich's running estimate)."""
+
+    def render(self, task) -> Text:
+        speed = task.speed
+        return Text(f"{speed:.1f} points/s" if speed else "– points/s", style="progress.data.speed")
+
+
+@contextmanager
+def _progress(quiet: bool):
+    """A callback ``(points_done, points_total)`` drawing a bar on a terminal's stderr."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn("sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("points"),
+        _Rate(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        state: dict = {}
+
+        def update(done: int, total: int) -> None:
+            if "task" not in state:
+                state["task"] = bar.add_task("sweep", total=total, completed=done)
+            else:
+                bar.update(state["task"], completed=done)
+
+        yield update
+
+
+@click.command()
+@click.argument("file", type=str)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=V1,V2,...",
+    help="Values for a dotted path, e.g. windows.0.count=2,3,4 or windows.0.count=2:8 "
+    "(range, end included) or arrivals.rate_per_hour=30:60:10.  Repeat for more "
+    "parameters; the sweep runs the full grid.",
+)
+@click.option(
+    "--sweep-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='TOML file with a [parameters] table, e.g. "windows.0.count" = [2, 3, 4].',
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Replications per point (default: the scenario's run.replications).",
+)
+@click.option(
+    "--seed",
+    "-s",
+    type=click.IntRange(0),
+    default=None,
+    help="Base seed (default: the scenario's run.seed); replication r of every point "
+    "uses the same streams.",
+)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(1, 4096),
+    default=None,
+    help="Worker processes (default: number of CPU cores).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="local: a process pool on this machine (default); dask: a dask.distributed "
+    "cluster (a LocalCluster unless --scheduler is given).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Results folder (default: results/<name>-sweep).",
+)
+@click.option("--csv", "csv", is_flag=True, help="Also write results.csv.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Start afresh: discard what the --out folder holds from an earlier sweep.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="auto",
+    show_default=True,
+    help="Simulation engine (see hallsim run --help).",
+)
+@click.option("--chunk-size", type=click.IntRange(1), default=None, hidden=True)
+def sweep(
+    file: str,
+    sets: tuple[str, ...],
+    sweep_file: str | None,
+    replications: int | None,
+    seed: int | None,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
+    out: str | None,
+    csv: bool,
+    force: bool,
+    quiet: bool,
+    engine: str,
+    chunk_size: int | None,
+) -> None:
+    """Run scenario FILE over a grid of parameter values (every combination).
+
+    Writes OUT/results.parquet: one row per point and replication, with the
+    swept values as columns, the seed and every metric; plus summary.parquet
+    and summary.csv (one row per point, 95% intervals) and manifest.json.
+    Replication r of every point uses the same random streams (common random
+    numbers).  Interrupted?  Rerun the same command: it runs only what is missing.
+
+    \b
+    Example:
+      hallsim sweep scenarios/integrated.toml --set windows.0.count=7:11 \\
+          --set windows.0.attitude=0.5,0.7,0.9 --replications 10 --out results/staffing
+      python -c "import pandas; print(pandas.read_parquet('results/staffing/results.parquet'))"
+    """
+    (sc,) = _load((file,))
+    if scheduler and backend == "local":
+        raise BadInput("--scheduler needs --backend dask")
+    backend = backend or ("dask" if scheduler else "local")
+    if not sets and not sweep_file:
+        raise BadInput(
+            "nothing to sweep: give --set PATH=V1,V2,... (e.g. --set windows.0.count=2,3,4) "
+            "or --sweep-file FILE"
+        )
+    try:
+        grid = build_grid(sets, sweep_file, sc)
+        plan = plan_sweep(sc, grid, replications, seed, engine)
+    except SweepError as exc:
+        raise BadInput(f"{file}: invalid sweep\n" + _indent(str(exc))) from None
+    folder = Path(out) if out else Path("results") / f"{sc.name}-sweep"
+    n_workers = default_workers() if workers is None else workers
+    try:
+        with _progress(quiet) as progress:
+            outcome = execute_sweep(
+                plan,
+                folder,
+                workers=n_workers,
+                backend=backend,
+                scheduler=scheduler,
+                progress=progress,
+                force=force,
+                csv=csv,
+                chunk_size=chunk_size,
+                source=file,
+                command=_command_line(),
+            )
+    except SweepError as exc:
+        raise BadInput(str(exc)) from None
+    except SweepInterrupted as exc:
+        raise Interrupted(str(exc)) from None
+    except SweepBackendError as exc:
+        raise Failure(str(exc)) from None
+    if outcome.runs_this_call == 0:
+        click.echo(f"{sc.name}: sweep already complete in {folder}")
+    else:
+        points = outcome.runs_this_call / plan.replications
+        rate = points / outcome.seconds if outcome.seconds > 0 else float("nan")
+        where = (
+            f"dask {scheduler}"
+            if scheduler
+            else f"{backend}, {n_workers} worker{'s' if n_workers > 1 else ''}"
+        )
+        click.echo(
+            f"{sc.name}: {plan.n_points} points × {plan.replications} replications "
+            f"({', '.join(plan.parameters)}), {outcome.runs_this_call} runs in "
+            f"{outcome.seconds:.1f} s ({rate:.1f} points/s; {where})"
+        )
+    click.echo(str(outcome.results))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
