@@ -20,6 +20,12 @@ from hallsim.streams import draw_demand, make_streams
 from .conftest import queue_scenario
 
 
+@pytest.fixture(params=["simpy", "fast"])
+def engine(request) -> str:
+    """Every theory check runs on both engines: the SimPy reference and the fast path."""
+    return request.param
+
+
 def assert_in_ci(values, expected: float, what: str, confidence: float = 0.99) -> None:
     s = summarise_values(values, confidence)
     assert s["ci_low"] <= expected <= s["ci_high"], (
@@ -28,30 +34,30 @@ def assert_in_ci(values, expected: float, what: str, confidence: float = 0.99) -
     )
 
 
-def p_wait_positive(sc, seed: int, reps: int) -> list[float]:
+def p_wait_positive(sc, seed: int, reps: int, engine: str) -> list[float]:
     out = []
     for r in range(reps):
-        log = simulate(sc, seed=seed, replication=r, log=True).log
+        log = simulate(sc, seed=seed, replication=r, log=True, engine=engine).log
         served = log[log.outcome == "served"]
         out.append(float((served.wait_min > 0).mean()))
     return out
 
 
 @pytest.mark.parametrize("rho", [0.7, 0.9])
-def test_mmc_matches_erlang_c(rho: float) -> None:
+def test_mmc_matches_erlang_c(rho: float, engine: str) -> None:
     c, mean_s = 4, 4.0
     lam = rho * c / mean_s
     sc = queue_scenario(lam, {"dist": "exponential", "mean": mean_s}, c,
                         warmup_min=1000, length_min=30_000)
     th = theory.mmc(lam, mean_s, c)
-    res = run_replications(sc, replications=10, seed=11)
+    res = run_replications(sc, replications=10, seed=11, engine=engine)
     reps = res.replications
     assert_in_ci(reps.wait_mean_min, th.wait_mean, "mean wait")
     assert_in_ci(reps.queue_len_mean, th.queue_len_mean, "mean queue length")
     assert_in_ci(reps.utilisation, th.utilisation, "utilisation")
     target = sc.hall.service_level_target_min
     assert_in_ci(reps.service_level, th.service_level(target), "service level")
-    assert_in_ci(p_wait_positive(sc, 11, 6), th.p_wait, "P(wait > 0)")
+    assert_in_ci(p_wait_positive(sc, 11, 6, engine), th.p_wait, "P(wait > 0)")
 
 
 @pytest.mark.parametrize(
@@ -59,14 +65,14 @@ def test_mmc_matches_erlang_c(rho: float) -> None:
     # domain.md §3 check values (Garnett, Mandelbaum & Reiman 2002)
     [(7, 0.1712, 5.136), (8, 0.1027, 3.080), (9, 0.0580, 1.740)],
 )
-def test_mmc_with_patience_matches_erlang_a(servers, p_abandon, wait_all) -> None:
+def test_mmc_with_patience_matches_erlang_a(servers, p_abandon, wait_all, engine) -> None:
     lam, mean_s, patience = 0.8, 10.0, 30.0
     th = theory.erlang_a(lam, mean_s, patience, servers)
     assert th.p_abandon == pytest.approx(p_abandon, abs=1e-3)
     sc = queue_scenario(lam, {"dist": "exponential", "mean": mean_s}, servers,
                         warmup_min=500, length_min=15_000,
                         patience={"renege_min": {"dist": "exponential", "mean": patience}})
-    res = run_replications(sc, replications=8, seed=5)
+    res = run_replications(sc, replications=8, seed=5, engine=engine)
     reps = res.replications
     assert_in_ci(reps.reneged / reps.arrived, th.p_abandon, "abandonment share")
     assert_in_ci(reps.queue_len_mean, th.queue_len_mean, "mean queue length")
@@ -82,12 +88,12 @@ def test_mmc_with_patience_matches_erlang_a(servers, p_abandon, wait_all) -> Non
         ({"dist": "gamma", "mean": 1.0, "cv": 2**0.5}, 6.0),
     ],
 )
-def test_mg1_matches_pollaczek_khinchine(service, ratio) -> None:
+def test_mg1_matches_pollaczek_khinchine(service, ratio, engine) -> None:
     sc = queue_scenario(0.8, service, 1, warmup_min=500, length_min=40_000)
     cs2 = sc.matters[0].service_min.cv2
     expected = theory.mg1_pk(0.8, 1.0, cs2)
     assert expected == pytest.approx(ratio)
-    res = run_replications(sc, replications=10, seed=3)
+    res = run_replications(sc, replications=10, seed=3, engine=engine)
     assert_in_ci(res.replications.wait_mean_min, expected, f"M/G/1 cs2={cs2:g}")
 
 
@@ -108,27 +114,27 @@ def pooling_pair(mean_pooled: float, pooled_servers: int):
     return dedicated, pooled
 
 
-def test_pooling_example_dedicated_vs_generalists() -> None:
+def test_pooling_example_dedicated_vs_generalists(engine) -> None:
     dedicated, pooled = pooling_pair(4.0, 3)
     assert theory.mmc(0.2, 4.0, 1).wait_mean == pytest.approx(16.0)
     assert theory.mmc(0.6, 4.0, 3).wait_mean == pytest.approx(4.31, abs=0.005)
-    ded = run_replications(dedicated, replications=10, seed=2).replications
-    pool = run_replications(pooled, replications=10, seed=2).replications
+    ded = run_replications(dedicated, replications=10, seed=2, engine=engine).replications
+    pool = run_replications(pooled, replications=10, seed=2, engine=engine).replications
     assert_in_ci(ded.wait_mean_min, 16.0, "three separate windows")
     assert_in_ci(pool.wait_mean_min, theory.mmc(0.6, 4.0, 3).wait_mean, "pooled M/M/3")
 
 
-def test_generalist_slowdown_reverses_pooling_gain() -> None:
+def test_generalist_slowdown_reverses_pooling_gain(engine) -> None:
     # generalists 20% slower (4.8 min): 3 pooled windows ~37 min, 4 pooled ~1.97 min
     th3, th4 = theory.mmc(0.6, 4.8, 3).wait_mean, theory.mmc(0.6, 4.8, 4).wait_mean
     assert round(th3) == 37 and th4 == pytest.approx(1.97, abs=0.005)
     _, four = pooling_pair(4.8, 4)
-    res4 = run_replications(four, replications=10, seed=4).replications
+    res4 = run_replications(four, replications=10, seed=4, engine=engine).replications
     assert_in_ci(res4.wait_mean_min, th4, "4 slower generalists")
     # rho = 0.96: long relaxation, so a longer run; the check stays a 99% CI
     _, three = pooling_pair(4.8, 3)
     three = three.with_changes({"run.length_min": 150_000, "run.warmup_min": 5000})
-    res3 = run_replications(three, replications=10, seed=4).replications
+    res3 = run_replications(three, replications=10, seed=4, engine=engine).replications
     assert_in_ci(res3.wait_mean_min, th3, "3 slower generalists")
     # the reversal itself: dedicated specialists (16 min) beat 3 slow generalists
     assert res3.wait_mean_min.mean() > 16.0

@@ -1,0 +1,868 @@
+"""Fast engine: the hall model without SimPy, giving the reference's exact trace.
+
+``run_hall(scenario, streams)`` returns the same ``HallTrace`` as
+``hallsim.model.run_hall`` for the same scenario and streams, and consumes the
+random streams exactly as the reference does (``draw_clerks``, ``draw_demand``,
+one ``routing.integers`` call per per-window arrival with tied shortest lines,
+``returns.random(3)`` per same-day return visit in creation order).
+
+How: the reference is work-conserving and first-come-first-served per window,
+and nobody who arrives later can change what happens to an earlier citizen.
+
+* single queue: a free window calls the longest-waiting citizen among the
+  matters it serves, so when citizens are taken in arrival order each one
+  gets the eligible window that frees first (an idle one if any: the window
+  idle longest, ties lowest index, which is the smallest (free time, index)).
+  Its call time is max(arrival, that free time); it reneges instead if that is
+  later than arrival + patience (a call at exactly that instant is served).
+  This generalises the Kiefer-Wolfowitz recursion of the FCFS multi-server
+  queue to matter restrictions, reneging, balking and returns.
+* per-window lines: each window serves its own line in order, so the line a
+  citizen joins (chosen from the lines' sizes at arrival) fixes the call time
+  as max(arrival, the window's free time after the citizens ahead).
+* return visits are created at the service end of an unsettled visit; they
+  are generated in creation (service-end) order before any later arrival is
+  processed, so the returns stream is read in the reference's order.
+
+So one pass over the citizens in arrival-event order suffices: no event list,
+only a heap of window free times per group of windows with the same matters,
+and (for balking and per-window lines) heaps of the times waiting citizens
+leave.  The queue-length trace is rebuilt afterwards from join and leave times.
+
+Floating point follows the reference step by step: SimPy's clock advances by
+``now + (t - now)``, service ends at ``call + base * speed`` and so on, so the
+arrays are bit-for-bit equal.
+
+Simultaneous events have probability zero with continuous distributions,
+except through floating-point underflow (a gamma with cv >= 2.5 gives
+services and patience of exactly zero length) and ``return_delay_min = 0``.
+They are ordered as SimPy orders them (by when each event was scheduled, see
+``_Visits.before``): a window freeing at the instant a citizen's patience
+runs out serves them, a return visit arrives after the window it left has
+called the next citizen, and so on.  Not every ordering is modelled: ties
+between unrelated chains of events (deterministic durations) and chains of
+several zero-length services feeding zero-delay returns can still be
+ordered differently.  There agreement is statistical; in random tests the
+traces were identical in all but about one in a thousand such scenarios.
+
+Other costs avoided: with no ``attitude_sd`` the clerks are the groups'
+values and the per-scenario setup is cached (see ``_Setup``); return visits
+read their random numbers in vectorised blocks (``_Returns``).
+"""
+
+from __future__ import annotations
+
+import copy
+from heapq import heapify, heappop, heappush, heapreplace
+
+import numpy as np
+
+from hallsim.model import (
+    BALKED,
+    RENEGED,
+    SERVED,
+    HallTrace,
+    attitude_multiplier,
+    settle_probability,
+)
+from hallsim.scenario import Scenario
+from hallsim.streams import draw_clerks, draw_demand, quantile
+
+__all__ = ["run_hall", "supports"]
+
+INF = float("inf")
+NAN = float("nan")
+_STUCK = 3  # outcome code of a visit that never leaves (no window serves it, no patience)
+
+
+def supports(scenario: Scenario) -> bool:
+    """True when the fast engine reproduces the reference for this scenario.
+
+    It covers the whole plain scenario format: several window groups with
+    matter restrictions, single and per-window queues, balking, reneging, day
+    mode with rate tables, steady state, attitude effects with spread, fatigue
+    and return visits.  Not the operations features (rosters and breaks,
+    appointments, citizen classes; docs/operations.md), which the reference
+    runs in a model of their own: False for those.
+    """
+    if not isinstance(scenario, Scenario):
+        return False
+    uses_operations = getattr(scenario, "uses_operations", None)
+    return not (uses_operations is not None and uses_operations())
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def event_times(arrival: np.ndarray, start: float) -> np.ndarray:
+    """SimPy clock at each arrival of the reference's source process.
+
+    The source waits ``timeout(t - now)``, so the clock becomes
+    ``now + (t - now)``, which is not always ``t`` in floating point (it is
+    whenever ``now >= t / 2``, by Sterbenz's lemma).  Vectorised under the
+    assumption that the previous clock equals the previous ticket time, then
+    repaired sequentially where that fails (only near time 0).
+    """
+    n = len(arrival)
+    if n == 0 or (0 < start and arrival[-1] <= 2 * start):
+        return arrival  # every clock is >= start >= t / 2: exact (the usual day mode)
+    prev = np.empty(n)
+    prev[0] = start
+    prev[1:] = arrival[:-1]
+    clock = np.where(arrival > prev, prev + (arrival - prev), prev)
+    bad = np.flatnonzero(clock != arrival)
+    if not len(bad):
+        return arrival
+    t = arrival.tolist()
+    s = list(t)
+    bad_list = bad.tolist()
+    b = 0
+    while b < len(bad_list):
+        j = bad_list[b]
+        now = start if j == 0 else s[j - 1]
+        while j < n:
+            tj = t[j]
+            if tj > now:
+                now = now + (tj - now)
+            s[j] = now
+            j += 1
+            if now == tj:
+                break  # back in step: the vectorised values hold until the next bad index
+        while b < len(bad_list) and bad_list[b] < j:
+            b += 1
+    return np.array(s, dtype=float)
+
+
+class _Returns:
+    """Draws of return visits (``returns.random(3)`` each), read in vectorised blocks.
+
+    Blocks are drawn ahead; ``finish`` then rewinds the stream and advances it
+    by exactly the number of draws used, as the reference's one ``random(3)``
+    per return would (a double takes one draw of the bit generator whatever
+    the block size, so the values are the same).
+    """
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, block: int):
+        self.matters = scenario.matters
+        self.renege = scenario.patience.renege_min if scenario.patience else None
+        self.rng = rng
+        self.saved = None
+        self.block = max(32, block)
+        self.used = 0
+        self.base: list[list[float]] = [[] for _ in self.matters]
+        self.patience: list[float] = []
+        self.settle_u: list[float] = []
+
+    def _grow(self) -> None:
+        if self.saved is None:
+            self.saved = self.rng.bit_generator.state
+        u = self.rng.random((self.block, 3))
+        u0 = np.ascontiguousarray(u[:, 0])
+        for k, m in enumerate(self.matters):
+            self.base[k].extend(quantile(m.service_min, u0).tolist())
+        if self.renege is not None:
+            self.patience.extend(quantile(self.renege, np.ascontiguousarray(u[:, 1])).tolist())
+        else:
+            self.patience.extend([INF] * self.block)
+        self.settle_u.extend(u[:, 2].tolist())
+        self.block *= 2
+
+    def draw(self, matter: int) -> tuple[float, float, float]:
+        j = self.used
+        if j == len(self.settle_u):
+            self._grow()
+        self.used = j + 1
+        return self.base[matter][j], self.patience[j], self.settle_u[j]
+
+    def finish(self) -> None:
+        if self.saved is not None:
+            self.rng.bit_generator.state = self.saved
+            self.rng.random(3 * self.used)
+
+
+class _Setup:
+    """Windows, their groups and the constants derived from a scenario.
+
+    Everything here depends on the scenario only, except the clerks when a
+    group has ``attitude_sd > 0``: then ``replication`` draws them (with
+    ``draw_clerks``) and derives the window speeds and settle probabilities.
+    With no spread every clerk is their group's value (draw_clerks adds
+    Normal(0, 0) = 0 noise and clips values already in [0, 1]) and the whole
+    setup is computed once per scenario; this skips draw_clerks' per-clerk
+    generators, which cost ~20 us each, more than simulating a day's citizens.
+    """
+
+    def __init__(self, sc: Scenario):
+        self.scenario = sc
+        names = sc.matter_names
+        self.n_matters = len(names)
+        group, served = [], []
+        for g, wg in enumerate(sc.windows):
+            matters = tuple(k for k, m in enumerate(names) if wg.serves(m))
+            group += [g] * wg.count
+            served += [matters] * wg.count
+        self.served = served
+        self.window_group = np.array(group, dtype=np.int64)
+        fx = sc.attitude_effects
+        self.fatigue = fx.fatigue_per_hour / 60.0 if fx.enabled else 0.0
+        self.return_delay = fx.return_delay_min
+        self.start = sc.arrival_start_min
+        self.arrival_end = sc.arrival_end_min
+        patience = sc.patience
+        self.balk_at = patience.balk_at_queue if patience else 0
+        self.renege = patience.renege_min if patience else None
+        self.single = sc.layout.queue == "single"
+        # windows serving the same matters form a class with one heap of free times
+        classes: dict[tuple[int, ...], list[int]] = {}
+        for w, m in enumerate(served):
+            classes.setdefault(m, []).append(w)
+        self.classes = list(classes.items())
+        self.eligible = [
+            [w for w in range(len(served)) if k in served[w]] for k in range(len(names))
+        ]
+        self.spread = any(g.attitude_sd != 0 for g in sc.windows)
+        if not self.spread:
+            rows = [g.attitude_components() for g in sc.windows for _ in range(g.count)]
+            self._set_clerks(np.array(rows, dtype=float).reshape(len(rows), 4))
+
+    def _set_clerks(self, clerks: np.ndarray) -> None:
+        sc = self.scenario
+        self.clerks = clerks
+        speed, p_settle = [], []
+        memo: dict[bytes, tuple[float, float]] = {}  # clerks of a group are often alike
+        for w, g in enumerate(self.window_group.tolist()):
+            clerk = clerks[w]
+            key = clerk.tobytes()
+            if key not in memo:
+                memo[key] = (attitude_multiplier(sc, clerk), settle_probability(sc, clerk))
+            mult, p = memo[key]
+            speed.append(float(sc.windows[g].service_time_factor * mult))
+            p_settle.append(float(p))
+        self.speed = speed
+        self.p_settle = p_settle
+        # per-code tables for the trace, row = code - _W_STUCK (codes -4..-1, then windows)
+        nw = len(speed)
+        self.window_of = np.array([-1] * 4 + list(range(nw)), dtype=np.int64)
+        self.group_of = np.concatenate([np.full(4, -1, dtype=np.int64), self.window_group])
+        self.outcome_of = np.array([_STUCK, RENEGED, BALKED, SERVED] + [SERVED] * nw, np.int8)
+        self.p_settle_of = np.array([-1.0] * 4 + p_settle)  # never settled unless served
+        self.returns_possible = any(p < 1.0 for p in p_settle)  # settle_u < 1 always
+        # the common case for the Kiefer-Wolfowitz loop (see _basic_single)
+        self.basic = (
+            self.single
+            and len(self.classes) == 1
+            and len(self.classes[0][0]) == self.n_matters
+            and not self.balk_at
+            and self.renege is None
+            and not self.fatigue
+            and not self.returns_possible
+        )
+
+    def replication(self, streams: dict[str, np.random.Generator]) -> _Setup:
+        """This setup with the clerks of one replication."""
+        if not self.spread:
+            return self
+        su = copy.copy(self)
+        su._set_clerks(draw_clerks(self.scenario, streams["attitude"]))
+        return su
+
+
+_SETUPS: dict[int, _Setup] = {}
+
+
+def _setup(scenario: Scenario) -> _Setup:
+    """The setup of a scenario, cached (scenarios are immutable)."""
+    su = _SETUPS.get(id(scenario))
+    if su is None or su.scenario is not scenario:
+        if len(_SETUPS) >= 32:
+            _SETUPS.clear()
+        su = _SETUPS[id(scenario)] = _Setup(scenario)
+    return su
+
+
+# --------------------------------------------------------------------------- loops
+
+
+def _basic_single(S, svc, B, speed, start):
+    """One class of windows serving every matter, no patience, no returns, no fatigue.
+
+    The Kiefer-Wolfowitz recursion with a heap of (free time, window).  Returns
+    the call times, the windows and whether a window freed at the very instant
+    of an arrival (then the general loop, which orders such ties as SimPy
+    does, is used instead).  Service ends are computed vectorised afterwards,
+    with the same floating-point operations.  ``svc`` is base x speed when all
+    windows have the same speed, else None.
+    """
+    C: list[float] = []
+    W: list[int] = []
+    c_append, w_append = C.append, W.append
+    h = [(start, w) for w in range(len(speed))]
+    tie = False
+    if svc is not None:
+        for s, v in zip(S, svc, strict=True):
+            f, w = h[0]
+            if f >= s:
+                if f == s:
+                    tie = True
+                s = f
+            heapreplace(h, (s + v, w))
+            c_append(s)
+            w_append(w)
+    else:
+        for s, b in zip(S, B, strict=True):
+            f, w = h[0]
+            if f >= s:
+                if f == s:
+                    tie = True
+                s = f
+            heapreplace(h, (s + b * speed[w], w))
+            c_append(s)
+            w_append(w)
+    return C, W, tie
+
+
+# Codes in the loops' window list W: a window index >= 0 means served.
+_W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
+
+
+class _Visits:
+    """Per-visit lists of the loops; return visits are appended after the originals.
+
+    ``W`` holds the window, or -1 - outcome for a visit that was not served.
+    Also holds the pending return visits: ``cre`` the unsettled visits whose
+    return is still to be created, ``rq`` the created ones by arrival clock.
+    """
+
+    def __init__(self, demand, clock: np.ndarray, su: _Setup, returns: _Returns | None):
+        n = len(clock)
+        self.n = n
+        self.start = su.start
+        self.S = clock.tolist()  # SimPy clock at arrival
+        self.M = demand.matter.tolist()
+        self.B = demand.base_service_min.tolist()
+        self.P = demand.patience_min.tolist()
+        self.U = demand.settle_u.tolist()
+        self.T: list[float] = []  # ticket time (arrival_min) of return visits
+        self.RC: list[float] = []  # when each return visit was created (its arrival scheduled)
+        self.parent: list[int] = []  # the unsettled visit each return visit comes from
+        self.C = [NAN] * n
+        self.E = [NAN] * n
+        self.W = [0] * n
+        self.joined: list[int] = []  # visits that joined the queue, in arrival order
+        self.returns = returns
+        self.delay = su.return_delay
+        self.cre: list[tuple] = []  # (service end, k, matter) of unsettled visits returning today
+        self.rq: list[tuple] = []  # (clock at return, visit index)
+        self.returns_later = 0
+
+    # -- simultaneous events ------------------------------------------------------
+    # SimPy runs the events of one instant in the order they were scheduled.  An
+    # event is identified here by (clock when scheduled, visit whose processing
+    # scheduled it, phase): a window's release (its service end) is scheduled
+    # when its last visit's service starts (phase 0); an original arrival while
+    # the source handles the previous arrival, before that visit starts
+    # (phase -1); a return arrival right after the service end of the visit it
+    # comes from (phase 1).  Visits are ordered as this module processes them.
+
+    def before(self, a: int, b: int) -> bool:
+        """Visit ``a`` is processed before visit ``b`` (-1: before everything)."""
+        if a < 0 or b < 0:
+            return a < b
+        S = self.S
+        if S[a] != S[b]:
+            return S[a] < S[b]
+        if (a < self.n) != (b < self.n):
+            return a < self.n  # at equal clocks originals come before returns
+        return a < b
+
+    def arrival_key(self, c: int) -> tuple[float, int, int]:
+        if c >= self.n:
+            j = c - self.n
+            return (self.RC[j], self.parent[j], 1)
+        return (self.S[c - 1], c - 1, -1) if c else (self.start, -1, -1)
+
+    def _less(self, a: tuple[float, int, int], b: tuple[float, int, int]) -> bool:
+        if a[0] != b[0]:
+            return a[0] < b[0]
+        if a[1] != b[1]:
+            return self.before(a[1], b[1])
+        return a[2] < b[2]
+
+    def release_first(self, q: int, c: int) -> bool:
+        """A window whose last visit is ``q`` frees at the instant visit ``c`` arrives:
+        does its release come first (the window is free for ``c``)?"""
+        return q < 0 or self._less((self.C[q], q, 0), self.arrival_key(c))
+
+    def leave_first(self, leave: tuple[float, int, int], c: int) -> bool:
+        """A waiting citizen leaves the queue at the instant visit ``c`` arrives:
+        first?  ``leave`` is (time, previous visit of the calling window, 0) for
+        a call, (time, the visit, 2) for a renege (its condition event is
+        scheduled at that instant)."""
+        t, vis, phase = leave
+        key = (self.C[vis], vis, 0) if phase == 0 else (t, vis, phase)
+        return self._less(key, self.arrival_key(c))
+
+    def drop_simultaneous(self, heap: list[tuple], c: int) -> None:
+        """Remove from a heap of leaves those at visit ``c``'s arrival instant that come first."""
+        t = self.S[c]
+        kept = [e for e in heap if not (e[0] == t and self.leave_first(e, c))]
+        if len(kept) < len(heap):
+            heap[:] = kept
+            heapify(heap)
+
+    def create_returns(self, nxt: float) -> float:
+        """Create the return visits due at or before ``nxt``; returns the next arrival clock.
+
+        A return is created at the service end of an unsettled visit, in
+        service-end order, and draws ``returns.random(3)`` then.  Every such
+        end before ``nxt`` is known: its visit arrived earlier.
+        """
+        cre, rq, S = self.cre, self.rq, self.S
+        D = self.delay
+        while cre and cre[0][0] <= nxt:
+            e0, _, m0, parent = heappop(cre)
+            back = e0 + D
+            b0, p0, u0 = self.returns.draw(m0)
+            clock = e0 + (back - e0)  # the return process waits timeout(back - now)
+            c = len(S)
+            self.T.append(back)
+            self.RC.append(e0)
+            self.parent.append(parent)
+            S.append(clock)
+            self.M.append(m0)
+            self.B.append(b0)
+            self.P.append(p0)
+            self.U.append(u0)
+            self.C.append(NAN)
+            self.E.append(NAN)
+            self.W.append(0)
+            heappush(rq, (clock, c))
+            if clock < nxt:
+                nxt = clock
+        return nxt
+
+
+# The two loops below share their first part (the next citizen in arrival-event
+# order, merging return visits) and their last (service and return creation);
+# they are written out twice because a function call per citizen would cost
+# more than the rest of the loop body.
+
+
+def _single_loop(v: _Visits, su: _Setup) -> None:
+    """Single ticket queue: each citizen gets the eligible window that frees first.
+
+    A window that frees at the very instant a citizen arrives is free for
+    them if its service end was scheduled before their arrival event was, as
+    in SimPy's event order (ties need zero-length or deterministic times).
+    """
+    S, M, B, P, U = v.S, v.M, v.B, v.P, v.U
+    C, E, W = v.C, v.E, v.W
+    cre, rq = v.cre, v.rq
+    joined_append = v.joined.append
+    release_first, create_returns = v.release_first, v.create_returns
+    speed, ps = su.speed, su.p_settle
+    fat, open_min = su.fatigue, su.start
+    balk_at = su.balk_at
+    D, arrival_end = su.return_delay, su.arrival_end
+    returning = v.returns is not None
+    n = v.n
+    LV = [-1] * len(speed)  # each window's last visit: its service start scheduled the release
+    # one heap of (free time, window) per class of windows serving the same matters
+    heap_of = {matters: [(su.start, w) for w in ws] for matters, ws in su.classes}
+    Hs = [[h for matters, h in heap_of.items() if k in matters] for k in range(su.n_matters)]
+    H1 = [hs[0] if len(hs) == 1 else None for hs in Hs]
+    waiting: list[tuple] = []  # (leave time, ...) of everyone waiting, kept for balking
+    drop_simultaneous = v.drop_simultaneous
+    k_cre = 0
+    returns_later = 0
+    first = [*S[:n], INF]  # clocks of the original arrivals
+    guard = INF  # earliest pending return creation or return arrival
+    i = 0
+    while True:
+        # ---- the next citizen in arrival-event order
+        s = first[i]
+        if s < guard:
+            c = i
+            i += 1
+        else:
+            nxt = rq[0][0] if rq and rq[0][0] < s else s
+            if cre and cre[0][0] <= nxt:
+                create_returns(nxt)  # those created before the next arrival
+            if rq and rq[0][0] < s:  # at equal clocks the original arrival first
+                c = heappop(rq)[1]
+                s = S[c]
+            elif i < n:
+                c = i
+                i += 1
+            else:
+                break
+            guard = rq[0][0] if rq else INF
+            if cre and cre[0][0] < guard:
+                guard = cre[0][0]
+        m = M[c]
+
+        # ---- the window that will call them, and when
+        h = H1[m]
+        if h is not None:
+            top = h[0]
+        else:
+            hs = Hs[m]
+            if hs:
+                h = hs[0]
+                top = h[0]
+                for h2 in hs:
+                    if h2[0] < top:
+                        top = h2[0]
+                        h = h2
+            else:
+                top = (INF, -1)
+        f, w = top
+        if f < s or (f == s and release_first(LV[w], c)):
+            call = s  # the eligible window idle longest takes them
+        else:
+            if balk_at:
+                while waiting and waiting[0][0] < s:
+                    heappop(waiting)
+                if waiting and waiting[0][0] == s:
+                    drop_simultaneous(waiting, c)
+                if len(waiting) >= balk_at:
+                    W[c] = _W_BALKED
+                    E[c] = s
+                    continue
+            joined_append(c)
+            R = s + P[c]
+            if f <= R and f < INF:  # called at the very instant patience ends: served
+                call = f
+                if balk_at:
+                    heappush(waiting, (f, LV[w], 0))
+            elif R < INF:
+                W[c] = _W_RENEGED
+                E[c] = R
+                if balk_at:
+                    heappush(waiting, (R, c, 2))
+                continue
+            else:  # no window serves the matter and nobody gives up
+                W[c] = _W_STUCK
+                if balk_at:
+                    heappush(waiting, (INF, c, 2))
+                continue
+
+        # ---- service
+        sp = speed[w]
+        if fat:
+            sp = sp * (1.0 + fat * (call - open_min))
+        e = call + B[c] * sp
+        heapreplace(h, (e, w))
+        LV[w] = c
+        C[c] = call
+        E[c] = e
+        W[c] = w
+        if returning and U[c] >= ps[w]:
+            if e + D >= arrival_end:
+                returns_later += 1
+            else:
+                heappush(cre, (e, k_cre, m, c))
+                k_cre += 1
+                if e < guard:
+                    guard = e
+    v.returns_later = returns_later
+
+
+def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
+    """One line per window: the citizen joins the shortest eligible line (ties at random)."""
+    S, M, B, P, U = v.S, v.M, v.B, v.P, v.U
+    C, E, W = v.C, v.E, v.W
+    cre, rq = v.cre, v.rq
+    joined_append = v.joined.append
+    release_first, create_returns = v.release_first, v.create_returns
+    speed, ps = su.speed, su.p_settle
+    fat, open_min = su.fatigue, su.start
+    balk_at = su.balk_at
+    D, arrival_end = su.return_delay, su.arrival_end
+    returning = v.returns is not None
+    n = v.n
+    nw = len(speed)
+    LV = [-1] * nw  # each window's last visit: its service start scheduled the release
+    F = [su.start] * nw  # each window's free time after the citizens in its line
+    LH: list[list[tuple]] = [[] for _ in range(nw)]  # (leave time, ...) of each line's waiters
+    drop_simultaneous = v.drop_simultaneous
+    EW = su.eligible
+    draw = routing.integers
+    k_cre = 0
+    returns_later = 0
+    first = [*S[:n], INF]  # clocks of the original arrivals
+    guard = INF  # earliest pending return creation or return arrival
+    i = 0
+    while True:
+        # ---- the next citizen in arrival-event order
+        s = first[i]
+        if s < guard:
+            c = i
+            i += 1
+        else:
+            nxt = rq[0][0] if rq and rq[0][0] < s else s
+            if cre and cre[0][0] <= nxt:
+                create_returns(nxt)  # those created before the next arrival
+            if rq and rq[0][0] < s:  # at equal clocks the original arrival first
+                c = heappop(rq)[1]
+                s = S[c]
+            elif i < n:
+                c = i
+                i += 1
+            else:
+                break
+            guard = rq[0][0] if rq else INF
+            if cre and cre[0][0] < guard:
+                guard = cre[0][0]
+        m = M[c]
+
+        # ---- the line they join (waiting + in service), and when they are called
+        best = -1
+        ties = None
+        for x in EW[m]:
+            lw = LH[x]
+            while lw and lw[0][0] < s:
+                heappop(lw)
+            if lw and lw[0][0] == s:
+                drop_simultaneous(lw, c)
+            fx = F[x]
+            size = len(lw) + (fx > s or (fx == s and not release_first(LV[x], c)))
+            if best < 0 or size < best:
+                best = size
+                ties = [x]
+            elif size == best:
+                ties.append(x)
+        if ties is None:
+            raise ValueError("min() arg is an empty sequence")  # as the reference does
+        w = ties[0] if len(ties) == 1 else ties[int(draw(len(ties)))]
+        f = F[w]
+        lw = LH[w]
+        if not lw and (f < s or (f == s and release_first(LV[w], c))):
+            call = s
+        elif balk_at and len(lw) >= balk_at:
+            W[c] = _W_BALKED
+            E[c] = s
+            continue
+        else:
+            joined_append(c)
+            R = s + P[c]
+            if f <= R:  # called at the very instant patience ends: served
+                call = f
+                heappush(lw, (f, LV[w], 0))
+            else:
+                W[c] = _W_RENEGED
+                E[c] = R
+                heappush(lw, (R, c, 2))
+                continue
+
+        # ---- service
+        sp = speed[w]
+        if fat:
+            sp = sp * (1.0 + fat * (call - open_min))
+        e = call + B[c] * sp
+        F[w] = e
+        LV[w] = c
+        C[c] = call
+        E[c] = e
+        W[c] = w
+        if returning and U[c] >= ps[w]:
+            if e + D >= arrival_end:
+                returns_later += 1
+            else:
+                heappush(cre, (e, k_cre, m, c))
+                k_cre += 1
+                if e < guard:
+                    guard = e
+    v.returns_later = returns_later
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _merge(start: float, joins: np.ndarray, leaves: np.ndarray):
+    """Queue-length step function from the join and leave times of the queue.
+
+    Returns None when two changes fall on the same instant (their order then
+    needs the ordering of ``_queue_trace``).
+    """
+    times = np.concatenate((joins, leaves))
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    if len(times) > 1 and (times[1:] == times[:-1]).any():
+        return None
+    levels = np.cumsum((order < len(joins)) * 2 - 1)
+    return np.concatenate(([start], times)), np.concatenate(([0], levels))
+
+
+def _queue_trace(
+    v: _Visits, clock: np.ndarray, call: np.ndarray, end: np.ndarray, code: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Queue trace of the general loop: the visits ``v.joined`` join at their clock.
+
+    A served visit leaves the queue when called, a reneging one at its end, a
+    stuck one never.  Simultaneous changes are ordered as SimPy orders the
+    events making them (see ``_Visits.before``).
+    """
+    joined = np.array(v.joined, dtype=np.int64)
+    jt = clock[joined]
+    jcode = code[joined]
+    served = jcode >= 0
+    leaves = np.where(served, call[joined], end[joined])
+    if jcode.min(initial=0) == _W_STUCK:
+        leaves = leaves[jcode != _W_STUCK]
+    out = _merge(v.start, jt, leaves)
+    if out is not None:
+        return out
+
+    # event keys (time, clock when scheduled, rank of the visit scheduling it, phase)
+    n, N = v.n, len(clock)
+    idx = np.arange(N)
+    rank = np.empty(N + 1, dtype=np.int64)  # rank[-1] = -1 for "before everything"
+    rank[np.lexsort((idx, idx >= n, clock))] = np.arange(N)
+    rank[N] = -1
+    rc = np.array(v.RC, dtype=float)
+    parent = np.array(v.parent, dtype=np.int64)
+    # joins: the arrival event
+    orig = joined < n
+    jo, jr = joined[orig], joined[~orig] - n
+    j_sched = np.empty(len(joined))
+    j_vis = np.empty(len(joined), dtype=np.int64)
+    j_phase = np.where(orig, -1, 1)
+    j_sched[orig] = np.where(jo > 0, clock[np.maximum(jo - 1, 0)], v.start)
+    j_vis[orig] = jo - 1
+    j_sched[~orig] = rc[jr]
+    j_vis[~orig] = parent[jr]
+    # calls: the service end of the window's previous visit
+    sv = np.flatnonzero(code >= 0)
+    chain = sv[np.lexsort((rank[sv], call[sv], code[sv]))]
+    prev = np.full(N, -1, dtype=np.int64)
+    same = code[chain[1:]] == code[chain[:-1]]
+    prev[chain[1:][same]] = chain[:-1][same]
+    called = joined[served]
+    q = prev[called]
+    # reneges: the patience timeout's condition, scheduled at that instant
+    gone = joined[jcode == _W_RENEGED]
+    times = np.concatenate([jt, call[called], end[gone]])
+    sched = np.concatenate([j_sched, call[q], end[gone]])
+    vis = np.concatenate([j_vis, q, gone])
+    phase = np.concatenate([j_phase, np.zeros(len(called), np.int64), np.full(len(gone), 2)])
+    delta = np.concatenate(
+        [np.ones(len(joined), np.int64), np.full(len(called) + len(gone), -1, np.int64)]
+    )
+    order = np.lexsort((phase, rank[vis], sched, times))
+    return (
+        np.concatenate([[v.start], times[order]]),
+        np.concatenate([[0], np.cumsum(delta[order])]),
+    )
+
+
+def _trace(
+    su: _Setup,
+    arrival: np.ndarray,
+    matter: np.ndarray,
+    call: np.ndarray,
+    end: np.ndarray,
+    code: np.ndarray,
+    settle_u: np.ndarray,
+    n_orig: int,
+    queue: tuple[np.ndarray, np.ndarray],
+    returns_later: int,
+) -> HallTrace:
+    """Assemble the HallTrace; ``code`` is the window, or -1 - outcome if not served."""
+    idx = code - _W_STUCK  # row of the per-code tables of the setup
+    cols = [arrival, matter, call, end, idx, settle_u]
+    if n_orig and idx.min() == 0:  # stuck visits never left: the reference records nothing
+        keep = idx != 0
+        cols = [x[keep] for x in cols]
+        first = np.flatnonzero(keep) < n_orig
+    else:
+        first = None
+    arrival = cols[0]
+    nrec = len(arrival)
+    if nrec > n_orig or (nrec > 1 and not (arrival[1:] > arrival[:-1]).all()):
+        order = np.lexsort((cols[3], arrival))
+        cols = [x[order] for x in cols]
+        is_return = (order >= n_orig) if first is None else ~first[order]
+    else:
+        is_return = np.zeros(nrec, dtype=bool)
+    arrival, matter, call, end, idx, settle_u = cols
+    return HallTrace(
+        arrival_min=arrival,
+        matter=matter,
+        window=su.window_of[idx],
+        group=su.group_of[idx],
+        call_min=call,
+        end_min=end,
+        outcome=su.outcome_of[idx],
+        settled=settle_u < su.p_settle_of[idx],
+        is_return=is_return,
+        queue_times=queue[0],
+        queue_levels=queue[1],
+        window_group=su.window_group.copy(),
+        clerks=su.clerks.copy(),
+        returns_later=returns_later,
+        horizon_end_min=float(end.max()) if nrec else float(su.start),
+    )
+
+
+def _run_basic(su: _Setup, demand, clock: np.ndarray) -> HallTrace | None:
+    """The Kiefer-Wolfowitz path; None if simultaneous events need the general loop."""
+    base = demand.base_service_min
+    speed = su.speed
+    if all(x == speed[0] for x in speed):
+        svc = base * speed[0]
+        C, W, tie = _basic_single(clock.tolist(), svc.tolist(), None, speed, su.start)
+        call = np.array(C, dtype=float)
+        window = np.array(W, dtype=np.int64)
+        end = call + svc
+    else:
+        C, W, tie = _basic_single(clock.tolist(), None, base.tolist(), speed, su.start)
+        call = np.array(C, dtype=float)
+        window = np.array(W, dtype=np.int64)
+        end = call + base * np.array(speed)[window]
+    if tie:
+        return None
+    waited = call > clock
+    queue = _merge(su.start, clock[waited], call[waited])
+    if queue is None:  # e.g. a zero-length service (floating-point underflow)
+        return None
+    n = len(clock)
+    return _trace(
+        su, demand.arrival_min, demand.matter, call, end, window, demand.settle_u, n, queue, 0
+    )
+
+
+def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
+    """Simulate one replication; the same trace as ``hallsim.model.run_hall``."""
+    su = _setup(scenario).replication(streams)
+    demand = draw_demand(scenario, streams)
+    clock = event_times(demand.arrival_min, su.start)
+    if su.basic:
+        trace = _run_basic(su, demand, clock)
+        if trace is not None:
+            return trace
+
+    n = len(clock)
+    returns = None
+    if su.returns_possible:
+        expected = n * (1.0 - min(su.p_settle)) * 1.25 + 16
+        returns = _Returns(scenario, streams["returns"], int(expected))
+    v = _Visits(demand, clock, su, returns)
+    if su.single:
+        _single_loop(v, su)
+    else:
+        _lines_loop(v, su, streams["routing"])
+    if returns is not None:
+        returns.finish()
+
+    call = np.array(v.C, dtype=float)
+    end = np.array(v.E, dtype=float)
+    code = np.array(v.W, dtype=np.int64)
+    clock_all = np.concatenate([clock, v.S[n:]]) if len(v.T) else clock
+    queue = _queue_trace(v, clock_all, call, end, code)
+    arrival, matter, settle_u = demand.arrival_min, demand.matter, demand.settle_u
+    if len(v.T):
+        arrival = np.concatenate([arrival, v.T])
+        matter = np.concatenate([matter, v.M[n:]])
+        settle_u = np.concatenate([settle_u, v.U[n:]])
+    return _trace(su, arrival, matter, call, end, code, settle_u, n, queue, v.returns_later)

@@ -1,0 +1,465 @@
+"""The fast engine (hallsim.fastpath) against the SimPy reference (hallsim.model).
+
+For continuous distributions the two must give identical traces and consume
+the random streams identically; with deterministic durations (simultaneous
+events) only statistical agreement is required.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hallsim import fastpath, model
+from hallsim.experiment import run_replications, trace_replication
+from hallsim.model import BALKED, RENEGED, SERVED
+from hallsim.scenario import load_scenario, scenario_from_dict
+from hallsim.streams import Demand, draw_clerks, make_streams, quantile
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def assert_same_trace(ref: model.HallTrace, fast: model.HallTrace) -> None:
+    """Every field equal: arrays (dtype, shape, values; floats to 1e-9), None, scalars."""
+    for field in dataclasses.fields(model.HallTrace):
+        a, b = getattr(ref, field.name), getattr(fast, field.name)
+        if isinstance(a, np.ndarray):
+            assert isinstance(b, np.ndarray), field.name
+            assert a.dtype == b.dtype, field.name
+            assert a.shape == b.shape, field.name
+            if a.dtype.kind == "f":
+                np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9, err_msg=field.name)
+            else:
+                np.testing.assert_array_equal(b, a, err_msg=field.name)
+        elif isinstance(a, float):
+            assert b == pytest.approx(a, rel=1e-12), field.name
+        else:
+            assert a == b, field.name
+
+
+def assert_same_run(scenario, seed: int, replication: int) -> model.HallTrace:
+    """Both engines on the same streams: equal traces, streams left in the same state."""
+    s_ref, s_fast = make_streams(seed, replication), make_streams(seed, replication)
+    ref = model.run_hall(scenario, s_ref)
+    fast = fastpath.run_hall(scenario, s_fast)
+    assert_same_trace(ref, fast)
+    for name in s_ref:
+        assert s_fast[name].bit_generator.state == s_ref[name].bit_generator.state, name
+    return fast
+
+
+def check_invariants(scenario, tr: model.HallTrace) -> None:
+    served = tr.outcome == SERVED
+    balked = tr.outcome == BALKED
+    reneged = tr.outcome == RENEGED
+    n = len(tr.arrival_min)
+    eps = 1e-9  # SimPy's clock may sit an ulp off a ticket time
+    assert np.all(np.diff(tr.arrival_min) >= 0)
+    assert np.all(tr.call_min[served] >= tr.arrival_min[served] - eps)  # waits >= 0
+    assert np.all(tr.end_min[served] >= tr.call_min[served])
+    assert np.all(tr.end_min >= tr.arrival_min - eps)
+    assert np.all(np.isnan(tr.call_min[~served]))
+    assert np.all(tr.window[~served] == -1) and np.all(tr.group[~served] == -1)
+    assert np.all(tr.window[served] >= 0)
+    np.testing.assert_array_equal(tr.group[served], tr.window_group[tr.window[served]])
+    assert not np.any(tr.settled & ~served)
+    np.testing.assert_allclose(tr.end_min[balked], tr.arrival_min[balked], rtol=0, atol=eps)
+    # conservation: every visit is served, balks or reneges (nobody is left inside)
+    assert served.sum() + balked.sum() + reneged.sum() == n
+    # every unsettled visit either came back or returns after the horizon
+    assert int((served & ~tr.settled).sum()) == int(tr.is_return.sum()) + tr.returns_later
+    assert tr.horizon_end_min == (tr.end_min.max() if n else scenario.arrival_start_min)
+    # queue trace: starts and ends empty, never negative, one join or leave per entry
+    assert tr.queue_times[0] == scenario.arrival_start_min and tr.queue_levels[0] == 0
+    assert np.all(np.diff(tr.queue_times) >= 0)
+    assert np.all(tr.queue_levels >= 0) and tr.queue_levels[-1] == 0
+    assert np.all(np.abs(np.diff(tr.queue_levels)) == 1)
+    changes = len(tr.queue_times) - 1
+    waited = served & (tr.call_min > tr.arrival_min + eps)
+    assert changes % 2 == 0
+    assert 2 * int(reneged.sum() + waited.sum()) <= changes <= 2 * int(reneged.sum() + served.sum())
+
+
+# --------------------------------------------------------------------------- hand-written
+
+
+def _sc(**data: Any):
+    base: dict[str, Any] = {
+        "name": "t",
+        "hall": {"open": "09:00", "close": "12:00"},
+        "arrivals": {"rate_per_hour": 50},
+        "matters": [
+            {"name": "a", "share": 0.5, "service_min": {"dist": "exponential", "mean": 5}},
+            {"name": "b", "share": 0.3, "service_min": {"dist": "lognormal", "mean": 7, "cv": 1}},
+            {"name": "c", "share": 0.2, "service_min": {"dist": "gamma", "mean": 9, "cv": 0.5}},
+        ],
+        "windows": [{"name": "all", "count": 5}],
+    }
+    base.update(data)
+    return scenario_from_dict(base)
+
+
+RESTRICTED = [
+    {"name": "ab", "count": 2, "matters": ["a", "b"], "service_time_factor": 1.1},
+    {"name": "c", "count": 1, "matters": ["c"], "attitude": 0.9},
+    {"name": "all", "count": 2, "matters": ["*"], "attitude": 0.4, "attitude_sd": 0.15},
+]
+
+CASES = {
+    "mmc_warmup": lambda: load_scenario(SCENARIOS / "mmc_steady_state.toml").with_changes(
+        {"run.warmup_min": 100.0, "run.length_min": 1500.0}
+    ),
+    "integrated": lambda: load_scenario(SCENARIOS / "integrated.toml"),
+    "dedicated": lambda: load_scenario(SCENARIOS / "dedicated.toml"),
+    "hybrid": lambda: load_scenario(SCENARIOS / "hybrid.toml"),
+    "integrated_spread": lambda: load_scenario(SCENARIOS / "integrated.toml").with_changes(
+        {"windows.0.attitude": 0.5, "windows.0.attitude_sd": 0.1, "windows.0.count": 6}
+    ),
+    "basic_mixed_speeds": lambda: _sc(
+        windows=[
+            {"name": "slow", "count": 2, "service_time_factor": 1.4},
+            {"name": "fast", "count": 2, "service_time_factor": 0.8},
+        ],
+        attitude_effects={"enabled": False},
+    ),
+    "single_restricted_balk_renege_exp": lambda: _sc(
+        windows=RESTRICTED,
+        patience={"balk_at_queue": 4, "renege_min": {"dist": "exponential", "mean": 15}},
+        arrivals={"rate_per_hour": 70},
+    ),
+    "single_fatigue_returns_sd": lambda: _sc(
+        windows=RESTRICTED,
+        patience={"renege_min": {"dist": "lognormal", "mean": 40, "cv": 0.6}},
+        attitude_effects={
+            "fcr_base": 0.5,
+            "fcr_per_unit": 0.1,
+            "return_delay_min": 20,
+            "fatigue_per_hour": 0.3,
+        },
+    ),
+    "per_window_restricted": lambda: _sc(
+        layout={"queue": "per_window"},
+        windows=RESTRICTED,
+        patience={"balk_at_queue": 3, "renege_min": {"dist": "lognormal", "mean": 20, "cv": 1}},
+        arrivals={"rate_per_hour": {"09:00": 30, "10:00": 80, "11:00": 40}},
+    ),
+    "per_window_returns_now": lambda: _sc(
+        layout={"queue": "per_window"},
+        windows=[{"name": "all", "count": 4, "attitude_sd": 0.2}],
+        attitude_effects={"fcr_base": 0.4, "fcr_per_unit": 0.0, "return_delay_min": 0.0},
+        arrivals={"rate_per_hour": 35},
+    ),
+    "many_returns_grow_blocks": lambda: _sc(
+        windows=[{"name": "all", "count": 6}],
+        attitude_effects={"fcr_base": 0.1, "fcr_per_unit": 0.0, "return_delay_min": 3.0},
+        arrivals={"rate_per_hour": 30},
+    ),
+    "rate_table_online": lambda: _sc(
+        arrivals={
+            "rate_per_hour": {"08:00": 20, "09:30": 90, "10:15": 0, "11:00": 60},
+            "online_share": 0.2,
+        },
+        matters=[
+            {
+                "name": "a",
+                "share": 0.6,
+                "service_min": {"dist": "uniform", "low": 1, "high": 9},
+                "online_share": 0.5,
+            },
+            {"name": "b", "share": 0.4, "service_min": {"dist": "exponential", "mean": 6}},
+            {"name": "never", "share": 0.0, "service_min": {"dist": "exponential", "mean": 6}},
+        ],
+        windows=[{"name": "ab", "count": 4, "matters": ["a", "b"]}],
+        patience={"renege_min": {"dist": "uniform", "low": 5, "high": 30}},
+    ),
+    # zero-length services and patience (floating-point underflow of a gamma
+    # with cv 3): simultaneous events, ordered as SimPy orders them
+    "underflow_ties": lambda: _sc(
+        matters=[
+            {"name": "a", "share": 1.0, "service_min": {"dist": "gamma", "mean": 5, "cv": 3}},
+        ],
+        windows=[{"name": "all", "count": 3}],
+        patience={"renege_min": {"dist": "gamma", "mean": 10, "cv": 3}},
+        attitude_effects={"fcr_base": 0.5, "fcr_per_unit": 0.0, "return_delay_min": 0.0},
+        arrivals={"rate_per_hour": 45},
+    ),
+    "steady_state_from_zero": lambda: _sc(
+        run={"mode": "steady_state", "warmup_min": 0.0, "length_min": 300.0},
+        hall={},
+        windows=[{"name": "all", "count": 2}],
+        arrivals={"rate_per_hour": 20},
+        patience={"balk_at_queue": 2},
+    ),
+    "no_arrivals": lambda: _sc(arrivals={"rate_per_hour": 0}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("seed", [1, 7])
+def test_identical_to_reference(case: str, seed: int) -> None:
+    scenario = CASES[case]()
+    assert fastpath.supports(scenario)
+    for replication in (0, 3):
+        tr = assert_same_run(scenario, seed, replication)
+        check_invariants(scenario, tr)
+
+
+def test_cases_exercise_their_features() -> None:
+    def trace(case, seed=1, rep=0):
+        return fastpath.run_hall(CASES[case](), make_streams(seed, rep))
+
+    tr = trace("single_restricted_balk_renege_exp")
+    assert (tr.outcome == BALKED).any() and (tr.outcome == RENEGED).any()
+    tr = trace("single_fatigue_returns_sd")
+    assert tr.is_return.any() and tr.returns_later > 0
+    assert len(np.unique(tr.clerks, axis=0)) > 2
+    tr = trace("per_window_restricted")
+    assert (tr.outcome == BALKED).any() and (tr.outcome == RENEGED).any()
+    tr = trace("many_returns_grow_blocks")
+    first = int((~tr.is_return).sum())
+    assert tr.is_return.sum() > first * 0.9 * 1.25 + 16  # beyond the first block of draws
+    tr = trace("underflow_ties")
+    served = tr.outcome == SERVED
+    assert (tr.end_min[served] == tr.call_min[served]).any()
+    assert (tr.queue_times[1:] == tr.queue_times[:-1]).any()
+    assert len(trace("no_arrivals").arrival_min) == 0
+
+
+def test_engine_selection_uses_the_fast_path() -> None:
+    sc = CASES["hybrid"]()
+    fast = trace_replication(sc, 3, 1, engine="fast")
+    auto = trace_replication(sc, 3, 1, engine="auto")
+    ref = trace_replication(sc, 3, 1, engine="simpy")
+    assert_same_trace(ref, fast)
+    assert_same_trace(ref, auto)
+
+
+def test_example_scenarios_supported() -> None:
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        sc = load_scenario(path)
+        uses_operations = getattr(sc, "uses_operations", lambda: False)()
+        assert fastpath.supports(sc) is not uses_operations, path
+        if not uses_operations:
+            assert_same_run(sc, 2, 1)
+
+
+def test_clerks_without_spread_match_draw_clerks() -> None:
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        sc = load_scenario(path)
+        streams = make_streams(4, 2)
+        su = fastpath._setup(sc).replication(streams)
+        np.testing.assert_array_equal(su.clerks, draw_clerks(sc, make_streams(4, 2)["attitude"]))
+
+
+def test_event_times_follow_the_simpy_clock() -> None:
+    rng = np.random.default_rng(5)
+    for start in (0.0, 0.0, 3.0, 540.0):
+        t = start + np.cumsum(rng.exponential(0.3, 2000) ** 3)
+        now, expected = start, []
+        for x in t.tolist():
+            if x > now:
+                now = now + (x - now)
+            expected.append(now)
+        np.testing.assert_array_equal(fastpath.event_times(t, start), expected)
+
+
+def test_return_draws_in_blocks_equal_one_call_per_return() -> None:
+    sc = CASES["single_fatigue_returns_sd"]()
+    fast, ref = make_streams(3, 0)["returns"], make_streams(3, 0)["returns"]
+    draws = fastpath._Returns(sc, fast, 5)
+    renege = sc.patience.renege_min
+    for k in range(100):
+        m = k % 3
+        base, patience, settle_u = draws.draw(m)
+        u = ref.random(3)
+        assert base == float(quantile(sc.matters[m].service_min, u[:1])[0])
+        assert patience == float(quantile(renege, u[1:2])[0])
+        assert settle_u == u[2]
+    draws.finish()
+    assert fast.bit_generator.state == ref.bit_generator.state
+
+
+@pytest.mark.parametrize("layout", ["single", "per_window"])
+def test_unservable_matter_like_reference(monkeypatch, layout: str) -> None:
+    """A matter no window serves (share 0, drawn only by a rounding clamp) never leaves."""
+    sc = _sc(
+        layout={"queue": layout},
+        matters=[
+            {"name": "a", "share": 1.0, "service_min": {"dist": "exponential", "mean": 5}},
+            {"name": "z", "share": 0.0, "service_min": {"dist": "exponential", "mean": 5}},
+        ],
+        windows=[{"name": "a", "count": 2, "matters": ["a"]}],
+        patience={"balk_at_queue": 3},
+    )
+    real = model.draw_demand
+
+    def demand_with_z(scenario, streams):
+        d = real(scenario, streams)
+        matter = d.matter.copy()
+        matter[::7] = 1
+        return Demand(d.arrival_min, matter, d.base_service_min, d.patience_min, d.settle_u)
+
+    monkeypatch.setattr(model, "draw_demand", demand_with_z)
+    monkeypatch.setattr(fastpath, "draw_demand", demand_with_z)
+    if layout == "per_window":
+        with pytest.raises(ValueError):
+            model.run_hall(sc, make_streams(1, 0))
+        with pytest.raises(ValueError):
+            fastpath.run_hall(sc, make_streams(1, 0))
+    else:
+        tr = assert_same_run(sc, 1, 0)
+        assert tr.queue_levels[-1] > 0  # the stuck citizens are still waiting
+
+
+# --------------------------------------------------------------------------- hypothesis
+
+
+def _dist(draw, continuous: bool = True) -> dict[str, Any]:
+    kinds = ["exponential", "lognormal", "gamma", "uniform"]
+    kind = draw(st.sampled_from(kinds if continuous else [*kinds, "deterministic"]))
+    mean = draw(st.floats(1.0, 10.0))
+    if kind in ("exponential", "deterministic"):
+        return {"dist": kind, "mean": mean}
+    if kind == "uniform":
+        low = draw(st.floats(0.0, 5.0))
+        return {"dist": kind, "low": low, "high": low + draw(st.floats(0.5, 8.0))}
+    return {"dist": kind, "mean": mean, "cv": draw(st.sampled_from([0.3, 0.8, 1.0, 2.0]))}
+
+
+@st.composite
+def scenarios(draw, continuous: bool = True):
+    n_matters = draw(st.integers(1, 3))
+    names = [f"m{k}" for k in range(n_matters)]
+    weights = [draw(st.integers(1, 5)) for _ in names]
+    shares = [w / sum(weights) for w in weights]
+    shares[-1] = 1.0 - sum(shares[:-1])
+    matters = [
+        {"name": n, "share": s, "service_min": _dist(draw, continuous)}
+        for n, s in zip(names, shares, strict=True)
+    ]
+    groups = []
+    for g in range(draw(st.integers(1, 3))):
+        subset = draw(
+            st.one_of(
+                st.just(["*"]),
+                st.lists(st.sampled_from(names), min_size=1, max_size=n_matters, unique=True),
+            )
+        )
+        groups.append(
+            {
+                "name": f"g{g}",
+                "count": draw(st.integers(0, 3)),
+                "matters": subset,
+                "service_time_factor": draw(st.sampled_from([1.0, 0.7, 1.3])),
+                "attitude": draw(st.floats(0.0, 1.0)),
+                "attitude_sd": draw(st.sampled_from([0.0, 0.2])),
+            }
+        )
+    covered = {
+        m for g in groups if g["count"] for m in (names if "*" in g["matters"] else g["matters"])
+    }
+    missing = [m for m in names if m not in covered]
+    if missing or not any(g["count"] for g in groups):
+        groups.append({"name": "extra", "count": 1, "matters": missing or ["*"]})
+    capacity = sum(g["count"] for g in groups)
+    rate = draw(st.floats(0.4, 1.6)) * capacity * 10.0
+    data: dict[str, Any] = {
+        "name": "hyp",
+        "matters": matters,
+        "windows": groups,
+        "layout": {"queue": draw(st.sampled_from(["single", "per_window"]))},
+    }
+    if draw(st.booleans()):
+        data["run"] = {
+            "mode": "steady_state",
+            "warmup_min": draw(st.sampled_from([0.0, 20.0])),
+            "length_min": draw(st.floats(30.0, 150.0)),
+        }
+        data["arrivals"] = {"rate_per_hour": rate}
+    else:
+        data["hall"] = {"open": "09:00", "close": draw(st.sampled_from(["10:00", "11:30"]))}
+        if draw(st.booleans()):
+            keys = draw(
+                st.lists(
+                    st.sampled_from(["08:30", "09:00", "09:20", "09:45"]),
+                    min_size=1,
+                    max_size=4,
+                    unique=True,
+                )
+            )
+            data["arrivals"] = {
+                "rate_per_hour": {
+                    k: draw(st.one_of(st.just(0.0), st.floats(0.1, 2.0))) * rate for k in keys
+                }
+            }
+        else:
+            data["arrivals"] = {"rate_per_hour": rate}
+    if draw(st.booleans()):
+        patience: dict[str, Any] = {"balk_at_queue": draw(st.integers(0, 5))}
+        if draw(st.booleans()):
+            patience["renege_min"] = _dist(draw, continuous)
+        data["patience"] = patience
+    data["attitude_effects"] = {
+        "enabled": draw(st.booleans()),
+        "fcr_base": draw(st.floats(0.3, 1.0)),
+        "fcr_per_unit": draw(st.floats(-0.3, 0.3)),
+        "return_delay_min": draw(st.sampled_from([0.0, 5.0, 17.3, 120.0])),
+        "fatigue_per_hour": draw(st.sampled_from([0.0, 0.25])),
+        "care_time_per_unit": draw(st.floats(-0.5, 0.5)),
+        "rework_time_per_unit": draw(st.floats(-0.5, 0.5)),
+    }
+    return scenario_from_dict(data)
+
+
+HYP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@HYP
+@given(scenarios(), st.integers(0, 2**16), st.integers(0, 5))
+def test_random_scenarios_identical(scenario, seed: int, replication: int) -> None:
+    assert fastpath.supports(scenario)
+    tr = assert_same_run(scenario, seed, replication)
+    check_invariants(scenario, tr)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(continuous=False), st.integers(0, 2**16))
+def test_random_scenarios_with_deterministic_times_keep_invariants(scenario, seed: int) -> None:
+    check_invariants(scenario, fastpath.run_hall(scenario, make_streams(seed, 0)))
+
+
+# --------------------------------------------------------------------------- deterministic
+
+
+def test_deterministic_service_agrees_statistically() -> None:
+    """Simultaneous events are possible here (service 3, returns 6 minutes later)."""
+    sc = _sc(
+        hall={"open": "09:00", "close": "13:00"},
+        matters=[{"name": "a", "share": 1.0, "service_min": {"dist": "deterministic", "mean": 3}}],
+        windows=[{"name": "all", "count": 3, "attitude": 0.5}],
+        arrivals={"rate_per_hour": 55},
+        patience={"balk_at_queue": 6, "renege_min": {"dist": "deterministic", "mean": 12}},
+        attitude_effects={"fcr_base": 0.7, "fcr_per_unit": 0.0, "return_delay_min": 6.0},
+    )
+    reps = 30
+    fast = run_replications(sc, replications=reps, seed=11, engine="fast").replications
+    ref = run_replications(sc, replications=reps, seed=11, engine="simpy").replications
+    for metric in (
+        "wait_mean_min",
+        "served",
+        "reneged",
+        "balked",
+        "return_visits",
+        "queue_len_mean",
+        "utilisation",
+    ):
+        diff = fast[metric] - ref[metric]  # paired: common random numbers
+        half = 3.0 * diff.std(ddof=1) / math.sqrt(reps)
+        assert abs(diff.mean()) <= half + 1e-9, metric
