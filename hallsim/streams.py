@@ -138,7 +138,11 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
     u_settle = streams["settle"].random(n)
 
     cum = np.cumsum(scenario.matter_probs)
-    matter = np.minimum(np.searchsorted(cum, u_matter, side="right"), len(cum) - 1)
+    # rounding can leave cum[-1] a hair below 1: close the last matter with a
+    # positive share at exactly 1 so a zero-share matter is never drawn
+    last = max(k for k, p in enumerate(scenario.matter_probs) if p > 0)
+    cum[last:] = 1.0
+    matter = np.searchsorted(cum, u_matter, side="right")
     online = np.array(
         [
             m.online_share if m.online_share is not None else scenario.arrivals.online_share
@@ -247,6 +251,9 @@ def draw_clerks(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     rows = []
     for g, group in enumerate(scenario.windows):
         base = np.array(group.attitude_components())
+        if group.attitude_sd == 0:  # no spread: no draws needed (and none are cheap)
+            rows.extend(np.clip(base, 0.0, 1.0) for _ in range(group.count))
+            continue
         for k in range(group.count):
             clerk_rng = np.random.default_rng(
                 np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, g, k))
