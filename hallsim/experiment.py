@@ -55,8 +55,12 @@ def simulate(
     replication: int = 0,
     log: bool = False,
     engine: str = "auto",
+    breakdowns: bool = True,
 ) -> ReplicationResult:
     """Run one replication; returns metrics, breakdowns and optionally the citizen log.
+
+    ``breakdowns=False`` skips the per-matter/group/period tables (metrics only),
+    which is what sweeps need and several times cheaper for a short day.
 
     >>> import hallsim
     >>> sc = hallsim.load_scenario("scenarios/mmc_steady_state.toml")  # doctest: +SKIP
@@ -64,7 +68,7 @@ def simulate(
     """
     seed = scenario.run.seed if seed is None else seed
     trace = trace_replication(scenario, seed, replication, engine)
-    return _metrics.compute(scenario, trace, log=log)
+    return _metrics.compute(scenario, trace, log=log, breakdowns=breakdowns)
 
 
 def default_workers() -> int:

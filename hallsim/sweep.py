@@ -499,7 +499,7 @@ def run_chunk(
     for point, changes, rep_list in items:
         sc = scenario.with_changes(changes, source=f"point {point}")
         for r in rep_list:
-            m = simulate(sc, seed=seed, replication=r, engine=engine).metrics
+            m = simulate(sc, seed=seed, replication=r, engine=engine, breakdowns=False).metrics
             points.append(point)
             reps.append(r)
             rows.append([math.nan if m.get(k) is None else m[k] for k in METRICS])
