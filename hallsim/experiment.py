@@ -99,6 +99,7 @@ class ExperimentResult:
     matters: pd.DataFrame
     groups: pd.DataFrame
     periods: pd.DataFrame
+    classes: pd.DataFrame = field(default_factory=pd.DataFrame)  # per citizen class, if any
     log: pd.DataFrame | None = None
     summary: dict[str, dict] = field(default_factory=dict)
 
@@ -144,24 +145,28 @@ def run_replications(
 
 
 def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> ExperimentResult:
-    """Stack per-replication results into tidy tables."""
+    """Stack per-replication results into tidy tables (one concatenation per table)."""
 
-    def stack(attr: str) -> pd.DataFrame:
-        frames = []
+    def stack(name: str) -> pd.DataFrame:
+        columns: dict[str, list] = {"replication": []}
         for r, res in enumerate(results):
-            df = getattr(res, attr)
-            if df is None:
+            cols = res.tables.get(name)
+            if not cols:
                 continue
-            frames.append(df.assign(replication=r))
-        if not frames:
-            return pd.DataFrame()
-        out = pd.concat(frames, ignore_index=True)
-        return out[["replication", *[c for c in out.columns if c != "replication"]]]
+            n = len(next(iter(cols.values())))
+            columns["replication"].extend([r] * n)
+            for key, values in cols.items():
+                columns.setdefault(key, []).extend(values)
+        return pd.DataFrame(columns) if columns["replication"] else pd.DataFrame()
 
     reps = pd.DataFrame(
         [{"replication": r, "seed": seed, **res.metrics} for r, res in enumerate(results)]
     )
-    logs = stack("log")
+    logs = [res.log.assign(replication=r) for r, res in enumerate(results) if res.log is not None]
+    log = None
+    if logs:
+        log = pd.concat(logs, ignore_index=True)
+        log = log[["replication", *[c for c in log.columns if c != "replication"]]]
     return ExperimentResult(
         scenario=scenario,
         seed=seed,
@@ -169,7 +174,8 @@ def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> 
         matters=stack("matters"),
         groups=stack("groups"),
         periods=stack("periods"),
-        log=logs if len(logs) else None,
+        classes=stack("classes"),
+        log=log,
     )
 
 

@@ -10,7 +10,8 @@ mode) or exactly the statistics window (steady state).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,15 +66,43 @@ OUTCOME_NAMES = np.array(["served", "balked", "reneged", "unserved"], dtype=obje
 
 @dataclass
 class ReplicationResult:
-    """Everything one replication produced."""
+    """Everything one replication produced.
+
+    The breakdown tables are kept as plain column dicts and turned into
+    DataFrames only when read (``res.matters``); ``experiment.collect`` stacks
+    the columns of many replications into one DataFrame each, which is much
+    cheaper than building small DataFrames per replication.
+    """
 
     metrics: dict[str, float]
     visits: dict[str, np.ndarray]  # per counted visit, see satisfaction.rating_probabilities
-    matters: pd.DataFrame  # per-matter breakdown
-    groups: pd.DataFrame  # per-window-group breakdown
-    periods: pd.DataFrame  # per-period table
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> columns
     log: pd.DataFrame | None = None  # per-citizen log, only when asked for
-    classes: pd.DataFrame | None = None  # per citizen class, when [[classes]] are used
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A breakdown table: ``matters``, ``groups``, ``periods`` or ``classes``."""
+        cols = self.tables.get(name)
+        return pd.DataFrame(cols) if cols else pd.DataFrame()
+
+    @property
+    def matters(self) -> pd.DataFrame:
+        return self.table("matters")
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        return self.table("groups")
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        return self.table("periods")
+
+    @property
+    def classes(self) -> pd.DataFrame:
+        return self.table("classes")
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list]:
+    return {k: [r[k] for r in rows] for k in rows[0]} if rows else {}
 
 
 def _q(x: np.ndarray, q: float) -> float:
@@ -257,18 +286,19 @@ def compute(
         **ops,
     }
 
-    if not breakdowns:  # sweeps need only the metrics: skip the tables (most of the cost)
-        empty = pd.DataFrame()
-        return ReplicationResult(metrics, visits, empty, empty, empty)
+    if not breakdowns:  # sweeps need only the metrics: skip the tables
+        return ReplicationResult(metrics, visits)
     result = ReplicationResult(
-        metrics=metrics,
-        visits=visits,
-        matters=_matter_table(scenario, matter, outcome, wait_all, probs, target),
-        groups=_group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w),
-        periods=_period_table(scenario, trace, counted, wait_all, served, t0, t1),
+        metrics,
+        visits,
+        {
+            "matters": _matter_table(scenario, matter, outcome, wait_all, probs, target),
+            "groups": _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w),
+            "periods": _period_table(scenario, trace, counted, wait_all, served, t0, t1),
+        },
     )
     if scenario.uses_classes():
-        result.classes = _class_table(
+        result.tables["classes"] = _class_table(
             scenario, trace.klass[counted], outcome, wait_all, overtaken, probs, target
         )
     if log:
@@ -314,7 +344,7 @@ def _operations_metrics(scenario, trace, counted, served, wait, overtaken) -> di
     }
 
 
-def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -> pd.DataFrame:
+def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -> dict[str, list]:
     """Per citizen class ('regular' first): waits, service level, overtakes, predicted ratings."""
     rows = []
     for k, name in enumerate(scenario.class_names):
@@ -339,10 +369,10 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
                 "csat": sat["csat"],
             }
         )
-    return pd.DataFrame(rows)
+    return _columns(rows)
 
 
-def _matter_table(scenario, matter, outcome, wait_all, probs, target) -> pd.DataFrame:
+def _matter_table(scenario, matter, outcome, wait_all, probs, target) -> dict[str, list]:
     rows = []
     for k, name in enumerate(scenario.matter_names):
         sel = matter == k
@@ -361,10 +391,10 @@ def _matter_table(scenario, matter, outcome, wait_all, probs, target) -> pd.Data
                 "csat": float(p[:, 3:].sum(axis=1).mean()) if len(p) else NAN,
             }
         )
-    return pd.DataFrame(rows)
+    return _columns(rows)
 
 
-def _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w) -> pd.DataFrame:
+def _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w) -> dict[str, list]:
     rows = []
     grp = trace.group[counted]
     for g, wg in enumerate(scenario.windows):
@@ -381,7 +411,7 @@ def _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w) 
                 "utilisation": float(busy_w[mine].sum() / staffed) if staffed > 0 else NAN,
             }
         )
-    return pd.DataFrame(rows)
+    return _columns(rows)
 
 
 def _covered(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -411,7 +441,7 @@ def _step_integral(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> 
     return np.diff(at)
 
 
-def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> pd.DataFrame:
+def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> dict[str, Any]:
     width = scenario.hall.period_min
     starts = np.arange(t0, t1, width) if t1 > t0 else np.array([t0])
     edges = np.append(starts, max(t1, starts[-1] + 1e-9))
@@ -460,4 +490,4 @@ def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> pd.Data
             else:
                 util = busy / (wg.count * lengths) if wg.count else np.full(nbins, np.nan)
             table[f"utilisation[{wg.name}]"] = util
-    return pd.DataFrame(table)
+    return table

@@ -176,6 +176,9 @@ def write_results(
     reps.to_csv(out / "replications.csv", index=False)
     for name in ("periods", "matters", "groups"):
         tidy(name).to_parquet(out / f"{name}.parquet", index=False)
+    classes = tidy("classes")
+    if len(classes):
+        classes.to_parquet(out / "classes.parquet", index=False)
     tidy("periods").to_csv(out / "periods.csv", index=False)
     log = tidy("log")
     if len(log):
