@@ -1,0 +1,63 @@
+"""Metric helpers against brute-force definitions (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hallsim.metrics import _covered, _quantiles, _step_integral, overtaken_counts
+
+finite = st.floats(0, 1000, allow_nan=False)
+
+
+@given(st.lists(finite, min_size=1, max_size=60), st.floats(0, 1))
+def test_quantiles_equal_numpy_linear_method(values, q) -> None:
+    x = np.array(values)
+    assert _quantiles(x, (q,))[0] == float(np.quantile(x, q))
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(finite, st.floats(0, 100)), max_size=30),
+       st.lists(finite, min_size=2, max_size=10, unique=True))
+def test_covered_time_per_bin_matches_brute_force(intervals, edges) -> None:
+    starts = np.array([s for s, _ in intervals])
+    ends = np.array([s + d for s, d in intervals])
+    edges = np.sort(np.array(edges))
+    got = _covered(starts, ends, edges)
+    want = [sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(starts, ends, strict=True))
+            for a, b in itertools.pairwise(edges)]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.floats(0.01, 10), st.integers(0, 20)), min_size=1, max_size=30),
+       st.lists(st.floats(0, 300), min_size=2, max_size=8, unique=True))
+def test_step_integral_per_bin_matches_brute_force(steps, edges) -> None:
+    times = np.concatenate(([0.0], np.cumsum([d for d, _ in steps])))[:-1]
+    levels = np.array([lv for _, lv in steps], dtype=float)
+    edges = np.sort(np.array(edges))
+    got = _step_integral(times, levels, edges)
+    # the last level holds forever (right-continuous step function)
+    bounds = np.append(times, np.inf)
+    want = []
+    for a, b in itertools.pairwise(edges):
+        total = 0.0
+        for k, lv in enumerate(levels):
+            lo, hi = max(a, bounds[k]), min(b, bounds[k + 1])
+            total += lv * max(0.0, hi - lo)
+        want.append(total)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.floats(0, 50)), max_size=25))
+def test_overtaken_counts_match_the_definition(visits) -> None:
+    arrival = np.arange(len(visits), dtype=float)  # sorted, distinct
+    matter = np.array([m for m, _ in visits], dtype=np.int64)
+    key = arrival + np.array([w for _, w in visits])  # when each stopped waiting
+    got = overtaken_counts(arrival, matter, key)
+    want = [sum(1 for j in range(i + 1, len(visits))
+                if matter[j] == matter[i] and key[j] < key[i]) for i in range(len(visits))]
+    assert got.tolist() == want
