@@ -134,25 +134,34 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else NAN
 
 
-def overtaken_counts(arrival: np.ndarray, matter: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Per visit: later arrivals of the same matter called (or gone) before it (Larson's slips).
+def overtaken_counts(
+    arrival: np.ndarray, matter: np.ndarray, stop: np.ndarray, called: np.ndarray
+) -> np.ndarray:
+    """Per visit: later arrivals of the same matter called before it stopped waiting.
 
-    ``arrival`` must be sorted.  ``key`` is when each visit stopped waiting.
-    The count for i is #{j > i, same matter, key_j < key_i}; only the j that
-    arrived while i was still waiting can qualify, so the loop runs over
-    offsets up to the largest such number and stays vectorised.
+    These are Larson's (1987) "slips".  ``arrival`` must be sorted; ``stop``
+    is when each visit stopped waiting (called, or left); ``called`` is when
+    it was called (inf if never: a later citizen who gives up overtakes no
+    one).  The count for i is #{j > i, same matter, called_j < stop_i}.  A
+    suffix minimum finds the visits with any slip at all (none in a single
+    ticket queue), and only the later arrivals who came while such a visit
+    was waiting are compared, so the loop stays short and vectorised.
     """
     n = len(arrival)
     out = np.zeros(n, dtype=np.int64)
     for m in np.unique(matter):
         idx = np.flatnonzero(matter == m)
-        arr, k = arrival[idx], key[idx]
-        reach = np.searchsorted(arr, k, side="left") - np.arange(len(idx)) - 1
+        arr, st, ca = arrival[idx], stop[idx], called[idx]
+        # earliest call among later arrivals; i has a slip only if it is before stop_i
+        later_min = np.append(np.minimum.accumulate(ca[::-1])[::-1][1:], np.inf)
+        active = np.flatnonzero(later_min < st)
+        if not len(active):
+            continue
+        reach = np.searchsorted(arr, st, side="left") - np.arange(len(idx)) - 1
         cnt = np.zeros(len(idx), dtype=np.int64)
-        active = np.flatnonzero(reach > 0)
         d = 1
         while len(active):
-            cnt[active] += k[active + d] < k[active]
+            cnt[active] += ca[active + d] < st[active]
             d += 1
             active = active[reach[active] >= d]
         out[idx] = cnt
@@ -210,7 +219,9 @@ def compute(
     wait = wait_all[served]
     n = len(arr)
 
-    overtaken = overtaken_counts(arr, matter, np.where(served, call, end))
+    overtaken = overtaken_counts(
+        arr, matter, np.where(served, call, end), np.where(served, call, np.inf)
+    )
 
     # time averages: day mode over open..last departure; steady state over [s0, s1)
     t0, t1 = (s0, max(trace.horizon_end_min, scenario.hall.close_min)) if day else (s0, s1)

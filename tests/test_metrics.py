@@ -52,12 +52,13 @@ def test_step_integral_per_bin_matches_brute_force(steps, edges) -> None:
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
-@given(st.lists(st.tuples(st.integers(0, 2), st.floats(0, 50)), max_size=25))
+@given(st.lists(st.tuples(st.integers(0, 2), st.floats(0, 50), st.booleans()), max_size=25))
 def test_overtaken_counts_match_the_definition(visits) -> None:
     arrival = np.arange(len(visits), dtype=float)  # sorted, distinct
-    matter = np.array([m for m, _ in visits], dtype=np.int64)
-    key = arrival + np.array([w for _, w in visits])  # when each stopped waiting
-    got = overtaken_counts(arrival, matter, key)
+    matter = np.array([m for m, _, _ in visits], dtype=np.int64)
+    stop = arrival + np.array([w for _, w, _ in visits])  # when each stopped waiting
+    called = np.where([c for _, _, c in visits], stop, np.inf)  # inf: left uncalled
+    got = overtaken_counts(arrival, matter, stop, called)
     want = [sum(1 for j in range(i + 1, len(visits))
-                if matter[j] == matter[i] and key[j] < key[i]) for i in range(len(visits))]
+                if matter[j] == matter[i] and called[j] < stop[i]) for i in range(len(visits))]
     assert got.tolist() == want
