@@ -23,6 +23,7 @@ from hallsim import __version__
 from hallsim.experiment import (
     ENGINES,
     ExperimentResult,
+    ReplicationsInterrupted,
     ci_half_width,
     default_workers,
     run_replications,
@@ -362,9 +363,12 @@ def run(
     """
     (sc,) = _load((file,))
     if precision is None:
-        (res,) = _run_all(
-            [sc], replications, seed, _workers(workers), log, quiet or as_json, engine
-        )
+        try:
+            (res,) = _run_all(
+                [sc], replications, seed, _workers(workers), log, quiet or as_json, engine
+            )
+        except ReplicationsInterrupted as stop:
+            _save_partial_run(stop, sc, file, out)
     else:
         h, rel = _parse_precision(precision, replications, log)
         res = run_until_precision(
@@ -396,6 +400,30 @@ def run(
     con.print("Satisfaction figures are model predictions, not measurements.", style="dim")
     con.print(headline(res), style="bold", highlight=False, soft_wrap=True)
     click.echo(str(path))
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C: exit 130 after saying what was kept."""
+
+    exit_code = 130
+
+    def show(self, file=None) -> None:
+        click.echo(f"hallsim: {self.format_message()}", err=True)
+
+
+def _save_partial_run(stop: ReplicationsInterrupted, sc: Scenario, file: str, out) -> None:
+    """Write the replications finished before Ctrl-C, then exit 130."""
+    res = stop.partial
+    if res is None:
+        raise Interrupted("interrupted before any replication finished; nothing written")
+    path = write_results(
+        _out_dir(out, sc.name), [res], [Path(file)], run_json(res), _command_line(), "run"
+    )
+    raise Interrupted(
+        f"interrupted: {len(res.replications)} of {stop.planned} replications finished "
+        f"and written to {path} (a run with --replications {len(res.replications)} "
+        "gives the same numbers)"
+    )
 
 
 @main.command()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -115,6 +118,37 @@ def _one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationRe
     return rep, res
 
 
+class ReplicationsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``run_replications``; ``partial`` holds the replications finished.
+
+    They are replications 0..k-1 (a prefix), so the partial result is exactly
+    what a run with k replications would give.
+    """
+
+    def __init__(self, partial: ExperimentResult | None, planned: int):
+        super().__init__()
+        self.partial = partial
+        self.planned = planned
+
+
+def worker_init() -> None:
+    """Pool workers ignore Ctrl-C (the parent decides) and die with their parent.
+
+    Ctrl-C in a terminal reaches the whole process group.  After a SIGKILL of
+    the parent nothing would tell the workers to stop (their queue stays open),
+    so a watchdog thread exits as soon as the parent is gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hallsim-parent-watch", daemon=True).start()
+
+
 def run_replications(
     scenario: Scenario,
     replications: int | None = None,
@@ -124,23 +158,39 @@ def run_replications(
     progress: Callable[[int], None] | None = None,
     engine: str = "auto",
 ) -> ExperimentResult:
-    """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1)."""
+    """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1).
+
+    Ctrl-C raises ``ReplicationsInterrupted`` carrying the finished prefix.
+    """
     n = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
     jobs = [(scenario, seed, r, log, engine) for r in range(n)]
     results: dict[int, ReplicationResult] = {}
-    if workers <= 1 or n <= 1:
-        for job in jobs:
-            rep, res = _one(job)
-            results[rep] = res
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
-            for rep, res in pool.map(_one, jobs, chunksize=max(1, n // (4 * workers))):
+    try:
+        if workers <= 1 or n <= 1:
+            for job in jobs:
+                rep, res = _one(job)
                 results[rep] = res
                 if progress:
                     progress(1)
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, n), initializer=worker_init) as pool:
+                try:
+                    # small chunks: cheap enough, and Ctrl-C keeps all but the last few
+                    chunk = max(1, min(n // (4 * workers), 8))
+                    for rep, res in pool.map(_one, jobs, chunksize=chunk):
+                        results[rep] = res
+                        if progress:
+                            progress(1)
+                except KeyboardInterrupt:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+    except KeyboardInterrupt:
+        done = 0
+        while done in results:
+            done += 1
+        partial = collect(scenario, seed, [results[r] for r in range(done)]) if done else None
+        raise ReplicationsInterrupted(partial, n) from None
     return collect(scenario, seed, [results[r] for r in range(n)])
 
 

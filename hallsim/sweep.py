@@ -32,9 +32,7 @@ import math
 import os
 import re
 import shutil
-import signal
 import tempfile
-import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -49,7 +47,7 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from hallsim import __version__
-from hallsim.experiment import ENGINES, default_workers, simulate
+from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.metrics import METRICS
 from hallsim.scenario import Scenario, ScenarioError, load_scenario, scenario_to_dict
 
@@ -510,24 +508,6 @@ def run_chunk(
     )
 
 
-def _worker_init() -> None:
-    """Pool workers ignore Ctrl-C (the parent decides) and die with their parent.
-
-    Ctrl-C in a terminal reaches the whole process group.  After a SIGKILL of
-    the parent nothing would tell the workers to stop (their queue stays open),
-    so a watchdog thread exits as soon as the parent is gone.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.25)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="hallsim-parent-watch", daemon=True).start()
-
-
 # --- the sweep folder -------------------------------------------------------
 
 
@@ -681,7 +661,7 @@ class _Serial:
 
 class _Pool:
     def __init__(self, workers: int):
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
         self.capacity = 2 * workers
 
     def submit(self, payload):

@@ -167,3 +167,26 @@ def test_help_has_examples(capsys) -> None:
     for cmd in ("run", "compare", "validate"):
         code, out, _ = run_cli(capsys, cmd, "--help")
         assert code == 0 and "Example" in out
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "hallsim", "run", str(ROOT / "scenarios/mmc_steady_state.toml"),
+           "-r", "5000", "-w", workers, "--json", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    summary = json.loads((out / "summary.json").read_text())
+    k = summary["replications"]
+    assert 1 <= k < 5000
+    # the partial result is exactly a run with k replications (a prefix of the seeds)
+    again = subprocess.run([*cmd[:5], "-r", str(k), "-w", "1", "--json", "--out",
+                            str(tmp_path / "again")], capture_output=True, text=True)
+    assert json.loads(again.stdout)["metrics"] == summary["metrics"]
