@@ -140,17 +140,23 @@ Distribution = Annotated[
 
 
 class RunSettings(_Frozen):
-    mode: Literal["day", "steady_state"] = "day"
-    replications: int = Field(20, ge=1, le=100_000)
-    seed: int = Field(1, ge=0)
-    warmup_min: float = Field(0.0, ge=0)
-    length_min: float = Field(0.0, ge=0)
+    mode: Literal["day", "steady_state"] = Field(
+        "day", description="day: one working day (terminating); steady_state: long run"
+    )
+    replications: int = Field(20, ge=1, le=100_000, description="replications (CLI -r overrides)")
+    seed: int = Field(1, ge=0, description="base seed (CLI --seed overrides)")
+    warmup_min: float = Field(
+        0.0, ge=0, description="steady_state: statistics ignore arrivals before this"
+    )
+    length_min: float = Field(
+        0.0, ge=0, description="steady_state: arrivals stop at warmup_min + length_min"
+    )
 
 
 class Hall(_Frozen):
-    open: str = "09:00"
-    close: str = "17:00"
-    service_level_target_min: float = Field(15.0, gt=0)
+    open: str = Field("09:00", description="first ticket, HH:MM (day mode)")
+    close: str = Field("17:00", description="last ticket, HH:MM; those inside are still served")
+    service_level_target_min: float = Field(15.0, gt=0, description="wait target for service_level")
     comfort: float = Field(
         0.5, ge=0, le=1, description="waiting-area comfort (SERVQUAL tangibles), 0..1"
     )
@@ -178,8 +184,14 @@ class Hall(_Frozen):
 
 
 class Arrivals(_Frozen):
-    rate_per_hour: float | dict[str, float] = 36.0
-    online_share: float = Field(0.0, ge=0, lt=1)
+    rate_per_hour: float | dict[str, float] = Field(
+        36.0,
+        description='citizens per hour: a number, or a table {"HH:MM" = rate} (day mode) '
+        "holding each rate until the next key, zero before the first",
+    )
+    online_share: float = Field(
+        0.0, ge=0, lt=1, description="share of demand that goes online and never arrives"
+    )
 
     @field_validator("rate_per_hour", mode="before")
     @classmethod
@@ -206,8 +218,8 @@ class Arrivals(_Frozen):
 
 
 class Matter(_Frozen):
-    name: str = Field(min_length=1)
-    share: float = Field(ge=0, le=1)
+    name: str = Field(min_length=1, description="matter name, used in outputs")
+    share: float = Field(ge=0, le=1, description="share of demand; shares sum to 1 (±0.001)")
     service_min: Distribution
     online_share: float | None = Field(
         None, ge=0, lt=1, description="overrides arrivals.online_share for this matter"
@@ -222,7 +234,11 @@ class Matter(_Frozen):
 
 
 class Layout(_Frozen):
-    queue: Literal["single", "per_window"] = "single"
+    queue: Literal["single", "per_window"] = Field(
+        "single",
+        description="single: one ticket queue, a free window calls the longest-waiting citizen "
+        "it can serve; per_window: join the shortest eligible line and stay",
+    )
 
 
 class AttitudeComponents(_Frozen):
@@ -267,11 +283,21 @@ StaffedCount = Annotated[int, Field(strict=True)]
 
 
 class WindowGroup(_Frozen):
-    name: str = Field(min_length=1)
-    count: int = Field(1, ge=0, le=1000)
-    matters: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
-    service_time_factor: float = Field(1.0, gt=0)
-    attitude: float | AttitudeComponents = Field(0.7)
+    name: str = Field(min_length=1, description="window group name, used in outputs")
+    count: int = Field(1, ge=0, le=1000, description="identical windows in the group")
+    matters: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        description='matters served here; "*" = every matter',
+    )
+    service_time_factor: float = Field(
+        1.0, gt=0, description="multiplies service times here (e.g. 1.2 for slower generalists)"
+    )
+    attitude: float | AttitudeComponents = Field(
+        0.7,
+        description="service attitude in [0, 1], or a table of proactiveness, responsibility, "
+        "care, enthusiasm (docs/model.md)",
+    )
     attitude_sd: float = Field(
         0.0, ge=0, le=1, description="spread of each component across this group's clerks"
     )
@@ -315,8 +341,12 @@ class WindowGroup(_Frozen):
 
 
 class Patience(_Frozen):
-    balk_at_queue: int = Field(0, ge=0)
-    renege_min: Distribution | None = None
+    balk_at_queue: int = Field(
+        0, ge=0, description="leave at once on finding this many waiting (0: never balk)"
+    )
+    renege_min: Distribution | None = Field(
+        None, description="patience: a waiting citizen leaves unserved after this long"
+    )
 
 
 class Appointments(_Frozen):
@@ -432,8 +462,8 @@ class AttitudeEffects(_Frozen):
 
 
 class Scenario(_Frozen):
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, description="scenario name, used in outputs")
+    description: str = Field("", description="free text shown in reports")
     run: RunSettings = RunSettings()
     hall: Hall = Hall()
     arrivals: Arrivals = Arrivals()

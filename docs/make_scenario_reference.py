@@ -1,0 +1,98 @@
+"""Write docs/scenario.md: every scenario key with its type, default and meaning.
+
+The pydantic models in hallsim/scenario.py (and satisfaction.py) are the single
+source of truth; this script renders them.  Run: python docs/make_scenario_reference.py
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from hallsim.scenario import Scenario
+
+SECTIONS = {
+    "": "top level",
+}
+
+
+def type_name(annotation) -> str:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        if all(isinstance(a, type) and "dist" in getattr(a, "model_fields", {}) for a in args):
+            return "distribution"
+        return " or ".join(type_name(a) for a in args)
+    if origin is typing.Annotated:
+        return "distribution table"
+    if origin is typing.Literal:
+        return " or ".join(f'"{a}"' for a in typing.get_args(annotation))
+    if origin in (list, tuple):
+        args = typing.get_args(annotation)
+        return f"list of {type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return "table"
+    if annotation is type(None):
+        return "absent"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "table"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def rows(model: type[BaseModel], prefix: str, out: list[str], seen: set) -> None:
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        default = (
+            "required"
+            if field.is_required()
+            else repr(field.get_default(call_default_factory=True))
+        )
+        if isinstance(field.get_default(call_default_factory=True), BaseModel):
+            default = "(table)"
+        desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        out.append(f"| `{path}` | {type_name(field.annotation)} | {default} | {desc} |")
+        for sub in _models(field.annotation):
+            if (sub, path) not in seen:
+                seen.add((sub, path))
+                idx = ".N." if typing.get_origin(field.annotation) is list else "."
+                rows(sub, f"{path}{idx}", out, seen)
+
+
+def _models(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found = []
+    for arg in typing.get_args(annotation):
+        found += _models(arg)
+    # distributions are documented once, below, not under every key
+    return [m for m in found if "dist" not in m.model_fields]
+
+
+def main() -> None:
+    out = [
+        "# Scenario file reference",
+        "",
+        "Generated from the pydantic models by `python docs/make_scenario_reference.py`;",
+        "the commented files in `scenarios/` show them in use. Durations are minutes,",
+        'times of day `"HH:MM"`, rates citizens per hour. Unknown keys are errors.',
+        "`.N.` stands for an entry of a list (`matters.0.share`, `windows.1.count`).",
+        "",
+        'Distributions (`service_min`, `renege_min`): `{ dist = "exponential", mean }`,',
+        '`{ dist = "deterministic", mean }`, `{ dist = "lognormal", mean, cv }`,',
+        '`{ dist = "gamma", mean, cv }`, `{ dist = "uniform", low, high }`; lognormal and',
+        "gamma take the mean and coefficient of variation of the time itself.",
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    rows(Scenario, "", out, set())
+    path = Path(__file__).with_name("scenario.md")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print(path)
+
+
+if __name__ == "__main__":
+    main()
