@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import chdtrc
 
 from hallsim.satisfaction import (
     BETAS,
@@ -101,7 +101,7 @@ class CalibrationResult:
     @property
     def lr_pvalue(self) -> float:
         """χ² p-value of ``lr_statistic`` with one degree of freedom per fitted parameter."""
-        return float(stats.chi2.sf(max(self.lr_statistic, 0.0), self.k_fitted))
+        return float(chdtrc(self.k_fitted, max(self.lr_statistic, 0.0)))
 
     def table(self) -> pd.DataFrame:
         """One row per coefficient: coefficient, estimate, std_error, ci_low, ci_high

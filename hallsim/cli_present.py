@@ -16,8 +16,7 @@ from pathlib import Path
 import click
 
 from hallsim.cli import BadInput
-from hallsim.plots import KINDS, ResultsError, load_results, render, save_figure
-from hallsim.report import build_report
+from hallsim.outputs import PLOT_KINDS
 
 
 @click.command("plot")
@@ -25,7 +24,7 @@ from hallsim.report import build_report
 @click.option(
     "--kind",
     "-k",
-    type=click.Choice(KINDS),
+    type=click.Choice(PLOT_KINDS),
     default=None,
     help="waits | compare | day | utilisation | satisfaction | sweep "
     "(default: compare, or sweep for a sweep folder).",
@@ -78,6 +77,9 @@ def plot(
     fmt = fmt or "png"
     if out is not None and out.suffix.lower() in (".png", ".svg") and out.suffix[1:] != fmt:
         raise BadInput(f"--out {out}: suffix does not match --format {fmt}")
+    # matplotlib loads only when a figure is drawn, keeping every other command quick to start
+    from hallsim.plots import ResultsError, load_results, render, save_figure
+
     try:
         res = load_results(results_dir)
         if kind is None:
@@ -115,6 +117,9 @@ def report(results_dir: Path, out: Path | None) -> None:
       hallsim compare scenarios/dedicated.toml scenarios/integrated.toml --log --out results/ab
       hallsim report results/ab
     """
+    from hallsim.plots import ResultsError
+    from hallsim.report import build_report
+
     try:
         html = build_report(results_dir)
     except ResultsError as exc:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hallsim import metrics as _metrics
+from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS, ReplicationResult
 from hallsim.model import run_hall
 from hallsim.scenario import Scenario
@@ -88,7 +88,7 @@ def summarise_values(values: Iterable[float], confidence: float = 0.95) -> dict[
     if n == 1:
         return {"mean": mean, "ci_low": None, "ci_high": None, "sd": None, "n": 1}
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n))
+    half = t_half_width(sd, n, confidence)
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd, "n": n}
 
 

@@ -21,12 +21,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hallsim import __version__
 from hallsim.experiment import ExperimentResult
+from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
 from hallsim.scenario import scenario_to_dict
+
+PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
+"""Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 
 # Direction of "better" for picking the best scenario.
 HIGHER_IS_BETTER = {
@@ -97,7 +100,7 @@ def paired_differences(results: list[ExperimentResult], confidence: float = 0.95
                 row["mean"] = float(d.mean())
             if len(d) > 1:
                 sd = float(d.std(ddof=1))
-                half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * sd / math.sqrt(len(d)))
+                half = t_half_width(sd, len(d), level)
                 row.update(sd=sd, ci_low=row["mean"] - half, ci_high=row["mean"] + half)
             out.append(row)
     return out

@@ -38,7 +38,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
-from scipy import stats
+
+from hallsim.intervals import t_half_width
+from hallsim.outputs import PLOT_KINDS
 
 SLIDE_SIZE_IN = (10.0, 5.6)
 """Default figure size in inches (16:9 slide)."""
@@ -60,8 +62,7 @@ OKABE_ITO = (
 SEQUENTIAL_CMAP = "cividis"
 """Perceptually uniform and readable with colour-vision deficiency (Nuñez et al. 2018)."""
 
-KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
-"""Plot kinds of ``hallsim plot --kind``."""
+KINDS = PLOT_KINDS  # defined with the results folder layout, so the CLI need not import us
 
 KEY_METRICS = ("wait_mean_min", "wait_p90_min", "service_level", "csat")
 """Metrics shown by ``plot_compare`` by default."""
@@ -459,9 +460,7 @@ def t_summary(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     g = df.dropna(subset=[value]).groupby(by, sort=True)[value]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     n = out["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tq = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = tq * out["sd"].to_numpy(dtype=float) / np.sqrt(n)
+    half = t_half_width(out["sd"].to_numpy(dtype=float), n)
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     return out

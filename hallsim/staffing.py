@@ -36,10 +36,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from hallsim import theory
 from hallsim.experiment import trace_replication
+from hallsim.intervals import t_half_width
 from hallsim.model import SERVED, attitude_multiplier
 from hallsim.scenario import Scenario, format_clock
 
@@ -315,7 +315,7 @@ def _summary(values: np.ndarray) -> tuple[float, float, float]:
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    half = t_half_width(x.std(ddof=1), len(x))
     return mean, mean - half, mean + half
 
 

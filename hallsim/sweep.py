@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy import stats
 
 from hallsim import __version__
 from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
+from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
 from hallsim.scenario import Scenario, ScenarioError, load_scenario, scenario_to_dict
 
@@ -901,9 +901,7 @@ def summarise_points(df: pd.DataFrame, plan: SweepPlan) -> pd.DataFrame:
     n = metrics.count().to_numpy(dtype=float)
     mean = metrics.mean().to_numpy(dtype=float)
     sd = metrics.std(ddof=1).to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tq = np.where(n >= 2, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = tq * sd / np.sqrt(n)
+    half = t_half_width(sd, n)
     for j, m in enumerate(METRICS):
         cols[f"{m}_mean"] = mean[:, j]
         cols[f"{m}_ci_low"] = mean[:, j] - half[:, j]

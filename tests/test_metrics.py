@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,14 @@ def test_overtaken_counts_match_the_definition(visits) -> None:
     want = [sum(1 for j in range(i + 1, len(visits))
                 if matter[j] == matter[i] and called[j] < stop[i]) for i in range(len(visits))]
     assert got.tolist() == want
+
+
+@given(st.integers(2, 500), st.floats(0.01, 100), st.sampled_from([0.9, 0.95, 0.99, 0.9875]))
+def test_t_half_width_is_the_student_t_interval(n, sd, confidence) -> None:
+    from scipy import stats
+
+    from hallsim.intervals import t_half_width
+
+    expected = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
+    assert t_half_width(sd, n, confidence) == pytest.approx(expected, rel=1e-9)
+    assert np.isnan(t_half_width(sd, 1, confidence))
