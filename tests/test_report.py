@@ -198,7 +198,7 @@ def test_cli_report_default_path_printed_last(compare_dir: Path, report_run) -> 
 
 
 def test_cli_report_out(compare_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hallsim.cli_present.build_report", lambda folder: "<!DOCTYPE html>")
+    monkeypatch.setattr("hallsim.report.build_report", lambda folder: "<!DOCTYPE html>")
     out = tmp_path / "share" / "ab.html"
     result = CliRunner().invoke(present, ["report", str(compare_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
