@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import sys
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,14 @@ from hallsim.experiment import (
     run_until_precision,
 )
 from hallsim.metrics import METRICS
-from hallsim.outputs import compare_json, paired_differences, run_json, write_results
+from hallsim.outputs import (
+    best_scenario,
+    check_out_dir,
+    compare_json,
+    paired_differences,
+    run_json,
+    write_results,
+)
 from hallsim.scenario import Scenario, ScenarioError, load_scenario
 
 err_console = Console(stderr=True)
@@ -195,6 +203,14 @@ def _out_dir(out: str | None, default: str) -> Path:
     return Path(out) if out else Path("results") / default
 
 
+def _check_out(out: Path) -> None:
+    """Bad --out is bad input: say so before simulating anything."""
+    try:
+        check_out_dir(out)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
 common_options: list[Callable] = [
     click.option(
         "--replications",
@@ -269,8 +285,14 @@ def validate(files: tuple[str, ...]) -> None:
     Example:
       hallsim validate scenarios/*.toml
     """
-    for sc, path in zip(_load(files), files, strict=True):
-        click.echo(f"{path}: ok — {describe(sc)}")
+    problems = []
+    for path in files:  # every file gets its line: "ok" on stdout, problems on stderr
+        try:
+            click.echo(f"{path}: ok — {describe(load_scenario(path))}")
+        except ScenarioError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise BadInput("\n".join(problems))
 
 
 def describe(sc: Scenario) -> str:
@@ -362,6 +384,7 @@ def run(
       hallsim run scenarios/integrated.toml --precision 5% --metric wait_mean_min
     """
     (sc,) = _load((file,))
+    _check_out(_out_dir(out, sc.name))
     if precision is None:
         try:
             (res,) = _run_all(
@@ -457,6 +480,7 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
                 f"{files[i]}: name: scenario name {n!r} is used twice; "
                 "compared scenarios need distinct names"
             )
+    _check_out(_out_dir(out, "compare-" + "-vs-".join(names)))
     if seed is None:
         seed = scenarios[0].run.seed
     if replications is None:
@@ -464,12 +488,13 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
     results = _run_all(
         scenarios, replications, seed, _workers(workers), log, quiet or as_json, engine
     )
-    obj = compare_json(results, metric)
+    obj = compare_json(results)
+    best = best_scenario(results, metric)
     path = write_results(
         _out_dir(out, "compare-" + "-vs-".join(names)),
         results,
         [Path(f) for f in files],
-        obj,
+        {**obj, "best": {"metric": metric, "scenario": best}},  # summary.json only
         _command_line(),
         "compare",
     )
@@ -538,7 +563,7 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
                 soft_wrap=True,
             )
     con.print(
-        f"Best for {metric}: {obj['best']['scenario']}",
+        f"Best for {metric}: {best}",
         style="bold",
         highlight=False,
         soft_wrap=True,
@@ -566,10 +591,17 @@ def _fmt_diff(metric: str, value: float) -> str:
     return f"{value:+.2f}"
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one plain line on stderr, not Python's source-location format."""
+    text = str(message)
+    click.echo(text if text.startswith("hallsim:") else f"hallsim: warning: {text}", err=True)
+
+
 def entry(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (no traceback for expected failures)."""
     global _invoked_args
     _invoked_args = None if argv is None else list(argv)
+    warnings.showwarning = _show_warning
     try:
         code = main.main(args=argv, prog_name="hallsim", standalone_mode=False)
     except click.exceptions.Exit as exc:

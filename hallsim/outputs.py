@@ -118,8 +118,8 @@ def best_scenario(results: list[ExperimentResult], metric: str) -> str | None:
     return pick(vals)[1]
 
 
-def compare_json(results: list[ExperimentResult], metric: str = "wait_mean_min") -> dict:
-    """The contract's ``hallsim compare --json`` object (plus ``best``)."""
+def compare_json(results: list[ExperimentResult]) -> dict:
+    """The contract's ``hallsim compare --json`` object, exactly its keys."""
     return clean(
         {
             "scenarios": [r.scenario.name for r in results],
@@ -130,7 +130,6 @@ def compare_json(results: list[ExperimentResult], metric: str = "wait_mean_min")
                 {k: v for k, v in d.items() if k not in ("sd", "n", "confidence")}
                 for d in paired_differences(results)
             ],
-            "best": {"metric": metric, "scenario": best_scenario(results, metric)},
         }
     )
 
@@ -149,6 +148,19 @@ def _breakdown_summary(df: pd.DataFrame, key: str) -> list[dict]:
     ]
 
 
+# files a run or compare writes only sometimes: removed before writing, so a
+# reused folder never mixes an old run's log, plots or report with new results
+_OPTIONAL_OUTPUTS = ("citizens.parquet", "classes.parquet", "report.html")
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse a folder that holds a sweep (raises ValueError with the reason)."""
+    if (out / "manifest.json").exists():
+        raise ValueError(f"{out}: holds a sweep (manifest.json); choose another --out")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder")
+
+
 def write_results(
     out: Path,
     results: list[ExperimentResult],
@@ -158,7 +170,12 @@ def write_results(
     kind: str,
 ) -> Path:
     """Write a results folder; returns the path of summary.json."""
+    check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
+    for name in _OPTIONAL_OUTPUTS:
+        (out / name).unlink(missing_ok=True)
+    for folder in ("plots", "scenarios"):
+        shutil.rmtree(out / folder, ignore_errors=True)
     (out / "scenarios").mkdir(exist_ok=True)
     for src, res in zip(sources, results, strict=True):
         shutil.copyfile(src, out / "scenarios" / f"{res.scenario.name}.toml")

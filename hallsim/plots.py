@@ -751,7 +751,14 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
                 t = t_summary(d, ["period_start_min"], col)
                 x = t["period_start_min"] + width / 2
                 ax.plot(x, t["mean"], color=colours[name], lw=2, label=name)
-                ax.fill_between(x, t["ci_low"], t["ci_high"], color=colours[name], alpha=0.2, lw=0)
+                ax.fill_between(
+                    x,
+                    np.clip(t["ci_low"], 0, None),
+                    t["ci_high"],
+                    color=colours[name],
+                    alpha=0.2,
+                    lw=0,
+                )
             s = d.groupby("period_start_min")["staffed_windows"].mean()
             ax_s.step(
                 np.r_[s.index.to_numpy(float), s.index[-1] + width],
@@ -1090,8 +1097,14 @@ def plot_sweep(
                 lw=2,
                 label=None if h is None else _fmt_param(h),
             )
+            # every hallsim metric is >= 0: a t-band below zero would only mislead
             ax.fill_between(
-                d["_x"], d["ci_low"] * k, d["ci_high"] * k, color=colour, alpha=0.2, lw=0
+                d["_x"],
+                np.clip(d["ci_low"] * k, 0, None),
+                d["ci_high"] * k,
+                color=colour,
+                alpha=0.2,
+                lw=0,
             )
         if categorical or len(xs) <= 12:
             ax.set_xticks(xpos, labels=[_fmt_param(v) for v in xs])
@@ -1134,8 +1147,11 @@ def plot_sweep(
         sub = f"mean with 95% CI band over {n_reps} replications" if n_reps else "mean with 95% CI"
         if held:
             sub += "; held: " + ", ".join(held)
-        ax.set_title(sub, loc="left", fontsize=10, fontweight="normal")
-        fig.suptitle(title, fontsize=12)
+        if ax_h is None:
+            ax.set_title(sub, loc="left", fontsize=10, fontweight="normal")
+            fig.suptitle(title, fontsize=12)
+        else:  # two panels: the long subtitle goes under the title, clear of both panels
+            fig.suptitle(f"{title}\n{sub}", fontsize=11)
         return _finish(fig, cjk)
 
 

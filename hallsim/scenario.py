@@ -44,7 +44,9 @@ class ScenarioError(Exception):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a TOML boolean or string is never quietly turned into a number
+    # (count = true, factor = "1.2" are errors); integers still fill float fields
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def parse_clock(value: str) -> float:
@@ -849,7 +851,7 @@ def _friendly(err: dict) -> tuple[str, str]:
     kind = err["type"]
     msg = err["msg"]
     if kind == "extra_forbidden":
-        msg = "unknown key (misspelt?); see contract.md for the allowed keys"
+        msg = "unknown key (misspelt?); docs/scenario.md lists the allowed keys"
     elif kind == "missing":
         msg = "required field is missing"
     elif kind == "union_tag_invalid":
@@ -861,7 +863,19 @@ def _friendly(err: dict) -> tuple[str, str]:
         msg = "a distribution needs dist = exponential|deterministic|lognormal|gamma|uniform"
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    elif "AttitudeComponents" in msg:
+        msg = (
+            "expected a number in [0, 1] or a table of proactiveness, responsibility, "
+            f"care, enthusiasm; got {_shown(err.get('input'))}"
+        )
+    elif kind.endswith("_type") or kind.endswith("_parsing"):
+        msg = f"{msg}; got {_shown(err.get('input'))}"
     return (path, msg)
+
+
+def _shown(value: Any) -> str:
+    kind = {bool: "boolean", str: "text", int: "integer", float: "number"}.get(type(value))
+    return f"{value!r} ({kind})" if kind else repr(value)
 
 
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
@@ -885,7 +899,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if p.is_dir():
         raise ScenarioError(str(path), [("", "is a directory, expected a .toml file")])
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), [("", f"cannot read file: {exc}")]) from None
     if not text.strip():

@@ -545,10 +545,11 @@ def _check_folder(out: Path, plan: SweepPlan, force: bool) -> dict | None:
         _clear(out)  # --force: a fresh start, whatever the folder held
         return None
     if not mpath.exists():
+        if (out / "summary.json").exists():  # a run/compare folder: never mix the two
+            raise SweepError(
+                [(str(out), "holds the results of a run or compare; choose another --out")]
+            )
         if (out / PARTS).exists() or (out / "results.parquet").exists():
-            if force:
-                _clear(out)
-                return None
             raise SweepError(
                 [
                     (

@@ -103,6 +103,7 @@ def test_compare_reports_paired_differences(capsys, tmp_path) -> None:
                              "--out", str(tmp_path / "cmp"))
     assert code == 0, err
     obj = json.loads(out)
+    assert set(obj) == {"scenarios", "replications", "seed", "metrics", "differences"}
     assert obj["scenarios"] == ["three", "four"] and obj["replications"] == 5
     diff = next(d for d in obj["differences"] if d["metric"] == "wait_mean_min")
     assert (diff["baseline"], diff["scenario"]) == ("three", "four")
@@ -190,3 +191,37 @@ def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
     again = subprocess.run([*cmd[:5], "-r", str(k), "-w", "1", "--json", "--out",
                             str(tmp_path / "again")], capture_output=True, text=True)
     assert json.loads(again.stdout)["metrics"] == summary["metrics"]
+
+
+def test_validate_reports_every_file_good_and_bad(capsys, hall, tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.format(name="bad", count=3).replace("count = 3", "count = true"))
+    code, out, err = run_cli(capsys, "validate", str(hall), str(bad), str(hall))
+    assert code == 2
+    assert out.count(": ok") == 2 and str(bad) in err and "windows.0.count" in err
+
+
+def test_a_reused_out_folder_keeps_no_stale_files(capsys, hall, tmp_path) -> None:
+    out_dir = tmp_path / "same"
+    assert run_cli(capsys, "run", str(hall), "-w", "1", "--log", "--out", str(out_dir))[0] == 0
+    assert (out_dir / "citizens.parquet").exists()
+    other = tmp_path / "other.toml"
+    other.write_text(SMALL.format(name="other", count=4))
+    assert run_cli(capsys, "run", str(other), "-w", "1", "--out", str(out_dir))[0] == 0
+    assert not (out_dir / "citizens.parquet").exists()
+    assert [p.name for p in (out_dir / "scenarios").iterdir()] == ["other.toml"]
+
+
+def test_run_and_sweep_never_share_a_folder(capsys, hall, tmp_path) -> None:
+    out_dir = tmp_path / "mixed"
+    assert run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(out_dir))[0] == 0
+    code, _, err = run_cli(capsys, "sweep", str(hall), "--set", "windows.0.count=2,3",
+                           "-w", "1", "-q", "--out", str(out_dir))
+    assert code == 2 and "run or compare" in err
+    assert not (out_dir / "manifest.json").exists()
+    sweep_dir = tmp_path / "sweep"
+    assert run_cli(capsys, "sweep", str(hall), "--set", "windows.0.count=2,3", "-w", "1", "-q",
+                   "--out", str(sweep_dir))[0] == 0
+    code, _, err = run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(sweep_dir))
+    assert code == 2 and "sweep" in err
+    assert not (sweep_dir / "summary.json").exists()

@@ -99,6 +99,13 @@ BAD_CASES = [
                                      "name = \"ok\"\n[run]\nmode = \"steady_state\""),
      "run.length_min"),
     ("string where number expected", ("count = 2", "count = \"two\""), "windows.0.count"),
+    ("boolean where a count is expected", ("count = 2", "count = true"), "windows.0.count"),
+    ("text where a number is expected", ("count = 2", "count = 2\nservice_time_factor = \"1.2\""),
+     "windows.0.service_time_factor"),
+    ("boolean attitude", ("count = 2", "count = 2\nattitude = true"), "windows.0.attitude"),
+    ("number where a boolean is expected", ("name = \"ok\"",
+                                            "name = \"ok\"\n[attitude_effects]\nenabled = 0"),
+     "attitude_effects.enabled"),
     ("negative balking threshold", ("name = \"ok\"",
                                     "name = \"ok\"\n[patience]\nbalk_at_queue = -1"),
      "patience.balk_at_queue"),
@@ -117,6 +124,12 @@ def test_bad_scenarios_name_the_field(tmp_path, what, edit, path) -> None:
     paths = [p for p, _ in info.value.problems]
     assert any(p == path or p.startswith(path + ".") for p in paths), (what, info.value.problems)
     assert str(f) in str(info.value)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path) -> None:
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_scenario(p).name == "ok"
 
 
 def test_missing_empty_and_non_toml_files(tmp_path) -> None:
