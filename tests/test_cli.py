@@ -179,7 +179,7 @@ def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
     cmd = [sys.executable, "-m", "hallsim", "run", str(ROOT / "scenarios/mmc_steady_state.toml"),
            "-r", "5000", "-w", workers, "--json", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+    time.sleep(8.0)  # start-up plus some replications, even on a slow machine
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
