@@ -10,12 +10,10 @@ it *calls* the next citizen it may serve by triggering that citizen's
 ``called`` event, which is how a hall with tickets works.  Waiting citizens
 (in queues) are kept apart from those in service (held by a window).
 
-Scenarios with rosters, appointments or citizen classes
-(``Scenario.uses_operations()``) run on ``_OperationsHall``, a subclass that
-adds staffed levels over the day, a calling order by class priority and
-booked slot, and citizens sent away unserved when no window will open for
-them again (docs/operations.md).  All other scenarios run on ``_Hall``
-exactly as before.
+One hall class covers every scenario: rosters (staffed levels over the
+day), appointments and citizen classes (a calling order by class priority
+and booked slot) are simply absent from a plain scenario, which then keeps
+the plain ticket order (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -91,7 +89,7 @@ class _Citizen:
         self.state = WAITING
         self.called = None
         self.window = None
-        # operations only (_OperationsHall)
+        # rosters, appointments, classes only
         self.klass = 0
         self.booked = False
         self.slot = np.nan
@@ -126,7 +124,7 @@ class _Window:
         self.idle_since = start
         self.line = deque()  # per_window layout: this window's own line
         self.line_count = 0  # citizens waiting in ``line`` (reneged ones removed lazily)
-        # operations only (_OperationsHall)
+        # rosters, appointments, classes only
         self.classes = [0]  # citizen classes this window may call
         self.on_duty = True  # staffed now (rosters)
         self.closing = False  # finishes its citizen, then goes off duty
@@ -155,7 +153,10 @@ def settle_probability(scenario: Scenario, clerk: np.ndarray) -> float:
     return float(np.clip(fx.fcr_base + fx.fcr_per_unit * (pro + resp) / 2, 0.0, 1.0))
 
 
-class _Hall:
+class _HallCore:
+    """Bookkeeping shared by every hall: windows and clerks, the queue-length
+    trace, visit records, return visits and the final trace."""
+
     def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
         self.sc = scenario
         self.env = simpy.Environment(initial_time=scenario.arrival_start_min)
@@ -192,10 +193,6 @@ class _Hall:
                 )
                 groups.append(g)
         self.window_group = np.array(groups, dtype=np.int64)
-        self.eligible = [[w for w in self.windows if k in w.matters] for k in range(len(names))]
-        # single layout: one FIFO per matter; a window scans the heads of the
-        # matters it serves.  Reneged citizens are removed lazily (state GONE).
-        self.by_matter = [deque() for _ in names]
         self.waiting = 0
         self.q_times = [self.env.now]
         self.q_levels = [0]
@@ -212,25 +209,6 @@ class _Hall:
         self.q_levels.append(self.waiting)
 
     # -- dispatch ---------------------------------------------------------
-    def _next_for(self, w: _Window):
-        """The citizen window ``w`` calls now, or None (removes them from the queue)."""
-        if self.single:
-            best = None
-            best_key = None
-            for k in w.matters:
-                q = self.by_matter[k]
-                while q and q[0].state == GONE:
-                    q.popleft()
-                if q:
-                    key = (q[0].arrival, q[0].seq)
-                    if best_key is None or key < best_key:
-                        best, best_key = k, key
-            return self.by_matter[best].popleft() if best is not None else None
-        line = w.line
-        while line and line[0].state == GONE:
-            line.popleft()
-        return line.popleft() if line else None
-
     def _start(self, w: _Window, c: _Citizen) -> None:
         w.busy = True
         c.state = CALLED
@@ -249,83 +227,6 @@ class _Hall:
         nxt.called.succeed()
 
     # -- citizens -----------------------------------------------------------
-    def source(self, demand: Demand):
-        env = self.env
-        for i in range(len(demand.arrival_min)):
-            t = demand.arrival_min[i]
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            c = _Citizen(
-                t,
-                int(demand.matter[i]),
-                demand.base_service_min[i],
-                demand.patience_min[i],
-                demand.settle_u[i],
-                False,
-            )
-            env.process(self.citizen(c))
-
-    def _choose_line(self, c: _Citizen) -> _Window:
-        cands = self.eligible[c.matter]
-        sizes = [w.line_count + w.busy for w in cands]
-        smallest = min(sizes)
-        ties = [w for w, s in zip(cands, sizes, strict=True) if s == smallest]
-        if len(ties) == 1:
-            return ties[0]
-        return ties[int(self.routing.integers(len(ties)))]
-
-    def citizen(self, c: _Citizen):
-        env = self.env
-        c.seq = next(self._seq)
-        w = None
-        if self.single:
-            idle = [x for x in self.eligible[c.matter] if not x.busy]
-            if idle:
-                # the window idle longest takes the citizen (ties: lowest index)
-                w = min(idle, key=lambda x: (x.idle_since, x.index))
-            elif self.balk_at and self.waiting >= self.balk_at:
-                self._record(c, None, np.nan, env.now, BALKED)
-                return
-        else:
-            target = self._choose_line(c)
-            if not target.busy and target.line_count == 0:
-                w = target
-            elif self.balk_at and target.line_count >= self.balk_at:
-                self._record(c, None, np.nan, env.now, BALKED)
-                return
-        if w is not None:
-            self._start(w, c)
-        else:
-            c.called = env.event()
-            if self.single:
-                self.by_matter[c.matter].append(c)
-            else:
-                target.line.append(c)
-                target.line_count += 1
-            self._queue_changed(+1)
-            if c.patience < np.inf:
-                yield c.called | env.timeout(c.patience)
-                if c.state != CALLED:
-                    c.state = GONE
-                    if not self.single:
-                        target.line_count -= 1
-                    self._queue_changed(-1)
-                    self._record(c, None, np.nan, env.now, RENEGED)
-                    return
-            else:
-                yield c.called
-            w = c.window
-        call = env.now
-        speed = w.speed
-        if self.fatigue:
-            speed *= 1.0 + self.fatigue * (call - self.open_min)
-        yield env.timeout(c.base_service * speed)
-        settled = c.settle_u < w.p_settle
-        self._record(c, w, call, env.now, SERVED, settled)
-        if not settled:
-            self._schedule_return(c)
-        self._release(w)
-
     def _schedule_return(self, c: _Citizen) -> None:
         back = self.env.now + self.sc.attitude_effects.return_delay_min
         if back >= self.sc.arrival_end_min:
@@ -345,31 +246,6 @@ class _Hall:
     def _return_visit(self, c: _Citizen):
         yield self.env.timeout(c.arrival - self.env.now)
         yield from self.citizen(c)
-
-    def _record(self, c, w, call, end, outcome, settled=False):
-        self.records.append(
-            (
-                c.arrival,
-                c.matter,
-                w.index if w else -1,
-                w.group if w else -1,
-                call,
-                end,
-                outcome,
-                settled,
-                c.is_return,
-            )
-        )
-
-    _n_cols = 9  # fields per record (see _record)
-
-    def run(self, demand: Demand) -> HallTrace:
-        self.env.process(self.source(demand))
-        self.env.run()
-        return self._trace()
-
-    def _trace_extras(self, col) -> dict:
-        return {}
 
     def _trace(self) -> HallTrace:
         rec = self.records
@@ -405,16 +281,17 @@ class _Hall:
         )
 
 
-class _OperationsHall(_Hall):
-    """The hall with rosters, appointments and a priority channel (docs/operations.md).
+class _Hall(_HallCore):
+    """The hall: ticket queue or per-window lines, with rosters, appointments
+    and a priority channel when the scenario has them (docs/operations.md).
 
     Calling order: a free window calls, among the waiting citizens it may
     serve (matter and class), the one of highest class priority; within a
     priority, booked citizens whose slot has come (and who came by slot +
     grace) in slot order; then everyone else in ticket order.  Service is
     never interrupted.  Without classes, bookings and roster changes this is
-    exactly the plain model's ticket order, so the same streams give the
-    same numbers.
+    plain ticket order: the longest-waiting citizen the window may serve
+    (``hallsim.fastpath`` reproduces this bit for bit).
 
     Rosters (single queue): a group's staffed level follows
     ``scenario.roster(g)``.  To close windows, idle ones go first (highest
@@ -702,9 +579,11 @@ class _OperationsHall(_Hall):
         return self._trace()
 
     def _trace_extras(self, col) -> dict:
+        # class and booking columns only where the scenario has them, as the
+        # fast engine (which covers the rest) leaves them out
         extras = {
-            "klass": col(9, np.int64),
-            "booked": col(10, bool),
+            "klass": col(9, np.int64) if self.sc.uses_classes() else None,
+            "booked": col(10, bool) if self.sc.uses_appointments() else None,
             "no_shows": self.no_shows,
         }
         if self.rostered:
@@ -717,10 +596,6 @@ class _OperationsHall(_Hall):
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication of ``scenario`` with the SimPy reference model."""
-    hall = (
-        _OperationsHall(scenario, streams)
-        if scenario.uses_operations()
-        else _Hall(scenario, streams)
-    )
+    hall = _Hall(scenario, streams)
     demand = draw_demand(scenario, streams)
     return hall.run(demand)

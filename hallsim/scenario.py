@@ -648,7 +648,7 @@ class Scenario(_Frozen):
     def uses_operations(self) -> bool:
         """True when any roster, appointment or citizen-class key is given.
 
-        Such scenarios run on the SimPy reference model (``_OperationsHall``);
+        Such scenarios run on the SimPy reference model only;
         all others are unaffected by these features, number for number.
         """
         return self.uses_roster() or self.uses_appointments() or self.uses_classes()
