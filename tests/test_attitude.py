@@ -21,12 +21,19 @@ def test_fcr_below_one_adds_return_visits_and_load_of_one_over_fcr() -> None:
     # steady state: every unsettled visit returns, so visits = demand / FCR and
     # the busy fraction rises by the same factor (a geometric number of visits)
     lam, mean_s, c, fcr = 0.5, 4.0, 4, 0.8
-    sc = queue_scenario(lam, {"dist": "exponential", "mean": mean_s}, c,
-                        warmup_min=2000, length_min=20_000)
-    sc = sc.with_changes({
-        "attitude_effects.enabled": True, "attitude_effects.fcr_base": fcr,
-        "attitude_effects.fcr_per_unit": 0.0, "attitude_effects.care_time_per_unit": 0.0,
-        "attitude_effects.rework_time_per_unit": 0.0, "attitude_effects.return_delay_min": 30})
+    sc = queue_scenario(
+        lam, {"dist": "exponential", "mean": mean_s}, c, warmup_min=2000, length_min=20_000
+    )
+    sc = sc.with_changes(
+        {
+            "attitude_effects.enabled": True,
+            "attitude_effects.fcr_base": fcr,
+            "attitude_effects.fcr_per_unit": 0.0,
+            "attitude_effects.care_time_per_unit": 0.0,
+            "attitude_effects.rework_time_per_unit": 0.0,
+            "attitude_effects.return_delay_min": 30,
+        }
+    )
     reps = run_replications(sc, replications=6, seed=1).replications
     visits_expected = lam * sc.run.length_min / fcr
     util_expected = lam / fcr * mean_s / c
@@ -60,8 +67,12 @@ def test_disabled_effects_settle_everything_and_leave_service_alone() -> None:
 
 
 def test_attitude_spread_gives_each_clerk_their_own_stream() -> None:
-    sc = day_scenario(windows=[{"name": "a", "count": 2, "attitude": 0.6, "attitude_sd": 0.2},
-                               {"name": "b", "count": 3, "attitude": 0.6, "attitude_sd": 0.2}])
+    sc = day_scenario(
+        windows=[
+            {"name": "a", "count": 2, "attitude": 0.6, "attitude_sd": 0.2},
+            {"name": "b", "count": 3, "attitude": 0.6, "attitude_sd": 0.2},
+        ]
+    )
     clerks = draw_clerks(sc, make_streams(1, 0)["attitude"])
     assert clerks.shape == (5, 4) and ((clerks >= 0) & (clerks <= 1)).all()
     assert len(np.unique(clerks[:, 0])) == 5  # staff differ (素质参差不齐)
@@ -70,8 +81,9 @@ def test_attitude_spread_gives_each_clerk_their_own_stream() -> None:
     clerks2 = draw_clerks(more, make_streams(1, 0)["attitude"])
     np.testing.assert_array_equal(clerks2[3:], clerks[2:])
     np.testing.assert_array_equal(clerks2[:2], clerks[:2])
-    no_spread = draw_clerks(sc.with_changes({"windows.0.attitude_sd": 0.0}),
-                            make_streams(1, 0)["attitude"])
+    no_spread = draw_clerks(
+        sc.with_changes({"windows.0.attitude_sd": 0.0}), make_streams(1, 0)["attitude"]
+    )
     assert (no_spread[:2] == 0.6).all()
 
 

@@ -15,10 +15,24 @@ from hallsim.metrics import METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_METRICS = (
-    "arrived", "served", "balked", "reneged", "abandoned", "wait_mean_min", "wait_p50_min",
-    "wait_p90_min", "wait_max_min", "service_level", "queue_len_mean", "queue_len_max",
-    "utilisation", "time_in_system_mean_min", "first_contact_resolution",
-    "satisfaction_mean", "csat", "bad_review_rate",
+    "arrived",
+    "served",
+    "balked",
+    "reneged",
+    "abandoned",
+    "wait_mean_min",
+    "wait_p50_min",
+    "wait_p90_min",
+    "wait_max_min",
+    "service_level",
+    "queue_len_mean",
+    "queue_len_max",
+    "utilisation",
+    "time_in_system_mean_min",
+    "first_contact_resolution",
+    "satisfaction_mean",
+    "csat",
+    "bad_review_rate",
 )
 
 SMALL = """
@@ -54,8 +68,9 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_run_json_is_exactly_the_contract_object(capsys, hall, tmp_path) -> None:
-    code, out, err = run_cli(capsys, "run", str(hall), "--json", "-w", "1",
-                             "--out", str(tmp_path / "r"))
+    code, out, err = run_cli(
+        capsys, "run", str(hall), "--json", "-w", "1", "--out", str(tmp_path / "r")
+    )
     assert code == 0, err
     obj = json.loads(out)  # exactly one JSON object, nothing else on stdout
     assert obj["scenario"] == "small" and obj["replications"] == 3 and obj["seed"] == 1
@@ -74,8 +89,15 @@ def test_run_writes_results_and_prints_the_path_last(capsys, hall, tmp_path) -> 
     code, out, _ = run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(out_dir), "--log")
     assert code == 0
     assert out.strip().splitlines()[-1] == str(out_dir / "summary.json")
-    for f in ("summary.json", "replications.csv", "replications.parquet", "periods.parquet",
-              "matters.parquet", "groups.parquet", "citizens.parquet"):
+    for f in (
+        "summary.json",
+        "replications.csv",
+        "replications.parquet",
+        "periods.parquet",
+        "matters.parquet",
+        "groups.parquet",
+        "citizens.parquet",
+    ):
         assert (out_dir / f).exists(), f
     log = pd.read_parquet(out_dir / "citizens.parquet")
     summary = json.loads((out_dir / "summary.json").read_text())
@@ -85,13 +107,33 @@ def test_run_writes_results_and_prints_the_path_last(capsys, hall, tmp_path) -> 
 def test_same_seed_gives_identical_json_whatever_the_workers(capsys, hall, tmp_path) -> None:
     outs = []
     for workers in ("1", "2", "1"):
-        code, out, _ = run_cli(capsys, "run", str(hall), "--json", "--seed", "9", "-w", workers,
-                               "--out", str(tmp_path / f"w{workers}"))
+        code, out, _ = run_cli(
+            capsys,
+            "run",
+            str(hall),
+            "--json",
+            "--seed",
+            "9",
+            "-w",
+            workers,
+            "--out",
+            str(tmp_path / f"w{workers}"),
+        )
         assert code == 0
         outs.append(out)
     assert outs[0] == outs[1] == outs[2]
-    code, other, _ = run_cli(capsys, "run", str(hall), "--json", "--seed", "10", "-w", "1",
-                             "--out", str(tmp_path / "s10"))
+    code, other, _ = run_cli(
+        capsys,
+        "run",
+        str(hall),
+        "--json",
+        "--seed",
+        "10",
+        "-w",
+        "1",
+        "--out",
+        str(tmp_path / "s10"),
+    )
     assert other != outs[0]
 
 
@@ -99,8 +141,19 @@ def test_compare_reports_paired_differences(capsys, tmp_path) -> None:
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
     a.write_text(SMALL.format(name="three", count=3))
     b.write_text(SMALL.format(name="four", count=4))
-    code, out, err = run_cli(capsys, "compare", str(a), str(b), "--json", "-r", "5", "-w", "1",
-                             "--out", str(tmp_path / "cmp"))
+    code, out, err = run_cli(
+        capsys,
+        "compare",
+        str(a),
+        str(b),
+        "--json",
+        "-r",
+        "5",
+        "-w",
+        "1",
+        "--out",
+        str(tmp_path / "cmp"),
+    )
     assert code == 0, err
     obj = json.loads(out)
     assert set(obj) == {"scenarios", "replications", "seed", "metrics", "differences"}
@@ -109,14 +162,14 @@ def test_compare_reports_paired_differences(capsys, tmp_path) -> None:
     assert (diff["baseline"], diff["scenario"]) == ("three", "four")
     # the paired difference is the difference of the two scenarios' means
     m = obj["metrics"]
-    assert diff["mean"] == pytest.approx(m["four"]["wait_mean_min"]["mean"]
-                                         - m["three"]["wait_mean_min"]["mean"])
+    assert diff["mean"] == pytest.approx(
+        m["four"]["wait_mean_min"]["mean"] - m["three"]["wait_mean_min"]["mean"]
+    )
     assert diff["ci_high"] < 0  # a fourth window shortens waits on common random numbers
 
 
 def test_compare_rejects_two_scenarios_with_the_same_name(capsys, hall, tmp_path) -> None:
-    code, _, err = run_cli(capsys, "compare", str(hall), str(hall), "--out",
-                           str(tmp_path / "x"))
+    code, _, err = run_cli(capsys, "compare", str(hall), str(hall), "--out", str(tmp_path / "x"))
     assert code == 2 and "name" in err
     assert not (tmp_path / "x").exists()
 
@@ -151,8 +204,12 @@ def test_missing_file_unknown_option_and_bad_value_exit_2(capsys, hall, tmp_path
 def test_console_script_bad_input_has_no_traceback(tmp_path) -> None:
     f = tmp_path / "bad.toml"
     f.write_text('name = "bad"\n[arrivals]\nrate_per_hour = -5\n')
-    proc = subprocess.run([sys.executable, "-m", "hallsim", "validate", str(f)],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hallsim", "validate", str(f)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "arrivals.rate_per_hour" in proc.stderr
     assert proc.stdout == ""
@@ -176,8 +233,20 @@ def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
     import time
 
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "hallsim", "run", str(ROOT / "scenarios/mmc_steady_state.toml"),
-           "-r", "5000", "-w", workers, "--json", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hallsim",
+        "run",
+        str(ROOT / "scenarios/mmc_steady_state.toml"),
+        "-r",
+        "5000",
+        "-w",
+        workers,
+        "--json",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(8.0)  # start-up plus some replications, even on a slow machine
     proc.send_signal(signal.SIGINT)
@@ -188,8 +257,11 @@ def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
     k = summary["replications"]
     assert 1 <= k < 5000
     # the partial result is exactly a run with k replications (a prefix of the seeds)
-    again = subprocess.run([*cmd[:5], "-r", str(k), "-w", "1", "--json", "--out",
-                            str(tmp_path / "again")], capture_output=True, text=True)
+    again = subprocess.run(
+        [*cmd[:5], "-r", str(k), "-w", "1", "--json", "--out", str(tmp_path / "again")],
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(again.stdout)["metrics"] == summary["metrics"]
 
 
@@ -215,13 +287,36 @@ def test_a_reused_out_folder_keeps_no_stale_files(capsys, hall, tmp_path) -> Non
 def test_run_and_sweep_never_share_a_folder(capsys, hall, tmp_path) -> None:
     out_dir = tmp_path / "mixed"
     assert run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(out_dir))[0] == 0
-    code, _, err = run_cli(capsys, "sweep", str(hall), "--set", "windows.0.count=2,3",
-                           "-w", "1", "-q", "--out", str(out_dir))
+    code, _, err = run_cli(
+        capsys,
+        "sweep",
+        str(hall),
+        "--set",
+        "windows.0.count=2,3",
+        "-w",
+        "1",
+        "-q",
+        "--out",
+        str(out_dir),
+    )
     assert code == 2 and "run or compare" in err
     assert not (out_dir / "manifest.json").exists()
     sweep_dir = tmp_path / "sweep"
-    assert run_cli(capsys, "sweep", str(hall), "--set", "windows.0.count=2,3", "-w", "1", "-q",
-                   "--out", str(sweep_dir))[0] == 0
+    assert (
+        run_cli(
+            capsys,
+            "sweep",
+            str(hall),
+            "--set",
+            "windows.0.count=2,3",
+            "-w",
+            "1",
+            "-q",
+            "--out",
+            str(sweep_dir),
+        )[0]
+        == 0
+    )
     code, _, err = run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(sweep_dir))
     assert code == 2 and "sweep" in err
     assert not (sweep_dir / "summary.json").exists()

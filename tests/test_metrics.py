@@ -21,21 +21,27 @@ def test_quantiles_equal_numpy_linear_method(values, q) -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(finite, st.floats(0, 100)), max_size=30),
-       st.lists(finite, min_size=2, max_size=10, unique=True))
+@given(
+    st.lists(st.tuples(finite, st.floats(0, 100)), max_size=30),
+    st.lists(finite, min_size=2, max_size=10, unique=True),
+)
 def test_covered_time_per_bin_matches_brute_force(intervals, edges) -> None:
     starts = np.array([s for s, _ in intervals])
     ends = np.array([s + d for s, d in intervals])
     edges = np.sort(np.array(edges))
     got = _covered(starts, ends, edges)
-    want = [sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(starts, ends, strict=True))
-            for a, b in itertools.pairwise(edges)]
+    want = [
+        sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(starts, ends, strict=True))
+        for a, b in itertools.pairwise(edges)
+    ]
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.floats(0.01, 10), st.integers(0, 20)), min_size=1, max_size=30),
-       st.lists(st.floats(0, 300), min_size=2, max_size=8, unique=True))
+@given(
+    st.lists(st.tuples(st.floats(0.01, 10), st.integers(0, 20)), min_size=1, max_size=30),
+    st.lists(st.floats(0, 300), min_size=2, max_size=8, unique=True),
+)
 def test_step_integral_per_bin_matches_brute_force(steps, edges) -> None:
     times = np.concatenate(([0.0], np.cumsum([d for d, _ in steps])))[:-1]
     levels = np.array([lv for _, lv in steps], dtype=float)
@@ -60,8 +66,10 @@ def test_overtaken_counts_match_the_definition(visits) -> None:
     stop = arrival + np.array([w for _, w, _ in visits])  # when each stopped waiting
     called = np.where([c for _, _, c in visits], stop, np.inf)  # inf: left uncalled
     got = overtaken_counts(arrival, matter, stop, called)
-    want = [sum(1 for j in range(i + 1, len(visits))
-                if matter[j] == matter[i] and called[j] < stop[i]) for i in range(len(visits))]
+    want = [
+        sum(1 for j in range(i + 1, len(visits)) if matter[j] == matter[i] and called[j] < stop[i])
+        for i in range(len(visits))
+    ]
     assert got.tolist() == want
 
 

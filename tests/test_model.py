@@ -16,8 +16,18 @@ from hallsim.streams import draw_demand, make_streams
 
 from .conftest import day_scenario
 
-QUEUE_METRICS = ("arrived", "served", "balked", "reneged", "wait_mean_min", "wait_max_min",
-                 "queue_len_mean", "queue_len_max", "utilisation", "time_in_system_mean_min")
+QUEUE_METRICS = (
+    "arrived",
+    "served",
+    "balked",
+    "reneged",
+    "wait_mean_min",
+    "wait_max_min",
+    "queue_len_mean",
+    "queue_len_max",
+    "utilisation",
+    "time_in_system_mean_min",
+)
 
 
 def served_log(sc, seed=1, rep=0):
@@ -56,9 +66,11 @@ def test_service_times_scale_with_window_factor() -> None:
 
 
 def test_renegers_leave_exactly_at_their_patience() -> None:
-    sc = day_scenario(windows=[{"name": "g", "count": 1}],
-                      patience={"renege_min": {"dist": "exponential", "mean": 5}},
-                      attitude_effects={"enabled": False})
+    sc = day_scenario(
+        windows=[{"name": "g", "count": 1}],
+        patience={"renege_min": {"dist": "exponential", "mean": 5}},
+        attitude_effects={"enabled": False},
+    )
     demand = draw_demand(sc, make_streams(3, 0))
     trace = trace_replication(sc, 3, 0, engine="simpy")
     patience = dict(zip(demand.arrival_min, demand.patience_min, strict=True))
@@ -73,8 +85,11 @@ def test_renegers_leave_exactly_at_their_patience() -> None:
 
 
 def test_balkers_found_the_queue_at_the_threshold() -> None:
-    sc = day_scenario(windows=[{"name": "g", "count": 1}], patience={"balk_at_queue": 3},
-                      attitude_effects={"enabled": False})
+    sc = day_scenario(
+        windows=[{"name": "g", "count": 1}],
+        patience={"balk_at_queue": 3},
+        attitude_effects={"enabled": False},
+    )
     tr = trace_replication(sc, 2, 0, engine="simpy")
     balk_times = tr.arrival_min[tr.outcome == BALKED]
     assert len(balk_times) > 0
@@ -85,8 +100,11 @@ def test_balkers_found_the_queue_at_the_threshold() -> None:
 
 
 def test_per_window_joins_a_shortest_line() -> None:
-    sc = day_scenario(layout={"queue": "per_window"}, arrivals={"rate_per_hour": 45},
-                      attitude_effects={"enabled": False})
+    sc = day_scenario(
+        layout={"queue": "per_window"},
+        arrivals={"rate_per_hour": 45},
+        attitude_effects={"enabled": False},
+    )
     res = simulate(sc, seed=6, log=True)
     assert res.metrics["served"] > 0
     # per-window lines break FCFS across lines: citizens get overtaken
@@ -105,10 +123,14 @@ def test_same_seed_same_numbers_different_seed_different_numbers(small_day) -> N
 
 
 def test_neutral_attitude_effects_give_the_queue_of_a_run_without_them(small_day) -> None:
-    neutral = small_day.with_changes({
-        "attitude_effects.fcr_base": 1.0, "attitude_effects.fcr_per_unit": 0.0,
-        "attitude_effects.care_time_per_unit": 0.0,
-        "attitude_effects.rework_time_per_unit": 0.0})
+    neutral = small_day.with_changes(
+        {
+            "attitude_effects.fcr_base": 1.0,
+            "attitude_effects.fcr_per_unit": 0.0,
+            "attitude_effects.care_time_per_unit": 0.0,
+            "attitude_effects.rework_time_per_unit": 0.0,
+        }
+    )
     off = small_day.with_changes({"attitude_effects.enabled": False})
     for seed in range(3):
         m1, m2 = simulate(neutral, seed=seed).metrics, simulate(off, seed=seed).metrics
@@ -118,9 +140,13 @@ def test_neutral_attitude_effects_give_the_queue_of_a_run_without_them(small_day
 
 
 def test_unsettled_citizens_come_back(small_day) -> None:
-    sc = small_day.with_changes({"attitude_effects.fcr_base": 0.5,
-                                 "attitude_effects.fcr_per_unit": 0.0,
-                                 "attitude_effects.return_delay_min": 10})
+    sc = small_day.with_changes(
+        {
+            "attitude_effects.fcr_base": 0.5,
+            "attitude_effects.fcr_per_unit": 0.0,
+            "attitude_effects.return_delay_min": 10,
+        }
+    )
     m = simulate(sc, seed=1).metrics
     assert 0.3 < m["first_contact_resolution"] < 0.7
     assert m["return_visits"] > 0
@@ -134,12 +160,17 @@ def test_unsettled_citizens_come_back(small_day) -> None:
 dists = st.one_of(
     st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.5, 8)),
     st.builds(lambda m: {"dist": "deterministic", "mean": m}, st.floats(0.5, 8)),
-    st.builds(lambda m, cv: {"dist": "lognormal", "mean": m, "cv": cv},
-              st.floats(0.5, 8), st.floats(0, 2)),
-    st.builds(lambda m, cv: {"dist": "gamma", "mean": m, "cv": cv},
-              st.floats(0.5, 8), st.floats(0, 2)),
-    st.builds(lambda lo, w: {"dist": "uniform", "low": lo, "high": lo + w},
-              st.floats(0, 4), st.floats(0.1, 4)),
+    st.builds(
+        lambda m, cv: {"dist": "lognormal", "mean": m, "cv": cv}, st.floats(0.5, 8), st.floats(0, 2)
+    ),
+    st.builds(
+        lambda m, cv: {"dist": "gamma", "mean": m, "cv": cv}, st.floats(0.5, 8), st.floats(0, 2)
+    ),
+    st.builds(
+        lambda lo, w: {"dist": "uniform", "low": lo, "high": lo + w},
+        st.floats(0, 4),
+        st.floats(0.1, 4),
+    ),
 )
 
 
@@ -148,17 +179,25 @@ def halls(draw):
     n_m = draw(st.integers(1, 3))
     shares = [draw(st.floats(0.05, 1)) for _ in range(n_m)]
     total = sum(shares)
-    matters = [{"name": f"m{k}", "share": s / total, "service_min": draw(dists)}
-               for k, s in enumerate(shares)]
+    matters = [
+        {"name": f"m{k}", "share": s / total, "service_min": draw(dists)}
+        for k, s in enumerate(shares)
+    ]
     groups = []
     for g in range(draw(st.integers(1, 3))):
-        subset = draw(st.lists(st.sampled_from([m["name"] for m in matters]), min_size=1,
-                               unique=True))
-        groups.append({"name": f"g{g}", "count": draw(st.integers(1, 3)),
-                       "matters": draw(st.sampled_from([["*"], subset])),
-                       "service_time_factor": draw(st.floats(0.5, 1.5)),
-                       "attitude": draw(st.floats(0, 1)),
-                       "attitude_sd": draw(st.sampled_from([0.0, 0.2]))})
+        subset = draw(
+            st.lists(st.sampled_from([m["name"] for m in matters]), min_size=1, unique=True)
+        )
+        groups.append(
+            {
+                "name": f"g{g}",
+                "count": draw(st.integers(1, 3)),
+                "matters": draw(st.sampled_from([["*"], subset])),
+                "service_time_factor": draw(st.floats(0.5, 1.5)),
+                "attitude": draw(st.floats(0, 1)),
+                "attitude_sd": draw(st.sampled_from([0.0, 0.2])),
+            }
+        )
     served = {m for g in groups for m in g["matters"]}
     if "*" not in served:  # make sure every matter has a window
         groups.append({"name": "catchall", "count": 1, "matters": ["*"]})
@@ -169,8 +208,10 @@ def halls(draw):
         "matters": matters,
         "windows": groups,
         "layout": {"queue": draw(st.sampled_from(["single", "per_window"]))},
-        "attitude_effects": {"enabled": draw(st.booleans()),
-                             "return_delay_min": draw(st.sampled_from([5.0, 30.0]))},
+        "attitude_effects": {
+            "enabled": draw(st.booleans()),
+            "return_delay_min": draw(st.sampled_from([5.0, 30.0])),
+        },
     }
     patience = {}
     if draw(st.booleans()):
@@ -215,9 +256,11 @@ def assert_fcfs_for_what_a_window_can_serve(sc, tr) -> None:
     leave = np.where(tr.outcome == SERVED, tr.call_min, tr.end_min)
     for j in served:
         group = sc.windows[tr.window_group[tr.window[j]]]
-        earlier = np.flatnonzero((tr.arrival_min < tr.arrival_min[j])
-                                 & (leave > tr.call_min[j] + 1e-9))
+        earlier = np.flatnonzero(
+            (tr.arrival_min < tr.arrival_min[j]) & (leave > tr.call_min[j] + 1e-9)
+        )
         for i in earlier:
             assert not group.serves(sc.matters[tr.matter[i]].name), (
                 f"window {tr.window[j]} called a citizen who arrived at {tr.arrival_min[j]:.3f} "
-                f"while one from {tr.arrival_min[i]:.3f} it could serve was waiting")
+                f"while one from {tr.arrival_min[i]:.3f} it could serve was waiting"
+            )

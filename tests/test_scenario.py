@@ -44,8 +44,10 @@ def test_minimal_file_gets_documented_defaults(tmp_path) -> None:
 
 
 def test_shares_within_tolerance_are_normalised(tmp_path) -> None:
-    text = GOOD.replace("share = 0.5\n    service_min = { dist = \"exponential\"",
-                        "share = 0.5004\n    service_min = { dist = \"exponential\"")
+    text = GOOD.replace(
+        'share = 0.5\n    service_min = { dist = "exponential"',
+        'share = 0.5004\n    service_min = { dist = "exponential"',
+    )
     text = GOOD.replace("share = 0.5", "share = 0.5004", 1)
     sc = load_scenario(write(tmp_path, text))
     assert sum(sc.matter_probs) == pytest.approx(1.0, abs=1e-12)
@@ -53,8 +55,7 @@ def test_shares_within_tolerance_are_normalised(tmp_path) -> None:
 
 
 def test_rate_table_is_piecewise_and_zero_before_first_key(tmp_path) -> None:
-    text = GOOD.replace("rate_per_hour = 30",
-                        'rate_per_hour = { "10:00" = 60, "12:00" = 30 }')
+    text = GOOD.replace("rate_per_hour = 30", 'rate_per_hour = { "10:00" = 60, "12:00" = 30 }')
     sc = load_scenario(write(tmp_path, text))
     assert sc.rate_schedule() == [(540.0, 0.0), (600.0, 1.0), (720.0, 0.5)]
 
@@ -70,45 +71,67 @@ def test_clock_parsing() -> None:
 BAD_CASES = [
     ("negative rate", ("rate_per_hour = 30", "rate_per_hour = -5"), "arrivals.rate_per_hour"),
     ("shares do not sum to 1", ("share = 0.5", "share = 0.7"), "matters"),
-    ("unknown top-level key", ("name = \"ok\"", "name = \"ok\"\nnmae = \"typo\""), "nmae"),
+    ("unknown top-level key", ('name = "ok"', 'name = "ok"\nnmae = "typo"'), "nmae"),
     ("misspelt key in a table", ("count = 2", "cuont = 2"), "windows.0.cuont"),
     ("zero windows", ("count = 2", "count = 0"), "matters.0.name"),
     ("negative count", ("count = 2", "count = -1"), "windows.0.count"),
-    ("unknown matter in window group", ("count = 2", "count = 2\nmatters = [\"c\"]"),
-     "windows.0.matters.0"),
-    ("bad time", ("name = \"ok\"", "name = \"ok\"\n[hall]\nopen = \"9am\""), "hall.open"),
-    ("open after close", ("name = \"ok\"",
-                          "name = \"ok\"\n[hall]\nopen = \"18:00\"\nclose = \"17:00\""), "hall"),
+    (
+        "unknown matter in window group",
+        ("count = 2", 'count = 2\nmatters = ["c"]'),
+        "windows.0.matters.0",
+    ),
+    ("bad time", ('name = "ok"', 'name = "ok"\n[hall]\nopen = "9am"'), "hall.open"),
+    (
+        "open after close",
+        ('name = "ok"', 'name = "ok"\n[hall]\nopen = "18:00"\nclose = "17:00"'),
+        "hall",
+    ),
     ("zero mean", ("mean = 4 }", "mean = 0 }"), "matters.0.service_min.mean"),
     ("negative cv", ("cv = 0.8", "cv = -0.8"), "matters.1.service_min.cv"),
-    ("uniform low > high", ("{ dist = \"exponential\", mean = 4 }",
-                            "{ dist = \"uniform\", low = 5, high = 2 }"), "matters.0.service_min"),
-    ("unknown distribution", ("dist = \"exponential\"", "dist = \"weibull\""),
-     "matters.0.service_min"),
-    ("missing name", ("name = \"ok\"\n", ""), "name"),
-    ("missing windows", ("[[windows]]\nname = \"g\"\ncount = 2", ""), "windows"),
-    ("rate key after close", ("rate_per_hour = 30", "rate_per_hour = { \"17:30\" = 10 }"),
-     "arrivals.rate_per_hour"),
-    ("online share of 1", ("rate_per_hour = 30", "rate_per_hour = 30\nonline_share = 1.0"),
-     "arrivals.online_share"),
+    (
+        "uniform low > high",
+        ('{ dist = "exponential", mean = 4 }', '{ dist = "uniform", low = 5, high = 2 }'),
+        "matters.0.service_min",
+    ),
+    ("unknown distribution", ('dist = "exponential"', 'dist = "weibull"'), "matters.0.service_min"),
+    ("missing name", ('name = "ok"\n', ""), "name"),
+    ("missing windows", ('[[windows]]\nname = "g"\ncount = 2', ""), "windows"),
+    (
+        "rate key after close",
+        ("rate_per_hour = 30", 'rate_per_hour = { "17:30" = 10 }'),
+        "arrivals.rate_per_hour",
+    ),
+    (
+        "online share of 1",
+        ("rate_per_hour = 30", "rate_per_hour = 30\nonline_share = 1.0"),
+        "arrivals.online_share",
+    ),
     ("attitude outside [0, 1]", ("count = 2", "count = 2\nattitude = 1.5"), "windows.0.attitude"),
-    ("bad queue layout", ("name = \"ok\"", "name = \"ok\"\n[layout]\nqueue = \"fifo\""),
-     "layout.queue"),
-    ("duplicate matter names", ("name = \"b\"", "name = \"a\""), "matters.1.name"),
-    ("steady state without length", ("name = \"ok\"",
-                                     "name = \"ok\"\n[run]\nmode = \"steady_state\""),
-     "run.length_min"),
-    ("string where number expected", ("count = 2", "count = \"two\""), "windows.0.count"),
+    ("bad queue layout", ('name = "ok"', 'name = "ok"\n[layout]\nqueue = "fifo"'), "layout.queue"),
+    ("duplicate matter names", ('name = "b"', 'name = "a"'), "matters.1.name"),
+    (
+        "steady state without length",
+        ('name = "ok"', 'name = "ok"\n[run]\nmode = "steady_state"'),
+        "run.length_min",
+    ),
+    ("string where number expected", ("count = 2", 'count = "two"'), "windows.0.count"),
     ("boolean where a count is expected", ("count = 2", "count = true"), "windows.0.count"),
-    ("text where a number is expected", ("count = 2", "count = 2\nservice_time_factor = \"1.2\""),
-     "windows.0.service_time_factor"),
+    (
+        "text where a number is expected",
+        ("count = 2", 'count = 2\nservice_time_factor = "1.2"'),
+        "windows.0.service_time_factor",
+    ),
     ("boolean attitude", ("count = 2", "count = 2\nattitude = true"), "windows.0.attitude"),
-    ("number where a boolean is expected", ("name = \"ok\"",
-                                            "name = \"ok\"\n[attitude_effects]\nenabled = 0"),
-     "attitude_effects.enabled"),
-    ("negative balking threshold", ("name = \"ok\"",
-                                    "name = \"ok\"\n[patience]\nbalk_at_queue = -1"),
-     "patience.balk_at_queue"),
+    (
+        "number where a boolean is expected",
+        ('name = "ok"', 'name = "ok"\n[attitude_effects]\nenabled = 0'),
+        "attitude_effects.enabled",
+    ),
+    (
+        "negative balking threshold",
+        ('name = "ok"', 'name = "ok"\n[patience]\nbalk_at_queue = -1'),
+        "patience.balk_at_queue",
+    ),
 ]
 
 

@@ -337,9 +337,24 @@ def test_killed_sweep_resumes_to_the_uninterrupted_table(capsys, tmp_path, sig, 
     hall.write_text(HALL.format(close="12:00"))
     out = tmp_path / "sw"
     args = [
-        "sweep", str(hall), "--set", "windows.0.count=3:6", "--set",
-        "arrivals.rate_per_hour=30:49", "-r", "20", "--seed", "5", "-w", workers,
-        "--out", str(out), "--chunk-size", "4", "--engine", "simpy",
+        "sweep",
+        str(hall),
+        "--set",
+        "windows.0.count=3:6",
+        "--set",
+        "arrivals.rate_per_hour=30:49",
+        "-r",
+        "20",
+        "--seed",
+        "5",
+        "-w",
+        workers,
+        "--out",
+        str(out),
+        "--chunk-size",
+        "4",
+        "--engine",
+        "simpy",
     ]  # fmt: skip  (the slower reference engine: the sweep must outlast the signal)
     proc = subprocess.Popen(
         [sys.executable, "-c", WRAPPER, *args],

@@ -47,8 +47,9 @@ def p_wait_positive(sc, seed: int, reps: int, engine: str) -> list[float]:
 def test_mmc_matches_erlang_c(rho: float, engine: str) -> None:
     c, mean_s = 4, 4.0
     lam = rho * c / mean_s
-    sc = queue_scenario(lam, {"dist": "exponential", "mean": mean_s}, c,
-                        warmup_min=1000, length_min=30_000)
+    sc = queue_scenario(
+        lam, {"dist": "exponential", "mean": mean_s}, c, warmup_min=1000, length_min=30_000
+    )
     th = theory.mmc(lam, mean_s, c)
     res = run_replications(sc, replications=10, seed=11, engine=engine)
     reps = res.replications
@@ -69,9 +70,14 @@ def test_mmc_with_patience_matches_erlang_a(servers, p_abandon, wait_all, engine
     lam, mean_s, patience = 0.8, 10.0, 30.0
     th = theory.erlang_a(lam, mean_s, patience, servers)
     assert th.p_abandon == pytest.approx(p_abandon, abs=1e-3)
-    sc = queue_scenario(lam, {"dist": "exponential", "mean": mean_s}, servers,
-                        warmup_min=500, length_min=15_000,
-                        patience={"renege_min": {"dist": "exponential", "mean": patience}})
+    sc = queue_scenario(
+        lam,
+        {"dist": "exponential", "mean": mean_s},
+        servers,
+        warmup_min=500,
+        length_min=15_000,
+        patience={"renege_min": {"dist": "exponential", "mean": patience}},
+    )
     res = run_replications(sc, replications=8, seed=5, engine=engine)
     reps = res.replications
     assert_in_ci(reps.reneged / reps.arrived, th.p_abandon, "abandonment share")
@@ -99,18 +105,32 @@ def test_mg1_matches_pollaczek_khinchine(service, ratio, engine) -> None:
 
 def pooling_pair(mean_pooled: float, pooled_servers: int):
     """domain.md pooling example: 3 departments x 12/h, service 4 min (exponential)."""
-    matters = [{"name": f"d{k}", "share": 1 / 3,
-                "service_min": {"dist": "exponential", "mean": 4.0}} for k in range(3)]
-    common = {"run": {"mode": "steady_state", "warmup_min": 1000, "length_min": 40_000},
-              "arrivals": {"rate_per_hour": 36}, "matters": matters,
-              "attitude_effects": {"enabled": False}}
-    dedicated = scenario_from_dict({
-        **common, "name": "dedicated",
-        "windows": [{"name": f"d{k}", "count": 1, "matters": [f"d{k}"]} for k in range(3)]})
-    pooled = scenario_from_dict({
-        **common, "name": "pooled",
-        "windows": [{"name": "g", "count": pooled_servers,
-                     "service_time_factor": mean_pooled / 4.0}]})
+    matters = [
+        {"name": f"d{k}", "share": 1 / 3, "service_min": {"dist": "exponential", "mean": 4.0}}
+        for k in range(3)
+    ]
+    common = {
+        "run": {"mode": "steady_state", "warmup_min": 1000, "length_min": 40_000},
+        "arrivals": {"rate_per_hour": 36},
+        "matters": matters,
+        "attitude_effects": {"enabled": False},
+    }
+    dedicated = scenario_from_dict(
+        {
+            **common,
+            "name": "dedicated",
+            "windows": [{"name": f"d{k}", "count": 1, "matters": [f"d{k}"]} for k in range(3)],
+        }
+    )
+    pooled = scenario_from_dict(
+        {
+            **common,
+            "name": "pooled",
+            "windows": [
+                {"name": "g", "count": pooled_servers, "service_time_factor": mean_pooled / 4.0}
+            ],
+        }
+    )
     return dedicated, pooled
 
 
@@ -142,11 +162,17 @@ def test_generalist_slowdown_reverses_pooling_gain(engine) -> None:
 
 def test_nonhomogeneous_arrival_counts_match_rate_table() -> None:
     table = {"09:00": 30, "10:00": 90, "11:30": 0, "12:00": 45}
-    sc = scenario_from_dict({
-        "name": "nhpp", "hall": {"open": "08:30", "close": "13:00"},
-        "arrivals": {"rate_per_hour": table},
-        "matters": [{"name": "a", "share": 1, "service_min": {"dist": "exponential", "mean": 1}}],
-        "windows": [{"name": "g", "count": 1}]})
+    sc = scenario_from_dict(
+        {
+            "name": "nhpp",
+            "hall": {"open": "08:30", "close": "13:00"},
+            "arrivals": {"rate_per_hour": table},
+            "matters": [
+                {"name": "a", "share": 1, "service_min": {"dist": "exponential", "mean": 1}}
+            ],
+            "windows": [{"name": "g", "count": 1}],
+        }
+    )
     edges = np.array([510, 540, 600, 690, 720, 780])  # 08:30 09:00 10:00 11:30 12:00 13:00
     rates = np.array([0, 30, 90, 0, 45]) / 60.0
     expected = rates * np.diff(edges)
