@@ -221,10 +221,15 @@ def test_validate_all_example_scenarios(capsys) -> None:
     assert code == 0 and out.count(": ok") == len(files)
 
 
-def test_help_has_examples(capsys) -> None:
-    for cmd in ("run", "compare", "validate"):
+def test_every_command_has_help_with_an_example(capsys) -> None:
+    from hallsim.cli import main
+
+    assert {"validate", "run", "compare", "sweep", "plot", "report", "staff"} <= set(main.commands)
+    for cmd in main.commands:
         code, out, _ = run_cli(capsys, cmd, "--help")
-        assert code == 0 and "Example" in out
+        assert code == 0 and "example" in out.lower(), cmd
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and all(cmd in out for cmd in main.commands)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
