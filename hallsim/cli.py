@@ -203,6 +203,20 @@ def _out_dir(out: str | None, default: str) -> Path:
     return Path(out) if out else Path("results") / default
 
 
+def _check_engine(scenarios: list[Scenario], engine: str) -> None:
+    """--engine fast on a scenario only the SimPy model covers is bad input."""
+    if engine != "fast":
+        return
+    from hallsim import fastpath
+
+    for sc in scenarios:
+        if sc.uses_operations() or not fastpath.supports(sc):
+            raise BadInput(
+                f"--engine fast: scenario {sc.name!r} uses rosters, appointments or "
+                "citizen classes, which only the simpy engine models; use --engine auto"
+            )
+
+
 def _check_out(out: Path) -> None:
     """Bad --out is bad input: say so before simulating anything."""
     try:
@@ -384,6 +398,7 @@ def run(
       hallsim run scenarios/integrated.toml --precision 5% --metric wait_mean_min
     """
     (sc,) = _load((file,))
+    _check_engine([sc], engine)
     _check_out(_out_dir(out, sc.name))
     if precision is None:
         try:
@@ -480,6 +495,7 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
                 f"{files[i]}: name: scenario name {n!r} is used twice; "
                 "compared scenarios need distinct names"
             )
+    _check_engine(scenarios, engine)
     _check_out(_out_dir(out, "compare-" + "-vs-".join(names)))
     if seed is None:
         seed = scenarios[0].run.seed

@@ -325,3 +325,9 @@ def test_run_and_sweep_never_share_a_folder(capsys, hall, tmp_path) -> None:
     code, _, err = run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(sweep_dir))
     assert code == 2 and "sweep" in err
     assert not (sweep_dir / "summary.json").exists()
+
+
+def test_fast_engine_on_a_rostered_hall_is_bad_input(capsys, tmp_path) -> None:
+    ops = str(ROOT / "scenarios/operations.toml")
+    code, _, err = run_cli(capsys, "run", ops, "--engine", "fast", "--out", str(tmp_path / "o"))
+    assert code == 2 and "--engine" in err and not (tmp_path / "o").exists()
