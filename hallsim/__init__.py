@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 from hallsim.experiment import ExperimentResult, run_replications, simulate
 from hallsim.scenario import Scenario, ScenarioError, load_scenario
+from hallsim.sweep import run_sweep
 
 run_experiment = run_replications
 

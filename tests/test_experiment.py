@@ -168,3 +168,11 @@ def test_run_precision_on_the_command_line(capsys, tmp_path) -> None:
     code = entry(["run", str(hall), "--precision", "-3"])
     _, err = capsys.readouterr()
     assert code == 2 and "--precision" in err
+
+
+def test_the_readme_python_api_is_importable_from_the_package() -> None:
+    import hallsim
+
+    for name in ("load_scenario", "simulate", "run_experiment", "run_sweep", "Scenario"):
+        assert hasattr(hallsim, name), name
+        assert name in hallsim.__all__
