@@ -59,6 +59,12 @@ METRICS = (
     "no_shows",
     "staff_hours",
     "staff_overtime_min",
+    # predicted share of each 好差评 level: 1 very dissatisfied .. 5 very satisfied
+    "rating_1",
+    "rating_2",
+    "rating_3",
+    "rating_4",
+    "rating_5",
 )
 
 OUTCOME_NAMES = np.array(["served", "balked", "reneged", "unserved"], dtype=object)
@@ -183,10 +189,6 @@ def _level_max(times: np.ndarray, levels: np.ndarray, start: float, end: float) 
     return float(levels[i0 : max(i1, i0 + 1)].max())
 
 
-def _busy_within(call: np.ndarray, end: np.ndarray, start: float, stop: float) -> float:
-    return float(np.sum(np.clip(np.minimum(end, stop) - np.maximum(call, start), 0.0, None)))
-
-
 def rostered_window_minutes(scenario: Scenario, start: float, stop: float) -> float:
     """Window-minutes the roster staffs in [start, stop], all groups (the level at close holds on).
 
@@ -281,6 +283,8 @@ def compute(
         ops["staff_overtime_min"] = 0.0
     ops["staff_hours"] = float(staffed_w.sum()) / 60.0
 
+    # mean predicted probability of each rating level over the visits
+    rating_shares = satisfaction.rating_distribution(probs) if len(probs) else np.full(5, np.nan)
     n_served = int(served.sum())
     balked = int((outcome == BALKED).sum())
     reneged = int((outcome == RENEGED).sum())
@@ -316,6 +320,7 @@ def compute(
         "overtaken_mean": _mean(overtaken.astype(float)),
         "service_mean_min": _mean((end - call)[served]),
         **ops,
+        **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
     }
 
     if not breakdowns:  # sweeps need only the metrics: skip the tables

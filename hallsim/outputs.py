@@ -227,5 +227,3 @@ def write_results(
     return path
 
 
-def read_summary(folder: Path) -> dict:
-    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from hallsim.scenario import Scenario, scenario_from_dict
+
+# Simulation examples vary in run time and a loaded CI machine is slower:
+# per-example deadlines would make tests flaky without testing anything.
+settings.register_profile("hallsim", deadline=None)
+settings.load_profile("hallsim")
 
 
 def queue_scenario(

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
+from hallsim.intervals import t_half_width
 from hallsim.metrics import _covered, _quantiles, _step_integral, overtaken_counts
 
 finite = st.floats(0, 1000, allow_nan=False)
@@ -75,10 +77,21 @@ def test_overtaken_counts_match_the_definition(visits) -> None:
 
 @given(st.integers(2, 500), st.floats(0.01, 100), st.sampled_from([0.9, 0.95, 0.99, 0.9875]))
 def test_t_half_width_is_the_student_t_interval(n, sd, confidence) -> None:
-    from scipy import stats
-
-    from hallsim.intervals import t_half_width
-
     expected = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
     assert t_half_width(sd, n, confidence) == pytest.approx(expected, rel=1e-9)
     assert np.isnan(t_half_width(sd, 1, confidence))
+
+
+def test_rating_shares_form_a_distribution_consistent_with_csat_and_bad_reviews() -> None:
+    from hallsim.experiment import simulate
+
+    from .conftest import day_scenario
+
+    m = simulate(day_scenario(), seed=3).metrics
+    shares = [m[f"rating_{k}"] for k in range(1, 6)]
+    assert sum(shares) == pytest.approx(1.0)
+    assert m["rating_4"] + m["rating_5"] == pytest.approx(m["csat"])
+    assert m["rating_1"] + m["rating_2"] == pytest.approx(m["bad_review_rate"])
+    assert sum(k * s for k, s in zip(range(1, 6), shares, strict=True)) == pytest.approx(
+        m["satisfaction_mean"]
+    )

@@ -232,7 +232,7 @@ def test_satisfaction_labels_all_say_predicted(compare_dir: Path) -> None:
     assert notes and all(t.startswith("predicted mean") for t in notes)
 
 
-def test_satisfaction_bands_are_the_stored_csat_and_bad_review_rate(compare_dir: Path) -> None:
+def test_satisfaction_bands_are_the_stored_rating_shares(compare_dir: Path) -> None:
     summary = json.loads((compare_dir / "summary.json").read_text(encoding="utf-8"))
     fig = plots.plot_satisfaction(compare_dir)
     bars = [p for p in fig.axes[0].patches if p.get_height() > 0]
@@ -241,8 +241,11 @@ def test_satisfaction_bands_are_the_stored_csat_and_bad_review_rate(compare_dir:
         by_row.setdefault(round(b.get_y() + b.get_height() / 2), []).append(b.get_width())
     for i, name in enumerate(summary["scenarios"]):
         m = summary["metrics"][name]
-        bad, csat = m["bad_review_rate"]["mean"], m["csat"]["mean"]
-        assert by_row[i] == pytest.approx([bad, 1 - csat - bad, csat])
+        shares = [m[f"rating_{k}"]["mean"] for k in range(1, 6)]
+        assert by_row[i] == pytest.approx(shares)
+        # the five levels agree with the headline shares
+        assert shares[0] + shares[1] == pytest.approx(m["bad_review_rate"]["mean"])
+        assert shares[3] + shares[4] == pytest.approx(m["csat"]["mean"])
 
 
 def test_utilisation_heatmap_is_group_by_period(compare_dir: Path) -> None:
