@@ -181,3 +181,13 @@ def test_example_scenarios_validate() -> None:
     assert len(files) >= 4
     for f in files:
         load_scenario(f)
+
+
+def test_with_changes_takes_numpy_numbers_but_not_booleans(tmp_path) -> None:
+    import numpy as np
+
+    sc = load_scenario(write(tmp_path, GOOD))
+    more = sc.with_changes({"windows.0.count": np.int64(5), "windows.0.attitude": np.float64(0.8)})
+    assert more.windows[0].count == 5 and isinstance(more.windows[0].count, int)
+    with pytest.raises(ScenarioError):
+        sc.with_changes({"windows.0.count": np.bool_(True)})
