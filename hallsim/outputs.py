@@ -225,5 +225,3 @@ def write_results(
         json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return path
-
-

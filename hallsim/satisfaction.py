@@ -30,7 +30,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from scipy.special import expit
 
 COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
@@ -83,7 +90,20 @@ class SatisfactionConfig(BaseModel):
     mechanism off (given in its description and in ``COEFFICIENTS``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # strict, like the rest of the scenario: a TOML boolean or string is never
+    # quietly read as a number (integers still fill float fields)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @field_validator("cutpoints", mode="before")
+    @classmethod
+    def _cutpoints_from_toml(cls, v: Any) -> Any:
+        # TOML gives an array (a list): accept it as the tuple, numbers only
+        if isinstance(v, list | tuple):
+            for x in v:
+                if isinstance(x, bool) or not isinstance(x, int | float):
+                    raise ValueError(f"cut-points must be numbers, got {x!r}")
+            return tuple(float(x) for x in v)
+        return v
 
     enabled: bool = _coef(
         True,

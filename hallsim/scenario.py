@@ -777,7 +777,7 @@ class Scenario(_Frozen):
         """
         data = self.model_dump(mode="python", exclude_none=True)
         for path, value in changes.items():
-            _set_path(data, path, _plain(value), source)
+            _set_path(data, path, plain_value(value), source)
         return scenario_from_dict(data, source)
 
 
@@ -790,7 +790,7 @@ class _FieldError(ValueError):
         super().__init__(f"{path}: {message}")
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """numpy scalars and arrays as Python values (strict validation takes TOML types).
 
     A researcher looping over ``np.arange`` passes ``np.int64``; that is an
@@ -798,9 +798,9 @@ def _plain(value: Any) -> Any:
     refused where a count is expected.
     """
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if hasattr(value, "tolist") and type(value).__module__ == "numpy":
         return value.tolist()
     return value

@@ -36,7 +36,7 @@ import tempfile
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ from hallsim import __version__
 from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
-from hallsim.scenario import Scenario, ScenarioError, load_scenario, scenario_to_dict
+from hallsim.scenario import Scenario, ScenarioError, load_scenario, plain_value, scenario_to_dict
 
 MANIFEST = "manifest.json"
 PENDING_PREFIX = ".pending-"  # part files a worker is still writing (never counted)
@@ -405,6 +405,12 @@ def _show(v: Any) -> str:
     return v if isinstance(v, str) else _json(v)
 
 
+def _fast_covers(scenario: Scenario) -> bool:
+    from hallsim import fastpath
+
+    return not scenario.uses_operations() and fastpath.supports(scenario)
+
+
 def plan_sweep(
     scenario: Scenario,
     grid: dict[str, list | str],
@@ -431,7 +437,10 @@ def plan_sweep(
             except SweepError as exc:
                 problems.extend(exc.problems)
                 continue
-        vals = list(vals) if isinstance(vals, list | tuple) else [vals]
+        # lists, tuples, ranges and numpy arrays all work; numpy numbers become Python ones
+        vals = plain_value(
+            list(vals) if isinstance(vals, Iterable) and not isinstance(vals, dict) else [vals]
+        )
         if path in UNSWEEPABLE:
             problems.append((path, f"cannot be swept: {UNSWEEPABLE[path]}"))
         if not vals:
@@ -463,7 +472,16 @@ def plan_sweep(
     for point in range(plan.n_points):
         changes = plan.changes(point)
         try:
-            scenario.with_changes(changes, source="sweep")
+            point_scenario = scenario.with_changes(changes, source="sweep")
+            if engine == "fast" and not _fast_covers(point_scenario):
+                problems.append(
+                    (
+                        f"point {point} ({_label(changes)})",
+                        "--engine fast: rosters, appointments and citizen classes need the "
+                        "simpy engine; use --engine auto",
+                    )
+                )
+                break
         except ScenarioError as exc:
             for where, msg in exc.problems:
                 hit = [p for p in params if where == p or where.startswith(p + ".")]
@@ -558,15 +576,20 @@ def _check_folder(out: Path, plan: SweepPlan, force: bool) -> dict | None:
     mpath = out / MANIFEST
     if not out.exists():
         return None
+    if not mpath.exists() and (out / "summary.json").exists():
+        # a run/compare folder: never mix the two, not even with --force
+        raise SweepError(
+            [(str(out), "holds the results of a run or compare; choose another --out")]
+        )
     if force:
-        _clear(out)  # --force: a fresh start, whatever the folder held
+        _clear(out)  # --force: a fresh start, whatever the sweep folder held
         return None
     if not mpath.exists():
-        if (out / "summary.json").exists():  # a run/compare folder: never mix the two
-            raise SweepError(
-                [(str(out), "holds the results of a run or compare; choose another --out")]
-            )
-        if (out / PARTS).exists() or (out / "results.parquet").exists():
+        parts = out / PARTS
+        if parts.is_dir() and not any(parts.iterdir()) and not (out / "results.parquet").exists():
+            parts.rmdir()  # Ctrl-C before anything was written: nothing to keep
+            return None
+        if parts.exists() or (out / "results.parquet").exists():
             raise SweepError(
                 [
                     (

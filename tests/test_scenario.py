@@ -191,3 +191,13 @@ def test_with_changes_takes_numpy_numbers_but_not_booleans(tmp_path) -> None:
     assert more.windows[0].count == 5 and isinstance(more.windows[0].count, int)
     with pytest.raises(ScenarioError):
         sc.with_changes({"windows.0.count": np.bool_(True)})
+
+
+def test_satisfaction_table_is_strictly_typed_too(tmp_path) -> None:
+    text = GOOD + '[satisfaction]\nbeta_attitude = true\ndesired_wait_min = "10"\n'
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    paths = {p for p, _ in info.value.problems}
+    assert {"satisfaction.beta_attitude", "satisfaction.desired_wait_min"} <= paths
+    ok = GOOD + "[satisfaction]\nbeta_attitude = 2\ncutpoints = [-3, -2, -1, 0]\n"
+    assert load_scenario(write(tmp_path, ok)).satisfaction.cutpoints == (-3.0, -2.0, -1.0, 0.0)

@@ -392,3 +392,37 @@ def test_killed_sweep_resumes_to_the_uninterrupted_table(capsys, tmp_path, sig, 
     reference = run_sweep(sc, grid, replications=20, seed=5, workers=1, engine="simpy")
     pd.testing.assert_frame_equal(resumed, reference)
     assert np.array_equal(resumed.point.unique(), np.arange(80))
+
+
+def test_grid_values_may_be_numpy_arrays_or_ranges(tmp_path) -> None:
+    hall = tmp_path / "tiny.toml"
+    hall.write_text(HALL.format(close="11:00"))
+    sc = load_scenario(hall)
+    plain = run_sweep(sc, {"windows.0.count": [3, 4]}, replications=2, workers=1)
+    for values in (np.arange(3, 5), range(3, 5), [np.int64(3), np.int64(4)]):
+        got = run_sweep(sc, {"windows.0.count": values}, replications=2, workers=1)
+        pd.testing.assert_frame_equal(got, plain)
+
+
+def test_fast_engine_on_a_rostered_hall_is_refused_before_anything_is_written(
+    capsys, tmp_path
+) -> None:
+    out = tmp_path / "ops"
+    code, _, err = cli(capsys, "sweep", str(ROOT / "scenarios/operations.toml"), "--set",
+                       "windows.0.attitude=0.5,0.6", "-r", "2", "--engine", "fast",
+                       "--out", str(out))  # fmt: skip
+    assert code == 2 and "--engine fast" in err
+    assert not out.exists()
+
+
+def test_an_empty_parts_folder_from_an_early_ctrl_c_does_not_block_the_rerun(
+    capsys, tmp_path
+) -> None:
+    hall = tmp_path / "tiny.toml"
+    hall.write_text(HALL.format(close="11:00"))
+    out = tmp_path / "sw"
+    (out / "parts").mkdir(parents=True)
+    code, stdout, err = cli(capsys, "sweep", str(hall), "--set", "windows.0.count=3,4",
+                            "-r", "2", "-w", "1", "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    assert stdout.strip().splitlines()[-1] == str(out / "results.parquet")
