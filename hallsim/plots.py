@@ -956,8 +956,18 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                         color="white" if colour in ("#D55E00", "#0072B2") else "black",
                     )
                 left += share
-        for i, (_name, _shares, mean) in enumerate(rows):
-            if mean is not None:
+        for i, (_name, shares, mean) in enumerate(rows):
+            if not any(np.isfinite(v) for v in shares):  # [satisfaction] enabled = false
+                ax.text(
+                    0.5,
+                    i,
+                    "satisfaction model switched off",
+                    ha="center",
+                    va="center",
+                    fontsize=10,
+                    color="#555555",
+                )
+            elif mean is not None:
                 ax.annotate(
                     f"predicted mean {mean:.2f} / 5",
                     (1.0, i),
@@ -968,7 +978,7 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                     annotation_clip=False,
                 )
         ax.set_yticks(range(len(rows)), labels=[r[0] for r in rows])
-        ax.invert_yaxis()
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # first scenario on top; rows without bars too
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("share of visits with each predicted rating (%)")
