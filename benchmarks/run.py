@@ -449,32 +449,36 @@ def a_ciw(citizens: int) -> dict:
 # per-replication mean waits.
 
 
-def b_hallsim(reps: int, engine: str, whole: bool) -> dict:
+def time_hallsim(sc, seed: int, reps: int, engine: str, whole: bool) -> dict:
+    """Time hallsim on ``reps`` replications: the whole ``simulate`` or the engine only."""
     import hallsim
     from hallsim.experiment import trace_replication
     from hallsim.model import SERVED
 
-    sc = day_scenario()
     means = []
     n = 0
+    t0, c0 = time.perf_counter(), cpu_seconds()
     if whole:
-        t0, c0 = time.perf_counter(), cpu_seconds()
         results = [
-            hallsim.simulate(sc, seed=SEED, replication=r, engine=engine) for r in range(reps)
+            hallsim.simulate(sc, seed=seed, replication=r, engine=engine) for r in range(reps)
         ]
         dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         for res in results:
             n += int(res.metrics["arrived"])
             means.append(res.metrics["wait_mean_min"])
     else:
-        t0, c0 = time.perf_counter(), cpu_seconds()
-        traces = [trace_replication(sc, SEED, r, engine) for r in range(reps)]
+        traces = [trace_replication(sc, seed, r, engine) for r in range(reps)]
         dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        s0, s1 = sc.stats_window
         for tr in traces:
             n += len(tr.arrival_min)
-            served = tr.outcome == SERVED
-            means.append(float((tr.call_min - tr.arrival_min)[served].mean()))
+            keep = (tr.outcome == SERVED) & (tr.arrival_min >= s0) & (tr.arrival_min < s1)
+            means.append(float((tr.call_min - tr.arrival_min)[keep].mean()))
     return {"seconds": dt, "cpu_s": cpu, "citizens": n, "rep_means": means}
+
+
+def b_hallsim(reps: int, engine: str, whole: bool) -> dict:
+    return time_hallsim(day_scenario(), SEED, reps, engine, whole)
 
 
 def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
@@ -557,32 +561,9 @@ def b_ciw(reps: int) -> dict:
 
 def c_hallsim(path: str, reps: int, engine: str, whole: bool) -> dict:
     import hallsim
-    from hallsim.experiment import trace_replication
-    from hallsim.model import SERVED
 
     sc = hallsim.load_scenario(path)
-    seed = sc.run.seed
-    means = []
-    n = 0
-    if whole:
-        t0, c0 = time.perf_counter(), cpu_seconds()
-        results = [
-            hallsim.simulate(sc, seed=seed, replication=r, engine=engine) for r in range(reps)
-        ]
-        dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-        for res in results:
-            n += int(res.metrics["arrived"])
-            means.append(res.metrics["wait_mean_min"])
-    else:
-        s0, s1 = sc.stats_window
-        t0, c0 = time.perf_counter(), cpu_seconds()
-        traces = [trace_replication(sc, seed, r, engine) for r in range(reps)]
-        dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-        for tr in traces:
-            n += len(tr.arrival_min)
-            keep = (tr.outcome == SERVED) & (tr.arrival_min >= s0) & (tr.arrival_min < s1)
-            means.append(float((tr.call_min - tr.arrival_min)[keep].mean()))
-    return {"seconds": dt, "cpu_s": cpu, "citizens": n, "rep_means": means}
+    return time_hallsim(sc, sc.run.seed, reps, engine, whole)
 
 
 # --------------------------------------------------------------------------- (d) sweep

@@ -210,7 +210,7 @@ def _check_engine(scenarios: list[Scenario], engine: str) -> None:
     from hallsim import fastpath
 
     for sc in scenarios:
-        if sc.uses_operations() or not fastpath.supports(sc):
+        if not fastpath.supports(sc):
             raise BadInput(
                 f"--engine fast: scenario {sc.name!r} uses rosters, appointments or "
                 "citizen classes, which only the simpy engine models; use --engine auto"

@@ -39,8 +39,7 @@ def trace_replication(scenario: Scenario, seed: int, replication: int, engine: s
     streams = make_streams(seed, replication)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if engine != "simpy" and not scenario.uses_operations():
-        # rosters, appointments and priority classes exist only in the SimPy model
+    if engine != "simpy":
         try:
             from hallsim import fastpath
         except ImportError:

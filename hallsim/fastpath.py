@@ -85,10 +85,7 @@ def supports(scenario: Scenario) -> bool:
     appointments, citizen classes; docs/operations.md), which the reference
     runs in a model of their own: False for those.
     """
-    if not isinstance(scenario, Scenario):
-        return False
-    uses_operations = getattr(scenario, "uses_operations", None)
-    return not (uses_operations is not None and uses_operations())
+    return isinstance(scenario, Scenario) and not scenario.uses_operations()
 
 
 # --------------------------------------------------------------------------- inputs

@@ -174,14 +174,6 @@ def overtaken_counts(
     return out
 
 
-def _integrate(times: np.ndarray, levels: np.ndarray, start: float, end: float) -> float:
-    """∫ level dt over [start, end] of a right-continuous step function."""
-    if end <= start:
-        return 0.0
-    t = np.clip(np.append(times, end), start, end)
-    return float(np.sum(levels * np.diff(t)))
-
-
 def _level_max(times: np.ndarray, levels: np.ndarray, start: float, end: float) -> float:
     # level in force at ``start`` plus every level set inside (start, end)
     i0 = max(int(np.searchsorted(times, start, side="right")) - 1, 0)
@@ -302,7 +294,11 @@ def compute(
         "wait_p90_min": p90,
         "wait_max_min": float(wait.max()) if len(wait) else NAN,
         "service_level": float(np.sum(wait <= target) / n) if n else NAN,
-        "queue_len_mean": _integrate(qt, ql, t0, t1) / span if span > 0 else NAN,
+        "queue_len_mean": (
+            float(_step_integral(qt, ql.astype(float), np.array([t0, t1]))[0]) / span
+            if span > 0
+            else NAN
+        ),
         "queue_len_max": _level_max(qt, ql, t0, t1),
         "utilisation": float(busy_w.sum() / staffed_w.sum()) if staffed_w.sum() > 0 else NAN,
         "time_in_system_mean_min": _mean((end - arr)[served]),

@@ -615,6 +615,21 @@ def _interval(block: dict, k: float) -> tuple[float, float, float] | None:
     return mean, lo, hi
 
 
+def _dot(ax, row: int, mean: float, lo: float, hi: float, colour: str, filled: bool = True):
+    """A mean with its interval as a horizontal error bar (hollow: interval includes 0)."""
+    ax.errorbar(
+        mean,
+        row,
+        xerr=[[mean - lo], [hi - mean]],
+        fmt="o",
+        ms=7,
+        capsize=4,
+        lw=2,
+        color=colour,
+        mfc=colour if filled else "white",
+    )
+
+
 def plot_compare(
     folder: str | os.PathLike | Results, metrics: Iterable[str] | None = None
 ) -> Figure:
@@ -654,16 +669,7 @@ def plot_compare(
                 if iv is None:
                     continue
                 mean, lo, hi = iv
-                ax.errorbar(
-                    mean,
-                    i,
-                    xerr=[[mean - lo], [hi - mean]],
-                    fmt="o",
-                    ms=7,
-                    capsize=4,
-                    lw=2,
-                    color=colours[name],
-                )
+                _dot(ax, i, mean, lo, hi, colours[name])
                 ax.annotate(
                     f"{mean:.1f}",
                     (mean, i),
@@ -697,17 +703,7 @@ def plot_compare(
                     conf = d.get("confidence", conf)
                     mean, lo, hi = iv
                     clear = d.get("ci_low") is not None and (lo > 0 or hi < 0)
-                    ax.errorbar(
-                        mean,
-                        i,
-                        xerr=[[mean - lo], [hi - mean]],
-                        fmt="o",
-                        ms=7,
-                        capsize=4,
-                        lw=2,
-                        color=colours[name],
-                        mfc=colours[name] if clear else "white",
-                    )
+                    _dot(ax, i, mean, lo, hi, colours[name], filled=clear)
                 ax.axvline(0, color="black", lw=1)
                 unit = METRIC_INFO.get(m, (m, ""))[1]
                 ax.set_xlabel("Δ " + ("percentage points" if unit == "%" else unit))

@@ -46,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hallsim import __version__
+from hallsim import __version__, fastpath
 from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
@@ -405,12 +405,6 @@ def _show(v: Any) -> str:
     return v if isinstance(v, str) else _json(v)
 
 
-def _fast_covers(scenario: Scenario) -> bool:
-    from hallsim import fastpath
-
-    return not scenario.uses_operations() and fastpath.supports(scenario)
-
-
 def plan_sweep(
     scenario: Scenario,
     grid: dict[str, list | str],
@@ -473,7 +467,7 @@ def plan_sweep(
         changes = plan.changes(point)
         try:
             point_scenario = scenario.with_changes(changes, source="sweep")
-            if engine == "fast" and not _fast_covers(point_scenario):
+            if engine == "fast" and not fastpath.supports(point_scenario):
                 problems.append(
                     (
                         f"point {point} ({_label(changes)})",

@@ -60,3 +60,13 @@ def day_scenario(**overrides: Any) -> Scenario:
 @pytest.fixture
 def small_day() -> Scenario:
     return day_scenario()
+
+
+def simulate_cli(args: list[str]) -> None:
+    """Run a hallsim command quickly (3 replications, one worker) and require success."""
+    from click.testing import CliRunner
+
+    from hallsim.cli import main
+
+    result = CliRunner().invoke(main, [*args, "-r", "3", "-q", "-w", "1"])
+    assert result.exit_code == 0, result.output + str(result.exception)

@@ -291,37 +291,13 @@ def test_a_reused_out_folder_keeps_no_stale_files(capsys, hall, tmp_path) -> Non
 
 def test_run_and_sweep_never_share_a_folder(capsys, hall, tmp_path) -> None:
     out_dir = tmp_path / "mixed"
+    sweep = ["sweep", str(hall), "--set", "windows.0.count=2,3", "-w", "1", "-q", "--out"]
     assert run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(out_dir))[0] == 0
-    code, _, err = run_cli(
-        capsys,
-        "sweep",
-        str(hall),
-        "--set",
-        "windows.0.count=2,3",
-        "-w",
-        "1",
-        "-q",
-        "--out",
-        str(out_dir),
-    )
+    code, _, err = run_cli(capsys, *sweep, str(out_dir))
     assert code == 2 and "run or compare" in err
     assert not (out_dir / "manifest.json").exists()
     sweep_dir = tmp_path / "sweep"
-    assert (
-        run_cli(
-            capsys,
-            "sweep",
-            str(hall),
-            "--set",
-            "windows.0.count=2,3",
-            "-w",
-            "1",
-            "-q",
-            "--out",
-            str(sweep_dir),
-        )[0]
-        == 0
-    )
+    assert run_cli(capsys, *sweep, str(sweep_dir))[0] == 0
     code, _, err = run_cli(capsys, "run", str(hall), "-w", "1", "--out", str(sweep_dir))
     assert code == 2 and "sweep" in err
     assert not (sweep_dir / "summary.json").exists()

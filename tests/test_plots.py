@@ -11,7 +11,6 @@ import shutil
 import warnings
 from pathlib import Path
 
-import click
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,24 +19,11 @@ from matplotlib.figure import Figure
 
 from hallsim import plots
 from hallsim.cli import main
-from hallsim.cli_present import plot, report
+
+from .conftest import simulate_cli as simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 RUN_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction")
-
-
-@click.group()
-def present() -> None:
-    """A test group holding the presenter commands (the lead registers them on main)."""
-
-
-present.add_command(plot)
-present.add_command(report)
-
-
-def simulate(args: list[str]) -> None:
-    result = CliRunner().invoke(main, [*args, "-r", "3", "-q", "-w", "1"])
-    assert result.exit_code == 0, result.output + str(result.exception)
 
 
 @pytest.fixture(scope="session")
@@ -352,7 +338,7 @@ def test_cjk_detection() -> None:
 
 
 def test_cli_plot_writes_default_path_and_prints_it_last(compare_dir: Path) -> None:
-    result = CliRunner().invoke(present, ["plot", str(compare_dir), "--kind", "day"])
+    result = CliRunner().invoke(main, ["plot", str(compare_dir), "--kind", "day"])
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path == compare_dir / "plots" / "day.png"
@@ -361,31 +347,29 @@ def test_cli_plot_writes_default_path_and_prints_it_last(compare_dir: Path) -> N
 
 def test_cli_plot_svg_to_chosen_file(compare_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "slides" / "waits.svg"
-    result = CliRunner().invoke(
-        present, ["plot", str(compare_dir), "-k", "waits", "--out", str(out)]
-    )
+    result = CliRunner().invoke(main, ["plot", str(compare_dir), "-k", "waits", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == str(out)
     assert "<svg" in out.read_text(encoding="utf-8")
     result = CliRunner().invoke(
-        present, ["plot", str(compare_dir), "-k", "waits", "--format", "svg", "-o", str(out)]
+        main, ["plot", str(compare_dir), "-k", "waits", "--format", "svg", "-o", str(out)]
     )
     assert result.exit_code == 0
 
 
 def test_cli_plot_sweep_metric(sweep_dir: Path) -> None:
     result = CliRunner().invoke(
-        present, ["plot", str(sweep_dir), "--kind", "sweep", "--metric", "service_level"]
+        main, ["plot", str(sweep_dir), "--kind", "sweep", "--metric", "service_level"]
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == str(sweep_dir / "plots" / "sweep.png")
-    bad = CliRunner().invoke(present, ["plot", str(sweep_dir), "--kind", "sweep", "-m", "nope"])
+    bad = CliRunner().invoke(main, ["plot", str(sweep_dir), "--kind", "sweep", "-m", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.stderr
 
 
 def test_cli_plot_missing_folder_exits_2_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-results"
-    result = CliRunner().invoke(present, ["plot", str(missing), "--kind", "compare"])
+    result = CliRunner().invoke(main, ["plot", str(missing), "--kind", "compare"])
     assert result.exit_code == 2
     assert str(missing) in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
@@ -410,14 +394,14 @@ def test_cli_plot_incomplete_folder_exits_2_and_writes_nothing(
         (folder / "summary.json").write_text("{ not json", encoding="utf-8")
     else:
         (folder / damage).unlink()
-    result = CliRunner().invoke(present, ["plot", str(folder), "--kind", kind])
+    result = CliRunner().invoke(main, ["plot", str(folder), "--kind", kind])
     assert result.exit_code == 2, result.output
     assert names in result.stderr and str(folder) in result.stderr
     assert not (folder / "plots").exists()
 
 
 def test_cli_plot_rejects_unknown_kind(compare_dir: Path) -> None:
-    result = CliRunner().invoke(present, ["plot", str(compare_dir), "--kind", "pie"])
+    result = CliRunner().invoke(main, ["plot", str(compare_dir), "--kind", "pie"])
     assert result.exit_code == 2
 
 

@@ -6,7 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import click
 import html5lib
 import pandas as pd
 import pytest
@@ -15,25 +14,12 @@ from click.testing import CliRunner
 from hallsim import plots
 from hallsim import report as report_module
 from hallsim.cli import main
-from hallsim.cli_present import plot, report
 from hallsim.report import build_report
+
+from .conftest import simulate_cli as simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 NS = "{http://www.w3.org/1999/xhtml}"
-
-
-@click.group()
-def present() -> None:
-    """A test group holding the presenter commands (the lead registers them on main)."""
-
-
-present.add_command(plot)
-present.add_command(report)
-
-
-def simulate(args: list[str]) -> None:
-    result = CliRunner().invoke(main, [*args, "-r", "3", "-q", "-w", "1"])
-    assert result.exit_code == 0, result.output + str(result.exception)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +59,7 @@ def sweep_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def report_run(compare_dir: Path):
     """`hallsim report DIR` run once through the CLI; the tests read what it wrote."""
-    return CliRunner().invoke(present, ["report", str(compare_dir)])
+    return CliRunner().invoke(main, ["report", str(compare_dir)])
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +186,7 @@ def test_cli_report_default_path_printed_last(compare_dir: Path, report_run) -> 
 def test_cli_report_out(compare_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("hallsim.report.build_report", lambda folder: "<!DOCTYPE html>")
     out = tmp_path / "share" / "ab.html"
-    result = CliRunner().invoke(present, ["report", str(compare_dir), "--out", str(out)])
+    result = CliRunner().invoke(main, ["report", str(compare_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == str(out)
     assert out.read_text(encoding="utf-8") == "<!DOCTYPE html>"
@@ -208,7 +194,7 @@ def test_cli_report_out(compare_dir: Path, tmp_path: Path, monkeypatch: pytest.M
 
 def test_cli_report_missing_folder_exits_2(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here"
-    result = CliRunner().invoke(present, ["report", str(missing)])
+    result = CliRunner().invoke(main, ["report", str(missing)])
     assert result.exit_code == 2
     assert str(missing) in result.stderr and "Traceback" not in result.stderr
     assert not missing.exists()
@@ -222,14 +208,14 @@ def test_cli_report_incomplete_folder_exits_2_and_writes_nothing(
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     del summary["hallsim"]
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
-    result = CliRunner().invoke(present, ["report", str(folder)])
+    result = CliRunner().invoke(main, ["report", str(folder)])
     assert result.exit_code == 2
     assert "summary.json" in result.stderr and "incomplete" in result.stderr
     assert not (folder / "report.html").exists()
 
 
 def test_cli_report_on_a_sweep_folder_exits_2(sweep_dir: Path) -> None:
-    result = CliRunner().invoke(present, ["report", str(sweep_dir)])
+    result = CliRunner().invoke(main, ["report", str(sweep_dir)])
     assert result.exit_code == 2 and "sweep" in result.stderr
     assert not (sweep_dir / "report.html").exists()
 
