@@ -53,6 +53,8 @@ read their random numbers in vectorised blocks (``_Returns``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
 from heapq import heapify, heappop, heappush, heapreplace
 
 import numpy as np
@@ -66,9 +68,9 @@ from hallsim.model import (
     settle_probability,
 )
 from hallsim.scenario import Scenario
-from hallsim.streams import draw_clerks, draw_demand, quantile
+from hallsim.streams import Demand, demand_chunks, draw_clerks, draw_demand, quantile
 
-__all__ = ["run_hall", "supports"]
+__all__ = ["run_hall", "run_hall_segments", "supports"]
 
 INF = float("inf")
 NAN = float("nan")
@@ -280,7 +282,7 @@ def _setup(scenario: Scenario) -> _Setup:
 # --------------------------------------------------------------------------- loops
 
 
-def _basic_single(S, svc, B, speed, start):
+def _basic_single(S, svc, B, speed, free):
     """One class of windows serving every matter, no patience, no returns, no fatigue.
 
     The Kiefer-Wolfowitz recursion with a heap of (free time, window).  Returns
@@ -288,12 +290,13 @@ def _basic_single(S, svc, B, speed, start):
     of an arrival (then the general loop, which orders such ties as SimPy
     does, is used instead).  Service ends are computed vectorised afterwards,
     with the same floating-point operations.  ``svc`` is base x speed when all
-    windows have the same speed, else None.
+    windows have the same speed, else None.  ``free``: each window's free time
+    before the first citizen.
     """
     C: list[float] = []
     W: list[int] = []
     c_append, w_append = C.append, W.append
-    h = [(start, w) for w in range(len(speed))]
+    h = sorted((f, w) for w, f in enumerate(free))
     tie = False
     if svc is not None:
         for s, v in zip(S, svc, strict=True):
@@ -322,6 +325,15 @@ def _basic_single(S, svc, B, speed, start):
 _W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
 
 
+@dataclass
+class _Pending:
+    """Return visits a segment hands on to the next (see ``run_hall_segments``)."""
+
+    arrivals: list[tuple]  # created: (clock, ticket time, created at, matter, base, patience, u)
+    creations: list[tuple]  # to be created at a service end: (service end, k, matter)
+    k_next: int  # next creation-order tie-breaker
+
+
 class _Visits:
     """Per-visit lists of the loops; return visits are appended after the originals.
 
@@ -330,10 +342,29 @@ class _Visits:
     return is still to be created, ``rq`` the created ones by arrival clock.
     """
 
-    def __init__(self, demand, clock: np.ndarray, su: _Setup, returns: _Returns | None):
+    def __init__(
+        self,
+        demand,
+        clock: np.ndarray,
+        su: _Setup,
+        returns: _Returns | None,
+        free: list[float] | None = None,
+        stop: int | None = None,
+        carry: _Pending | None = None,
+    ):
         n = len(clock)
         self.n = n
         self.start = su.start
+        # windows' free times when the first of these citizens comes (segments: see
+        # run_hall_segments); every window is free from the start otherwise
+        self.free = list(free) if free is not None else [su.start] * len(su.speed)
+        # the loops may stop before original ``stop`` or later, at the first original
+        # arriving when nobody waits and no return visit is pending (``cut``)
+        self.stop = n if stop is None else stop
+        self.cut: int | None = None
+        self._max_leave = -INF
+        self._seen = 0  # originals scanned by ``quiet``
+        self._seen_ret = n  # return visits scanned by ``quiet``
         self.S = clock.tolist()  # SimPy clock at arrival
         self.M = demand.matter.tolist()
         self.B = demand.base_service_min.tolist()
@@ -351,6 +382,22 @@ class _Visits:
         self.cre: list[tuple] = []  # (service end, k, matter) of unsettled visits returning today
         self.rq: list[tuple] = []  # (clock at return, visit index)
         self.returns_later = 0
+        self.k_cre = 0  # tie-breaker of ``cre``: creation order
+        if carry is not None:  # return visits still to come from the previous segment
+            for clock_r, t, rc, m, b, p, u in carry.arrivals:
+                c = len(self.S)
+                for lst, x in zip(self._lists(), (clock_r, m, b, p, u, NAN, NAN, 0), strict=True):
+                    lst.append(x)
+                self.T.append(t)
+                self.RC.append(rc)
+                self.parent.append(-1)  # an earlier segment's visit: before everything here
+                heappush(self.rq, (clock_r, c))
+            for e, k, m in carry.creations:
+                heappush(self.cre, (e, k, m, -1))
+            self.k_cre = carry.k_next
+
+    def _lists(self) -> tuple[list, ...]:
+        return (self.S, self.M, self.B, self.P, self.U, self.C, self.E, self.W)
 
     # -- simultaneous events ------------------------------------------------------
     # SimPy runs the events of one instant in the order they were scheduled.  An
@@ -371,6 +418,81 @@ class _Visits:
         if (a < self.n) != (b < self.n):
             return a < self.n  # at equal clocks originals come before returns
         return a < b
+
+    def quiet(self, i: int, s: float) -> bool:
+        """Can a segment end before original ``i``, arriving at ``s``?
+
+        Yes if every visit processed so far has left the queue before ``s``
+        and every pending return visit (created or not) comes after ``s``
+        (the loops check the latter).  Incremental: each visit is scanned once.
+        Return visits are processed in creation order (the delay is the same
+        for all), so the unprocessed ones are the last; otherwise no.
+        """
+        C, E, W = self.C, self.E, self.W
+        top = self._max_leave
+        for c in range(self._seen, i):
+            x = C[c]
+            if x != x:  # not called: left at its end, or never (stuck)
+                x = E[c]
+                if x != x:
+                    x = INF
+            if x > top:
+                top = x
+        c = self._seen_ret
+        while c < len(C):
+            x = C[c]
+            if x != x:
+                x = E[c]
+                if x != x:
+                    if W[c] != _W_STUCK:
+                        break  # created, not yet come: pending
+                    x = INF
+            if x > top:
+                top = x
+            c += 1
+        self._max_leave, self._seen, self._seen_ret = top, i, c
+        if top >= s:
+            return False
+        pending = sorted(c for _, c in self.rq)
+        return pending == list(range(len(C) - len(pending), len(C)))
+
+    def take_pending(self) -> _Pending:
+        """Remove the return visits still to come (at a cut) and hand them on."""
+        k = len(self.rq)
+        arrivals = []
+        if k:
+            lo = len(self.S) - k
+            j = lo - self.n
+            arrivals = list(
+                zip(
+                    self.S[lo:],
+                    self.T[j:],
+                    self.RC[j:],
+                    self.M[lo:],
+                    self.B[lo:],
+                    self.P[lo:],
+                    self.U[lo:],
+                    strict=True,
+                )
+            )
+            for lst in (*self._lists(), self.T, self.RC, self.parent):
+                del lst[len(lst) - k :]
+            self.rq = []
+        creations = [(e, kk, m) for e, kk, m, _ in sorted(self.cre)]
+        self.cre = []
+        return _Pending(arrivals, creations, self.k_cre)
+
+    def truncate(self, i: int) -> None:
+        """Keep originals [0, i) and the return visits (the loop stopped at original ``i``)."""
+        n = self.n
+        if i == n:
+            return
+        for lst in self._lists():
+            del lst[i:n]
+        shift = n - i
+        self.joined = [c if c < i else c - shift for c in self.joined]
+        self.parent = [c if c < i else c - shift for c in self.parent]  # returns of returns
+        self.n = i
 
     def arrival_key(self, c: int) -> tuple[float, int, int]:
         if c >= self.n:
@@ -396,7 +518,12 @@ class _Visits:
         a call, (time, the visit, 2) for a renege (its condition event is
         scheduled at that instant)."""
         t, vis, phase = leave
-        key = (self.C[vis], vis, 0) if phase == 0 else (t, vis, phase)
+        if phase:
+            key = (t, vis, phase)
+        elif vis >= 0:
+            key = (self.C[vis], vis, 0)
+        else:  # the window's release was scheduled before this segment: first
+            key = (-INF, -1, 0)
         return self._less(key, self.arrival_key(c))
 
     def drop_simultaneous(self, heap: list[tuple], c: int) -> None:
@@ -465,15 +592,19 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
     n = v.n
     LV = [-1] * len(speed)  # each window's last visit: its service start scheduled the release
     # one heap of (free time, window) per class of windows serving the same matters
-    heap_of = {matters: [(su.start, w) for w in ws] for matters, ws in su.classes}
+    free = v.free
+    heap_of = {matters: sorted((free[w], w) for w in ws) for matters, ws in su.classes}
     Hs = [[h for matters, h in heap_of.items() if k in matters] for k in range(su.n_matters)]
     H1 = [hs[0] if len(hs) == 1 else None for hs in Hs]
     waiting: list[tuple] = []  # (leave time, ...) of everyone waiting, kept for balking
     drop_simultaneous = v.drop_simultaneous
-    k_cre = 0
+    k_cre = v.k_cre
     returns_later = 0
     first = [*S[:n], INF]  # clocks of the original arrivals
-    guard = INF  # earliest pending return creation or return arrival
+    stop = v.stop
+    barrier = first[stop]  # from original ``stop`` on, every citizen takes the slow branch
+    # earliest pending return creation or return arrival (or the barrier)
+    guard = min(barrier, rq[0][0] if rq else INF, cre[0][0] if cre else INF)
     i = 0
     while True:
         # ---- the next citizen in arrival-event order
@@ -482,6 +613,15 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             c = i
             i += 1
         else:
+            if (
+                i >= stop
+                and i < n
+                and (not cre or cre[0][0] > s)
+                and (not rq or rq[0][0] > s)
+                and v.quiet(i, s)
+            ):
+                v.cut = i  # a quiet instant: the caller may start a new segment here
+                break
             nxt = rq[0][0] if rq and rq[0][0] < s else s
             if cre and cre[0][0] <= nxt:
                 create_returns(nxt)  # those created before the next arrival
@@ -496,6 +636,8 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             guard = rq[0][0] if rq else INF
             if cre and cre[0][0] < guard:
                 guard = cre[0][0]
+            if barrier < guard:
+                guard = barrier
         m = M[c]
 
         # ---- the window that will call them, and when
@@ -562,7 +704,11 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
                 k_cre += 1
                 if e < guard:
                     guard = e
+    for h in heap_of.values():  # where the next segment starts (run_hall_segments)
+        for f, w in h:
+            free[w] = f
     v.returns_later = returns_later
+    v.k_cre = k_cre
 
 
 def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
@@ -580,15 +726,18 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
     n = v.n
     nw = len(speed)
     LV = [-1] * nw  # each window's last visit: its service start scheduled the release
-    F = [su.start] * nw  # each window's free time after the citizens in its line
+    F = v.free  # each window's free time after the citizens in its line
     LH: list[list[tuple]] = [[] for _ in range(nw)]  # (leave time, ...) of each line's waiters
     drop_simultaneous = v.drop_simultaneous
     EW = su.eligible
     draw = routing.integers
-    k_cre = 0
+    k_cre = v.k_cre
     returns_later = 0
     first = [*S[:n], INF]  # clocks of the original arrivals
-    guard = INF  # earliest pending return creation or return arrival
+    stop = v.stop
+    barrier = first[stop]  # from original ``stop`` on, every citizen takes the slow branch
+    # earliest pending return creation or return arrival (or the barrier)
+    guard = min(barrier, rq[0][0] if rq else INF, cre[0][0] if cre else INF)
     i = 0
     while True:
         # ---- the next citizen in arrival-event order
@@ -597,6 +746,15 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             c = i
             i += 1
         else:
+            if (
+                i >= stop
+                and i < n
+                and (not cre or cre[0][0] > s)
+                and (not rq or rq[0][0] > s)
+                and v.quiet(i, s)
+            ):
+                v.cut = i  # a quiet instant: the caller may start a new segment here
+                break
             nxt = rq[0][0] if rq and rq[0][0] < s else s
             if cre and cre[0][0] <= nxt:
                 create_returns(nxt)  # those created before the next arrival
@@ -611,6 +769,8 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             guard = rq[0][0] if rq else INF
             if cre and cre[0][0] < guard:
                 guard = cre[0][0]
+            if barrier < guard:
+                guard = barrier
         m = M[c]
 
         # ---- the line they join (waiting + in service), and when they are called
@@ -671,6 +831,7 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
                 if e < guard:
                     guard = e
     v.returns_later = returns_later
+    v.k_cre = k_cre
 
 
 # --------------------------------------------------------------------------- output
@@ -740,7 +901,8 @@ def _queue_trace(
     # reneges: the patience timeout's condition, scheduled at that instant
     gone = joined[jcode == _W_RENEGED]
     times = np.concatenate([jt, call[called], end[gone]])
-    sched = np.concatenate([j_sched, call[q], end[gone]])
+    # a call by a window whose previous visit is in an earlier segment (q = -1): first
+    sched = np.concatenate([j_sched, np.where(q >= 0, call[q], -INF), end[gone]])
     vis = np.concatenate([j_vis, q, gone])
     phase = np.concatenate([j_phase, np.zeros(len(called), np.int64), np.full(len(gone), 2)])
     delta = np.concatenate(
@@ -802,56 +964,72 @@ def _trace(
     )
 
 
-def _run_basic(su: _Setup, demand, clock: np.ndarray) -> HallTrace | None:
-    """The Kiefer-Wolfowitz path; None if simultaneous events need the general loop."""
+def _columns(d: Demand) -> list[np.ndarray]:
+    return [d.arrival_min, d.matter, d.base_service_min, d.patience_min, d.settle_u]
+
+
+def _head(d: Demand, k: int) -> Demand:
+    """The first ``k`` citizens of a plain (no operations) demand."""
+    return Demand(*(x[:k] for x in _columns(d)))
+
+
+def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: int):
+    """The Kiefer-Wolfowitz path: (trace, cut, free times at the cut).
+
+    None if simultaneous events need the general loop.  Calls are
+    non-decreasing here, so nobody waits when original j comes iff the call
+    of j - 1 is before it; the first such j >= ``stop`` is the cut (None if
+    there is none), and everything from it on is dropped.
+    """
     base = demand.base_service_min
     speed = su.speed
     if all(x == speed[0] for x in speed):
         svc = base * speed[0]
-        C, W, tie = _basic_single(clock.tolist(), svc.tolist(), None, speed, su.start)
+        C, W, tie = _basic_single(clock.tolist(), svc.tolist(), None, speed, free)
         call = np.array(C, dtype=float)
         window = np.array(W, dtype=np.int64)
         end = call + svc
     else:
-        C, W, tie = _basic_single(clock.tolist(), None, base.tolist(), speed, su.start)
+        C, W, tie = _basic_single(clock.tolist(), None, base.tolist(), speed, free)
         call = np.array(C, dtype=float)
         window = np.array(W, dtype=np.int64)
         end = call + base * np.array(speed)[window]
     if tie:
         return None
+    n = len(clock)
+    cut = None
+    if stop < n:
+        quiet = np.flatnonzero(call[stop - 1 : -1] < clock[stop:])
+        if len(quiet):
+            cut = stop + int(quiet[0])
+            demand = _head(demand, cut)
+            clock, call, window, end = clock[:cut], call[:cut], window[:cut], end[:cut]
     waited = call > clock
     queue = _merge(su.start, clock[waited], call[waited])
     if queue is None:  # e.g. a zero-length service (floating-point underflow)
         return None
-    n = len(clock)
-    return _trace(
-        su, demand.arrival_min, demand.matter, call, end, window, demand.settle_u, n, queue, 0
-    )
+    after = np.array(free, dtype=float)
+    np.maximum.at(after, window, end)  # each window frees when its last visit ends
+    arrival, matter, settle_u = demand.arrival_min, demand.matter, demand.settle_u
+    trace = _trace(su, arrival, matter, call, end, window, settle_u, len(call), queue, 0)
+    return trace, cut, after.tolist(), None
 
 
-def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
-    """Simulate one replication; the same trace as ``hallsim.model.run_hall``."""
-    su = _setup(scenario).replication(streams)
-    demand = draw_demand(scenario, streams)
-    clock = event_times(demand.arrival_min, su.start)
-    if su.basic:
-        trace = _run_basic(su, demand, clock)
-        if trace is not None:
-            return trace
-
-    n = len(clock)
-    returns = None
-    if su.returns_possible:
-        expected = n * (1.0 - min(su.p_settle)) * 1.25 + 16
-        returns = _Returns(scenario, streams["returns"], int(expected))
-    v = _Visits(demand, clock, su, returns)
+def _run_loop(su: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None):
+    """The general loops: (trace, cut, free times at the cut or the end, pending returns)."""
+    v = _Visits(demand, clock, su, returns, free, stop, carry)
     if su.single:
         _single_loop(v, su)
     else:
-        _lines_loop(v, su, streams["routing"])
-    if returns is not None:
-        returns.finish()
-
+        _lines_loop(v, su, routing)
+    cut = v.cut
+    pending = None
+    if cut is not None:
+        pending = v.take_pending()
+        v.truncate(cut)
+        demand = _head(demand, cut)
+        clock = clock[:cut]
+    n = v.n
     call = np.array(v.C, dtype=float)
     end = np.array(v.E, dtype=float)
     code = np.array(v.W, dtype=np.int64)
@@ -862,4 +1040,94 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         arrival = np.concatenate([arrival, v.T])
         matter = np.concatenate([matter, v.M[n:]])
         settle_u = np.concatenate([settle_u, v.U[n:]])
-    return _trace(su, arrival, matter, call, end, code, settle_u, n, queue, v.returns_later)
+    trace = _trace(su, arrival, matter, call, end, code, settle_u, n, queue, v.returns_later)
+    return trace, cut, v.free, pending
+
+
+def _new_returns(scenario: Scenario, su: _Setup, streams, n: int) -> _Returns | None:
+    if not su.returns_possible:
+        return None
+    expected = n * (1.0 - min(su.p_settle)) * 1.25 + 16
+    return _Returns(scenario, streams["returns"], int(expected))
+
+
+def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
+    """Simulate one replication; the same trace as ``hallsim.model.run_hall``."""
+    su = _setup(scenario).replication(streams)
+    demand = draw_demand(scenario, streams)
+    clock = event_times(demand.arrival_min, su.start)
+    free = [su.start] * len(su.speed)
+    n = len(clock)
+    if su.basic:
+        out = _run_basic(su, demand, clock, free, n)
+        if out is not None:
+            return out[0]
+    returns = _new_returns(scenario, su, streams, n)
+    trace = _run_loop(su, demand, clock, free, n, returns, streams["routing"])[0]
+    if returns is not None:
+        returns.finish()
+    return trace
+
+
+def run_hall_segments(
+    scenario: Scenario, streams: dict[str, np.random.Generator], chunk: int = 16384
+) -> Iterator[HallTrace]:
+    """``run_hall`` in consecutive segments of about ``chunk`` citizens each.
+
+    A segment ends at the first original arrival, from ``chunk`` on, that
+    finds nobody waiting and no return visit pending.  Everything later
+    depends on the past only through the windows' free times, which the next
+    segment starts from, so the segments together are exactly ``run_hall``'s
+    trace (each visit in the segment of its first arrival; return visits with
+    their original), while memory holds one segment.  A segment with no such
+    instant is retried with twice as many citizens (a hall that never clears
+    its queue keeps growing the segment).
+
+    Each segment's trace is complete in itself: its queue-length trace starts
+    at 0 at the scenario's start and every visit in it has left the queue
+    before the next segment's first arrival.
+    """
+    su = _setup(scenario).replication(streams)
+    routing = streams["routing"]
+    returns = _new_returns(scenario, su, streams, chunk)
+    free = [su.start] * len(su.speed)
+    parts = demand_chunks(scenario, streams, chunk)
+    buf: list[np.ndarray] = [np.empty(0), np.empty(0, np.int64)] + [np.empty(0)] * 3
+    clock = np.empty(0)
+    last_clock = su.start
+    exhausted = yielded = False
+    carry = None  # return visits due after the last cut
+    want = chunk
+    while True:
+        while not exhausted and len(clock) < want + max(64, want // 16):
+            d = next(parts, None)
+            if d is None:
+                exhausted = True
+                break
+            buf = [np.concatenate(bx) for bx in zip(buf, _columns(d), strict=True)]
+            clock = np.concatenate([clock, event_times(d.arrival_min, last_clock)])
+            last_clock = float(clock[-1]) if len(clock) else last_clock
+        if not len(clock) and yielded:
+            break
+        demand = Demand(*buf)
+        stop = len(clock) if exhausted else want
+        saved = (routing.bit_generator.state, returns.used if returns else 0)
+        out = _run_basic(su, demand, clock, free, stop) if su.basic else None
+        if out is None:
+            out = _run_loop(su, demand, clock, free, stop, returns, routing, carry)
+        trace, cut, after, pending = out
+        if cut is None and not exhausted:  # no quiet instant: roll back, take more citizens
+            routing.bit_generator.state = saved[0]
+            if returns is not None:
+                returns.used = saved[1]
+            want *= 2
+            continue
+        yield trace
+        yielded = True
+        if cut is None:
+            break
+        buf = [x[cut:] for x in buf]
+        clock = clock[cut:]
+        free, carry, want = after, pending, chunk
+    if returns is not None:
+        returns.finish()

@@ -14,6 +14,8 @@ synchronised (Law & Kelton, "Simulation Modeling and Analysis", ch. 11).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,15 +43,51 @@ SOURCES = (
     "returns",
     "appointments",  # booked or not, punctuality, no-show (docs/operations.md)
     "classes",  # citizen class (priority channel)
+    "online",  # whether a citizen goes online instead (one uniform per potential citizen)
 )
 
 
-def make_streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
-    """One independent generator per random source for this replication."""
-    return {
-        name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, k)))
-        for k, name in enumerate(SOURCES)
-    }
+_SOURCE_INDEX = {name: k for k, name in enumerate(SOURCES)}
+
+
+class Streams(Mapping[str, np.random.Generator]):
+    """The generators of one replication by source name, each created on first use.
+
+    Creating a generator from its SeedSequence costs about 10 us, a fixed cost
+    per replication that matters for short days, and a plain scenario reads
+    only half of SOURCES.  A source's generator depends only on (seed,
+    replication, source), so creating it later or never changes no draw.
+    Iterating yields every source, as the dict this replaces did.
+    """
+
+    __slots__ = ("_made", "replication", "seed")
+
+    def __init__(self, seed: int, replication: int) -> None:
+        self.seed = seed
+        self.replication = replication
+        self._made: dict[str, np.random.Generator] = {}
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        rng = self._made.get(name)
+        if rng is None:
+            k = _SOURCE_INDEX[name]  # KeyError for an unknown source, like a dict
+            ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, k))
+            rng = self._made[name] = np.random.default_rng(ss)
+        return rng
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SOURCES)
+
+    def __len__(self) -> int:
+        return len(SOURCES)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _SOURCE_INDEX
+
+
+def make_streams(seed: int, replication: int) -> Streams:
+    """One independent generator per random source for this replication (created lazily)."""
+    return Streams(seed, replication)
 
 
 def quantile(dist, u: np.ndarray) -> np.ndarray:
@@ -75,33 +113,46 @@ def quantile(dist, u: np.ndarray) -> np.ndarray:
     raise TypeError(f"unknown distribution {dist!r}")
 
 
-def piecewise_poisson(
+# Exponential gaps are drawn in blocks of at most this many, so that a long
+# steady-state run can be drawn chunk by chunk (``demand_chunks``) with the
+# same values as in one go.  Blocks for a day's rate pieces are far smaller.
+ARRIVAL_BLOCK = 8192
+
+
+def poisson_blocks(
     schedule: list[tuple[float, float]], end: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Arrival times of a Poisson process with piecewise-constant rate.
+) -> Iterator[np.ndarray]:
+    """Arrival times of a Poisson process with piecewise-constant rate, block by block.
 
     ``schedule`` is [(start_min, rate_per_min), ...], the last piece ending at
     ``end``.  Within each piece gaps are exponential; at a boundary the draw
     restarts from the boundary with the new rate, which is exact because the
-    exponential is memoryless.
+    exponential is memoryless.  Yields sorted, non-empty arrays.
     """
-    out = []
     bounds = [s for s, _ in schedule[1:]] + [end]
     for (start, rate), stop in zip(schedule, bounds, strict=True):
         if rate <= 0 or stop <= start:
             continue
         t = start
         expected = rate * (stop - start)
+        # a block a little larger than needed, so one block usually covers a piece
+        block = min(int(expected + 4 * np.sqrt(expected) + 16), ARRIVAL_BLOCK)
         while True:
-            # draw a block a little larger than needed, so one block usually suffices
-            block = int(expected + 4 * np.sqrt(expected) + 16)
             times = t + np.cumsum(rng.exponential(1.0 / rate, size=block))
             inside = times[times < stop]
-            out.append(inside)
+            if len(inside):
+                yield inside
             if len(inside) < block:
                 break
             t = times[-1]
-    return np.concatenate(out) if out else np.empty(0)
+
+
+def piecewise_poisson(
+    schedule: list[tuple[float, float]], end: float, rng: np.random.Generator
+) -> np.ndarray:
+    """All arrival times of ``poisson_blocks`` in one array."""
+    blocks = list(poisson_blocks(schedule, end, rng))
+    return np.concatenate(blocks) if blocks else np.empty(0)
 
 
 @dataclass(frozen=True)
@@ -120,19 +171,16 @@ class Demand:
     no_shows: int = 0  # booked citizens who did not come (or would have come after close)
 
 
-def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Demand:
-    """Draw arrivals and each citizen's matter, service and patience quantiles.
+def _citizen_draws(
+    scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
+) -> tuple[np.ndarray, ...]:
+    """(matter, keep, base service, patience, settle_u) of the citizens ticketing at ``times``.
 
-    All citizens of the full demand (before online diversion) get their draws,
-    so changing ``online_share`` removes citizens without shifting the draws
-    of the others.
+    One uniform per citizen from each stream, in order, so drawing the
+    citizens in chunks gives the same values as drawing them all at once.
     """
-    times = piecewise_poisson(
-        scenario.rate_schedule(), scenario.arrival_end_min, streams["arrivals"]
-    )
     n = len(times)
     u_matter = streams["matters"].random(n)
-    u_online = streams["matters"].random(n)
     u_service = streams["service"].random(n)
     u_patience = streams["patience"].random(n)
     u_settle = streams["settle"].random(n)
@@ -149,7 +197,10 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
             for m in scenario.matters
         ]
     )
-    keep = u_online >= online[matter]
+    if online.any():  # u >= 0 always: with no online share nobody is diverted, no draw needed
+        keep = streams["online"].random(n) >= online[matter]
+    else:
+        keep = np.ones(n, dtype=bool)
 
     base = np.empty(n)
     for k, m in enumerate(scenario.matters):
@@ -158,6 +209,49 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
 
     renege = scenario.patience.renege_min if scenario.patience else None
     patience = quantile(renege, u_patience) if renege is not None else np.full(n, np.inf)
+    return matter, keep, base, patience, u_settle
+
+
+def demand_chunks(
+    scenario: Scenario, streams: dict[str, np.random.Generator], size: int
+) -> Iterator[Demand]:
+    """The demand of ``draw_demand`` in consecutive chunks of about ``size`` citizens.
+
+    Concatenated, the chunks equal ``draw_demand``'s arrays exactly (each
+    stream is read in the same order), while memory stays at one chunk.  Not
+    for scenarios with operations features, whose booked citizens are
+    re-sorted over the whole day.
+    """
+    if scenario.uses_operations():
+        raise ValueError("demand_chunks does not cover operations features")
+    pending: list[np.ndarray] = []
+    count = 0
+    blocks = poisson_blocks(scenario.rate_schedule(), scenario.arrival_end_min, streams["arrivals"])
+    for block in itertools.chain(blocks, [None]):
+        if block is not None:
+            pending.append(block)
+            count += len(block)
+            if count < size:
+                continue
+        elif not pending:
+            break
+        times = np.concatenate(pending)
+        pending, count = [], 0
+        matter, keep, base, patience, u_settle = _citizen_draws(scenario, times, streams)
+        yield Demand(times[keep], matter[keep], base[keep], patience[keep], u_settle[keep])
+
+
+def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Demand:
+    """Draw arrivals and each citizen's matter, service and patience quantiles.
+
+    All citizens of the full demand (before online diversion) get their draws,
+    so changing ``online_share`` removes citizens without shifting the draws
+    of the others.
+    """
+    times = piecewise_poisson(
+        scenario.rate_schedule(), scenario.arrival_end_min, streams["arrivals"]
+    )
+    matter, keep, base, patience, u_settle = _citizen_draws(scenario, times, streams)
     if not scenario.uses_operations():
         return Demand(
             arrival_min=times[keep],
