@@ -978,8 +978,9 @@ def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: i
 
     None if simultaneous events need the general loop.  Calls are
     non-decreasing here, so nobody waits when original j comes iff the call
-    of j - 1 is before it; the first such j >= ``stop`` is the cut (None if
-    there is none), and everything from it on is dropped.
+    of j - 1 is before it; the first such j >= ``stop`` is the cut (else the
+    last one after ``stop`` / 2; None if neither), and everything from it on
+    is dropped.
     """
     base = demand.base_service_min
     speed = su.speed
@@ -999,9 +1000,13 @@ def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: i
     n = len(clock)
     cut = None
     if stop < n:
-        quiet = np.flatnonzero(call[stop - 1 : -1] < clock[stop:])
-        if len(quiet):
-            cut = stop + int(quiet[0])
+        quiet = np.flatnonzero(call[:-1] < clock[1:]) + 1  # originals arriving to no queue
+        later = quiet[quiet >= stop]
+        if len(later):
+            cut = int(later[0])
+        elif len(quiet) and quiet[-1] >= stop // 2:  # an earlier cut rather than a retry
+            cut = int(quiet[-1])
+        if cut is not None:
             demand = _head(demand, cut)
             clock, call, window, end = clock[:cut], call[:cut], window[:cut], end[:cut]
     waited = call > clock
@@ -1091,7 +1096,7 @@ def run_hall_segments(
     routing = streams["routing"]
     returns = _new_returns(scenario, su, streams, chunk)
     free = [su.start] * len(su.speed)
-    parts = demand_chunks(scenario, streams, chunk)
+    parts = demand_chunks(scenario, streams, max(64, chunk // 8))  # fill in small steps
     buf: list[np.ndarray] = [np.empty(0), np.empty(0, np.int64)] + [np.empty(0)] * 3
     clock = np.empty(0)
     last_clock = su.start
@@ -1099,7 +1104,7 @@ def run_hall_segments(
     carry = None  # return visits due after the last cut
     want = chunk
     while True:
-        while not exhausted and len(clock) < want + max(64, want // 16):
+        while not exhausted and len(clock) < want + max(64, want // 8):
             d = next(parts, None)
             if d is None:
                 exhausted = True

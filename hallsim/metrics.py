@@ -137,7 +137,70 @@ def _q(x: np.ndarray, q: float) -> float:
 
 
 def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if len(x) else NAN
+    # x.mean() of a float64 array is np.add.reduce(x) / len(x): the same sum and
+    # the same division, bit for bit, without the generic method's overhead
+    if not len(x):
+        return NAN
+    if x.dtype == np.float64:
+        return float(np.add.reduce(x)) / len(x)
+    return float(x.mean())
+
+
+def _mean_count(x: np.ndarray) -> float:
+    """Mean of an integer count array, equal to ``_mean(x.astype(float))``.
+
+    Float sums of integers below 2**53 are exact in any order, so the integer
+    sum converted once gives the same float without the cast.
+    """
+    return int(x.sum()) / len(x) if len(x) else NAN
+
+
+class _Static:
+    """What ``compute`` needs of a scenario that is the same in every replication.
+
+    Clock strings, rosters and period labels cost more to derive than the
+    arithmetic of a short day; scenarios are immutable (frozen models), so this
+    is derived once per scenario (see ``_static``).
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.day = scenario.run.mode == "day"
+        self.s0, self.s1 = scenario.stats_window
+        self.open_min = scenario.hall.open_min
+        self.close_min = scenario.hall.close_min
+        self.target = scenario.hall.service_level_target_min
+        self.period_min = scenario.hall.period_min
+        self.planned_min = (
+            rostered_window_minutes(scenario, self.open_min, self.close_min) if self.day else 0.0
+        )
+        self.matter_names = scenario.matter_names
+        self.uses_classes = scenario.uses_classes()
+        self._labels: dict[float, str] = {}  # period start -> label
+
+    def period_labels(self, starts: np.ndarray) -> list[str]:
+        """Label of each period start ('HH:MM' in day mode), memoised per start."""
+        labels = self._labels
+        out = []
+        for a in starts.tolist():
+            label = labels.get(a)
+            if label is None:
+                label = labels[a] = format_clock(a) if self.day else f"{a:g}"
+            out.append(label)
+        return out
+
+
+_STATICS: dict[int, _Static] = {}
+
+
+def _static(scenario: Scenario) -> _Static:
+    """The per-scenario constants, cached by identity (like ``fastpath._setup``)."""
+    st = _STATICS.get(id(scenario))
+    if st is None or st.scenario is not scenario:
+        if len(_STATICS) >= 32:
+            _STATICS.clear()
+        st = _STATICS[id(scenario)] = _Static(scenario)
+    return st
 
 
 def overtaken_counts(
@@ -155,16 +218,24 @@ def overtaken_counts(
     """
     n = len(arrival)
     out = np.zeros(n, dtype=np.int64)
-    for m in np.unique(matter):
-        idx = np.flatnonzero(matter == m)
+    if n == 0:
+        return out
+    if np.count_nonzero(matter != matter[0]) == 0:  # one matter: no need to split
+        parts: list[Any] = [slice(None)]
+    else:
+        parts = [np.flatnonzero(matter == m) for m in np.unique(matter)]
+    for idx in parts:
         arr, st, ca = arrival[idx], stop[idx], called[idx]
+        k = len(arr)
         # earliest call among later arrivals; i has a slip only if it is before stop_i
-        later_min = np.append(np.minimum.accumulate(ca[::-1])[::-1][1:], np.inf)
+        later_min = np.empty(k)
+        later_min[:-1] = np.minimum.accumulate(ca[::-1])[::-1][1:]
+        later_min[-1] = np.inf
         active = np.flatnonzero(later_min < st)
         if not len(active):
             continue
-        reach = np.searchsorted(arr, st, side="left") - np.arange(len(idx)) - 1
-        cnt = np.zeros(len(idx), dtype=np.int64)
+        reach = np.searchsorted(arr, st, side="left") - np.arange(k) - 1
+        cnt = np.zeros(k, dtype=np.int64)
         d = 1
         while len(active):
             cnt[active] += ca[active + d] < st[active]
@@ -196,30 +267,53 @@ def rostered_window_minutes(scenario: Scenario, start: float, stop: float) -> fl
     return total
 
 
+@dataclass
+class _Whole:
+    """Wait statistics of every served counted visit, shared with the tables.
+
+    A breakdown row that covers every counted visit (one matter, one window
+    group) has exactly these values; reusing them saves a mask and a sort.
+    """
+
+    n_served: int
+    mean: float
+    p90: float
+    within_target: int  # served waits <= the service level target
+
+
 def compute(
     scenario: Scenario, trace: HallTrace, log: bool = False, breakdowns: bool = True
 ) -> ReplicationResult:
     """Metrics of one replication (contract §3) and its breakdown tables."""
-    s0, s1 = scenario.stats_window
-    day = scenario.run.mode == "day"
+    st = _static(scenario)
+    s0, s1 = st.s0, st.s1
+    day = st.day
     counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
-    arr = trace.arrival_min[counted]
-    outcome = trace.outcome[counted]
-    call = trace.call_min[counted]
-    end = trace.end_min[counted]
-    matter = trace.matter[counted]
+    n = int(np.count_nonzero(counted))
+    every = n == len(counted)  # usual in day mode: a copy is cheaper than a mask
+
+    def sub(x: np.ndarray) -> np.ndarray:
+        return x.copy() if every else x[counted]
+
+    arr = sub(trace.arrival_min)
+    outcome = sub(trace.outcome)
+    call = sub(trace.call_min)
+    end = sub(trace.end_min)
+    matter = sub(trace.matter)
     served = outcome == SERVED
     wait_all = np.where(served, call - arr, end - arr)  # abandoners: until they left
     wait = wait_all[served]
-    n = len(arr)
+    n_served = int(np.count_nonzero(served))
 
     overtaken = overtaken_counts(
         arr, matter, np.where(served, call, end), np.where(served, call, np.inf)
     )
 
     # time averages: day mode over open..last departure; steady state over [s0, s1)
-    t0, t1 = (s0, max(trace.horizon_end_min, scenario.hall.close_min)) if day else (s0, s1)
+    t0, t1 = (s0, max(trace.horizon_end_min, st.close_min)) if day else (s0, s1)
     qt, ql = trace.queue_times, trace.queue_levels
+    q_levels = ql.astype(float)
+    q_area = _step_area(qt, q_levels)  # shared by queue_len_mean and the period table
     span = t1 - t0
     all_served = trace.outcome == SERVED
     all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
@@ -227,10 +321,10 @@ def compute(
     n_windows = len(trace.window_group)
     if day:
         busy_w = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
-        last_end = np.full(n_windows, scenario.hall.close_min)
+        last_end = np.full(n_windows, st.close_min)
         if len(win_of):
             np.maximum.at(last_end, win_of, all_end)
-        staffed_w = last_end - scenario.hall.open_min
+        staffed_w = last_end - st.open_min
         if trace.duty_window is not None:  # rosters: the spells each window was on duty
             staffed_w = np.bincount(
                 trace.duty_window,
@@ -240,24 +334,24 @@ def compute(
     else:
         busy_w = np.bincount(
             win_of,
-            weights=np.clip(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0, None),
+            weights=np.maximum(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0),
             minlength=n_windows,
         )
         staffed_w = np.full(n_windows, s1 - s0)
 
     clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
-    clerk = np.where(served[:, None], clerk, np.nan)
+    clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
     visits = {
         "wait_min": wait_all,
         "outcome": outcome,
-        "settled": trace.settled[counted] & served,
+        "settled": sub(trace.settled) & served,
         "overtaken": overtaken,
         "proactiveness": clerk[:, 0],
         "responsibility": clerk[:, 1],
         "care": clerk[:, 2],
         "enthusiasm": clerk[:, 3],
         "matter": matter,
-        "window_group": trace.group[counted],
+        "window_group": sub(trace.group),
     }
     sat_cfg = scenario.satisfaction
     if sat_cfg.enabled and n:
@@ -267,53 +361,64 @@ def compute(
         probs = np.empty((0, 5))
         sat = satisfaction.summarise(probs, sat_cfg)
 
-    ops = _operations_metrics(scenario, trace, counted, served, wait, overtaken)
+    wait_mean = _mean(wait)
+    overtaken_mean = _mean_count(overtaken)
+    if trace.booked is None and trace.klass is None:
+        # no booked visits and one (regular) class: every served visit is a
+        # regular walk-in, so these are the overall values
+        ops = {
+            "wait_mean_booked_min": NAN,
+            "wait_mean_walkin_min": wait_mean,
+            "wait_mean_priority_min": NAN,
+            "wait_mean_regular_min": wait_mean,
+            "overtaken_mean_regular": overtaken_mean,
+            "no_shows": float(trace.no_shows),
+        }
+    else:
+        ops = _operations_metrics(scenario, trace, counted, served, wait, overtaken)
+    staffed_sum = staffed_w.sum()
     if day:
-        planned = rostered_window_minutes(scenario, scenario.hall.open_min, scenario.hall.close_min)
-        ops["staff_overtime_min"] = max(0.0, float(staffed_w.sum()) - planned)
+        ops["staff_overtime_min"] = max(0.0, float(staffed_sum) - st.planned_min)
     else:
         ops["staff_overtime_min"] = 0.0
-    ops["staff_hours"] = float(staffed_w.sum()) / 60.0
+    ops["staff_hours"] = float(staffed_sum) / 60.0
 
     # mean predicted probability of each rating level over the visits
     rating_shares = satisfaction.rating_distribution(probs) if len(probs) else np.full(5, np.nan)
-    n_served = int(served.sum())
-    balked = int((outcome == BALKED).sum())
-    reneged = int((outcome == RENEGED).sum())
-    target = scenario.hall.service_level_target_min
+    balked = int(np.count_nonzero(outcome == BALKED))
+    reneged = int(np.count_nonzero(outcome == RENEGED))
+    target = st.target
     # one quantile call for both (each call sorts)
     p50, p90 = _quantiles(wait, (0.5, 0.9))
+    within = int(np.count_nonzero(wait <= target))
+    q_at = _step_at(qt, q_levels, q_area, np.array([t0, t1]))
     metrics = {
         "arrived": float(n),
         "served": float(n_served),
         "balked": float(balked),
         "reneged": float(reneged),
         "abandoned": float(balked + reneged),
-        "wait_mean_min": _mean(wait),
+        "wait_mean_min": wait_mean,
         "wait_p50_min": p50,
         "wait_p90_min": p90,
         "wait_max_min": float(wait.max()) if len(wait) else NAN,
-        "service_level": float(np.sum(wait <= target) / n) if n else NAN,
-        "queue_len_mean": (
-            float(_step_integral(qt, ql.astype(float), np.array([t0, t1]))[0]) / span
-            if span > 0
-            else NAN
-        ),
+        "service_level": within / n if n else NAN,
+        "queue_len_mean": float(q_at[1] - q_at[0]) / span if span > 0 else NAN,
         "queue_len_max": _level_max(qt, ql, t0, t1),
-        "utilisation": float(busy_w.sum() / staffed_w.sum()) if staffed_w.sum() > 0 else NAN,
+        "utilisation": float(busy_w.sum() / staffed_sum) if staffed_sum > 0 else NAN,
         "time_in_system_mean_min": _mean((end - arr)[served]),
         "first_contact_resolution": (
-            float(visits["settled"].sum() / n_served) if n_served else NAN
+            int(np.count_nonzero(visits["settled"])) / n_served if n_served else NAN
         ),
         "satisfaction_mean": sat["satisfaction_mean"],
         "csat": sat["csat"],
         "bad_review_rate": sat["bad_review_rate"],
         "unserved": float(n - n_served - balked - reneged),
-        "return_visits": float(trace.is_return[counted].sum()),
+        "return_visits": float(np.count_nonzero(sub(trace.is_return))),
         "returns_later": float(trace.returns_later),
-        "overtime_min": max(0.0, trace.horizon_end_min - scenario.hall.close_min) if day else 0.0,
+        "overtime_min": max(0.0, trace.horizon_end_min - st.close_min) if day else 0.0,
         "complaint_rate": sat.get("complaint_rate", NAN),
-        "overtaken_mean": _mean(overtaken.astype(float)),
+        "overtaken_mean": overtaken_mean,
         "service_mean_min": _mean((end - call)[served]),
         **ops,
         **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
@@ -321,16 +426,29 @@ def compute(
 
     if not breakdowns:  # sweeps need only the metrics: skip the tables
         return ReplicationResult(metrics, visits)
+    whole = _Whole(n_served, wait_mean, p90, within)
     result = ReplicationResult(
         metrics,
         visits,
         {
-            "matters": _matter_table(scenario, matter, outcome, wait_all, probs, target),
-            "groups": _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w),
-            "periods": _period_table(scenario, trace, counted, wait_all, served, t0, t1),
+            "matters": _matter_table(st, matter, served, wait_all, probs, whole),
+            "groups": _group_table(
+                scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
+            ),
+            "periods": _period_table(
+                st,
+                trace,
+                arr,
+                served,
+                wait,
+                (all_call, all_end, trace.group[all_served]),
+                (q_levels, q_area),
+                t0,
+                t1,
+            ),
         },
     )
-    if scenario.uses_classes():
+    if st.uses_classes:
         result.tables["classes"] = _class_table(
             scenario, trace.klass[counted], outcome, wait_all, overtaken, probs, target
         )
@@ -352,7 +470,7 @@ def compute(
                 "overtaken": overtaken,
             }
         )
-        if trace.klass is not None and scenario.uses_classes():
+        if trace.klass is not None and st.uses_classes:
             result.log["class"] = np.asarray(scenario.class_names, dtype=object)[
                 trace.klass[counted]
             ]
@@ -405,42 +523,61 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
     return _columns(rows)
 
 
-def _matter_table(scenario, matter, outcome, wait_all, probs, target) -> dict[str, list]:
+def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]:
     rows = []
-    for k, name in enumerate(scenario.matter_names):
+    n = len(matter)
+    for k, name in enumerate(st.matter_names):
         sel = matter == k
-        srv = sel & (outcome == SERVED)
-        w = wait_all[srv]
-        p = probs[sel] if len(probs) else np.empty((0, 5))
+        arrived = int(np.count_nonzero(sel))
+        if arrived == n:  # every visit has this matter: the overall statistics
+            n_srv, w_mean, w_p90, within = (
+                whole.n_served,
+                whole.mean,
+                whole.p90,
+                whole.within_target,
+            )
+        else:
+            w = wait_all[sel & served]
+            n_srv, w_mean, w_p90 = len(w), _mean(w), _q(w, 0.9)
+            within = int(np.count_nonzero(w <= st.target))
+        p = probs[sel] if len(probs) else probs
+        csat = float(p[:, 3:].sum(axis=1).mean()) if len(p) else NAN
         rows.append(
             {
                 "matter": name,
-                "arrived": int(sel.sum()),
-                "served": int(srv.sum()),
-                "abandoned": int((sel & (outcome != SERVED)).sum()),
-                "wait_mean_min": _mean(w),
-                "wait_p90_min": _q(w, 0.9),
-                "service_level": float(np.sum(w <= target) / sel.sum()) if sel.any() else NAN,
-                "csat": float(p[:, 3:].sum(axis=1).mean()) if len(p) else NAN,
+                "arrived": arrived,
+                "served": n_srv,
+                "abandoned": arrived - n_srv,
+                "wait_mean_min": w_mean,
+                "wait_p90_min": w_p90,
+                "service_level": within / arrived if arrived else NAN,
+                "csat": csat,
             }
         )
     return _columns(rows)
 
 
-def _group_table(scenario, trace, counted, served, wait_all, busy_w, staffed_w) -> dict[str, list]:
+def _group_table(
+    scenario, trace, grp, served, wait_all, busy_w, staffed_w, whole
+) -> dict[str, list]:
     rows = []
-    grp = trace.group[counted]
     for g, wg in enumerate(scenario.windows):
         sel = served & (grp == g)
+        n_sel = int(np.count_nonzero(sel))
+        if n_sel == whole.n_served:  # sel is within served: every served visit
+            w_mean, w_p90 = whole.mean, whole.p90
+        else:
+            w = wait_all[sel]
+            w_mean, w_p90 = _mean(w), _q(w, 0.9)
         mine = trace.window_group == g
         staffed = staffed_w[mine].sum()
         rows.append(
             {
                 "window_group": wg.name,
-                "windows": int(mine.sum()),
-                "served": int(sel.sum()),
-                "wait_mean_min": _mean(wait_all[sel]),
-                "wait_p90_min": _q(wait_all[sel], 0.9),
+                "windows": int(np.count_nonzero(mine)),
+                "served": n_sel,
+                "wait_mean_min": w_mean,
+                "wait_p90_min": w_p90,
                 "utilisation": float(busy_w[mine].sum() / staffed) if staffed > 0 else NAN,
             }
         )
@@ -454,55 +591,77 @@ def _covered(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndar
     evaluated at every edge with sorted prefix sums: O((n + bins) log n), which
     keeps long steady-state runs (thousands of periods) linear.
     """
+    out = np.zeros(len(edges))
+    for pts, sign in ((np.sort(starts), 1.0), (np.sort(ends), -1.0)):
+        k = np.searchsorted(pts, edges, side="left")
+        csum = np.empty(len(pts) + 1)
+        csum[0] = 0.0
+        np.cumsum(pts, out=csum[1:])
+        out += sign * (k * edges - csum[k])
+    return out[1:] - out[:-1]
 
-    def integral(x: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(x))
-        for pts, sign in ((np.sort(starts), 1.0), (np.sort(ends), -1.0)):
-            k = np.searchsorted(pts, x, side="left")
-            csum = np.concatenate(([0.0], np.cumsum(pts)))
-            out += sign * (k * x - csum[k])
-        return out
 
-    return np.diff(integral(edges))
+def _step_area(times: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """∫ level dt from times[0] to each of ``times`` (right-continuous step function)."""
+    area = np.empty(max(len(times), 1))
+    area[0] = 0.0
+    np.cumsum(levels[:-1] * (times[1:] - times[:-1]), out=area[1:])
+    return area
+
+
+def _step_at(times: np.ndarray, levels: np.ndarray, area: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """∫ level dt from times[0] to each of ``x``, given ``area = _step_area(times, levels)``."""
+    idx = np.searchsorted(times, x, side="right") - 1
+    np.maximum(idx, 0, out=idx)  # before the first step: its level (searchsorted <= len)
+    return area[idx] + levels[idx] * np.maximum(x - times[idx], 0.0)
 
 
 def _step_integral(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """∫ level dt within each bin of ``edges`` for a right-continuous step function."""
-    area = np.concatenate(([0.0], np.cumsum(levels[:-1] * np.diff(times))))
-    idx = np.clip(np.searchsorted(times, edges, side="right") - 1, 0, len(times) - 1)
-    at = area[idx] + levels[idx] * np.clip(edges - times[idx], 0.0, None)
-    return np.diff(at)
+    at = _step_at(times, levels, _step_area(times, levels), edges)
+    return at[1:] - at[:-1]
 
 
-def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> dict[str, Any]:
-    width = scenario.hall.period_min
-    starts = np.arange(t0, t1, width) if t1 > t0 else np.array([t0])
-    edges = np.append(starts, max(t1, starts[-1] + 1e-9))
-    lengths = np.diff(edges)
-    arr = trace.arrival_min[counted]
-    srv_arr = arr[served]
-    srv_wait = wait_all[served]
-    all_served = trace.outcome == SERVED
-    call, end, grp = trace.call_min[all_served], trace.end_min[all_served], trace.group[all_served]
-    day = scenario.run.mode == "day"
+def _period_table(st, trace, arr, served, wait, served_all, queue, t0, t1) -> dict[str, Any]:
+    """Per period of ``hall.period_min``: arrivals, waits, queue and utilisation by group.
+
+    ``served_all`` is (call, end, group) of every served visit, counted or
+    not; ``queue`` the float queue levels and their ``_step_area``.
+    """
+    scenario = st.scenario
+    starts = np.arange(t0, t1, st.period_min) if t1 > t0 else np.array([t0])
+    nbins = len(starts)
+    edges = np.empty(nbins + 1)
+    edges[:-1] = starts
+    edges[-1] = max(t1, starts[-1] + 1e-9)
+    lengths = edges[1:] - edges[:-1]
+    call, end, grp = served_all
     rostered = trace.duty_window is not None
     duty_group = trace.window_group[trace.duty_window] if rostered else None
 
-    nbins = len(starts)
-    bin_of = np.searchsorted(edges, srv_arr, side="right") - 1
-    ok = (bin_of >= 0) & (bin_of < nbins)
-    served_n = np.bincount(bin_of[ok], minlength=nbins)
-    wait_sum = np.bincount(bin_of[ok], weights=srv_wait[ok], minlength=nbins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wait_mean = np.where(served_n > 0, wait_sum / np.maximum(served_n, 1), np.nan)
+    # period of each counted visit: edges[b] <= arrival < edges[b + 1]
+    bin_of = np.searchsorted(edges, arr, side="right") - 1
+    srv_bin = bin_of[served]
+    ok = (srv_bin >= 0) & (srv_bin < nbins)
+    if np.count_nonzero(ok) < len(ok):
+        srv_bin, wait = srv_bin[ok], wait[ok]
+    served_n = np.bincount(srv_bin, minlength=nbins)
+    wait_sum = np.bincount(srv_bin, weights=wait, minlength=nbins)
+    wait_mean = np.where(served_n > 0, wait_sum / np.maximum(served_n, 1), np.nan)
+    # arrivals as np.histogram(arr, bins=edges) counts them: the last bin is closed
+    arr_bin = np.where(arr == edges[-1], nbins - 1, bin_of)
+    inside = (arr_bin >= 0) & (arr_bin < nbins)
+    if np.count_nonzero(inside) < len(inside):
+        arr_bin = arr_bin[inside]
+    q_levels, q_area = queue
+    q_at = _step_at(trace.queue_times, q_levels, q_area, edges)
     table = {
         "period_start_min": starts.astype(float),
-        "period": [format_clock(a) for a in starts] if day else [f"{a:g}" for a in starts],
-        "arrivals": np.histogram(arr, bins=edges)[0].astype(int),
-        "served": served_n.astype(int),
+        "period": st.period_labels(starts),
+        "arrivals": np.bincount(arr_bin, minlength=nbins),
+        "served": served_n,
         "wait_mean_min": wait_mean,
-        "queue_len_mean": _step_integral(trace.queue_times, trace.queue_levels.astype(float), edges)
-        / lengths,
+        "queue_len_mean": (q_at[1:] - q_at[:-1]) / lengths,
         "staffed_windows": np.full(nbins, float(len(trace.window_group))),
     }
     if rostered:  # time-average of the roster's staffed windows over the period
@@ -512,15 +671,17 @@ def _period_table(scenario, trace, counted, wait_all, served, t0, t1) -> dict[st
             )
             / lengths
         )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for g, wg in enumerate(scenario.windows):
-            mine = grp == g
+    for g, wg in enumerate(scenario.windows):
+        mine = grp == g
+        if np.count_nonzero(mine) < len(mine):
             busy = _covered(call[mine], end[mine], edges)
-            if rostered:  # busy / time on duty (incl. finishing after a window closes)
-                on = duty_group == g
-                staffed = _covered(trace.duty_start_min[on], trace.duty_end_min[on], edges)
-                util = np.where(staffed > 0, busy / staffed, np.nan)
-            else:
-                util = busy / (wg.count * lengths) if wg.count else np.full(nbins, np.nan)
-            table[f"utilisation[{wg.name}]"] = util
+        else:  # one group served everyone
+            busy = _covered(call, end, edges)
+        if rostered:  # busy / time on duty (incl. finishing after a window closes)
+            on = duty_group == g
+            staffed = _covered(trace.duty_start_min[on], trace.duty_end_min[on], edges)
+            util = np.divide(busy, staffed, out=np.full(nbins, np.nan), where=staffed > 0)
+        else:
+            util = busy / (wg.count * lengths) if wg.count else np.full(nbins, np.nan)
+        table[f"utilisation[{wg.name}]"] = util
     return table

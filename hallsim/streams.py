@@ -180,17 +180,25 @@ def _citizen_draws(
     citizens in chunks gives the same values as drawing them all at once.
     """
     n = len(times)
-    u_matter = streams["matters"].random(n)
+    # A draw that cannot change anything is skipped (each stream is read by
+    # nothing else, so skipping shifts no other draw): the matter when there
+    # is one, the settle uniform when nothing can leave a matter unsettled
+    # (P(settled) = 1 without attitude effects, and any u < 1), patience when
+    # nobody reneges.
+    if len(scenario.matters) > 1:
+        cum = np.cumsum(scenario.matter_probs)
+        # rounding can leave cum[-1] a hair below 1: close the last matter with a
+        # positive share at exactly 1 so a zero-share matter is never drawn
+        last = max(k for k, p in enumerate(scenario.matter_probs) if p > 0)
+        cum[last:] = 1.0
+        matter = np.searchsorted(cum, streams["matters"].random(n), side="right")
+    else:
+        matter = np.zeros(n, dtype=np.int64)
     u_service = streams["service"].random(n)
-    u_patience = streams["patience"].random(n)
-    u_settle = streams["settle"].random(n)
-
-    cum = np.cumsum(scenario.matter_probs)
-    # rounding can leave cum[-1] a hair below 1: close the last matter with a
-    # positive share at exactly 1 so a zero-share matter is never drawn
-    last = max(k for k, p in enumerate(scenario.matter_probs) if p > 0)
-    cum[last:] = 1.0
-    matter = np.searchsorted(cum, u_matter, side="right")
+    if scenario.attitude_effects.enabled:
+        u_settle = streams["settle"].random(n)
+    else:
+        u_settle = np.zeros(n)
     online = np.array(
         [
             m.online_share if m.online_share is not None else scenario.arrivals.online_share
@@ -208,7 +216,10 @@ def _citizen_draws(
         base[sel] = quantile(m.service_min, u_service[sel])
 
     renege = scenario.patience.renege_min if scenario.patience else None
-    patience = quantile(renege, u_patience) if renege is not None else np.full(n, np.inf)
+    if renege is not None:
+        patience = quantile(renege, streams["patience"].random(n))
+    else:
+        patience = np.full(n, np.inf)
     return matter, keep, base, patience, u_settle
 
 
