@@ -282,9 +282,18 @@ class _Whole:
 
 
 def compute(
-    scenario: Scenario, trace: HallTrace, log: bool = False, breakdowns: bool = True
+    scenario: Scenario,
+    trace: HallTrace,
+    log: bool = False,
+    breakdowns: bool = True,
+    period_rows: tuple[int, int] | None = None,
 ) -> ReplicationResult:
-    """Metrics of one replication (contract §3) and its breakdown tables."""
+    """Metrics of one replication (contract §3) and its breakdown tables.
+
+    ``period_rows`` (k0, k1) limits the period table to those rows of the
+    full table (``hallsim.streaming``: a segment of a long run touches only a
+    few periods, and the full table would cost O(periods) per segment).
+    """
     st = _static(scenario)
     s0, s1 = st.s0, st.s1
     day = st.day
@@ -445,6 +454,7 @@ def compute(
                 (q_levels, q_area),
                 t0,
                 t1,
+                period_rows,
             ),
         },
     )
@@ -622,18 +632,29 @@ def _step_integral(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> 
     return at[1:] - at[:-1]
 
 
-def _period_table(st, trace, arr, served, wait, served_all, queue, t0, t1) -> dict[str, Any]:
+def period_starts(scenario: Scenario, t0: float, t1: float) -> np.ndarray:
+    """Start of each period of the period table over [t0, t1] (at least one)."""
+    return np.arange(t0, t1, scenario.hall.period_min) if t1 > t0 else np.array([t0])
+
+
+def _period_table(
+    st, trace, arr, served, wait, served_all, queue, t0, t1, rows=None
+) -> dict[str, Any]:
     """Per period of ``hall.period_min``: arrivals, waits, queue and utilisation by group.
 
     ``served_all`` is (call, end, group) of every served visit, counted or
-    not; ``queue`` the float queue levels and their ``_step_area``.
+    not; ``queue`` the float queue levels and their ``_step_area``; ``rows``
+    (k0, k1) the rows of the full table to compute (all if None).
     """
     scenario = st.scenario
-    starts = np.arange(t0, t1, st.period_min) if t1 > t0 else np.array([t0])
+    all_starts = period_starts(scenario, t0, t1)
+    k0, k1 = rows if rows is not None else (0, len(all_starts))
+    last = k1 == len(all_starts)  # the table's last row: closed on the right
+    starts = all_starts[k0:k1]
     nbins = len(starts)
     edges = np.empty(nbins + 1)
     edges[:-1] = starts
-    edges[-1] = max(t1, starts[-1] + 1e-9)
+    edges[-1] = max(t1, all_starts[-1] + 1e-9) if last else all_starts[k1]
     lengths = edges[1:] - edges[:-1]
     call, end, grp = served_all
     rostered = trace.duty_window is not None
@@ -649,7 +670,7 @@ def _period_table(st, trace, arr, served, wait, served_all, queue, t0, t1) -> di
     wait_sum = np.bincount(srv_bin, weights=wait, minlength=nbins)
     wait_mean = np.where(served_n > 0, wait_sum / np.maximum(served_n, 1), np.nan)
     # arrivals as np.histogram(arr, bins=edges) counts them: the last bin is closed
-    arr_bin = np.where(arr == edges[-1], nbins - 1, bin_of)
+    arr_bin = np.where(arr == edges[-1], nbins - 1, bin_of) if last else bin_of
     inside = (arr_bin >= 0) & (arr_bin < nbins)
     if np.count_nonzero(inside) < len(inside):
         arr_bin = arr_bin[inside]

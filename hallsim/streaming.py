@@ -169,14 +169,20 @@ TABLE_RULES: dict[str, dict[str, str]] = {
 
 
 class _Fold:
-    """Running combination of equally shaped columns (a table, or metrics as 0-d)."""
+    """Running combination of columns (a table, or the metrics as 0-d columns).
+
+    The first ``add`` sets the shape; a later one may cover only ``rows`` of it
+    (a segment's rows of the period table).
+    """
 
     def __init__(self, rules: dict[str, str]):
         self.rules = rules
         self.total: dict[str, Any] = {}
         self.weight: dict[str, np.ndarray] = {}
 
-    def add(self, columns: dict[str, Any]) -> None:
+    def add(self, columns: dict[str, Any], rows: slice | None = None) -> None:
+        first = not self.total
+        at = ... if rows is None else rows
         for name, values in columns.items():
             rule = self.rules.get(name, SUM)
             if rule == SKETCH:
@@ -186,14 +192,19 @@ class _Fold:
                 self.total.setdefault(name, values)
                 continue
             x = np.asarray(values)  # counts stay integers
-            if rule == SUM:
-                self.total[name] = self.total.get(name, 0) + x
-            elif rule == MAX:
-                self.total[name] = np.fmax(self.total.get(name, NAN), x)  # NaN: no value yet
-            else:
+            if rule not in (SUM, MAX):  # a mean weighted by column ``rule``
                 w = np.asarray(columns[rule], dtype=float)
-                self.total[name] = self.total.get(name, 0.0) + np.where(w > 0, x * w, 0.0)
-                self.weight[name] = self.weight.get(name, 0.0) + w
+                x = np.where(w > 0, x * w, 0.0)
+                if first:
+                    self.weight[name] = w.copy()
+                else:
+                    self.weight[name][at] += w
+            if first:
+                self.total[name] = x.copy()
+            elif rule == MAX:
+                self.total[name][at] = np.fmax(self.total[name][at], x)  # NaN: none yet
+            else:
+                self.total[name][at] += x
 
     def result(self) -> dict[str, Any]:
         out = {}
@@ -204,6 +215,18 @@ class _Fold:
                     total = np.where(w > 0, total / np.where(w > 0, w, 1.0), NAN)
             out[name] = total
         return out
+
+
+def _rows_of(trace, starts: np.ndarray) -> tuple[int, int]:
+    """Rows of the period table a segment touches: from its first arrival to its
+    last departure (its queue and busy windows lie in between)."""
+    if not len(trace.arrival_min):
+        return 0, 1
+    lo = float(trace.arrival_min[0])
+    hi = max(float(trace.end_min.max()), float(trace.queue_times[-1]))
+    k0 = max(int(np.searchsorted(starts, lo, side="right")) - 1, 0)
+    k1 = min(max(int(np.searchsorted(starts, hi, side="right")), k0 + 1), len(starts))
+    return k0, k1
 
 
 def expected_citizens(scenario: Scenario) -> float:
@@ -247,15 +270,20 @@ def simulate_streamed(
     by_group = [QuantileSketch() for _ in range(n_groups)]
     fold = _Fold(METRIC_RULES)
     tables = {name: _Fold(rules) for name, rules in TABLE_RULES.items()}
-    for trace in fastpath.run_hall_segments(scenario, make_streams(seed, replication), chunk):
-        res = _metrics.compute(scenario, trace, breakdowns=breakdowns)
+    starts = _metrics.period_starts(scenario, *scenario.stats_window)
+    segments = fastpath.run_hall_segments(scenario, make_streams(seed, replication), chunk)
+    for i, trace in enumerate(segments):
+        # the first segment computes the whole period table, the others their rows
+        rows = _rows_of(trace, starts) if i else None
+        res = _metrics.compute(scenario, trace, breakdowns=breakdowns, period_rows=rows)
         fold.add(res.metrics)
         served = res.visits["outcome"] == SERVED
         wait = res.visits["wait_min"][served]
         waits.add(wait)
         if breakdowns:
             for name, cols in res.tables.items():
-                tables[name].add(cols)
+                part = slice(*rows) if rows is not None and name == "periods" else None
+                tables[name].add(cols, part)
             matter = res.visits["matter"][served]
             group = res.visits["window_group"][served]
             for k in range(n_matters):
