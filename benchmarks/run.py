@@ -136,6 +136,28 @@ def batch_means(x: np.ndarray, batches: int = A_BATCHES) -> dict:
     }
 
 
+def batch_means_of_periods(periods, batches: int = A_BATCHES) -> dict:
+    """``batch_means`` from a result's period table (a streamed run keeps no waits).
+
+    Consecutive periods form ``batches`` batches; a batch's mean is its served
+    citizens' mean wait.  Each batch is 1/20 of the run, as in ``batch_means``
+    over citizens, so the batches are as nearly independent.
+    """
+    served = periods["served"].to_numpy(dtype=float)
+    total = np.nan_to_num(periods["wait_mean_min"].to_numpy(dtype=float)) * served
+    k = len(served) // batches * batches
+    sums = total[:k].reshape(batches, -1).sum(axis=1)
+    counts = served[:k].reshape(batches, -1).sum(axis=1)
+    means = sums / counts
+    se = means.std(ddof=1) / math.sqrt(batches)
+    return {
+        "mean": float(total.sum() / served.sum()),
+        "half95": float(stats.t.ppf(0.975, batches - 1) * se),
+        "half99": float(stats.t.ppf(0.995, batches - 1) * se),
+        "method": f"batch means over the period table, {batches} batches",
+    }
+
+
 def rep_means(values: list[float]) -> dict:
     """Mean over replications with a Student-t interval (95% and 99%)."""
     x = np.asarray(values, dtype=float)
@@ -335,7 +357,7 @@ def a_hallsim(citizens: int, engine: str, whole: bool) -> dict:
     import hallsim
     from hallsim.experiment import trace_replication
     from hallsim.model import SERVED
-    from hallsim.streams import draw_demand, make_streams
+    from hallsim.streams import demand_chunks, make_streams
 
     sc = mm5_scenario(citizens)
     rss0 = peak_rss_mb()
@@ -343,22 +365,27 @@ def a_hallsim(citizens: int, engine: str, whole: bool) -> dict:
         t0, c0 = time.perf_counter(), cpu_seconds()
         res = hallsim.simulate(sc, seed=SEED, replication=0, engine=engine)
         dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-        waits = res.visits["wait_min"][res.visits["outcome"] == SERVED]
+        if res.visits:
+            wait = batch_means(res.visits["wait_min"][res.visits["outcome"] == SERVED])
+        else:  # streamed (hallsim.streaming): no per-citizen waits are kept
+            wait = batch_means_of_periods(res.periods)
         # every citizen simulated, including the warm-up (the metrics count only
-        # those after it); the demand draw is deterministic for the seed
-        n = len(draw_demand(sc, make_streams(SEED, 0)).arrival_min)
+        # those after it); the demand draw is deterministic for the seed, and
+        # counted chunk by chunk so that the count does not add to the peak RSS
+        n = sum(len(d.arrival_min) for d in demand_chunks(sc, make_streams(SEED, 0), 65536))
     else:
         t0, c0 = time.perf_counter(), cpu_seconds()
         tr = trace_replication(sc, SEED, 0, engine)
         dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         keep = (tr.arrival_min >= A_WARMUP) & (tr.outcome == SERVED)
-        waits = (tr.call_min - tr.arrival_min)[keep]
+        wait = batch_means((tr.call_min - tr.arrival_min)[keep])
         n = len(tr.arrival_min)
     return {
         "seconds": dt,
         "cpu_s": cpu,
         "citizens": int(n),
-        "wait": batch_means(waits),
+        "streamed": bool(whole and not res.visits),
+        "wait": wait,
         "peak_rss_mb": peak_rss_mb(),
         "baseline_rss_mb": rss0,
     }
@@ -710,6 +737,16 @@ class Bench:
         for eng, label in engines:
             self.measure("a", f"{label} (simulate)", a_hallsim, n, eng, True, isolate=True)
             self.measure("a", f"{label} (engine only)", a_hallsim, n, eng, False, isolate=True)
+        if len(engines) > 1:  # memory: a 10x longer run, streamed, should not need 10x
+            self.measure(
+                "a",
+                "hallsim fast (simulate, 10× citizens)",
+                a_hallsim,
+                10 * n,
+                "fast",
+                True,
+                isolate=True,
+            )
         self.measure("a", "bare SimPy", a_bare_simpy, n, isolate=True)
         self.measure("a", "Ciw", a_ciw, n, isolate=True)
 
@@ -913,6 +950,12 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
         notes.append(
             "peak RSS: VmHWM of a fresh process running only this engine (base: after imports)"
         )
+        if any(r.get("streamed") for r in bench.rows if r["workload"] == "a"):
+            notes.append(
+                "fast simulate rows are streamed (hallsim.streaming, runs of 100k+ citizens): "
+                "memory does not grow with the horizon, see the 10× row; their CI is batch "
+                "means over the period table"
+            )
     if wl == "b":
         bare = next(
             (r for r in bench.rows if r["workload"] == "b" and r["engine"] == "bare SimPy"), None
