@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from hallsim import __version__, fastpath
@@ -55,6 +56,9 @@ from hallsim.scenario import Scenario, ScenarioError, load_scenario, plain_value
 MANIFEST = "manifest.json"
 PENDING_PREFIX = ".pending-"  # part files a worker is still writing (never counted)
 PARTS = "parts"
+# chunk sizing (see _ChunkSizer): runs in each of the first chunks, then seconds per chunk
+PROBE_CHUNK = 8
+CHUNK_SECONDS = (0.05, 1.0)
 BACKENDS = ("local", "dask")
 MAX_POINTS = 1_000_000
 MAX_RANGE_VALUES = 100_000
@@ -501,11 +505,12 @@ def plan_sweep(
 
 def run_chunk(
     payload: tuple[Scenario, int, str, list[tuple[int, dict, list[int]]]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run a chunk; returns (points, replications, metrics[run, METRICS]).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Run a chunk; returns (points, replications, metrics[run, METRICS], seconds).
 
     Only the metric records travel back: no per-citizen data leaves the worker.
     """
+    t0 = time.perf_counter()
     scenario, seed, engine, items = payload
     points, reps, rows = [], [], []
     for point, changes, rep_list in items:
@@ -519,22 +524,25 @@ def run_chunk(
         np.asarray(points, dtype=np.int64),
         np.asarray(reps, dtype=np.int64),
         np.asarray(rows, dtype=np.float64).reshape(len(rows), len(METRICS)),
+        time.perf_counter() - t0,  # for sizing the next chunks (_ChunkSizer)
     )
 
 
-def run_chunk_to_part(payload: tuple[SweepPlan, list, str]) -> tuple[str, np.ndarray, np.ndarray]:
+def run_chunk_to_part(
+    payload: tuple[SweepPlan, list, str],
+) -> tuple[str, np.ndarray, np.ndarray, float]:
     """Run a chunk and write its part file in the worker (local pool only).
 
     The parent then only renames the file into place, so its CPU stays free
     for the workers (on 2 cores the parent's Parquet writing cost ~8%).
-    Returns (temporary file, points, replications).
+    Returns (temporary file, points, replications, seconds).
     """
     plan, items, parts_dir = payload
-    pts, reps, rows = run_chunk((plan.scenario, plan.seed, plan.engine, items))
+    pts, reps, rows, seconds = run_chunk((plan.scenario, plan.seed, plan.engine, items))
     table = _part_table(plan, pts, reps, rows)
     tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
     pq.write_table(table, tmp)
-    return str(tmp), pts, reps
+    return str(tmp), pts, reps, seconds
 
 
 # --- the sweep folder -------------------------------------------------------
@@ -648,11 +656,50 @@ def _done_mask(out: Path, plan: SweepPlan) -> tuple[np.ndarray, int]:
     return done, nxt
 
 
+class _ChunkSizer:
+    """How many runs the next chunk gets: guided self-scheduling, bounded in time.
+
+    Each chunk takes 1/capacity of the runs not yet handed out (capacity: two
+    chunks per worker): big chunks first, small ones at the end, so that no
+    worker waits long for the last one (guided self-scheduling, Polychronopoulos
+    & Kuck 1987).  A chunk also lasts between CHUNK_SECONDS at the seconds per
+    run of the latest finished chunk: each chunk costs a task and a part file,
+    and a long one delays progress and Ctrl-C (which lets running chunks
+    finish).  Until a chunk has finished, PROBE_CHUNK runs.  ``fixed``
+    (``--chunk-size``) overrides all this.
+    """
+
+    def __init__(self, total: int, capacity: int, fixed: int | None = None):
+        self.left = total
+        self.capacity = max(1, capacity)
+        self.fixed = fixed
+        self.per_run: float | None = None
+
+    def record(self, runs: int, seconds: float) -> None:
+        """A chunk finished: ``runs`` runs in ``seconds`` of worker time."""
+        self.per_run = max(seconds / max(runs, 1), 1e-9)  # the latest: loads drift
+
+    def next(self) -> int:
+        """Runs in the next chunk (0 when all are handed out)."""
+        if self.fixed:
+            size = self.fixed
+        elif self.per_run is None:
+            size = PROBE_CHUNK
+        else:
+            lo, hi = (max(1, int(t / self.per_run)) for t in CHUNK_SECONDS)
+            size = min(hi, max(lo, math.ceil(self.left / self.capacity)))
+        size = min(size, self.left)
+        self.left -= size
+        return size
+
+
 def _chunks(
-    plan: SweepPlan, pending: np.ndarray, size: int
+    plan: SweepPlan, pending: np.ndarray, sizes: Iterator[int]
 ) -> Iterator[list[tuple[int, dict, list[int]]]]:
-    for start in range(0, len(pending), size):
+    start = 0
+    for size in sizes:
         flat = pending[start : start + size]
+        start += size
         pts, reps = flat // plan.replications, flat % plan.replications
         items: list[tuple[int, dict, list[int]]] = []
         for p, r in zip(pts.tolist(), reps.tolist(), strict=True):
@@ -794,10 +841,10 @@ class _Parts:
         """Keep a finished chunk: rows to write, or a part file a worker wrote."""
         path = self.out / PARTS / f"part-{self.next_no:06d}.parquet"
         if isinstance(result[0], str):
-            tmp, pts, _ = result
+            tmp, pts = result[0], result[1]
             os.replace(tmp, path)  # atomic: the part is either there whole or not at all
         else:
-            pts, reps, rows = result
+            pts, reps, rows = result[:3]
             table = _part_table(self.plan, pts, reps, rows)
             _atomic_write(path, lambda p: pq.write_table(table, p))
         self.next_no += 1
@@ -821,8 +868,8 @@ def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
     ones (local pool) allowed to finish and saved; then SweepInterrupted.
     """
     pending = parts.pending
-    size = chunk_size or max(1, min(256, math.ceil(len(pending) / (max(ex.capacity, 4) * 8))))
-    chunks = _chunks(plan, pending, size)
+    sizer = _ChunkSizer(len(pending), ex.capacity, chunk_size)
+    chunks = _chunks(plan, pending, iter(sizer.next, 0))
     inflight: set = set()
     try:
         while True:
@@ -832,7 +879,9 @@ def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
                 break
             for fut in ex.wait(inflight):
                 inflight.discard(fut)
-                parts.save(fut.result())
+                result = fut.result()
+                sizer.record(len(result[1]), result[-1])  # the worker's own time
+                parts.save(result)
     except BaseException as exc:
         saved: set = set()
 
@@ -935,21 +984,42 @@ def execute_sweep(
     )
 
 
-def summarise_points(df: pd.DataFrame, plan: SweepPlan) -> pd.DataFrame:
+def summarise_points(df: pd.DataFrame | pa.Table, plan: SweepPlan) -> pd.DataFrame:
     """One row per point: ``<metric>_mean``, ``_ci_low``, ``_ci_high`` (95% Student t).
 
     Over the replications where the metric is defined, as ``summarise_values``:
-    no interval with fewer than two defined values.
+    no interval with fewer than two defined values.  ``df`` is the tidy table
+    (a DataFrame or an Arrow table), in any row order.
     """
-    g = df.groupby("point", sort=True)
-    first = g[list(plan.parameters)].first()
-    cols: dict[str, Any] = {"point": first.index.to_numpy()}
-    cols.update({p: first[p].to_numpy() for p in plan.parameters})
-    cols["replications"] = g.size().to_numpy()
-    metrics = g[list(METRICS)]
-    n = metrics.count().to_numpy(dtype=float)
-    mean = metrics.mean().to_numpy(dtype=float)
-    sd = metrics.std(ddof=1).to_numpy(dtype=float)
+    if isinstance(df, pa.Table):
+
+        def column(name: str) -> np.ndarray:
+            return df.column(name).to_numpy(zero_copy_only=False)
+    else:
+
+        def column(name: str) -> np.ndarray:
+            return df[name].to_numpy()
+
+    point = column("point")
+    order = np.argsort(point, kind="stable")
+    point = point[order]
+    starts = np.flatnonzero(np.r_[True, point[1:] != point[:-1]]) if len(point) else point
+    sizes = np.diff(np.r_[starts, len(point)])
+    cols: dict[str, Any] = {"point": point[starts]}
+    for p in plan.parameters:
+        cols[p] = column(p)[order[starts]]
+    cols["replications"] = sizes
+    values = np.column_stack([column(m).astype(float) for m in METRICS])[order]
+    defined = ~np.isnan(values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if len(starts):
+            n = np.add.reduceat(defined, starts, axis=0).astype(float)
+            mean = np.add.reduceat(np.where(defined, values, 0.0), starts, axis=0) / n
+            dev = np.where(defined, values - np.repeat(mean, sizes, axis=0), 0.0)
+            ss = np.add.reduceat(dev * dev, starts, axis=0)
+        else:
+            n = mean = ss = np.empty((0, len(METRICS)))
+        sd = np.where(n >= 2, np.sqrt(ss / (n - 1)), np.nan)
     half = t_half_width(sd, n)
     for j, m in enumerate(METRICS):
         cols[f"{m}_mean"] = mean[:, j]
@@ -974,6 +1044,24 @@ def _point_ranges(files: list[Path]) -> list[tuple[Path, int, int]]:
         if lo is not None:
             out.append((f, lo, hi))
     return out
+
+
+def _sorted_unique(table: pa.Table, plan: SweepPlan) -> pa.Table:
+    """Rows by (point, replication), the first of any duplicate (a chunk run twice).
+
+    Parts of a sweep that ran in one go are already in order: then nothing moves.
+    """
+    key = (
+        table.column("point").to_numpy() * plan.replications
+        + table.column("replication").to_numpy()
+    )
+    if len(key) < 2 or (key[1:] > key[:-1]).all():
+        return table
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    return table.take(pa.array(order[first]))
 
 
 def _assemble(out: Path, plan: SweepPlan, csv: bool) -> None:
@@ -1004,26 +1092,27 @@ def _assemble(out: Path, plan: SweepPlan, csv: bool) -> None:
                 for f, lo, hi in ranges:
                     if hi < a or lo >= b:
                         continue
-                    t = pq.read_table(f, schema=schema, use_threads=False)
+                    t = pq.ParquetFile(f).read()  # lighter than read_table (no dataset layer)
+                    if t.schema != schema:
+                        t = t.cast(schema)
                     pts = t.column("point").to_numpy()
                     pieces.append(t.filter(pa.array((pts >= a) & (pts < b))))
-                df = pa.concat_tables(pieces).to_pandas() if pieces else schema.empty_table()
-                df = (
-                    df.drop_duplicates(["point", "replication"])
-                    .sort_values(["point", "replication"], kind="stable")
-                    .reset_index(drop=True)
+                table = _sorted_unique(
+                    pa.concat_tables(pieces) if pieces else schema.empty_table(), plan
                 )
-                if len(df) != (b - a) * plan.replications:
+                if table.num_rows != (b - a) * plan.replications:
                     raise RuntimeError(
                         f"sweep parts in {out / PARTS} are incomplete for points {a}..{b - 1}"
                     )
-                rw.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
-                summ = summarise_points(df, plan)
-                sw.write_table(pa.Table.from_pandas(summ, schema=sschema, preserve_index=False))
-                summ.to_csv(tmp["summary.csv"], mode="a", header=a == 0, index=False)
+                rw.write_table(table)
+                summ = pa.Table.from_pandas(
+                    summarise_points(table, plan), schema=sschema, preserve_index=False
+                )
+                sw.write_table(summ)
+                _append_csv(summ, tmp["summary.csv"], header=a == 0)
                 if csv:
-                    df.to_csv(tmp["results.csv"], mode="a", header=a == 0, index=False)
-                del df, summ, pieces
+                    _append_csv(table, tmp["results.csv"], header=a == 0)
+                del table, summ, pieces
                 pa.default_memory_pool().release_unused()
         for k, v in targets.items():
             os.replace(tmp[k], v)
@@ -1032,10 +1121,27 @@ def _assemble(out: Path, plan: SweepPlan, csv: bool) -> None:
             t.unlink(missing_ok=True)
 
 
+def _append_csv(table: pa.Table, path: Path, header: bool) -> None:
+    """Append rows to a CSV file (Arrow's writer: several times faster than pandas').
+
+    Missing values are written as empty fields, NaN as ``nan``; both read
+    back as NaN with pandas.  Column names are quoted only where needed when
+    this pyarrow can (``quoting_header``, pyarrow >= 17).
+    """
+    try:
+        options = pcsv.WriteOptions(include_header=header, quoting_header="none")
+    except TypeError:  # older pyarrow: every column name quoted, still valid CSV
+        options = pcsv.WriteOptions(include_header=header)
+    if any("," in n or '"' in n or "\n" in n for n in table.column_names):
+        options = pcsv.WriteOptions(include_header=header)
+    with open(path, "ab") as f:
+        pcsv.write_csv(table, f, options)
+
+
 def _csv_from_parquet(src: Path, dst: Path) -> None:
     def write(p: Path) -> None:
         for i, batch in enumerate(pq.ParquetFile(src).iter_batches(batch_size=100_000)):
-            batch.to_pandas().to_csv(p, mode="a", header=i == 0, index=False)
+            _append_csv(pa.Table.from_batches([batch]), p, header=i == 0)
 
     _atomic_write(dst, write)
 

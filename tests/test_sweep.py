@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hallsim.cli import entry, main
 from hallsim.cli_sweep import sweep
@@ -20,14 +22,18 @@ from hallsim.experiment import simulate, summarise_values
 from hallsim.metrics import METRICS
 from hallsim.scenario import load_scenario
 from hallsim.sweep import (
+    CHUNK_SECONDS,
+    PROBE_CHUNK,
     SweepError,
     SweepInterrupted,
+    _ChunkSizer,
     build_grid,
     execute_sweep,
     parse_set,
     plan_sweep,
     read_sweep_file,
     run_sweep,
+    summarise_points,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -426,3 +432,67 @@ def test_an_empty_parts_folder_from_an_early_ctrl_c_does_not_block_the_rerun(
                             "-r", "2", "-w", "1", "--out", str(out))  # fmt: skip
     assert code == 0, err
     assert stdout.strip().splitlines()[-1] == str(out / "results.parquet")
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 20_000),
+    st.integers(1, 16),
+    st.floats(1e-5, 2.0),
+    st.one_of(st.none(), st.integers(1, 500)),
+)
+def test_chunk_sizes_cover_every_run_once(
+    total: int, capacity: int, per_run: float, fixed: int | None
+) -> None:
+    sizer = _ChunkSizer(total, capacity, fixed)
+    sizes = []
+    while size := sizer.next():
+        sizes.append(size)
+        sizer.record(size, size * per_run)
+    assert sum(sizes) == total and min(sizes) >= 1
+    if fixed:
+        assert all(s == fixed for s in sizes[:-1])
+        return
+    assert sizes[0] == min(PROBE_CHUNK, total)
+    lo, hi = (max(1, int(t / per_run)) for t in CHUNK_SECONDS)
+    body = sizes[1:-1]  # after the probe; the last takes what is left
+    assert all(s <= hi for s in body)
+    assert all(s >= min(lo, total) for s in body)
+    assert body == sorted(body, reverse=True)  # guided: never growing at a constant speed
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_summarise_points_matches_a_pandas_groupby(data) -> None:
+    """The numpy summary = pandas' groupby mean/std with summarise_values' t-interval."""
+    points = data.draw(st.integers(1, 6))
+    reps = data.draw(st.integers(1, 5))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    rows = points * reps
+    values = rng.normal(5.0, 2.0, (rows, len(METRICS)))
+    values[rng.random((rows, len(METRICS))) < 0.2] = np.nan  # undefined in some replications
+    df = pd.DataFrame(values, columns=list(METRICS))
+    df.insert(0, "point", np.repeat(np.arange(points), reps))
+    df.insert(1, "x", np.repeat(np.arange(points) * 10, reps))
+    df = df.sample(frac=1.0, random_state=1)  # any row order
+
+    class Plan:  # the part of SweepPlan that summarise_points reads
+        parameters = ("x",)
+
+    got = summarise_points(df, Plan())
+    assert got.point.tolist() == list(range(points)) and got.x.tolist() == [
+        10 * p for p in range(points)
+    ]
+    assert got.replications.tolist() == [reps] * points
+    for p in range(points):
+        for m in ("wait_mean_min", "csat", METRICS[-1]):
+            ref = summarise_values(df[df.point == p][m].dropna())
+            for key in ("mean", "ci_low", "ci_high"):
+                a, b = got.loc[p, f"{m}_{key}"], ref[key]
+                if b is None or np.isnan(b):
+                    assert np.isnan(a), (p, m, key)
+                else:
+                    assert a == pytest.approx(b, rel=1e-12, abs=1e-12), (p, m, key)
