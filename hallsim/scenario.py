@@ -9,6 +9,7 @@ hour only as written in the file (``rate_per_minute`` converts them once).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import tomllib
 from pathlib import Path
@@ -176,11 +177,12 @@ class Hall(_Frozen):
             raise ValueError(f"open ({self.open}) must be before close ({self.close})")
         return self
 
-    @property
+    # cached: models are frozen, and the engines read these once per replication
+    @functools.cached_property
     def open_min(self) -> float:
         return parse_clock(self.open)
 
-    @property
+    @functools.cached_property
     def close_min(self) -> float:
         return parse_clock(self.close)
 
@@ -734,6 +736,14 @@ class Scenario(_Frozen):
         Day mode: from open to close; steady state: from 0 to warmup+length.
         The rate holds until the next start; the last piece ends at ``arrival_end_min``.
         """
+        return list(self._rate_schedule)
+
+    @functools.cached_property
+    def _rate_schedule(self) -> tuple[tuple[float, float], ...]:
+        # cached: the model is frozen, and every replication draws its arrivals from this
+        return tuple(self._compute_rate_schedule())
+
+    def _compute_rate_schedule(self) -> list[tuple[float, float]]:
         rate = self.arrivals.rate_per_hour
         start = self.arrival_start_min
         if isinstance(rate, float):

@@ -130,13 +130,34 @@ def poisson_blocks(
     exponential is memoryless.  Yields sorted, non-empty arrays.
     """
     bounds = [s for s, _ in schedule[1:]] + [end]
+    pieces = []
     for (start, rate), stop in zip(schedule, bounds, strict=True):
-        if rate <= 0 or stop <= start:
-            continue
+        if rate > 0 and stop > start:
+            expected = rate * (stop - start)
+            # a block a little larger than needed, so one block usually covers a piece
+            pieces.append(
+                (start, rate, stop, min(int(expected + 4 * np.sqrt(expected) + 16), ARRIVAL_BLOCK))
+            )
+    if len(pieces) > 1:
+        # A day's rate table: every piece's first block in one call (the values
+        # are those of one exponential(1 / rate) call per piece, as below);
+        # if some piece needs a second block, rewind and go piece by piece.
+        saved = rng.bit_generator.state
+        e = rng.standard_exponential(sum(p[3] for p in pieces))
+        out, at = [], 0
+        for start, rate, stop, block in pieces:
+            times = start + np.cumsum(e[at : at + block] * (1.0 / rate))
+            at += block
+            inside = times[times < stop]
+            if len(inside) == block:
+                break
+            out.append(inside)
+        else:
+            yield from (x for x in out if len(x))
+            return
+        rng.bit_generator.state = saved
+    for start, rate, stop, block in pieces:
         t = start
-        expected = rate * (stop - start)
-        # a block a little larger than needed, so one block usually covers a piece
-        block = min(int(expected + 4 * np.sqrt(expected) + 16), ARRIVAL_BLOCK)
         while True:
             times = t + np.cumsum(rng.exponential(1.0 / rate, size=block))
             inside = times[times < stop]

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hallsim import fastpath, metrics, streaming
+from hallsim import streams as streams_module
 from hallsim.experiment import simulate
 from hallsim.scenario import load_scenario
 from hallsim.streams import make_streams
@@ -184,3 +185,51 @@ def test_streamed_memory_does_not_grow_with_the_horizon() -> None:
     short, long = peak(20_000.0), peak(80_000.0)  # ~23k and ~91k citizens
     # the whole trace of the long run alone takes more than 3x the short run's peak
     assert long < 1.5 * short, (short, long)
+
+
+# --------------------------------------------------------------------------- arrival draws
+
+
+def _poisson_one_piece_at_a_time(schedule, end, rng, block_cap):
+    """The plain algorithm: each piece draws exponential(1 / rate) blocks until past its end."""
+    bounds = [s for s, _ in schedule[1:]] + [end]
+    out = []
+    for (start, rate), stop in zip(schedule, bounds, strict=True):
+        if rate <= 0 or stop <= start:
+            continue
+        expected = rate * (stop - start)
+        block = min(int(expected + 4 * np.sqrt(expected) + 16), block_cap)
+        t = start
+        while True:
+            times = t + np.cumsum(rng.exponential(1.0 / rate, size=block))
+            out.append(times[times < stop])
+            if len(out[-1]) < block:
+                break
+            t = times[-1]
+    return np.concatenate(out) if out else np.empty(0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0.0, 50.0), st.sampled_from([0.0, 0.1, 1.0, 4.0])), max_size=6),
+    st.sampled_from([3, 40, streams_module.ARRIVAL_BLOCK]),
+    st.integers(0, 2**16),
+)
+def test_batched_first_blocks_equal_one_piece_at_a_time(pieces, block_cap, seed) -> None:
+    """poisson_blocks draws a rate table's first blocks in one call: same numbers, same stream."""
+    schedule, t = [], 0.0
+    for gap, rate in pieces:
+        schedule.append((t, rate))
+        t += gap
+    schedule = schedule or [(0.0, 1.0)]
+    end = t + 10.0
+    old = streams_module.ARRIVAL_BLOCK
+    streams_module.ARRIVAL_BLOCK = block_cap  # small caps force second blocks (the rewind)
+    try:
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        got = streams_module.piecewise_poisson(schedule, end, a)
+    finally:
+        streams_module.ARRIVAL_BLOCK = old
+    want = _poisson_one_piece_at_a_time(schedule, end, b, block_cap)
+    assert np.array_equal(got, want)
+    assert a.bit_generator.state == b.bit_generator.state
