@@ -67,7 +67,7 @@ from hallsim.model import (
     attitude_multiplier,
     settle_probability,
 )
-from hallsim.scenario import Scenario
+from hallsim.scenario import Scenario, scenario_cache
 from hallsim.streams import Demand, demand_chunks, draw_clerks, draw_demand, quantile
 
 __all__ = ["run_hall", "run_hall_segments", "supports"]
@@ -266,17 +266,7 @@ class _Setup:
         return su
 
 
-_SETUPS: dict[int, _Setup] = {}
-
-
-def _setup(scenario: Scenario) -> _Setup:
-    """The setup of a scenario, cached (scenarios are immutable)."""
-    su = _SETUPS.get(id(scenario))
-    if su is None or su.scenario is not scenario:
-        if len(_SETUPS) >= 32:
-            _SETUPS.clear()
-        su = _SETUPS[id(scenario)] = _Setup(scenario)
-    return su
+_setup = scenario_cache(_Setup)  # the setup of a scenario, derived once
 
 
 # --------------------------------------------------------------------------- loops
@@ -419,14 +409,27 @@ class _Visits:
             return a < self.n  # at equal clocks originals come before returns
         return a < b
 
-    def quiet(self, i: int, s: float) -> bool:
-        """Can a segment end before original ``i``, arriving at ``s``?
+    def can_cut(self, i: int, s: float) -> bool:
+        """May a segment end before original ``i`` (``i`` >= ``stop``), arriving at ``s``?
 
-        Yes if every visit processed so far has left the queue before ``s``
-        and every pending return visit (created or not) comes after ``s``
-        (the loops check the latter).  Incremental: each visit is scanned once.
-        Return visits are processed in creation order (the delay is the same
-        for all), so the unprocessed ones are the last; otherwise no.
+        Yes if it is an original still to come, every pending return visit
+        (created or not) comes after ``s``, and ``quiet``.
+        """
+        cre, rq = self.cre, self.rq
+        return (
+            i < self.n
+            and (not cre or cre[0][0] > s)
+            and (not rq or rq[0][0] > s)
+            and self.quiet(i, s)
+        )
+
+    def quiet(self, i: int, s: float) -> bool:
+        """Has every visit before original ``i`` left the queue before ``s``?
+
+        Also requires the return visits still to come to be the last ones
+        created: return visits are processed in creation order (the delay is
+        the same for all), so they are, or this says no.  Incremental: each
+        visit is scanned once.
         """
         C, E, W = self.C, self.E, self.W
         top = self._max_leave
@@ -613,13 +616,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             c = i
             i += 1
         else:
-            if (
-                i >= stop
-                and i < n
-                and (not cre or cre[0][0] > s)
-                and (not rq or rq[0][0] > s)
-                and v.quiet(i, s)
-            ):
+            if i >= stop and v.can_cut(i, s):
                 v.cut = i  # a quiet instant: the caller may start a new segment here
                 break
             nxt = rq[0][0] if rq and rq[0][0] < s else s
@@ -746,13 +743,7 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             c = i
             i += 1
         else:
-            if (
-                i >= stop
-                and i < n
-                and (not cre or cre[0][0] > s)
-                and (not rq or rq[0][0] > s)
-                and v.quiet(i, s)
-            ):
+            if i >= stop and v.can_cut(i, s):
                 v.cut = i  # a quiet instant: the caller may start a new segment here
                 break
             nxt = rq[0][0] if rq and rq[0][0] < s else s

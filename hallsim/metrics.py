@@ -18,7 +18,7 @@ import pandas as pd
 
 from hallsim import satisfaction
 from hallsim.model import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
-from hallsim.scenario import Scenario, format_clock
+from hallsim.scenario import Scenario, format_clock, scenario_cache
 
 NAN = float("nan")
 
@@ -190,17 +190,7 @@ class _Static:
         return out
 
 
-_STATICS: dict[int, _Static] = {}
-
-
-def _static(scenario: Scenario) -> _Static:
-    """The per-scenario constants, cached by identity (like ``fastpath._setup``)."""
-    st = _STATICS.get(id(scenario))
-    if st is None or st.scenario is not scenario:
-        if len(_STATICS) >= 32:
-            _STATICS.clear()
-        st = _STATICS[id(scenario)] = _Static(scenario)
-    return st
+_static = scenario_cache(_Static)  # the per-scenario constants, derived once
 
 
 def overtaken_counts(

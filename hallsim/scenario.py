@@ -12,8 +12,9 @@ import copy
 import functools
 import math
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -25,6 +26,8 @@ from pydantic import (
 )
 
 from hallsim.satisfaction import SatisfactionConfig
+
+_T = TypeVar("_T")
 
 ATTITUDE_COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
 
@@ -943,3 +946,25 @@ def load_scenario(path: str | Path) -> Scenario:
 def scenario_to_dict(scenario: Scenario) -> dict:
     """Plain dict (JSON/TOML-able) of a scenario, e.g. for reports."""
     return copy.deepcopy(scenario.model_dump(mode="json", exclude_none=True))
+
+
+def scenario_cache(make: Callable[[Scenario], _T]) -> Callable[[Scenario], _T]:
+    """Memoise ``make(scenario)`` per scenario object, for the last 32 scenarios.
+
+    Scenarios are frozen, so what the engines and metrics derive from one
+    (window tables, clock values, labels) holds for every replication.
+    Keyed by identity: an equal but distinct scenario is derived again.
+    """
+    cache: dict[int, tuple[Scenario, _T]] = {}
+
+    def get(scenario: Scenario) -> _T:
+        hit = cache.get(id(scenario))
+        if hit is not None and hit[0] is scenario:
+            return hit[1]
+        if len(cache) >= 32:
+            cache.clear()
+        value = make(scenario)
+        cache[id(scenario)] = (scenario, value)
+        return value
+
+    return get
