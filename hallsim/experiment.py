@@ -82,6 +82,7 @@ def simulate(
     if streaming:
         if log or engine == "simpy":
             raise ValueError("streaming keeps no citizen log and needs the fast engine")
+        # simulate_streamed refuses what it cannot fold (day mode, operations features)
         return _streaming.simulate_streamed(scenario, seed, replication, breakdowns)
     trace = trace_replication(scenario, seed, replication, engine)
     return _metrics.compute(scenario, trace, log=log, breakdowns=breakdowns)

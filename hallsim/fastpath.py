@@ -409,19 +409,30 @@ class _Visits:
             return a < self.n  # at equal clocks originals come before returns
         return a < b
 
-    def can_cut(self, i: int, s: float) -> bool:
+    def can_cut(self, i: int, s: float, free) -> bool:
         """May a segment end before original ``i`` (``i`` >= ``stop``), arriving at ``s``?
 
         Yes if it is an original still to come, every pending return visit
-        (created or not) comes after ``s``, and ``quiet``.
+        (created or not) comes after ``s``, ``quiet``, and no created return
+        visit arrives at the very instant a window frees (``free``: the
+        windows' free times).  The next segment forgets which earlier visit
+        scheduled a window's release (it puts the release first), which is
+        right for every event of its own but not for a return visit created
+        earlier: with deterministic times the two can tie, and SimPy orders
+        them by when each was scheduled.
         """
         cre, rq = self.cre, self.rq
-        return (
+        if not (
             i < self.n
             and (not cre or cre[0][0] > s)
             and (not rq or rq[0][0] > s)
             and self.quiet(i, s)
-        )
+        ):
+            return False
+        if rq:
+            coming = {clock for clock, _ in rq}
+            return not any(f in coming for f in free)
+        return True
 
     def quiet(self, i: int, s: float) -> bool:
         """Has every visit before original ``i`` left the queue before ``s``?
@@ -597,6 +608,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
     # one heap of (free time, window) per class of windows serving the same matters
     free = v.free
     heap_of = {matters: sorted((free[w], w) for w in ws) for matters, ws in su.classes}
+    heaps = list(heap_of.values())
     Hs = [[h for matters, h in heap_of.items() if k in matters] for k in range(su.n_matters)]
     H1 = [hs[0] if len(hs) == 1 else None for hs in Hs]
     waiting: list[tuple] = []  # (leave time, ...) of everyone waiting, kept for balking
@@ -616,7 +628,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             c = i
             i += 1
         else:
-            if i >= stop and v.can_cut(i, s):
+            if i >= stop and v.can_cut(i, s, (f for h in heaps for f, _ in h)):
                 v.cut = i  # a quiet instant: the caller may start a new segment here
                 break
             nxt = rq[0][0] if rq and rq[0][0] < s else s
@@ -743,7 +755,7 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             c = i
             i += 1
         else:
-            if i >= stop and v.can_cut(i, s):
+            if i >= stop and v.can_cut(i, s, F):
                 v.cut = i  # a quiet instant: the caller may start a new segment here
                 break
             nxt = rq[0][0] if rq and rq[0][0] < s else s
@@ -1074,8 +1086,9 @@ def run_hall_segments(
     finds nobody waiting and no return visit pending.  Everything later
     depends on the past only through the windows' free times, which the next
     segment starts from, so the segments together are exactly ``run_hall``'s
-    trace (each visit in the segment of its first arrival; return visits with
-    their original), while memory holds one segment.  A segment with no such
+    trace (each visit in the segment where it arrives: a return visit due
+    after the cut is handed on to the next segment), while memory holds one
+    segment.  A segment with no such
     instant is retried with twice as many citizens (a hall that never clears
     its queue keeps growing the segment).
 

@@ -264,6 +264,10 @@ def simulate_streamed(
     """
     if not fastpath.supports(scenario):
         raise ValueError("streaming needs the fast engine, which does not support this scenario")
+    if scenario.run.mode != "steady_state":
+        # a day's time averages run to its last departure and its windows' staffed
+        # time to their last service: not sums over segments (and a day is short)
+        raise ValueError("streaming is for steady-state runs; a day is simulated whole")
     n_matters, n_groups = len(scenario.matters), len(scenario.windows)
     waits = QuantileSketch()
     by_matter = [QuantileSketch() for _ in range(n_matters)]

@@ -20,7 +20,7 @@ from hallsim import streams as streams_module
 from hallsim.experiment import simulate
 from hallsim.scenario import load_scenario
 from hallsim.streams import make_streams
-from tests.test_fastpath import CASES, scenarios
+from tests.test_fastpath import CASES, _sc, scenarios
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -46,6 +46,15 @@ def assert_segments_equal_whole(scenario, seed: int, replication: int, chunk: in
         joined = np.concatenate([getattr(t, name) for t in segments])
         assert np.array_equal(joined, getattr(whole, name), equal_nan=True), name
     assert sum(t.returns_later for t in segments) == whole.returns_later
+    # each segment's queue trace starts at (start, 0) and ends empty: together, the whole's
+    queue_times = np.concatenate(
+        [segments[0].queue_times] + [t.queue_times[1:] for t in segments[1:]]
+    )
+    queue_levels = np.concatenate(
+        [segments[0].queue_levels] + [t.queue_levels[1:] for t in segments[1:]]
+    )
+    assert np.array_equal(queue_times, whole.queue_times)
+    assert np.array_equal(queue_levels, whole.queue_levels)
     # every stream was read exactly as far as in the whole run
     after = make_streams(seed, replication)
     fastpath.run_hall(scenario, after)
@@ -64,6 +73,35 @@ def test_segments_equal_the_whole_run(case: str, chunk: int) -> None:
 @given(scenarios(), st.integers(0, 2**16), st.sampled_from([1, 4, 30]))
 def test_random_scenarios_segments_equal_the_whole_run(scenario, seed: int, chunk: int) -> None:
     assert_segments_equal_whole(scenario, seed, 0, chunk)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(continuous=False), st.integers(0, 2**16), st.sampled_from([1, 3]))
+def test_deterministic_times_segments_equal_the_whole_run(scenario, seed: int, chunk: int) -> None:
+    """Ties are common here; the segments must still order them as the whole run does."""
+    assert_segments_equal_whole(scenario, seed, 0, chunk)
+
+
+@pytest.mark.parametrize("layout", ["single", "per_window"])
+@pytest.mark.parametrize("balk", [0, 1])
+def test_return_arriving_as_a_window_frees_across_a_cut(layout: str, balk: int) -> None:
+    """Service 5 and return delay 5 (deterministic): a return visit created before a
+    cut arrives at the instant a window frees whose release was scheduled before it.
+    SimPy orders the two by when each was scheduled; the cut must not lose that."""
+    data = {
+        "layout": {"queue": layout},
+        "matters": [
+            {"name": "a", "share": 1.0, "service_min": {"dist": "deterministic", "mean": 5}}
+        ],
+        "windows": [{"name": "all", "count": 2}],
+        "arrivals": {"rate_per_hour": 20},
+        "attitude_effects": {"fcr_base": 0.5, "fcr_per_unit": 0.0, "return_delay_min": 5.0},
+    }
+    if balk:
+        data["patience"] = {"balk_at_queue": balk}
+    sc = _sc(**data)
+    for seed in range(40):
+        assert_segments_equal_whole(sc, seed, 0, chunk=1)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -168,6 +206,8 @@ def test_simulate_streams_only_long_steady_state_runs() -> None:
     assert len(simulate(long, seed=1, log=True).log) > 0  # a log turns streaming off
     with pytest.raises(ValueError, match="fast engine"):
         simulate(long, seed=1, engine="simpy", streaming=True)
+    with pytest.raises(ValueError, match="steady-state"):  # a day's averages do not fold
+        simulate(load_scenario(SCENARIOS / "integrated.toml"), seed=1, streaming=True)
 
 
 def test_streamed_memory_does_not_grow_with_the_horizon() -> None:
