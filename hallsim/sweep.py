@@ -991,6 +991,11 @@ def summarise_points(df: pd.DataFrame | pa.Table, plan: SweepPlan) -> pd.DataFra
     no interval with fewer than two defined values.  ``df`` is the tidy table
     (a DataFrame or an Arrow table), in any row order.
     """
+    return pd.DataFrame(_summary_columns(df, plan))
+
+
+def _summary_columns(df: pd.DataFrame | pa.Table, plan: SweepPlan) -> dict[str, Any]:
+    """``summarise_points`` as numpy columns (the sweep writes them to Arrow directly)."""
     if isinstance(df, pa.Table):
 
         def column(name: str) -> np.ndarray:
@@ -1025,7 +1030,7 @@ def summarise_points(df: pd.DataFrame | pa.Table, plan: SweepPlan) -> pd.DataFra
         cols[f"{m}_mean"] = mean[:, j]
         cols[f"{m}_ci_low"] = mean[:, j] - half[:, j]
         cols[f"{m}_ci_high"] = mean[:, j] + half[:, j]
-    return pd.DataFrame(cols)
+    return cols
 
 
 def _point_ranges(files: list[Path]) -> list[tuple[Path, int, int]]:
@@ -1071,8 +1076,11 @@ def _assemble(out: Path, plan: SweepPlan, csv: bool) -> None:
     memory stays bounded (about 5,000 rows at a time) whatever the grid size.
     """
     schema, sschema = plan.schema(), plan.summary_schema()
-    ranges = _point_ranges(_part_files(out))
     block = max(1, 5_000 // plan.replications)  # points per block
+    if plan.n_points <= block:  # one block reads every part: no need for their ranges
+        ranges = [(f, 0, plan.n_points - 1) for f in _part_files(out)]
+    else:
+        ranges = _point_ranges(_part_files(out))
     targets = {
         "results.parquet": out / "results.parquet",
         "summary.parquet": out / "summary.parquet",
@@ -1105,9 +1113,7 @@ def _assemble(out: Path, plan: SweepPlan, csv: bool) -> None:
                         f"sweep parts in {out / PARTS} are incomplete for points {a}..{b - 1}"
                     )
                 rw.write_table(table)
-                summ = pa.Table.from_pandas(
-                    summarise_points(table, plan), schema=sschema, preserve_index=False
-                )
+                summ = pa.table(_summary_columns(table, plan), schema=sschema)
                 sw.write_table(summ)
                 _append_csv(summ, tmp["summary.csv"], header=a == 0)
                 if csv:
