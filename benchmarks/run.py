@@ -228,8 +228,16 @@ def machine_info() -> dict:
             text=True,
             check=False,
         ).stdout.strip()
+        # changed tracked files other than this script's own output
+        changed = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.splitlines()
+        dirty = any(not line.endswith("benchmarks/results.json") for line in changed)
     except OSError:
-        commit = ""
+        commit, dirty = "", False
     return {
         "cpu_model": cpu,
         "nproc": os.cpu_count(),
@@ -242,6 +250,7 @@ def machine_info() -> dict:
         "ciw": ciw.__version__,
         "hallsim": hallsim.__version__,
         "hallsim_commit": commit,
+        "uncommitted_changes": dirty,
         "fastpath_present": have_fast(),
         "sweep_present": have_sweep(),
         "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -1002,11 +1011,12 @@ def print_tables(bench: Bench) -> None:
 
 def markdown(bench: Bench, info: dict, total: float, mode: str) -> str:
     """All tables as Markdown (for benchmarks/README.md)."""
+    dirty = ", plus uncommitted work" if info.get("uncommitted_changes", True) else ""
     lines = [
         f"Machine: {info['cpu_model']}, {info['nproc']} CPUs, {info['mem_total_gb']} GB, "
         f"{info['platform']}; Python {info['python']}, numpy {info['numpy']}, "
         f"simpy {info['simpy']}, ciw {info['ciw']}, hallsim {info['hallsim']} "
-        f"(commit {info['hallsim_commit']}, plus uncommitted work); {mode} run, "
+        f"(commit {info['hallsim_commit']}{dirty}); {mode} run, "
         f"{info['date_utc']}, {total:.0f} s; load average before/after "
         f"{info.get('loadavg_start')} / {info.get('loadavg_end')}.",
         "",
