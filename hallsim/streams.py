@@ -168,6 +168,30 @@ def poisson_blocks(
             t = times[-1]
 
 
+def quantile_by(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``quantile(dists[which[i]], u[i])`` for every i, the same numbers.
+
+    When every distribution is lognormal (or every one exponential), in one
+    pass with per-element parameters; the arithmetic is ``quantile``'s, step
+    by step, so the values are identical.  Otherwise distribution by
+    distribution.
+    """
+    if len(dists) == 1:
+        return quantile(dists[0], u)
+    if all(isinstance(d, Lognormal) and d.cv >= 1e-9 for d in dists):
+        sigma2 = [np.log1p(d.cv**2) for d in dists]
+        mu = np.array([np.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
+        sigma = np.array([np.sqrt(s2) for s2 in sigma2])
+        return np.exp(mu[which] + sigma[which] * special.ndtri(u))
+    if all(isinstance(d, Exponential) for d in dists):
+        return np.array([-d.mean for d in dists])[which] * np.log1p(-u)
+    out = np.empty(len(u))
+    for k, d in enumerate(dists):
+        sel = which == k
+        out[sel] = quantile(d, u[sel])
+    return out
+
+
 def piecewise_poisson(
     schedule: list[tuple[float, float]], end: float, rng: np.random.Generator
 ) -> np.ndarray:
@@ -196,6 +220,8 @@ def _citizen_draws(
     scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
 ) -> tuple[np.ndarray, ...]:
     """(matter, keep, base service, patience, settle_u) of the citizens ticketing at ``times``.
+
+    ``keep`` (who comes in rather than going online) is None when everybody does.
 
     One uniform per citizen from each stream, in order, so drawing the
     citizens in chunks gives the same values as drawing them all at once.
@@ -226,15 +252,11 @@ def _citizen_draws(
             for m in scenario.matters
         ]
     )
-    if online.any():  # u >= 0 always: with no online share nobody is diverted, no draw needed
+    keep = None  # u >= 0 always: with no online share nobody is diverted, no draw needed
+    if online.any():
         keep = streams["online"].random(n) >= online[matter]
-    else:
-        keep = np.ones(n, dtype=bool)
 
-    base = np.empty(n)
-    for k, m in enumerate(scenario.matters):
-        sel = matter == k
-        base[sel] = quantile(m.service_min, u_service[sel])
+    base = quantile_by([m.service_min for m in scenario.matters], matter, u_service)
 
     renege = scenario.patience.renege_min if scenario.patience else None
     if renege is not None:
@@ -242,6 +264,14 @@ def _citizen_draws(
     else:
         patience = np.full(n, np.inf)
     return matter, keep, base, patience, u_settle
+
+
+def _kept(cols: tuple) -> tuple[np.ndarray, ...]:
+    """(times, matter, base, patience, settle_u) of those who come in, from
+    ``(times, matter, keep, base, patience, settle_u)``."""
+    times, matter, keep, *rest = cols
+    arrays = (times, matter, *rest)
+    return arrays if keep is None else tuple(x[keep] for x in arrays)
 
 
 def demand_chunks(
@@ -269,8 +299,8 @@ def demand_chunks(
             break
         times = np.concatenate(pending)
         pending, count = [], 0
-        matter, keep, base, patience, u_settle = _citizen_draws(scenario, times, streams)
-        yield Demand(times[keep], matter[keep], base[keep], patience[keep], u_settle[keep])
+        cols = (times, *_citizen_draws(scenario, times, streams))
+        yield Demand(*_kept(cols))
 
 
 def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Demand:
@@ -285,13 +315,9 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
     )
     matter, keep, base, patience, u_settle = _citizen_draws(scenario, times, streams)
     if not scenario.uses_operations():
-        return Demand(
-            arrival_min=times[keep],
-            matter=matter[keep],
-            base_service_min=base[keep],
-            patience_min=patience[keep],
-            settle_u=u_settle[keep],
-        )
+        return Demand(*_kept((times, matter, keep, base, patience, u_settle)))
+    if keep is None:
+        keep = np.ones(len(times), dtype=bool)
 
     # Operations draw from streams of their own, for every potential citizen,
     # so that switching them on or off leaves all the draws above unchanged.

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hallsim import fastpath, metrics, streaming
 from hallsim import streams as streams_module
 from hallsim.experiment import simulate
-from hallsim.scenario import load_scenario
+from hallsim.scenario import Exponential, Gamma, Lognormal, load_scenario
 from hallsim.streams import make_streams
 from tests.test_fastpath import CASES, _sc, scenarios
 
@@ -273,3 +273,30 @@ def test_batched_first_blocks_equal_one_piece_at_a_time(pieces, block_cap, seed)
     want = _poisson_one_piece_at_a_time(schedule, end, b, block_cap)
     assert np.array_equal(got, want)
     assert a.bit_generator.state == b.bit_generator.state
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(
+                lambda m, cv: Lognormal(dist="lognormal", mean=m, cv=cv),
+                st.floats(0.5, 20.0),
+                st.sampled_from([0.0, 1e-12, 0.3, 0.8, 2.0]),
+            ),
+            st.builds(lambda m: Exponential(dist="exponential", mean=m), st.floats(0.5, 20.0)),
+            st.builds(lambda m: Gamma(dist="gamma", mean=m, cv=0.5), st.floats(0.5, 20.0)),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(0, 2**16),
+)
+def test_quantile_by_equals_one_distribution_at_a_time(dists, seed) -> None:
+    rng = np.random.default_rng(seed)
+    which = rng.integers(0, len(dists), 300)
+    u = rng.random(300)
+    want = np.empty(300)
+    for k, d in enumerate(dists):
+        want[which == k] = streams_module.quantile(d, u[which == k])
+    assert np.array_equal(streams_module.quantile_by(dists, which, u), want)
