@@ -48,6 +48,10 @@ traces were identical in all but about one in a thousand such scenarios.
 Other costs avoided: with no ``attitude_sd`` the clerks are the groups'
 values and the per-scenario setup is cached (see ``_Setup``); return visits
 read their random numbers in vectorised blocks (``_Returns``).
+
+Long runs: ``run_hall_segments`` gives the same trace in segments, cut where
+an arrival finds nobody waiting, so that memory holds one segment at a time
+(``hallsim.streaming`` folds their metrics).
 """
 
 from __future__ import annotations
@@ -1088,9 +1092,9 @@ def run_hall_segments(
     segment starts from, so the segments together are exactly ``run_hall``'s
     trace (each visit in the segment where it arrives: a return visit due
     after the cut is handed on to the next segment), while memory holds one
-    segment.  A segment with no such
-    instant is retried with twice as many citizens (a hall that never clears
-    its queue keeps growing the segment).
+    segment.  A segment with no such instant is retried with twice as many
+    citizens (a hall that never clears its queue keeps growing the segment).
+    ``streaming.simulate_streamed`` folds the segments' metrics.
 
     Each segment's trace is complete in itself: its queue-length trace starts
     at 0 at the scenario's start and every visit in it has left the queue
