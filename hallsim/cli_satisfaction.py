@@ -236,7 +236,10 @@ def sensitivity_command(
         )
     n_rep = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
-    parts = [simulate(scenario, seed=seed, replication=i).visits for i in range(n_rep)]
+    # the per-visit data is the input here: never the streamed (folded) form
+    parts = [
+        simulate(scenario, seed=seed, replication=i, streaming=False).visits for i in range(n_rep)
+    ]
     keys = [k for k in parts[0] if all(k in p for p in parts)]
     visits = {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in keys}
     table = sensitivity_table(visits, scenario.hall.comfort, cfg, metrics=SENSITIVITY_METRICS)

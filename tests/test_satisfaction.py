@@ -504,3 +504,18 @@ def test_sensitivity_command_bad_scenario_exits_2(tmp_path):
     assert result.exit_code == 2
     assert "bad.toml" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_sensitivity_command_on_a_run_long_enough_to_stream(tmp_path, monkeypatch):
+    """sensitivity re-rates every visit: it must get them even where simulate would stream."""
+    from hallsim import streaming
+
+    monkeypatch.setattr(streaming, "MIN_CITIZENS", 10)  # stream anything steady-state
+    steady = SMALL_HALL.replace(
+        "[run]\n", '[run]\nmode = "steady_state"\nwarmup_min = 30\nlength_min = 300\n'
+    ).replace('open = "09:00"\nclose = "10:30"\n', "")
+    path = tmp_path / "steady.toml"
+    path.write_text(steady)
+    result = CliRunner().invoke(sensitivity_command, [str(path), "--json", "-r", "2"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["visits"] > 0
