@@ -1075,7 +1075,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         if out is not None:
             return out[0]
     returns = _new_returns(scenario, su, streams, n)
-    trace = _run_loop(su, demand, clock, free, n, returns, streams["routing"])[0]
+    routing = None if su.single else streams["routing"]  # only lines draw ties at random
+    trace = _run_loop(su, demand, clock, free, n, returns, routing)[0]
     if returns is not None:
         returns.finish()
     return trace
@@ -1101,7 +1102,7 @@ def run_hall_segments(
     before the next segment's first arrival.
     """
     su = _setup(scenario).replication(streams)
-    routing = streams["routing"]
+    routing = None if su.single else streams["routing"]  # only lines draw ties at random
     returns = _new_returns(scenario, su, streams, chunk)
     free = [su.start] * len(su.speed)
     parts = demand_chunks(scenario, streams, max(64, chunk // 8))  # fill in small steps
@@ -1124,13 +1125,17 @@ def run_hall_segments(
             break
         demand = Demand(*buf)
         stop = len(clock) if exhausted else want
-        saved = (routing.bit_generator.state, returns.used if returns else 0)
+        saved = (
+            routing.bit_generator.state if routing is not None else None,
+            returns.used if returns else 0,
+        )
         out = _run_basic(su, demand, clock, free, stop) if su.basic else None
         if out is None:
             out = _run_loop(su, demand, clock, free, stop, returns, routing, carry)
         trace, cut, after, pending = out
         if cut is None and not exhausted:  # no quiet instant: roll back, take more citizens
-            routing.bit_generator.state = saved[0]
+            if routing is not None:
+                routing.bit_generator.state = saved[0]
             if returns is not None:
                 returns.used = saved[1]
             want *= 2
