@@ -561,16 +561,17 @@ class _Visits:
         """
         cre, rq, S = self.cre, self.rq, self.S
         D = self.delay
+        draw = self.returns.draw
         while cre and cre[0][0] <= nxt:
             e0, _, m0, parent = heappop(cre)
             back = e0 + D
-            b0, p0, u0 = self.returns.draw(m0)
+            b0, p0, u0 = draw(m0)
             clock = e0 + (back - e0)  # the return process waits timeout(back - now)
             c = len(S)
+            S.append(clock)
             self.T.append(back)
             self.RC.append(e0)
             self.parent.append(parent)
-            S.append(clock)
             self.M.append(m0)
             self.B.append(b0)
             self.P.append(p0)
