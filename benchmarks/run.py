@@ -221,20 +221,16 @@ def machine_info() -> dict:
                 mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        ).stdout
+
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD").strip()
         # changed tracked files other than this script's own output
-        changed = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.splitlines()
+        changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
         dirty = any(not line.endswith("benchmarks/results.json") for line in changed)
     except OSError:
         commit, dirty = "", False
