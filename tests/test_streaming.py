@@ -100,7 +100,8 @@ def test_return_arriving_as_a_window_frees_across_a_cut(layout: str, balk: int) 
     if balk:
         data["patience"] = {"balk_at_queue": balk}
     sc = _sc(**data)
-    for seed in range(40):
+    # seeds where the tie happens at a cut (found by trying 300; 173 in every variant)
+    for seed in (54, 64, 114, 116, 173, 221):
         assert_segments_equal_whole(sc, seed, 0, chunk=1)
 
 
