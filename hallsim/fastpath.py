@@ -982,7 +982,7 @@ def _head(d: Demand, k: int) -> Demand:
 
 
 def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: int):
-    """The Kiefer-Wolfowitz path: (trace, cut, free times at the cut).
+    """The Kiefer-Wolfowitz path: (trace, cut, free times at the cut, None: no returns here).
 
     None if simultaneous events need the general loop.  Calls are
     non-decreasing here, so nobody waits when original j comes iff the call
@@ -1021,11 +1021,14 @@ def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: i
     queue = _merge(su.start, clock[waited], call[waited])
     if queue is None:  # e.g. a zero-length service (floating-point underflow)
         return None
-    after = np.array(free, dtype=float)
-    np.maximum.at(after, window, end)  # each window frees when its last visit ends
+    after = None  # where the next segment starts: needed only at a cut
+    if cut is not None:
+        windows_free = np.array(free, dtype=float)
+        np.maximum.at(windows_free, window, end)  # each window frees when its last visit ends
+        after = windows_free.tolist()
     arrival, matter, settle_u = demand.arrival_min, demand.matter, demand.settle_u
     trace = _trace(su, arrival, matter, call, end, window, settle_u, len(call), queue, 0)
-    return trace, cut, after.tolist(), None
+    return trace, cut, after, None
 
 
 def _run_loop(su: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None):
