@@ -72,7 +72,14 @@ from hallsim.model import (
     settle_probability,
 )
 from hallsim.scenario import Scenario, scenario_cache
-from hallsim.streams import Demand, demand_chunks, draw_clerks, draw_demand, quantile
+from hallsim.streams import (
+    Demand,
+    demand_chunks,
+    draw_clerks,
+    draw_demand,
+    draw_plan,
+    quantile,
+)
 
 __all__ = ["run_hall", "run_hall_segments", "supports"]
 
@@ -147,6 +154,7 @@ class _Returns:
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator, block: int):
         self.matters = scenario.matters
+        self.service = draw_plan(scenario).service  # the service quantile of every matter
         self.renege = scenario.patience.renege_min if scenario.patience else None
         self.rng = rng
         self.saved = None
@@ -160,9 +168,10 @@ class _Returns:
         if self.saved is None:
             self.saved = self.rng.bit_generator.state
         u = self.rng.random((self.block, 3))
-        u0 = np.ascontiguousarray(u[:, 0])
-        for k, m in enumerate(self.matters):
-            self.base[k].extend(quantile(m.service_min, u0).tolist())
+        for base_k, q in zip(
+            self.base, self.service.each(np.ascontiguousarray(u[:, 0])), strict=True
+        ):
+            base_k.extend(q.tolist())
         if self.renege is not None:
             self.patience.extend(quantile(self.renege, np.ascontiguousarray(u[:, 1])).tolist())
         else:

@@ -14,6 +14,7 @@ synchronised (Law & Kelton, "Simulation Modeling and Analysis", ch. 11).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from hallsim.scenario import (
     Lognormal,
     Scenario,
     Uniform,
+    scenario_cache,
 )
 
 # Append new sources at the end only: a source's seed depends on its position.
@@ -119,6 +121,52 @@ def quantile(dist, u: np.ndarray) -> np.ndarray:
 ARRIVAL_BLOCK = 8192
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Per-element constants for drawing every piece's first block at once (read-only)."""
+
+    total: int  # draws in all first blocks
+    bounds: list[tuple[int, int]]  # [begin, end) of each piece's block
+    begins: np.ndarray
+    blocks: np.ndarray
+    start: np.ndarray  # per draw: its piece's start, 1 / rate and end
+    scale: np.ndarray
+    stop: np.ndarray
+
+
+@functools.lru_cache(maxsize=64)
+def _arrival_pieces(
+    schedule: tuple[tuple[float, float], ...], end: float, cap: int
+) -> tuple[list[tuple[float, float, float, int]], _Batch | None]:
+    """(start, rate, stop, block) of each piece with arrivals, and the batch constants.
+
+    Depends on the scenario only, so it is derived once, not per replication.
+    """
+    bounds = [s for s, _ in schedule[1:]] + [end]
+    pieces = []
+    for (start, rate), stop in zip(schedule, bounds, strict=True):
+        if rate > 0 and stop > start:
+            expected = rate * (stop - start)
+            # a block a little larger than needed, so one block usually covers a piece
+            pieces.append((start, rate, stop, min(int(expected + 4 * np.sqrt(expected) + 16), cap)))
+    if len(pieces) < 2:
+        return pieces, None
+    starts, rates, stops, blocks = (np.array(x) for x in zip(*pieces, strict=True))
+    ends = np.cumsum(blocks)
+    batch = _Batch(
+        total=int(ends[-1]),
+        bounds=list(zip((ends - blocks).tolist(), ends.tolist(), strict=True)),
+        begins=ends - blocks,
+        blocks=blocks,
+        start=np.repeat(starts, blocks),
+        scale=np.repeat(1.0 / rates, blocks),
+        stop=np.repeat(stops, blocks),
+    )
+    for x in (batch.begins, batch.blocks, batch.start, batch.scale, batch.stop):
+        x.setflags(write=False)
+    return pieces, batch
+
+
 def poisson_blocks(
     schedule: list[tuple[float, float]], end: float, rng: np.random.Generator
 ) -> Iterator[np.ndarray]:
@@ -127,33 +175,28 @@ def poisson_blocks(
     ``schedule`` is [(start_min, rate_per_min), ...], the last piece ending at
     ``end``.  Within each piece gaps are exponential; at a boundary the draw
     restarts from the boundary with the new rate, which is exact because the
-    exponential is memoryless.  Yields sorted, non-empty arrays.
+    exponential is memoryless.  Yields sorted, non-empty arrays (a day's rate
+    table in one).
     """
-    bounds = [s for s, _ in schedule[1:]] + [end]
-    pieces = []
-    for (start, rate), stop in zip(schedule, bounds, strict=True):
-        if rate > 0 and stop > start:
-            expected = rate * (stop - start)
-            # a block a little larger than needed, so one block usually covers a piece
-            pieces.append(
-                (start, rate, stop, min(int(expected + 4 * np.sqrt(expected) + 16), ARRIVAL_BLOCK))
-            )
-    if len(pieces) > 1:
+    pieces, batch = _arrival_pieces(tuple(schedule), end, ARRIVAL_BLOCK)
+    if batch is not None:
         # A day's rate table: every piece's first block in one call (the values
         # are those of one exponential(1 / rate) call per piece, as below);
         # if some piece needs a second block, rewind and go piece by piece.
+        # The elementwise steps run over all pieces at once (the same float
+        # operations); only the cumulative sums, which restart at each piece,
+        # go piece by piece.
         saved = rng.bit_generator.state
-        e = rng.standard_exponential(sum(p[3] for p in pieces))
-        out, at = [], 0
-        for start, rate, stop, block in pieces:
-            times = start + np.cumsum(e[at : at + block] * (1.0 / rate))
-            at += block
-            inside = times[times < stop]
-            if len(inside) == block:
-                break
-            out.append(inside)
-        else:
-            yield from (x for x in out if len(x))
+        gaps = rng.standard_exponential(batch.total) * batch.scale
+        for a, b in batch.bounds:
+            np.cumsum(gaps[a:b], out=gaps[a:b])
+        times = batch.start + gaps
+        inside = times < batch.stop
+        # times rise within a piece: the arrivals inside are a prefix of its block
+        if (np.add.reduceat(inside, batch.begins, dtype=np.int64) < batch.blocks).all():
+            inside_times = times[inside]
+            if len(inside_times):
+                yield inside_times
             return
         rng.bit_generator.state = saved
     for start, rate, stop, block in pieces:
@@ -168,28 +211,52 @@ def poisson_blocks(
             t = times[-1]
 
 
-def quantile_by(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``quantile(dists[which[i]], u[i])`` for every i, the same numbers.
+class QuantilesBy:
+    """``quantile(dists[k], u)`` for a fixed list of distributions, parameters derived once.
 
-    When every distribution is lognormal (or every one exponential), in one
-    pass with per-element parameters; the arithmetic is ``quantile``'s, step
-    by step, so the values are identical.  Otherwise distribution by
-    distribution.
+    When every distribution is lognormal (or every one exponential), all of
+    them are evaluated in one pass with per-element parameters; the
+    arithmetic is ``quantile``'s, step by step, so the values are identical.
     """
-    if len(dists) == 1:
-        return quantile(dists[0], u)
-    if all(isinstance(d, Lognormal) and d.cv >= 1e-9 for d in dists):
-        sigma2 = [np.log1p(d.cv**2) for d in dists]
-        mu = np.array([np.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
-        sigma = np.array([np.sqrt(s2) for s2 in sigma2])
-        return np.exp(mu[which] + sigma[which] * special.ndtri(u))
-    if all(isinstance(d, Exponential) for d in dists):
-        return np.array([-d.mean for d in dists])[which] * np.log1p(-u)
-    out = np.empty(len(u))
-    for k, d in enumerate(dists):
-        sel = which == k
-        out[sel] = quantile(d, u[sel])
-    return out
+
+    def __init__(self, dists: list) -> None:
+        self.dists = list(dists)
+        self.kind = None
+        if len(dists) > 1 and all(isinstance(d, Lognormal) and d.cv >= 1e-9 for d in dists):
+            sigma2 = [np.log1p(d.cv**2) for d in dists]
+            self.mu = np.array(
+                [np.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)]
+            )
+            self.sigma = np.array([np.sqrt(s2) for s2 in sigma2])
+            self.kind = "lognormal"
+        elif len(dists) > 1 and all(isinstance(d, Exponential) for d in dists):
+            self.neg_mean = np.array([-d.mean for d in dists])
+            self.kind = "exponential"
+
+    def __call__(self, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``quantile(dists[which[i]], u[i])`` for every i."""
+        if len(self.dists) == 1:
+            return quantile(self.dists[0], u)
+        if self.kind == "lognormal":
+            return np.exp(self.mu[which] + self.sigma[which] * special.ndtri(u))
+        if self.kind == "exponential":
+            return self.neg_mean[which] * np.log1p(-u)
+        out = np.empty(len(u))
+        for k, d in enumerate(self.dists):
+            sel = which == k
+            out[sel] = quantile(d, u[sel])
+        return out
+
+    def each(self, u: np.ndarray) -> list[np.ndarray]:
+        """``quantile(dists[k], u)`` for every k."""
+        if self.kind == "lognormal":
+            return list(np.exp(self.mu[:, None] + self.sigma[:, None] * special.ndtri(u)))
+        return [quantile(d, u) for d in self.dists]
+
+
+def quantile_by(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``quantile(dists[which[i]], u[i])`` for every i, the same numbers (see QuantilesBy)."""
+    return QuantilesBy(dists)(which, u)
 
 
 def piecewise_poisson(
@@ -216,6 +283,34 @@ class Demand:
     no_shows: int = 0  # booked citizens who did not come (or would have come after close)
 
 
+class _DrawPlan:
+    """What ``_citizen_draws`` derives from a scenario, the same for every replication."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.matter_cum = None  # cumulative matter shares; None: one matter, no draw
+        if len(scenario.matters) > 1:
+            cum = np.cumsum(scenario.matter_probs)
+            # rounding can leave cum[-1] a hair below 1: close the last matter with a
+            # positive share at exactly 1 so a zero-share matter is never drawn
+            last = max(k for k, p in enumerate(scenario.matter_probs) if p > 0)
+            cum[last:] = 1.0
+            self.matter_cum = cum
+        online = np.array(
+            [
+                m.online_share if m.online_share is not None else scenario.arrivals.online_share
+                for m in scenario.matters
+            ]
+        )
+        # u >= 0 always: with no online share nobody is diverted, no draw needed
+        self.online = online if online.any() else None
+        self.settle = scenario.attitude_effects.enabled
+        self.service = QuantilesBy([m.service_min for m in scenario.matters])
+        self.renege = scenario.patience.renege_min if scenario.patience else None
+
+
+draw_plan = scenario_cache(_DrawPlan)
+
+
 def _citizen_draws(
     scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
 ) -> tuple[np.ndarray, ...]:
@@ -232,35 +327,21 @@ def _citizen_draws(
     # is one, the settle uniform when nothing can leave a matter unsettled
     # (P(settled) = 1 without attitude effects, and any u < 1), patience when
     # nobody reneges.
-    if len(scenario.matters) > 1:
-        cum = np.cumsum(scenario.matter_probs)
-        # rounding can leave cum[-1] a hair below 1: close the last matter with a
-        # positive share at exactly 1 so a zero-share matter is never drawn
-        last = max(k for k, p in enumerate(scenario.matter_probs) if p > 0)
-        cum[last:] = 1.0
-        matter = np.searchsorted(cum, streams["matters"].random(n), side="right")
+    plan = draw_plan(scenario)
+    if plan.matter_cum is not None:
+        matter = np.searchsorted(plan.matter_cum, streams["matters"].random(n), side="right")
     else:
         matter = np.zeros(n, dtype=np.int64)
     u_service = streams["service"].random(n)
-    if scenario.attitude_effects.enabled:
-        u_settle = streams["settle"].random(n)
-    else:
-        u_settle = np.zeros(n)
-    online = np.array(
-        [
-            m.online_share if m.online_share is not None else scenario.arrivals.online_share
-            for m in scenario.matters
-        ]
-    )
-    keep = None  # u >= 0 always: with no online share nobody is diverted, no draw needed
-    if online.any():
-        keep = streams["online"].random(n) >= online[matter]
+    u_settle = streams["settle"].random(n) if plan.settle else np.zeros(n)
+    keep = None
+    if plan.online is not None:
+        keep = streams["online"].random(n) >= plan.online[matter]
 
-    base = quantile_by([m.service_min for m in scenario.matters], matter, u_service)
+    base = plan.service(matter, u_service)
 
-    renege = scenario.patience.renege_min if scenario.patience else None
-    if renege is not None:
-        patience = quantile(renege, streams["patience"].random(n))
+    if plan.renege is not None:
+        patience = quantile(plan.renege, streams["patience"].random(n))
     else:
         patience = np.full(n, np.inf)
     return matter, keep, base, patience, u_settle

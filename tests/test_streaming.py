@@ -301,3 +301,8 @@ def test_quantile_by_equals_one_distribution_at_a_time(dists, seed) -> None:
     for k, d in enumerate(dists):
         want[which == k] = streams_module.quantile(d, u[which == k])
     assert np.array_equal(streams_module.quantile_by(dists, which, u), want)
+    # every distribution at the same uniforms (return visits draw their service this way)
+    each = streams_module.QuantilesBy(dists).each(u)
+    assert len(each) == len(dists)
+    for d, got in zip(dists, each, strict=True):
+        assert np.array_equal(got, streams_module.quantile(d, u))
