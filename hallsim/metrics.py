@@ -177,16 +177,30 @@ class _Static:
         self.matter_names = scenario.matter_names
         self.uses_classes = scenario.uses_classes()
         self._labels: dict[float, str] = {}  # period start -> label
+        self._lists: dict[bytes, tuple[str, ...]] = {}  # the starts' bytes -> their labels
 
     def period_labels(self, starts: np.ndarray) -> list[str]:
-        """Label of each period start ('HH:MM' in day mode), memoised per start."""
+        """Label of each period start ('HH:MM' in day mode), memoised.
+
+        A day's table has the same starts in (almost) every replication, so
+        whole lists are memoised too, a few of them: a long steady-state run
+        (``hallsim.streaming``) asks for ever new ones.
+        """
+        key = starts.tobytes()
+        hit = self._lists.get(key)
+        if hit is not None:
+            return list(hit)
         labels = self._labels
+        if len(labels) > 100_000:  # bounded memory in very long runs
+            labels.clear()
         out = []
         for a in starts.tolist():
             label = labels.get(a)
             if label is None:
                 label = labels[a] = format_clock(a) if self.day else f"{a:g}"
             out.append(label)
+        if len(self._lists) < 16:
+            self._lists[key] = tuple(out)
         return out
 
 
@@ -213,7 +227,7 @@ def overtaken_counts(
     if np.count_nonzero(matter != matter[0]) == 0:  # one matter: no need to split
         parts: list[Any] = [slice(None)]
     else:
-        parts = [np.flatnonzero(matter == m) for m in np.unique(matter)]
+        parts = [np.flatnonzero(matter == m) for m in np.flatnonzero(np.bincount(matter))]
     for idx in parts:
         arr, st, ca = arrival[idx], stop[idx], called[idx]
         k = len(arr)
@@ -355,10 +369,11 @@ def compute(
     sat_cfg = scenario.satisfaction
     if sat_cfg.enabled and n:
         probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
-        sat = satisfaction.summarise(probs, sat_cfg)
     else:
         probs = np.empty((0, 5))
-        sat = satisfaction.summarise(probs, sat_cfg)
+    # mean predicted share of each rating level over the visits; the headlines follow
+    rating_shares = satisfaction.rating_distribution(probs)
+    sat = satisfaction.summarise_shares(rating_shares, sat_cfg)
 
     wait_mean = _mean(wait)
     overtaken_mean = _mean_count(overtaken)
@@ -382,8 +397,6 @@ def compute(
         ops["staff_overtime_min"] = 0.0
     ops["staff_hours"] = float(staffed_sum) / 60.0
 
-    # mean predicted probability of each rating level over the visits
-    rating_shares = satisfaction.rating_distribution(probs) if len(probs) else np.full(5, np.nan)
     balked = int(np.count_nonzero(outcome == BALKED))
     reneged = int(np.count_nonzero(outcome == RENEGED))
     target = st.target
@@ -526,9 +539,16 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
 def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]:
     rows = []
     n = len(matter)
-    for k, name in enumerate(st.matter_names):
-        sel = matter == k
-        arrived = int(np.count_nonzero(sel))
+    n_matters = len(st.matter_names)
+    counts = np.bincount(matter, minlength=n_matters)
+    if len(probs):  # mean predicted P(rating 4 or 5) per matter, in one pass
+        csat_sum = np.bincount(matter, weights=probs[:, 3] + probs[:, 4], minlength=n_matters)
+        csat_of = np.divide(
+            csat_sum, counts, out=np.full(n_matters, NAN), where=counts > 0
+        ).tolist()
+    else:
+        csat_of = [NAN] * n_matters
+    for k, (name, arrived) in enumerate(zip(st.matter_names, counts.tolist(), strict=True)):
         if arrived == n:  # every visit has this matter: the overall statistics
             n_srv, w_mean, w_p90, within = (
                 whole.n_served,
@@ -537,11 +557,9 @@ def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]
                 whole.within_target,
             )
         else:
-            w = wait_all[sel & served]
+            w = wait_all[(matter == k) & served]
             n_srv, w_mean, w_p90 = len(w), _mean(w), _q(w, 0.9)
             within = int(np.count_nonzero(w <= st.target))
-        p = probs[sel] if len(probs) else probs
-        csat = float(p[:, 3:].sum(axis=1).mean()) if len(p) else NAN
         rows.append(
             {
                 "matter": name,
@@ -551,7 +569,7 @@ def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]
                 "wait_mean_min": w_mean,
                 "wait_p90_min": w_p90,
                 "service_level": within / arrived if arrived else NAN,
-                "csat": csat,
+                "csat": csat_of[k],
             }
         )
     return _columns(rows)
@@ -584,21 +602,43 @@ def _group_table(
     return _columns(rows)
 
 
-def _covered(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _covered(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    edges: np.ndarray,
+    key: np.ndarray | None = None,
+    n_keys: int = 1,
+) -> np.ndarray:
     """Total time covered by intervals [starts, ends) within each bin of ``edges``.
 
-    Uses F(x) = Σ_i (min(x, e_i) − s_i)⁺ = Σ_{s_i<x}(x − s_i) − Σ_{e_i<x}(x − e_i),
-    evaluated at every edge with sorted prefix sums: O((n + bins) log n), which
-    keeps long steady-state runs (thousands of periods) linear.
+    With ``key`` (one integer in [0, n_keys) per interval) the totals are per
+    key, shape (n_keys, bins): every window group's busy time in one pass.
+    Each interval adds its own length to the bin it lies in; one spanning
+    several bins adds its two end pieces and, through a difference array, the
+    full length of each bin in between.  O(n + keys × bins), no sorting.
     """
-    out = np.zeros(len(edges))
-    for pts, sign in ((np.sort(starts), 1.0), (np.sort(ends), -1.0)):
-        k = np.searchsorted(pts, edges, side="left")
-        csum = np.empty(len(pts) + 1)
-        csum[0] = 0.0
-        np.cumsum(pts, out=csum[1:])
-        out += sign * (k * edges - csum[k])
-    return out[1:] - out[:-1]
+    nb = len(edges) - 1
+    size = n_keys * nb
+    s = np.maximum(starts, edges[0])  # clipped to the span of the bins
+    e = np.minimum(ends, edges[-1])
+    inside = s < e
+    keys = np.zeros(len(s), dtype=np.int64) if key is None else key
+    if np.count_nonzero(inside) < len(inside):
+        s, e, keys = s[inside], e[inside], keys[inside]
+    lo = np.searchsorted(edges, s, side="right") - 1  # edges[lo] <= s < edges[lo + 1]
+    hi = np.searchsorted(edges, e, side="left") - 1  # edges[hi] < e <= edges[hi + 1]
+    base = keys * nb
+    first = np.where(lo == hi, e, edges[lo + 1]) - s  # the whole interval, or its first piece
+    out = np.bincount(base + lo, weights=first, minlength=size)
+    span = np.flatnonzero(lo != hi)
+    if len(span):
+        lo, hi, base = lo[span], hi[span], base[span]
+        out += np.bincount(base + hi, weights=e[span] - edges[hi], minlength=size)
+        # bins lo+1 .. hi-1 are covered in full (within one key's block, as hi < nb)
+        marks = np.bincount(base + lo + 1, minlength=size + 1)
+        marks -= np.bincount(base + hi, minlength=size + 1)
+        out += np.cumsum(marks[:-1]) * np.tile(edges[1:] - edges[:-1], n_keys)
+    return out if key is None else out.reshape(n_keys, nb)
 
 
 def _step_area(times: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -682,15 +722,14 @@ def _period_table(
             )
             / lengths
         )
+    n_groups = len(scenario.windows)
+    busy_by = _covered(call, end, edges, grp, n_groups)
+    if rostered:  # busy / time on duty (incl. finishing after a window closes)
+        staffed_by = _covered(trace.duty_start_min, trace.duty_end_min, edges, duty_group, n_groups)
     for g, wg in enumerate(scenario.windows):
-        mine = grp == g
-        if np.count_nonzero(mine) < len(mine):
-            busy = _covered(call[mine], end[mine], edges)
-        else:  # one group served everyone
-            busy = _covered(call, end, edges)
-        if rostered:  # busy / time on duty (incl. finishing after a window closes)
-            on = duty_group == g
-            staffed = _covered(trace.duty_start_min[on], trace.duty_end_min[on], edges)
+        busy = busy_by[g]
+        if rostered:
+            staffed = staffed_by[g]
             util = np.divide(busy, staffed, out=np.full(nbins, np.nan), where=staffed > 0)
         else:
             util = busy / (wg.count * lengths) if wg.count else np.full(nbins, np.nan)

@@ -528,20 +528,21 @@ def summarise(probs: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[
     ``cfg.complaint_share_of_bad`` × bad_review_rate (defaults when ``cfg`` is
     None).  NaN for no visits or a disabled model (NaN probabilities).
     """
+    return summarise_shares(rating_distribution(probs), cfg)
+
+
+def summarise_shares(shares: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[str, float]:
+    """``summarise`` from the mean share of each rating (``rating_distribution``).
+
+    Each headline is linear in the probabilities, so its mean over visits is
+    the same combination of the mean shares: one pass over the visits serves
+    all of them.
+    """
     share = (cfg or SatisfactionConfig()).complaint_share_of_bad
-    probs = np.asarray(probs, dtype=float)
-    if probs.shape[0] == 0:
-        nan = float("nan")
-        return {
-            "satisfaction_mean": nan,
-            "csat": nan,
-            "bad_review_rate": nan,
-            "complaint_rate": nan,
-        }
-    bad = float(probs[:, :2].sum(axis=1).mean())
+    bad = float(shares[0] + shares[1])
     return {
-        "satisfaction_mean": float((probs @ LEVELS).mean()),
-        "csat": float(probs[:, 3:].sum(axis=1).mean()),
+        "satisfaction_mean": float(shares @ LEVELS),
+        "csat": float(shares[3] + shares[4]),
         "bad_review_rate": bad,
         "complaint_rate": share * bad,
     }
