@@ -41,31 +41,6 @@ def test_covered_time_per_bin_matches_brute_force(intervals, edges) -> None:
 
 @settings(max_examples=200)
 @given(
-    st.lists(st.tuples(finite, st.floats(0, 300), st.integers(0, 2)), max_size=30),
-    st.lists(finite, min_size=2, max_size=10, unique=True),
-)
-def test_covered_time_per_key_and_bin_matches_brute_force(intervals, edges) -> None:
-    """Keyed (one row per window group): long intervals span several bins."""
-    starts = np.array([s for s, _, _ in intervals])
-    ends = np.array([s + d for s, d, _ in intervals])
-    keys = np.array([k for _, _, k in intervals], dtype=np.int64)
-    edges = np.sort(np.array(edges))
-    got = _covered(starts, ends, edges, keys, 3)
-    assert got.shape == (3, len(edges) - 1)
-    for k in range(3):
-        want = [
-            sum(
-                max(0.0, min(e, b) - max(s, a))
-                for s, e, kk in zip(starts, ends, keys, strict=True)
-                if kk == k
-            )
-            for a, b in itertools.pairwise(edges)
-        ]
-        np.testing.assert_allclose(got[k], want, atol=1e-6)
-
-
-@settings(max_examples=200)
-@given(
     st.lists(st.tuples(st.floats(0.01, 10), st.integers(0, 20)), min_size=1, max_size=30),
     st.lists(st.floats(0, 300), min_size=2, max_size=8, unique=True),
 )
