@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -12,13 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hallsim.sweep as sweep_module
 from hallsim.cli import entry, main
 from hallsim.cli_sweep import sweep
 from hallsim.experiment import simulate, summarise_values
+from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
 from hallsim.scenario import load_scenario
 from hallsim.sweep import (
@@ -27,6 +31,7 @@ from hallsim.sweep import (
     SweepError,
     SweepInterrupted,
     _ChunkSizer,
+    _half_widths,
     build_grid,
     execute_sweep,
     parse_set,
@@ -274,6 +279,62 @@ def test_same_table_for_one_or_two_workers_and_dask(hall) -> None:
     pd.testing.assert_frame_equal(one, dask)
 
 
+# --- assembling the results from the rows kept in memory ------------------------
+
+OUTPUTS = ("results.parquet", "results.csv", "summary.parquet", "summary.csv")
+
+# every kind of swept column: integers, text, booleans and tables (stored as JSON text)
+MIXED_GRID = {
+    "windows.0.count": [2, 3],
+    "hall.close": ["10:30", "11:00"],
+    "attitude_effects.enabled": [True, False],
+    "matters.0.service_min": [
+        {"dist": "exponential", "mean": 4},
+        {"dist": "lognormal", "mean": 5, "cv": 0.5},
+    ],
+}
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rows_kept_in_memory_give_the_same_files_as_the_parts(
+    hall, tmp_path, monkeypatch, workers
+) -> None:
+    plan = plan_sweep(load_scenario(hall), MIXED_GRID, replications=3, seed=2)
+    # blocks of 2 points, chunks of 5 runs: chunks straddle points and blocks
+    monkeypatch.setattr(sweep_module, "BLOCK_ROWS", 7)
+    kept = execute_sweep(plan, tmp_path / "kept", workers=workers, csv=True, chunk_size=5)
+    monkeypatch.setattr(sweep_module, "MEMORY_RUNS", plan.n_runs - 1)  # too big to keep
+    read = execute_sweep(plan, tmp_path / "read", workers=workers, csv=True, chunk_size=5)
+    assert kept.table is not None and read.table is None
+    assert _outputs(tmp_path / "kept") == _outputs(tmp_path / "read")
+    file = pq.read_table(kept.results)
+    assert kept.table.schema == file.schema
+    pd.testing.assert_frame_equal(kept.table.to_pandas(), file.to_pandas())  # NaN == NaN here
+    assert len(kept.table) == 16 * 3
+
+
+def test_run_sweep_gives_the_frame_read_from_its_results_file(hall, tmp_path, monkeypatch) -> None:
+    sc = load_scenario(hall)
+    read_parquet = pd.read_parquet
+    numeric = {"arrivals.rate_per_hour": [30, 40.5], "attitude_effects.enabled": [True, False]}
+    for name, grid in (("numeric", numeric), ("mixed", MIXED_GRID)):
+        out = tmp_path / name
+        if name == "numeric":  # the table kept is converted, not the file read back
+            monkeypatch.setattr(pd, "read_parquet", None)
+        got = run_sweep(sc, grid, replications=2, seed=1, workers=1, out=out)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(got, read_parquet(out / "results.parquet"), check_exact=True)
+
+
+def test_no_pool_worker_outlives_the_sweep(hall) -> None:
+    run_sweep(load_scenario(hall), {"windows.0.count": [2, 3]}, replications=2, workers=2)
+    assert multiprocessing.active_children() == []  # closed while assembling, then joined
+
+
 # --- resuming -----------------------------------------------------------------
 
 
@@ -299,6 +360,10 @@ def test_interrupted_sweep_resumes_to_the_same_table(hall, tmp_path) -> None:
     again = execute_sweep(plan, out, workers=2, chunk_size=2)
     assert again.runs_this_call == 12  # only what was missing
     pd.testing.assert_frame_equal(pd.read_parquet(again.results), reference)
+    # the earlier parts and this call's rows (kept in memory) make the same files
+    whole = execute_sweep(plan, tmp_path / "whole", workers=1)
+    outputs = ("results.parquet", "summary.parquet", "summary.csv")
+    assert all((out / f).read_bytes() == (whole.out / f).read_bytes() for f in outputs)
     # a finished sweep is not run again
     assert execute_sweep(plan, out, workers=1).runs_this_call == 0
 
@@ -445,9 +510,9 @@ def test_an_empty_parts_folder_from_an_early_ctrl_c_does_not_block_the_rerun(
     st.one_of(st.none(), st.integers(1, 500)),
 )
 def test_chunk_sizes_cover_every_run_once(
-    total: int, capacity: int, per_run: float, fixed: int | None
+    total: int, workers: int, per_run: float, fixed: int | None
 ) -> None:
-    sizer = _ChunkSizer(total, capacity, fixed)
+    sizer = _ChunkSizer(total, workers, fixed)
     sizes = []
     while size := sizer.next():
         sizes.append(size)
@@ -462,6 +527,16 @@ def test_chunk_sizes_cover_every_run_once(
     assert all(s <= hi for s in body)
     assert all(s >= min(lo, total) for s in body)
     assert body == sorted(body, reverse=True)  # guided: never growing at a constant speed
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_half_widths_are_exactly_t_half_width(data) -> None:
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = (data.draw(st.integers(0, 40)), data.draw(st.integers(1, 6)))
+    n = rng.integers(0, data.draw(st.integers(1, 8)), size=shape).astype(float)
+    sd = np.where(n >= 2, rng.gamma(2.0, 1.5, size=shape), np.nan)
+    assert np.array_equal(_half_widths(sd, n), t_half_width(sd, n), equal_nan=True)
 
 
 @settings(max_examples=100, deadline=None)
