@@ -1057,6 +1057,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="a,b,c,d", help="comma-separated workloads (default a,b,c,d)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"), help="JSON file")
     p.add_argument("--md", default=None, help="also write the tables as Markdown to this file")
+    p.add_argument(
+        "--d-points",
+        type=int,
+        default=None,
+        help="points of the (d) sweep (default 400; 20 with --quick); issue 7 names 100",
+    )
     args = p.parse_args(argv)
 
     only = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -1064,6 +1070,10 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         p.error(f"unknown workload(s) {bad}; choose from a, b, c, d")
     cfg = dict(QUICK if args.quick else FULL)
+    if args.d_points is not None:
+        if args.d_points < 2:
+            p.error("--d-points must be at least 2")
+        cfg["d_points"] = args.d_points
     console = Console(width=170)
     bench = Bench(cfg, console)
     info = machine_info()
