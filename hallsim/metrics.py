@@ -283,6 +283,7 @@ class _Whole:
     mean: float
     p90: float
     within_target: int  # served waits <= the service level target
+    csat: float  # predicted CSAT over every counted visit
 
 
 def compute(
@@ -438,7 +439,7 @@ def compute(
 
     if not breakdowns:  # sweeps need only the metrics: skip the tables
         return ReplicationResult(metrics, visits)
-    whole = _Whole(n_served, wait_mean, p90, within)
+    whole = _Whole(n_served, wait_mean, p90, within, sat["csat"])
     result = ReplicationResult(
         metrics,
         visits,
@@ -556,6 +557,7 @@ def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]
                 whole.p90,
                 whole.within_target,
             )
+            csat_of[k] = whole.csat  # the headline itself, not a re-summed equal
         else:
             w = wait_all[(matter == k) & served]
             n_srv, w_mean, w_p90 = len(w), _mean(w), _q(w, 0.9)

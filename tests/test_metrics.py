@@ -95,3 +95,19 @@ def test_rating_shares_form_a_distribution_consistent_with_csat_and_bad_reviews(
     assert sum(k * s for k, s in zip(range(1, 6), shares, strict=True)) == pytest.approx(
         m["satisfaction_mean"]
     )
+
+
+def test_a_matter_or_group_covering_every_visit_repeats_the_headline_exactly() -> None:
+    """One matter served by one group: its table rows are the overall values, bit for bit."""
+    from hallsim.experiment import simulate
+
+    from .conftest import day_scenario
+
+    one = [{"name": "a", "share": 1.0, "service_min": {"dist": "lognormal", "mean": 5, "cv": 0.8}}]
+    res = simulate(day_scenario(matters=one), seed=5)
+    m, matter, group = res.metrics, res.matters.iloc[0], res.groups.iloc[0]
+    assert not np.isnan(m["csat"])  # satisfaction is on by default
+    assert matter["csat"] == m["csat"]
+    assert matter["wait_mean_min"] == m["wait_mean_min"] == group["wait_mean_min"]
+    assert matter["arrived"] == m["arrived"]
+    assert matter["service_level"] == m["service_level"]
