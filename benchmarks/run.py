@@ -601,8 +601,41 @@ def c_hallsim(path: str, reps: int, engine: str, whole: bool) -> dict:
 # --------------------------------------------------------------------------- (d) sweep
 
 
-def d_sweep(workers: int, points: int, reps: int, engine: str, start_method: str) -> dict:
-    """A sweep over the arrival rate of workload (b): ``points`` values x ``reps``.
+D_BASES = ("day", "richest")
+
+
+def d_grid(base_name: str, points: int, reps: int):
+    """(base scenario, swept path, values, description) of the (d) sweep.
+
+    ``day``: workload (b)'s day over its arrival rate, 30 to 66 per hour (rho
+    0.42 to 0.92).  ``richest``: workload (c)'s scenario over the first window
+    group's service-time factor, 0.8 to 1.2 (runs about twice as long).
+    """
+    if base_name == "day":
+        rates = [round(float(x), 6) for x in np.linspace(30.0, 66.0, points)]
+        return (
+            day_scenario(replications=reps),
+            "arrivals.rate_per_hour",
+            rates,
+            ("workload (b), rate 30..66/h"),
+        )
+    from hallsim import load_scenario
+
+    path, _ = richest_scenario()
+    base = load_scenario(path).with_changes({"run.replications": reps})
+    factors = [round(float(x), 6) for x in np.linspace(0.8, 1.2, points)]
+    return (
+        base,
+        "windows.0.service_time_factor",
+        factors,
+        (f"{path.name} (workload c), windows.0.service_time_factor 0.8..1.2"),
+    )
+
+
+def d_sweep(
+    workers: int, points: int, reps: int, engine: str, start_method: str, base_name: str = "day"
+) -> dict:
+    """A sweep of ``points`` values x ``reps`` over ``d_grid(base_name, ...)``.
 
     Uses ``hallsim.sweep.run_sweep`` when it exists, otherwise emulates it with
     ``run_experiment(..., workers=)`` per point.  Runs in its own process (see
@@ -613,8 +646,7 @@ def d_sweep(workers: int, points: int, reps: int, engine: str, start_method: str
     import hallsim
 
     multiprocessing.set_start_method(start_method, force=True)
-    base = day_scenario(replications=reps)
-    rates = [round(float(x), 6) for x in np.linspace(30.0, 66.0, points)]  # rho 0.42..0.92
+    base, param, rates, _ = d_grid(base_name, points, reps)
     rss0 = peak_rss_mb()
     marks: dict[str, float] = {}
 
@@ -631,7 +663,7 @@ def d_sweep(workers: int, points: int, reps: int, engine: str, start_method: str
         t0, c0 = time.perf_counter(), cpu_seconds()
         df = run_sweep(
             base,
-            {"arrivals.rate_per_hour": rates},
+            {param: rates},
             replications=reps,
             seed=SEED,
             workers=workers,
@@ -644,7 +676,7 @@ def d_sweep(workers: int, points: int, reps: int, engine: str, start_method: str
         wait_by_point = df.groupby("point")["wait_mean_min"].mean().tolist()
     else:
         api = "emulated: hallsim.run_experiment per point (hallsim.sweep missing)"
-        variants = [base.with_changes({"arrivals.rate_per_hour": x}) for x in rates]
+        variants = [base.with_changes({param: x}) for x in rates]
         tables = []
         t0, c0 = time.perf_counter(), cpu_seconds()
         for i, sc in enumerate(variants):
@@ -662,7 +694,7 @@ def d_sweep(workers: int, points: int, reps: int, engine: str, start_method: str
         "citizens": citizens,
         "api": api,
         "wait_by_point": [float(x) for x in wait_by_point],
-        "rates_per_hour": rates,
+        "swept": {param: rates},
         "baseline_rss_mb": rss0,
         "peak_rss_half_mb": marks.get("half"),
         "peak_rss_all_points_mb": marks.get("all"),
@@ -806,24 +838,25 @@ class Bench:
                 row["wait"] = rep_means(row["rep_means"])
 
     def run_d(self) -> None:
-        points, reps = self.cfg["d_points"], self.cfg["d_reps"]
+        points, reps, base_name = self.cfg["d_points"], self.cfg["d_reps"], self.cfg["d_base"]
+        _, param, _, what = d_grid(base_name, 2, reps)
         if have_sweep():
             note = (
-                "hallsim.sweep.run_sweep(base, {'arrivals.rate_per_hour': rates}, "
+                f"hallsim.sweep.run_sweep(base, {{'{param}': values}}, "
                 "replications, seed, workers, engine='auto') into a temporary folder"
             )
         else:
             note = (
                 "hallsim.sweep does not exist yet: emulated with "
                 "hallsim.run_experiment(..., workers=1|2) per point on "
-                'scenario.with_changes({"arrivals.rate_per_hour": x}) variants '
+                f'scenario.with_changes({{"{param}": x}}) variants '
                 "(a new process pool per point)"
             )
         self.workloads["d"] = {
-            "title": f"(d) sweep: {points} points x {reps} reps of workload (b), "
-            "rate 30..66/h, engine auto",
+            "title": f"(d) sweep: {points} points x {reps} reps of {what}, engine auto",
             "points": points,
             "replications": reps,
+            "base": base_name,
             "notes": [note],
         }
         method = multiprocessing.get_start_method()
@@ -835,7 +868,7 @@ class Bench:
             for _ in range(self.cfg["repeats"]):
                 for w in (1, 2):
                     self.log(f"(d) {labels[w]} ...")
-                    runs[w].append(isolated(d_sweep, w, points, reps, "auto", method))
+                    runs[w].append(isolated(d_sweep, w, points, reps, "auto", method, base_name))
         except Exception as exc:  # report, as measure() does
             self.console.print(f"[red](d) sweep failed: {exc!r}[/red]")
             self.rows.append({"workload": "d", "engine": "sweep", "error": repr(exc)})
@@ -1063,6 +1096,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="points of the (d) sweep (default 400; 20 with --quick); issue 7 names 100",
     )
+    p.add_argument(
+        "--d-base",
+        choices=D_BASES,
+        default="day",
+        help="what the (d) sweep varies: workload (b)'s day (default) or the richest example",
+    )
     args = p.parse_args(argv)
 
     only = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -1074,6 +1113,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.d_points < 2:
             p.error("--d-points must be at least 2")
         cfg["d_points"] = args.d_points
+    cfg["d_base"] = args.d_base
     console = Console(width=170)
     bench = Bench(cfg, console)
     info = machine_info()
