@@ -153,14 +153,13 @@ class _Returns:
     """
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator, block: int):
-        self.matters = scenario.matters
         self.service = draw_plan(scenario).service  # the service quantile of every matter
         self.renege = scenario.patience.renege_min if scenario.patience else None
         self.rng = rng
         self.saved = None
         self.block = max(32, block)
         self.used = 0
-        self.base: list[list[float]] = [[] for _ in self.matters]
+        self.base: list[list[float]] = [[] for _ in self.service.dists]
         self.patience: list[float] = []
         self.settle_u: list[float] = []
 

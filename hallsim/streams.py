@@ -254,11 +254,6 @@ class QuantilesBy:
         return [quantile(d, u) for d in self.dists]
 
 
-def quantile_by(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``quantile(dists[which[i]], u[i])`` for every i, the same numbers (see QuantilesBy)."""
-    return QuantilesBy(dists)(which, u)
-
-
 def piecewise_poisson(
     schedule: list[tuple[float, float]], end: float, rng: np.random.Generator
 ) -> np.ndarray:

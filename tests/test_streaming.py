@@ -293,14 +293,14 @@ def test_batched_first_blocks_equal_one_piece_at_a_time(pieces, block_cap, seed)
     ),
     st.integers(0, 2**16),
 )
-def test_quantile_by_equals_one_distribution_at_a_time(dists, seed) -> None:
+def test_quantiles_by_equal_one_distribution_at_a_time(dists, seed) -> None:
     rng = np.random.default_rng(seed)
     which = rng.integers(0, len(dists), 300)
     u = rng.random(300)
     want = np.empty(300)
     for k, d in enumerate(dists):
         want[which == k] = streams_module.quantile(d, u[which == k])
-    assert np.array_equal(streams_module.quantile_by(dists, which, u), want)
+    assert np.array_equal(streams_module.QuantilesBy(dists)(which, u), want)
     # every distribution at the same uniforms (return visits draw their service this way)
     each = streams_module.QuantilesBy(dists).each(u)
     assert len(each) == len(dists)
