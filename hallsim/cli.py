@@ -33,12 +33,13 @@ from hallsim.experiment import (
 from hallsim.metrics import METRICS
 from hallsim.outputs import (
     best_scenario,
-    check_out_dir,
     compare_json,
     paired_differences,
+    planned_files,
     run_json,
     write_results,
 )
+from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, safe_name
 from hallsim.scenario import Scenario, ScenarioError, load_scenario
 
 err_console = Console(stderr=True)
@@ -117,10 +118,29 @@ def headline(res: ExperimentResult) -> str:
             if res.scenario.run.mode == "day"
             else f", {ab:.1f} abandoned"
         )
+    unserved = s["unserved"]["mean"]
+    if unserved:  # nobody left to call them: say so, they are not in the waits above
+        parts.append(
+            f", {unserved:.1f} unserved (still waiting when the last window closed)"
+            if res.scenario.run.mode == "day"
+            else f", {unserved:.1f} unserved"
+        )
     csat = s["csat"]["mean"]
     if csat is not None:
         parts.append(f", predicted CSAT {100 * csat:.0f}%")
     return "".join(parts)
+
+
+def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
+    """A day and a steady state measure different things: comparing them is bad input."""
+    modes = [sc.run.mode for sc in scenarios]
+    for f, sc in zip(files, scenarios, strict=True):
+        if sc.run.mode != modes[0]:
+            raise BadInput(
+                f"{f}: run.mode: {sc.run.mode!r} cannot be compared with {files[0]}'s "
+                f"{modes[0]!r} (a day's totals and a steady state's rates differ in kind); "
+                "compare scenarios of one mode"
+            )
 
 
 def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
@@ -200,7 +220,48 @@ def _run_all(
 
 
 def _out_dir(out: str | None, default: str) -> Path:
-    return Path(out) if out else Path("results") / default
+    """--out, or results/<safe name>: a scenario's name is a label, never a path."""
+    if out is not None:
+        return Path(out)
+    return Path("results") / safe_name(default)
+
+
+def claim_folder(
+    out: str | None, default: str, kind: str, force: bool, files: list[str] = ()
+) -> ResultsFolder:
+    """The results folder a command will write, checked before anything runs (exit 2)."""
+    try:
+        folder = ResultsFolder(_out_dir(out, default), kind, force=force)
+        folder.check()
+        for rel in files:
+            folder.check_free(rel)
+    except OutputError as exc:
+        raise BadInput(str(exc)) from None
+    return folder
+
+
+class WriteError(click.ClickException):
+    """Writing failed part-way (disk full...): one line, exit 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:
+        click.echo(f"hallsim: {self.format_message()}", err=True)
+
+
+@contextmanager
+def writing(folder: ResultsFolder):
+    """Hold the folder (locked) while a command simulates and writes; map failures to exits."""
+    try:
+        with folder.open() as f:
+            yield f
+    except OutputError as exc:
+        raise BadInput(str(exc)) from None
+    except WriteFailed as exc:
+        raise WriteError(
+            f"could not write {exc.strerror}; {folder.path} is incomplete "
+            "(its .hallsim-results.json says complete: false)"
+        ) from None
 
 
 def _check_engine(scenarios: list[Scenario], engine: str) -> None:
@@ -215,14 +276,6 @@ def _check_engine(scenarios: list[Scenario], engine: str) -> None:
                 f"--engine fast: scenario {sc.name!r} uses rosters, appointments or "
                 "citizen classes, which only the simpy engine models; use --engine auto"
             )
-
-
-def _check_out(out: Path) -> None:
-    """Bad --out is bad input: say so before simulating anything."""
-    try:
-        check_out_dir(out)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
 
 
 common_options: list[Callable] = [
@@ -260,6 +313,12 @@ common_options: list[Callable] = [
         "--log", "log", is_flag=True, help="Also write citizens.parquet: one row per citizen visit."
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    click.option(
+        "--force",
+        is_flag=True,
+        help="Use a non-empty --out that is not a hallsim results folder, writing beside "
+        "its files (hallsim never deletes or overwrites a file it did not write).",
+    ),
     click.option(
         "--engine",
         type=click.Choice(ENGINES),
@@ -385,6 +444,7 @@ def run(
     as_json,
     log,
     quiet,
+    force,
     engine,
     precision,
     metric,
@@ -399,35 +459,48 @@ def run(
     """
     (sc,) = _load((file,))
     _check_engine([sc], engine)
-    _check_out(_out_dir(out, sc.name))
-    if precision is None:
-        try:
-            (res,) = _run_all(
-                [sc], replications, seed, _workers(workers), log, quiet or as_json, engine
+    folder = claim_folder(out, sc.name, "run", force, planned_files([sc]))
+    stopped = None
+    with writing(folder):
+        if precision is None:
+            try:
+                (res,) = _run_all(
+                    [sc], replications, seed, _workers(workers), log, quiet or as_json, engine
+                )
+            except ReplicationsInterrupted as stop:
+                stopped = stop
+                res = stop.partial
+                if res is None:
+                    raise Interrupted(
+                        "interrupted before any replication finished; nothing written"
+                    ) from None
+        else:
+            h, rel = _parse_precision(precision, replications, log)
+            res = run_until_precision(
+                sc,
+                metric,
+                h,
+                rel,
+                max_replications,
+                workers=_workers(workers),
+                seed=seed,
+                engine=engine,
             )
-        except ReplicationsInterrupted as stop:
-            _save_partial_run(stop, sc, file, out)
-    else:
-        h, rel = _parse_precision(precision, replications, log)
-        res = run_until_precision(
-            sc,
-            metric,
-            h,
-            rel,
-            max_replications,
-            workers=_workers(workers),
-            seed=seed,
-            engine=engine,
+            used = len(res.replications)
+            click.echo(
+                f"precision: {used} replications used; {metric} half-width "
+                f"{ci_half_width(res.replications[metric]):.4g} (target {precision})"
+                + ("; reached --max-replications" if used >= max_replications else ""),
+                err=True,
+            )
+        obj = run_json(res)
+        path = write_results(folder, [res], [Path(file)], obj, _command_line(), "run")
+    if stopped is not None:
+        raise Interrupted(
+            f"interrupted: {len(res.replications)} of {stopped.planned} replications finished "
+            f"and written to {path} (a run with --replications {len(res.replications)} "
+            "gives the same numbers)"
         )
-        used = len(res.replications)
-        click.echo(
-            f"precision: {used} replications used; {metric} half-width "
-            f"{ci_half_width(res.replications[metric]):.4g} (target {precision})"
-            + ("; reached --max-replications" if used >= max_replications else ""),
-            err=True,
-        )
-    obj = run_json(res)
-    path = write_results(_out_dir(out, sc.name), [res], [Path(file)], obj, _command_line(), "run")
     if as_json:
         click.echo(json.dumps(obj, ensure_ascii=False))
         return
@@ -449,21 +522,6 @@ class Interrupted(click.ClickException):
         click.echo(f"hallsim: {self.format_message()}", err=True)
 
 
-def _save_partial_run(stop: ReplicationsInterrupted, sc: Scenario, file: str, out) -> None:
-    """Write the replications finished before Ctrl-C, then exit 130."""
-    res = stop.partial
-    if res is None:
-        raise Interrupted("interrupted before any replication finished; nothing written")
-    path = write_results(
-        _out_dir(out, sc.name), [res], [Path(file)], run_json(res), _command_line(), "run"
-    )
-    raise Interrupted(
-        f"interrupted: {len(res.replications)} of {stop.planned} replications finished "
-        f"and written to {path} (a run with --replications {len(res.replications)} "
-        "gives the same numbers)"
-    )
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 @with_common
@@ -475,7 +533,9 @@ def _save_partial_run(stop: ReplicationsInterrupted, sc: Scenario, file: str, ou
     show_default=True,
     help="Metric that names the best scenario.",
 )
-def compare(files, replications, seed, workers, out, as_json, log, quiet, engine, metric) -> None:
+def compare(
+    files, replications, seed, workers, out, as_json, log, quiet, force, engine, metric
+) -> None:
     """Run scenario FILES on common random numbers; the first is the baseline.
 
     Reports each scenario's metrics and the paired difference to the baseline
@@ -496,24 +556,28 @@ def compare(files, replications, seed, workers, out, as_json, log, quiet, engine
                 "compared scenarios need distinct names"
             )
     _check_engine(scenarios, engine)
-    _check_out(_out_dir(out, "compare-" + "-vs-".join(names)))
+    _check_modes(files, scenarios)
+    folder = claim_folder(
+        out, "compare-" + "-vs-".join(names), "compare", force, planned_files(scenarios)
+    )
     if seed is None:
         seed = scenarios[0].run.seed
     if replications is None:
         replications = scenarios[0].run.replications
-    results = _run_all(
-        scenarios, replications, seed, _workers(workers), log, quiet or as_json, engine
-    )
-    obj = compare_json(results)
-    best = best_scenario(results, metric)
-    path = write_results(
-        _out_dir(out, "compare-" + "-vs-".join(names)),
-        results,
-        [Path(f) for f in files],
-        {**obj, "best": {"metric": metric, "scenario": best}},  # summary.json only
-        _command_line(),
-        "compare",
-    )
+    with writing(folder):
+        results = _run_all(
+            scenarios, replications, seed, _workers(workers), log, quiet or as_json, engine
+        )
+        obj = compare_json(results)
+        best = best_scenario(results, metric)
+        path = write_results(
+            folder,
+            results,
+            [Path(f) for f in files],
+            {**obj, "best": {"metric": metric, "scenario": best}},  # summary.json only
+            _command_line(),
+            "compare",
+        )
     if as_json:
         click.echo(json.dumps(obj, ensure_ascii=False))
         return
@@ -631,6 +695,12 @@ def entry(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("hallsim: interrupted", err=True)
         return 130
+    except (WriteFailed, OSError) as exc:  # a full disk, an I/O error: one line, exit 1
+        if os.environ.get("HALLSIM_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"hallsim: could not complete: {where}{exc.strerror or exc}", err=True)
+        return 1
     except Exception as exc:  # an unexpected failure: exit 1, short message
         if os.environ.get("HALLSIM_DEBUG"):
             raise

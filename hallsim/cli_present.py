@@ -15,8 +15,25 @@ from pathlib import Path
 
 import click
 
-from hallsim.cli import BadInput
+from hallsim.cli import BadInput, WriteError, writing
 from hallsim.outputs import PLOT_KINDS
+from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, write_single_file
+
+FIGURE_FORMATS = ("png", "svg", "pdf")  # as hallsim.plots.FIGURE_FORMATS, without importing it
+
+
+def _write_output(results_dir: Path, out: Path | None, default: str, writer, force: bool) -> Path:
+    """Write a plot or report into RESULTS_DIR (as hallsim's), or to the --out file named."""
+    if out is None:
+        folder = ResultsFolder(results_dir, "plot", replace=False)
+        with writing(folder):
+            return folder.write(default, writer)
+    try:
+        return write_single_file(out, writer, force=force)
+    except OutputError as exc:
+        raise BadInput(str(exc)) from None
+    except WriteFailed as exc:
+        raise WriteError(f"could not write {exc.strerror}") from None
 
 
 @click.command("plot")
@@ -32,7 +49,7 @@ from hallsim.outputs import PLOT_KINDS
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["png", "svg"]),
+    type=click.Choice(FIGURE_FORMATS),
     default=None,
     help="Image format (default: from --out's suffix, else png).",
 )
@@ -51,6 +68,7 @@ from hallsim.outputs import PLOT_KINDS
 )
 @click.option("--x", "x", default=None, help="sweep: parameter on the x axis (dotted path).")
 @click.option("--hue", default=None, help="sweep: parameter giving one line per value.")
+@click.option("--force", is_flag=True, help="Replace an --out file hallsim did not write.")
 def plot(
     results_dir: Path,
     kind: str | None,
@@ -59,6 +77,7 @@ def plot(
     metric: str | None,
     x: str | None,
     hue: str | None,
+    force: bool,
 ) -> None:
     """Draw a figure from a saved RESULTS_DIR (no simulation is run).
 
@@ -72,11 +91,15 @@ def plot(
       hallsim plot results/ab --kind day --format svg --out slides/day.svg
       hallsim plot results/sweep --kind sweep --metric wait_p90_min --hue windows.0.count
     """
-    if out is not None and fmt is None and out.suffix.lower() in (".png", ".svg"):
-        fmt = out.suffix.lower().lstrip(".")
-    fmt = fmt or "png"
-    if out is not None and out.suffix.lower() in (".png", ".svg") and out.suffix[1:] != fmt:
+    suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+    if out is not None and suffix not in FIGURE_FORMATS:
+        raise BadInput(
+            f"--out {out}: a figure file ends in .png, .svg or .pdf "
+            f"(the suffix decides the format), got {out.suffix or 'no suffix'!r}"
+        )
+    if suffix and fmt is not None and suffix != fmt:
         raise BadInput(f"--out {out}: suffix does not match --format {fmt}")
+    fmt = suffix or fmt or "png"
     # matplotlib loads only when a figure is drawn, keeping every other command quick to start
     from hallsim.plots import ResultsError, load_results, render, save_figure
 
@@ -89,9 +112,9 @@ def plot(
         fig = render(res, kind, metric=metric, x=x, hue=hue)
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
-    path = out or results_dir / "plots" / f"{kind}.{fmt}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, path, fmt)
+    path = _write_output(
+        results_dir, out, f"plots/{kind}.{fmt}", lambda p: save_figure(fig, p, fmt), force
+    )
     click.echo(str(path))
 
 
@@ -104,7 +127,8 @@ def plot(
     default=None,
     help="Output HTML file (default: RESULTS_DIR/report.html).",
 )
-def report(results_dir: Path, out: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Replace an --out file hallsim did not write.")
+def report(results_dir: Path, out: Path | None, force: bool) -> None:
     """Write one self-contained HTML report of a run/compare RESULTS_DIR.
 
     Settings side by side, headline metrics with 95% intervals, paired
@@ -124,7 +148,7 @@ def report(results_dir: Path, out: Path | None) -> None:
         html = build_report(results_dir)
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
-    path = out or results_dir / "report.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    path = _write_output(
+        results_dir, out, "report.html", lambda p: p.write_text(html, encoding="utf-8"), force
+    )
     click.echo(str(path))

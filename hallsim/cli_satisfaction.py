@@ -107,7 +107,12 @@ def calibrate_command(
 
     toml = result.to_toml()
     if out is not None:
-        Path(out).write_text(toml, encoding="utf-8")
+        from hallsim.resultsdir import OutputError, write_single_file
+
+        try:  # atomically; never over a file that hallsim did not write
+            write_single_file(Path(out), lambda p: p.write_text(toml, encoding="utf-8"))
+        except OutputError as exc:
+            _bad_input("calibrate", str(exc))
     if as_json:
         click.echo(json.dumps(_calibration_json(result, survey_csv, scenario, out, toml)))
         return

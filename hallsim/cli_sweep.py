@@ -22,6 +22,7 @@ from rich.text import Text
 
 from hallsim.cli import BadInput, _command_line, _load, err_console
 from hallsim.experiment import ENGINES, default_workers
+from hallsim.resultsdir import safe_name
 from hallsim.sweep import (
     BACKENDS,
     SweepBackendError,
@@ -202,7 +203,7 @@ def sweep(
         plan = plan_sweep(sc, grid, replications, seed, engine)
     except SweepError as exc:
         raise BadInput(f"{file}: invalid sweep\n" + _indent(str(exc))) from None
-    folder = Path(out) if out else Path("results") / f"{sc.name}-sweep"
+    folder = Path(out) if out else Path("results") / safe_name(f"{sc.name}-sweep")
     n_workers = default_workers() if workers is None else workers
     try:
         with _progress(quiet) as progress:

@@ -8,14 +8,15 @@ A results folder (from ``run`` or ``compare``) holds:
 - ``periods.parquet``, ``matters.parquet``, ``groups.parquet``: breakdowns per
   replication (``scenario`` and ``replication`` columns);
 - ``citizens.parquet`` with ``--log``: one row per citizen visit;
-- ``scenarios/<name>.toml``: copies of the input files.
+- ``scenarios/<safe name>.toml``: copies of the input files;
+- ``.hallsim-results.json``: what hallsim wrote there (see hallsim.resultsdir).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from hallsim import __version__
 from hallsim.experiment import ExperimentResult
 from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
+from hallsim.resultsdir import ResultsFolder, safe_name
 from hallsim.scenario import scenario_to_dict
 
 PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
@@ -148,37 +150,56 @@ def _breakdown_summary(df: pd.DataFrame, key: str) -> list[dict]:
     ]
 
 
-# files a run or compare writes only sometimes: removed before writing, so a
-# reused folder never mixes an old run's log, plots or report with new results
-_OPTIONAL_OUTPUTS = ("citizens.parquet", "classes.parquet", "report.html")
+RESULT_FILES = (
+    "summary.json",
+    "replications.parquet",
+    "replications.csv",
+    "periods.parquet",
+    "periods.csv",
+    "matters.parquet",
+    "groups.parquet",
+    "classes.parquet",
+    "citizens.parquet",
+)
+"""Files a run or compare may write at the top of its folder (scenario copies go in scenarios/)."""
 
 
-def check_out_dir(out: Path) -> None:
-    """Refuse a folder that holds a sweep (raises ValueError with the reason)."""
-    if (out / "manifest.json").exists():
-        raise ValueError(f"{out}: holds a sweep (manifest.json); choose another --out")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out}: exists and is not a folder")
+def scenario_copy_names(results: list) -> list[str]:
+    """``scenarios/<safe name>.toml`` per result (or scenario): a name is a label, not a path."""
+    names: list[str] = []
+    for r in results:
+        base = safe_name(getattr(r, "scenario", r).name)
+        name, k = base, 2
+        while name in names:
+            name, k = f"{base}-{k}", k + 1
+        names.append(name)
+    return [f"scenarios/{n}.toml" for n in names]
+
+
+def planned_files(results_or_names: list) -> list[str]:
+    return [*RESULT_FILES, *scenario_copy_names(results_or_names)]
 
 
 def write_results(
-    out: Path,
+    folder: ResultsFolder,
     results: list[ExperimentResult],
     sources: list[Path],
     contract_obj: dict,
     command: str,
     kind: str,
 ) -> Path:
-    """Write a results folder; returns the path of summary.json."""
-    check_out_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in _OPTIONAL_OUTPUTS:
-        (out / name).unlink(missing_ok=True)
-    for folder in ("plots", "scenarios"):
-        shutil.rmtree(out / folder, ignore_errors=True)
-    (out / "scenarios").mkdir(exist_ok=True)
-    for src, res in zip(sources, results, strict=True):
-        shutil.copyfile(src, out / "scenarios" / f"{res.scenario.name}.toml")
+    """Write a results folder inside an open ResultsFolder; returns the path of summary.json.
+
+    summary.json goes last, and hallsim's previous summary.json first: a folder
+    whose writing failed part-way has no summary, and ``plot``/``report`` say
+    it is incomplete instead of mixing two runs.  Files of an earlier run that
+    this one does not write (a log, plots, a report) are removed when the
+    folder is closed; the user's own files are never touched.
+    """
+    folder.delete("summary.json")
+    for src, rel in zip(sources, scenario_copy_names(results), strict=True):
+        data = Path(src).read_bytes()
+        folder.write_bytes(rel, data)
 
     def tidy(attr: str) -> pd.DataFrame:
         frames = [
@@ -191,18 +212,24 @@ def write_results(
         df = pd.concat(frames, ignore_index=True)
         return df[["scenario", *[c for c in df.columns if c != "scenario"]]]
 
+    def parquet(df: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda p: df.to_parquet(p, index=False)
+
+    def csv(df: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda p: df.to_csv(p, index=False)
+
     reps = tidy("replications")
-    reps.to_parquet(out / "replications.parquet", index=False)
-    reps.to_csv(out / "replications.csv", index=False)
+    folder.write("replications.parquet", parquet(reps))
+    folder.write("replications.csv", csv(reps))
     for name in ("periods", "matters", "groups"):
-        tidy(name).to_parquet(out / f"{name}.parquet", index=False)
+        folder.write(f"{name}.parquet", parquet(tidy(name)))
     classes = tidy("classes")
     if len(classes):
-        classes.to_parquet(out / "classes.parquet", index=False)
-    tidy("periods").to_csv(out / "periods.csv", index=False)
+        folder.write("classes.parquet", parquet(classes))
+    folder.write("periods.csv", csv(tidy("periods")))
     log = tidy("log")
     if len(log):
-        log.to_parquet(out / "citizens.parquet", index=False)
+        folder.write("citizens.parquet", parquet(log))
 
     meta = {
         "kind": kind,
@@ -220,8 +247,6 @@ def write_results(
     if kind == "compare":
         meta["differences_detail"] = paired_differences(results)
     summary = {**contract_obj, "hallsim": meta}
-    path = out / "summary.json"
-    path.write_text(
-        json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    return folder.write_text(
+        "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n"
     )
-    return path

@@ -428,8 +428,11 @@ def _finish(fig: Figure, cjk: bool = False) -> Figure:
     return fig
 
 
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
 def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | None = None) -> Any:
-    """Write a figure as PNG (150 dpi) or SVG; format from ``fmt`` or the path's suffix.
+    """Write a figure as PNG (150 dpi), SVG or PDF; format from ``fmt`` or the path's suffix.
 
     ``path`` may be a binary file object (then ``fmt`` defaults to png).
     SVG text is stored as paths, so the file needs no installed font.
@@ -438,9 +441,15 @@ def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | Non
         path = Path(path)
         fmt = fmt or path.suffix.lstrip(".") or "png"
     fmt = (fmt or "png").lower()
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"format must be png or svg, got {fmt!r}")
-    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"format must be one of {FIGURE_FORMATS}, got {fmt!r}")
+    # no dates (the same results give the same bytes); "hallsim" as the maker, which
+    # lets a later command replace a file it made (hallsim.resultsdir.SIGNATURE)
+    metadata = {
+        "svg": {"Date": None, "Creator": "hallsim"},
+        "pdf": {"CreationDate": None, "Creator": "hallsim"},
+        "png": {"Software": "hallsim"},
+    }[fmt]
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "hallsim"}):
         with warnings.catch_warnings():
             if cjk_font() is None:  # the user was told once by _style_rc

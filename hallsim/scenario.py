@@ -468,8 +468,30 @@ class AttitudeEffects(_Frozen):
 # --- the scenario ----------------------------------------------------------
 
 
+LABEL_MAX_CHARS = 120
+
+
+def _label(text: str) -> str:
+    """A name shown to people and in tables: one printable line, not too long."""
+    if not text.strip():
+        raise ValueError("must not be blank")
+    bad = sorted({repr(c) for c in text if not c.isprintable()})
+    if bad:
+        raise ValueError(
+            f"must be one line of printable characters (found {', '.join(bad)}); "
+            "it is a label shown in tables, not a path"
+        )
+    if len(text) > LABEL_MAX_CHARS:
+        raise ValueError(f"at most {LABEL_MAX_CHARS} characters, got {len(text)}")
+    return text
+
+
 class Scenario(_Frozen):
-    name: str = Field(min_length=1, description="scenario name, used in outputs")
+    name: str = Field(
+        min_length=1,
+        description="scenario name: a label used in outputs (results folders get a safe "
+        "file name derived from it)",
+    )
     description: str = Field("", description="free text shown in reports")
     run: RunSettings = RunSettings()
     hall: Hall = Hall()
@@ -482,6 +504,11 @@ class Scenario(_Frozen):
     satisfaction: SatisfactionConfig = SatisfactionConfig()
     appointments: Appointments | None = None
     classes: list[CitizenClass] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_label(cls, v: str) -> str:
+        return _label(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -164,6 +164,10 @@ def _group_loads(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return share, service
 
 
+MAX_WINDOWS = 1000
+"""Largest number of windows per group and period the advisor considers."""
+
+
 def erlang_estimate(scenario: Scenario, target: Target) -> tuple[np.ndarray, np.ndarray]:
     """(windows[g, p], offered load in Erlangs[g, p]) from Erlang C / A per period.
 
@@ -201,7 +205,23 @@ def erlang_estimate(scenario: Scenario, target: Target) -> tuple[np.ndarray, np.
                 continue
             s = float(np.sum(lam_m * share[g] * service[g]) / lam)
             load[g, p] = lam * s
-            windows[g, p] = theory.min_servers(lam, s, mean_patience=patience, **kwargs)
+            try:
+                windows[g, p] = theory.min_servers(
+                    lam, s, mean_patience=patience, max_servers=MAX_WINDOWS, **kwargs
+                )
+            except ValueError:
+                start = format_clock(a) if scenario.run.mode == "day" else "steady state"
+                raise StaffingError(
+                    f"no roster of up to {MAX_WINDOWS} windows reaches {target} in {start} "
+                    f"for window group {scenario.windows[g].name!r} (offered load "
+                    f"{load[g, p]:.0f} Erlangs: {60 * lam:.0f} citizens an hour × "
+                    f"{s:.1f} min); check arrivals.rate_per_hour and the service times"
+                ) from None
+    if not load.any():
+        raise StaffingError(
+            "no citizen comes to a window (arrival rates are zero, or every matter is "
+            "online): there is nothing to staff for"
+        )
     return windows, load
 
 

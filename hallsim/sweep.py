@@ -52,6 +52,7 @@ from hallsim import __version__, fastpath
 from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
+from hallsim.resultsdir import OutputError, ResultsFolder
 from hallsim.scenario import Scenario, ScenarioError, load_scenario, plain_value, scenario_to_dict
 
 MANIFEST = "manifest.json"
@@ -583,26 +584,30 @@ def _part_files(out: Path) -> list[Path]:
     return sorted((out / PARTS).glob("part-*.parquet"))
 
 
-def _clear(out: Path) -> None:
-    shutil.rmtree(out / PARTS, ignore_errors=True)
+def _clear(folder: ResultsFolder) -> None:
+    """Discard an earlier sweep: only what hallsim wrote there."""
+    out = folder.path
+    if folder.owns(PARTS):
+        shutil.rmtree(out / PARTS, ignore_errors=True)
     for name in OWN_FILES:
-        (out / name).unlink(missing_ok=True)
+        folder.delete(name)
 
 
-def _check_folder(out: Path, plan: SweepPlan, force: bool) -> dict | None:
+def _check_folder(folder: ResultsFolder, plan: SweepPlan, force: bool) -> dict | None:
     """The folder's manifest if it holds this very sweep; refuse another one."""
+    out = folder.path
     mpath = out / MANIFEST
     if not out.exists():
         return None
-    if not mpath.exists() and (out / "summary.json").exists():
+    if not mpath.exists() and folder.owns("summary.json"):
         # a run/compare folder: never mix the two, not even with --force
         raise SweepError(
             [(str(out), "holds the results of a run or compare; choose another --out")]
         )
     if force:
-        _clear(out)  # --force: a fresh start, whatever the sweep folder held
+        _clear(folder)  # --force: a fresh start, whatever the sweep folder held
         return None
-    if not mpath.exists():
+    if not mpath.exists() or not folder.owns(MANIFEST):
         parts = out / PARTS
         if parts.is_dir() and not any(parts.iterdir()) and not (out / "results.parquet").exists():
             parts.rmdir()  # Ctrl-C before anything was written: nothing to keep
@@ -627,7 +632,7 @@ def _check_folder(out: Path, plan: SweepPlan, force: bool) -> dict | None:
     if not differ:
         return manifest
     if force:
-        _clear(out)
+        _clear(folder)
         return None
     names = {
         "scenario_hash": "the scenario",
@@ -1008,9 +1013,47 @@ def execute_sweep(
     """
     if backend not in BACKENDS:
         raise SweepError([("backend", f"must be one of {BACKENDS}, got {backend!r}")])
-    out = Path(out)
+    try:
+        folder = ResultsFolder(out, "sweep", force=force, replace=False)
+        folder.check()
+        folder._owned |= folder._legacy_owned() or set()
+        for name in (*OWN_FILES, PARTS):
+            folder.check_free(name)
+    except OutputError as exc:
+        raise SweepError([("", str(exc))]) from None
+    try:
+        with folder.open():
+            try:
+                return _execute_sweep(
+                    plan,
+                    folder,
+                    workers,
+                    backend,
+                    scheduler,
+                    progress,
+                    force,
+                    csv,
+                    chunk_size,
+                    source,
+                    command,
+                )
+            finally:  # forget what the sweep did not write after all
+                for name in (*OWN_FILES, PARTS):
+                    if not (folder.path / name).exists():
+                        folder.delete(name)
+    except OutputError as exc:
+        raise SweepError([("", str(exc))]) from None
+
+
+def _execute_sweep(
+    plan, folder, workers, backend, scheduler, progress, force, csv, chunk_size, source, command
+) -> SweepOutcome:
+    out = folder.path
     workers = default_workers() if workers is None else max(1, int(workers))
-    manifest = _check_folder(out, plan, force)
+    manifest = _check_folder(folder, plan, force)
+    for name in (*OWN_FILES, PARTS):  # recorded before they exist: a SIGKILL loses nothing
+        folder.adopt(name)
+    folder.save_record()
     t0 = time.perf_counter()
     results = out / "results.parquet"
     if manifest and manifest.get("complete") and results.exists():
@@ -1029,7 +1072,8 @@ def execute_sweep(
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         if manifest is None:
             if source is not None and Path(source).is_file():
-                shutil.copyfile(source, out / "scenario.toml")
+                data = Path(source).read_bytes()  # the source may be this very file
+                _atomic_write(out / "scenario.toml", lambda p: p.write_bytes(data))
             _write_json(out / "scenario.json", scenario_to_dict(plan.scenario))
             _write_json(
                 out / MANIFEST,

@@ -406,13 +406,25 @@ def min_servers(
 
     # Erlang C has no steady state below floor(a)+1 servers; Erlang A always has one.
     start = math.floor(lam * s) + 1 if math.isinf(patience) else 1
-    for c in range(start, max_servers + 1):
+
+    def meets(c: int) -> bool:
         r = erlang_a(lam, s, patience, c)
         if max_wait_mean is not None and r.wait_mean > max_wait_mean:
-            continue
+            return False
         if max_abandon is not None and r.p_abandon > max_abandon:
-            continue
-        if service_level is not None and r.served_within(target_min) < service_level:
-            continue
-        return c
+            return False
+        return service_level is None or r.served_within(target_min) >= service_level
+
+    # Every measure improves with each added server, so the smallest c that meets the
+    # targets is found by bisection: a few evaluations, not one per c (a hall at
+    # 100,000 citizens an hour would otherwise evaluate a thousand long chains).
+    if start <= max_servers and meets(max_servers):
+        lo, hi = start, max_servers  # meets(hi); the answer lies in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if meets(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
     raise ValueError(f"no staffing up to {max_servers} servers meets the targets")

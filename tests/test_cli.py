@@ -252,8 +252,22 @@ def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
         "--out",
         str(out),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(8.0)  # start-up plus some replications, even on a slow machine
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a child inherits an ignored SIGINT (as under some test runners): Python then
+        # never raises KeyboardInterrupt, which is what this test is about
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    # the results folder is claimed once the command has started, before simulating:
+    # wait for that rather than a fixed time, so a loaded machine is no problem
+    deadline = time.monotonic() + 300
+    while not (out / ".hallsim-results.json").exists() and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        time.sleep(0.1)
+    time.sleep(3.0)  # some replications
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -493,10 +493,28 @@ def test_an_empty_parts_folder_from_an_early_ctrl_c_does_not_block_the_rerun(
     hall.write_text(HALL.format(close="11:00"))
     out = tmp_path / "sw"
     (out / "parts").mkdir(parents=True)
+    # what hallsim records before its first part (hallsim.resultsdir): the folder is its own
+    record = {"hallsim_results_folder": 1, "kind": "sweep", "complete": False, "files": ["parts"]}
+    (out / ".hallsim-results.json").write_text(json.dumps(record))
     code, stdout, err = cli(capsys, "sweep", str(hall), "--set", "windows.0.count=3,4",
                             "-r", "2", "-w", "1", "--out", str(out))  # fmt: skip
     assert code == 0, err
     assert stdout.strip().splitlines()[-1] == str(out / "results.parquet")
+
+
+def test_a_parts_folder_of_the_users_is_never_touched(capsys, tmp_path) -> None:
+    hall = tmp_path / "tiny.toml"
+    hall.write_text(HALL.format(close="11:00"))
+    out = tmp_path / "sw"
+    (out / "parts").mkdir(parents=True)
+    (out / "parts" / "mine.txt").write_text("keep")
+    args = ["sweep", str(hall), "--set", "windows.0.count=3,4", "-r", "2", "-w", "1"]
+    code, _, err = cli(capsys, *args, "--out", str(out))
+    assert code == 2 and "not a hallsim results folder" in err
+    code, _, err = cli(capsys, *args, "--out", str(out), "--force")  # parts/ is not ours
+    assert code == 2 and "parts" in err and "not written by hallsim" in err
+    assert sorted(p.name for p in out.rglob("*")) == ["mine.txt", "parts"]
+    assert (out / "parts" / "mine.txt").read_text() == "keep"
 
 
 # --------------------------------------------------------------------------- scheduling
