@@ -218,3 +218,35 @@ def test_unreachable_target_exits_2(tmp_path) -> None:
     )
     assert r.exit_code == 2
     assert "cannot be met" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("rates", "says"),
+    [
+        ('{ "09:00" = 0 }', "nothing to staff for"),
+        # 100,000 an hour × 5 min is ~8,300 Erlangs: beyond any roster the advisor considers
+        ('{ "09:00" = 100000 }', "no roster of up to 1000 windows reaches service_level>=0.9"),
+    ],
+)
+def test_impossible_demand_is_bad_input_in_the_advisors_words(tmp_path, rates, says) -> None:
+    f = tmp_path / "hall.toml"
+    text = DAY.format(roster="").replace(
+        'rate_per_hour = { "09:00" = 30, "10:00" = 70, "11:00" = 40 }', f"rate_per_hour = {rates}"
+    )
+    f.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(
+        cli(), ["staff", str(f), "--target", "service_level>=0.9", "-q", "-w", "1", "-r", "2"]
+    )
+    assert r.exit_code == 2, r.output
+    assert says in r.stderr and "Traceback" not in r.stderr
+
+
+def test_near_zero_patience_gives_advice_or_bad_input_never_a_crash(tmp_path) -> None:
+    f = tmp_path / "hall.toml"
+    patience = '\n[patience]\nrenege_min = { dist = "deterministic", mean = 0.001 }\n'
+    f.write_text(DAY.format(roster="") + patience, encoding="utf-8")
+    r = CliRunner().invoke(
+        cli(), ["staff", str(f), "--target", "service_level>=0.9", "-q", "-w", "1", "-r", "2"]
+    )
+    assert r.exit_code in (0, 2), r.output
+    assert "unexpected" not in r.stderr and "Traceback" not in r.stderr
