@@ -37,26 +37,6 @@ RECORD = ".hallsim-results.json"
 LOCK = ".hallsim.lock"
 _TMP_PREFIX = ".hallsim-tmp-"
 
-# files a results folder of each kind held before the record existed
-_LEGACY_NAMES = {
-    "summary.json",
-    "replications.parquet",
-    "replications.csv",
-    "periods.parquet",
-    "periods.csv",
-    "matters.parquet",
-    "groups.parquet",
-    "classes.parquet",
-    "citizens.parquet",
-    "report.html",
-    "manifest.json",
-    "results.parquet",
-    "results.csv",
-    "summary.parquet",
-    "summary.csv",
-    "scenario.toml",
-    "scenario.json",
-}
 _LEGACY_DIRS = ("plots", "scenarios", "parts")
 
 # kinds of results that may replace each other in one folder
@@ -214,7 +194,11 @@ class ResultsFolder:
                 signature = True
         if not signature:
             return None
-        owned = {e.name for e in p.iterdir() if e.is_file() and e.name in _LEGACY_NAMES}
+        from hallsim.outputs import RESULT_FILES  # only for such old folders: heavy imports
+        from hallsim.sweep import OWN_FILES
+
+        names = {*RESULT_FILES, *OWN_FILES, "report.html"}
+        owned = {e.name for e in p.iterdir() if e.is_file() and e.name in names}
         for d in _LEGACY_DIRS:
             if (p / d).is_dir():
                 owned.add(d)

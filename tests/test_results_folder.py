@@ -411,3 +411,16 @@ def test_the_headline_says_when_citizens_were_left_unserved(capsys, tmp_path) ->
     reps = pd.read_parquet(tmp_path / "r" / "replications.parquet")
     assert unserved is not None or reps["unserved"].mean() > 0
     assert f"{reps['unserved'].mean():.1f} unserved" in stdout
+
+
+def test_a_folder_from_before_the_record_is_still_hallsims(capsys, tmp_path) -> None:
+    src = tiny(tmp_path / "in")
+    out = tmp_path / "old"
+    assert cli(capsys, "run", str(src), "-r", "2", "-q", "--log", "--out", str(out))[0] == 0
+    (out / RECORD).unlink()  # as an earlier hallsim left it
+    (out / LOCK).unlink()
+    (out / "notes.csv").write_text("mine")
+    code, _, err = cli(capsys, "run", str(src), "-r", "2", "-q", "--out", str(out))
+    assert code == 0, err
+    assert not (out / "citizens.parquet").exists()  # the old run's log: hallsim's, replaced
+    assert (out / "notes.csv").read_text() == "mine"  # not a name hallsim writes: kept
