@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hallsim.cli import entry
-from hallsim.resultsdir import RECORD, ResultsFolder, safe_name
+from hallsim.resultsdir import LOCK, RECORD, ResultsFolder, safe_name
 
 TINY = """
 name = {name}
