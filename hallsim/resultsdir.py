@@ -130,7 +130,9 @@ class ResultsFolder:
         if (p / RECORD).exists():
             return
         foreign = [e.name for e in p.iterdir() if e.name not in (LOCK, RECORD)]
-        if self._legacy_owned() is not None:
+        legacy = self._legacy_owned()
+        if legacy is not None:
+            self._owned |= legacy
             return
         if foreign and not self.force:
             shown = ", ".join(sorted(foreign)[:3]) + (", …" if len(foreign) > 3 else "")

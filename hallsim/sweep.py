@@ -1016,7 +1016,6 @@ def execute_sweep(
     try:
         folder = ResultsFolder(out, "sweep", force=force, replace=False)
         folder.check()
-        folder._owned |= folder._legacy_owned() or set()
         for name in (*OWN_FILES, PARTS):
             folder.check_free(name)
     except OutputError as exc:
