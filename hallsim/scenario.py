@@ -175,6 +175,11 @@ Distribution = Annotated[
 
 
 # --- sections --------------------------------------------------------------
+# Sanity bounds that keep a replication finite in time and memory (a typo such as
+# 1e300 must not run until killed).  Far above any hall: a busy city hall sees a
+# few hundred citizens an hour, and 10 million minutes is 19 years.
+MAX_RATE_PER_HOUR = 1_000_000.0
+MAX_RUN_MIN = 10_000_000.0
 
 
 class RunSettings(_Frozen):
@@ -190,11 +195,13 @@ class RunSettings(_Frozen):
     warmup_min: float = Field(
         0.0,
         ge=0,
+        le=MAX_RUN_MIN,
         description="steady_state only: statistics ignore arrivals before this (day mode: 0)",
     )
     length_min: float = Field(
         0.0,
         ge=0,
+        le=MAX_RUN_MIN,
         description="steady_state only: arrivals stop at warmup_min + length_min (day mode: 0)",
     )
 
@@ -248,6 +255,8 @@ class Arrivals(_Frozen):
         if isinstance(v, int | float):
             if not math.isfinite(v) or v < 0:
                 raise ValueError(f"rate must be a finite number >= 0, got {v}")
+            if v > MAX_RATE_PER_HOUR:
+                raise ValueError(f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {v:g}")
             return float(v)
         if isinstance(v, dict):
             if not v:
@@ -264,6 +273,10 @@ class Arrivals(_Frozen):
                     raise _FieldError(path, f"rate must be a number, got {rate!r}")
                 if not math.isfinite(rate) or rate < 0:
                     raise _FieldError(path, f"rate must be a finite number >= 0, got {rate}")
+                if rate > MAX_RATE_PER_HOUR:
+                    raise _FieldError(
+                        path, f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {rate:g}"
+                    )
                 out[key] = float(rate)
             return out
         raise ValueError(f"expected a number of citizens per hour or a table of them, got {v!r}")

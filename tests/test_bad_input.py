@@ -310,6 +310,15 @@ def test_huge_integers_in_set_and_files_are_refused(capsys, cwd) -> None:
     for path in ("windows.0.count", "patience.balk_at_queue", "arrivals.rate_per_hour"):
         code, _, err = run_cli(capsys, "sweep", "small.toml", "--set", f"{path}=1,{huge}")
         assert_bad_input(code, err, "small.toml", f"{path}={huge}")
+    # huge finite values that would run until killed (1e300 citizens an hour, a
+    # steady state of 1e300 minutes) are refused too
+    code, _, err = run_cli(capsys, "sweep", "small.toml", "--set", "arrivals.rate_per_hour=1e300")
+    assert_bad_input(code, err, "arrivals.rate_per_hour=1e+300", "at most 1,000,000 per hour")
+    steady = SMALL.replace("replications = 2", 'replications = 2\nmode = "steady_state"')
+    (cwd / "long.toml").write_text(steady.replace("[hall]", "length_min = 1e300\n[hall]"))
+    code, _, err = run_cli(capsys, "run", "long.toml")
+    assert_bad_input(code, err, "long.toml", "run.length_min")
+    (cwd / "long.toml").unlink()
     (cwd / "big.toml").write_text(
         SMALL.replace("count = 2", f"count = 2\n[patience]\nbalk_at_queue = {huge}")
     )
@@ -500,16 +509,15 @@ def _cli_subprocess(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 def test_fifo_device_and_folder_are_refused_before_reading(cwd) -> None:
     os.mkfifo(cwd / "pipe.toml")
     (cwd / "folder.toml").mkdir()
-    cases = [
-        (["run", "pipe.toml"], "pipe.toml", "not a regular file"),
-        (["validate", "folder.toml"], "folder.toml", "is a directory"),
-        (["sweep", "small.toml", "--sweep-file", "pipe.toml"], "pipe.toml", "not a regular file"),
-    ]
-    if Path("/dev/zero").exists():
-        cases.append((["run", "/dev/zero"], "/dev/zero", "not a regular file"))
-    for args, name, words in cases:
-        proc = _cli_subprocess(args, cwd)
-        assert_bad_input(proc.returncode, proc.stderr, name, words)
+    files = ["pipe.toml", "folder.toml"] + (["/dev/zero"] if Path("/dev/zero").exists() else [])
+    proc = _cli_subprocess(["validate", *files], cwd)  # every file gets its own line
+    assert_bad_input(proc.returncode, proc.stderr, "folder.toml: invalid", "is a directory")
+    for name in files:
+        if name != "folder.toml":
+            assert_bad_input(proc.returncode, proc.stderr, f"{name}: invalid scenario")
+    assert proc.stderr.count("not a regular file") == len(files) - 1
+    proc = _cli_subprocess(["sweep", "small.toml", "--sweep-file", "pipe.toml"], cwd)
+    assert_bad_input(proc.returncode, proc.stderr, "pipe.toml", "not a regular file")
     nothing_written(cwd, "small.toml", "pipe.toml", "folder.toml")
 
 
