@@ -256,7 +256,9 @@ class Arrivals(_Frozen):
             if not math.isfinite(v) or v < 0:
                 raise ValueError(f"rate must be a finite number >= 0, got {v}")
             if v > MAX_RATE_PER_HOUR:
-                raise ValueError(f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {v:g}")
+                raise ValueError(
+                    f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {v:g}"
+                )
             return float(v)
         if isinstance(v, dict):
             if not v:
@@ -275,7 +277,8 @@ class Arrivals(_Frozen):
                     raise _FieldError(path, f"rate must be a finite number >= 0, got {rate}")
                 if rate > MAX_RATE_PER_HOUR:
                     raise _FieldError(
-                        path, f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {rate:g}"
+                        path,
+                        f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {rate:g}",
                     )
                 out[key] = float(rate)
             return out
@@ -965,6 +968,12 @@ def _set_path(data: dict, path: str, value: Any, source: str) -> None:
             if key not in node and not last:
                 creatable, _ = _optional_table(model, key)
                 if not creatable:
+                    if key in getattr(model, "model_fields", {}):
+                        whole = ".".join(keys[: i + 1])
+                        raise ScenarioError(
+                            source,
+                            [(path, f"{key!r} is not set in this scenario; set {whole} whole")],
+                        )
                     raise ScenarioError(source, [(path, f"no such field {key!r}")])
                 node[key] = {}  # a documented optional table: its defaults apply
         else:
