@@ -75,8 +75,8 @@ def parse_clock(value: str) -> float:
     match = _CLOCK.fullmatch(value)
     if match is None:
         loose = _LOOSE_CLOCK.fullmatch(value)
-        if loose is not None:
-            hint = f"{int(loose.group(1)):02d}:{int(loose.group(2)):02d}"
+        hint = loose and f"{int(loose.group(1)):02d}:{int(loose.group(2)):02d}"
+        if hint and int(hint[:2]) * 60 + int(hint[3:]) <= 24 * 60 and int(hint[3:]) < 60:
             raise ValueError(
                 f"expected a time of day as 'HH:MM' with two digits each, got {value!r}; "
                 f"write {hint!r}"

@@ -141,6 +141,8 @@ def parse_value(text: str) -> Any:
         value = tomllib.loads(f"v = {s}")["v"]
     except tomllib.TOMLDecodeError:
         return s
+    except RecursionError:
+        raise ValueError("arrays or tables nested too deeply") from None
     if not isinstance(value, bool | int | float | str | list | dict):
         return s  # TOML dates and times: keep the text
     return value
@@ -292,7 +294,11 @@ def read_sweep_file(path: str | Path, scenario: Scenario | None = None) -> dict[
             ]
         )
     grid: dict[str, list] = {}
-    for key, value in _flatten(data["parameters"]):
+    try:
+        flat = list(_flatten(data["parameters"]))
+    except RecursionError:
+        raise SweepError([(str(path), "sweep file: tables nested too deeply")]) from None
+    for key, value in flat:
         if isinstance(value, list):
             grid[key] = value
         elif isinstance(value, str):

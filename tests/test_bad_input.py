@@ -561,7 +561,15 @@ def test_huge_and_deeply_nested_files_are_refused(capsys, cwd) -> None:
     inline.write_text(SMALL + "y = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n")
     code, _, err = run_cli(capsys, "validate", "inline.toml")
     assert_bad_input(code, err, "inline.toml")
-    nothing_written(cwd, "small.toml", "big.toml", "deep.toml", "inline.toml")
+    # and the same in a sweep file's dotted keys and in a --set value
+    keys = cwd / "keys.toml"
+    keys.write_text("[parameters]\n" + ".".join(["a"] * 3000) + " = [1]\n")
+    code, _, err = run_cli(capsys, "sweep", "small.toml", "--sweep-file", "keys.toml")
+    assert_bad_input(code, err, "keys.toml", "nested too deeply")
+    value = "[" * 3000 + "]" * 3000
+    code, _, err = run_cli(capsys, "sweep", "small.toml", "--set", f"windows.0.count={value}")
+    assert_bad_input(code, err, "small.toml", "windows.0.count=", "nested too deeply")
+    nothing_written(cwd, "small.toml", "big.toml", "deep.toml", "inline.toml", "keys.toml")
 
 
 # --- row 13 (second half): --set and --sweep-file take the same paths ------------------
