@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hallsim.scenario import Scenario
+from hallsim.limits import MAX_FILE_BYTES, MAX_REPLICATIONS
+from hallsim.scenario import MAX_RATE_PER_HOUR, MAX_RUN_MIN, Scenario
 
 SECTIONS = {
     "": "top level",
@@ -83,7 +84,29 @@ def main() -> None:
         'Distributions (`service_min`, `renege_min`): `{ dist = "exponential", mean }`,',
         '`{ dist = "deterministic", mean }`, `{ dist = "lognormal", mean, cv }`,',
         '`{ dist = "gamma", mean, cv }`, `{ dist = "uniform", low, high }`; lognormal and',
-        "gamma take the mean and coefficient of variation of the time itself.",
+        "gamma take the mean and coefficient of variation of the time itself; a `cv`",
+        "is at most 100, and below 1e-9 the time is simply the mean.",
+        "",
+        "Rules for every value (a file that breaks one is refused with exit 2, naming",
+        "the key):",
+        "",
+        "- every number is finite: `inf` and `nan` (which TOML allows) are refused;",
+        "- every integer fits a signed 64-bit column; `run.seed` is 0 to 2^63-1,",
+        f"  `run.replications` 1 to {MAX_REPLICATIONS:,} (the `-r` limit of every command);",
+        '- a time of day is exactly `"HH:MM"`: two ASCII digits each, `"00:00"` to',
+        '  `"24:00"`; `"9:00"` is refused (write `"09:00"`), so two keys of one table',
+        "  never name the same time;",
+        f"- `arrivals.rate_per_hour` is at most {MAX_RATE_PER_HOUR:,.0f} and",
+        f"  `run.warmup_min` / `run.length_min` at most {MAX_RUN_MIN:,.0f} (sanity",
+        "  bounds that keep a run finite); the last two belong to `steady_state` mode",
+        "  and are refused in `day` mode unless 0;",
+        '- a matter may not be called `"*"` (in `windows.N.matters` it means every matter);',
+        f"- the file is a regular UTF-8 file of at most {MAX_FILE_BYTES // 2**20} MB (not a",
+        "  folder, pipe or device).",
+        "",
+        "An optional table the file leaves out (`patience`, `appointments`,",
+        "`windows.N.staffed`) takes its defaults when `Scenario.with_changes` or",
+        "`hallsim sweep --set` sets a key inside it, e.g. `patience.balk_at_queue=2`.",
         "",
         "| key | type | default | meaning |",
         "|---|---|---|---|",

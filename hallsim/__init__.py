@@ -6,7 +6,11 @@ Python API (units: minutes; see README):
     sc = hallsim.load_scenario("scenarios/integrated.toml")
     one = hallsim.simulate(sc, seed=1)                # one replication
     exp = hallsim.run_experiment(sc, replications=20)  # tidy DataFrames + summary
+    exp = hallsim.run_experiment("scenarios/integrated.toml", replications=20)  # a path works too
     df = hallsim.run_sweep(sc, {"windows.0.count": [8, 9, 10]}, replications=10)
+
+Bad arguments raise ValueError or TypeError (ScenarioError, a ValueError, for a
+bad scenario), with the same limits and words as the command line.
 """
 
 __version__ = "0.1.0"

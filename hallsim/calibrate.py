@@ -25,6 +25,8 @@ base configuration.  The fit uses statsmodels ``OrderedModel`` (logit link).
 from __future__ import annotations
 
 import math
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 
@@ -58,6 +60,11 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 _SIG = 6  # significant digits written to the config / TOML
+# Sanity bounds on survey values: a visit's wait ends the day it starts, and far
+# more than this many citizens called first is no hall (their huge regressors would
+# swamp the fit and statsmodels' message would not say which row is wrong).
+MAX_WAIT_MIN = 24 * 60
+MAX_OVERTAKEN = 100_000
 
 
 def _round(x: float) -> float:
@@ -193,13 +200,20 @@ def _fmt(x: float, sig: int = _SIG) -> str:
 # --- input checks ----------------------------------------------------------------
 
 
+def _cell(value: object) -> str:
+    """A survey cell as the user wrote it: ``2``, ``'abc'`` (never ``np.int64(2)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _numeric(df: pd.DataFrame, col: str, *, allow_nan: np.ndarray | None = None) -> np.ndarray:
     raw = df[col]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     bad_text = np.isnan(values) & raw.notna().to_numpy()
     if bad_text.any():
         i = int(np.flatnonzero(bad_text)[0])
-        raise ValueError(f"column {col!r}: {raw.iloc[i]!r} at row {i + 1} is not a number")
+        raise ValueError(f"column {col!r}: {_cell(raw.iloc[i])} at row {i + 1} is not a number")
     missing = np.isnan(values)
     if allow_nan is not None:
         missing &= ~allow_nan
@@ -239,7 +253,9 @@ def _flag(df: pd.DataFrame, col: str) -> np.ndarray:
     bad = np.isnan(values) | ~np.isin(values, (0.0, 1.0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"column {col!r}: values must be 0 or 1; row {i + 1} has {raw.iloc[i]!r}")
+        raise ValueError(
+            f"column {col!r}: values must be 0 or 1; row {i + 1} has {_cell(raw.iloc[i])}"
+        )
     return values == 1.0
 
 
@@ -271,7 +287,7 @@ def survey_visits(
     _check_integer("rating", rating, "whole numbers 1-5")
     _check_range("rating", rating, 1, 5, "whole numbers 1-5")
     wait = _numeric(df, "wait_min")
-    _check_range("wait_min", wait, 0, np.inf, "minutes >= 0")
+    _check_range("wait_min", wait, 0, MAX_WAIT_MIN, f"minutes >= 0 and <= {MAX_WAIT_MIN} (one day)")
 
     abandoned = _flag(df, "abandoned") if "abandoned" in cols else np.zeros(n, bool)
     if "settled" in cols:
@@ -289,7 +305,9 @@ def survey_visits(
     if "overtaken" in cols:
         overtaken = _numeric(df, "overtaken")
         _check_integer("overtaken", overtaken, "whole numbers >= 0")
-        _check_range("overtaken", overtaken, 0, np.inf, "whole numbers >= 0")
+        _check_range(
+            "overtaken", overtaken, 0, MAX_OVERTAKEN, f"whole numbers >= 0 and <= {MAX_OVERTAKEN:,}"
+        )
 
     present = [c for c in COMPONENTS if c in cols]
     visits: dict[str, np.ndarray] = {
@@ -411,10 +429,17 @@ def calibrate(
 
     c = np.asarray(base.cutpoints, dtype=float)
     start = np.concatenate([[getattr(base, name) for name in chosen], [c[0]], np.log(np.diff(c))])
-    model = OrderedModel(rating, exog, offset=offset, distr="logit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=False)
+        try:
+            model = OrderedModel(rating, exog, offset=offset, distr="logit")
+            res = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=False)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise ValueError(
+                f"the ordered-logit fit failed ({exc}) with columns "
+                f"{', '.join(sorted(c for c in cols if c in (*REQUIRED, *OPTIONAL)))}; "
+                "check them for extreme or nearly constant values"
+            ) from None
         params = np.asarray(res.params, dtype=float)
         try:
             cov = np.asarray(res.cov_params(), dtype=float)
@@ -471,6 +496,16 @@ def calibrate(
 
 def read_survey(path: str) -> pd.DataFrame:
     """Read a survey CSV; raises ``ValueError`` with a user-facing message."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ValueError("file not found") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read file: {exc}") from None
+    if stat.S_ISDIR(mode):
+        raise ValueError("is a directory, expected a CSV file")
+    if not stat.S_ISREG(mode):  # a FIFO would block, /dev/zero never end
+        raise ValueError("is not a regular file (a pipe or device?); expected a CSV file")
     try:
         return pd.read_csv(path, skipinitialspace=True)
     except FileNotFoundError:

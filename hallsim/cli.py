@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hallsim import __version__
+from hallsim.cli_types import REPLICATIONS, SEED, replications_from
 from hallsim.experiment import (
     ENGINES,
     ExperimentResult,
@@ -282,14 +283,14 @@ common_options: list[Callable] = [
     click.option(
         "--replications",
         "-r",
-        type=click.IntRange(1, 100_000),
+        type=REPLICATIONS,
         default=None,
         help="Replications (default: the scenario's run.replications).",
     ),
     click.option(
         "--seed",
         "-s",
-        type=click.IntRange(0),
+        type=SEED,
         default=None,
         help="Base seed (default: the scenario's run.seed).",
     ),
@@ -430,7 +431,7 @@ def describe(sc: Scenario) -> str:
 )
 @click.option(
     "--max-replications",
-    type=click.IntRange(2, 100_000),
+    type=replications_from(2),
     default=1000,
     show_default=True,
     help="Upper limit for --precision.",

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hallsim.calibrate import CalibrationResult, calibrate, read_survey
+from hallsim.cli_types import REPLICATIONS, SEED
 from hallsim.satisfaction import SatisfactionConfig, sensitivity_table
 
 SENSITIVITY_METRICS = ("csat", "bad_review_rate", "satisfaction_mean", "complaint_rate")
@@ -200,14 +201,14 @@ def _print_calibration(result: CalibrationResult, survey: str, scenario: str | N
 @click.option(
     "--replications",
     "-r",
-    type=click.IntRange(min=1),
+    type=REPLICATIONS,
     default=None,
     help="Replications to pool (default: the scenario's run.replications).",
 )
 @click.option(
     "--seed",
     "-s",
-    type=click.IntRange(min=0),
+    type=SEED,
     default=None,
     help="Base seed (default: the scenario's run.seed).",
 )

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
+from hallsim.cli_types import SEED, replications_from
 from hallsim.scenario import ScenarioError, format_clock, load_scenario
 from hallsim.staffing import TARGET_METRICS, Advice, StaffingError, advise, parse_target
 
@@ -179,14 +180,14 @@ def print_advice(advice: Advice, file: str, seconds: float) -> None:
 @click.option(
     "--replications",
     "-r",
-    type=click.IntRange(2, 10_000),
+    type=replications_from(2),
     default=None,
     help="Replications per roster (default: the scenario's run.replications).",
 )
 @click.option(
     "--seed",
     "-s",
-    type=click.IntRange(0),
+    type=SEED,
     default=None,
     help="Base seed (default: the scenario's run.seed).",
 )

@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from hallsim.cli import BadInput, _command_line, _load, err_console
+from hallsim.cli_types import REPLICATIONS, SEED
 from hallsim.experiment import ENGINES, default_workers
 from hallsim.resultsdir import safe_name
 from hallsim.sweep import (
@@ -105,14 +106,14 @@ def _progress(quiet: bool):
 @click.option(
     "--replications",
     "-r",
-    type=click.IntRange(1, 100_000),
+    type=REPLICATIONS,
     default=None,
     help="Replications per point (default: the scenario's run.replications).",
 )
 @click.option(
     "--seed",
     "-s",
-    type=click.IntRange(0),
+    type=SEED,
     default=None,
     help="Base seed (default: the scenario's run.seed); replication r of every point "
     "uses the same streams.",

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,12 +23,30 @@ import pandas as pd
 from hallsim import metrics as _metrics
 from hallsim import streaming as _streaming
 from hallsim.intervals import t_half_width
+from hallsim.limits import check_int, check_replications, check_seed
 from hallsim.metrics import METRICS, ReplicationResult
 from hallsim.model import run_hall
-from hallsim.scenario import Scenario
+from hallsim.scenario import Scenario, load_scenario
 from hallsim.streams import make_streams
 
 ENGINES = ("auto", "simpy", "fast")
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """A Scenario, or the scenario file at a path (ScenarioError if it is invalid)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(scenario)
+    raise TypeError(
+        "expected a Scenario (hallsim.load_scenario) or the path of a scenario file, "
+        f"got {type(scenario).__name__}"
+    )
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
 
 
 def trace_replication(scenario: Scenario, seed: int, replication: int, engine: str = "auto"):
@@ -37,9 +56,8 @@ def trace_replication(scenario: Scenario, seed: int, replication: int, engine: s
     ``hallsim.fastpath``; ``auto`` uses the fast one where it supports the
     scenario.  Both consume the same random streams.
     """
+    _check_engine(engine)
     streams = make_streams(seed, replication)
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if engine != "simpy":
         try:
             from hallsim import fastpath
@@ -53,7 +71,7 @@ def trace_replication(scenario: Scenario, seed: int, replication: int, engine: s
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     seed: int | None = None,
     replication: int = 0,
     log: bool = False,
@@ -75,8 +93,13 @@ def simulate(
     >>> import hallsim
     >>> sc = hallsim.load_scenario("scenarios/mmc_steady_state.toml")  # doctest: +SKIP
     >>> hallsim.simulate(sc, seed=1).metrics["wait_mean_min"]  # doctest: +SKIP
+
+    Bad arguments raise TypeError or ValueError (ScenarioError for a bad file).
     """
-    seed = scenario.run.seed if seed is None else seed
+    scenario = as_scenario(scenario)
+    seed = scenario.run.seed if seed is None else check_seed(seed)
+    replication = check_int(replication, "replication", 0)
+    _check_engine(engine)
     if streaming is None:
         streaming = not log and engine != "simpy" and _streaming.applies(scenario)
     if streaming:
@@ -164,7 +187,7 @@ def worker_init() -> None:
 
 
 def run_replications(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     replications: int | None = None,
     seed: int | None = None,
     workers: int = 1,
@@ -174,10 +197,16 @@ def run_replications(
 ) -> ExperimentResult:
     """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1).
 
+    ``scenario`` is a Scenario or the path of a scenario file.  Bad arguments
+    raise TypeError or ValueError (ScenarioError for a bad file), with the
+    limits the command line uses (1..100,000 replications, seeds 0..2^63-1).
     Ctrl-C raises ``ReplicationsInterrupted`` carrying the finished prefix.
     """
-    n = scenario.run.replications if replications is None else replications
-    seed = scenario.run.seed if seed is None else seed
+    scenario = as_scenario(scenario)
+    n = scenario.run.replications if replications is None else check_replications(replications)
+    seed = scenario.run.seed if seed is None else check_seed(seed)
+    workers = check_int(workers, "workers", 1)
+    _check_engine(engine)
     jobs = [(scenario, seed, r, log, engine) for r in range(n)]
     results: dict[int, ReplicationResult] = {}
     try:
@@ -252,7 +281,7 @@ def ci_half_width(values: Iterable[float], confidence: float = 0.95) -> float:
 
 
 def run_until_precision(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     metric: str = "wait_mean_min",
     half_width: float = 0.5,
     relative: bool = False,
@@ -276,11 +305,15 @@ def run_until_precision(
     ``len(result.replications)``.  Sequential stopping makes the interval's
     coverage slightly below nominal (Law & Kelton, ch. 9.4.1).
     """
+    scenario = as_scenario(scenario)
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     if not half_width > 0:
         raise ValueError(f"the half-width target must be > 0, got {half_width}")
-    seed = scenario.run.seed if seed is None else seed
+    seed = scenario.run.seed if seed is None else check_seed(seed)
+    max_replications = check_replications(max_replications, "max_replications")
+    workers = check_int(workers, "workers", 1)
+    _check_engine(engine)
     min_replications = max(2, min_replications)
     max_replications = max(min_replications, max_replications)
     batch = max(1, 2 * workers if batch is None else batch)

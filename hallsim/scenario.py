@@ -11,8 +11,11 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
+import re
+import stat
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -25,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from hallsim.limits import MAX_FILE_BYTES, MAX_INT64, MAX_REPLICATIONS, MAX_SEED, MIN_INT64
 from hallsim.satisfaction import SatisfactionConfig
 
 _T = TypeVar("_T")
@@ -32,11 +36,12 @@ _T = TypeVar("_T")
 ATTITUDE_COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
 
 
-class ScenarioError(Exception):
+class ScenarioError(ValueError):
     """A scenario file (or a change to it) is invalid.
 
     ``problems`` is a list of ``(field_path, message)``; ``source`` names the
-    file.  ``str(err)`` is the user-facing text (no traceback needed).
+    file.  ``str(err)`` is the user-facing text (no traceback needed).  A
+    ValueError, so callers of the Python API can catch bad input as such.
     """
 
     def __init__(self, source: str, problems: list[tuple[str, str]]):
@@ -49,18 +54,37 @@ class ScenarioError(Exception):
 
 class _Frozen(BaseModel):
     # strict: a TOML boolean or string is never quietly turned into a number
-    # (count = true, factor = "1.2" are errors); integers still fill float fields
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # (count = true, factor = "1.2" are errors); integers still fill float fields.
+    # allow_inf_nan=False: every number in the format is finite (TOML has inf and
+    # nan), for every float field here and in any field added later.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")  # ASCII digits only (\d matches any script)
+_LOOSE_CLOCK = re.compile(r"\s*([0-9]{1,2}):([0-9]{1,2})\s*")
 
 
 def parse_clock(value: str) -> float:
-    """'HH:MM' → minutes since midnight."""
+    """'HH:MM' (exactly two ASCII digits each, 00:00 to 24:00) → minutes since midnight.
+
+    Only one spelling per time is accepted, so two keys of a table can never
+    name the same time ("9:00" is refused with a hint to write "09:00").
+    """
     if not isinstance(value, str):
         raise ValueError(f"expected a time of day as 'HH:MM', got {value!r}")
-    parts = value.strip().split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"expected a time of day as 'HH:MM', got {value!r}")
-    hours, minutes = int(parts[0]), int(parts[1])
+    match = _CLOCK.fullmatch(value)
+    if match is None:
+        loose = _LOOSE_CLOCK.fullmatch(value)
+        hint = loose and f"{int(loose.group(1)):02d}:{int(loose.group(2)):02d}"
+        if hint and int(hint[:2]) * 60 + int(hint[3:]) <= 24 * 60 and int(hint[3:]) < 60:
+            raise ValueError(
+                f"expected a time of day as 'HH:MM' with two digits each, got {value!r}; "
+                f"write {hint!r}"
+            )
+        raise ValueError(
+            f"expected a time of day as 'HH:MM' (ASCII digits, e.g. '09:00'), got {value!r}"
+        )
+    hours, minutes = int(match.group(1)), int(match.group(2))
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
         raise ValueError(f"{value!r} is not a time of day (00:00 to 24:00)")
     return float(hours * 60 + minutes)
@@ -73,6 +97,10 @@ def format_clock(minutes: float) -> str:
 
 
 # --- distributions ---------------------------------------------------------
+# A cv above this is no service or patience time (a gamma with cv 10 already
+# draws 0.00 min for over half its values); the bound also keeps cv**2 finite.
+# Tiny cvs are fine: below 1e-9 the samplers draw the mean (hallsim.streams).
+MAX_CV = 100.0
 # Each distribution knows its mean and squared coefficient of variation so that
 # tests and theory can compare samples with expectations (as Ciw does).
 
@@ -100,7 +128,9 @@ class Lognormal(_Frozen):
 
     dist: Literal["lognormal"]
     mean: float = Field(gt=0)
-    cv: float = Field(ge=0, description="coefficient of variation of the duration")
+    cv: float = Field(
+        ge=0, le=MAX_CV, description="coefficient of variation of the duration (0..100)"
+    )
 
     @property
     def cv2(self) -> float:
@@ -110,7 +140,9 @@ class Lognormal(_Frozen):
 class Gamma(_Frozen):
     dist: Literal["gamma"]
     mean: float = Field(gt=0)
-    cv: float = Field(ge=0)
+    cv: float = Field(
+        ge=0, le=MAX_CV, description="coefficient of variation of the duration (0..100)"
+    )
 
     @property
     def cv2(self) -> float:
@@ -143,19 +175,34 @@ Distribution = Annotated[
 
 
 # --- sections --------------------------------------------------------------
+# Sanity bounds that keep a replication finite in time and memory (a typo such as
+# 1e300 must not run until killed).  Far above any hall: a busy city hall sees a
+# few hundred citizens an hour, and 10 million minutes is 19 years.
+MAX_RATE_PER_HOUR = 1_000_000.0
+MAX_RUN_MIN = 10_000_000.0
 
 
 class RunSettings(_Frozen):
     mode: Literal["day", "steady_state"] = Field(
         "day", description="day: one working day (terminating); steady_state: long run"
     )
-    replications: int = Field(20, ge=1, le=100_000, description="replications (CLI -r overrides)")
-    seed: int = Field(1, ge=0, description="base seed (CLI --seed overrides)")
+    replications: int = Field(
+        20, ge=1, le=MAX_REPLICATIONS, description="replications (CLI -r overrides)"
+    )
+    seed: int = Field(
+        1, ge=0, le=MAX_SEED, description="base seed, 0..2^63-1 (CLI --seed overrides)"
+    )
     warmup_min: float = Field(
-        0.0, ge=0, description="steady_state: statistics ignore arrivals before this"
+        0.0,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="steady_state only: statistics ignore arrivals before this (day mode: 0)",
     )
     length_min: float = Field(
-        0.0, ge=0, description="steady_state: arrivals stop at warmup_min + length_min"
+        0.0,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="steady_state only: arrivals stop at warmup_min + length_min (day mode: 0)",
     )
 
 
@@ -208,17 +255,31 @@ class Arrivals(_Frozen):
         if isinstance(v, int | float):
             if not math.isfinite(v) or v < 0:
                 raise ValueError(f"rate must be a finite number >= 0, got {v}")
+            if v > MAX_RATE_PER_HOUR:
+                raise ValueError(
+                    f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {v:g}"
+                )
             return float(v)
         if isinstance(v, dict):
             if not v:
                 raise ValueError("a rate table needs at least one 'HH:MM' = rate entry")
             out = {}
             for key, rate in v.items():
-                parse_clock(key)
+                # the errors name the key's own path (Arrivals is only ever `arrivals`)
+                path = f"arrivals.rate_per_hour.{key}"
+                try:
+                    parse_clock(key)
+                except ValueError as exc:
+                    raise _FieldError(path, str(exc)) from None
                 if isinstance(rate, bool) or not isinstance(rate, int | float):
-                    raise ValueError(f"rate at {key!r} must be a number, got {rate!r}")
+                    raise _FieldError(path, f"rate must be a number, got {rate!r}")
                 if not math.isfinite(rate) or rate < 0:
-                    raise ValueError(f"rate at {key!r} must be >= 0, got {rate}")
+                    raise _FieldError(path, f"rate must be a finite number >= 0, got {rate}")
+                if rate > MAX_RATE_PER_HOUR:
+                    raise _FieldError(
+                        path,
+                        f"rate must be at most {MAX_RATE_PER_HOUR:,.0f} per hour, got {rate:g}",
+                    )
                 out[key] = float(rate)
             return out
         raise ValueError(f"expected a number of citizens per hour or a table of them, got {v!r}")
@@ -519,6 +580,11 @@ class Scenario(_Frozen):
             )
         names = [m.name for m in self.matters]
         for i, n in enumerate(names):
+            if n == "*":
+                raise _FieldError(
+                    f"matters.{i}.name",
+                    "'*' is reserved: in a window group's matters it means every matter",
+                )
             if n in names[:i]:
                 raise _FieldError(f"matters.{i}.name", f"duplicate matter name {n!r}")
         gnames = [w.name for w in self.windows]
@@ -548,7 +614,15 @@ class Scenario(_Frozen):
                 )
             if self.run.length_min <= 0:
                 raise _FieldError("run.length_min", "steady_state mode needs length_min > 0")
-        elif isinstance(rate, dict):
+        else:
+            for key in ("warmup_min", "length_min"):
+                if getattr(self.run, key) != 0:
+                    raise _FieldError(
+                        f"run.{key}",
+                        "only used in steady_state mode; a day runs from hall.open to "
+                        "hall.close (remove it, or set run.mode = 'steady_state')",
+                    )
+        if self.run.mode == "day" and isinstance(rate, dict):
             close = self.hall.close_min
             for key in rate:
                 if parse_clock(key) >= close:
@@ -812,11 +886,20 @@ class Scenario(_Frozen):
     def with_changes(self, changes: dict[str, Any], source: str = "changes") -> Scenario:
         """A new scenario with dotted paths replaced, e.g. ``{"windows.0.count": 4}``.
 
-        Raises ScenarioError naming the path when it does not exist or the new
-        value is invalid.
+        An optional table the scenario leaves out (``[patience]``,
+        ``[appointments]``, a group's ``staffed`` roster) is created with its
+        documented defaults when a path reaches into it, e.g.
+        ``{"patience.balk_at_queue": 2}``.  Raises ScenarioError (a ValueError)
+        naming the path when it does not exist or the new value is invalid.
         """
+        if not isinstance(changes, dict):
+            raise TypeError(
+                f"changes must be a dict of dotted paths to values, got {type(changes).__name__}"
+            )
         data = self.model_dump(mode="python", exclude_none=True)
         for path, value in changes.items():
+            if not isinstance(path, str):
+                raise TypeError(f"a change's path must be a dotted string, got {path!r}")
             _set_path(data, path, plain_value(value), source)
         return scenario_from_dict(data, source)
 
@@ -846,9 +929,53 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def _optional_table(model: Any, key: str) -> tuple[bool, Any]:
+    """Whether field ``key`` of pydantic ``model`` is a table that may be absent.
+
+    Returns ``(creatable, model of its entries)``: an optional sub-model
+    (``patience``) gives its class, an optional ``dict`` (``staffed``) gives None.
+    """
+    import types
+    import typing
+
+    field = getattr(model, "model_fields", {}).get(key)
+    if field is None:
+        return False, None
+    kinds = [a for a in typing.get_args(field.annotation) if a is not type(None)]
+    if typing.get_origin(field.annotation) not in (typing.Union, types.UnionType):
+        kinds = [field.annotation]
+    if len(kinds) != 1:
+        return False, None
+    kind = kinds[0]
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return True, kind
+    if typing.get_origin(kind) is dict:
+        return True, None
+    return False, None
+
+
+def _field_model(model: Any, key: str | int) -> Any:
+    """The pydantic model of ``model``'s field ``key`` (or of a list field's entries)."""
+    import typing
+
+    field = getattr(model, "model_fields", {}).get(key) if isinstance(key, str) else None
+    if field is None:
+        return None
+    kind = field.annotation
+    for arg in (kind, *typing.get_args(kind)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        if typing.get_origin(arg) is list:
+            inner = typing.get_args(arg)[0]
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return None
+
+
 def _set_path(data: dict, path: str, value: Any, source: str) -> None:
     keys = path.split(".")
     node: Any = data
+    model: Any = Scenario  # the pydantic model of ``node`` (None inside plain tables)
     for i, key in enumerate(keys):
         last = i == len(keys) - 1
         if isinstance(node, list):
@@ -866,12 +993,23 @@ def _set_path(data: dict, path: str, value: Any, source: str) -> None:
             key = int(key)
         elif isinstance(node, dict):
             if key not in node and not last:
-                raise ScenarioError(source, [(path, f"no such field {key!r}")])
+                creatable, _ = _optional_table(model, key)
+                if not creatable:
+                    if key in getattr(model, "model_fields", {}):
+                        whole = ".".join(keys[: i + 1])
+                        raise ScenarioError(
+                            source,
+                            [(path, f"{key!r} is not set in this scenario; set {whole} whole")],
+                        )
+                    raise ScenarioError(source, [(path, f"no such field {key!r}")])
+                node[key] = {}  # a documented optional table: its defaults apply
         else:
             raise ScenarioError(source, [(path, f"{'.'.join(keys[:i])} is not a table")])
         if last:
             node[key] = value
         else:
+            if isinstance(node, dict):
+                model = _field_model(model, key)
             node = node[key]
 
 
@@ -915,6 +1053,8 @@ def _friendly(err: dict) -> tuple[str, str]:
             f"unknown distribution {ctx.get('tag')!r}; allowed: exponential, "
             "deterministic, lognormal, gamma, uniform"
         )
+    elif kind == "finite_number":
+        msg = f"must be a finite number (not inf or nan), got {err.get('input')}"
     elif kind == "union_tag_not_found":
         msg = "a distribution needs dist = exponential|deterministic|lognormal|gamma|uniform"
     elif msg.startswith("Value error, "):
@@ -934,8 +1074,28 @@ def _shown(value: Any) -> str:
     return f"{value!r} ({kind})" if kind else repr(value)
 
 
+def _big_ints(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Integers that do not fit a signed 64-bit column (results are Parquet)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _big_ints(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list | tuple):
+        for k, value in enumerate(node):
+            yield from _big_ints(value, f"{path}.{k}" if path else str(k))
+    elif isinstance(node, int) and not isinstance(node, bool):
+        if not MIN_INT64 <= node <= MAX_INT64:
+            yield (path, f"integer {node} is out of range (-2^63 to 2^63-1 = {MAX_INT64})")
+
+
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
-    """Validate a plain dict (as read from TOML) into a Scenario."""
+    """Validate a plain dict (as read from TOML) into a Scenario.  Raises ScenarioError."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            source, [("", f"expected a table of fields, got {type(data).__name__}")]
+        )
+    big = list(_big_ints(data))
+    if big:
+        raise ScenarioError(source, big)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -944,30 +1104,85 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
             item = _friendly(err)
             if item not in problems:
                 problems.append(item)
+        # inf/nan in a union field (attitude): the other member's complaint adds nothing
+        infinite = {path for path, msg in problems if msg.startswith("must be a finite number")}
+        problems = [
+            (path, msg)
+            for path, msg in problems
+            if path not in infinite or msg.startswith("must be a finite number")
+        ]
         raise ScenarioError(source, problems) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file.  Raises ScenarioError."""
-    p = Path(path)
-    if not p.exists():
-        raise ScenarioError(str(path), [("", "file not found")])
-    if p.is_dir():
-        raise ScenarioError(str(path), [("", "is a directory, expected a .toml file")])
+def read_input_file(path: str | Path, what: str = "scenario") -> str:
+    """The text of a small input file (a scenario or sweep file); ValueError otherwise.
+
+    Checked before anything is read: the path names a regular file (not a
+    folder, a FIFO that would block, or a device like /dev/zero that never
+    ends) of at most MAX_FILE_BYTES.  The message says what is wrong, not where
+    (the caller names the file).
+    """
+    if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+        raise TypeError(f"expected the path of a {what} file, got {path!r}")
+    if str(path) == "":
+        raise ValueError(f"no file name given (an empty path); expected a {what} .toml file")
     try:
-        text = p.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [("", f"cannot read file: {exc}")]) from None
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError("file not found") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ValueError(f"cannot read file: {exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"is a directory, expected a {what} .toml file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"is not a regular file (a pipe or device?); expected a {what} .toml file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ValueError(
+            f"file is {info.st_size / 2**20:.1f} MB; a {what} file is at most "
+            f"{MAX_FILE_BYTES // 2**20} MB"
+        )
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise ValueError(f"cannot read file: {exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"file is over {MAX_FILE_BYTES // 2**20} MB")
+    try:
+        return raw.decode("utf-8-sig")  # -sig: Windows editors add a BOM
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"cannot read file: not UTF-8 text ({exc})") from None
+
+
+def parse_toml(text: str) -> dict:
+    """``tomllib.loads`` with a clear ValueError for bad or absurdly nested TOML."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError("tables or arrays nested too deeply to be a scenario") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.  Raises ScenarioError (a ValueError)."""
+    try:
+        text = read_input_file(path)
+    except ValueError as exc:
+        raise ScenarioError(str(path) or "''", [("", str(exc))]) from None
     if not text.strip():
         raise ScenarioError(
             str(path),
             [("", "file is empty; a scenario needs at least name, [[matters]] and [[windows]]")],
         )
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [("", f"not valid TOML: {exc}")]) from None
-    return scenario_from_dict(data, str(path))
+        data = parse_toml(text)
+    except ValueError as exc:
+        raise ScenarioError(str(path), [("", str(exc))]) from None
+    try:
+        return scenario_from_dict(data, str(path))
+    except RecursionError:
+        raise ScenarioError(str(path), [("", "tables or arrays nested too deeply")]) from None
 
 
 def scenario_to_dict(scenario: Scenario) -> dict:

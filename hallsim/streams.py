@@ -108,7 +108,10 @@ def quantile(dist, u: np.ndarray) -> np.ndarray:
         mu = np.log(dist.mean) - sigma2 / 2
         return np.exp(mu + np.sqrt(sigma2) * special.ndtri(u))
     if isinstance(dist, Gamma):
-        if dist.cv**2 == 0:  # also a cv so small that its square underflows
+        # numerically deterministic, as for the lognormal: below cv 1e-9 the
+        # quantiles equal the mean to double precision, and 1/cv**2 would overflow
+        # (cv 3.9e-156 gave shape inf and NaN service times)
+        if dist.cv < 1e-9:
             return np.full_like(u, dist.mean)
         shape = 1.0 / dist.cv**2
         return special.gammaincinv(shape, u) * (dist.mean / shape)

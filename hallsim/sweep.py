@@ -51,9 +51,18 @@ import pyarrow.parquet as pq
 from hallsim import __version__, fastpath
 from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.intervals import t_half_width
+from hallsim.limits import check_replications, check_seed
 from hallsim.metrics import METRICS
 from hallsim.resultsdir import OutputError, ResultsFolder
-from hallsim.scenario import Scenario, ScenarioError, load_scenario, plain_value, scenario_to_dict
+from hallsim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_toml,
+    plain_value,
+    read_input_file,
+    scenario_to_dict,
+)
 
 MANIFEST = "manifest.json"
 PENDING_PREFIX = ".pending-"  # part files a worker is still writing (never counted)
@@ -133,6 +142,8 @@ def parse_value(text: str) -> Any:
         value = tomllib.loads(f"v = {s}")["v"]
     except tomllib.TOMLDecodeError:
         return s
+    except RecursionError:
+        raise ValueError("arrays or tables nested too deeply") from None
     if not isinstance(value, bool | int | float | str | list | dict):
         return s  # TOML dates and times: keep the text
     return value
@@ -233,7 +244,9 @@ def parse_set(text: str, scenario: Scenario | None = None) -> tuple[str, list[An
         raise SweepError([(text, "expected PATH=V1,V2,... e.g. windows.0.count=2,3,4")])
     path, _, rhs = text.partition("=")
     path = path.strip()
-    if not path or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*", path):
+    # any key a sweep file can name, e.g. arrivals.rate_per_hour.09:00 or a matter's name
+    # in classes.0.matter_shares; only empty parts and stray spaces are refused
+    if not path or any(not part or part != part.strip() for part in path.split(".")):
         raise SweepError([(text, "the part before '=' must be a dotted path like windows.0.count")])
     if not rhs.strip():
         raise SweepError([(path, "no values after '='")])
@@ -265,13 +278,11 @@ def read_sweep_file(path: str | Path, scenario: Scenario | None = None) -> dict[
 
     Unquoted dotted keys (``windows.0.count = [...]``) work too.  Raises SweepError.
     """
-    p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SweepError([(str(path), "sweep file not found")]) from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SweepError([(str(path), f"cannot read sweep file: {exc}")]) from None
+        # the checks a scenario file gets: a regular file of at most 10 MB, sane nesting
+        data = parse_toml(read_input_file(path, "sweep"))
+    except (TypeError, ValueError) as exc:
+        raise SweepError([(str(path), f"sweep file: {exc}")]) from None
     unknown = [k for k in data if k != "parameters"]
     if unknown or not isinstance(data.get("parameters"), dict) or not data["parameters"]:
         raise SweepError(
@@ -284,7 +295,11 @@ def read_sweep_file(path: str | Path, scenario: Scenario | None = None) -> dict[
             ]
         )
     grid: dict[str, list] = {}
-    for key, value in _flatten(data["parameters"]):
+    try:
+        flat = list(_flatten(data["parameters"]))
+    except RecursionError:
+        raise SweepError([(str(path), "sweep file: tables nested too deeply")]) from None
+    for key, value in flat:
         if isinstance(value, list):
             grid[key] = value
         elif isinstance(value, str):
@@ -457,9 +472,17 @@ def plan_sweep(
             seen.add(key)
         params.append(path)
         values.append(tuple(vals))
-    reps = scenario.run.replications if replications is None else int(replications)
-    if reps < 1:
-        problems.append(("replications", f"must be at least 1, got {reps}"))
+    reps = scenario.run.replications
+    if replications is not None:
+        try:
+            reps = check_replications(replications)
+        except (TypeError, ValueError) as exc:
+            problems.append(("", str(exc)))
+    if seed is not None:
+        try:
+            seed = check_seed(seed)
+        except (TypeError, ValueError) as exc:
+            problems.append(("", str(exc)))
     if problems:
         raise SweepError(problems)
     plan = SweepPlan(
@@ -467,7 +490,7 @@ def plan_sweep(
         parameters=tuple(params),
         values=tuple(values),
         replications=reps,
-        seed=scenario.run.seed if seed is None else int(seed),
+        seed=scenario.run.seed if seed is None else seed,
         engine=engine,
     )
     if plan.n_points > MAX_POINTS:
