@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from hallsim.cli import BadInput
-from hallsim.outputs import PLOT_KINDS
+from hallsim.names import PLOT_KINDS
 
 
 @click.command("plot")

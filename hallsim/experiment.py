@@ -24,10 +24,9 @@ from hallsim import streaming as _streaming
 from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS, ReplicationResult
 from hallsim.model import run_hall
+from hallsim.names import ENGINES
 from hallsim.scenario import Scenario
 from hallsim.streams import make_streams
-
-ENGINES = ("auto", "simpy", "fast")
 
 
 def trace_replication(scenario: Scenario, seed: int, replication: int, engine: str = "auto"):
