@@ -15,11 +15,29 @@ bad scenario), with the same limits and words as the command line.
 
 __version__ = "0.1.0"
 
-from hallsim.experiment import ExperimentResult, run_replications, simulate
-from hallsim.scenario import Scenario, ScenarioError, load_scenario
-from hallsim.sweep import run_sweep
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
-run_experiment = run_replications
+if TYPE_CHECKING:
+    from hallsim.experiment import ExperimentResult, run_replications, simulate
+    from hallsim.scenario import Scenario, ScenarioError, load_scenario
+    from hallsim.sweep import run_sweep
+
+    run_experiment = run_replications
+
+# The public API loads on first use (PEP 562), so that ``import hallsim.cli``
+# stays free of pandas, scipy and simpy and ``hallsim --help`` starts fast.
+_API = {
+    "ExperimentResult": ("hallsim.experiment", "ExperimentResult"),
+    "run_replications": ("hallsim.experiment", "run_replications"),
+    "run_experiment": ("hallsim.experiment", "run_replications"),
+    "simulate": ("hallsim.experiment", "simulate"),
+    "Scenario": ("hallsim.scenario", "Scenario"),
+    "ScenarioError": ("hallsim.scenario", "ScenarioError"),
+    "load_scenario": ("hallsim.scenario", "load_scenario"),
+    "run_sweep": ("hallsim.sweep", "run_sweep"),
+}
 
 __all__ = [
     "ExperimentResult",
@@ -32,3 +50,19 @@ __all__ = [
     "run_sweep",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        module, attr = _API[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``import hallsim`` then ``hallsim.theory.mmc(...)``: submodules load on first use
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -6,6 +6,8 @@ unexpected failure, 130 interrupted.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import os
 import shlex
@@ -14,36 +16,65 @@ import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from hallsim import __version__
 from hallsim.cli_types import REPLICATIONS, SEED, replications_from
-from hallsim.experiment import (
-    ENGINES,
-    ExperimentResult,
-    ReplicationsInterrupted,
-    ci_half_width,
-    default_workers,
-    run_replications,
-    run_until_precision,
-)
-from hallsim.metrics import METRICS
-from hallsim.outputs import (
-    best_scenario,
-    compare_json,
-    paired_differences,
-    planned_files,
-    run_json,
-    write_results,
-)
+from hallsim.names import ENGINES, METRICS
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, safe_name
-from hallsim.scenario import Scenario, ScenarioError, load_scenario
 
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from hallsim.experiment import ExperimentResult
+    from hallsim.scenario import Scenario
+
+
+def _lazy(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported on the first call.
+
+    Simulating and writing results need pandas, scipy, simpy and rich;
+    ``hallsim --help`` and ``hallsim validate`` need none of them and start in a
+    fraction of the time (benchmarks/startup.py).
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+ci_half_width = _lazy("hallsim.experiment", "ci_half_width")
+default_workers = _lazy("hallsim.experiment", "default_workers")
+run_replications = _lazy("hallsim.experiment", "run_replications")
+run_until_precision = _lazy("hallsim.experiment", "run_until_precision")
+best_scenario = _lazy("hallsim.outputs", "best_scenario")
+planned_files = _lazy("hallsim.outputs", "planned_files")
+compare_json = _lazy("hallsim.outputs", "compare_json")
+paired_differences = _lazy("hallsim.outputs", "paired_differences")
+run_json = _lazy("hallsim.outputs", "run_json")
+write_results = _lazy("hallsim.outputs", "write_results")
+Console = _lazy("rich.console", "Console")
+Table = _lazy("rich.table", "Table")
+Progress = _lazy("rich.progress", "Progress")
+BarColumn = _lazy("rich.progress", "BarColumn")
+MofNCompleteColumn = _lazy("rich.progress", "MofNCompleteColumn")
+TextColumn = _lazy("rich.progress", "TextColumn")
+TimeRemainingColumn = _lazy("rich.progress", "TimeRemainingColumn")
+
+
+@functools.cache
+def _err_console() -> Any:
+    """The rich console on stderr (progress bars), made on first use."""
+    return Console(stderr=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "err_console":  # ``from hallsim.cli import err_console``
+        return _err_console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 PERCENT = {
     "service_level",
@@ -66,6 +97,8 @@ class BadInput(click.ClickException):
 
 
 def _load(paths: tuple[str, ...]) -> list[Scenario]:
+    from hallsim.scenario import ScenarioError, load_scenario
+
     scenarios, problems = [], []
     for p in paths:
         try:
@@ -173,7 +206,7 @@ def _progress(total: int, label: str, quiet: bool):
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err_console,
+        console=_err_console(),
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
@@ -359,6 +392,8 @@ def validate(files: tuple[str, ...]) -> None:
     Example:
       hallsim validate scenarios/*.toml
     """
+    from hallsim.scenario import ScenarioError, load_scenario
+
     problems = []
     for path in files:  # every file gets its line: "ok" on stdout, problems on stderr
         try:
@@ -460,6 +495,8 @@ def run(
     """
     (sc,) = _load((file,))
     _check_engine([sc], engine)
+    from hallsim.experiment import ReplicationsInterrupted
+
     folder = claim_folder(out, sc.name, "run", force, planned_files([sc]))
     stopped = None
     with writing(folder):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from hallsim.cli import BadInput, WriteError, writing
-from hallsim.outputs import PLOT_KINDS
+from hallsim.names import PLOT_KINDS
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, write_single_file
 
 FIGURE_FORMATS = ("png", "svg", "pdf")  # as hallsim.plots.FIGURE_FORMATS, without importing it

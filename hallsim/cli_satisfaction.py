@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import numpy as np
-from rich.console import Console
-from rich.table import Table
 
-from hallsim.calibrate import CalibrationResult, calibrate, read_survey
 from hallsim.cli_types import REPLICATIONS, SEED
-from hallsim.satisfaction import SatisfactionConfig, sensitivity_table
+
+if TYPE_CHECKING:  # numpy, pandas, statsmodels and rich load when a command runs
+    from hallsim.calibrate import CalibrationResult
+    from hallsim.satisfaction import SatisfactionConfig
 
 SENSITIVITY_METRICS = ("csat", "bad_review_rate", "satisfaction_mean", "complaint_rate")
 _PERCENT = {"csat", "bad_review_rate", "complaint_rate"}
@@ -33,6 +32,8 @@ def _bad_input(command: str, message: str) -> NoReturn:
 
 def _clean(value: Any) -> Any:
     """NaN → None, numpy scalars → Python, for JSON."""
+    import numpy as np
+
     if isinstance(value, float | np.floating):
         return None if math.isnan(value) else float(value)
     if isinstance(value, np.integer):
@@ -47,9 +48,11 @@ def _num(x: float, digits: int = 4) -> str:
 
 
 def _load_base(scenario: str | None) -> tuple[SatisfactionConfig, float | None, str | None]:
+    from hallsim.satisfaction import SatisfactionConfig
+    from hallsim.scenario import ScenarioError, load_scenario
+
     if scenario is None:
         return SatisfactionConfig(), None, None
-    from hallsim.scenario import ScenarioError, load_scenario
 
     try:
         sc = load_scenario(scenario)
@@ -93,6 +96,8 @@ def calibrate_command(
         hallsim calibrate scenarios/survey_example.csv \\
             --scenario scenarios/integrated.toml --out fitted.toml
     """
+    from hallsim.calibrate import calibrate, read_survey
+
     base, comfort, scenario_name = _load_base(scenario)
     if out is not None:
         parent = Path(out).resolve().parent
@@ -152,6 +157,9 @@ def _calibration_json(
 
 
 def _print_calibration(result: CalibrationResult, survey: str, scenario: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(highlight=False, width=110)
     base = f"scenario {scenario!r}" if scenario else "package defaults"
     console.print(
@@ -227,7 +235,12 @@ def sensitivity_command(
     \b
         hallsim sensitivity scenarios/integrated.toml --replications 10
     """
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
     from hallsim.experiment import simulate
+    from hallsim.satisfaction import sensitivity_table
     from hallsim.scenario import ScenarioError, load_scenario
 
     try:

@@ -12,13 +12,15 @@ import json
 import math
 import os
 import time
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from hallsim.cli_types import SEED, replications_from
-from hallsim.scenario import ScenarioError, format_clock, load_scenario
-from hallsim.staffing import TARGET_METRICS, Advice, StaffingError, advise, parse_target
+from hallsim.names import TARGET_METRICS
+
+if TYPE_CHECKING:
+    from hallsim.staffing import Advice
 
 
 def _bad_input(message: str) -> NoReturn:
@@ -65,6 +67,8 @@ def _why(advice: Advice, p: int) -> str:
 
 def advice_json(advice: Advice, target_text: str) -> dict[str, Any]:
     """The advisor's answer as plain JSON-able data."""
+    from hallsim.scenario import format_clock
+
     m = advice.target.metric
     day = advice.scenario.run.mode == "day"
     rows = []
@@ -109,6 +113,8 @@ def advice_json(advice: Advice, target_text: str) -> dict[str, Any]:
 
 def print_advice(advice: Advice, file: str, seconds: float) -> None:
     """The human-readable answer on stdout; the TOML to paste comes last."""
+    from hallsim.scenario import format_clock
+
     sc, t = advice.scenario, advice.target
     m = t.metric
     day = sc.run.mode == "day"
@@ -229,6 +235,9 @@ def staff(file, target, replications, seed, workers, max_windows, keep_count, as
       hallsim staff scenarios/integrated.toml --target "service_level>=0.9"
       hallsim staff scenarios/integrated.toml --target "wait_p90_min<=15" -r 10
     """
+    from hallsim.scenario import ScenarioError, load_scenario
+    from hallsim.staffing import StaffingError, advise, parse_target
+
     try:
         parsed = parse_target(target)
     except StaffingError as exc:

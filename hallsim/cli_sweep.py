@@ -10,29 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
-from hallsim.cli import BadInput, _command_line, _load, err_console
+from hallsim.cli import BadInput, _command_line, _err_console, _load
 from hallsim.cli_types import REPLICATIONS, SEED
-from hallsim.experiment import ENGINES, default_workers
+from hallsim.names import BACKENDS, ENGINES
 from hallsim.resultsdir import safe_name
-from hallsim.sweep import (
-    BACKENDS,
-    SweepBackendError,
-    SweepError,
-    SweepInterrupted,
-    build_grid,
-    execute_sweep,
-    plan_sweep,
-)
 
 
 class Failure(click.ClickException):
@@ -51,20 +33,31 @@ class Interrupted(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
-class _Rate(ProgressColumn):
-    """Points per second (rich's running estimate)."""
-
-    def render(self, task) -> Text:
-        speed = task.speed
-        return Text(f"{speed:.1f} points/s" if speed else "– points/s", style="progress.data.speed")
-
-
 @contextmanager
 def _progress(quiet: bool):
     """A callback ``(points_done, points_total)`` drawing a bar on a terminal's stderr."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class _Rate(ProgressColumn):
+        """Points per second (rich's running estimate)."""
+
+        def render(self, task) -> Text:
+            speed = task.speed
+            return Text(
+                f"{speed:.1f} points/s" if speed else "– points/s", style="progress.data.speed"
+            )
+
     with Progress(
         TextColumn("sweep"),
         BarColumn(),
@@ -72,7 +65,7 @@ def _progress(quiet: bool):
         TextColumn("points"),
         _Rate(),
         TimeRemainingColumn(),
-        console=err_console,
+        console=_err_console(),
         transient=True,
     ) as bar:
         state: dict = {}
@@ -190,10 +183,26 @@ def sweep(
           --set windows.0.attitude=0.5,0.7,0.9 --replications 10 --out results/staffing
       python -c "import pandas; print(pandas.read_parquet('results/staffing/results.parquet'))"
     """
+    from hallsim.experiment import default_workers
+    from hallsim.sweep import (
+        SweepBackendError,
+        SweepError,
+        SweepInterrupted,
+        build_grid,
+        execute_sweep,
+        plan_sweep,
+        require_dask,
+    )
+
     (sc,) = _load((file,))
     if scheduler and backend == "local":
         raise BadInput("--scheduler needs --backend dask")
     backend = backend or ("dask" if scheduler else "local")
+    if backend == "dask":
+        try:  # Dask is the optional extra hallsim[cluster]
+            require_dask()
+        except ImportError as exc:
+            raise BadInput(f"{'--scheduler' if scheduler else '--backend dask'}: {exc}") from None
     if not sets and not sweep_file:
         raise BadInput(
             "nothing to sweep: give --set PATH=V1,V2,... (e.g. --set windows.0.count=2,3,4) "

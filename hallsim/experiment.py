@@ -26,10 +26,9 @@ from hallsim.intervals import t_half_width
 from hallsim.limits import check_int, check_replications, check_seed
 from hallsim.metrics import METRICS, ReplicationResult
 from hallsim.model import run_hall
+from hallsim.names import ENGINES
 from hallsim.scenario import Scenario, load_scenario
 from hallsim.streams import make_streams
-
-ENGINES = ("auto", "simpy", "fast")
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:

@@ -18,54 +18,11 @@ import pandas as pd
 
 from hallsim import satisfaction
 from hallsim.model import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.names import METRICS as METRICS  # defined there, light to import
 from hallsim.scenario import Scenario, format_clock, scenario_cache
 
 NAN = float("nan")
 
-# Contract §3 metrics first, then hallsim's additions.
-METRICS = (
-    "arrived",
-    "served",
-    "balked",
-    "reneged",
-    "abandoned",
-    "wait_mean_min",
-    "wait_p50_min",
-    "wait_p90_min",
-    "wait_max_min",
-    "service_level",
-    "queue_len_mean",
-    "queue_len_max",
-    "utilisation",
-    "time_in_system_mean_min",
-    "first_contact_resolution",
-    "satisfaction_mean",
-    "csat",
-    "bad_review_rate",
-    # additions
-    "unserved",
-    "return_visits",
-    "returns_later",
-    "overtime_min",
-    "complaint_rate",
-    "overtaken_mean",
-    "service_mean_min",
-    # operations (docs/operations.md); defined for every scenario
-    "wait_mean_booked_min",
-    "wait_mean_walkin_min",
-    "wait_mean_priority_min",
-    "wait_mean_regular_min",
-    "overtaken_mean_regular",
-    "no_shows",
-    "staff_hours",
-    "staff_overtime_min",
-    # predicted share of each 好差评 level: 1 very dissatisfied .. 5 very satisfied
-    "rating_1",
-    "rating_2",
-    "rating_3",
-    "rating_4",
-    "rating_5",
-)
 
 OUTCOME_NAMES = np.array(["served", "balked", "reneged", "unserved"], dtype=object)
 

@@ -27,11 +27,9 @@ from hallsim import __version__
 from hallsim.experiment import ExperimentResult
 from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
+from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
 from hallsim.resultsdir import ResultsFolder, safe_name
 from hallsim.scenario import scenario_to_dict
-
-PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
-"""Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 
 # Direction of "better" for picking the best scenario.
 HIGHER_IS_BETTER = {

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -38,12 +36,15 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from scipy.special import expit
+
+if TYPE_CHECKING:  # numpy, pandas and scipy load where used: validate starts fast
+    import numpy as np
+    import pandas as pd
 
 COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
 """The four 服务意识 components: 主动性, 责任感, 关怀, 热情 (domain.md §1)."""
 
-LEVELS = np.arange(1, 6, dtype=float)
+LEVELS = (1.0, 2.0, 3.0, 4.0, 5.0)
 """Rating levels 1..5: 非常不满意, 不满意, 基本满意, 满意, 非常满意."""
 
 OUTCOME_SERVED, OUTCOME_BALKED, OUTCOME_RENEGED = 0, 1, 2
@@ -389,6 +390,8 @@ def coefficient_table(cfg: SatisfactionConfig | None = None) -> pd.DataFrame:
 
     Columns: coefficient, value, default, unit, kind, source, neutral, meaning.
     """
+    import pandas as pd
+
     cfg = cfg or SatisfactionConfig()
     rows = []
     for c in COEFFICIENTS:
@@ -423,6 +426,8 @@ BETAS = (
 
 
 def _column(visits: dict[str, np.ndarray], key: str, n: int | None) -> np.ndarray:
+    import numpy as np
+
     try:
         arr = np.asarray(visits[key])
     except KeyError:
@@ -438,6 +443,8 @@ def attitude_index(visits: dict[str, np.ndarray], cfg: SatisfactionConfig) -> np
     Only components with a positive weight are read, so an unused component may
     be NaN.  A single attitude score (all four equal) gives that score back.
     """
+    import numpy as np
+
     n = _column(visits, "wait_min", None).shape[0]
     weights = cfg.attitude_weights
     total = sum(weights)
@@ -457,6 +464,8 @@ def linear_features(
     coefficients plug straight back in.  ``comfort`` is the hall's comfort (a
     scalar, or one value per visit).
     """
+    import numpy as np
+
     wait = _column(visits, "wait_min", None).astype(float)
     n = wait.shape[0]
     outcome = _column(visits, "outcome", n)
@@ -483,6 +492,8 @@ def latent_score(
     visits: dict[str, np.ndarray], comfort: float | np.ndarray, cfg: SatisfactionConfig
 ) -> np.ndarray:
     """η per visit (logit scale; 0 = the Service Canada baseline)."""
+    import numpy as np
+
     feats = linear_features(visits, comfort, cfg)
     eta = np.zeros_like(feats["beta_wait_per_min"])
     for name in BETAS:
@@ -494,6 +505,9 @@ def latent_score(
 
 def probabilities_from_eta(eta: np.ndarray, cutpoints: tuple[float, ...]) -> np.ndarray:
     """Ordered logit: P(Y = 1..5) per row, shape (n, 5), from P(Y ≤ k) = logistic(c_k − η)."""
+    import numpy as np
+    from scipy.special import expit
+
     eta = np.asarray(eta, dtype=float)
     n = eta.shape[0]
     cdf = np.empty((n, 6))
@@ -514,6 +528,8 @@ def rating_probabilities(
     serving clerk's proactiveness, responsibility, care, enthusiasm (NaN when
     not served).  ``comfort`` is the hall's comfort in [0, 1].
     """
+    import numpy as np
+
     n = _column(visits, "wait_min", None).shape[0]
     if not cfg.enabled:
         return np.full((n, 5), np.nan)
@@ -550,6 +566,8 @@ def summarise_shares(shares: np.ndarray, cfg: SatisfactionConfig | None = None) 
 
 def rating_distribution(probs: np.ndarray) -> np.ndarray:
     """Mean predicted share of each rating 1..5 over visits (length 5; NaN if empty)."""
+    import numpy as np
+
     probs = np.asarray(probs, dtype=float)
     if probs.shape[0] == 0:
         return np.full(5, np.nan)
@@ -562,6 +580,8 @@ def summarise_by(
     """``summarise`` per group code (e.g. ``visits["matter"]`` or ``visits["window_group"]``,
     where −1 = not served).  Vectorised with bincount; groups with no visits are absent.
     """
+    import numpy as np
+
     probs = np.asarray(probs, dtype=float)
     groups = np.asarray(groups).astype(np.int64)
     if probs.shape[0] == 0:
@@ -612,6 +632,8 @@ def _summarise_visits(
     visits: dict[str, np.ndarray], comfort: float, cfg: SatisfactionConfig
 ) -> dict[str, float]:
     """``summarise(rating_probabilities(...))`` in chunks, so millions of visits fit in memory."""
+    import numpy as np
+
     n = _column(visits, "wait_min", None).shape[0]
     if n == 0 or not cfg.enabled:
         return summarise(np.empty((0, 5)) if n == 0 else np.full((1, 5), np.nan), cfg)
@@ -654,6 +676,9 @@ def sensitivity_table(
     doubled desired wait above the adequate wait).  A coefficient at 0 stays at
     0 (its rows show no change).
     """
+    import numpy as np
+    import pandas as pd
+
     kinds = {c.name: c.kind for c in COEFFICIENTS}
     unknown = [
         m

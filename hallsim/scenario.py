@@ -55,9 +55,13 @@ class ScenarioError(ValueError):
 class _Frozen(BaseModel):
     # strict: a TOML boolean or string is never quietly turned into a number
     # (count = true, factor = "1.2" are errors); integers still fill float fields.
+    # defer_build: a table's validator is built when first used, not on import
+    # (about 25 ms off every command's start; benchmarks/startup.py).
     # allow_inf_nan=False: every number in the format is finite (TOML has inf and
     # nan), for every float field here and in any field added later.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, defer_build=True
+    )
 
 
 _CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")  # ASCII digits only (\d matches any script)

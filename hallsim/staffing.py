@@ -41,15 +41,8 @@ from hallsim import theory
 from hallsim.experiment import trace_replication
 from hallsim.intervals import t_half_width
 from hallsim.model import SERVED, attitude_multiplier
+from hallsim.names import TARGET_METRICS
 from hallsim.scenario import Scenario, format_clock
-
-# metric -> the direction a target must take, and what it means
-TARGET_METRICS = {
-    "wait_mean_min": ("<=", "mean wait of served citizens, minutes"),
-    "wait_p50_min": ("<=", "median wait of served citizens, minutes"),
-    "wait_p90_min": ("<=", "90th percentile wait of served citizens, minutes"),
-    "service_level": (">=", "share of arrivals called within hall.service_level_target_min"),
-}
 
 
 class StaffingError(ValueError):

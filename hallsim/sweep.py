@@ -53,6 +53,7 @@ from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.intervals import t_half_width
 from hallsim.limits import check_replications, check_seed
 from hallsim.metrics import METRICS
+from hallsim.names import BACKENDS
 from hallsim.resultsdir import OutputError, ResultsFolder
 from hallsim.scenario import (
     Scenario,
@@ -74,7 +75,6 @@ BLOCK_ROWS = 5_000  # the assembly works on about this many rows at a time
 # chunk sizing (see _ChunkSizer): runs in each of the first chunks, then seconds per chunk
 PROBE_CHUNK = 8
 CHUNK_SECONDS = (0.02, 1.0)
-BACKENDS = ("local", "dask")
 MAX_POINTS = 1_000_000
 MAX_RANGE_VALUES = 100_000
 # paths whose sweep would have no effect: the sweep's own --seed/--replications rule
@@ -831,8 +831,20 @@ class _Pool:
         return closing.join
 
 
+def require_dask() -> None:
+    """Raise ImportError naming the extra ``hallsim[cluster]`` when Dask is missing."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "the dask backend needs the optional Dask packages, which did not import "
+            f'({exc}); install them with: pip install "hallsim[cluster]"'
+        ) from exc
+
+
 class _Dask:
     def __init__(self, workers: int, scheduler: str | None):
+        require_dask()
         from dask.distributed import Client, LocalCluster
 
         self.cluster = None

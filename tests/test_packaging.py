@@ -1,0 +1,178 @@
+"""How hallsim installs and starts: Dask as the extra hallsim[cluster], lazy imports.
+
+Start-up *times* are measured by benchmarks/startup.py, not here: a timing
+assertion would fail on a busy machine.  These tests check the properties that
+make the start fast (which libraries a module imports) and that the lazy API
+behaves as the eager one did.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hallsim
+from hallsim.cli import entry
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("numpy", "pandas", "scipy", "matplotlib", "statsmodels", "pyarrow", "jinja2", "simpy")
+HALL = """
+name = "tiny"
+[hall]
+open = "09:00"
+close = "10:00"
+[arrivals]
+rate_per_hour = 20
+[[matters]]
+name = "a"
+share = 1.0
+service_min = { dist = "exponential", mean = 4 }
+[[windows]]
+name = "g"
+count = 2
+"""
+
+
+def imported_after(code: str) -> set[str]:
+    """Top-level names of the HEAVY (and rich, dask) libraries loaded by ``code``."""
+    probe = (
+        f"{code}\nimport json, sys\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(proc.stdout.splitlines()[-1]))
+    return loaded & {*HEAVY, "rich", "dask"}
+
+
+def test_the_command_line_module_loads_no_heavy_library() -> None:
+    # what `hallsim --help` and `hallsim validate` pay for: neither simulates anything
+    assert imported_after("import hallsim.cli") == set()
+
+
+def test_validate_loads_no_heavy_library(tmp_path) -> None:
+    f = tmp_path / "tiny.toml"
+    f.write_text(HALL)
+    code = (
+        "from hallsim.cli import entry\n"
+        f"assert entry(['validate', {str(f)!r}]) == 0\n"
+        "import hallsim.scenario as s\n"
+        f"s.load_scenario({str(f)!r}).with_changes({{'windows.0.count': 3}})"
+    )
+    assert imported_after(code) == set()
+
+
+def test_running_loads_what_it_needs() -> None:
+    # the probe itself: the same check sees the libraries once a replication runs
+    code = "import hallsim\nhallsim.simulate(hallsim.load_scenario('scenarios/integrated.toml'), 1)"
+    assert {"numpy", "pandas", "scipy", "simpy"} <= imported_after(code)
+
+
+def test_the_public_api_resolves_lazily_to_the_same_objects() -> None:
+    from hallsim import experiment, scenario, sweep
+
+    assert hallsim.simulate is experiment.simulate
+    assert hallsim.run_experiment is hallsim.run_replications is experiment.run_replications
+    assert hallsim.ExperimentResult is experiment.ExperimentResult
+    assert hallsim.Scenario is scenario.Scenario
+    assert hallsim.ScenarioError is scenario.ScenarioError
+    assert hallsim.load_scenario is scenario.load_scenario
+    assert hallsim.run_sweep is sweep.run_sweep
+    assert set(hallsim.__all__) <= set(dir(hallsim))
+    namespace: dict = {}
+    exec("from hallsim import *", namespace)  # every name in __all__ resolves
+    assert set(hallsim.__all__) <= set(namespace)
+
+
+def test_submodules_stay_reachable_as_attributes_and_typos_are_attribute_errors() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import hallsim; print(hallsim.theory.mmc.__name__)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "mmc", proc.stderr
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = hallsim.no_such_name
+    with pytest.raises(ImportError):
+        from hallsim import no_such_name  # noqa: F401
+
+
+def test_choice_names_are_the_objects_their_modules_export() -> None:
+    from hallsim import experiment, metrics, names, outputs, staffing, sweep
+
+    assert metrics.METRICS is names.METRICS and len(set(names.METRICS)) == len(names.METRICS)
+    assert experiment.ENGINES is names.ENGINES
+    assert sweep.BACKENDS is names.BACKENDS
+    assert outputs.PLOT_KINDS is names.PLOT_KINDS
+    assert staffing.TARGET_METRICS is names.TARGET_METRICS
+
+
+# --- Dask is the optional extra hallsim[cluster] ---------------------------------
+
+
+@pytest.fixture
+def no_dask(monkeypatch) -> None:
+    """As if hallsim were installed without the extra: importing Dask fails."""
+    monkeypatch.setitem(sys.modules, "dask", None)
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--backend", "dask"], "--backend dask"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    ],
+)
+def test_sweep_on_dask_without_the_extra_exits_2_naming_it(
+    no_dask, tmp_path, capsys, options, named
+) -> None:
+    f = tmp_path / "tiny.toml"
+    f.write_text(HALL)
+    out = tmp_path / "out"
+    args = ["sweep", str(f), "--set", "windows.0.count=2,3", "-r", "2", "--out", str(out)]
+    code = entry(args + options)
+    stdout, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith(f"hallsim: {named}: ")
+    assert 'pip install "hallsim[cluster]"' in err
+    assert "Traceback" not in err and stdout == ""
+    assert not out.exists()
+
+
+def test_run_sweep_on_dask_without_the_extra_raises_import_error_naming_it(
+    no_dask, tmp_path
+) -> None:
+    sc = hallsim.load_scenario(_write(tmp_path))
+    out = tmp_path / "out"
+    with pytest.raises(ImportError, match=r'pip install "hallsim\[cluster\]"'):
+        hallsim.run_sweep(sc, {"windows.0.count": [2, 3]}, replications=2, backend="dask", out=out)
+    assert not out.exists()
+
+
+def test_the_local_backend_needs_no_dask(no_dask, tmp_path) -> None:
+    sc = hallsim.load_scenario(_write(tmp_path))
+    df = hallsim.run_sweep(sc, {"windows.0.count": [2, 3]}, replications=2, workers=1)
+    assert sorted(df["windows.0.count"].unique()) == [2, 3] and len(df) == 4
+
+
+def test_the_test_command_installs_the_cluster_extra() -> None:
+    # CI runs the README's test command; the Dask backend's tests need the extra
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = 'python -m pip install -e ".[dev,cluster]"'
+    assert f"{install} && python -m pytest -n auto" in readme
+    assert install in ci and "python -m pytest -n auto" in ci
+
+
+def _write(tmp_path: Path) -> Path:
+    f = tmp_path / "tiny.toml"
+    f.write_text(HALL)
+    return f
