@@ -26,6 +26,7 @@ falls inside the prediction interval (nominal 0.95).
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import os
@@ -216,8 +217,8 @@ def scaled(scenario: Scenario, factor: float) -> Scenario:
 
 
 def expected_arrivals(scenario: Scenario) -> float:
-    sched = scenario.rate_schedule() + [(scenario.arrival_end_min, 0.0)]
-    return sum(r * (b[0] - a) for (a, r), b in zip(sched[:-1], sched[1:], strict=True))
+    sched = [*scenario.rate_schedule(), (scenario.arrival_end_min, 0.0)]
+    return sum(r * (b[0] - a) for (a, r), b in itertools.pairwise(sched))
 
 
 @dataclass
@@ -315,7 +316,7 @@ def backtest(
     staffed = np.array(
         [
             rostered_window_minutes(scenario, a, b)
-            for a, b in zip(edges[:-1], edges[1:], strict=True)
+            for a, b in itertools.pairwise(edges)
         ]
     )
     target = scenario.hall.service_level_target_min

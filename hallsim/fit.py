@@ -383,7 +383,7 @@ def busy_and_waiting(
     Days are laid end to end 2 days apart, so one sort covers the whole log.
     """
     span = 2880.0
-    nper = int(round((close - open_) / period))
+    nper = round((close - open_) / period)
     ndays = int(day_index.max()) + 1 if len(day_index) else 0
     off = day_index * span
     mine = tk["matter"].isin(matters).to_numpy()
@@ -470,7 +470,7 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
     days = sorted(tk["day"].unique())
     day_index = np.searchsorted(np.array(days, dtype="datetime64[ns]"), tk["day"].to_numpy())
     D = len(days)
-    nper = int(round((close - open_) / P))
+    nper = round((close - open_) / P)
     starts = open_ + P * np.arange(nper)
 
     # ---- arrivals
@@ -570,7 +570,7 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
             patience_fits[name] = pf
             km[name] = kaplan_meier(wait_all[wk], aband[wk])
         med = km_median(*km[name]) if name in km else None
-        pbest = pf[0] if pf else None
+        pf[0] if pf else None
         row = {
             "matter": name,
             "tickets": k,
