@@ -314,10 +314,7 @@ def backtest(
     edges = _edges(scenario)
     lengths = np.diff(edges)
     staffed = np.array(
-        [
-            rostered_window_minutes(scenario, a, b)
-            for a, b in itertools.pairwise(edges)
-        ]
+        [rostered_window_minutes(scenario, a, b) for a, b in itertools.pairwise(edges)]
     )
     target = scenario.hall.service_level_target_min
     days = log_days(log, edges[0], edges[-1])

@@ -67,7 +67,7 @@ class FitOptions:
 def select_days(days: pd.Series, spec: str) -> np.ndarray:
     """Mask of tickets whose day matches ``spec`` (``LogError`` when malformed)."""
     spec = spec.strip()
-    dow = days.dt.dayofweek.to_numpy()
+    dow = days.dt.day_of_week.to_numpy()
     if spec == "all":
         return np.ones(len(days), dtype=bool)
     if spec == "weekdays":
