@@ -85,7 +85,8 @@ def select_days(days: pd.Series, spec: str) -> np.ndarray:
     if not names or any(n not in WEEKDAYS for n in names):
         raise LogError(
             "--days",
-            f"expected weekdays, all, YYYY-MM-DD..YYYY-MM-DD or day names like Mon,Tue; got {spec!r}",
+            "expected weekdays, all, YYYY-MM-DD..YYYY-MM-DD or day names like Mon,Tue; "
+            f"got {spec!r}",
         )
     return np.isin(dow, [WEEKDAYS.index(n) for n in names])
 
@@ -635,7 +636,7 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
     for m in names:
         comps.setdefault(find(m), []).append(m)
     groups = []
-    for gi, ms in enumerate(comps.values()):
+    for ms in comps.values():
         wins = [w for w in ct.index if any(serves.loc[w, m] for m in ms if m in ct.columns)]
         if not wins:
             wins = [w for w in ct.index if ct.loc[w, [m for m in ms if m in ct.columns]].sum() > 0]
