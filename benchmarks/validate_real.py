@@ -66,7 +66,8 @@ def main() -> None:
             f"{60 * o['wait_mean_min']['mean']:.0f} "
             f"| {100 * o['abandoned_share']['observed']:.1f}% / "
             f"{100 * o['abandoned_share']['mean']:.1f}% "
-            f"| {_corr(bt.periods, 'wait_mean_min'):.2f} | {_corr(bt.periods, 'abandoned_share'):.2f} "
+            f"| {_corr(bt.periods, 'wait_mean_min'):.2f} "
+            f"| {_corr(bt.periods, 'abandoned_share'):.2f} "
             f"| {100 * o['wait_mean_min']['days_inside']:.0f}% / "
             f"{100 * o['abandoned_share']['days_inside']:.0f}% |"
         )

@@ -305,20 +305,27 @@ def fit_patience(wait: np.ndarray, abandoned: np.ndarray, seed: int = 0) -> list
     out.append(
         DistFit("exponential", {"mean": mean}, ll, 1, mean_ci=(mean - 1.96 * se, mean + 1.96 * se))
     )
+    # the likelihood over distinct waits (to 0.1 s) with their counts: exact for
+    # logs in whole seconds, and a million tickets cost a few thousand terms
+    ev, nev = np.unique(np.round(ev * 600) / 600, return_counts=True)
+    ce, nce = np.unique(np.round(ce * 600) / 600, return_counts=True)
+    ev, ce = np.maximum(ev, 1e-6), np.maximum(ce, 1e-6)
     lev, lce = np.log(ev), np.log(ce)
 
     def nll_ln(th):
         mu, ls = th
         s = math.exp(ls)
         return -(
-            stats.norm.logpdf(lev, mu, s).sum() - lev.sum() + stats.norm.logsf(lce, mu, s).sum()
+            (nev * (stats.norm.logpdf(lev, mu, s) - lev)).sum()
+            + (nce * stats.norm.logsf(lce, mu, s)).sum()
         )
 
     def nll_ga(th):
         la, lsc = th
         a, sc = math.exp(la), math.exp(lsc)
         return -(
-            stats.gamma.logpdf(ev, a, scale=sc).sum() + stats.gamma.logsf(ce, a, scale=sc).sum()
+            (nev * stats.gamma.logpdf(ev, a, scale=sc)).sum()
+            + (nce * stats.gamma.logsf(ce, a, scale=sc)).sum()
         )
 
     x0 = [float(np.log(w).mean()) + 0.5, math.log(max(float(np.log(w).std()), 0.3))]
