@@ -758,12 +758,22 @@ def console_main() -> None:
 
 def _register_subcommands() -> None:
     # these modules import BadInput and helpers from this one: register them last
+    from hallsim.cli_fit import backtest_command, fit_command
     from hallsim.cli_present import plot, report
     from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
     from hallsim.cli_staff import staff
     from hallsim.cli_sweep import sweep
 
-    for command in (plot, report, calibrate_command, sensitivity_command, staff, sweep):
+    for command in (
+        plot,
+        report,
+        calibrate_command,
+        sensitivity_command,
+        staff,
+        sweep,
+        fit_command,
+        backtest_command,
+    ):
         main.add_command(command)
 
 

@@ -154,13 +154,13 @@ class _Returns:
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator, block: int):
         self.service = draw_plan(scenario).service  # the service quantile of every matter
-        self.renege = scenario.patience.renege_min if scenario.patience else None
+        self.renege = scenario.renege_by_matter  # one patience dist (or None) per matter
         self.rng = rng
         self.saved = None
         self.block = max(32, block)
         self.used = 0
         self.base: list[list[float]] = [[] for _ in self.service.dists]
-        self.patience: list[float] = []
+        self.patience: list[list[float]] = [[] for _ in self.service.dists]
         self.settle_u: list[float] = []
 
     def _grow(self) -> None:
@@ -171,10 +171,9 @@ class _Returns:
             self.base, self.service.each(np.ascontiguousarray(u[:, 0])), strict=True
         ):
             base_k.extend(q.tolist())
-        if self.renege is not None:
-            self.patience.extend(quantile(self.renege, np.ascontiguousarray(u[:, 1])).tolist())
-        else:
-            self.patience.extend([INF] * self.block)
+        u1 = np.ascontiguousarray(u[:, 1])
+        for pat_k, dist in zip(self.patience, self.renege, strict=True):
+            pat_k.extend(quantile(dist, u1).tolist() if dist is not None else [INF] * self.block)
         self.settle_u.extend(u[:, 2].tolist())
         self.block *= 2
 
@@ -183,7 +182,7 @@ class _Returns:
         if j == len(self.settle_u):
             self._grow()
         self.used = j + 1
-        return self.base[matter][j], self.patience[j], self.settle_u[j]
+        return self.base[matter][j], self.patience[matter][j], self.settle_u[j]
 
     def finish(self) -> None:
         if self.saved is not None:
@@ -222,6 +221,8 @@ class _Setup:
         patience = sc.patience
         self.balk_at = patience.balk_at_queue if patience else 0
         self.renege = patience.renege_min if patience else None
+        if any(m.renege_min is not None for m in sc.matters):
+            self.renege = sc.renege_by_matter  # per-matter patience: someone may renege
         self.single = sc.layout.queue == "single"
         # windows serving the same matters form a class with one heap of free times
         classes: dict[tuple[int, ...], list[int]] = {}

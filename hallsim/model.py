@@ -237,7 +237,7 @@ class _HallCore:
         m = self.sc.matters[c.matter]
         u = self.return_draws.random(3)
         base = float(quantile(m.service_min, u[:1])[0])
-        renege = self.sc.patience.renege_min if self.sc.patience else None
+        renege = self.sc.renege_by_matter[c.matter]
         patience = float(quantile(renege, u[1:2])[0]) if renege is not None else np.inf
         r = _Citizen(back, c.matter, base, patience, u[2], True)
         r.klass = c.klass  # a return visit keeps the citizen's class; it is never booked

@@ -303,6 +303,11 @@ class Matter(_Frozen):
         description="share of this matter's demand that books a slot; "
         "overrides appointments.booked_share (docs/operations.md)",
     )
+    renege_min: Distribution | None = Field(
+        None,
+        description="patience of this matter's citizens: overrides patience.renege_min "
+        "for this matter (e.g. fitted per matter by `hallsim fit`)",
+    )
 
 
 class Layout(_Frozen):
@@ -827,6 +832,13 @@ class Scenario(_Frozen):
         return level
 
     # ---- derived values used by the model (computed, never stored) ----
+
+    @property
+    def renege_by_matter(self) -> list[Distribution | None]:
+        """Each matter's patience distribution: its own ``renege_min``, else
+        ``patience.renege_min``, else None (never gives up)."""
+        default = self.patience.renege_min if self.patience else None
+        return [m.renege_min if m.renege_min is not None else default for m in self.matters]
 
     @property
     def matter_names(self) -> list[str]:

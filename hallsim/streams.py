@@ -304,6 +304,9 @@ class _DrawPlan:
         self.settle = scenario.attitude_effects.enabled
         self.service = QuantilesBy([m.service_min for m in scenario.matters])
         self.renege = scenario.patience.renege_min if scenario.patience else None
+        # per-matter patience ([[matters]] renege_min): one dist per matter (None: never)
+        by = scenario.renege_by_matter
+        self.renege_by = by if any(m.renege_min is not None for m in scenario.matters) else None
 
 
 draw_plan = scenario_cache(_DrawPlan)
@@ -338,11 +341,23 @@ def _citizen_draws(
 
     base = plan.service(matter, u_service)
 
-    if plan.renege is not None:
+    if plan.renege_by is not None:
+        patience = patience_by_matter(plan.renege_by, matter, streams["patience"].random(n))
+    elif plan.renege is not None:
         patience = quantile(plan.renege, streams["patience"].random(n))
     else:
         patience = np.full(n, np.inf)
     return matter, keep, base, patience, u_settle
+
+
+def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Patience of each citizen from its matter's distribution (inf where None)."""
+    out = np.full(len(u), np.inf)
+    for k, dist in enumerate(dists):
+        if dist is not None:
+            mine = matter == k
+            out[mine] = quantile(dist, u[mine])
+    return out
 
 
 def _kept(cols: tuple) -> tuple[np.ndarray, ...]:

@@ -198,6 +198,43 @@ CASES = {
         patience={"balk_at_queue": 2},
     ),
     "no_arrivals": lambda: _sc(arrivals={"rate_per_hour": 0}),
+    # per-matter patience ([[matters]] renege_min), with return visits drawing it again
+    "per_matter_patience_returns": lambda: _sc(
+        windows=[{"name": "all", "count": 3}],
+        arrivals={"rate_per_hour": 55},
+        matters=[
+            {
+                "name": "a",
+                "share": 0.5,
+                "service_min": {"dist": "exponential", "mean": 5},
+                "renege_min": {"dist": "lognormal", "mean": 3, "cv": 1.2},
+            },
+            {"name": "b", "share": 0.3, "service_min": {"dist": "gamma", "mean": 4, "cv": 0.7}},
+            {
+                "name": "c",
+                "share": 0.2,
+                "service_min": {"dist": "lognormal", "mean": 6, "cv": 1},
+                "renege_min": {"dist": "exponential", "mean": 25},
+            },
+        ],
+        patience={"renege_min": {"dist": "exponential", "mean": 12}},
+        attitude_effects={"fcr_base": 0.5, "fcr_per_unit": 0.0, "return_delay_min": 15},
+    ),
+    "per_matter_patience_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        windows=RESTRICTED,
+        arrivals={"rate_per_hour": 75},
+        matters=[
+            {
+                "name": "a",
+                "share": 0.5,
+                "service_min": {"dist": "exponential", "mean": 5},
+                "renege_min": {"dist": "gamma", "mean": 4, "cv": 0.8},
+            },
+            {"name": "b", "share": 0.3, "service_min": {"dist": "lognormal", "mean": 7, "cv": 1}},
+            {"name": "c", "share": 0.2, "service_min": {"dist": "gamma", "mean": 9, "cv": 0.5}},
+        ],
+    ),
 }
 
 
@@ -230,6 +267,14 @@ def test_cases_exercise_their_features() -> None:
     assert (tr.end_min[served] == tr.call_min[served]).any()
     assert (tr.queue_times[1:] == tr.queue_times[:-1]).any()
     assert len(trace("no_arrivals").arrival_min) == 0
+    for case in ("per_matter_patience_returns", "per_matter_patience_per_window"):
+        tr = trace(case)
+        reneged = np.bincount(tr.matter[tr.outcome == RENEGED], minlength=3)
+        assert reneged[0] > 0  # the impatient matter reneges ...
+        if case.endswith("per_window"):  # ... and matters without patience never do
+            assert reneged[1] == reneged[2] == 0
+    tr = trace("per_matter_patience_returns")
+    assert tr.is_return.any()
 
 
 def test_engine_selection_uses_the_fast_path() -> None:

@@ -1,0 +1,272 @@
+"""hallsim fit / backtest: logs from a known scenario, fitted back; malformed input → exit 2."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hallsim.backtest import backtest
+from hallsim.cli import entry
+from hallsim.fit import FitOptions, fit, fit_patience, to_toml
+from hallsim.scenario import ScenarioError, scenario_from_dict
+from hallsim.testing import messy, simulated_log, write_log
+from hallsim.ticketlog import read_log
+
+# ruff: noqa: E501  (log rows are kept whole, as a ticket system writes them)
+
+BANK = Path(__file__).resolve().parents[2] / "shared/data/anonymous-bank-1999/february.txt"
+
+TRUE = {
+    "rate": 60.0,
+    "shares": {"a": 0.6, "b": 0.4},
+    "service": {"a": (6.0, 0.8), "b": (3.0, 1.2)},  # lognormal mean, cv
+    "patience": {"a": 10.0, "b": 4.0},  # exponential means
+}
+
+
+def known(windows: int = 5):
+    return scenario_from_dict(
+        {
+            "name": "known",
+            "hall": {"open": "09:00", "close": "15:00", "period_min": 60},
+            "arrivals": {"rate_per_hour": TRUE["rate"]},
+            "matters": [
+                {
+                    "name": m,
+                    "share": TRUE["shares"][m],
+                    "service_min": {"dist": "lognormal", "mean": mc[0], "cv": mc[1]},
+                    "renege_min": {"dist": "exponential", "mean": TRUE["patience"][m]},
+                }
+                for m, mc in TRUE["service"].items()
+            ],
+            "windows": [{"name": "all", "count": windows}],
+            "attitude_effects": {"enabled": False},
+        }
+    )
+
+
+def _fit(tmp_path: Path, seed: int, days: int = 8, name: str = "log.csv"):
+    path = write_log(simulated_log(known(), days=days, seed=seed), tmp_path / name)
+    return fit(read_log([path], "qms-zh"), FitOptions(days="all", period=60, name="refit"))
+
+
+def test_fit_recovers_the_generating_scenario_over_seeds(tmp_path: Path) -> None:
+    """Rates, shares, lognormal mean and cv, censored patience: intervals cover the truth
+    at about their nominal rate (95%) over repeated logs."""
+    hits = {"share": 0, "svc_mean": 0, "svc_cv": 0, "pat": 0}
+    seeds = range(1, 9)
+    naive_low = 0
+    for seed in seeds:
+        res = _fit(tmp_path, seed, name=f"s{seed}.csv")
+        sc = scenario_from_dict(tomllib.loads(to_toml(res)))  # it validates
+        rates = np.array(list(sc.arrivals.rate_per_hour.values()))
+        # 8 days x 60/h: each hourly mean has sd sqrt(60/8) = 2.7
+        assert np.all(np.abs(rates - TRUE["rate"]) < 5 * math.sqrt(60 / 8))
+        m = res.tables["matters"].set_index("matter")
+        for name in ("a", "b"):
+            lo, hi = (
+                float(x)
+                for x in res.comments[f"matters.{list(m.index).index(name)}.share"]
+                .split("[")[1]
+                .rstrip("]")
+                .split(",")
+            )
+            hits["share"] += lo <= TRUE["shares"][name] <= hi
+            ln = next(f for f in res.service_fits[name] if f.dist == "lognormal")
+            mean, cv = TRUE["service"][name]
+            hits["svc_mean"] += ln.mean_ci[0] <= mean <= ln.mean_ci[1]
+            hits["svc_cv"] += ln.cv_ci[0] <= cv <= ln.cv_ci[1]
+            ex = next(f for f in res.patience_fits[name] if f.dist == "exponential")
+            hits["pat"] += ex.mean_ci[0] <= TRUE["patience"][name] <= ex.mean_ci[1]
+            naive_low += m.loc[name, "patience_naive_mean"] < 0.7 * TRUE["patience"][name]
+    n = 2 * len(seeds)
+    for key, k in hits.items():  # nominal 15.2 of 16; 12 or fewer has probability < 1%
+        assert k >= 13, (key, k)
+    assert naive_low == n  # abandoners alone always understate patience
+
+
+def test_naive_patience_is_biased_censored_is_not() -> None:
+    """Exponential patience (mean 10) censored by exponential waits (mean 5): the
+    abandoners' mean wait estimates E[min(P, W)] = 1 / (1/10 + 1/5) = 3.33, not 10."""
+    rng = np.random.default_rng(3)
+    p, w = rng.exponential(10, 20000), rng.exponential(5, 20000)
+    abandoned = p < w
+    wait = np.minimum(p, w)
+    naive = wait[abandoned].mean()
+    assert naive == pytest.approx(1 / (1 / 10 + 1 / 5), rel=0.05)
+    fits = fit_patience(wait, abandoned)
+    ex = next(f for f in fits if f.dist == "exponential")
+    assert ex.aic <= fits[0].aic + 2  # the true family is (one of) the best by AIC
+    assert next(f for f in fits if f.dist == "lognormal").aic > ex.aic + 10  # a wrong one is not
+    lo, hi = ex.mean_ci
+    assert lo <= 10 <= hi
+
+
+def test_fitted_roster_and_groups(tmp_path: Path) -> None:
+    res = _fit(tmp_path, 1)
+    w = res.scenario["windows"]
+    assert len(w) == 1 and w[0]["matters"] == ["*"]
+    assert max(w[0]["staffed"].values()) <= 5  # never more than the windows that exist
+    assert w[0]["count"] >= 3
+
+
+def test_messy_exports_clean_and_agree(tmp_path: Path) -> None:
+    base = simulated_log(known(), days=2, seed=4)
+    dirty, added = messy(base, seed=1)
+    gb = write_log(dirty, tmp_path / "导出.csv", encoding="gb18030")
+    assert b"\xc6\xb1\xba\xc5" in gb.read_bytes()[:20]  # 票号 in GB18030
+    xl = write_log(dirty, tmp_path / "export.xlsx")
+    bom = write_log(dirty, tmp_path / "bom.csv", encoding="utf-8-sig")
+    logs = [read_log([p], "qms-zh") for p in (gb, xl, bom)]
+    for log in logs:
+        d = dict(zip(log.dropped["reason"], log.dropped["rows"], strict=True))
+        assert d["duplicate"] == added["duplicate"]
+        assert d["missed_recalled"] == added["missed_recalled"]
+        assert d["missing_call"] == added["missing_call"]
+        assert d["ghost"] == added["ghost"]
+        assert len(log.tickets) == len(base) - added["missing_call"] + added["late"]
+        assert any("past midnight" in n for n in log.notes)
+    assert logs[0].tickets["arrive"].equals(logs[1].tickets["arrive"])
+    res = fit(logs[0], FitOptions(days="all", period=60, open="09:00", close="15:00"))
+    d = dict(zip(res.log.dropped["reason"], res.log.dropped["rows"], strict=True))
+    assert d["outside_hours"] == added["late"]
+
+
+def test_round_trip_backtest_covers_observed(tmp_path: Path) -> None:
+    """backtest(fit(log(scenario))): observed days fall inside the one-day bands."""
+    path = write_log(simulated_log(known(), days=10, seed=9), tmp_path / "log.csv")
+    res = fit(read_log([path], "qms-zh"), FitOptions(days="all", period=60))
+    sc = scenario_from_dict(tomllib.loads(to_toml(res)))
+    bt = backtest(sc, read_log([path], "qms-zh"), replications=40, seed=2, workers=1)
+    for m in ("arrived", "abandoned_share", "wait_mean_min", "utilisation"):
+        assert bt.overall[m]["days_inside"] >= 0.7, m  # nominal 0.95 over 10 days
+    inside = [
+        p["wait_mean_min"]["pi_low"]
+        <= p["wait_mean_min"]["observed"]
+        <= p["wait_mean_min"]["pi_high"]
+        for p in bt.periods
+    ]
+    assert sum(inside) >= len(inside) - 1
+    js = bt.to_json()
+    assert set(js["periods"][0]["wait_mean_min"]) >= {
+        "observed",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "pi_low",
+        "pi_high",
+    }
+
+
+BAD = [
+    (
+        "票号,业务类型,取号时间,叫号时间,开始办理时间,办结时间,窗口号,状态\n"
+        "1,a,2024-03-04 09:00:00,2024-03-04 09:01:00,2024-03-04 09:01:00,2024-03-04 09:05:00,W1,已办结\n"
+        "2,a,2024-03-04 9h,,,,,弃号\n",
+        "row 3, column '取号时间'",
+    ),
+    (
+        "票号,业务类型,取号时间,叫号时间,开始办理时间,办结时间,窗口号,状态\n"
+        "1,a,2024-03-04 09:00:00,2024-03-04 09:01:00,2024-03-04 09:01:00,2024-03-04 09:05:00,W1,?\n",
+        "row 2, column '状态'",
+    ),
+    (
+        "票号,事项,叫号时间,办结时间,状态\n1,a,2024-03-04 09:01:00,2024-03-04 09:05:00,已办结\n",
+        "ticket_time",
+    ),
+    (
+        "票号,业务类型,取号时间,叫号时间,开始办理时间,办结时间,窗口号,状态\n"
+        "1,,2024-03-04 09:00:00,2024-03-04 09:01:00,2024-03-04 09:01:00,2024-03-04 09:05:00,W1,已办结\n",
+        "row 2, column '业务类型'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "named"), BAD)
+def test_malformed_logs_exit_2_and_write_nothing(tmp_path: Path, capsys, text, named) -> None:
+    log = tmp_path / "bad.csv"
+    log.write_text(text, encoding="utf-8")
+    out = tmp_path / "out" / "s.toml"
+    assert entry(["fit", str(log), "--days", "all", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and named in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("mapping", "named"),
+    [
+        ('[columns]\nmatter = "m"\n', "columns.ticket_time"),
+        (
+            '[columns]\nmatter="m"\nticket_time="t"\nend_time="e"\nstatus="s"\ncall_time="c"\n'
+            '[status]\n"ok" = "done"\n',
+            "status.ok",
+        ),
+        ('[columns]\nmattr = "m"\n', "columns.mattr"),
+        ("[columns\n", "not a valid TOML"),
+    ],
+)
+def test_malformed_mappings_exit_2(tmp_path: Path, capsys, mapping, named) -> None:
+    m = tmp_path / "map.toml"
+    m.write_text(mapping, encoding="utf-8")
+    log = write_log(simulated_log(known(), days=1, seed=1), tmp_path / "log.csv")
+    out = tmp_path / "s.toml"
+    assert entry(["fit", str(log), "--map", str(m), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "map.toml" in err and named in err
+    assert not out.exists()
+
+
+def test_cli_fit_then_backtest_and_refuse_foreign_file(tmp_path: Path, capsys) -> None:
+    log = write_log(simulated_log(known(), days=3, seed=2), tmp_path / "log.csv")
+    out = tmp_path / "hall.toml"
+    assert entry(["fit", str(log), "--days", "all", "--period", "60", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith(str(out))
+    assert (tmp_path / "hall_fit" / "report.html").exists()
+    assert entry(["validate", str(out)]) == 0
+    assert entry(["fit", str(log), "--days", "all", "--out", str(out)]) == 0  # ours: replaced
+    foreign = tmp_path / "mine.toml"
+    foreign.write_text("precious", encoding="utf-8")
+    capsys.readouterr()
+    assert entry(["fit", str(log), "--days", "all", "--out", str(foreign)]) == 2
+    assert foreign.read_text(encoding="utf-8") == "precious"
+    assert (
+        entry(["backtest", str(out), str(log), "--days", "all", "-r", "4", "-w", "1", "--json"])
+        == 0
+    )
+    import json
+
+    js = json.loads(capsys.readouterr().out)
+    assert {"overall", "periods"} <= set(js) and "wait_mean_min" in js["overall"]
+
+
+def test_per_matter_patience_is_validated() -> None:
+    data = {
+        "name": "x",
+        "matters": [
+            {
+                "name": "a",
+                "share": 1.0,
+                "service_min": {"dist": "exponential", "mean": 3},
+                "renege_min": {"dist": "lognormal", "mean": 3},
+            }
+        ],
+        "windows": [{"name": "w", "count": 1}],
+    }
+    with pytest.raises(ScenarioError, match=r"matters\.0\.renege_min"):
+        scenario_from_dict(data)
+
+
+@pytest.mark.skipif(not BANK.exists(), reason="the real Anonymous Bank log is not present")
+def test_real_bank_log_reads_as_documented() -> None:
+    log = read_log([BANK], "anonymous-bank")
+    t = log.tickets
+    served = t["outcome"] == "served"
+    assert 30000 < len(t) < 31200  # ~31,100 asked for an agent, minus zero-length services
+    assert 0.12 < (t["outcome"] == "abandoned").mean() < 0.135  # README: about 12.7%
+    wait = (t["call"] - t["arrive"])[served] * 60
+    assert 35 < wait.mean() < 46  # README: 41 s
