@@ -753,6 +753,10 @@ def entry(argv: list[str] | None = None) -> int:
 
 
 def console_main() -> None:
+    # The scenario model uses no pydantic plugins; looking for them scans every installed
+    # package's entry points on each command's first model (benchmarks/startup.py).
+    # A user's own setting wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(entry())
 
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import click
 
 from hallsim.cli import BadInput
-from hallsim.scenario import ScenarioError, load_scenario, scenario_from_dict
-from hallsim.ticketlog import FORMATS, LogError, read_log
+from hallsim.names import LOG_FORMATS
+
+# pandas, numpy and the scenario model load when a command runs, not for --help
 
 MARK = "# Fitted by `hallsim fit`"
 
@@ -47,6 +48,8 @@ def write_new(path: Path, data: bytes | str, force: bool = False, ours: str | No
 
 
 def _log(logs, fmt, mapping):
+    from hallsim.ticketlog import LogError, read_log
+
     try:
         return read_log(list(logs), fmt, mapping)
     except LogError as exc:
@@ -57,7 +60,7 @@ log_options = [
     click.option(
         "--format",
         "fmt",
-        type=click.Choice(sorted(FORMATS)),
+        type=click.Choice(LOG_FORMATS),
         default=None,
         help="Built-in log layout (default qms-zh) / 内置格式.",
     ),
@@ -168,6 +171,8 @@ def fit_command(
       hallsim backtest hall.toml march.csv april.xlsx --format qms-zh
     """
     from hallsim.fit import FitOptions, fit, to_toml
+    from hallsim.scenario import ScenarioError, scenario_from_dict
+    from hallsim.ticketlog import LogError
 
     log = _log(logs, fmt, mapping)
     opts = FitOptions(
@@ -297,6 +302,8 @@ def backtest_command(
     from hallsim.backtest import backtest, table
     from hallsim.experiment import default_workers
     from hallsim.fit import select_days
+    from hallsim.scenario import ScenarioError, load_scenario
+    from hallsim.ticketlog import LogError
 
     try:
         sc = load_scenario(scenario_file)

@@ -71,3 +71,6 @@ METRICS = (
     "rating_4",
     "rating_5",
 )
+
+LOG_FORMATS = ("anonymous-bank", "qms-zh")
+"""Built-in ticket-log formats of ``hallsim fit``/``backtest`` (hallsim.ticketlog.FORMATS)."""
