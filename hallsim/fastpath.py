@@ -78,8 +78,8 @@ from hallsim.streams import (
     draw_clerks,
     draw_demand,
     draw_plan,
-    return_plan,
     quantile,
+    return_plan,
 )
 
 __all__ = ["run_hall", "run_hall_segments", "supports"]
