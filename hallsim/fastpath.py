@@ -4,7 +4,9 @@
 ``hallsim.model.run_hall`` for the same scenario and streams, and consumes the
 random streams exactly as the reference does (``draw_clerks``, ``draw_demand``,
 one ``routing.integers`` call per per-window arrival with tied shortest lines,
-``returns.random(3)`` per same-day return visit in creation order).
+``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
+return visit in creation order).  Same-day returns need a fixed delay (then
+they arrive in creation order); ``supports`` declines a delay distribution.
 
 How: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.

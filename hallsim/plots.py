@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from hallsim.intervals import t_half_width
+from hallsim.intervals import interval
 from hallsim.outputs import PLOT_KINDS
 
 SLIDE_SIZE_IN = (10.0, 5.6)
@@ -460,9 +460,10 @@ def t_summary(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     g = df.dropna(subset=[value]).groupby(by, sort=True)[value]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     n = out["n"].to_numpy(dtype=float)
-    half = t_half_width(out["sd"].to_numpy(dtype=float), n)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    # the same interval as the CLI and JSON: inside the metric's range
+    low, high = interval(value, out["mean"].to_numpy(dtype=float), out["sd"].to_numpy(float), n)
+    out["ci_low"] = low
+    out["ci_high"] = high
     return out
 
 
