@@ -230,6 +230,7 @@ class RobustnessResult:
     metrics: tuple[str, ...]
     base: dict[str, np.ndarray]  # metric -> (scenarios, replications)
     rows: list[dict] = field(default_factory=list)  # one per (assumption, value)
+    n_visits: int = 0  # visits re-rated for the satisfaction assumptions (all scenarios)
 
     def means(self, values: dict[str, np.ndarray]) -> dict[str, list[float]]:
         return {m: np.nanmean(values[m], axis=1).tolist() for m in self.metrics}
@@ -297,6 +298,30 @@ class RobustnessResult:
             for best, labels in robust.items()
         ]
         return "; ".join(parts + fragile)
+
+    def levels(self) -> list[dict]:
+        """One scenario's view (``hallsim sensitivity``): per assumption value, each
+        metric's mean and its change from the base (first row: the base)."""
+        base = {m: float(np.nanmean(self.base[m][0])) for m in self.metrics}
+        rows = [
+            {"assumption": "(base)", "kind": "", "value": None, "base": None}
+            | {m: base[m] for m in self.metrics}
+            | {f"{m}_change": 0.0 for m in self.metrics}
+        ]
+        for r in self.rows:
+            row = {
+                "assumption": r["assumption"],
+                "kind": "queue" if r["queue"] else "satisfaction",
+                "value": r["value"],
+                "base": r["base"],
+            }
+            for m in self.metrics:
+                v = r["values"][m]
+                mean = float("nan") if v is None else float(np.nanmean(v[0]))
+                row[m] = mean
+                row[f"{m}_change"] = mean - base[m]
+            rows.append(row)
+        return rows
 
     def tornado(self, metric: str, scenario: str) -> list[dict]:
         """Per assumption: the paired difference scenario − first scenario in ``metric``
@@ -407,6 +432,7 @@ def check(
             if progress:
                 progress(1)
     out = RobustnessResult([s.name for s in scenarios], metrics, base)
+    out.n_visits = sum(len(v.get("wait_min", ())) for row in visits for v in row)
     for a in assumptions:
         for value in a.values:
             values = table()

@@ -300,10 +300,10 @@ class ReturnPlan:
     returns fill the rest (g(t): the fraction of the same-day returns that can
     have come back by time t).  That rate is drawn as a Poisson stream at
     rate × ``factor`` thinned by ``keep_probability`` (one ``ticket_returns``
-    uniform per candidate), where ``factor`` = 1 / (the lowest first-contact
-    resolution any clerk can have) depends only on the FCR coefficients, so
-    scenarios that differ in attitude or ``counted_fcr`` share their candidate
-    arrivals (common random numbers).
+    uniform per candidate), where ``factor`` = max(2, 1 / the lowest first-contact
+    resolution any clerk can have) is 2 unless FCR can fall below 0.5, so
+    scenarios that differ in attitude, ``counted_fcr`` or FCR coefficients share
+    their candidate arrivals (common random numbers).
     """
 
     def __init__(self, scenario: Scenario) -> None:
@@ -331,9 +331,10 @@ class ReturnPlan:
             float(np.clip(fx.fcr_base + min(0.0, fx.fcr_per_unit), 0.0, 1.0)) if fx.enabled else 1.0
         )
         self.thin = scenario.arrivals.include_returns and (self.p < 1.0 or self.p_ref < 1.0)
-        # 1 / the lowest FCR any clerk can have: independent of counted_fcr and of
-        # attitude, so scenarios differing in either share their candidate arrivals
-        self.factor = 1.0 / max(floor, 0.05) if self.thin else 1.0
+        # 2, or 1 / the lowest FCR any clerk can have if that is below 0.5: independent
+        # of counted_fcr, of attitude and of FCR coefficients in their plausible range,
+        # so scenarios differing in any of them share their candidate arrivals
+        self.factor = max(2.0, 1.0 / max(floor, 0.05)) if self.thin else 1.0
         self.schedule = tuple((t, r * self.factor) for t, r in scenario.rate_schedule())
         self._rates = scenario.rate_schedule()
         self.start = scenario.arrival_start_min

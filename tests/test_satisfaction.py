@@ -498,10 +498,15 @@ def test_sensitivity_command_runs_a_scenario(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["scenario"] == "small" and data["replications"] == 2
-    rows = {(r["coefficient"], r["factor"]): r for r in data["rows"]}
-    # the hall's clerks are below the reference attitude, so doubling beta_attitude hurts
-    assert rows[("beta_attitude", 2.0)]["csat_change"] < 0
-    assert 0 < rows[("(base)", 1.0)]["csat"] < 1
+    rows = {(r["assumption"], r["value"]): r for r in data["rows"]}
+    # the hall's clerks are below the reference attitude, so a larger beta_attitude hurts
+    lo, hi = sat.DERIVATIONS["beta_attitude"].plausible
+    assert rows[("satisfaction.beta_attitude", hi)]["csat_change"] < 0
+    assert rows[("satisfaction.beta_attitude", lo)]["csat_change"] > 0
+    assert 0 < rows[("(base)", None)]["csat"] < 1
+    # a satisfaction coefficient never moves the wait; a queue assumption may
+    assert rows[("satisfaction.beta_attitude", hi)]["wait_mean_min_change"] == 0
+    assert rows[("attitude_effects.return_same_day_share", 1.0)]["kind"] == "queue"
     text = CliRunner().invoke(sensitivity_command, [str(path), "-r", "1"])
     assert text.exit_code == 0 and "beta_unsettled" in text.stdout
 
