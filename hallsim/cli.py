@@ -30,6 +30,7 @@ from hallsim.experiment import (
     run_replications,
     run_until_precision,
 )
+from hallsim.intervals import PREDICTED  # the satisfaction outputs and rating_1..5
 from hallsim.metrics import METRICS
 from hallsim.outputs import (
     best_scenario,
@@ -51,7 +52,6 @@ PERCENT = {
     "bad_review_rate",
     "complaint_rate",
 }
-PREDICTED = {"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}
 
 
 class BadInput(click.ClickException):

@@ -124,6 +124,53 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
 """Every assumption varied, with its plausible range (docs/model.md §5)."""
 
 
+@dataclass(frozen=True)
+class QueueCoefficient:
+    """A coefficient of ``[attitude_effects]`` / return timing, for the report's list."""
+
+    name: str
+    neutral: str
+    kind: str  # "assumption" | "switch"
+    source: str
+
+
+ATTITUDE_COEFFICIENTS: tuple[QueueCoefficient, ...] = (
+    QueueCoefficient("enabled", "false: every effect below off", "switch", "hallsim"),
+    QueueCoefficient(
+        "fcr_base",
+        "1",
+        "assumption",
+        "FCR at attitude 0; Wenzhou 2017 (75.9% achieved 最多跑一次) sets the level, but that "
+        "rise came from process reform, not clerk attitude",
+    ),
+    QueueCoefficient(
+        "fcr_per_unit",
+        "0",
+        "assumption",
+        "no published effect of clerk attitude on FCR; Zhejiang 2019 (92.9%) is a reform "
+        "outcome, not evidence for it",
+    ),
+    QueueCoefficient(
+        "return_same_day_share",
+        "— (0: every return on a later day)",
+        "assumption",
+        "a missing certificate (派出所, 社区) usually takes a day or more; Suzhou 2017 survey: "
+        "40.6% of applicants lost 1-2 trips to missing documents, no timing given",
+    ),
+    QueueCoefficient("return_delay_min", "—", "assumption", "same-day return delay"),
+    QueueCoefficient(
+        "care_time_per_unit", "0", "assumption", "caring clerks explain more (no effect size)"
+    ),
+    QueueCoefficient(
+        "rework_time_per_unit", "0", "assumption", "low responsibility: errors, rework"
+    ),
+    QueueCoefficient("reference_attitude", "—", "assumption", "service-time multiplier 1 here"),
+    QueueCoefficient("fatigue_per_hour", "0", "assumption", "no source found; off by default"),
+)
+"""The attitude-effect coefficients the report lists next to the satisfaction ones: they
+produce the wait effect of training."""
+
+
 def with_assumption(scenario: Scenario, name: str, value: Any) -> Scenario:
     """The scenario with one assumption set to ``value``."""
     if name == "generalist_slowdown":
@@ -376,6 +423,11 @@ class RobustnessResult:
             ],
             "verdicts": self.verdicts(),
             "sentence": self.sentence(),
+            "tornado": {
+                m: {name: self.tornado(m, name) for name in self.scenarios[1:]}
+                for m in self.metrics
+                if not np.all(np.isnan(self.base[m]))
+            },
         }
 
 

@@ -102,3 +102,61 @@ def test_every_assumption_names_a_real_setting_and_its_base_lies_in_range() -> N
             assert min(a.values) <= base <= max(a.values), a.name
         else:
             assert base in a.values, a.name
+
+
+SMALL = """
+name = "{name}"
+[run]
+replications = 2
+seed = 3
+[hall]
+open = "09:00"
+close = "10:30"
+[arrivals]
+rate_per_hour = 40
+[[matters]]
+name = "a"
+share = 1
+service_min = {{ dist = "exponential", mean = 5 }}
+[[windows]]
+name = "w"
+count = {count}
+attitude = {attitude}
+"""
+
+
+def test_compare_robustness_reaches_summary_json_report_and_tornado(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from hallsim.cli import main
+    from hallsim.plots import plot_tornado
+    from hallsim.report import build_report
+
+    files = []
+    for name, count, attitude in (("base", 3, 0.5), ("trained", 3, 0.8), ("more", 4, 0.5)):
+        f = tmp_path / f"{name}.toml"
+        f.write_text(SMALL.format(name=name, count=count, attitude=attitude))
+        files.append(str(f))
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(
+        main, ["compare", *files, "--robustness", "-q", "-w", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output + str(result.exception)
+    assert "under every assumption tried" in result.output or "unless" in result.output
+    assert "from return visits" in result.output
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    check = summary["robustness"]
+    assert check["sentence"] and len(check["verdicts"]) >= 3
+    assert {d["scenario"] for d in summary["wait_decomposition"]} == {"trained", "more"}
+    # every metric block says whether it is a prediction
+    block = summary["metrics"]["base"]
+    assert block["csat"]["predicted"] is True and block["rating_3"]["predicted"] is True
+    assert block["wait_mean_min"]["predicted"] is False
+    fig = plot_tornado(out, "csat")
+    assert len(fig.axes) == 2  # one panel per compared scenario
+    html = build_report(out)
+    assert "Does the advice survive the assumptions?" in html
+    assert "fcr_per_unit" in html and "return_same_day_share" in html  # attitude coefficients
+    assert "Where the difference in mean wait comes from" in html
