@@ -45,7 +45,7 @@ from pydantic import (
 from scipy.special import expit
 
 COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
-"""The four 服务意识 components: 主动性, 责任感, 关怀, 热情 (domain.md §1)."""
+"""The four 服务意识 components: 主动性, 责任感, 关怀, 热情 (docs/model.md §1)."""
 
 LEVELS = np.arange(1, 6, dtype=float)
 """Rating levels 1..5: 非常不满意, 不满意, 基本满意, 满意, 非常满意."""
@@ -451,7 +451,7 @@ class SatisfactionConfig(BaseModel):
         "acts through first-contact resolution (settled) already",
         unit="weight",
         kind="assumption",
-        source="domain.md §2 maps proactiveness to 一次性告知 / FCR",
+        source="proactiveness acts through 一次性告知 (telling every requirement at once): FCR",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -462,7 +462,7 @@ class SatisfactionConfig(BaseModel):
         "acts through settled and rework time already",
         unit="weight",
         kind="assumption",
-        source="domain.md §2 maps responsibility to errors / rework",
+        source="responsibility acts through errors and rework",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -472,7 +472,8 @@ class SatisfactionConfig(BaseModel):
         meaning="weight of care (关怀) in the attitude index (SERVQUAL empathy)",
         unit="weight",
         kind="assumption",
-        source="domain.md §2: care, enthusiasm = courtesy term",
+        source="care and enthusiasm form the courtesy term (Thompson et al. 1996: "
+        "courtesy predicts satisfaction)",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -482,7 +483,8 @@ class SatisfactionConfig(BaseModel):
         meaning="weight of enthusiasm (热情) in the attitude index (SERVQUAL assurance)",
         unit="weight",
         kind="assumption",
-        source="domain.md §2: care, enthusiasm = courtesy term",
+        source="care and enthusiasm form the courtesy term (Thompson et al. 1996: "
+        "courtesy predicts satisfaction)",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -546,7 +548,7 @@ class SatisfactionConfig(BaseModel):
         "until leaving and beta_unsettled",
         unit="logit",
         kind="assumption",
-        source="evidence.md: abandoners rated with wait to departure plus beta_unsettled",
+        source="abandoners are rated with their wait until leaving plus beta_unsettled",
         neutral=0.0,
         neutral_text="0 (the default: no extra term)",
     )
@@ -600,7 +602,7 @@ class Coefficient:
     default: Any
     unit: str
     kind: Kind  # "sourced" | "derived" | "assumption" | "switch"
-    source: str  # citation from evidence.md / domain.md, or the reason for the assumption
+    source: str  # the publication (docs/sources.md), or the reason for the assumption
     neutral: Any  # value that switches the mechanism off (None: no such value)
     neutral_text: str
     meaning: str
