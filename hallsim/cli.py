@@ -212,8 +212,10 @@ def _check_engine(scenarios: list[Scenario], engine: str) -> None:
     for sc in scenarios:
         if not fastpath.supports(sc):
             raise BadInput(
-                f"--engine fast: scenario {sc.name!r} uses rosters, appointments or "
-                "citizen classes, which only the simpy engine models; use --engine auto"
+                f"--engine fast: scenario {sc.name!r} uses rosters, appointments, "
+                "citizen classes or a same-day return-delay distribution "
+                "(attitude_effects.return_delay), which only the simpy engine models; "
+                "use --engine auto"
             )
 
 
