@@ -761,7 +761,8 @@ def summarise(probs: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[
     """Headline predictions over visits (contract §3), each a mean over visits.
 
     satisfaction_mean: expected rating 1–5; csat: P(rating 4 or 5);
-    bad_review_rate: P(rating 1 or 2) (好差评 差评); complaint_rate:
+    bad_review_rate: P(rating 1 or 2) as a survey would find it (not the 好差评 button
+    差评 rate, which is about 100 times lower); complaint_rate:
     ``cfg.complaint_share_of_bad`` × bad_review_rate (defaults when ``cfg`` is
     None).  NaN for no visits or a disabled model (NaN probabilities).
     """
