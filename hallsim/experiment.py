@@ -133,9 +133,7 @@ class ExperimentResult:
 
     def __post_init__(self) -> None:
         if not self.summary:
-            self.summary = {
-                m: summarise_values(self.replications[m], metric=m) for m in METRICS
-            }
+            self.summary = {m: summarise_values(self.replications[m], metric=m) for m in METRICS}
 
 
 def _one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:
