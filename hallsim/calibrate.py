@@ -175,6 +175,8 @@ class CalibrationResult:
                 comment = "fitted, SE " + ", ".join(_fmt(s, 2) for s in ses if s is not None)
             elif isinstance(value, bool):
                 text, comment = str(value).lower(), ""
+            elif isinstance(value, str):
+                text, comment = f'"{value}"', "the fitted cut-points replace its own"
             else:
                 text = _fmt(value)
                 if name in self.estimates:

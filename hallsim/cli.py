@@ -22,7 +22,7 @@ import click
 
 from hallsim import __version__
 from hallsim.cli_types import REPLICATIONS, SEED, replications_from
-from hallsim.names import ENGINES, METRICS
+from hallsim.names import ENGINES, METRICS, PREDICTED  # PREDICTED: satisfaction, rating_1..5
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, safe_name
 
 if TYPE_CHECKING:
@@ -84,7 +84,6 @@ PERCENT = {
     "bad_review_rate",
     "complaint_rate",
 }
-PREDICTED = {"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}
 
 
 class BadInput(click.ClickException):
@@ -307,8 +306,10 @@ def _check_engine(scenarios: list[Scenario], engine: str) -> None:
     for sc in scenarios:
         if not fastpath.supports(sc):
             raise BadInput(
-                f"--engine fast: scenario {sc.name!r} uses rosters, appointments or "
-                "citizen classes, which only the simpy engine models; use --engine auto"
+                f"--engine fast: scenario {sc.name!r} uses rosters, appointments, "
+                "citizen classes or a same-day return-delay distribution "
+                "(attitude_effects.return_delay), which only the simpy engine models; "
+                "use --engine auto"
             )
 
 
@@ -571,17 +572,29 @@ class Interrupted(click.ClickException):
     show_default=True,
     help="Metric that names the best scenario.",
 )
+@click.option(
+    "--robustness",
+    is_flag=True,
+    help="Also vary each model assumption over its plausible range on the same random "
+    "numbers and say, per metric, whether the best scenario changes (docs/model.md §5).",
+)
 def compare(
-    files, replications, seed, workers, out, as_json, log, quiet, force, engine, metric
+    files, replications, seed, workers, out, as_json, log, quiet, force, engine, metric, robustness
 ) -> None:
     """Run scenario FILES on common random numbers; the first is the baseline.
 
     Reports each scenario's metrics and the paired difference to the baseline
-    with a 95% t-interval (Bonferroni-adjusted with more than two scenarios).
+    with a 95% t-interval (Bonferroni-adjusted with more than two scenarios),
+    and how much of each difference in mean wait comes from fewer return visits
+    (a re-run without return visits on the same random numbers).  With
+    --robustness, whether the best scenario per metric survives every
+    assumption over its plausible range.
 
     \b
     Example:
       hallsim compare scenarios/dedicated.toml scenarios/integrated.toml --out results/ab
+      hallsim compare scenarios/staff_baseline.toml scenarios/staff_trained.toml \\
+          scenarios/staff_fifth_window.toml --robustness
     """
     if len(files) < 2:
         raise BadInput("compare needs at least two scenario files")
@@ -608,11 +621,19 @@ def compare(
         )
         obj = compare_json(results)
         best = best_scenario(results, metric)
+        extra: dict = {"best": {"metric": metric, "scenario": best}}  # summary.json only
+        decomposition = _wait_decomposition(scenarios, results, seed, engine)
+        if decomposition:
+            extra["wait_decomposition"] = decomposition
+        check = None
+        if robustness:
+            check = _robustness(scenarios, replications, seed, engine, quiet or as_json)
+            extra["robustness"] = check.to_json()
         path = write_results(
             folder,
             results,
             [Path(f) for f in files],
-            {**obj, "best": {"metric": metric, "scenario": best}},  # summary.json only
+            {**obj, **extra},
             _command_line(),
             "compare",
         )
@@ -680,6 +701,17 @@ def compare(
                 highlight=False,
                 soft_wrap=True,
             )
+            part = next((p for p in decomposition if p["scenario"] == d["scenario"]), None)
+            if part is not None:
+                con.print(f"  {decomposition_text(part)}", highlight=False, soft_wrap=True)
+    if check is not None:
+        con.print(
+            f"Robustness ({check_count(check)} assumptions over their plausible ranges, "
+            f"same random numbers): {check.sentence()}",
+            style="bold",
+            highlight=False,
+            soft_wrap=True,
+        )
     con.print(
         f"Best for {metric}: {best}",
         style="bold",
@@ -687,6 +719,45 @@ def compare(
         soft_wrap=True,
     )
     click.echo(str(path))
+
+
+def decomposition_text(part: dict) -> str:
+    """'of which -1.6 min [-2.1, -1.0] from fewer return visits (60%), -1.1 min the rest'."""
+
+    def ci(key: str) -> str:
+        lo, hi = part[f"{key}_ci"]
+        return f" [{lo:+.1f}, {hi:+.1f}]" if lo is not None else ""
+
+    share = part.get("returns_share")
+    pct = f" ({100 * share:.0f}%)" if share is not None and share == share else ""
+    return (
+        f"of which {part['returns']:+.1f} min{ci('returns')} from return visits{pct} "
+        f"and {part['rest']:+.1f} min{ci('rest')} the rest (re-run without return visits "
+        "on the same random numbers)"
+    )
+
+
+def check_count(check) -> int:
+    return len({r["assumption"] for r in check.rows})
+
+
+def _wait_decomposition(scenarios, results, seed, engine) -> list[dict]:
+    """The return-visit part of each difference in mean wait (empty when no scenario
+    has return visits)."""
+    from hallsim import robustness as rb
+
+    if not any(rb.returns_off(sc) is not sc for sc in scenarios):
+        return []
+    waits = [r.replications["wait_mean_min"].to_numpy(dtype=float) for r in results]
+    return rb.wait_decomposition(scenarios, waits, seed, engine)
+
+
+def _robustness(scenarios, replications, seed, engine, quiet):
+    from hallsim import robustness as rb
+
+    total = len(scenarios) * replications + sum(len(a.values) for a in rb.ASSUMPTIONS)
+    with _progress(total, "robustness", quiet) as advance:
+        return rb.check(scenarios, replications, seed, engine, progress=advance)
 
 
 def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:

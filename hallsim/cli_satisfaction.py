@@ -224,45 +224,36 @@ def _print_calibration(result: CalibrationResult, survey: str, scenario: str | N
 def sensitivity_command(
     scenario_file: str, replications: int | None, seed: int | None, as_json: bool
 ) -> None:
-    """How much predicted satisfaction moves when each coefficient is halved or doubled.
+    """How much the results move when each model assumption is varied over its range.
 
-    Runs the scenario once, then re-rates the same simulated visits with one
-    satisfaction coefficient at a time multiplied by 0.5 and 2 (satisfaction
-    never changes the queue, so no re-simulation is needed).
+    The single-scenario view of the robustness check of ``hallsim compare
+    --robustness`` (docs/model.md §5): every assumption of the attitude and
+    satisfaction models (docs/model.md) is set, one at a time, to each value of
+    its documented plausible range, on the same random numbers.  Queue
+    assumptions (first-contact resolution, return timing, service-time effects,
+    generalist slowdown) re-simulate; satisfaction coefficients re-rate the same
+    simulated visits.  Shows each metric's change from the base.
 
     Example:
 
     \b
-        hallsim sensitivity scenarios/integrated.toml --replications 10
+        hallsim sensitivity scenarios/staff_baseline.toml --replications 10
     """
-    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
-    from hallsim.experiment import simulate
-    from hallsim.satisfaction import sensitivity_table
+    from hallsim import robustness as rb
     from hallsim.scenario import ScenarioError, load_scenario
 
     try:
         scenario = load_scenario(scenario_file)
     except ScenarioError as exc:
         _bad_input("sensitivity", str(exc))
-    cfg = scenario.satisfaction
-    if not cfg.enabled:
-        _bad_input(
-            "sensitivity",
-            f"{scenario_file}: satisfaction.enabled is false, so there is nothing to vary",
-        )
     n_rep = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
-    # the per-visit data is the input here: never the streamed (folded) form
-    parts = [
-        simulate(scenario, seed=seed, replication=i, streaming=False).visits for i in range(n_rep)
-    ]
-    keys = [k for k in parts[0] if all(k in p for p in parts)]
-    visits = {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in keys}
-    table = sensitivity_table(visits, scenario.hall.comfort, cfg, metrics=SENSITIVITY_METRICS)
-    n_visits = len(visits["wait_min"])
+    metrics = ("wait_mean_min", *SENSITIVITY_METRICS)
+    check = rb.check([scenario], n_rep, seed, metrics=metrics)
+    rows = check.levels()
     if as_json:
         click.echo(
             json.dumps(
@@ -270,54 +261,56 @@ def sensitivity_command(
                     "scenario": scenario.name,
                     "replications": n_rep,
                     "seed": seed,
-                    "visits": n_visits,
-                    "rows": [
-                        {k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")
-                    ],
-                }
+                    "visits": check.n_visits,
+                    "rows": [{k: _clean(v) for k, v in row.items()} for row in rows],
+                },
+                ensure_ascii=False,
             )
         )
         return
-    console = Console(highlight=False, width=120)
+    console = Console(highlight=False, width=140)
     console.print(
-        f"Predicted satisfaction, sensitivity to each coefficient: {scenario.name} "
-        f"({n_rep} replications, seed {seed}, {n_visits} visits re-rated; queue unchanged)",
+        f"Sensitivity of {scenario.name} to each assumption over its plausible range "
+        f"({n_rep} replications, seed {seed}, same random numbers; satisfaction values are "
+        "predicted) / 各项假设在合理范围内变化时的结果 (满意度为模型预测)",
         soft_wrap=True,
     )
     out = Table(show_edge=False, pad_edge=False)
-    out.add_column("coefficient", no_wrap=True)
+    out.add_column("assumption", no_wrap=True)
     out.add_column("kind")
-    out.add_column("x", justify="right")
     out.add_column("value", justify="right")
-    for header in ("CSAT", "bad reviews", "mean rating", "complaints"):
+    out.add_column("base", justify="right")
+    headers = ("mean wait", "CSAT", "bad reviews", "mean rating", "complaints")
+    for header in headers:
         out.add_column(header, justify="right", no_wrap=True)
-    for row in table.to_dict("records"):
+    for row in rows:
         cells = []
-        for m in SENSITIVITY_METRICS:
+        for m in metrics:
             value, change = row[m], row[f"{m}_change"]
             if isinstance(value, float) and math.isnan(value):
                 cells.append("—")
-            elif row["coefficient"] == "(base)":
+            elif row["assumption"] == "(base)":
                 cells.append(f"{100 * value:.1f}%" if m in _PERCENT else f"{value:.2f}")
             elif m in _PERCENT:
                 cells.append(f"{100 * change:+.1f} pp")
             else:
-                cells.append(f"{change:+.3f}")
+                cells.append(f"{change:+.2f}")
+        value = row["value"]
         out.add_row(
-            row["coefficient"], row["kind"], f"{row['factor']:g}", _num(row["value"]), *cells
+            row["assumption"],
+            row["kind"],
+            "" if value is None else (_num(value) if not isinstance(value, str) else value),
+            ""
+            if row["base"] is None
+            else (_num(row["base"]) if not isinstance(row["base"], str) else row["base"]),
+            *cells,
         )
     console.print(out)
-    notes = [
-        f"{r['coefficient']} x{r['factor']:g}: {r['note']}"
-        for r in table.to_dict("records")
-        if r["note"]
-    ]
-    for note in notes:
-        console.print(f"not computed: {note}")
     console.print(
-        "Changes are predicted (model, not data), relative to the base row. A coefficient at 0 "
-        "stays at 0; a term centred on a reference (attitude_reference, comfort_reference) "
-        "shows no change when the hall sits at that reference: compare scenarios instead. "
-        "See docs/model.md.",
+        "Changes are relative to the base row; satisfaction changes are predicted (model, "
+        "not data). Values a scenario cannot take (e.g. a desired wait above its adequate "
+        "wait) are left out. The ranges and their sources are in docs/model.md §5; "
+        "compare --robustness says whether a choice between scenarios survives them. / "
+        "变化相对于基准行; 满意度为模型预测。",
         soft_wrap=True,
     )

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hallsim import metrics as _metrics
 from hallsim import streaming as _streaming
-from hallsim.intervals import t_half_width
+from hallsim.intervals import interval
 from hallsim.limits import check_int, check_replications, check_seed
 from hallsim.metrics import METRICS, ReplicationResult
 from hallsim.model import run_hall
@@ -114,8 +114,14 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def summarise_values(values: Iterable[float], confidence: float = 0.95) -> dict[str, float | None]:
-    """Mean, sd and Student-t interval over the defined (non-NaN) values."""
+def summarise_values(
+    values: Iterable[float], confidence: float = 0.95, metric: str | None = None
+) -> dict[str, float | None]:
+    """Mean, sd and Student-t interval over the defined (non-NaN) values.
+
+    With ``metric`` the interval stays inside that metric's range
+    (``hallsim.intervals.interval``); without, it is the plain t-interval.
+    """
     x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
     n = len(x)
     if n == 0:
@@ -124,8 +130,13 @@ def summarise_values(values: Iterable[float], confidence: float = 0.95) -> dict[
     if n == 1:
         return {"mean": mean, "ci_low": None, "ci_high": None, "sd": None, "n": 1}
     sd = float(x.std(ddof=1))
-    half = t_half_width(sd, n, confidence)
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd, "n": n}
+    low, high = interval(metric or "", mean, sd, n, confidence)
+    if metric is None:  # unbounded
+        from hallsim.intervals import t_half_width
+
+        half = t_half_width(sd, n, confidence)
+        low, high = mean - half, mean + half
+    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": sd, "n": n}
 
 
 @dataclass
@@ -144,7 +155,7 @@ class ExperimentResult:
 
     def __post_init__(self) -> None:
         if not self.summary:
-            self.summary = {m: summarise_values(self.replications[m]) for m in METRICS}
+            self.summary = {m: summarise_values(self.replications[m], metric=m) for m in METRICS}
 
 
 def _one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:

@@ -4,7 +4,9 @@
 ``hallsim.model.run_hall`` for the same scenario and streams, and consumes the
 random streams exactly as the reference does (``draw_clerks``, ``draw_demand``,
 one ``routing.integers`` call per per-window arrival with tied shortest lines,
-``returns.random(3)`` per same-day return visit in creation order).
+``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
+return visit in creation order).  Same-day returns need a fixed delay (then
+they arrive in creation order); ``supports`` declines a delay distribution.
 
 How: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
@@ -79,6 +81,7 @@ from hallsim.streams import (
     draw_demand,
     draw_plan,
     quantile,
+    return_plan,
 )
 
 __all__ = ["run_hall", "run_hall_segments", "supports"]
@@ -98,7 +101,11 @@ def supports(scenario: Scenario) -> bool:
     appointments, citizen classes; docs/operations.md), which the reference
     runs in a model of their own: False for those.
     """
-    return isinstance(scenario, Scenario) and not scenario.uses_operations()
+    return (
+        isinstance(scenario, Scenario)
+        and not scenario.uses_operations()
+        and return_plan(scenario).fixed_delay is not None
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -144,7 +151,8 @@ def event_times(arrival: np.ndarray, start: float) -> np.ndarray:
 
 
 class _Returns:
-    """Draws of return visits (``returns.random(3)`` each), read in vectorised blocks.
+    """Draws of return visits (``returns.random(3)`` each, ``random(4)`` with a timing
+    uniform: ``ReturnPlan.timing``), read in vectorised blocks.
 
     Blocks are drawn ahead; ``finish`` then rewinds the stream and advances it
     by exactly the number of draws used, as the reference's one ``random(3)``
@@ -162,11 +170,15 @@ class _Returns:
         self.base: list[list[float]] = [[] for _ in self.service.dists]
         self.patience: list[list[float]] = [[] for _ in self.service.dists]
         self.settle_u: list[float] = []
+        plan = return_plan(scenario)
+        self.cols = 4 if plan.timing else 3
+        self.timing_const = 0.0 if plan.share > 0 else 1.0
+        self.timing: list[float] = []
 
     def _grow(self) -> None:
         if self.saved is None:
             self.saved = self.rng.bit_generator.state
-        u = self.rng.random((self.block, 3))
+        u = self.rng.random((self.block, self.cols))
         for base_k, q in zip(
             self.base, self.service.each(np.ascontiguousarray(u[:, 0])), strict=True
         ):
@@ -175,19 +187,23 @@ class _Returns:
         for pat_k, dist in zip(self.patience, self.renege, strict=True):
             pat_k.extend(quantile(dist, u1).tolist() if dist is not None else [INF] * self.block)
         self.settle_u.extend(u[:, 2].tolist())
+        if self.cols == 4:
+            self.timing.extend(u[:, 3].tolist())
+        else:
+            self.timing.extend([self.timing_const] * self.block)
         self.block *= 2
 
-    def draw(self, matter: int) -> tuple[float, float, float]:
+    def draw(self, matter: int) -> tuple[float, float, float, float]:
         j = self.used
         if j == len(self.settle_u):
             self._grow()
         self.used = j + 1
-        return self.base[matter][j], self.patience[matter][j], self.settle_u[j]
+        return self.base[matter][j], self.patience[matter][j], self.settle_u[j], self.timing[j]
 
     def finish(self) -> None:
         if self.saved is not None:
             self.rng.bit_generator.state = self.saved
-            self.rng.random(3 * self.used)
+            self.rng.random(self.cols * self.used)
 
 
 class _Setup:
@@ -215,7 +231,10 @@ class _Setup:
         self.window_group = np.array(group, dtype=np.int64)
         fx = sc.attitude_effects
         self.fatigue = fx.fatigue_per_hour / 60.0 if fx.enabled else 0.0
-        self.return_delay = fx.return_delay_min
+        plan = return_plan(sc)
+        # fixed same-day delay (supports() declines a delay distribution)
+        self.return_delay = plan.fixed_delay if plan.fixed_delay is not None else INF
+        self.same_day_share = plan.share
         self.start = sc.arrival_start_min
         self.arrival_end = sc.arrival_end_min
         patience = sc.patience
@@ -332,7 +351,8 @@ _W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
 class _Pending:
     """Return visits a segment hands on to the next (see ``run_hall_segments``)."""
 
-    arrivals: list[tuple]  # created: (clock, ticket time, created at, matter, base, patience, u)
+    arrivals: list[tuple]  # created: (clock, ticket time, created at, matter, base, patience,
+    # settle u, timing u)
     creations: list[tuple]  # to be created at a service end: (service end, k, matter)
     k_next: int  # next creation-order tie-breaker
 
@@ -373,6 +393,7 @@ class _Visits:
         self.B = demand.base_service_min.tolist()
         self.P = demand.patience_min.tolist()
         self.U = demand.settle_u.tolist()
+        self.RT = demand.return_u.tolist()  # same day or later, if unsettled (ReturnPlan)
         self.T: list[float] = []  # ticket time (arrival_min) of return visits
         self.RC: list[float] = []  # when each return visit was created (its arrival scheduled)
         self.parent: list[int] = []  # the unsettled visit each return visit comes from
@@ -387,9 +408,10 @@ class _Visits:
         self.returns_later = 0
         self.k_cre = 0  # tie-breaker of ``cre``: creation order
         if carry is not None:  # return visits still to come from the previous segment
-            for clock_r, t, rc, m, b, p, u in carry.arrivals:
+            for clock_r, t, rc, m, b, p, u, rt in carry.arrivals:
                 c = len(self.S)
-                for lst, x in zip(self._lists(), (clock_r, m, b, p, u, NAN, NAN, 0), strict=True):
+                row = (clock_r, m, b, p, u, NAN, NAN, 0, rt)
+                for lst, x in zip(self._lists(), row, strict=True):
                     lst.append(x)
                 self.T.append(t)
                 self.RC.append(rc)
@@ -400,7 +422,7 @@ class _Visits:
             self.k_cre = carry.k_next
 
     def _lists(self) -> tuple[list, ...]:
-        return (self.S, self.M, self.B, self.P, self.U, self.C, self.E, self.W)
+        return (self.S, self.M, self.B, self.P, self.U, self.C, self.E, self.W, self.RT)
 
     # -- simultaneous events ------------------------------------------------------
     # SimPy runs the events of one instant in the order they were scheduled.  An
@@ -499,6 +521,7 @@ class _Visits:
                     self.B[lo:],
                     self.P[lo:],
                     self.U[lo:],
+                    self.RT[lo:],
                     strict=True,
                 )
             )
@@ -574,7 +597,7 @@ class _Visits:
         while cre and cre[0][0] <= nxt:
             e0, _, m0, parent = heappop(cre)
             back = e0 + D
-            b0, p0, u0 = draw(m0)
+            b0, p0, u0, rt0 = draw(m0)
             clock = e0 + (back - e0)  # the return process waits timeout(back - now)
             c = len(S)
             S.append(clock)
@@ -585,6 +608,7 @@ class _Visits:
             self.B.append(b0)
             self.P.append(p0)
             self.U.append(u0)
+            self.RT.append(rt0)
             self.C.append(NAN)
             self.E.append(NAN)
             self.W.append(0)
@@ -607,7 +631,8 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
     them if its service end was scheduled before their arrival event was, as
     in SimPy's event order (ties need zero-length or deterministic times).
     """
-    S, M, B, P, U = v.S, v.M, v.B, v.P, v.U
+    S, M, B, P, U, RT = v.S, v.M, v.B, v.P, v.U, v.RT
+    share = su.same_day_share
     C, E, W = v.C, v.E, v.W
     cre, rq = v.cre, v.rq
     joined_append = v.joined.append
@@ -720,7 +745,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
         E[c] = e
         W[c] = w
         if returning and U[c] >= ps[w]:
-            if e + D >= arrival_end:
+            if not RT[c] < share or e + D >= arrival_end:
                 returns_later += 1
             else:
                 heappush(cre, (e, k_cre, m, c))
@@ -736,7 +761,8 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
 
 def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
     """One line per window: the citizen joins the shortest eligible line (ties at random)."""
-    S, M, B, P, U = v.S, v.M, v.B, v.P, v.U
+    S, M, B, P, U, RT = v.S, v.M, v.B, v.P, v.U, v.RT
+    share = su.same_day_share
     C, E, W = v.C, v.E, v.W
     cre, rq = v.cre, v.rq
     joined_append = v.joined.append
@@ -840,7 +866,7 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
         E[c] = e
         W[c] = w
         if returning and U[c] >= ps[w]:
-            if e + D >= arrival_end:
+            if not RT[c] < share or e + D >= arrival_end:
                 returns_later += 1
             else:
                 heappush(cre, (e, k_cre, m, c))
@@ -982,12 +1008,18 @@ def _trace(
 
 
 def _columns(d: Demand) -> list[np.ndarray]:
-    return [d.arrival_min, d.matter, d.base_service_min, d.patience_min, d.settle_u]
+    return [d.arrival_min, d.matter, d.base_service_min, d.patience_min, d.settle_u, d.return_u]
+
+
+def _demand(cols: list[np.ndarray]) -> Demand:
+    """A plain demand from ``_columns``."""
+    *head, return_u = cols
+    return Demand(*head, return_u=return_u)
 
 
 def _head(d: Demand, k: int) -> Demand:
     """The first ``k`` citizens of a plain (no operations) demand."""
-    return Demand(*(x[:k] for x in _columns(d)))
+    return _demand([x[:k] for x in _columns(d)])
 
 
 def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: int):
@@ -1119,7 +1151,7 @@ def run_hall_segments(
     returns = _new_returns(scenario, su, streams, chunk)
     free = [su.start] * len(su.speed)
     parts = demand_chunks(scenario, streams, max(64, chunk // 8))  # fill in small steps
-    buf: list[np.ndarray] = [np.empty(0), np.empty(0, np.int64)] + [np.empty(0)] * 3
+    buf: list[np.ndarray] = [np.empty(0), np.empty(0, np.int64)] + [np.empty(0)] * 4
     clock = np.empty(0)
     last_clock = su.start
     exhausted = yielded = False
@@ -1136,7 +1168,7 @@ def run_hall_segments(
             last_clock = float(clock[-1]) if len(clock) else last_clock
         if not len(clock) and yielded:
             break
-        demand = Demand(*buf)
+        demand = _demand(buf)
         stop = len(clock) if exhausted else want
         saved = (
             routing.bit_generator.state if routing is not None else None,

@@ -27,7 +27,7 @@ import numpy as np
 import simpy
 
 from hallsim.scenario import Scenario
-from hallsim.streams import Demand, draw_clerks, draw_demand, quantile
+from hallsim.streams import Demand, draw_clerks, draw_demand, quantile, return_plan
 
 SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3
@@ -71,6 +71,7 @@ class _Citizen:
         "klass",
         "matter",
         "patience",
+        "return_u",
         "seq",
         "settle_u",
         "slot",
@@ -79,8 +80,9 @@ class _Citizen:
         "window",
     )
 
-    def __init__(self, arrival, matter, base_service, patience, settle_u, is_return):
+    def __init__(self, arrival, matter, base_service, patience, settle_u, is_return, return_u):
         self.arrival = arrival
+        self.return_u = return_u  # same day or a later day, if unsettled (ReturnPlan)
         self.matter = matter
         self.base_service = base_service
         self.patience = patience
@@ -199,6 +201,7 @@ class _HallCore:
         self.records: list[tuple] = []
         self.returns_later = 0
         self.return_draws = streams["returns"]
+        self.return_plan = return_plan(scenario)
         self.routing = streams["routing"]
         self._seq = itertools.count()  # ticket numbers: break ties between equal times
 
@@ -228,18 +231,25 @@ class _HallCore:
 
     # -- citizens -----------------------------------------------------------
     def _schedule_return(self, c: _Citizen) -> None:
-        back = self.env.now + self.sc.attitude_effects.return_delay_min
+        delay = self.return_plan.same_day_delay(c.return_u)
+        if delay is None:  # comes back on a later day
+            self.returns_later += 1
+            return
+        back = self.env.now + delay
         if back >= self.sc.arrival_end_min:
             self.returns_later += 1
             return
-        # a return visit draws fresh service, patience and settlement from the
-        # returns stream, in the (deterministic) order returns are created
+        # a return visit draws fresh service, patience, settlement (and, when the
+        # same-day share is strictly between 0 and 1, its own timing uniform) from
+        # the returns stream, in the (deterministic) order returns are created
         m = self.sc.matters[c.matter]
-        u = self.return_draws.random(3)
+        plan = self.return_plan
+        u = self.return_draws.random(4 if plan.timing else 3)
         base = float(quantile(m.service_min, u[:1])[0])
         renege = self.sc.renege_by_matter[c.matter]
         patience = float(quantile(renege, u[1:2])[0]) if renege is not None else np.inf
-        r = _Citizen(back, c.matter, base, patience, u[2], True)
+        timing = float(u[3]) if plan.timing else (0.0 if plan.share > 0 else 1.0)
+        r = _Citizen(back, c.matter, base, patience, u[2], True, timing)
         r.klass = c.klass  # a return visit keeps the citizen's class; it is never booked
         self.env.process(self._return_visit(r))
 
@@ -446,6 +456,9 @@ class _Hall(_HallCore):
         env = self.env
         self.no_shows = demand.no_shows
         booked, slot, klass = demand.booked, demand.slot_min, demand.klass
+        return_u = demand.return_u
+        if return_u is None:  # a hand-made demand: every return the same day
+            return_u = np.zeros(len(demand.arrival_min))
         for i in range(len(demand.arrival_min)):
             t = demand.arrival_min[i]
             if t > env.now:
@@ -457,6 +470,7 @@ class _Hall(_HallCore):
                 demand.patience_min[i],
                 demand.settle_u[i],
                 False,
+                return_u[i],
             )
             if klass is not None:
                 c.klass = int(klass[i])

@@ -74,3 +74,8 @@ METRICS = (
 
 LOG_FORMATS = ("anonymous-bank", "qms-zh")
 """Built-in ticket-log formats of ``hallsim fit``/``backtest`` (hallsim.ticketlog.FORMATS)."""
+
+PREDICTED = frozenset({"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}) | {
+    f"rating_{k}" for k in range(1, 6)
+}
+"""Metrics that are predictions of the satisfaction model, not simulated counts or times."""

@@ -25,7 +25,7 @@ import pandas as pd
 
 from hallsim import __version__
 from hallsim.experiment import ExperimentResult
-from hallsim.intervals import t_half_width
+from hallsim.intervals import PREDICTED, interval, interval_note
 from hallsim.metrics import METRICS
 from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
 from hallsim.resultsdir import ResultsFolder, safe_name
@@ -57,6 +57,36 @@ def clean(value: Any) -> Any:
 
 def metric_block(summary: dict[str, dict]) -> dict[str, dict]:
     return {m: {k: summary[m][k] for k in ("mean", "ci_low", "ci_high", "sd")} for m in METRICS}
+
+
+def mark_predicted(obj: Any) -> Any:
+    """``obj`` with ``"predicted": true/false`` added to every metric block (a dict with
+    "mean" under a metric's name): summary.json says which numbers are model predictions
+    (the satisfaction model) rather than simulated counts and times."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k in METRICS and isinstance(v, dict) and "mean" in v:
+                out[k] = {**v, "predicted": k in PREDICTED}
+            else:
+                out[k] = mark_predicted(v)
+        return out
+    if isinstance(obj, list):
+        return [mark_predicted(v) for v in obj]
+    return obj
+
+
+def interval_notes(res: ExperimentResult) -> dict[str, str]:
+    """Per metric, why its interval looks as it does (cut at the range, all equal...)."""
+    out = {}
+    for m in METRICS:
+        s = res.summary[m]
+        if s["mean"] is None:
+            continue
+        note = interval_note(m, s["mean"], s["sd"], s["n"], s["ci_low"], s["ci_high"])
+        if note:
+            out[m] = note
+    return out
 
 
 def run_json(res: ExperimentResult) -> dict:
@@ -100,8 +130,8 @@ def paired_differences(results: list[ExperimentResult], confidence: float = 0.95
                 row["mean"] = float(d.mean())
             if len(d) > 1:
                 sd = float(d.std(ddof=1))
-                half = t_half_width(sd, len(d), level)
-                row.update(sd=sd, ci_low=row["mean"] - half, ci_high=row["mean"] + half)
+                low, high = interval(m, row["mean"], sd, len(d), level, difference=True)
+                row.update(sd=sd, ci_low=low, ci_high=high)
             out.append(row)
     return out
 
@@ -244,7 +274,8 @@ def write_results(
     }
     if kind == "compare":
         meta["differences_detail"] = paired_differences(results)
-    summary = {**contract_obj, "hallsim": meta}
+    meta["interval_notes"] = {r.scenario.name: interval_notes(r) for r in results}
+    summary = mark_predicted({**contract_obj, "hallsim": meta})
     return folder.write_text(
         "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n"
     )

@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from hallsim.intervals import t_half_width
+from hallsim.intervals import PREDICTED, interval
 from hallsim.outputs import PLOT_KINDS
 
 SLIDE_SIZE_IN = (10.0, 5.6)
@@ -87,10 +87,11 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "first_contact_resolution": ("first-contact resolution", "%"),
     "satisfaction_mean": ("predicted mean rating", "1–5 scale"),
     "csat": ("predicted CSAT (rating 4–5)", "%"),
-    "bad_review_rate": ("predicted bad reviews (rating 1–2)", "%"),
-    "complaint_rate": ("predicted complaints", "%"),
-    "return_visits": ("return visits", "citizens"),
-    "returns_later": ("returns after close", "citizens"),
+    "bad_review_rate": ("predicted survey bad reviews (rating 1–2; not the 好差评 button)", "%"),
+    "complaint_rate": ("predicted complaints (index)", "%"),
+    **{f"rating_{k}": (f"predicted share rating {k}", "%") for k in range(1, 6)},
+    "return_visits": ("same-day return visits", "citizens"),
+    "returns_later": ("returns on a later day", "citizens"),
     "overtime_min": ("overtime", "min"),
     "overtaken_mean": ("times overtaken (mean)", "citizens"),
     "service_mean_min": ("mean service time", "min"),
@@ -111,7 +112,7 @@ def is_percent(metric: str) -> bool:
 
 def is_predicted(metric: str) -> bool:
     """True for the satisfaction model's outputs (predictions, not measurements)."""
-    return metric in {"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}
+    return metric in PREDICTED
 
 
 def metric_label(metric: str, *, difference: bool = False) -> str:
@@ -469,9 +470,10 @@ def t_summary(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     g = df.dropna(subset=[value]).groupby(by, sort=True)[value]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     n = out["n"].to_numpy(dtype=float)
-    half = t_half_width(out["sd"].to_numpy(dtype=float), n)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    # the same interval as the CLI and JSON: inside the metric's range
+    low, high = interval(value, out["mean"].to_numpy(dtype=float), out["sd"].to_numpy(float), n)
+    out["ci_low"] = low
+    out["ci_high"] = high
     return out
 
 
@@ -1167,6 +1169,60 @@ def plot_sweep(
             fig.suptitle(title, fontsize=12)
         else:  # two panels: the long subtitle goes under the title, clear of both panels
             fig.suptitle(f"{title}\n{sub}", fontsize=11)
+        return _finish(fig, cjk)
+
+
+def plot_tornado(folder: str | os.PathLike | Results, metric: str = "wait_mean_min") -> Figure:
+    """Tornado chart of the robustness check (``compare --robustness``): per assumption,
+    the paired difference scenario − baseline in ``metric`` at the low and high ends of
+    its plausible range, largest swing on top; the vertical line is the base
+    difference and 0 is marked.  One panel per compared scenario."""
+    res = load_results(folder)
+    check = res.summary.get("robustness")
+    if not check or metric not in check.get("tornado", {}):
+        raise ResultsError(
+            f"{res.folder / 'summary.json'}: no robustness check for {metric} "
+            "(run hallsim compare ... --robustness)"
+        )
+    panels = check["tornado"][metric]
+    pct = is_percent(metric)
+    scale = 100.0 if pct else 1.0
+    with _style(list(panels)) as cjk:
+        fig = _figure()
+        axes = fig.subplots(1, len(panels), squeeze=False, sharey=False)[0]
+        for ax, (name, bars) in zip(axes, panels.items(), strict=True):
+            bars = [b for b in bars if b["swing"] and np.isfinite(b["swing"])][:10][::-1]
+            ys = np.arange(len(bars))
+            for y, b in zip(ys, bars, strict=True):
+                lo, hi = scale * b["low"], scale * b["high"]
+                ax.barh(y, hi - lo, left=lo, color=OKABE_ITO[1], alpha=0.8, height=0.6)
+                ax.annotate(
+                    f"{b['low_value']:g}" if isinstance(b["low_value"], float | int) else "",
+                    (lo, y),
+                    fontsize=7,
+                    ha="right",
+                    va="center",
+                )
+                ax.annotate(
+                    f"{b['high_value']:g}" if isinstance(b["high_value"], float | int) else "",
+                    (hi, y),
+                    fontsize=7,
+                    ha="left",
+                    va="center",
+                )
+            ax.set_yticks(ys, [b["assumption"].split(".")[-1] for b in bars], fontsize=8)
+            if bars:
+                ax.axvline(scale * bars[0]["base"], color="black", lw=1)
+            ax.axvline(0, color="grey", lw=0.8, ls=":")
+            ax.set_title(f"{name} − {res.scenarios[0]}", fontsize=10)
+            ax.set_xlabel(metric_label(metric, difference=True))
+            ax.grid(axis="x", alpha=0.3)
+        label = metric_label(metric)
+        note = " (predicted)" if is_predicted(metric) and "predicted" not in label else ""
+        fig.suptitle(
+            f"Robustness: paired difference in {label}{note} over each assumption's range",
+            fontsize=11,
+        )
         return _finish(fig, cjk)
 
 

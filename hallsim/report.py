@@ -316,6 +316,101 @@ def assumption_rows(res: Results) -> tuple[list[dict[str, Any]], str]:
     return rows, note
 
 
+def attitude_rows(res: Results) -> list[dict[str, Any]]:
+    """The attitude-effect coefficients (queue side) with the values these scenarios used."""
+    from hallsim.robustness import ATTITUDE_COEFFICIENTS
+    from hallsim.scenario import AttitudeEffects
+
+    used = {n: res.settings.get(n, {}).get("attitude_effects", {}) for n in res.scenarios}
+    fields = AttitudeEffects.model_fields
+    rows = []
+    for c in ATTITUDE_COEFFICIENTS:
+        cells = [_plain(u.get(c.name)) if c.name in u else "—" for u in used.values()]
+        differs = len(set(cells)) > 1
+        default = fields[c.name].default if c.name in fields else None
+        rows.append(
+            {
+                "name": c.name,
+                "value": "; ".join(f"{n}: {v}" for n, v in zip(used, cells, strict=True))
+                if differs
+                else cells[0],
+                "differs": differs,
+                "default": _plain(default),
+                "neutral": c.neutral,
+                "kind": c.kind,
+                "source": c.source,
+            }
+        )
+    return rows
+
+
+def robustness_context(res: Results) -> dict[str, Any] | None:
+    """The stored robustness check: its one-line answer, per-metric verdicts, tornado
+    figures (mean wait and predicted CSAT)."""
+    check = res.summary.get("robustness")
+    if not check:
+        return None
+    verdicts = []
+    for v in check.get("verdicts", []):
+        flips = "; ".join(
+            f"{c['assumption']} = {_plain(c['value'])} → {c['best']}" for c in v["changes"]
+        )
+        verdicts.append(
+            {
+                "label": metric_label(v["metric"]),
+                "predicted": is_predicted(v["metric"]),
+                "best": v["best"],
+                "robust": v["robust"],
+                "flips": flips or "never",
+            }
+        )
+    figures = []
+    from hallsim.plots import plot_tornado
+
+    for m in ("wait_mean_min", "csat"):
+        if m not in check.get("tornado", {}):
+            continue
+        buf = io.BytesIO()
+        save_figure(plot_tornado(res, m), buf, "png")
+        figures.append(
+            {
+                "metric": m,
+                "heading": f"Tornado: {metric_label(m)}",
+                "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            }
+        )
+    return {
+        "sentence": check.get("sentence", ""),
+        "verdicts": verdicts,
+        "figures": figures,
+        "tried": len({r["assumption"] for r in check.get("rows", [])}),
+    }
+
+
+def decomposition_rows(res: Results) -> list[dict[str, Any]]:
+    """Stored split of each mean-wait difference into return visits and the rest."""
+    rows = []
+    for d in res.summary.get("wait_decomposition", []) or []:
+
+        def text(key: str, d=d) -> str:
+            lo, hi = d.get(f"{key}_ci") or (None, None)
+            return fmt_interval(
+                "wait_mean_min", {"mean": d[key], "ci_low": lo, "ci_high": hi}, diff=True
+            )
+
+        share = d.get("returns_share")
+        rows.append(
+            {
+                "pair": f"{d['scenario']} − {d['baseline']}",
+                "total": text("total"),
+                "returns": text("returns"),
+                "rest": text("rest"),
+                "share": "—" if share is None else f"{100 * share:.0f}%",
+            }
+        )
+    return rows
+
+
 def _png_data_uri(res: Results, kind: str) -> str:
     fig = render(res, kind)
     buf = io.BytesIO()
@@ -406,6 +501,9 @@ def build_report(folder: str | os.PathLike | Results) -> str:
         "figures": figure_items(res),
         "assumptions": assumptions,
         "assumptions_note": assumptions_note,
+        "attitude_assumptions": attitude_rows(res),
+        "robustness": robustness_context(res),
+        "decomposition": decomposition_rows(res),
         "provenance": provenance(res),
     }
     return _environment().get_template("report.html.j2").render(**context)

@@ -11,12 +11,16 @@ Every visit (served, balked or reneged) gets a latent score
       + β_abandoned·[left unserved]
 
 and P(rating ≤ k) = logistic(c_k − η), k = 1..4 (1 = 非常不满意 very dissatisfied …
-5 = 非常满意 very satisfied).  At η = 0 the default cut-points reproduce the
-Service Canada 2006 distribution (6% rated 1–2, 85% rated 4–5).
+5 = 非常满意 very satisfied).  At η = 0 the cut-points reproduce a named survey
+baseline (``BASELINES``): by default a Chinese hall survey (Zhejiang 2017,
+86.9% satisfied), or Service Canada 2006 (6% rated 1–2, 85% rated 4–5).
 
-The output is a PREDICTION from named coefficients, each with its source in
-``../shared/evidence.md`` or the word "assumption" (see ``COEFFICIENTS`` and
-docs/model.md).  Every coefficient has a neutral value that switches its
+The output is a PREDICTION of what a *survey* of the hall's visitors would
+find, from named coefficients, each with its published source (docs/model.md,
+docs/sources.md) or the word "assumption" (see ``COEFFICIENTS``).  Coefficients
+derived from a published effect on the mean rating are converted to logits
+with ``coefficient_for_effect`` (``DERIVATIONS``).  Every coefficient has a
+neutral value that switches its
 mechanism off.  This module never touches the queue: ratings can be
 recomputed for any coefficients from the same simulated visits
 (``sensitivity_table``).
@@ -25,6 +29,7 @@ recomputed for any coefficients from the same simulated visits
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,7 +47,7 @@ if TYPE_CHECKING:  # numpy, pandas and scipy load where used: validate starts fa
     import pandas as pd
 
 COMPONENTS = ("proactiveness", "responsibility", "care", "enthusiasm")
-"""The four 服务意识 components: 主动性, 责任感, 关怀, 热情 (domain.md §1)."""
+"""The four 服务意识 components: 主动性, 责任感, 关怀, 热情 (docs/model.md §1)."""
 
 LEVELS = (1.0, 2.0, 3.0, 4.0, 5.0)
 """Rating levels 1..5: 非常不满意, 不满意, 基本满意, 满意, 非常满意."""
@@ -83,6 +88,233 @@ def _coef(
     )
 
 
+def probabilities_from_eta(eta: np.ndarray, cutpoints: tuple[float, ...]) -> np.ndarray:
+    """Ordered logit: P(Y = 1..5) per row, shape (n, 5), from P(Y ≤ k) = logistic(c_k − η)."""
+    import numpy as np
+    from scipy.special import expit
+
+    eta = np.asarray(eta, dtype=float)
+    n = eta.shape[0]
+    cdf = np.empty((n, 6))
+    cdf[:, 0] = 0.0
+    cdf[:, 5] = 1.0
+    cdf[:, 1:5] = expit(np.asarray(cutpoints, dtype=float)[None, :] - eta[:, None])
+    return np.maximum(np.diff(cdf, axis=1), 0.0)
+
+
+# --- baselines and the published-effect → logit conversion --------------------------
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def cutpoints_from_shares(shares: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """Cut-points c1..c4 that reproduce rating shares (1..5) at η = 0: c_k = logit(P(Y ≤ k)).
+
+    Plain Python (no numpy): the scenario model derives its default cut-points on import.
+    """
+    cum = list(itertools.accumulate(float(x) for x in shares))[:4]
+    return tuple(round(_logit(p), 3) for p in cum)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A published rating distribution the cut-points reproduce at η = 0."""
+
+    name: str
+    shares: tuple[float, float, float, float, float]  # rating 1..5
+    cutpoints: tuple[float, float, float, float]
+    published: str  # what the source reports (the numbers a test checks)
+    source: str  # the publication
+    assumed: str  # what is not in the source
+
+
+_SC_SHARES = (0.03, 0.03, 0.09, 0.30, 0.55)
+_CN_SATISFIED = 0.869  # Zhejiang Statistics Bureau survey, June 2017
+_CN_BAD = 0.04  # assumption
+_CN_TOP = round(_CN_SATISFIED * 55 / 85, 4)  # P(5), Service Canada's 5:4 ratio (assumption)
+_CN_SHARES = (
+    _CN_BAD / 2,
+    _CN_BAD / 2,
+    round(1 - _CN_SATISFIED - _CN_BAD, 4),
+    round(_CN_SATISFIED - _CN_TOP, 4),
+    _CN_TOP,
+)
+
+BASELINES: dict[str, Baseline] = {
+    "service_canada_2006": Baseline(
+        name="service_canada_2006",
+        shares=_SC_SHARES,
+        cutpoints=(-3.48, -2.75, -1.73, -0.20),
+        published="6% dissatisfied (rating 1-2), 84-85% rating 4-5, 55% very satisfied",
+        source="Service Canada 2006 national client-satisfaction survey (Phoenix Strategic "
+        "Perspectives, n = 4,023)",
+        assumed="the 3%/3% split of ratings 1 and 2",
+    ),
+    "china_hall_survey": Baseline(
+        name="china_hall_survey",
+        shares=_CN_SHARES,  # type: ignore[arg-type]
+        cutpoints=cutpoints_from_shares(_CN_SHARES),
+        published="86.9% satisfied or fairly satisfied (rating 4-5)",
+        source="Zhejiang Provincial Bureau of Statistics survey of 最多跑一次 service "
+        "halls, June 2017 (about 10,000 respondents; reported by Xinhua, 7 Aug 2017)",
+        assumed="4% rating 1-2 (split evenly), and rating 5 : rating 4 = 55 : 30 as in "
+        "Service Canada 2006; the official 97.1% of Zhejiang 2019 is a plausible upper end",
+    ),
+}
+"""Named survey baselines for ``[satisfaction] baseline``."""
+
+DEFAULT_BASELINE = "china_hall_survey"
+
+
+def rating_at(eta: float, cutpoints: tuple[float, ...]) -> dict[str, float]:
+    """Mean rating, P(4–5) and P(1–2) of one visit with latent score ``eta``.
+
+    Plain Python, the scalar case of ``probabilities_from_eta``: the default
+    coefficients are derived from it when the scenario model is imported, which
+    must not load numpy (``hallsim validate`` starts in a fraction of a second).
+    """
+    cdf = [0.0, *(1.0 / (1.0 + math.exp(eta - c)) for c in cutpoints), 1.0]
+    p = [max(cdf[k + 1] - cdf[k], 0.0) for k in range(5)]
+    return {
+        "mean": sum(pk * level for pk, level in zip(p, LEVELS, strict=True)),
+        "top2": p[3] + p[4],
+        "bottom2": p[0] + p[1],
+    }
+
+
+def effect_of_coefficient(
+    beta: float,
+    cutpoints: tuple[float, ...],
+    *,
+    scale: str = "mean",
+    x_from: float = 0.0,
+    x_to: float = 1.0,
+    x_ref: float = 0.0,
+) -> float:
+    """Change in the mean rating (``scale="mean"``) or in P(4–5) (``"top2"``) when the
+    regressor moves from ``x_from`` to ``x_to``, with η = β·(x − x_ref) and every other
+    term at 0."""
+    lo = rating_at(beta * (x_from - x_ref), cutpoints)[scale]
+    hi = rating_at(beta * (x_to - x_ref), cutpoints)[scale]
+    return hi - lo
+
+
+def coefficient_for_effect(
+    effect: float,
+    cutpoints: tuple[float, ...],
+    *,
+    scale: str = "mean",
+    x_from: float = 0.0,
+    x_to: float = 1.0,
+    x_ref: float = 0.0,
+) -> float:
+    """The logit coefficient β that reproduces a published ``effect`` in this model.
+
+    ``effect`` is the change in the mean rating (1–5, ``scale="mean"``) or in the
+    share rating 4–5 (``scale="top2"``) when the regressor moves from ``x_from``
+    to ``x_to``; ``x_ref`` is where the term is 0 (a reference level).  Solved
+    with the model's own cut-points, so that ``effect_of_coefficient`` gives the
+    published effect back (monotone in β, found by bisection).
+    """
+    if scale not in ("mean", "top2"):
+        raise ValueError(f"scale must be 'mean' or 'top2', got {scale!r}")
+    span = 4.0 if scale == "mean" else 1.0
+    if not abs(effect) < span:
+        raise ValueError(f"an effect of {effect} is outside what a rating can move ({span})")
+    if effect == 0 or x_to == x_from:
+        return 0.0
+
+    def gap(beta: float) -> float:
+        return (
+            effect_of_coefficient(
+                beta, cutpoints, scale=scale, x_from=x_from, x_to=x_to, x_ref=x_ref
+            )
+            - effect
+        )
+
+    lo, hi = gap(-60.0), gap(60.0)
+    if lo * hi > 0:
+        raise ValueError(
+            f"an effect of {effect} cannot be reached from this baseline: the most this "
+            f"term can move the {scale} is {lo + effect:+.3f} to {hi + effect:+.3f}"
+        )
+    a, b, ga = -60.0, 60.0, lo  # bisection: gap is monotone in beta; 1e-10 as brentq's xtol
+    while b - a > 1e-10:
+        mid = 0.5 * (a + b)
+        gm = gap(mid)
+        if gm == 0.0:
+            return mid
+        if (gm < 0) == (ga < 0):
+            a, ga = mid, gm
+        else:
+            b = mid
+    return 0.5 * (a + b)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A coefficient derived from a published effect (docs/model.md §3.4)."""
+
+    coefficient: str
+    published: str  # the effect as the source reports it
+    effect: float  # the effect used, on ``scale``, after any shrinkage
+    scale: str  # "mean": mean rating 1-5; "top2": P(rating 4-5)
+    x_from: float
+    x_to: float
+    x_ref: float
+    shrink: float  # effect used = shrink x published effect (1 = none)
+    why: str  # the arithmetic and the reason for any shrinkage
+    plausible: tuple[float, float]  # range of the coefficient for the robustness check
+
+
+DERIVATION_CUTPOINTS = BASELINES["service_canada_2006"].cutpoints
+"""Cut-points the derivations use: those of the survey the effects were measured in."""
+
+DERIVATIONS: dict[str, Derivation] = {
+    "beta_attitude": Derivation(
+        coefficient="beta_attitude",
+        published="Service Canada 2006: +1 staff-quality point (1-5) -> +0.3 overall "
+        "points; attitude 0 -> 1 spans the 4 points of the scale: +1.2 rating points",
+        effect=1.2,
+        scale="mean",
+        x_from=0.0,
+        x_to=1.0,
+        x_ref=0.7,
+        shrink=1.0,
+        why="0.3 x 4 = 1.2 points on the mean rating, attitude 0 -> 1 around the "
+        "reference 0.7; no shrinkage",
+        plausible=(1.1, 3.4),  # the effect halved (0.6 points) .. 1.5x (1.8 points)
+    ),
+    "beta_unsettled": Derivation(
+        coefficient="beta_unsettled",
+        published="CFI Group CCSI 2008: satisfaction index 40 (unresolved) vs 80 "
+        "(resolved) on 0-100, i.e. 1.6 points of a 1-5 scale",
+        effect=-1.2,
+        scale="mean",
+        x_from=0.0,
+        x_to=1.0,
+        x_ref=0.0,
+        shrink=0.75,
+        why="40/100 x 4 = 1.6 points for a contact never resolved; shrunk by a quarter "
+        "to 1.2 points because an unsettled hall visitor usually settles the matter on "
+        "a later trip (assumption)",
+        plausible=(-2.5, -1.0),
+    ),
+}
+"""How each "derived" coefficient follows from its published effect."""
+
+
+def derived_value(name: str) -> float:
+    """The coefficient ``DERIVATIONS[name]`` gives, rounded to 2 decimals."""
+    d = DERIVATIONS[name]
+    beta = coefficient_for_effect(
+        d.effect, DERIVATION_CUTPOINTS, scale=d.scale, x_from=d.x_from, x_to=d.x_to, x_ref=d.x_ref
+    )
+    return round(beta, 2)
+
+
 class SatisfactionConfig(BaseModel):
     """Coefficients of the predicted-satisfaction model (scenario table ``[satisfaction]``).
 
@@ -94,6 +326,23 @@ class SatisfactionConfig(BaseModel):
     # strict, like the rest of the scenario: a TOML boolean or string is never
     # quietly read as a number (integers still fill float fields)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cutpoints_from_baseline(cls, data: Any) -> Any:
+        # explicit cut-points win; otherwise the named baseline's
+        # (cut-points equal to another baseline's came from a dump of that
+        # baseline, e.g. in with_changes: they follow ``baseline`` too)
+        if not isinstance(data, dict):
+            return data
+        name = data.get("baseline", DEFAULT_BASELINE)
+        if not (isinstance(name, str) and name in BASELINES):
+            return data
+        given = data.get("cutpoints")
+        others = [tuple(b.cutpoints) for k, b in BASELINES.items() if k != name]
+        if given is None or (isinstance(given, list | tuple) and tuple(given) in others):
+            data = {**data, "cutpoints": BASELINES[name].cutpoints}
+        return data
 
     @field_validator("cutpoints", mode="before")
     @classmethod
@@ -115,13 +364,25 @@ class SatisfactionConfig(BaseModel):
         neutral=False,
         neutral_text="false switches the whole model off",
     )
+    baseline: Literal["china_hall_survey", "service_canada_2006"] = _coef(
+        DEFAULT_BASELINE,
+        meaning="named survey distribution the cut-points reproduce at eta = 0 "
+        "(used when cutpoints is not given): china_hall_survey (default, a Chinese "
+        "hall) or service_canada_2006",
+        unit="name",
+        kind="derived",
+        source="china_hall_survey: Zhejiang Statistics Bureau 2017, 86.9% satisfied; "
+        "service_canada_2006: Service Canada 2006, 85% rating 4-5, 6% rating 1-2",
+        neutral=None,
+        neutral_text="none (it sets the baseline distribution, not a mechanism)",
+    )
     cutpoints: tuple[float, float, float, float] = _coef(
-        (-3.48, -2.75, -1.73, -0.20),
-        meaning="ordered-logit cut-points c1..c4, P(rating <= k) = logistic(c_k - eta)",
+        BASELINES[DEFAULT_BASELINE].cutpoints,
+        meaning="ordered-logit cut-points c1..c4, P(rating <= k) = logistic(c_k - eta); "
+        "default: those of the named baseline",
         unit="logit",
         kind="derived",
-        source="Service Canada 2006 (n=4,023): 6% rated 1-2, 84-85% rated 4-5, 55% "
-        "rated 5, at eta = 0; the 3%/3% split of ratings 1 and 2 is an assumption",
+        source="the baseline's published distribution at eta = 0 (see baseline)",
         neutral=None,
         neutral_text="none (they set the baseline distribution, not a mechanism)",
     )
@@ -129,8 +390,9 @@ class SatisfactionConfig(BaseModel):
         10.0,
         meaning="perceived wait up to which waiting costs nothing (zone of tolerance, lower edge)",
         unit="min",
-        kind="sourced",
-        source="Sauceda-Valenzuela et al. 2010: 10 min rated acceptable",
+        kind="assumption",
+        source="Sauceda-Valenzuela et al. 2010 found 10 min rated 'acceptable' in Mexican "
+        "clinics, closer to an adequate than a desired wait; used as the desired wait",
         neutral=0.0,
         neutral_text="0 makes every minute count; switch the wait term off with "
         "beta_wait_per_min = 0",
@@ -141,9 +403,9 @@ class SatisfactionConfig(BaseModel):
         meaning="perceived wait beyond which each minute costs extra (zone of tolerance, "
         "upper edge)",
         unit="min",
-        kind="sourced",
-        source="Service Canada standard 25 min for 80%; Pockros et al. 2021: willing to "
-        "wait 20 min",
+        kind="assumption",
+        source="Service Canada's service standard (25 min for 80%), an agency target, not "
+        "what citizens tolerate; Pockros et al. 2021: clinic patients willing to wait 20 min",
         neutral=None,
         neutral_text="none; switch the extra slope off with beta_wait_beyond_adequate_per_min = 0",
         ge=0,
@@ -164,7 +426,10 @@ class SatisfactionConfig(BaseModel):
         meaning="effect of each minute of perceived wait above desired_wait_min",
         unit="logit/min",
         kind="derived",
-        source="Camacho et al. 2006: odds of willingness to return -2%/min, ln 0.98",
+        source="Camacho et al. 2006: odds of willingness to RETURN to a clinic -2%/min "
+        "(ln 0.98), not a rating, and from 0 min while hallsim starts the slope at "
+        "desired_wait_min; their rating slope (-0.3 of 10 points per 10 min) converts to "
+        "-0.025 logit/min",
         neutral=0.0,
         neutral_text="0 (waiting does not matter)",
     )
@@ -180,12 +445,13 @@ class SatisfactionConfig(BaseModel):
         neutral_text="0 (one straight slope above desired_wait_min)",
     )
     beta_attitude: float = _coef(
-        1.5,
+        derived_value("beta_attitude"),
         meaning="effect of one unit (0 -> 1) of the serving clerk's attitude index",
         unit="logit/unit",
         kind="derived",
-        source="Service Canada 2006: +1 staff-quality point (5-pt) -> +0.3 overall, "
-        "x 4 points = 1.2 rating points, ~1.2 logit per point assumed",
+        source="Service Canada 2006: +1 staff-quality point (1-5) -> +0.3 overall, x 4 "
+        "points = +1.2 mean rating for attitude 0 -> 1, converted with the Service Canada "
+        "cut-points (coefficient_for_effect)",
         neutral=0.0,
         neutral_text="0 (attitude does not change ratings)",
     )
@@ -208,7 +474,7 @@ class SatisfactionConfig(BaseModel):
         "acts through first-contact resolution (settled) already",
         unit="weight",
         kind="assumption",
-        source="domain.md §2 maps proactiveness to 一次性告知 / FCR",
+        source="proactiveness acts through 一次性告知 (telling every requirement at once): FCR",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -219,7 +485,7 @@ class SatisfactionConfig(BaseModel):
         "acts through settled and rework time already",
         unit="weight",
         kind="assumption",
-        source="domain.md §2 maps responsibility to errors / rework",
+        source="responsibility acts through errors and rework",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -229,7 +495,8 @@ class SatisfactionConfig(BaseModel):
         meaning="weight of care (关怀) in the attitude index (SERVQUAL empathy)",
         unit="weight",
         kind="assumption",
-        source="domain.md §2: care, enthusiasm = courtesy term",
+        source="care and enthusiasm form the courtesy term (Thompson et al. 1996: "
+        "courtesy predicts satisfaction)",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
@@ -239,19 +506,21 @@ class SatisfactionConfig(BaseModel):
         meaning="weight of enthusiasm (热情) in the attitude index (SERVQUAL assurance)",
         unit="weight",
         kind="assumption",
-        source="domain.md §2: care, enthusiasm = courtesy term",
+        source="care and enthusiasm form the courtesy term (Thompson et al. 1996: "
+        "courtesy predicts satisfaction)",
         neutral=0.0,
         neutral_text="0 (component ignored)",
         ge=0,
     )
     beta_unsettled: float = _coef(
-        -1.5,
+        derived_value("beta_unsettled"),
         meaning="effect of leaving with the matter not settled (reliability; 最多跑一次); "
         "abandoners are never settled",
         unit="logit",
         kind="derived",
-        source="CFI Group CCSI 2008: unresolved 40 vs 80 (~1.6 points, ~-1.9 logit), "
-        "shrunk for a later return (assumption; plausible range -1 to -2.5)",
+        source="CFI Group CCSI 2008: unresolved 40 vs 80 of 100 = 1.6 rating points "
+        "(-2.48 logit), shrunk to 1.2 points because the matter is usually settled on a "
+        "later trip (assumption; plausible range -1 to -2.5)",
         neutral=0.0,
         neutral_text="0 (settling does not matter)",
     )
@@ -302,17 +571,18 @@ class SatisfactionConfig(BaseModel):
         "until leaving and beta_unsettled",
         unit="logit",
         kind="assumption",
-        source="evidence.md: abandoners rated with wait to departure plus beta_unsettled",
+        source="abandoners are rated with their wait until leaving plus beta_unsettled",
         neutral=0.0,
         neutral_text="0 (the default: no extra term)",
     )
     complaint_share_of_bad: float = _coef(
-        0.10,
-        meaning="share of bad ratings (1-2) that become a formal complaint (投诉); "
+        0.01,
+        meaning="share of (survey) bad ratings (1-2) that become a formal complaint (投诉); "
         "complaint_rate = this x bad_review_rate",
         unit="share",
         kind="assumption",
-        source="no published rate found",
+        source="no published ratio found; 1 in 100 dissatisfied visitors files a formal "
+        "complaint (plausible 0.2%-5%), an index, not a forecast of counts",
         neutral=0.0,
         neutral_text="0 (no complaints predicted)",
         ge=0,
@@ -355,7 +625,7 @@ class Coefficient:
     default: Any
     unit: str
     kind: Kind  # "sourced" | "derived" | "assumption" | "switch"
-    source: str  # citation from evidence.md / domain.md, or the reason for the assumption
+    source: str  # the publication (docs/sources.md), or the reason for the assumption
     neutral: Any  # value that switches the mechanism off (None: no such value)
     neutral_text: str
     meaning: str
@@ -503,20 +773,6 @@ def latent_score(
     return eta
 
 
-def probabilities_from_eta(eta: np.ndarray, cutpoints: tuple[float, ...]) -> np.ndarray:
-    """Ordered logit: P(Y = 1..5) per row, shape (n, 5), from P(Y ≤ k) = logistic(c_k − η)."""
-    import numpy as np
-    from scipy.special import expit
-
-    eta = np.asarray(eta, dtype=float)
-    n = eta.shape[0]
-    cdf = np.empty((n, 6))
-    cdf[:, 0] = 0.0
-    cdf[:, 5] = 1.0
-    cdf[:, 1:5] = expit(np.asarray(cutpoints, dtype=float)[None, :] - eta[:, None])
-    return np.maximum(np.diff(cdf, axis=1), 0.0)
-
-
 def rating_probabilities(
     visits: dict[str, np.ndarray], comfort: float, cfg: SatisfactionConfig
 ) -> np.ndarray:
@@ -540,10 +796,12 @@ def summarise(probs: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[
     """Headline predictions over visits (contract §3), each a mean over visits.
 
     satisfaction_mean: expected rating 1–5; csat: P(rating 4 or 5);
-    bad_review_rate: P(rating 1 or 2) (好差评 差评); complaint_rate:
+    bad_review_rate: P(rating 1 or 2) as a survey would find it (not the 好差评 button
+    差评 rate, which is about 100 times lower); complaint_rate:
     ``cfg.complaint_share_of_bad`` × bad_review_rate (defaults when ``cfg`` is
     None).  NaN for no visits or a disabled model (NaN probabilities).
     """
+
     return summarise_shares(rating_distribution(probs), cfg)
 
 
@@ -554,6 +812,7 @@ def summarise_shares(shares: np.ndarray, cfg: SatisfactionConfig | None = None) 
     the same combination of the mean shares: one pass over the visits serves
     all of them.
     """
+
     share = (cfg or SatisfactionConfig()).complaint_share_of_bad
     bad = float(shares[0] + shares[1])
     return {

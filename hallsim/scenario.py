@@ -250,6 +250,22 @@ class Arrivals(_Frozen):
     online_share: float = Field(
         0.0, ge=0, lt=1, description="share of demand that goes online and never arrives"
     )
+    include_returns: bool = Field(
+        True,
+        description="true (default): the rates are ticket counts that already include "
+        "citizens coming back (same day or from earlier days), so simulated total arrivals "
+        "match them at counted_fcr and fall when first-contact resolution is better; "
+        "false: the rates are new citizens only and return visits come on top "
+        "(docs/model.md §2)",
+    )
+    counted_fcr: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="first-contact resolution of the hall when the rates were counted "
+        "(with include_returns); default: this scenario's at attitude_effects."
+        "reference_attitude",
+    )
 
     @field_validator("rate_per_hour", mode="before")
     @classmethod
@@ -508,7 +524,22 @@ class AttitudeEffects(_Frozen):
     return_delay_min: float = Field(
         120.0,
         ge=0,
-        description="an unsettled citizen comes back this long after leaving (assumption)",
+        description="an unsettled citizen returning the same day comes back this long "
+        "after leaving (assumption); see return_delay for a distribution",
+    )
+    return_same_day_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="share of unsettled citizens who come back the same day; the rest "
+        "come on a later day and count as returns_later (assumption: a missing "
+        "certificate from a 派出所 or 社区 usually takes more than a day; 1 = every "
+        "return the same day, as before this option existed)",
+    )
+    return_delay: Distribution | None = Field(
+        None,
+        description="distribution of the same-day return delay, minutes; replaces "
+        "return_delay_min (only the simpy engine runs a non-fixed delay)",
     )
     care_time_per_unit: float = Field(
         0.10,

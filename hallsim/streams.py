@@ -46,6 +46,8 @@ SOURCES = (
     "appointments",  # booked or not, punctuality, no-show (docs/operations.md)
     "classes",  # citizen class (priority channel)
     "online",  # whether a citizen goes online instead (one uniform per potential citizen)
+    "return_timing",  # same day (and when) or a later day, per unsettled citizen
+    "ticket_returns",  # whether a counted ticket is a new citizen (arrivals.include_returns)
 )
 
 
@@ -279,6 +281,108 @@ class Demand:
     slot_min: np.ndarray | None = None  # booked slot time (NaN for walk-ins)
     klass: np.ndarray | None = None  # 0 regular, k = scenario.classes[k - 1]
     no_shows: int = 0  # booked citizens who did not come (or would have come after close)
+    # uniform deciding, if this visit leaves unsettled, whether the citizen comes back
+    # the same day (u < return_same_day_share; then the delay's quantile is u / share)
+    return_u: np.ndarray | None = None
+
+
+INF_DELAY = float("inf")
+
+
+class ReturnPlan:
+    """Return timing and ``arrivals.include_returns``: what both engines and the demand
+    draw derive from a scenario (docs/model.md §2).
+
+    Unsettled citizens come back the same day with probability ``share`` (after
+    ``delay``: fixed ``return_delay_min`` or the ``return_delay`` distribution),
+    else on a later day (``returns_later``).  With ``include_returns`` the rate
+    table counts tickets, returns included, of a hall whose first-contact
+    resolution was ``p_ref``; with this scenario's resolution ``p`` the new
+    citizens plus earlier days' returns arrive at
+    rate × (p_ref / p) × (1 − share·(1 − p)·g(t)), and the simulated same-day
+    returns fill the rest (g(t): the fraction of the same-day returns that can
+    have come back by time t).  That rate is drawn as a Poisson stream at
+    rate × ``factor`` thinned by ``keep_probability`` (one ``ticket_returns``
+    uniform per candidate), where ``factor`` = max(2, 1 / the lowest first-contact
+    resolution any clerk can have) is 2 unless FCR can fall below 0.5, so
+    scenarios that differ in attitude, ``counted_fcr`` or FCR coefficients share
+    their candidate arrivals (common random numbers).
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        from hallsim.model import settle_probability  # model imports this module
+
+        fx = scenario.attitude_effects
+        self.share = float(fx.return_same_day_share)
+        self.delay = fx.return_delay  # None: fixed fx.return_delay_min
+        self.delay_min = float(fx.return_delay_min)
+        self.possible = fx.enabled  # P(settled) < 1 only with attitude effects
+        # per-citizen timing uniform: needed only when the share is strictly between 0 and 1
+        self.timing = self.possible and 0.0 < self.share < 1.0
+        counts = [g.count for g in scenario.windows]
+        ps = [
+            settle_probability(scenario, np.array(g.attitude_components(), dtype=float))
+            for g in scenario.windows
+        ]
+        self.p = float(np.average(ps, weights=counts)) if sum(counts) else 1.0
+        ref = fx.reference_attitude
+        p_ref = scenario.arrivals.counted_fcr
+        if p_ref is None:
+            p_ref = settle_probability(scenario, np.full(4, ref))
+        self.p_ref = float(p_ref)
+        floor = (
+            float(np.clip(fx.fcr_base + min(0.0, fx.fcr_per_unit), 0.0, 1.0)) if fx.enabled else 1.0
+        )
+        self.thin = scenario.arrivals.include_returns and (self.p < 1.0 or self.p_ref < 1.0)
+        # 2, or 1 / the lowest FCR any clerk can have if that is below 0.5: independent
+        # of counted_fcr, of attitude and of FCR coefficients in their plausible range,
+        # so scenarios differing in any of them share their candidate arrivals
+        self.factor = max(2.0, 1.0 / max(floor, 0.05)) if self.thin else 1.0
+        self.schedule = tuple((t, r * self.factor) for t, r in scenario.rate_schedule())
+        self._rates = scenario.rate_schedule()
+        self.start = scenario.arrival_start_min
+        # a fixed same-day delay (what the fast engine runs), None for a distribution
+        self.fixed_delay: float | None = None
+        if self.delay is None:
+            self.fixed_delay = self.delay_min
+        elif isinstance(self.delay, Deterministic):
+            self.fixed_delay = float(self.delay.mean)
+        elif not (self.possible and self.share > 0):
+            self.fixed_delay = INF_DELAY  # no same-day returns: the delay is never used
+        if self.delay is None:
+            self._delays = np.array([self.delay_min])
+        else:
+            self._delays = quantile(self.delay, (np.arange(64) + 0.5) / 64)
+
+    def same_day_delay(self, u: float) -> float | None:
+        """The delay of a citizen with timing uniform ``u``, or None for a later day."""
+        if not u < self.share:
+            return None
+        if self.delay is None:
+            return self.delay_min
+        return float(quantile(self.delay, np.array([u / self.share]))[0])
+
+    def _rate_at(self, t: np.ndarray) -> np.ndarray:
+        starts = np.array([a for a, _ in self._rates])
+        rates = np.array([r for _, r in self._rates])
+        k = np.searchsorted(starts, t, side="right") - 1
+        return np.where(k >= 0, rates[np.maximum(k, 0)], 0.0)
+
+    def keep_probability(self, times: np.ndarray) -> np.ndarray:
+        """P(a candidate at ``times`` is a new citizen or an earlier day's return)."""
+        times = np.asarray(times, dtype=float)
+        lam = self._rate_at(times)
+        # g(t): same-day return arrivals at t relative to lam(t), over the delay quantiles
+        back = times[:, None] - self._delays[None, :]
+        earlier = np.where(back >= self.start, self._rate_at(back.ravel()).reshape(back.shape), 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = np.where(lam > 0, earlier.mean(axis=1) / lam, 0.0)
+        same_day = self.share * (1.0 - self.p) * g
+        keep = (self.p_ref / self.p) * (1.0 - same_day) / self.factor
+        return np.clip(keep, 0.0, 1.0)
+
+
+return_plan = scenario_cache(ReturnPlan)
 
 
 class _DrawPlan:
@@ -338,6 +442,14 @@ def _citizen_draws(
     keep = None
     if plan.online is not None:
         keep = streams["online"].random(n) >= plan.online[matter]
+    rp = return_plan(scenario)
+    if rp.thin:
+        new = streams["ticket_returns"].random(n) < rp.keep_probability(times)
+        keep = new if keep is None else keep & new
+    if rp.timing:
+        u_return = streams["return_timing"].random(n)
+    else:  # every return the same day (u = 0 < share) or none (u = 1 >= share)
+        u_return = np.full(n, 0.0 if rp.share > 0 else 1.0)
 
     base = plan.service(matter, u_service)
 
@@ -347,7 +459,7 @@ def _citizen_draws(
         patience = quantile(plan.renege, streams["patience"].random(n))
     else:
         patience = np.full(n, np.inf)
-    return matter, keep, base, patience, u_settle
+    return matter, keep, base, patience, u_settle, u_return
 
 
 def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -361,8 +473,8 @@ def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.nda
 
 
 def _kept(cols: tuple) -> tuple[np.ndarray, ...]:
-    """(times, matter, base, patience, settle_u) of those who come in, from
-    ``(times, matter, keep, base, patience, settle_u)``."""
+    """(times, matter, base, patience, settle_u, return_u) of those who come in, from
+    ``(times, matter, keep, base, patience, settle_u, return_u)``."""
     times, matter, keep, *rest = cols
     arrays = (times, matter, *rest)
     return arrays if keep is None else tuple(x[keep] for x in arrays)
@@ -382,7 +494,9 @@ def demand_chunks(
         raise ValueError("demand_chunks does not cover operations features")
     pending: list[np.ndarray] = []
     count = 0
-    blocks = poisson_blocks(scenario.rate_schedule(), scenario.arrival_end_min, streams["arrivals"])
+    blocks = poisson_blocks(
+        list(return_plan(scenario).schedule), scenario.arrival_end_min, streams["arrivals"]
+    )
     for block in itertools.chain(blocks, [None]):
         if block is not None:
             pending.append(block)
@@ -394,7 +508,8 @@ def demand_chunks(
         times = np.concatenate(pending)
         pending, count = [], 0
         cols = (times, *_citizen_draws(scenario, times, streams))
-        yield Demand(*_kept(cols))
+        *kept, u_return = _kept(cols)
+        yield Demand(*kept, return_u=u_return)
 
 
 def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Demand:
@@ -405,11 +520,12 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
     of the others.
     """
     times = piecewise_poisson(
-        scenario.rate_schedule(), scenario.arrival_end_min, streams["arrivals"]
+        list(return_plan(scenario).schedule), scenario.arrival_end_min, streams["arrivals"]
     )
-    matter, keep, base, patience, u_settle = _citizen_draws(scenario, times, streams)
+    matter, keep, base, patience, u_settle, u_return = _citizen_draws(scenario, times, streams)
     if not scenario.uses_operations():
-        return Demand(*_kept((times, matter, keep, base, patience, u_settle)))
+        *kept, u_return = _kept((times, matter, keep, base, patience, u_settle, u_return))
+        return Demand(*kept, return_u=u_return)
     if keep is None:
         keep = np.ones(len(times), dtype=bool)
 
@@ -435,6 +551,7 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
         base_service_min=base[idx],
         patience_min=patience[idx],
         settle_u=u_settle[idx],
+        return_u=u_return[idx],
         booked=booked[idx] if booked is not None else None,
         slot_min=slot[idx] if slot is not None else None,
         klass=klass[idx] if klass is not None else None,

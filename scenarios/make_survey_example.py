@@ -4,8 +4,10 @@ Not data: 2,000 rows drawn from hallsim's own satisfaction model with KNOWN
 coefficients, so that ``hallsim calibrate scenarios/survey_example.csv`` can be
 checked to recover them (tests/test_calibrate.py does).
 
-Known coefficients: the package defaults, ``SatisfactionConfig()``:
-cut-points (-3.48, -2.75, -1.73, -0.20), beta_wait_per_min -0.020,
+Known coefficients (the package defaults when the survey was made, pinned
+here so the shipped file stays what this script makes):
+cut-points (-3.48, -2.75, -1.73, -0.20) (the service_canada_2006 baseline),
+beta_wait_per_min -0.020,
 beta_wait_beyond_adequate_per_min -0.020 (knots 10 and 25 min, perceived
 factor 1), beta_attitude 1.5 (reference 0.7), beta_unsettled -1.5,
 beta_overtaken -0.3 (cap 3), beta_abandoned 0.0; comfort is not surveyed.
@@ -33,7 +35,7 @@ from hallsim.satisfaction import COMPONENTS, SatisfactionConfig, rating_probabil
 
 SEED = 20240605
 N = 2000
-KNOWN = SatisfactionConfig()
+KNOWN = SatisfactionConfig(baseline="service_canada_2006", beta_attitude=1.5, beta_unsettled=-1.5)
 COMFORT = KNOWN.comfort_reference  # comfort term 0: the survey has no comfort column
 
 

@@ -32,6 +32,8 @@ def test_fcr_below_one_adds_return_visits_and_load_of_one_over_fcr() -> None:
             "attitude_effects.care_time_per_unit": 0.0,
             "attitude_effects.rework_time_per_unit": 0.0,
             "attitude_effects.return_delay_min": 30,
+            "attitude_effects.return_same_day_share": 1.0,
+            "arrivals.include_returns": False,  # the rate counts new citizens only
         }
     )
     reps = run_replications(sc, replications=6, seed=1).replications
@@ -44,6 +46,112 @@ def test_fcr_below_one_adds_return_visits_and_load_of_one_over_fcr() -> None:
     assert reps.first_contact_resolution.mean() == pytest.approx(fcr, abs=0.01)
     share_returns = (reps.return_visits / reps.arrived).mean()
     assert share_returns == pytest.approx(1 - fcr, abs=0.01)
+
+
+def _returns_hall(fcr: float, counted_fcr: float | None = None, share: float = 0.25):
+    lam, mean_s, c = 0.5, 4.0, 4
+    sc = queue_scenario(
+        lam, {"dist": "exponential", "mean": mean_s}, c, warmup_min=2000, length_min=20_000
+    )
+    changes = {
+        "attitude_effects.enabled": True,
+        "attitude_effects.fcr_base": fcr,
+        "attitude_effects.fcr_per_unit": 0.0,
+        "attitude_effects.care_time_per_unit": 0.0,
+        "attitude_effects.rework_time_per_unit": 0.0,
+        "attitude_effects.return_delay_min": 30,
+        "attitude_effects.return_same_day_share": share,
+    }
+    if counted_fcr is not None:
+        changes["arrivals.counted_fcr"] = counted_fcr
+    return lam, sc.with_changes(changes)
+
+
+@pytest.mark.parametrize("share", [0.25, 1.0])
+def test_ticket_counts_include_returns_total_arrivals_match_the_rate(share) -> None:
+    # include_returns (default): the rate counts every ticket, returns included,
+    # so total arrivals = rate x length whatever the same-day share, and the
+    # same-day return visits are share x (1 - FCR) of them
+    lam, sc = _returns_hall(0.8, share=share)
+    reps = run_replications(sc, replications=6, seed=2).replications
+    expected = lam * sc.run.length_min
+    half = 3.5 * reps.arrived.std(ddof=1) / np.sqrt(len(reps))
+    assert abs(reps.arrived.mean() - expected) < half, (reps.arrived.mean(), expected)
+    share_returns = (reps.return_visits / reps.arrived).mean()
+    assert share_returns == pytest.approx(share * 0.2, abs=0.01)
+    if share < 1:
+        assert reps.returns_later.mean() > reps.return_visits.mean()  # most come another day
+
+
+def test_ticket_counts_include_returns_with_a_rate_table_piece_by_piece() -> None:
+    # day mode, a rate table, clerks at the reference attitude (so FCR = counted_fcr):
+    # the tickets of new citizens, earlier days' returns and same-day returns together
+    # match the table in every piece, including those right after the delay
+    from hallsim.scenario import scenario_from_dict
+
+    table = {"09:00": 30, "10:00": 90, "11:30": 0, "12:00": 45}
+    sc = scenario_from_dict(
+        {
+            "name": "tickets",
+            "hall": {"open": "08:30", "close": "13:00"},
+            "arrivals": {"rate_per_hour": table},
+            "matters": [
+                {"name": "a", "share": 1, "service_min": {"dist": "exponential", "mean": 1}}
+            ],
+            "windows": [{"name": "g", "count": 3, "attitude": 0.5}],
+            "attitude_effects": {"fcr_base": 0.5, "return_same_day_share": 0.8},
+        }
+    )
+    edges = np.array([510, 540, 600, 690, 720, 780])
+    rates = np.array([0, 30, 90, 0, 45]) / 60.0
+    expected = rates * np.diff(edges)
+    reps = 100
+    counts = np.zeros((reps, len(expected)))
+    returns = 0
+    for r in range(reps):
+        tr = trace_replication(sc, 9, r)
+        counts[r] = np.histogram(tr.arrival_min, bins=edges)[0]
+        returns += int(tr.is_return.sum())
+    assert returns > 0.05 * counts.sum()  # same-day returns are a real part of the tickets
+    for k in (1, 2, 4):
+        # Poisson-like counts: z-test on the mean over replications
+        z = (counts[:, k].mean() - expected[k]) / np.sqrt(expected[k] / reps)
+        assert abs(z) < 3.3, (k, counts[:, k].mean(), expected[k])
+
+
+def test_better_first_contact_resolution_reduces_arrivals_by_the_returns_it_avoids() -> None:
+    # counted at FCR 0.8, now 0.9: new citizens = rate x 0.8, tickets = that / 0.9
+    lam, sc = _returns_hall(0.9, counted_fcr=0.8)
+    _, worse = _returns_hall(0.7, counted_fcr=0.8)  # worse than counted: more tickets
+    reps = run_replications(sc, replications=6, seed=2).replications
+    reps_worse = run_replications(worse, replications=6, seed=2).replications
+    for r, fcr in ((reps, 0.9), (reps_worse, 0.7)):
+        expected = lam * sc.run.length_min * 0.8 / fcr
+        half = 3.5 * r.arrived.std(ddof=1) / np.sqrt(len(r))
+        assert abs(r.arrived.mean() - expected) < half, (r.arrived.mean(), expected)
+    # common random numbers: the better hall's tickets are fewer in every replication
+    assert (reps.arrived < reps_worse.arrived).all()
+
+
+def test_return_timing_same_day_share_and_delay_distribution() -> None:
+    # SimPy only (a delay distribution): every same-day return comes after its
+    # service end, by at least the distribution's lower bound
+    sc = day_scenario().with_changes(
+        {
+            "attitude_effects.fcr_base": 0.3,
+            "attitude_effects.return_same_day_share": 0.5,
+            "attitude_effects.return_delay": {"dist": "uniform", "low": 30, "high": 90},
+        }
+    )
+    tr = trace_replication(sc, 1, 0, engine="simpy")
+    assert tr.is_return.any() and tr.returns_later > 0
+    firsts = (~tr.is_return).sum()
+    unsettled = (~tr.settled & (tr.outcome == 0)).sum()
+    # every unsettled visit either returns today or counts as a later return
+    assert tr.is_return.sum() + tr.returns_later == unsettled
+    assert tr.is_return.sum() < unsettled  # about half come another day
+    assert firsts > 0
+    assert tr.arrival_min[tr.is_return].min() >= sc.hall.open_min + 30
 
 
 def test_better_attitude_settles_more_and_is_faster_with_default_coefficients() -> None:

@@ -281,6 +281,9 @@ def test_ctrl_c_keeps_the_finished_replications(tmp_path, workers) -> None:
         capture_output=True,
         text=True,
     )
+    # (summary.json also flags each metric "predicted" or not; --json keeps the contract's keys)
+    flags = {m: b.pop("predicted") for m, b in summary["metrics"].items()}
+    assert flags["csat"] is True and flags["wait_mean_min"] is False
     assert json.loads(again.stdout)["metrics"] == summary["metrics"]
 
 

@@ -141,6 +141,7 @@ CASES = {
             "fcr_base": 0.5,
             "fcr_per_unit": 0.1,
             "return_delay_min": 20,
+            "return_same_day_share": 0.6,  # a timing uniform per visit
             "fatigue_per_hour": 0.3,
         },
     ),
@@ -153,13 +154,23 @@ CASES = {
     "per_window_returns_now": lambda: _sc(
         layout={"queue": "per_window"},
         windows=[{"name": "all", "count": 4, "attitude_sd": 0.2}],
-        attitude_effects={"fcr_base": 0.4, "fcr_per_unit": 0.0, "return_delay_min": 0.0},
+        attitude_effects={
+            "fcr_base": 0.4,
+            "fcr_per_unit": 0.0,
+            "return_delay_min": 0.0,
+            "return_same_day_share": 0.5,
+        },
         arrivals={"rate_per_hour": 35},
     ),
     "many_returns_grow_blocks": lambda: _sc(
         windows=[{"name": "all", "count": 6}],
-        attitude_effects={"fcr_base": 0.1, "fcr_per_unit": 0.0, "return_delay_min": 3.0},
-        arrivals={"rate_per_hour": 30},
+        attitude_effects={
+            "fcr_base": 0.1,
+            "fcr_per_unit": 0.0,
+            "return_delay_min": 3.0,
+            "return_same_day_share": 1.0,
+        },
+        arrivals={"rate_per_hour": 30, "include_returns": False},
     ),
     "rate_table_online": lambda: _sc(
         arrivals={
@@ -187,7 +198,12 @@ CASES = {
         ],
         windows=[{"name": "all", "count": 3}],
         patience={"renege_min": {"dist": "gamma", "mean": 10, "cv": 3}},
-        attitude_effects={"fcr_base": 0.5, "fcr_per_unit": 0.0, "return_delay_min": 0.0},
+        attitude_effects={
+            "fcr_base": 0.5,
+            "fcr_per_unit": 0.0,
+            "return_delay_min": 0.0,
+            "return_same_day_share": 1.0,
+        },
         arrivals={"rate_per_hour": 45},
     ),
     "steady_state_from_zero": lambda: _sc(
@@ -235,6 +251,16 @@ CASES = {
             {"name": "c", "share": 0.2, "service_min": {"dist": "gamma", "mean": 9, "cv": 0.5}},
         ],
     ),
+    # ticket counts include returns (thinned candidates), a rate table, a fixed
+    # delay given as a deterministic distribution, returns of returns
+    "include_returns_rate_table": lambda: _sc(
+        arrivals={"rate_per_hour": {"08:00": 50, "09:30": 20, "10:30": 60}, "counted_fcr": 0.8},
+        attitude_effects={
+            "fcr_base": 0.5,
+            "return_same_day_share": 0.7,
+            "return_delay": {"dist": "deterministic", "mean": 45},
+        },
+    ),
 }
 
 
@@ -246,6 +272,14 @@ def test_identical_to_reference(case: str, seed: int) -> None:
     for replication in (0, 3):
         tr = assert_same_run(scenario, seed, replication)
         check_invariants(scenario, tr)
+
+
+def test_fast_engine_declines_a_same_day_delay_distribution() -> None:
+    sc = _sc(attitude_effects={"return_delay": {"dist": "exponential", "mean": 60}})
+    assert not fastpath.supports(sc)
+    # no same-day returns: the distribution is never used, the fast engine runs it
+    assert fastpath.supports(sc.with_changes({"attitude_effects.return_same_day_share": 0.0}))
+    assert fastpath.supports(sc.with_changes({"attitude_effects.enabled": False}))
 
 
 def test_cases_exercise_their_features() -> None:
@@ -322,11 +356,12 @@ def test_return_draws_in_blocks_equal_one_call_per_return() -> None:
     renege = sc.patience.renege_min
     for k in range(100):
         m = k % 3
-        base, patience, settle_u = draws.draw(m)
-        u = ref.random(3)
+        base, patience, settle_u, timing = draws.draw(m)
+        u = ref.random(4)  # this case has a same-day share in (0, 1): a timing uniform
         assert base == float(quantile(sc.matters[m].service_min, u[:1])[0])
         assert patience == float(quantile(renege, u[1:2])[0])
         assert settle_u == u[2]
+        assert timing == u[3]
     draws.finish()
     assert fast.bit_generator.state == ref.bit_generator.state
 

@@ -35,6 +35,8 @@ from hallsim.scenario import scenario_from_dict
 
 FAST = settings(max_examples=60, deadline=None)
 DEFAULT = SatisfactionConfig()
+SC = SatisfactionConfig(baseline="service_canada_2006")
+B_ATT, B_UNS = DEFAULT.beta_attitude, DEFAULT.beta_unsettled
 
 
 def logistic(x: float) -> float:
@@ -77,8 +79,8 @@ def csat_and_mean(v, comfort=0.5, cfg=DEFAULT) -> tuple[float, float]:
 
 def test_cutpoints_reproduce_service_canada_at_eta_zero():
     # Service Canada 2006: 6% rated 1-2, ~85% rated 4-5 (84% reported), 55% rated 5.
-    p = rating_probabilities(visits(), 0.5, DEFAULT)[0]
-    assert latent_score(visits(), 0.5, DEFAULT)[0] == 0.0
+    p = rating_probabilities(visits(), 0.5, SC)[0]
+    assert latent_score(visits(), 0.5, SC)[0] == 0.0
     assert p[:2].sum() == pytest.approx(logistic(-2.75), abs=1e-12)
     assert p[3:].sum() == pytest.approx(1 - logistic(-1.73), abs=1e-12)
     assert p[:2].sum() == pytest.approx(0.06, abs=0.001)
@@ -89,8 +91,8 @@ def test_cutpoints_reproduce_service_canada_at_eta_zero():
 def test_forty_minute_wait_matches_evidence_example():
     # eta = -0.02*(40-10) - 0.02*(40-25) = -0.9 -> CSAT ~70%, bad ~14% (evidence.md).
     v = visits(wait_min=40.0)
-    assert latent_score(v, 0.5, DEFAULT)[0] == pytest.approx(-0.9, abs=1e-12)
-    p = rating_probabilities(v, 0.5, DEFAULT)[0]
+    assert latent_score(v, 0.5, SC)[0] == pytest.approx(-0.9, abs=1e-12)
+    p = rating_probabilities(v, 0.5, SC)[0]
     assert p[3:].sum() == pytest.approx(1 - logistic(-1.73 + 0.9), abs=1e-12)
     assert p[:2].sum() == pytest.approx(logistic(-2.75 + 0.9), abs=1e-12)
     assert round(p[3:].sum(), 2) == 0.70
@@ -103,7 +105,12 @@ def test_hand_computed_latent_score_for_every_term():
     # overtaken 5 (capped at 3), comfort 0.9
     v = visits(wait_min=30.0, care=1.0, enthusiasm=0.6, settled=False, overtaken=5)
     expected = (
-        -0.02 * (36 - 10) - 0.02 * (36 - 25) + 1.5 * (0.8 - 0.7) - 1.5 - 0.3 * 3 + 0.3 * (0.9 - 0.5)
+        -0.02 * (36 - 10)
+        - 0.02 * (36 - 25)
+        + B_ATT * (0.8 - 0.7)
+        + B_UNS
+        - 0.3 * 3
+        + 0.3 * (0.9 - 0.5)
     )
     assert latent_score(v, 0.9, cfg)[0] == pytest.approx(expected, abs=1e-12)
     # a reneger: wait until leaving, never settled, attitude term 0 (met no clerk)
@@ -117,11 +124,11 @@ def test_hand_computed_latent_score_for_every_term():
         enthusiasm=np.nan,
         window_group=-1,
     )
-    expected = -0.02 * (60 - 10) - 0.02 * (60 - 25) - 1.5 - 0.4
+    expected = -0.02 * (60 - 10) - 0.02 * (60 - 25) + B_UNS - 0.4
     assert latent_score(r, 0.5, cfg)[0] == pytest.approx(expected, abs=1e-12)
     # a balker: no wait, unsettled
     b = visits(wait_min=0.0, outcome=1, settled=True, care=np.nan, enthusiasm=np.nan)
-    assert latent_score(b, 0.5, cfg)[0] == pytest.approx(-1.5 - 0.4, abs=1e-12)
+    assert latent_score(b, 0.5, cfg)[0] == pytest.approx(B_UNS - 0.4, abs=1e-12)
 
 
 # ----------------------------------------------------------------- probabilities
@@ -327,7 +334,9 @@ def test_complaint_share_zero_predicts_no_complaints():
     p = rating_probabilities(visits(3, wait_min=60.0), 0.5, DEFAULT)
     assert summarise(p, SatisfactionConfig(complaint_share_of_bad=0.0))["complaint_rate"] == 0
     s = summarise(p, DEFAULT)
-    assert s["complaint_rate"] == pytest.approx(0.10 * s["bad_review_rate"])
+    assert s["complaint_rate"] == pytest.approx(
+        DEFAULT.complaint_share_of_bad * s["bad_review_rate"]
+    )
 
 
 def test_every_coefficient_is_named_sourced_and_has_a_valid_neutral_value():
@@ -444,8 +453,8 @@ def test_sensitivity_table_matches_direct_rerating(monkeypatch):
     assert table.iloc[0]["coefficient"] == "(base)"
     assert table.iloc[0]["csat"] == pytest.approx(base["csat"])
     row = table[(table.coefficient == "beta_unsettled") & (table.factor == 2.0)].iloc[0]
-    direct = summarise(rating_probabilities(v, 0.6, SatisfactionConfig(beta_unsettled=-3.0)))
-    assert row["value"] == -3.0
+    direct = summarise(rating_probabilities(v, 0.6, SatisfactionConfig(beta_unsettled=2 * B_UNS)))
+    assert row["value"] == 2 * B_UNS
     assert row["csat"] == pytest.approx(direct["csat"])
     assert row["csat_change"] == pytest.approx(direct["csat"] - base["csat"])
     assert row["csat_change"] < 0  # a harsher unsettled penalty with unsettled visits
@@ -489,10 +498,15 @@ def test_sensitivity_command_runs_a_scenario(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["scenario"] == "small" and data["replications"] == 2
-    rows = {(r["coefficient"], r["factor"]): r for r in data["rows"]}
-    # the hall's clerks are below the reference attitude, so doubling beta_attitude hurts
-    assert rows[("beta_attitude", 2.0)]["csat_change"] < 0
-    assert 0 < rows[("(base)", 1.0)]["csat"] < 1
+    rows = {(r["assumption"], r["value"]): r for r in data["rows"]}
+    # the hall's clerks are below the reference attitude, so a larger beta_attitude hurts
+    lo, hi = sat.DERIVATIONS["beta_attitude"].plausible
+    assert rows[("satisfaction.beta_attitude", hi)]["csat_change"] < 0
+    assert rows[("satisfaction.beta_attitude", lo)]["csat_change"] > 0
+    assert 0 < rows[("(base)", None)]["csat"] < 1
+    # a satisfaction coefficient never moves the wait; a queue assumption may
+    assert rows[("satisfaction.beta_attitude", hi)]["wait_mean_min_change"] == 0
+    assert rows[("attitude_effects.return_same_day_share", 1.0)]["kind"] == "queue"
     text = CliRunner().invoke(sensitivity_command, [str(path), "-r", "1"])
     assert text.exit_code == 0 and "beta_unsettled" in text.stdout
 
@@ -519,3 +533,91 @@ def test_sensitivity_command_on_a_run_long_enough_to_stream(tmp_path, monkeypatc
     result = CliRunner().invoke(sensitivity_command, [str(path), "--json", "-r", "2"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["visits"] > 0
+
+
+# ------------------------------------------- published effect → logit, and baselines
+
+
+@pytest.mark.parametrize("name", sorted(sat.DERIVATIONS))
+def test_every_derived_coefficient_reproduces_its_published_effect(name):
+    d = sat.DERIVATIONS[name]
+    beta = getattr(DEFAULT, name)
+    effect = sat.effect_of_coefficient(
+        beta, sat.DERIVATION_CUTPOINTS, scale=d.scale, x_from=d.x_from, x_to=d.x_to, x_ref=d.x_ref
+    )
+    # the default is rounded to 2 decimals: the effect is reproduced within that rounding
+    assert effect == pytest.approx(d.effect, abs=0.01)
+    assert d.plausible[0] <= beta <= d.plausible[1]
+
+
+def test_the_issue_arithmetic_old_coefficients_understated_their_sources():
+    # 1.5 logits move the mean rating by ~0.77 points, not 1.2 (Service Canada cut-points)
+    c = sat.DERIVATION_CUTPOINTS
+    old = sat.effect_of_coefficient(1.5, c, x_ref=0.7)
+    assert 0.7 < old < 0.85
+    # 1.6 points of "never resolved" need about -2.5 logits
+    assert sat.coefficient_for_effect(-1.6, c) == pytest.approx(-2.48, abs=0.02)
+
+
+@FAST
+@given(
+    effect=st.floats(-3.5, 3.5).filter(lambda e: abs(e) > 1e-3),
+    x_ref=st.floats(0, 1),
+    baseline=st.sampled_from(sorted(sat.BASELINES)),
+)
+def test_conversion_round_trips_on_the_mean_rating(effect, x_ref, baseline):
+    c = sat.BASELINES[baseline].cutpoints
+    reach = sorted(sat.effect_of_coefficient(b, c, x_ref=x_ref) for b in (-59.0, 59.0))
+    if not reach[0] < effect < reach[1]:
+        with pytest.raises(ValueError, match="cannot be reached"):
+            sat.coefficient_for_effect(effect, c, x_ref=x_ref)
+        return
+    beta = sat.coefficient_for_effect(effect, c, x_ref=x_ref)
+    assert np.sign(beta) == np.sign(effect)
+    assert sat.effect_of_coefficient(beta, c, x_ref=x_ref) == pytest.approx(effect, abs=1e-6)
+
+
+def test_conversion_on_the_top_two_share_and_bad_input():
+    c = sat.DERIVATION_CUTPOINTS
+    beta = sat.coefficient_for_effect(-0.10, c, scale="top2")
+    # P(4-5) = 1 - logistic(c3 - beta): solve by hand
+    assert 1 - logistic(c[2] - beta) == pytest.approx(1 - logistic(c[2]) - 0.10, abs=1e-8)
+    with pytest.raises(ValueError):
+        sat.coefficient_for_effect(4.5, c)
+    with pytest.raises(ValueError):
+        sat.coefficient_for_effect(0.1, c, scale="median")
+
+
+def test_service_canada_baseline_reproduces_its_survey():
+    r = sat.rating_at(0.0, SatisfactionConfig(baseline="service_canada_2006").cutpoints)
+    assert r["bottom2"] == pytest.approx(0.06, abs=0.001)  # 6% dissatisfied
+    assert 0.84 <= r["top2"] <= 0.855  # 84-85% rated 4-5
+
+
+def test_china_baseline_reproduces_its_survey_and_is_the_default():
+    assert DEFAULT.baseline == "china_hall_survey"
+    r = sat.rating_at(0.0, DEFAULT.cutpoints)
+    assert r["top2"] == pytest.approx(0.869, abs=0.001)  # Zhejiang 2017: 86.9% satisfied
+    assert r["bottom2"] == pytest.approx(0.04, abs=0.001)  # the stated assumption
+    p = sat.probabilities_from_eta(np.zeros(1), DEFAULT.cutpoints)[0]
+    assert p == pytest.approx(np.array(sat.BASELINES["china_hall_survey"].shares), abs=0.001)
+
+
+def test_baseline_sets_cutpoints_unless_given_and_follows_changes():
+    sc = scenario_from_dict(
+        {
+            "name": "b",
+            "matters": [
+                {"name": "a", "share": 1, "service_min": {"dist": "exponential", "mean": 4}}
+            ],
+            "windows": [{"name": "w"}],
+            "satisfaction": {"baseline": "service_canada_2006"},
+        }
+    )
+    assert sc.satisfaction.cutpoints == sat.BASELINES["service_canada_2006"].cutpoints
+    back = sc.with_changes({"satisfaction.baseline": "china_hall_survey"})
+    assert back.satisfaction.cutpoints == sat.BASELINES["china_hall_survey"].cutpoints
+    own = SatisfactionConfig(baseline="service_canada_2006", cutpoints=(-3, -2, -1, 0))
+    assert own.cutpoints == (-3, -2, -1, 0)
+    with pytest.raises(ValidationError):
+        SatisfactionConfig(baseline="mars")

@@ -22,7 +22,6 @@ import hallsim.sweep as sweep_module
 from hallsim.cli import entry, main
 from hallsim.cli_sweep import sweep
 from hallsim.experiment import simulate, summarise_values
-from hallsim.intervals import t_half_width
 from hallsim.metrics import METRICS
 from hallsim.scenario import load_scenario
 from hallsim.sweep import (
@@ -31,7 +30,6 @@ from hallsim.sweep import (
     SweepError,
     SweepInterrupted,
     _ChunkSizer,
-    _half_widths,
     build_grid,
     execute_sweep,
     parse_set,
@@ -246,13 +244,17 @@ def test_results_are_one_tidy_row_per_point_and_replication(capsys, hall, tmp_pa
     sc = load_scenario(hall).with_changes({"windows.0.count": 3, "windows.0.attitude": 0.9})
     one = simulate(sc, seed=9, replication=int(row.replication)).metrics
     assert row.wait_mean_min == one["wait_mean_min"] and row.arrived == one["arrived"]
-    # common random numbers: replication r brings the same citizens at every point
+    # common random numbers: replication r brings the same citizens at every window
+    # count; a better attitude settles more, so with ticket counts that include
+    # returns (arrivals.include_returns) it brings no more citizens than a worse one
     arrived = df.pivot(index="replication", columns="point", values="arrived")
-    assert (arrived.nunique(axis=1) == 1).all()
+    assert (arrived[[0, 2, 4]].nunique(axis=1) == 1).all()  # attitude 0.5
+    assert (arrived[[1, 3, 5]].nunique(axis=1) == 1).all()  # attitude 0.9
+    assert (arrived[1] <= arrived[0]).all()
     # summary: one row per point, 95% t-interval as summarise_values
     summ = pd.read_parquet(out / "summary.parquet")
     assert len(summ) == 6 and summ.point.tolist() == list(range(6))
-    ref = summarise_values(df[df.point == 2].wait_mean_min)
+    ref = summarise_values(df[df.point == 2].wait_mean_min, metric="wait_mean_min")
     assert summ.loc[2, "wait_mean_min_mean"] == pytest.approx(ref["mean"])
     assert summ.loc[2, "wait_mean_min_ci_low"] == pytest.approx(ref["ci_low"])
     assert summ.loc[2, "wait_mean_min_ci_high"] == pytest.approx(ref["ci_high"])
@@ -549,16 +551,6 @@ def test_chunk_sizes_cover_every_run_once(
 
 @settings(max_examples=100, deadline=None)
 @given(st.data())
-def test_half_widths_are_exactly_t_half_width(data) -> None:
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    shape = (data.draw(st.integers(0, 40)), data.draw(st.integers(1, 6)))
-    n = rng.integers(0, data.draw(st.integers(1, 8)), size=shape).astype(float)
-    sd = np.where(n >= 2, rng.gamma(2.0, 1.5, size=shape), np.nan)
-    assert np.array_equal(_half_widths(sd, n), t_half_width(sd, n), equal_nan=True)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.data())
 def test_summarise_points_matches_a_pandas_groupby(data) -> None:
     """The numpy summary = pandas' groupby mean/std with summarise_values' t-interval."""
     points = data.draw(st.integers(1, 6))
@@ -582,7 +574,7 @@ def test_summarise_points_matches_a_pandas_groupby(data) -> None:
     assert got.replications.tolist() == [reps] * points
     for p in range(points):
         for m in ("wait_mean_min", "csat", METRICS[-1]):
-            ref = summarise_values(df[df.point == p][m].dropna())
+            ref = summarise_values(df[df.point == p][m].dropna(), metric=m)
             for key in ("mean", "ci_low", "ci_high"):
                 a, b = got.loc[p, f"{m}_{key}"], ref[key]
                 if b is None or np.isnan(b):

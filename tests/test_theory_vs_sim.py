@@ -171,6 +171,9 @@ def test_nonhomogeneous_arrival_counts_match_rate_table() -> None:
                 {"name": "a", "share": 1, "service_min": {"dist": "exponential", "mean": 1}}
             ],
             "windows": [{"name": "g", "count": 1}],
+            # the arrival process alone: no return visits to take out of the ticket
+            # counts (arrivals.include_returns; see test_attitude for that case)
+            "attitude_effects": {"enabled": False},
         }
     )
     edges = np.array([510, 540, 600, 690, 720, 780])  # 08:30 09:00 10:00 11:30 12:00 13:00

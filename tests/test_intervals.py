@@ -1,0 +1,113 @@
+"""Intervals stay inside each metric's range and keep their coverage (issue 16 §4)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hallsim.experiment import simulate, summarise_values
+from hallsim.intervals import COUNTS, bounds, interval, interval_note, t_half_width
+from hallsim.metrics import METRICS
+from hallsim.theory import mmc
+
+from .conftest import queue_scenario
+
+
+def _values(metric: str):
+    lo, hi = bounds(metric)
+    top = 1e4 if math.isinf(hi) else hi
+    value = st.floats(lo, top, allow_nan=False)
+    return st.one_of(
+        st.lists(value, min_size=1, max_size=30),
+        st.integers(1, 30).map(lambda n: [lo] * n),  # all zero (all at the lower bound)
+        st.tuples(value, st.integers(1, 30)).map(lambda t: [t[0]] * t[1]),  # all equal
+        st.lists(st.sampled_from([lo, min(top, lo + 1)]), min_size=2, max_size=30),
+    )
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data(), metric=st.sampled_from(METRICS))
+def test_no_interval_leaves_its_metric_range(data, metric) -> None:
+    values = data.draw(_values(metric))
+    s = summarise_values(values, metric=metric)
+    lo, hi = bounds(metric)
+    assert lo - 1e-9 <= s["mean"] <= hi + 1e-9
+    if len(values) < 2:
+        assert s["ci_low"] is None
+        return
+    assert lo <= s["ci_low"] <= s["ci_high"] <= hi
+    assert s["ci_low"] <= s["mean"] + 1e-9 and s["mean"] - 1e-9 <= s["ci_high"]
+    # never wider than the plain t-interval, except the rule of three for all-zero counts
+    half = t_half_width(s["sd"], s["n"])
+    if not (metric in COUNTS and s["mean"] == 0 and s["sd"] == 0):
+        assert s["ci_high"] - s["ci_low"] <= 2 * half + 1e-9
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(data=st.data(), metric=st.sampled_from(METRICS))
+def test_paired_difference_intervals_stay_inside_the_difference_range(data, metric) -> None:
+    a = np.array(data.draw(_values(metric)))
+    b = np.array(data.draw(st.lists(st.sampled_from(list(a)), min_size=len(a), max_size=len(a))))
+    if len(a) < 2:
+        return
+    d = b - a
+    lo, hi = bounds(metric)
+    low, high = interval(metric, d.mean(), d.std(ddof=1), len(d), difference=True)
+    assert lo - hi <= low <= high <= hi - lo
+
+
+def test_the_issue_examples_are_cut_at_their_bounds() -> None:
+    # reneged 0.33 per day, mostly 0: the t-interval [-0.28, 0.95] starts at 0
+    s = summarise_values([0, 0, 1, 0, 0, 1, 0, 0, 0], metric="reneged")
+    assert s["ci_low"] == 0.0 and s["ci_high"] == pytest.approx(
+        s["mean"] + t_half_width(s["sd"], 9)
+    )
+    note = interval_note("reneged", s["mean"], s["sd"], s["n"], s["ci_low"], s["ci_high"])
+    assert "cut" in note
+    # a service level near 100% never exceeds it
+    s = summarise_values([1.0, 1.0, 0.98, 1.0], metric="service_level")
+    assert s["ci_high"] == 1.0 and s["ci_low"] < s["mean"]
+    # all zero: [0, 3/n] by the rule of three (-ln 0.05 = 2.996)
+    s = summarise_values([0.0] * 10, metric="reneged")
+    assert (s["ci_low"], s["ci_high"]) == (0.0, pytest.approx(-math.log(0.05) / 10))
+    # all equal and not a count: a zero-width interval, said so
+    s = summarise_values([0.5] * 4, metric="csat")
+    assert s["ci_low"] == s["ci_high"] == 0.5
+    assert "same value" in interval_note("csat", 0.5, 0.0, 4, 0.5, 0.5)
+
+
+def test_coverage_is_near_nominal_on_mmc_by_repeated_experiments() -> None:
+    """200 experiments of 5 short replications each (fast engine, about 3 s): the 95%
+    interval contains the Erlang C value in >= 93% of them, for a time, a share near
+    its upper bound and the utilisation."""
+    lam, s, c, target = 0.6, 2.0, 2, 5.0
+    sc = queue_scenario(
+        lam,
+        {"dist": "exponential", "mean": s},
+        c,
+        warmup_min=200,
+        length_min=1000,
+        hall={"service_level_target_min": target},
+    )
+    th = mmc(lam, s, c)
+    truth = {
+        "wait_mean_min": th.wait_mean,
+        "utilisation": th.utilisation,
+        "service_level": 1 - th.p_wait * math.exp(-th.decay_rate * target),
+    }
+    experiments, reps = 200, 5
+    hits = dict.fromkeys(truth, 0)
+    for e in range(experiments):
+        runs = [
+            simulate(sc, seed=1000 + e, replication=r, engine="fast", breakdowns=False).metrics
+            for r in range(reps)
+        ]
+        for m, value in truth.items():
+            sm = summarise_values([x[m] for x in runs], metric=m)
+            hits[m] += sm["ci_low"] <= value <= sm["ci_high"]
+    coverage = {m: h / experiments for m, h in hits.items()}
+    assert all(c >= 0.93 for c in coverage.values()), coverage
