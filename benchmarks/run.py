@@ -115,7 +115,7 @@ def cpu_seconds() -> float:
 
 
 def have_fast() -> bool:
-    return importlib.util.find_spec("hallsim.fastpath") is not None
+    return importlib.util.find_spec("hallsim.engines") is not None
 
 
 def have_sweep() -> bool:
@@ -360,8 +360,8 @@ def richest_scenario() -> tuple[Path, list[str]]:
 def a_hallsim(citizens: int, engine: str, whole: bool) -> dict:
     """hallsim: ``simulate`` (engine + metrics) if ``whole`` else ``trace_replication``."""
     import hallsim
+    from hallsim.engines.trace import SERVED
     from hallsim.experiment import trace_replication
-    from hallsim.model import SERVED
     from hallsim.streams import demand_chunks, make_streams
 
     sc = mm5_scenario(citizens)
@@ -484,8 +484,8 @@ def a_ciw(citizens: int) -> dict:
 def time_hallsim(sc, seed: int, reps: int, engine: str, whole: bool) -> dict:
     """Time hallsim on ``reps`` replications: the whole ``simulate`` or the engine only."""
     import hallsim
+    from hallsim.engines.trace import SERVED
     from hallsim.experiment import trace_replication
-    from hallsim.model import SERVED
 
     means = []
     n = 0
@@ -741,12 +741,11 @@ class Bench:
 
     def fast_ok(self, workload: str, engine_label: str, scenario) -> bool:
         if not have_fast():
-            self.skip(workload, engine_label, "hallsim.fastpath does not exist yet")
+            self.skip(workload, engine_label, "hallsim.engines does not exist")
             return False
-        fastpath = importlib.import_module("hallsim.fastpath")
-        supports = getattr(fastpath, "supports", None)
-        if supports is not None and not supports(scenario):
-            self.skip(workload, engine_label, "hallsim.fastpath.supports() is False here")
+        engines = importlib.import_module("hallsim.engines")
+        if lacks := engines.supports(scenario, "fast"):
+            self.skip(workload, engine_label, f"the fast engine lacks {', '.join(lacks)}")
             return False
         return True
 
@@ -1124,7 +1123,7 @@ def main(argv: list[str] | None = None) -> int:
         f"hallsim {info['hallsim']} ({info['hallsim_commit']})"
     )
     if not info["fastpath_present"]:
-        console.print("[yellow]hallsim.fastpath is missing: 'fast' engine rows are skipped[/]")
+        console.print("[yellow]hallsim.engines is missing: 'fast' engine rows are skipped[/]")
     t0 = time.perf_counter()
     for wl in "abcd":
         if wl in only:

@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hallsim.engines.trace import BALKED, RENEGED, SERVED
 from hallsim.experiment import trace_replication, worker_init
 from hallsim.intervals import t_half_width
 from hallsim.metrics import rostered_window_minutes
-from hallsim.model import BALKED, RENEGED, SERVED
 from hallsim.scenario import Scenario, format_clock
 from hallsim.ticketlog import LogError, TicketLog
 

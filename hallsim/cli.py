@@ -6,11 +6,9 @@ unexpected failure, 130 interrupted.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import os
-import shlex
 import sys
 import warnings
 from collections.abc import Callable
@@ -20,10 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hallsim import __version__
+from hallsim import __version__, cli_common
+from hallsim.cli_common import (
+    BadInput,
+    claim_folder,
+    command_line,
+    err_console,
+    load_scenarios,
+    writing,
+)
 from hallsim.cli_types import REPLICATIONS, SEED, replications_from
 from hallsim.names import ENGINES, METRICS, PREDICTED  # PREDICTED: satisfaction, rating_1..5
-from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, safe_name
+from hallsim.resultsdir import WriteFailed
 
 if TYPE_CHECKING:
     from hallsim.experiment import ExperimentResult
@@ -64,18 +70,6 @@ TextColumn = _lazy("rich.progress", "TextColumn")
 TimeRemainingColumn = _lazy("rich.progress", "TimeRemainingColumn")
 
 
-@functools.cache
-def _err_console() -> Any:
-    """The rich console on stderr (progress bars), made on first use."""
-    return Console(stderr=True)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "err_console":  # ``from hallsim.cli import err_console``
-        return _err_console()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 PERCENT = {
     "service_level",
     "utilisation",
@@ -84,29 +78,6 @@ PERCENT = {
     "bad_review_rate",
     "complaint_rate",
 }
-
-
-class BadInput(click.ClickException):
-    """Bad input: message on stderr, exit 2, no traceback."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:
-        click.echo(f"hallsim: {self.format_message()}", err=True)
-
-
-def _load(paths: tuple[str, ...]) -> list[Scenario]:
-    from hallsim.scenario import ScenarioError, load_scenario
-
-    scenarios, problems = [], []
-    for p in paths:
-        try:
-            scenarios.append(load_scenario(p))
-        except ScenarioError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise BadInput("\n".join(problems))
-    return scenarios
 
 
 def _fmt(metric: str, value: float | None) -> str:
@@ -205,7 +176,7 @@ def _progress(total: int, label: str, quiet: bool):
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=_err_console(),
+        console=err_console(),
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
@@ -214,15 +185,6 @@ def _progress(total: int, label: str, quiet: bool):
 
 def _workers(w: int | None) -> int:
     return default_workers() if w is None else w
-
-
-_invoked_args: list[str] | None = None  # set by entry(); None: the process's own argv
-
-
-def _command_line() -> str:
-    """The command as the user typed it, recorded in results for reproducibility."""
-    args = sys.argv[1:] if _invoked_args is None else _invoked_args
-    return "hallsim " + " ".join(shlex.quote(a) for a in args)
 
 
 def _run_all(
@@ -252,65 +214,17 @@ def _run_all(
     return out
 
 
-def _out_dir(out: str | None, default: str) -> Path:
-    """--out, or results/<safe name>: a scenario's name is a label, never a path."""
-    if out is not None:
-        return Path(out)
-    return Path("results") / safe_name(default)
-
-
-def claim_folder(
-    out: str | None, default: str, kind: str, force: bool, files: list[str] = ()
-) -> ResultsFolder:
-    """The results folder a command will write, checked before anything runs (exit 2)."""
-    try:
-        folder = ResultsFolder(_out_dir(out, default), kind, force=force)
-        folder.check()
-        for rel in files:
-            folder.check_free(rel)
-    except OutputError as exc:
-        raise BadInput(str(exc)) from None
-    return folder
-
-
-class WriteError(click.ClickException):
-    """Writing failed part-way (disk full...): one line, exit 1."""
-
-    exit_code = 1
-
-    def show(self, file=None) -> None:
-        click.echo(f"hallsim: {self.format_message()}", err=True)
-
-
-@contextmanager
-def writing(folder: ResultsFolder):
-    """Hold the folder (locked) while a command simulates and writes; map failures to exits."""
-    try:
-        with folder.open() as f:
-            yield f
-    except OutputError as exc:
-        raise BadInput(str(exc)) from None
-    except WriteFailed as exc:
-        raise WriteError(
-            f"could not write {exc.strerror}; {folder.path} is incomplete "
-            "(its .hallsim-results.json says complete: false)"
-        ) from None
-
-
 def _check_engine(scenarios: list[Scenario], engine: str) -> None:
     """--engine fast on a scenario only the SimPy model covers is bad input."""
     if engine != "fast":
         return
-    from hallsim import fastpath
+    from hallsim import engines
 
     for sc in scenarios:
-        if not fastpath.supports(sc):
-            raise BadInput(
-                f"--engine fast: scenario {sc.name!r} uses rosters, appointments, "
-                "citizen classes or a same-day return-delay distribution "
-                "(attitude_effects.return_delay), which only the simpy engine models; "
-                "use --engine auto"
-            )
+        try:
+            engines.choose(sc, engine)
+        except ValueError as exc:
+            raise BadInput(f"--engine fast: {exc}") from None
 
 
 common_options: list[Callable] = [
@@ -494,7 +408,7 @@ def run(
       hallsim run scenarios/integrated.toml --replications 50 --out results/integrated
       hallsim run scenarios/integrated.toml --precision 5% --metric wait_mean_min
     """
-    (sc,) = _load((file,))
+    (sc,) = load_scenarios((file,))
     _check_engine([sc], engine)
     from hallsim.experiment import ReplicationsInterrupted
 
@@ -533,7 +447,7 @@ def run(
                 err=True,
             )
         obj = run_json(res)
-        path = write_results(folder, [res], [Path(file)], obj, _command_line(), "run")
+        path = write_results(folder, [res], [Path(file)], obj, command_line(), "run")
     if stopped is not None:
         raise Interrupted(
             f"interrupted: {len(res.replications)} of {stopped.planned} replications finished "
@@ -598,7 +512,7 @@ def compare(
     """
     if len(files) < 2:
         raise BadInput("compare needs at least two scenario files")
-    scenarios = _load(files)
+    scenarios = load_scenarios(files)
     names = [s.name for s in scenarios]
     for i, n in enumerate(names):
         if n in names[:i]:
@@ -634,7 +548,7 @@ def compare(
             results,
             [Path(f) for f in files],
             {**obj, **extra},
-            _command_line(),
+            command_line(),
             "compare",
         )
     if as_json:
@@ -788,8 +702,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def entry(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (no traceback for expected failures)."""
-    global _invoked_args
-    _invoked_args = None if argv is None else list(argv)
+    cli_common.invoked_args = None if argv is None else list(argv)
     warnings.showwarning = _show_warning
     try:
         code = main.main(args=argv, prog_name="hallsim", standalone_mode=False)
@@ -832,7 +745,6 @@ def console_main() -> None:
 
 
 def _register_subcommands() -> None:
-    # these modules import BadInput and helpers from this one: register them last
     from hallsim.cli_fit import backtest_command, fit_command
     from hallsim.cli_present import plot, report
     from hallsim.cli_satisfaction import calibrate_command, sensitivity_command

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from hallsim.cli import BadInput, _command_line, _err_console, _load
+from hallsim.cli_common import BadInput, command_line, err_console, load_scenarios
 from hallsim.cli_types import REPLICATIONS, SEED
 from hallsim.names import BACKENDS, ENGINES
 from hallsim.resultsdir import safe_name
@@ -65,7 +65,7 @@ def _progress(quiet: bool):
         TextColumn("points"),
         _Rate(),
         TimeRemainingColumn(),
-        console=_err_console(),
+        console=err_console(),
         transient=True,
     ) as bar:
         state: dict = {}
@@ -194,7 +194,7 @@ def sweep(
         require_dask,
     )
 
-    (sc,) = _load((file,))
+    (sc,) = load_scenarios((file,))
     if scheduler and backend == "local":
         raise BadInput("--scheduler needs --backend dask")
     backend = backend or ("dask" if scheduler else "local")
@@ -228,7 +228,7 @@ def sweep(
                 csv=csv,
                 chunk_size=chunk_size,
                 source=file,
-                command=_command_line(),
+                command=command_line(),
             )
     except SweepError as exc:
         raise BadInput(str(exc)) from None

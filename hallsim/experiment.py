@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hallsim import engines
 from hallsim import metrics as _metrics
 from hallsim import streaming as _streaming
+from hallsim.engines import ENGINES as ENGINES
 from hallsim.intervals import interval
 from hallsim.limits import check_int, check_replications, check_seed
 from hallsim.metrics import METRICS, ReplicationResult
-from hallsim.model import run_hall
-from hallsim.names import ENGINES
 from hallsim.scenario import Scenario, load_scenario
 from hallsim.streams import make_streams
 
@@ -43,30 +43,17 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
     )
 
 
-def _check_engine(engine: str) -> None:
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+_check_engine = engines.check_engine
 
 
 def trace_replication(scenario: Scenario, seed: int, replication: int, engine: str = "auto"):
     """The raw HallTrace of one replication from the chosen engine.
 
     ``simpy`` is the reference model; ``fast`` the specialised event loop in
-    ``hallsim.fastpath``; ``auto`` uses the fast one where it supports the
-    scenario.  Both consume the same random streams.
+    ``hallsim.engines.fast``; ``auto`` uses the fast one where it supports the
+    scenario (``hallsim.engines.choose``).  Both consume the same random streams.
     """
-    _check_engine(engine)
-    streams = make_streams(seed, replication)
-    if engine != "simpy":
-        try:
-            from hallsim import fastpath
-        except ImportError:
-            fastpath = None
-        if fastpath is not None and fastpath.supports(scenario):
-            return fastpath.run_hall(scenario, streams)
-    if engine == "fast":
-        raise ValueError("the fast engine does not support this scenario")
-    return run_hall(scenario, streams)
+    return engines.run_trace(scenario, make_streams(seed, replication), engine)
 
 
 def simulate(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hallsim import satisfaction
-from hallsim.model import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.engines.trace import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.names import METRICS as METRICS  # defined there, light to import
 from hallsim.scenario import Scenario, format_clock, scenario_cache
 

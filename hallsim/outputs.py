@@ -28,6 +28,7 @@ from hallsim.experiment import ExperimentResult
 from hallsim.intervals import PREDICTED, interval, interval_note
 from hallsim.metrics import METRICS
 from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
+from hallsim.resultsdir import RESULT_FILES as RESULT_FILES
 from hallsim.resultsdir import ResultsFolder, safe_name
 from hallsim.scenario import scenario_to_dict
 
@@ -176,20 +177,6 @@ def _breakdown_summary(df: pd.DataFrame, key: str) -> list[dict]:
         {key: name, **df.loc[df[key] == name, num].mean(numeric_only=True).to_dict()}
         for name in df[key].drop_duplicates()
     ]
-
-
-RESULT_FILES = (
-    "summary.json",
-    "replications.parquet",
-    "replications.csv",
-    "periods.parquet",
-    "periods.csv",
-    "matters.parquet",
-    "groups.parquet",
-    "classes.parquet",
-    "citizens.parquet",
-)
-"""Files a run or compare may write at the top of its folder (scenario copies go in scenarios/)."""
 
 
 def scenario_copy_names(results: list) -> list[str]:

@@ -39,6 +39,31 @@ _TMP_PREFIX = ".hallsim-tmp-"
 
 _LEGACY_DIRS = ("plots", "scenarios", "parts")
 
+RESULT_FILES = (
+    "summary.json",
+    "replications.parquet",
+    "replications.csv",
+    "periods.parquet",
+    "periods.csv",
+    "matters.parquet",
+    "groups.parquet",
+    "classes.parquet",
+    "citizens.parquet",
+)
+"""Files a run or compare may write at the top of its folder (scenario copies go in scenarios/)."""
+
+MANIFEST = "manifest.json"
+# our files in a sweep folder (the only ones --force removes)
+OWN_FILES = (
+    MANIFEST,
+    "results.parquet",
+    "results.csv",
+    "summary.parquet",
+    "summary.csv",
+    "scenario.toml",
+    "scenario.json",
+)
+
 # kinds of results that may replace each other in one folder
 _FAMILY = {"run": "results", "compare": "results", "sweep": "sweep"}
 
@@ -196,9 +221,6 @@ class ResultsFolder:
                 signature = True
         if not signature:
             return None
-        from hallsim.outputs import RESULT_FILES  # only for such old folders: heavy imports
-        from hallsim.sweep import OWN_FILES
-
         names = {*RESULT_FILES, *OWN_FILES, "report.html"}
         owned = {e.name for e in p.iterdir() if e.is_file() and e.name in names}
         for d in _LEGACY_DIRS:

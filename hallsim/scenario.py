@@ -332,6 +332,19 @@ class Layout(_Frozen):
         description="single: one ticket queue, a free window calls the longest-waiting citizen "
         "it can serve; per_window: join the shortest eligible line and stay",
     )
+    line_choice: Literal["shortest_line", "shortest_expected_wait"] | None = Field(
+        None,
+        description="per_window only: which line an arriving citizen joins. shortest_line "
+        "(default): the fewest citizens waiting or in service; shortest_expected_wait: the "
+        "least (citizens there x that window's mean service time), for windows of "
+        "different speeds. Ties are drawn at random",
+    )
+
+    @model_validator(mode="after")
+    def _line_choice_needs_lines(self) -> Layout:
+        if self.line_choice is not None and self.queue != "per_window":
+            raise ValueError('line_choice applies to queue = "per_window" only')
+        return self
 
 
 class AttitudeComponents(_Frozen):

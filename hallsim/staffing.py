@@ -38,9 +38,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hallsim import theory
+from hallsim.engines.clerks import attitude_multiplier
+from hallsim.engines.trace import SERVED
 from hallsim.experiment import trace_replication
 from hallsim.intervals import t_half_width
-from hallsim.model import SERVED, attitude_multiplier
 from hallsim.names import TARGET_METRICS
 from hallsim.scenario import Scenario, format_clock
 
@@ -290,8 +291,7 @@ def _metric(target: Target, scenario: Scenario, waits: np.ndarray, arrived: int)
 
 def _replicate(job) -> dict[str, np.ndarray]:
     scenario, target, seed, rep, edges = job
-    engine = "simpy" if scenario.uses_operations() else "auto"
-    trace = trace_replication(scenario, seed, rep, engine=engine)
+    trace = trace_replication(scenario, seed, rep, engine="auto")
     return _period_values(scenario, target, trace, edges)
 
 

@@ -1,6 +1,6 @@
 """Long steady-state runs in bounded memory: metrics of segments, combined.
 
-A long replication is simulated by ``fastpath.run_hall_segments`` in
+A long replication is simulated by ``engines.run_segments`` in
 segments of about ``CHUNK`` citizens; each segment's trace goes through the
 usual ``metrics.compute`` and is dropped.  Its metrics and tables are folded
 into running totals by rules that make the combination exact: counts and
@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from hallsim import fastpath
+from hallsim import engines
 from hallsim import metrics as _metrics
+from hallsim.engines.trace import SERVED
 from hallsim.metrics import ReplicationResult
-from hallsim.model import SERVED
 from hallsim.scenario import Scenario
 from hallsim.streams import make_streams
 
@@ -244,7 +244,7 @@ def applies(scenario: Scenario) -> bool:
     """
     return (
         scenario.run.mode == "steady_state"
-        and fastpath.supports(scenario)
+        and not engines.supports(scenario, "fast")
         and expected_citizens(scenario) >= MIN_CITIZENS
     )
 
@@ -262,8 +262,6 @@ def simulate_streamed(
     wait quantiles (``wait_p50_min``, ``wait_p90_min`` and the tables'
     ``wait_p90_min``), which are within ``QUANTILE_ACCURACY`` (relative).
     """
-    if not fastpath.supports(scenario):
-        raise ValueError("streaming needs the fast engine, which does not support this scenario")
     if scenario.run.mode != "steady_state":
         # a day's time averages run to its last departure and its windows' staffed
         # time to their last service: not sums over segments (and a day is short)
@@ -275,7 +273,7 @@ def simulate_streamed(
     fold = _Fold(METRIC_RULES)
     tables = {name: _Fold(rules) for name, rules in TABLE_RULES.items()}
     starts = _metrics.period_starts(scenario, *scenario.stats_window)
-    segments = fastpath.run_hall_segments(scenario, make_streams(seed, replication), chunk)
+    segments = engines.run_segments(scenario, make_streams(seed, replication), chunk)
     for i, trace in enumerate(segments):
         # the first segment computes the whole period table, the others their rows
         rows = _rows_of(trace, starts) if i else None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from hallsim.engines.clerks import settle_probability
 from hallsim.scenario import (
     Appointments,
     Deterministic,
@@ -310,8 +311,6 @@ class ReturnPlan:
     """
 
     def __init__(self, scenario: Scenario) -> None:
-        from hallsim.model import settle_probability  # model imports this module
-
         fx = scenario.attitude_effects
         self.share = float(fx.return_same_day_share)
         self.delay = fx.return_delay  # None: fixed fx.return_delay_min

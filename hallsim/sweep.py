@@ -48,12 +48,14 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from hallsim import __version__, fastpath
+from hallsim import __version__, engines
 from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
 from hallsim.intervals import interval
 from hallsim.limits import check_replications, check_seed
 from hallsim.metrics import METRICS
 from hallsim.names import BACKENDS
+from hallsim.resultsdir import MANIFEST as MANIFEST
+from hallsim.resultsdir import OWN_FILES as OWN_FILES
 from hallsim.resultsdir import OutputError, ResultsFolder
 from hallsim.scenario import (
     Scenario,
@@ -65,7 +67,6 @@ from hallsim.scenario import (
     scenario_to_dict,
 )
 
-MANIFEST = "manifest.json"
 PENDING_PREFIX = ".pending-"  # part files a worker is still writing (never counted)
 PARTS = "parts"
 # a sweep of at most this many runs also keeps its rows in the parent (~340 bytes a
@@ -82,16 +83,6 @@ UNSWEEPABLE = {
     "run.seed": "the sweep's seed comes from --seed (seed=...), not from the scenario",
     "run.replications": "the sweep's replications come from --replications",
 }
-# our files in a sweep folder (the only ones --force removes)
-OWN_FILES = (
-    MANIFEST,
-    "results.parquet",
-    "results.csv",
-    "summary.parquet",
-    "summary.csv",
-    "scenario.toml",
-    "scenario.json",
-)
 
 
 class SweepError(ValueError):
@@ -500,12 +491,11 @@ def plan_sweep(
         changes = plan.changes(point)
         try:
             point_scenario = scenario.with_changes(changes, source="sweep")
-            if engine == "fast" and not fastpath.supports(point_scenario):
+            if engine == "fast" and (lacks := engines.supports(point_scenario, "fast")):
                 problems.append(
                     (
                         f"point {point} ({_label(changes)})",
-                        "--engine fast: rosters, appointments and citizen classes need the "
-                        "simpy engine; use --engine auto",
+                        "--engine fast: " + engines.unsupported_message(point_scenario, lacks),
                     )
                 )
                 break

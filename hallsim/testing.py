@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hallsim.engines.trace import BALKED, RENEGED, SERVED
 from hallsim.experiment import trace_replication
-from hallsim.model import BALKED, RENEGED, SERVED
 from hallsim.scenario import Scenario
 
 HEAD = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hallsim.engines.clerks import attitude_multiplier, settle_probability
 from hallsim.experiment import run_replications, simulate, trace_replication
-from hallsim.model import attitude_multiplier, settle_probability
 from hallsim.scenario import load_scenario
 from hallsim.streams import draw_clerks, make_streams
 

@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hallsim import fastpath, model
+from hallsim.engines import fast as fastpath
+from hallsim.engines import simpy_hall as model
+from hallsim.engines.trace import BALKED, RENEGED, SERVED
 from hallsim.experiment import run_replications, trace_replication
-from hallsim.model import BALKED, RENEGED, SERVED
 from hallsim.scenario import load_scenario, scenario_from_dict
 from hallsim.streams import draw_clerks, make_streams, quantile
 

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hallsim.engines.trace import BALKED, RENEGED, SERVED
 from hallsim.experiment import simulate, trace_replication
 from hallsim.metrics import compute
-from hallsim.model import BALKED, RENEGED, SERVED
 from hallsim.scenario import scenario_from_dict
 from hallsim.streams import draw_demand, make_streams
 

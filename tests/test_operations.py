@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from hallsim import theory
+from hallsim.engines.trace import SERVED, UNSERVED
 from hallsim.experiment import simulate, trace_replication
 from hallsim.metrics import METRICS, compute
-from hallsim.model import SERVED, UNSERVED
 from hallsim.scenario import ScenarioError, load_scenario, scenario_from_dict
 from hallsim.streams import draw_demand, make_streams
 

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hallsim import fastpath, metrics, streaming
+from hallsim import metrics, streaming
 from hallsim import streams as streams_module
+from hallsim.engines import fast as fastpath
 from hallsim.experiment import simulate
 from hallsim.scenario import Exponential, Gamma, Lognormal, load_scenario
 from hallsim.streams import make_streams

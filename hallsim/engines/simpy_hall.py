@@ -19,46 +19,18 @@ the plain ticket order (docs/operations.md).
 from __future__ import annotations
 
 import itertools
-from collections import deque
-from dataclasses import dataclass
 from heapq import heappop, heappush
 
 import numpy as np
 import simpy
 
+from hallsim.engines import calling
+from hallsim.engines.clerks import attitude_multiplier, settle_probability
+from hallsim.engines.trace import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.scenario import Scenario
 from hallsim.streams import Demand, draw_clerks, draw_demand, quantile, return_plan
 
-SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3
-
-
-@dataclass
-class HallTrace:
-    """Raw results of one replication (arrays have one entry per visit)."""
-
-    arrival_min: np.ndarray
-    matter: np.ndarray
-    window: np.ndarray  # window index, -1 if never served
-    group: np.ndarray  # window group index, -1 if never served
-    call_min: np.ndarray  # time called to a window (NaN if never called)
-    end_min: np.ndarray  # time the citizen left the hall (service end, balk or renege)
-    outcome: np.ndarray  # SERVED, BALKED, RENEGED, UNSERVED
-    settled: np.ndarray  # bool: matter settled at this visit
-    is_return: np.ndarray  # bool: a return visit of an unsettled citizen
-    queue_times: np.ndarray  # times at which the number waiting changed
-    queue_levels: np.ndarray  # number waiting from that time on
-    window_group: np.ndarray  # group index of each window
-    clerks: np.ndarray  # (windows, 4) attitude components of each window's clerk
-    returns_later: int  # unsettled citizens whose return falls after the horizon
-    horizon_end_min: float  # when the last citizen left
-    # operations (None when the scenario does not use them; docs/operations.md)
-    klass: np.ndarray | None = None  # citizen class: 0 regular, k = scenario.classes[k - 1]
-    booked: np.ndarray | None = None  # bool: a booked visit (a return visit is a walk-in)
-    no_shows: int = 0  # booked citizens who did not come
-    duty_window: np.ndarray | None = None  # rosters: one row per on-duty spell of a window
-    duty_start_min: np.ndarray | None = None
-    duty_end_min: np.ndarray | None = None  # incl. finishing the citizen in service
 
 
 class _Citizen:
@@ -124,7 +96,8 @@ class _Window:
         self.p_settle = p_settle  # P(matter settled at this visit)
         self.busy = False
         self.idle_since = start
-        self.line = deque()  # per_window layout: this window's own line
+        # per_window layout: this window's own line, a heap ordered like the single queue
+        self.line = []
         self.line_count = 0  # citizens waiting in ``line`` (reneged ones removed lazily)
         # rosters, appointments, classes only
         self.classes = [0]  # citizen classes this window may call
@@ -134,30 +107,28 @@ class _Window:
         self.last_end = -np.inf  # end of its latest service
 
 
-def attitude_multiplier(scenario: Scenario, clerk: np.ndarray) -> float:
-    """Static part of the attitude effect on service time (see docs/model.md)."""
-    fx = scenario.attitude_effects
-    if not fx.enabled:
-        return 1.0
-    _, resp, care, _ = clerk
-    ref = fx.reference_attitude
-    return max(
-        0.1, 1.0 + fx.care_time_per_unit * (care - ref) + fx.rework_time_per_unit * (ref - resp)
-    )
+class _Hall:
+    """The hall: ticket queue or per-window lines, with rosters, appointments
+    and a priority channel when the scenario has them (docs/operations.md).
 
+    Calling order: a free window calls, among the waiting citizens it may
+    serve (matter and class), the one of highest class priority; within a
+    priority, booked citizens whose slot has come (and who came by slot +
+    grace) in slot order; then everyone else in ticket order.  Service is
+    never interrupted.  Without classes, bookings and roster changes this is
+    plain ticket order: the longest-waiting citizen the window may serve
+    (``hallsim.engines.fast`` reproduces this bit for bit).
 
-def settle_probability(scenario: Scenario, clerk: np.ndarray) -> float:
-    """P(matter settled at this visit) for a clerk (first-contact resolution)."""
-    fx = scenario.attitude_effects
-    if not fx.enabled:
-        return 1.0
-    pro, resp, _, _ = clerk
-    return float(np.clip(fx.fcr_base + fx.fcr_per_unit * (pro + resp) / 2, 0.0, 1.0))
+    Rosters (single queue): a group's staffed level follows
+    ``scenario.roster(g)``.  To close windows, idle ones go first (highest
+    index first), then busy ones, which finish their citizen and then stop
+    calling.  To open windows, closing ones carry on first, then the
+    lowest-index closed ones open and call at once.  Citizens whose every
+    eligible window is closed for the rest of the day are sent away unserved
+    at that moment, or on arrival.
+    """
 
-
-class _HallCore:
-    """Bookkeeping shared by every hall: windows and clerks, the queue-length
-    trace, visit records, return visits and the final trace."""
+    _n_cols = 11  # the plain record + class, booked
 
     def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
         self.sc = scenario
@@ -204,6 +175,55 @@ class _HallCore:
         self.return_plan = return_plan(scenario)
         self.routing = streams["routing"]
         self._seq = itertools.count()  # ticket numbers: break ties between equal times
+        self.line_choice = calling.LINE_CHOICE[scenario.layout.line_choice or "shortest_line"]
+        # each window's mean service time: its speed x the demand-weighted mean of the
+        # matters it serves (what shortest_expected_wait multiplies line lengths by)
+        self.mean_service = [
+            w.speed
+            * sum(
+                scenario.matters[k].share * scenario.matters[k].service_min.mean for k in w.matters
+            )
+            / max(sum(scenario.matters[k].share for k in w.matters), 1e-300)
+            for w in self.windows
+        ]
+
+        sc = scenario
+        self.class_priority = [0] + [k.priority for k in sc.classes or []]
+        self.class_factor = [1.0] + [k.service_time_factor for k in sc.classes or []]
+        class_names = sc.class_names
+        for w in self.windows:
+            group = sc.windows[w.group]
+            w.classes = [k for k, name in enumerate(class_names) if group.serves_class(name)]
+        combos = [(m, k) for m in range(len(sc.matters)) for k in range(len(class_names))]
+        # eligible windows per (matter, class), in window order like ``eligible``
+        self.combo_windows = {
+            (m, k): [w for w in self.windows if m in w.matters and k in w.classes]
+            for m, k in combos
+        }
+        self.queues = {combo: [] for combo in combos}  # single layout: a heap per combo
+        self.window_queues = [
+            [self.queues[(m, k)] for m in w.matters for k in w.classes] for w in self.windows
+        ]
+        self.line_of: dict[int, _Window] = {}  # per_window: the window whose line c joined
+        self.grace = sc.appointments.grace_min if sc.appointments else 5.0
+        self.no_shows = 0
+
+        # rosters
+        self.rostered = sc.uses_roster()
+        self.rosters = [sc.roster(g) for g in range(len(sc.windows))]
+        self.group_windows = [
+            [w for w in self.windows if w.group == g] for g in range(len(sc.windows))
+        ]
+        for g, roster in enumerate(self.rosters):
+            for w in self.group_windows[g][roster[0][1] :]:
+                w.on_duty = False
+        until = [r[-1][0] if r[-1][1] == 0 else np.inf for r in self.rosters]
+        # no window of any eligible group is staffed from this time on
+        self.dismiss_at = {
+            combo: max((until[w.group] for w in ws), default=-np.inf)
+            for combo, ws in self.combo_windows.items()
+        }
+        self.duty: list[tuple[int, float, float]] = []
 
     # -- queue bookkeeping --------------------------------------------------
     def _queue_changed(self, delta: int) -> None:
@@ -216,18 +236,6 @@ class _HallCore:
         w.busy = True
         c.state = CALLED
         c.window = w
-
-    def _release(self, w: _Window) -> None:
-        nxt = self._next_for(w)
-        if nxt is None:
-            w.busy = False
-            w.idle_since = self.env.now
-            return
-        if not self.single:
-            w.line_count -= 1
-        self._queue_changed(-1)
-        self._start(w, nxt)
-        nxt.called.succeed()
 
     # -- citizens -----------------------------------------------------------
     def _schedule_return(self, c: _Citizen) -> None:
@@ -289,72 +297,6 @@ class _HallCore:
             horizon_end_min=float(max(cols[5], default=self.sc.arrival_start_min)),
             **self._trace_extras(col),
         )
-
-
-class _Hall(_HallCore):
-    """The hall: ticket queue or per-window lines, with rosters, appointments
-    and a priority channel when the scenario has them (docs/operations.md).
-
-    Calling order: a free window calls, among the waiting citizens it may
-    serve (matter and class), the one of highest class priority; within a
-    priority, booked citizens whose slot has come (and who came by slot +
-    grace) in slot order; then everyone else in ticket order.  Service is
-    never interrupted.  Without classes, bookings and roster changes this is
-    plain ticket order: the longest-waiting citizen the window may serve
-    (``hallsim.fastpath`` reproduces this bit for bit).
-
-    Rosters (single queue): a group's staffed level follows
-    ``scenario.roster(g)``.  To close windows, idle ones go first (highest
-    index first), then busy ones, which finish their citizen and then stop
-    calling.  To open windows, closing ones carry on first, then the
-    lowest-index closed ones open and call at once.  Citizens whose every
-    eligible window is closed for the rest of the day are sent away unserved
-    at that moment, or on arrival.
-    """
-
-    _n_cols = 11  # the plain record + class, booked
-
-    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
-        super().__init__(scenario, streams)
-        sc = scenario
-        self.class_priority = [0] + [k.priority for k in sc.classes or []]
-        self.class_factor = [1.0] + [k.service_time_factor for k in sc.classes or []]
-        class_names = sc.class_names
-        for w in self.windows:
-            group = sc.windows[w.group]
-            w.classes = [k for k, name in enumerate(class_names) if group.serves_class(name)]
-            if not self.single:
-                w.line = []  # a heap ordered like the single queue
-        combos = [(m, k) for m in range(len(sc.matters)) for k in range(len(class_names))]
-        # eligible windows per (matter, class), in window order like ``eligible``
-        self.combo_windows = {
-            (m, k): [w for w in self.windows if m in w.matters and k in w.classes]
-            for m, k in combos
-        }
-        self.queues = {combo: [] for combo in combos}  # single layout: a heap per combo
-        self.window_queues = [
-            [self.queues[(m, k)] for m in w.matters for k in w.classes] for w in self.windows
-        ]
-        self.line_of: dict[int, _Window] = {}  # per_window: the window whose line c joined
-        self.grace = sc.appointments.grace_min if sc.appointments else 5.0
-        self.no_shows = 0
-
-        # rosters
-        self.rostered = sc.uses_roster()
-        self.rosters = [sc.roster(g) for g in range(len(sc.windows))]
-        self.group_windows = [
-            [w for w in self.windows if w.group == g] for g in range(len(sc.windows))
-        ]
-        for g, roster in enumerate(self.rosters):
-            for w in self.group_windows[g][roster[0][1] :]:
-                w.on_duty = False
-        until = [r[-1][0] if r[-1][1] == 0 else np.inf for r in self.rosters]
-        # no window of any eligible group is staffed from this time on
-        self.dismiss_at = {
-            combo: max((until[w.group] for w in ws), default=-np.inf)
-            for combo, ws in self.combo_windows.items()
-        }
-        self.duty: list[tuple[int, float, float]] = []
 
     # -- rosters --------------------------------------------------------------
     def _roster(self):
@@ -421,8 +363,10 @@ class _Hall(_HallCore):
 
     # -- dispatch -------------------------------------------------------------
     def _entry(self, c: _Citizen) -> tuple:
-        order = c.slot if c.tier == 0 else c.arrival
-        return (-self.class_priority[c.klass], c.tier, order, c.seq, c)
+        key = calling.ticket_key(
+            self.class_priority[c.klass], c.tier == 0, c.slot, c.arrival, c.seq
+        )
+        return (*key, c)
 
     def _next_for(self, w: _Window):
         heaps = self.window_queues[w.index] if self.single else (w.line,)
@@ -442,7 +386,16 @@ class _Hall(_HallCore):
             w.busy = False
             self._off_duty(w)
             return
-        super()._release(w)
+        nxt = self._next_for(w)
+        if nxt is None:
+            w.busy = False
+            w.idle_since = self.env.now
+            return
+        if not self.single:
+            w.line_count -= 1
+        self._queue_changed(-1)
+        self._start(w, nxt)
+        nxt.called.succeed()
 
     def _promote(self, c: _Citizen) -> None:
         """A punctual booked citizen's slot has come: called ahead of walk-ins from now."""
@@ -482,11 +435,11 @@ class _Hall(_HallCore):
     def _choose_line(self, c: _Citizen) -> _Window:
         cands = self.combo_windows[(c.matter, c.klass)]
         sizes = [w.line_count + w.busy for w in cands]
-        smallest = min(sizes)
-        ties = [w for w, s in zip(cands, sizes, strict=True) if s == smallest]
-        if len(ties) == 1:
-            return ties[0]
-        return ties[int(self.routing.integers(len(ties)))]
+        means = [self.mean_service[w.index] for w in cands]
+        return cands[self.line_choice(sizes, means, self._draw_tie)]
+
+    def _draw_tie(self, k: int) -> int:
+        return int(self.routing.integers(k))
 
     def citizen(self, c: _Citizen):
         env = self.env

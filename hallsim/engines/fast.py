@@ -1,7 +1,7 @@
 """Fast engine: the hall model without SimPy, giving the reference's exact trace.
 
 ``run_hall(scenario, streams)`` returns the same ``HallTrace`` as
-``hallsim.model.run_hall`` for the same scenario and streams, and consumes the
+``hallsim.engines.simpy_hall.run_hall`` for the same scenario and streams, and consumes the
 random streams exactly as the reference does (``draw_clerks``, ``draw_demand``,
 one ``routing.integers`` call per per-window arrival with tied shortest lines,
 ``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
@@ -65,14 +65,9 @@ from heapq import heapify, heappop, heappush, heapreplace
 
 import numpy as np
 
-from hallsim.model import (
-    BALKED,
-    RENEGED,
-    SERVED,
-    HallTrace,
-    attitude_multiplier,
-    settle_probability,
-)
+from hallsim.engines import calling
+from hallsim.engines.clerks import attitude_multiplier, settle_probability
+from hallsim.engines.trace import BALKED, RENEGED, SERVED, HallTrace
 from hallsim.scenario import Scenario, scenario_cache
 from hallsim.streams import (
     Demand,
@@ -84,28 +79,34 @@ from hallsim.streams import (
     return_plan,
 )
 
-__all__ = ["run_hall", "run_hall_segments", "supports"]
+__all__ = ["lacks", "run_hall", "run_hall_segments", "supports"]
 
 INF = float("inf")
 NAN = float("nan")
 _STUCK = 3  # outcome code of a visit that never leaves (no window serves it, no patience)
 
 
-def supports(scenario: Scenario) -> bool:
-    """True when the fast engine reproduces the reference for this scenario.
+def lacks(scenario: Scenario) -> list[str]:
+    """The features of ``scenario`` this engine does not reproduce (empty: it runs it).
 
-    It covers the whole plain scenario format: several window groups with
-    matter restrictions, single and per-window queues, balking, reneging, day
-    mode with rate tables, steady state, attitude effects with spread, fatigue
-    and return visits.  Not the operations features (rosters and breaks,
-    appointments, citizen classes; docs/operations.md), which the reference
-    runs in a model of their own: False for those.
+    It covers the whole plain scenario format: several window groups with matter
+    restrictions, single and per-window queues, balking, reneging, day mode with rate
+    tables, steady state, attitude effects with spread, fatigue and return visits with a
+    fixed same-day delay. Not rosters and breaks, nor the calling rules
+    ``calling.RULES`` marks as not covered (citizen classes, appointments, ...), nor a
+    same-day return-delay distribution.
     """
-    return (
-        isinstance(scenario, Scenario)
-        and not scenario.uses_operations()
-        and return_plan(scenario).fixed_delay is not None
-    )
+    missing = calling.fast_engine_lacks(scenario)
+    if scenario.uses_roster():
+        missing.append("rosters or breaks")
+    if return_plan(scenario).fixed_delay is None:
+        missing.append("a same-day return-delay distribution (attitude_effects.return_delay)")
+    return missing
+
+
+def supports(scenario: Scenario) -> bool:
+    """True when this engine reproduces the reference for ``scenario`` (``lacks`` is empty)."""
+    return isinstance(scenario, Scenario) and not lacks(scenario)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -1109,7 +1110,7 @@ def _new_returns(scenario: Scenario, su: _Setup, streams, n: int) -> _Returns | 
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
-    """Simulate one replication; the same trace as ``hallsim.model.run_hall``."""
+    """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
     su = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)
     clock = event_times(demand.arrival_min, su.start)

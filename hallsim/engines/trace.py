@@ -1,0 +1,41 @@
+"""What an engine returns: the raw trace of one replication, and the outcome codes.
+
+Both engines (``simpy_hall`` and ``fast``) build a ``HallTrace``; metrics are computed
+from it afterwards (``hallsim.metrics``), never inside an engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
+
+
+@dataclass
+class HallTrace:
+    """Raw results of one replication (arrays have one entry per visit)."""
+
+    arrival_min: np.ndarray
+    matter: np.ndarray
+    window: np.ndarray  # window index, -1 if never served
+    group: np.ndarray  # window group index, -1 if never served
+    call_min: np.ndarray  # time called to a window (NaN if never called)
+    end_min: np.ndarray  # time the citizen left the hall (service end, balk or renege)
+    outcome: np.ndarray  # SERVED, BALKED, RENEGED, UNSERVED
+    settled: np.ndarray  # bool: matter settled at this visit
+    is_return: np.ndarray  # bool: a return visit of an unsettled citizen
+    queue_times: np.ndarray  # times at which the number waiting changed
+    queue_levels: np.ndarray  # number waiting from that time on
+    window_group: np.ndarray  # group index of each window
+    clerks: np.ndarray  # (windows, 4) attitude components of each window's clerk
+    returns_later: int  # unsettled citizens whose return falls after the horizon
+    horizon_end_min: float  # when the last citizen left
+    # operations (None when the scenario does not use them; docs/operations.md)
+    klass: np.ndarray | None = None  # citizen class: 0 regular, k = scenario.classes[k - 1]
+    booked: np.ndarray | None = None  # bool: a booked visit (a return visit is a walk-in)
+    no_shows: int = 0  # booked citizens who did not come
+    duty_window: np.ndarray | None = None  # rosters: one row per on-duty spell of a window
+    duty_start_min: np.ndarray | None = None
+    duty_end_min: np.ndarray | None = None  # incl. finishing the citizen in service
