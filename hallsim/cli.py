@@ -28,7 +28,8 @@ from hallsim.cli_common import (
     writing,
 )
 from hallsim.cli_types import REPLICATIONS, SEED, replications_from
-from hallsim.names import ENGINES, METRICS, PREDICTED  # PREDICTED: satisfaction, rating_1..5
+from hallsim.metrics.registry import COUNTS, KEY_METRICS, METRICS, PERCENT, PREDICTED
+from hallsim.names import ENGINES
 from hallsim.resultsdir import WriteFailed
 
 if TYPE_CHECKING:
@@ -70,32 +71,12 @@ TextColumn = _lazy("rich.progress", "TextColumn")
 TimeRemainingColumn = _lazy("rich.progress", "TimeRemainingColumn")
 
 
-PERCENT = {
-    "service_level",
-    "utilisation",
-    "first_contact_resolution",
-    "csat",
-    "bad_review_rate",
-    "complaint_rate",
-}
-
-
 def _fmt(metric: str, value: float | None) -> str:
     if value is None:
         return "—"
     if metric in PERCENT:
         return f"{100 * value:.1f}%"
-    if metric in {
-        "arrived",
-        "served",
-        "balked",
-        "reneged",
-        "abandoned",
-        "unserved",
-        "return_visits",
-        "returns_later",
-        "queue_len_max",
-    }:
+    if metric in COUNTS:
         return f"{value:.1f}"
     return f"{value:.2f}"
 
@@ -563,17 +544,7 @@ def compare(
     )
     diffs = paired_differences(results)
     adjusted = "Bonferroni-adjusted" if len(results) > 2 else "95% t-interval"
-    key = (
-        "wait_mean_min",
-        "wait_p90_min",
-        "service_level",
-        "queue_len_mean",
-        "abandoned",
-        "utilisation",
-        "satisfaction_mean",
-        "csat",
-        "bad_review_rate",
-    )
+    key = KEY_METRICS
     # one narrow table per comparison reads better than one wide table
     tables = {
         r.scenario.name: Table(

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from hallsim.cli_types import REPLICATIONS, SEED
+from hallsim.metrics.registry import PERCENT
 
 if TYPE_CHECKING:  # numpy, pandas, statsmodels and rich load when a command runs
     from hallsim.calibrate import CalibrationResult
     from hallsim.satisfaction import SatisfactionConfig
 
 SENSITIVITY_METRICS = ("csat", "bad_review_rate", "satisfaction_mean", "complaint_rate")
-_PERCENT = {"csat", "bad_review_rate", "complaint_rate"}
 
 
 def _bad_input(command: str, message: str) -> NoReturn:
@@ -290,8 +290,8 @@ def sensitivity_command(
             if isinstance(value, float) and math.isnan(value):
                 cells.append("—")
             elif row["assumption"] == "(base)":
-                cells.append(f"{100 * value:.1f}%" if m in _PERCENT else f"{value:.2f}")
-            elif m in _PERCENT:
+                cells.append(f"{100 * value:.1f}%" if m in PERCENT else f"{value:.2f}")
+            elif m in PERCENT:
                 cells.append(f"{100 * change:+.1f} pp")
             else:
                 cells.append(f"{change:+.2f}")

@@ -16,62 +16,22 @@ which is the same number but keeps the command line's start-up fast.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.special import stdtrit
 
-SHARES = frozenset(
-    {
-        "service_level",
-        "utilisation",
-        "first_contact_resolution",
-        "csat",
-        "bad_review_rate",
-        "complaint_rate",
-        "rating_1",
-        "rating_2",
-        "rating_3",
-        "rating_4",
-        "rating_5",
-    }
-)
-RATINGS = frozenset({"satisfaction_mean"})
-COUNTS = frozenset(
-    {
-        "arrived",
-        "served",
-        "balked",
-        "reneged",
-        "abandoned",
-        "unserved",
-        "return_visits",
-        "returns_later",
-        "no_shows",
-        "queue_len_max",
-    }
-)
-from hallsim.names import PREDICTED as PREDICTED  # noqa: E402  (defined with the metric names)
-
-NON_NEGATIVE = frozenset(
-    {"queue_len_mean", "overtaken_mean", "overtaken_mean_regular", "staff_hours"}
-)
+from hallsim.metrics import registry as _registry
+from hallsim.metrics.registry import COUNTS as COUNTS
+from hallsim.metrics.registry import PREDICTED as PREDICTED
 
 
 def bounds(metric: str) -> tuple[float, float]:
-    """The range of a metric's values: shares [0, 1], the mean rating [1, 5], counts,
-    times (``*_min``), queue lengths and staff hours [0, inf); anything else unbounded.
+    """The range of a metric's values (``hallsim.metrics.registry``): shares [0, 1], the
+    mean rating [1, 5], counts, times, queue lengths and staff hours [0, inf); a name
+    not in the registry: [0, inf) for a time (``*_min``), otherwise unbounded.
 
     A breakdown column such as ``utilisation[social_security]`` has its metric's range.
     """
-    metric = metric.split("[", 1)[0]
-    if metric in SHARES:
-        return (0.0, 1.0)
-    if metric in RATINGS:
-        return (1.0, 5.0)
-    if metric in COUNTS or metric in NON_NEGATIVE or metric.endswith("_min"):
-        return (0.0, math.inf)
-    return (-math.inf, math.inf)
+    return _registry.bounds(metric)
 
 
 def difference_bounds(metric: str) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Names the command line offers as choices, in a module that imports nothing.
+"""Names the command line offers as choices, in a module that imports nothing heavy.
 
 ``hallsim --help`` and ``hallsim validate`` build every command's options, so
 these tuples must load without numpy, pandas or scipy (benchmarks/startup.py
@@ -10,6 +10,11 @@ measures the start-up).  Each is re-exported where it belongs:
 
 from __future__ import annotations
 
+# every metric list is derived from the one registry (light: no numpy)
+from hallsim.metrics.registry import METRICS as METRICS
+from hallsim.metrics.registry import PREDICTED as PREDICTED
+from hallsim.metrics.registry import TARGET_METRICS as TARGET_METRICS
+
 ENGINES = ("auto", "simpy", "fast")
 """Simulation engines: ``simpy`` the reference model, ``fast`` the specialised loop."""
 
@@ -19,63 +24,5 @@ BACKENDS = ("local", "dask")
 PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 
-# metric -> the direction a staffing target must take, and what it means
-TARGET_METRICS = {
-    "wait_mean_min": ("<=", "mean wait of served citizens, minutes"),
-    "wait_p50_min": ("<=", "median wait of served citizens, minutes"),
-    "wait_p90_min": ("<=", "90th percentile wait of served citizens, minutes"),
-    "service_level": (">=", "share of arrivals called within hall.service_level_target_min"),
-}
-
-# Contract §3 metrics first, then hallsim's additions.
-METRICS = (
-    "arrived",
-    "served",
-    "balked",
-    "reneged",
-    "abandoned",
-    "wait_mean_min",
-    "wait_p50_min",
-    "wait_p90_min",
-    "wait_max_min",
-    "service_level",
-    "queue_len_mean",
-    "queue_len_max",
-    "utilisation",
-    "time_in_system_mean_min",
-    "first_contact_resolution",
-    "satisfaction_mean",
-    "csat",
-    "bad_review_rate",
-    # additions
-    "unserved",
-    "return_visits",
-    "returns_later",
-    "overtime_min",
-    "complaint_rate",
-    "overtaken_mean",
-    "service_mean_min",
-    # operations (docs/operations.md); defined for every scenario
-    "wait_mean_booked_min",
-    "wait_mean_walkin_min",
-    "wait_mean_priority_min",
-    "wait_mean_regular_min",
-    "overtaken_mean_regular",
-    "no_shows",
-    "staff_hours",
-    "staff_overtime_min",
-    # predicted share of each 好差评 level: 1 very dissatisfied .. 5 very satisfied
-    "rating_1",
-    "rating_2",
-    "rating_3",
-    "rating_4",
-    "rating_5",
-)
-
 LOG_FORMATS = ("anonymous-bank", "qms-zh")
 """Built-in ticket-log formats of ``hallsim fit``/``backtest`` (hallsim.ticketlog.FORMATS)."""
-
-PREDICTED = frozenset({"satisfaction_mean", "csat", "bad_review_rate", "complaint_rate"}) | {
-    f"rating_{k}" for k in range(1, 6)
-}
-"""Metrics that are predictions of the satisfaction model, not simulated counts or times."""

@@ -27,20 +27,11 @@ from hallsim import __version__
 from hallsim.experiment import ExperimentResult
 from hallsim.intervals import PREDICTED, interval, interval_note
 from hallsim.metrics import METRICS
+from hallsim.metrics.registry import HIGHER_IS_BETTER as HIGHER_IS_BETTER
 from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
 from hallsim.resultsdir import RESULT_FILES as RESULT_FILES
 from hallsim.resultsdir import ResultsFolder, safe_name
 from hallsim.scenario import scenario_to_dict
-
-# Direction of "better" for picking the best scenario.
-HIGHER_IS_BETTER = {
-    "served",
-    "service_level",
-    "utilisation",
-    "first_contact_resolution",
-    "satisfaction_mean",
-    "csat",
-}
 
 
 def clean(value: Any) -> Any:

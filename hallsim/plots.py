@@ -40,6 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from hallsim.intervals import PREDICTED, interval
+from hallsim.metrics.registry import REGISTRY
 from hallsim.outputs import PLOT_KINDS
 
 SLIDE_SIZE_IN = (10.0, 5.6)
@@ -68,34 +69,7 @@ KEY_METRICS = ("wait_mean_min", "wait_p90_min", "service_level", "csat")
 """Metrics shown by ``plot_compare`` by default."""
 
 # metric -> (label, unit); unit "%" means the stored share is shown ×100.
-METRIC_INFO: dict[str, tuple[str, str]] = {
-    "arrived": ("arrived", "citizens"),
-    "served": ("served", "citizens"),
-    "balked": ("balked", "citizens"),
-    "reneged": ("reneged", "citizens"),
-    "abandoned": ("abandoned", "citizens"),
-    "unserved": ("unserved", "citizens"),
-    "wait_mean_min": ("mean wait", "min"),
-    "wait_p50_min": ("median wait", "min"),
-    "wait_p90_min": ("90th-percentile wait", "min"),
-    "wait_max_min": ("longest wait", "min"),
-    "service_level": ("service level (called within target)", "%"),
-    "queue_len_mean": ("mean queue length", "citizens waiting"),
-    "queue_len_max": ("longest queue", "citizens waiting"),
-    "utilisation": ("window utilisation", "%"),
-    "time_in_system_mean_min": ("mean time in the hall", "min"),
-    "first_contact_resolution": ("first-contact resolution", "%"),
-    "satisfaction_mean": ("predicted mean rating", "1–5 scale"),
-    "csat": ("predicted CSAT (rating 4–5)", "%"),
-    "bad_review_rate": ("predicted survey bad reviews (rating 1–2; not the 好差评 button)", "%"),
-    "complaint_rate": ("predicted complaints (index)", "%"),
-    **{f"rating_{k}": (f"predicted share rating {k}", "%") for k in range(1, 6)},
-    "return_visits": ("same-day return visits", "citizens"),
-    "returns_later": ("returns on a later day", "citizens"),
-    "overtime_min": ("overtime", "min"),
-    "overtaken_mean": ("times overtaken (mean)", "citizens"),
-    "service_mean_min": ("mean service time", "min"),
-}
+METRIC_INFO: dict[str, tuple[str, str]] = {m.name: (m.label_en, m.unit) for m in REGISTRY}
 
 
 class ResultsError(Exception):
@@ -603,17 +577,7 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
         return _finish(fig, cjk)
 
 
-SHORT_LABELS = {
-    "wait_mean_min": "Mean wait",
-    "wait_p90_min": "90th-percentile wait",
-    "service_level": "Service level\n(called within target)",
-    "queue_len_mean": "Mean queue length",
-    "utilisation": "Window utilisation",
-    "abandoned": "Abandoned",
-    "satisfaction_mean": "Predicted mean rating",
-    "csat": "Predicted CSAT\n(rating 4–5)",
-    "bad_review_rate": "Predicted bad reviews\n(rating 1–2)",
-}
+SHORT_LABELS = {m.name: m.short_en for m in REGISTRY if m.short_en}
 """Column titles of ``plot_compare`` (units go on the x axis)."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from hallsim import __version__
+from hallsim.metrics.registry import KEY_METRICS
 from hallsim.plots import (
     METRIC_INFO,
     Results,
@@ -67,18 +68,7 @@ REPORT_FIGURES = (
 )
 """(kind, heading, caption) of each figure in the report, in order."""
 
-DIFFERENCE_METRICS = (
-    "wait_mean_min",
-    "wait_p90_min",
-    "service_level",
-    "queue_len_mean",
-    "abandoned",
-    "utilisation",
-    "time_in_system_mean_min",
-    "satisfaction_mean",
-    "csat",
-    "bad_review_rate",
-)
+DIFFERENCE_METRICS = KEY_METRICS
 """Metrics listed in the paired-differences table (all are in summary.json)."""
 
 

@@ -24,13 +24,10 @@ import numpy as np
 
 from hallsim import satisfaction as _sat
 from hallsim.intervals import interval
+from hallsim.metrics.registry import HIGHER_IS_BETTER
 from hallsim.scenario import Scenario
 from hallsim.streams import return_plan
 
-HIGHER_IS_BETTER = frozenset(
-    {"served", "service_level", "utilisation", "first_contact_resolution"}
-    | {"satisfaction_mean", "csat"}
-)
 METRICS = ("wait_mean_min", "service_level", "csat", "satisfaction_mean", "bad_review_rate")
 """Metrics whose ranking the check reports."""
 SATISFACTION_METRICS = ("satisfaction_mean", "csat", "bad_review_rate", "complaint_rate")

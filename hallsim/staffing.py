@@ -42,6 +42,7 @@ from hallsim.engines.clerks import attitude_multiplier
 from hallsim.engines.trace import SERVED
 from hallsim.experiment import trace_replication
 from hallsim.intervals import t_half_width
+from hallsim.metrics.registry import BY_NAME
 from hallsim.names import TARGET_METRICS
 from hallsim.scenario import Scenario, format_clock
 
@@ -186,7 +187,7 @@ def erlang_estimate(scenario: Scenario, target: Target) -> tuple[np.ndarray, np.
     elif target.metric == "service_level":
         kwargs.update(service_level=target.value, target_min=scenario.hall.service_level_target_min)
     else:
-        q = 0.5 if target.metric == "wait_p50_min" else 0.9
+        q = BY_NAME[target.metric].quantile
         kwargs.update(service_level=q, target_min=target.value)
     pers = periods(scenario)
     windows = np.zeros((len(scenario.windows), len(pers)), dtype=np.int64)
@@ -286,7 +287,7 @@ def _metric(target: Target, scenario: Scenario, waits: np.ndarray, arrived: int)
         return math.nan
     if target.metric == "wait_mean_min":
         return float(waits.mean())
-    return float(np.quantile(waits, 0.5 if target.metric == "wait_p50_min" else 0.9))
+    return float(np.quantile(waits, BY_NAME[target.metric].quantile))
 
 
 def _replicate(job) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ from hallsim import engines
 from hallsim import metrics as _metrics
 from hallsim.engines.trace import SERVED
 from hallsim.metrics import ReplicationResult
+from hallsim.metrics.registry import MAX, REGISTRY, SAME, SKETCH, SUM
 from hallsim.scenario import Scenario
 from hallsim.streams import make_streams
 
@@ -112,38 +113,11 @@ class QuantileSketch:
         return out
 
 
-# How a column combines over segments: add, take the maximum, keep the first
-# (equal in every segment), come from a sketch, or -- any other value -- a
+# How a column combines over segments (hallsim.metrics.registry): add, take the maximum,
+# keep the first (equal in every segment), come from a sketch, or -- any other value -- a
 # mean weighted by that column (the count it is a mean over).
-SUM, MAX, SAME, SKETCH = "sum", "max", "same", "sketch"
-
-METRIC_RULES: dict[str, str] = {
-    "wait_mean_min": "served",
-    "wait_p50_min": SKETCH,
-    "wait_p90_min": SKETCH,
-    "wait_max_min": MAX,
-    "service_level": "arrived",
-    "queue_len_max": MAX,
-    "time_in_system_mean_min": "served",
-    "first_contact_resolution": "served",
-    "satisfaction_mean": "arrived",
-    "csat": "arrived",
-    "bad_review_rate": "arrived",
-    "overtime_min": SAME,
-    "complaint_rate": "arrived",
-    "overtaken_mean": "arrived",
-    "service_mean_min": "served",
-    # no operations features here: nobody is booked or has priority (these are
-    # NaN in every segment), every visit is a walk-in and regular
-    "wait_mean_booked_min": "served",
-    "wait_mean_walkin_min": "served",
-    "wait_mean_priority_min": "served",
-    "wait_mean_regular_min": "served",
-    "overtaken_mean_regular": "arrived",
-    "staff_hours": SAME,
-    "staff_overtime_min": SAME,
-    **{f"rating_{k}": "arrived" for k in range(1, 6)},
-}  # everything else (counts, queue_len_mean, utilisation) adds up
+METRIC_RULES: dict[str, str] = {m.name: m.fold for m in REGISTRY if m.fold != SUM}
+# everything else (counts, queue_len_mean, utilisation) adds up
 
 TABLE_RULES: dict[str, dict[str, str]] = {
     "matters": {

@@ -18,7 +18,7 @@ import pandas as pd
 
 from hallsim import satisfaction
 from hallsim.engines.trace import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
-from hallsim.names import METRICS as METRICS  # defined there, light to import
+from hallsim.metrics.registry import METRICS as METRICS
 from hallsim.scenario import Scenario, format_clock, scenario_cache
 
 NAN = float("nan")
