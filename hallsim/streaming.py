@@ -23,7 +23,7 @@ from hallsim import engines
 from hallsim import metrics as _metrics
 from hallsim.engines.trace import SERVED
 from hallsim.metrics import ReplicationResult
-from hallsim.metrics.registry import MAX, REGISTRY, SAME, SKETCH, SUM
+from hallsim.metrics.registry import MAX, QUANTILES, REGISTRY, SAME, SKETCH, SUM
 from hallsim.scenario import Scenario
 from hallsim.streams import make_streams
 
@@ -241,7 +241,7 @@ def simulate_streamed(
         # time to their last service: not sums over segments (and a day is short)
         raise ValueError("streaming is for steady-state runs; a day is simulated whole")
     n_matters, n_groups = len(scenario.matters), len(scenario.windows)
-    waits = QuantileSketch()
+    sketches = {sample: QuantileSketch() for sample in QUANTILES}
     by_matter = [QuantileSketch() for _ in range(n_matters)]
     by_group = [QuantileSketch() for _ in range(n_groups)]
     fold = _Fold(METRIC_RULES)
@@ -255,7 +255,8 @@ def simulate_streamed(
         fold.add(res.metrics)
         served = res.visits["outcome"] == SERVED
         wait = res.visits["wait_min"][served]
-        waits.add(wait)
+        for sample, sketch in sketches.items():  # visits has wait_min, time_in_system_min
+            sketch.add(res.visits[f"{sample}_min"][served])
         if breakdowns:
             for name, cols in res.tables.items():
                 part = slice(*rows) if rows is not None and name == "periods" else None
@@ -267,7 +268,9 @@ def simulate_streamed(
             for g in range(n_groups):
                 by_group[g].add(wait[group == g])
     metrics = {k: NAN if v is None else float(v) for k, v in fold.result().items()}
-    metrics["wait_p50_min"], metrics["wait_p90_min"] = waits.quantiles((0.5, 0.9))
+    for sample, items in QUANTILES.items():
+        values = sketches[sample].quantiles(tuple(q for _, q in items))
+        metrics.update({name: value for (name, _), value in zip(items, values, strict=True)})
     if not breakdowns:
         return ReplicationResult(metrics, {})
     out: dict[str, dict[str, Any]] = {}

@@ -118,6 +118,15 @@ class MMcResult:
         t = _non_negative(t, "t")
         return 1.0 - self.p_wait * math.exp(-self.decay_rate * t)
 
+    def wait_quantile(self, p: float) -> float:
+        """The p-quantile of Wq: 0 if p <= 1 − C, else ln(C / (1 − p)) / (cμ − λ) minutes
+        (inverting ``service_level``)."""
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p!r}")
+        if p <= 1.0 - self.p_wait:
+            return 0.0
+        return math.log(self.p_wait / (1.0 - p)) / self.decay_rate
+
 
 def mmc(arrival_rate: float, mean_service: float, servers: int) -> MMcResult:
     """M/M/c (Erlang C) steady state: λ = ``arrival_rate`` per minute, E[S] in minutes.

@@ -111,3 +111,21 @@ def test_a_matter_or_group_covering_every_visit_repeats_the_headline_exactly() -
     assert matter["wait_mean_min"] == m["wait_mean_min"] == group["wait_mean_min"]
     assert matter["arrived"] == m["arrived"]
     assert matter["service_level"] == m["service_level"]
+
+
+def test_quantile_metrics_are_the_quantiles_of_the_log_and_ordered() -> None:
+    """wait_p95_min and time_in_system_p90_min (registry entries with quantile/quantile_of)
+    are numpy's quantiles of the served visits; quantiles rise with p, and time in the hall
+    (wait + service) is at least the wait, pointwise, so its quantile is too."""
+    from hallsim.experiment import simulate
+
+    from .conftest import day_scenario
+
+    res = simulate(day_scenario(), seed=3, log=True)
+    served = res.log[res.log.outcome == "served"]
+    m = res.metrics
+    assert m["wait_p95_min"] == pytest.approx(np.quantile(served.wait_min, 0.95), abs=1e-12)
+    tis = served.wait_min + served.service_min
+    assert m["time_in_system_p90_min"] == pytest.approx(np.quantile(tis, 0.9), rel=1e-12)
+    assert m["wait_p50_min"] <= m["wait_p90_min"] <= m["wait_p95_min"] <= m["wait_max_min"]
+    assert m["time_in_system_p90_min"] >= m["wait_p90_min"]

@@ -58,6 +58,7 @@ def test_mmc_matches_erlang_c(rho: float, engine: str) -> None:
     assert_in_ci(reps.utilisation, th.utilisation, "utilisation")
     target = sc.hall.service_level_target_min
     assert_in_ci(reps.service_level, th.service_level(target), "service level")
+    assert_in_ci(reps.wait_p95_min, th.wait_quantile(0.95), "95th-percentile wait")
     assert_in_ci(p_wait_positive(sc, 11, 6, engine), th.p_wait, "P(wait > 0)")
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from hallsim import satisfaction
 from hallsim.engines.trace import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.metrics.registry import METRICS as METRICS
+from hallsim.metrics.registry import QUANTILES
 from hallsim.scenario import Scenario, format_clock, scenario_cache
 
 NAN = float("nan")
@@ -314,6 +315,7 @@ def compute(
     clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
     visits = {
         "wait_min": wait_all,
+        "time_in_system_min": end - arr,
         "outcome": outcome,
         "settled": sub(trace.settled) & served,
         "overtaken": overtaken,
@@ -358,8 +360,16 @@ def compute(
     balked = int(np.count_nonzero(outcome == BALKED))
     reneged = int(np.count_nonzero(outcome == RENEGED))
     target = st.target
-    # one quantile call for both (each call sorts)
-    p50, p90 = _quantiles(wait, (0.5, 0.9))
+    # every quantile metric of the registry: one call per sample (each call sorts)
+    samples = {"wait": wait, "time_in_system": (end - arr)[served]}
+    quantiles = {
+        name: value
+        for sample, items in QUANTILES.items()
+        for (name, _), value in zip(
+            items, _quantiles(samples[sample], tuple(q for _, q in items)), strict=True
+        )
+    }
+    p90 = quantiles["wait_p90_min"]
     within = int(np.count_nonzero(wait <= target))
     q_at = _step_at(qt, q_levels, q_area, np.array([t0, t1]))
     metrics = {
@@ -369,7 +379,7 @@ def compute(
         "reneged": float(reneged),
         "abandoned": float(balked + reneged),
         "wait_mean_min": wait_mean,
-        "wait_p50_min": p50,
+        "wait_p50_min": quantiles["wait_p50_min"],
         "wait_p90_min": p90,
         "wait_max_min": float(wait.max()) if len(wait) else NAN,
         "service_level": within / n if n else NAN,
@@ -393,6 +403,8 @@ def compute(
         **ops,
         **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
     }
+    for name, value in quantiles.items():
+        metrics.setdefault(name, value)
 
     if not breakdowns:  # sweeps need only the metrics: skip the tables
         return ReplicationResult(metrics, visits)

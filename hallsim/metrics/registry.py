@@ -43,7 +43,8 @@ class Metric:
     predicted: bool = False  # an output of the satisfaction model, never shown as data
     better: Literal["higher", "lower", "neither"] = "lower"
     fold: str = SUM
-    quantile: float | None = None  # a wait quantile: which one (staffing, streaming)
+    quantile: float | None = None  # a quantile metric: which quantile ...
+    quantile_of: Literal["wait", "time_in_system"] | None = None  # ... of which sample
     staffing_target: bool = False  # may be a `hallsim staff --target`
     contract: bool = False  # one of the metrics every --json carries first (docs/cli.md)
     short_en: str | None = None  # a column title where space is short
@@ -97,6 +98,7 @@ REGISTRY: tuple[Metric, ...] = (
         "time",
         fold=SKETCH,
         quantile=0.5,
+        quantile_of="wait",
         staffing_target=True,
         contract=True,
     ),
@@ -108,6 +110,7 @@ REGISTRY: tuple[Metric, ...] = (
         "time",
         fold=SKETCH,
         quantile=0.9,
+        quantile_of="wait",
         staffing_target=True,
         contract=True,
         short_en="90th-percentile wait",
@@ -298,7 +301,31 @@ REGISTRY: tuple[Metric, ...] = (
         )
         for k in range(1, 6)
     ),
+    # tail quantiles (a quantile metric is this record alone: computation, streaming and
+    # staffing read quantile/quantile_of)
+    _m(
+        "wait_p95_min",
+        "95th-percentile wait",
+        "95%分位等候时间",
+        "min",
+        "time",
+        fold=SKETCH,
+        quantile=0.95,
+        quantile_of="wait",
+        staffing_target=True,
+    ),
+    _m(
+        "time_in_system_p90_min",
+        "90th-percentile time in the hall",
+        "90%分位在厅时间",
+        "min",
+        "time",
+        fold=SKETCH,
+        quantile=0.9,
+        quantile_of="time_in_system",
+    ),
 )
+
 
 BY_NAME: dict[str, Metric] = {m.name: m for m in REGISTRY}
 
@@ -313,6 +340,12 @@ PREDICTED: frozenset[str] = frozenset(m.name for m in REGISTRY if m.predicted)
 PERCENT: frozenset[str] = frozenset(m.name for m in REGISTRY if m.percent)
 COUNTS: frozenset[str] = frozenset(m.name for m in REGISTRY if m.kind == "count")
 HIGHER_IS_BETTER: frozenset[str] = frozenset(m.name for m in REGISTRY if m.better == "higher")
+
+QUANTILES: dict[str, tuple[tuple[str, float], ...]] = {
+    sample: tuple((m.name, m.quantile) for m in REGISTRY if m.quantile_of == sample)
+    for sample in ("wait", "time_in_system")
+}
+"""Quantile metrics by sample: {"wait": (("wait_p50_min", 0.5), ...), ...}."""
 
 KEY_METRICS: tuple[str, ...] = (
     "wait_mean_min",
