@@ -13,6 +13,9 @@ Sources:
 - Allen-Cunneen: Allen, *Probability, Statistics and Queueing Theory* (2nd ed., 1990).
 - Non-pre-emptive priorities in M/M/c: Cobham (1954), "Priority assignment in waiting line
   problems", *Operations Research* 2(1):70-76; Gross et al. (2008), sec. 3.4.
+- Two heterogeneous lines with state-dependent routing: the continuous-time Markov chain
+  on (n1, n2), solved numerically (Gross et al. 2008, sec. 1.9 and 2.1: global balance
+  equations of a birth-death network).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "min_servers",
     "mmc",
     "mmc_priority_waits",
+    "two_lines_shortest_expected_wait",
 ]
 
 
@@ -437,3 +441,87 @@ def min_servers(
                 lo = mid + 1
         return lo
     raise ValueError(f"no staffing up to {max_servers} servers meets the targets")
+
+
+# --------------------------------------------------------------------------- two lines
+
+
+@dataclass(frozen=True)
+class TwoLinesResult:
+    """Steady state of two single-window lines. Times in minutes; lengths in citizens."""
+
+    wait_mean: float  # E[Wq] over all arrivals (nobody leaves: every arrival is served)
+    queue_len_mean: float  # E[number waiting, not in service], both lines together
+    utilisation: tuple[float, float]  # P(window i busy)
+    join_share: tuple[float, float]  # share of arrivals joining line i
+
+
+def two_lines_shortest_expected_wait(
+    arrival_rate: float, mean_service: tuple[float, float], max_len: int = 200
+) -> TwoLinesResult:
+    """Two windows, each with its own line, exponential services of different means;
+    Poisson arrivals join the line with the least (citizens there × that window's mean
+    service), ties equally likely; nobody switches lines or leaves.
+
+    Exact up to truncating each line at ``max_len`` citizens (an arrival finding the
+    chosen line full is the only approximation; with ρ well below 1 the mass there is
+    negligible, and the result says so by raising if it is not below 1e-12).
+    """
+    lam = _positive(arrival_rate, "arrival_rate")
+    s1, s2 = (_positive(s, "mean_service") for s in mean_service)
+    if lam * (s1 * s2) / (s1 + s2) >= 1:
+        raise ValueError("unstable: arrival rate >= the two windows' total service rate")
+    n = max_len + 1
+    index = np.arange(n * n).reshape(n, n)
+    rows, cols, rates = [], [], []
+
+    def add(a: int, b: int, rate: float) -> None:
+        rows.append(a)
+        cols.append(b)
+        rates.append(rate)
+
+    for i in range(n):
+        for j in range(n):
+            k = index[i, j]
+            e1, e2 = i * s1, j * s2
+            if e1 < e2:
+                targets = [(1.0, (i + 1, j))]
+            elif e2 < e1:
+                targets = [(1.0, (i, j + 1))]
+            else:
+                targets = [(0.5, (i + 1, j)), (0.5, (i, j + 1))]
+            for p, (a, b) in targets:
+                if a < n and b < n:  # beyond the truncation: lost (mass checked below)
+                    add(k, index[a, b], lam * p)
+            if i > 0:
+                add(k, index[i - 1, j], 1.0 / s1)
+            if j > 0:
+                add(k, index[i, j - 1], 1.0 / s2)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+
+    q = coo_matrix((rates, (rows, cols)), shape=(n * n, n * n)).tocsr()
+    q = q - coo_matrix((np.asarray(q.sum(axis=1)).ravel(), (range(n * n), range(n * n))))
+    # pi Q = 0 with sum(pi) = 1: replace one balance equation by the normalisation
+    a = q.T.tolil()
+    a[0, :] = 1.0
+    rhs = np.zeros(n * n)
+    rhs[0] = 1.0
+    pi = spsolve(a.tocsr(), rhs).reshape(n, n)
+    edge = pi[-1, :].sum() + pi[:, -1].sum()
+    if edge > 1e-12:
+        raise ValueError(f"max_len {max_len} too small: mass {edge:.2g} at the truncation")
+    lens = np.arange(n)
+    waiting = np.maximum(lens - 1, 0)
+    lq = float((pi.sum(axis=1) * waiting).sum() + (pi.sum(axis=0) * waiting).sum())
+    join1 = 0.0
+    for i in range(n):
+        for j in range(n):
+            e1, e2 = i * s1, j * s2
+            join1 += pi[i, j] * (1.0 if e1 < e2 else 0.5 if e1 == e2 else 0.0)
+    return TwoLinesResult(
+        wait_mean=lq / lam,  # Little's law
+        queue_len_mean=lq,
+        utilisation=(float(1 - pi[0, :].sum()), float(1 - pi[:, 0].sum())),
+        join_share=(float(join1), float(1.0 - join1)),
+    )
