@@ -145,7 +145,7 @@ class ExperimentResult:
             self.summary = {m: summarise_values(self.replications[m], metric=m) for m in METRICS}
 
 
-def _one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:
+def _replicate_one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:
     scenario, seed, rep, log, engine = args
     res = simulate(scenario, seed=seed, replication=rep, log=log, engine=engine)
     res.visits = {}  # not needed by the parent; keeps inter-process traffic small
@@ -209,7 +209,7 @@ def run_replications(
     try:
         if workers <= 1 or n <= 1:
             for job in jobs:
-                rep, res = _one(job)
+                rep, res = _replicate_one(job)
                 results[rep] = res
                 if progress:
                     progress(1)
@@ -218,7 +218,7 @@ def run_replications(
                 try:
                     # small chunks: cheap enough, and Ctrl-C keeps all but the last few
                     chunk = max(1, min(n // (4 * workers), 8))
-                    for rep, res in pool.map(_one, jobs, chunksize=chunk):
+                    for rep, res in pool.map(_replicate_one, jobs, chunksize=chunk):
                         results[rep] = res
                         if progress:
                             progress(1)
@@ -334,7 +334,7 @@ def run_until_precision(
                 (scenario, seed, r, False, engine)
                 for r in range(first, min(first + want, max_replications))
             ]
-            done = pool.map(_one, jobs) if pool else map(_one, jobs)
+            done = pool.map(_replicate_one, jobs) if pool else map(_replicate_one, jobs)
             for _rep, res in done:
                 results.append(res)
                 values.append(res.metrics[metric])

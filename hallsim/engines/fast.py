@@ -294,9 +294,9 @@ class _Setup:
         """This setup with the clerks of one replication."""
         if not self.spread:
             return self
-        su = copy.copy(self)
-        su._set_clerks(draw_clerks(self.scenario, streams["attitude"]))
-        return su
+        setup = copy.copy(self)
+        setup._set_clerks(draw_clerks(self.scenario, streams["attitude"]))
+        return setup
 
 
 _setup = scenario_cache(_Setup)  # the setup of a scenario, derived once
@@ -344,7 +344,8 @@ def _basic_single(S, svc, B, speed, free):
     return C, W, tie
 
 
-# Codes in the loops' window list W: a window index >= 0 means served.
+# Codes in the loops' window list (``_Visits.window``, the loops' W):
+# a window index >= 0 means served.
 _W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
 
 
@@ -361,7 +362,10 @@ class _Pending:
 class _Visits:
     """Per-visit lists of the loops; return visits are appended after the originals.
 
-    ``W`` holds the window, or -1 - outcome for a visit that was not served.
+    ``window`` holds the window, or -1 - outcome for a visit that was not served.
+    The loops bind these lists to one-letter locals (``S = v.clock``, ``M = v.matter``,
+    ``B`` base service, ``P`` patience, ``U`` settlement uniform, ``C`` call, ``E`` end,
+    ``W`` window, ``RT`` return timing): attribute look-ups in the hot loop cost time.
     Also holds the pending return visits: ``cre`` the unsettled visits whose
     return is still to be created, ``rq`` the created ones by arrival clock.
     """
@@ -370,7 +374,7 @@ class _Visits:
         self,
         demand,
         clock: np.ndarray,
-        su: _Setup,
+        setup: _Setup,
         returns: _Returns | None,
         free: list[float] | None = None,
         stop: int | None = None,
@@ -378,10 +382,10 @@ class _Visits:
     ):
         n = len(clock)
         self.n = n
-        self.start = su.start
+        self.start = setup.start
         # windows' free times when the first of these citizens comes (segments: see
         # run_hall_segments); every window is free from the start otherwise
-        self.free = list(free) if free is not None else [su.start] * len(su.speed)
+        self.free = list(free) if free is not None else [setup.start] * len(setup.speed)
         # the loops may stop before original ``stop`` or later, at the first original
         # arriving when nobody waits and no return visit is pending (``cut``)
         self.stop = n if stop is None else stop
@@ -389,33 +393,33 @@ class _Visits:
         self._max_leave = -INF
         self._seen = 0  # originals scanned by ``quiet``
         self._seen_ret = n  # return visits scanned by ``quiet``
-        self.S = clock.tolist()  # SimPy clock at arrival
-        self.M = demand.matter.tolist()
-        self.B = demand.base_service_min.tolist()
-        self.P = demand.patience_min.tolist()
-        self.U = demand.settle_u.tolist()
-        self.RT = demand.return_u.tolist()  # same day or later, if unsettled (ReturnPlan)
-        self.T: list[float] = []  # ticket time (arrival_min) of return visits
-        self.RC: list[float] = []  # when each return visit was created (its arrival scheduled)
+        self.clock = clock.tolist()  # SimPy clock at arrival
+        self.matter = demand.matter.tolist()
+        self.base_service = demand.base_service_min.tolist()
+        self.patience = demand.patience_min.tolist()
+        self.settle_u = demand.settle_u.tolist()
+        self.return_u = demand.return_u.tolist()  # same day or later, if unsettled (ReturnPlan)
+        self.ticket: list[float] = []  # ticket time (arrival_min) of return visits
+        self.created: list[float] = []  # when each return visit was created (its arrival scheduled)
         self.parent: list[int] = []  # the unsettled visit each return visit comes from
-        self.C = [NAN] * n
-        self.E = [NAN] * n
-        self.W = [0] * n
+        self.call = [NAN] * n
+        self.end = [NAN] * n
+        self.window = [0] * n
         self.joined: list[int] = []  # visits that joined the queue, in arrival order
         self.returns = returns
-        self.delay = su.return_delay
+        self.delay = setup.return_delay
         self.cre: list[tuple] = []  # (service end, k, matter) of unsettled visits returning today
         self.rq: list[tuple] = []  # (clock at return, visit index)
         self.returns_later = 0
         self.k_cre = 0  # tie-breaker of ``cre``: creation order
         if carry is not None:  # return visits still to come from the previous segment
             for clock_r, t, rc, m, b, p, u, rt in carry.arrivals:
-                c = len(self.S)
+                c = len(self.clock)
                 row = (clock_r, m, b, p, u, NAN, NAN, 0, rt)
                 for lst, x in zip(self._lists(), row, strict=True):
                     lst.append(x)
-                self.T.append(t)
-                self.RC.append(rc)
+                self.ticket.append(t)
+                self.created.append(rc)
                 self.parent.append(-1)  # an earlier segment's visit: before everything here
                 heappush(self.rq, (clock_r, c))
             for e, k, m in carry.creations:
@@ -423,7 +427,17 @@ class _Visits:
             self.k_cre = carry.k_next
 
     def _lists(self) -> tuple[list, ...]:
-        return (self.S, self.M, self.B, self.P, self.U, self.C, self.E, self.W, self.RT)
+        return (
+            self.clock,
+            self.matter,
+            self.base_service,
+            self.patience,
+            self.settle_u,
+            self.call,
+            self.end,
+            self.window,
+            self.return_u,
+        )
 
     # -- simultaneous events ------------------------------------------------------
     # SimPy runs the events of one instant in the order they were scheduled.  An
@@ -438,7 +452,7 @@ class _Visits:
         """Visit ``a`` is processed before visit ``b`` (-1: before everything)."""
         if a < 0 or b < 0:
             return a < b
-        S = self.S
+        S = self.clock
         if S[a] != S[b]:
             return S[a] < S[b]
         if (a < self.n) != (b < self.n):
@@ -478,7 +492,7 @@ class _Visits:
         the same for all), so they are, or this says no.  Incremental: each
         visit is scanned once.
         """
-        C, E, W = self.C, self.E, self.W
+        C, E, W = self.call, self.end, self.window
         top = self._max_leave
         for c in range(self._seen, i):
             x = C[c]
@@ -511,22 +525,22 @@ class _Visits:
         k = len(self.rq)
         arrivals = []
         if k:
-            lo = len(self.S) - k
+            lo = len(self.clock) - k
             j = lo - self.n
             arrivals = list(
                 zip(
-                    self.S[lo:],
-                    self.T[j:],
-                    self.RC[j:],
-                    self.M[lo:],
-                    self.B[lo:],
-                    self.P[lo:],
-                    self.U[lo:],
-                    self.RT[lo:],
+                    self.clock[lo:],
+                    self.ticket[j:],
+                    self.created[j:],
+                    self.matter[lo:],
+                    self.base_service[lo:],
+                    self.patience[lo:],
+                    self.settle_u[lo:],
+                    self.return_u[lo:],
                     strict=True,
                 )
             )
-            for lst in (*self._lists(), self.T, self.RC, self.parent):
+            for lst in (*self._lists(), self.ticket, self.created, self.parent):
                 del lst[len(lst) - k :]
             self.rq = []
         creations = [(e, kk, m) for e, kk, m, _ in sorted(self.cre)]
@@ -548,8 +562,8 @@ class _Visits:
     def arrival_key(self, c: int) -> tuple[float, int, int]:
         if c >= self.n:
             j = c - self.n
-            return (self.RC[j], self.parent[j], 1)
-        return (self.S[c - 1], c - 1, -1) if c else (self.start, -1, -1)
+            return (self.created[j], self.parent[j], 1)
+        return (self.clock[c - 1], c - 1, -1) if c else (self.start, -1, -1)
 
     def _less(self, a: tuple[float, int, int], b: tuple[float, int, int]) -> bool:
         if a[0] != b[0]:
@@ -561,7 +575,7 @@ class _Visits:
     def release_first(self, q: int, c: int) -> bool:
         """A window whose last visit is ``q`` frees at the instant visit ``c`` arrives:
         does its release come first (the window is free for ``c``)?"""
-        return q < 0 or self._less((self.C[q], q, 0), self.arrival_key(c))
+        return q < 0 or self._less((self.call[q], q, 0), self.arrival_key(c))
 
     def leave_first(self, leave: tuple[float, int, int], c: int) -> bool:
         """A waiting citizen leaves the queue at the instant visit ``c`` arrives:
@@ -572,14 +586,14 @@ class _Visits:
         if phase:
             key = (t, vis, phase)
         elif vis >= 0:
-            key = (self.C[vis], vis, 0)
+            key = (self.call[vis], vis, 0)
         else:  # the window's release was scheduled before this segment: first
             key = (-INF, -1, 0)
         return self._less(key, self.arrival_key(c))
 
     def drop_simultaneous(self, heap: list[tuple], c: int) -> None:
         """Remove from a heap of leaves those at visit ``c``'s arrival instant that come first."""
-        t = self.S[c]
+        t = self.clock[c]
         kept = [e for e in heap if not (e[0] == t and self.leave_first(e, c))]
         if len(kept) < len(heap):
             heap[:] = kept
@@ -592,7 +606,7 @@ class _Visits:
         service-end order, and draws ``returns.random(3)`` then.  Every such
         end before ``nxt`` is known: its visit arrived earlier.
         """
-        cre, rq, S = self.cre, self.rq, self.S
+        cre, rq, S = self.cre, self.rq, self.clock
         D = self.delay
         draw = self.returns.draw
         while cre and cre[0][0] <= nxt:
@@ -602,17 +616,17 @@ class _Visits:
             clock = e0 + (back - e0)  # the return process waits timeout(back - now)
             c = len(S)
             S.append(clock)
-            self.T.append(back)
-            self.RC.append(e0)
+            self.ticket.append(back)
+            self.created.append(e0)
             self.parent.append(parent)
-            self.M.append(m0)
-            self.B.append(b0)
-            self.P.append(p0)
-            self.U.append(u0)
-            self.RT.append(rt0)
-            self.C.append(NAN)
-            self.E.append(NAN)
-            self.W.append(0)
+            self.matter.append(m0)
+            self.base_service.append(b0)
+            self.patience.append(p0)
+            self.settle_u.append(u0)
+            self.return_u.append(rt0)
+            self.call.append(NAN)
+            self.end.append(NAN)
+            self.window.append(0)
             heappush(rq, (clock, c))
             if clock < nxt:
                 nxt = clock
@@ -625,32 +639,36 @@ class _Visits:
 # more than the rest of the loop body.
 
 
-def _single_loop(v: _Visits, su: _Setup) -> None:
+def _single_loop(v: _Visits, setup: _Setup) -> None:
     """Single ticket queue: each citizen gets the eligible window that frees first.
 
     A window that frees at the very instant a citizen arrives is free for
     them if its service end was scheduled before their arrival event was, as
     in SimPy's event order (ties need zero-length or deterministic times).
     """
-    S, M, B, P, U, RT = v.S, v.M, v.B, v.P, v.U, v.RT
-    share = su.same_day_share
-    C, E, W = v.C, v.E, v.W
+    S, M, B, P, U, RT = v.clock, v.matter, v.base_service, v.patience, v.settle_u, v.return_u
+    share = setup.same_day_share
+    C, E, W = v.call, v.end, v.window
     cre, rq = v.cre, v.rq
     joined_append = v.joined.append
     release_first, create_returns = v.release_first, v.create_returns
-    speed, ps = su.speed, su.p_settle
-    fat, open_min = su.fatigue, su.start
-    balk_at = su.balk_at
-    D, arrival_end = su.return_delay, su.arrival_end
+    speed, ps = setup.speed, setup.p_settle
+    fat, open_min = setup.fatigue, setup.start
+    balk_at = setup.balk_at
+    D, arrival_end = setup.return_delay, setup.arrival_end
     returning = v.returns is not None
     n = v.n
-    LV = [-1] * len(speed)  # each window's last visit: its service start scheduled the release
+    last_visit = [-1] * len(
+        speed
+    )  # each window's last visit: its service start scheduled the release
     # one heap of (free time, window) per class of windows serving the same matters
     free = v.free
-    heap_of = {matters: sorted((free[w], w) for w in ws) for matters, ws in su.classes}
+    heap_of = {matters: sorted((free[w], w) for w in ws) for matters, ws in setup.classes}
     heaps = list(heap_of.values())
-    Hs = [[h for matters, h in heap_of.items() if k in matters] for k in range(su.n_matters)]
-    H1 = [hs[0] if len(hs) == 1 else None for hs in Hs]
+    heaps_of_matter = [
+        [h for matters, h in heap_of.items() if k in matters] for k in range(setup.n_matters)
+    ]
+    only_heap = [hs[0] if len(hs) == 1 else None for hs in heaps_of_matter]
     waiting: list[tuple] = []  # (leave time, ...) of everyone waiting, kept for balking
     drop_simultaneous = v.drop_simultaneous
     k_cre = v.k_cre
@@ -690,11 +708,11 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
         m = M[c]
 
         # ---- the window that will call them, and when
-        h = H1[m]
+        h = only_heap[m]
         if h is not None:
             top = h[0]
         else:
-            hs = Hs[m]
+            hs = heaps_of_matter[m]
             if hs:
                 h = hs[0]
                 top = h[0]
@@ -705,7 +723,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             else:
                 top = (INF, -1)
         f, w = top
-        if f < s or (f == s and release_first(LV[w], c)):
+        if f < s or (f == s and release_first(last_visit[w], c)):
             call = s  # the eligible window idle longest takes them
         else:
             if balk_at:
@@ -722,7 +740,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             if f <= R and f < INF:  # called at the very instant patience ends: served
                 call = f
                 if balk_at:
-                    heappush(waiting, (f, LV[w], 0))
+                    heappush(waiting, (f, last_visit[w], 0))
             elif R < INF:
                 W[c] = _W_RENEGED
                 E[c] = R
@@ -741,7 +759,7 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
             sp = sp * (1.0 + fat * (call - open_min))
         e = call + B[c] * sp
         heapreplace(h, (e, w))
-        LV[w] = c
+        last_visit[w] = c
         C[c] = call
         E[c] = e
         W[c] = w
@@ -760,26 +778,28 @@ def _single_loop(v: _Visits, su: _Setup) -> None:
     v.k_cre = k_cre
 
 
-def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
+def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None:
     """One line per window: the citizen joins the shortest eligible line (ties at random)."""
-    S, M, B, P, U, RT = v.S, v.M, v.B, v.P, v.U, v.RT
-    share = su.same_day_share
-    C, E, W = v.C, v.E, v.W
+    S, M, B, P, U, RT = v.clock, v.matter, v.base_service, v.patience, v.settle_u, v.return_u
+    share = setup.same_day_share
+    C, E, W = v.call, v.end, v.window
     cre, rq = v.cre, v.rq
     joined_append = v.joined.append
     release_first, create_returns = v.release_first, v.create_returns
-    speed, ps = su.speed, su.p_settle
-    fat, open_min = su.fatigue, su.start
-    balk_at = su.balk_at
-    D, arrival_end = su.return_delay, su.arrival_end
+    speed, ps = setup.speed, setup.p_settle
+    fat, open_min = setup.fatigue, setup.start
+    balk_at = setup.balk_at
+    D, arrival_end = setup.return_delay, setup.arrival_end
     returning = v.returns is not None
     n = v.n
     nw = len(speed)
-    LV = [-1] * nw  # each window's last visit: its service start scheduled the release
+    last_visit = [-1] * nw  # each window's last visit: its service start scheduled the release
     F = v.free  # each window's free time after the citizens in its line
-    LH: list[list[tuple]] = [[] for _ in range(nw)]  # (leave time, ...) of each line's waiters
+    line_leaves: list[list[tuple]] = [
+        [] for _ in range(nw)
+    ]  # (leave time, ...) of each line's waiters
     drop_simultaneous = v.drop_simultaneous
-    EW = su.eligible
+    eligible_windows = setup.eligible
     draw = routing.integers
     k_cre = v.k_cre
     returns_later = 0
@@ -820,14 +840,14 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
         # ---- the line they join (waiting + in service), and when they are called
         best = -1
         ties = None
-        for x in EW[m]:
-            lw = LH[x]
+        for x in eligible_windows[m]:
+            lw = line_leaves[x]
             while lw and lw[0][0] < s:
                 heappop(lw)
             if lw and lw[0][0] == s:
                 drop_simultaneous(lw, c)
             fx = F[x]
-            size = len(lw) + (fx > s or (fx == s and not release_first(LV[x], c)))
+            size = len(lw) + (fx > s or (fx == s and not release_first(last_visit[x], c)))
             if best < 0 or size < best:
                 best = size
                 ties = [x]
@@ -837,8 +857,8 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             raise ValueError("min() arg is an empty sequence")  # as the reference does
         w = ties[0] if len(ties) == 1 else ties[int(draw(len(ties)))]
         f = F[w]
-        lw = LH[w]
-        if not lw and (f < s or (f == s and release_first(LV[w], c))):
+        lw = line_leaves[w]
+        if not lw and (f < s or (f == s and release_first(last_visit[w], c))):
             call = s
         elif balk_at and len(lw) >= balk_at:
             W[c] = _W_BALKED
@@ -849,7 +869,7 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             R = s + P[c]
             if f <= R:  # called at the very instant patience ends: served
                 call = f
-                heappush(lw, (f, LV[w], 0))
+                heappush(lw, (f, last_visit[w], 0))
             else:
                 W[c] = _W_RENEGED
                 E[c] = R
@@ -862,7 +882,7 @@ def _lines_loop(v: _Visits, su: _Setup, routing: np.random.Generator) -> None:
             sp = sp * (1.0 + fat * (call - open_min))
         e = call + B[c] * sp
         F[w] = e
-        LV[w] = c
+        last_visit[w] = c
         C[c] = call
         E[c] = e
         W[c] = w
@@ -922,7 +942,7 @@ def _queue_trace(
     rank = np.empty(N + 1, dtype=np.int64)  # rank[-1] = -1 for "before everything"
     rank[np.lexsort((idx, idx >= n, clock))] = np.arange(N)
     rank[N] = -1
-    rc = np.array(v.RC, dtype=float)
+    rc = np.array(v.created, dtype=float)
     parent = np.array(v.parent, dtype=np.int64)
     # joins: the arrival event
     orig = joined < n
@@ -960,7 +980,7 @@ def _queue_trace(
 
 
 def _trace(
-    su: _Setup,
+    setup: _Setup,
     arrival: np.ndarray,
     matter: np.ndarray,
     call: np.ndarray,
@@ -992,19 +1012,19 @@ def _trace(
     return HallTrace(
         arrival_min=arrival,
         matter=matter,
-        window=su.window_of[idx],
-        group=su.group_of[idx],
+        window=setup.window_of[idx],
+        group=setup.group_of[idx],
         call_min=call,
         end_min=end,
-        outcome=su.outcome_of[idx],
-        settled=settle_u < su.p_settle_of[idx],
+        outcome=setup.outcome_of[idx],
+        settled=settle_u < setup.p_settle_of[idx],
         is_return=is_return,
         queue_times=queue[0],
         queue_levels=queue[1],
-        window_group=su.window_group.copy(),
-        clerks=su.clerks.copy(),
+        window_group=setup.window_group.copy(),
+        clerks=setup.clerks.copy(),
         returns_later=returns_later,
-        horizon_end_min=float(end.max()) if nrec else float(su.start),
+        horizon_end_min=float(end.max()) if nrec else float(setup.start),
     )
 
 
@@ -1023,7 +1043,7 @@ def _head(d: Demand, k: int) -> Demand:
     return _demand([x[:k] for x in _columns(d)])
 
 
-def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: int):
+def _run_basic(setup: _Setup, demand, clock: np.ndarray, free: list[float], stop: int):
     """The Kiefer-Wolfowitz path: (trace, cut, free times at the cut, None: no returns here).
 
     None if simultaneous events need the general loop.  Calls are
@@ -1033,7 +1053,7 @@ def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: i
     is dropped.
     """
     base = demand.base_service_min
-    speed = su.speed
+    speed = setup.speed
     if all(x == speed[0] for x in speed):
         svc = base * speed[0]
         C, W, tie = _basic_single(clock.tolist(), svc.tolist(), None, speed, free)
@@ -1060,7 +1080,7 @@ def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: i
             demand = _head(demand, cut)
             clock, call, window, end = clock[:cut], call[:cut], window[:cut], end[:cut]
     waited = call > clock
-    queue = _merge(su.start, clock[waited], call[waited])
+    queue = _merge(setup.start, clock[waited], call[waited])
     if queue is None:  # e.g. a zero-length service (floating-point underflow)
         return None
     after = None  # where the next segment starts: needed only at a cut
@@ -1069,17 +1089,17 @@ def _run_basic(su: _Setup, demand, clock: np.ndarray, free: list[float], stop: i
         np.maximum.at(windows_free, window, end)  # each window frees when its last visit ends
         after = windows_free.tolist()
     arrival, matter, settle_u = demand.arrival_min, demand.matter, demand.settle_u
-    trace = _trace(su, arrival, matter, call, end, window, settle_u, len(call), queue, 0)
+    trace = _trace(setup, arrival, matter, call, end, window, settle_u, len(call), queue, 0)
     return trace, cut, after, None
 
 
-def _run_loop(su: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None):
+def _run_loop(setup: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None):
     """The general loops: (trace, cut, free times at the cut or the end, pending returns)."""
-    v = _Visits(demand, clock, su, returns, free, stop, carry)
-    if su.single:
-        _single_loop(v, su)
+    v = _Visits(demand, clock, setup, returns, free, stop, carry)
+    if setup.single:
+        _single_loop(v, setup)
     else:
-        _lines_loop(v, su, routing)
+        _lines_loop(v, setup, routing)
     cut = v.cut
     pending = None
     if cut is not None:
@@ -1088,41 +1108,41 @@ def _run_loop(su: _Setup, demand, clock: np.ndarray, free, stop, returns, routin
         demand = _head(demand, cut)
         clock = clock[:cut]
     n = v.n
-    call = np.array(v.C, dtype=float)
-    end = np.array(v.E, dtype=float)
-    code = np.array(v.W, dtype=np.int64)
-    clock_all = np.concatenate([clock, v.S[n:]]) if len(v.T) else clock
+    call = np.array(v.call, dtype=float)
+    end = np.array(v.end, dtype=float)
+    code = np.array(v.window, dtype=np.int64)
+    clock_all = np.concatenate([clock, v.clock[n:]]) if len(v.ticket) else clock
     queue = _queue_trace(v, clock_all, call, end, code)
     arrival, matter, settle_u = demand.arrival_min, demand.matter, demand.settle_u
-    if len(v.T):
-        arrival = np.concatenate([arrival, v.T])
-        matter = np.concatenate([matter, v.M[n:]])
-        settle_u = np.concatenate([settle_u, v.U[n:]])
-    trace = _trace(su, arrival, matter, call, end, code, settle_u, n, queue, v.returns_later)
+    if len(v.ticket):
+        arrival = np.concatenate([arrival, v.ticket])
+        matter = np.concatenate([matter, v.matter[n:]])
+        settle_u = np.concatenate([settle_u, v.settle_u[n:]])
+    trace = _trace(setup, arrival, matter, call, end, code, settle_u, n, queue, v.returns_later)
     return trace, cut, v.free, pending
 
 
-def _new_returns(scenario: Scenario, su: _Setup, streams, n: int) -> _Returns | None:
-    if not su.returns_possible:
+def _new_returns(scenario: Scenario, setup: _Setup, streams, n: int) -> _Returns | None:
+    if not setup.returns_possible:
         return None
-    expected = n * (1.0 - min(su.p_settle)) * 1.25 + 16
+    expected = n * (1.0 - min(setup.p_settle)) * 1.25 + 16
     return _Returns(scenario, streams["returns"], int(expected))
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
-    su = _setup(scenario).replication(streams)
+    setup = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)
-    clock = event_times(demand.arrival_min, su.start)
-    free = [su.start] * len(su.speed)
+    clock = event_times(demand.arrival_min, setup.start)
+    free = [setup.start] * len(setup.speed)
     n = len(clock)
-    if su.basic:
-        out = _run_basic(su, demand, clock, free, n)
+    if setup.basic:
+        out = _run_basic(setup, demand, clock, free, n)
         if out is not None:
             return out[0]
-    returns = _new_returns(scenario, su, streams, n)
-    routing = None if su.single else streams["routing"]  # only lines draw ties at random
-    trace = _run_loop(su, demand, clock, free, n, returns, routing)[0]
+    returns = _new_returns(scenario, setup, streams, n)
+    routing = None if setup.single else streams["routing"]  # only lines draw ties at random
+    trace = _run_loop(setup, demand, clock, free, n, returns, routing)[0]
     if returns is not None:
         returns.finish()
     return trace
@@ -1147,14 +1167,14 @@ def run_hall_segments(
     at 0 at the scenario's start and every visit in it has left the queue
     before the next segment's first arrival.
     """
-    su = _setup(scenario).replication(streams)
-    routing = None if su.single else streams["routing"]  # only lines draw ties at random
-    returns = _new_returns(scenario, su, streams, chunk)
-    free = [su.start] * len(su.speed)
+    setup = _setup(scenario).replication(streams)
+    routing = None if setup.single else streams["routing"]  # only lines draw ties at random
+    returns = _new_returns(scenario, setup, streams, chunk)
+    free = [setup.start] * len(setup.speed)
     parts = demand_chunks(scenario, streams, max(64, chunk // 8))  # fill in small steps
     buf: list[np.ndarray] = [np.empty(0), np.empty(0, np.int64)] + [np.empty(0)] * 4
     clock = np.empty(0)
-    last_clock = su.start
+    last_clock = setup.start
     exhausted = yielded = False
     carry = None  # return visits due after the last cut
     want = chunk
@@ -1175,9 +1195,9 @@ def run_hall_segments(
             routing.bit_generator.state if routing is not None else None,
             returns.used if returns else 0,
         )
-        out = _run_basic(su, demand, clock, free, stop) if su.basic else None
+        out = _run_basic(setup, demand, clock, free, stop) if setup.basic else None
         if out is None:
-            out = _run_loop(su, demand, clock, free, stop, returns, routing, carry)
+            out = _run_loop(setup, demand, clock, free, stop, returns, routing, carry)
         trace, cut, after, pending = out
         if cut is None and not exhausted:  # no quiet instant: roll back, take more citizens
             if routing is not None:

@@ -113,12 +113,12 @@ def _mean_count(x: np.ndarray) -> float:
     return int(x.sum()) / len(x) if len(x) else NAN
 
 
-class _Static:
+class _ScenarioConstants:
     """What ``compute`` needs of a scenario that is the same in every replication.
 
     Clock strings, rosters and period labels cost more to derive than the
     arithmetic of a short day; scenarios are immutable (frozen models), so this
-    is derived once per scenario (see ``_static``).
+    is derived once per scenario (see ``_scenario_constants``).
     """
 
     def __init__(self, scenario: Scenario) -> None:
@@ -162,7 +162,7 @@ class _Static:
         return out
 
 
-_static = scenario_cache(_Static)  # the per-scenario constants, derived once
+_scenario_constants = scenario_cache(_ScenarioConstants)  # the per-scenario constants, derived once
 
 
 def overtaken_counts(
@@ -187,20 +187,20 @@ def overtaken_counts(
     else:
         parts = [np.flatnonzero(matter == m) for m in np.flatnonzero(np.bincount(matter))]
     for idx in parts:
-        arr, st, ca = arrival[idx], stop[idx], called[idx]
+        arr, stop_at, ca = arrival[idx], stop[idx], called[idx]
         k = len(arr)
         # earliest call among later arrivals; i has a slip only if it is before stop_i
         later_min = np.empty(k)
         later_min[:-1] = np.minimum.accumulate(ca[::-1])[::-1][1:]
         later_min[-1] = np.inf
-        active = np.flatnonzero(later_min < st)
+        active = np.flatnonzero(later_min < stop_at)
         if not len(active):
             continue
-        reach = np.searchsorted(arr, st, side="left") - np.arange(k) - 1
+        reach = np.searchsorted(arr, stop_at, side="left") - np.arange(k) - 1
         cnt = np.zeros(k, dtype=np.int64)
         d = 1
         while len(active):
-            cnt[active] += ca[active + d] < st[active]
+            cnt[active] += ca[active + d] < stop_at[active]
             d += 1
             active = active[reach[active] >= d]
         out[idx] = cnt
@@ -230,7 +230,7 @@ def rostered_window_minutes(scenario: Scenario, start: float, stop: float) -> fl
 
 
 @dataclass
-class _Whole:
+class _WholeRun:
     """Wait statistics of every served counted visit, shared with the tables.
 
     A breakdown row that covers every counted visit (one matter, one window
@@ -257,9 +257,9 @@ def compute(
     full table (``hallsim.streaming``: a segment of a long run touches only a
     few periods, and the full table would cost O(periods) per segment).
     """
-    st = _static(scenario)
-    s0, s1 = st.s0, st.s1
-    day = st.day
+    const = _scenario_constants(scenario)
+    s0, s1 = const.s0, const.s1
+    day = const.day
     counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
     n = int(np.count_nonzero(counted))
     every = n == len(counted)  # usual in day mode: a copy is cheaper than a mask
@@ -282,7 +282,7 @@ def compute(
     )
 
     # time averages: day mode over open..last departure; steady state over [s0, s1)
-    t0, t1 = (s0, max(trace.horizon_end_min, st.close_min)) if day else (s0, s1)
+    t0, t1 = (s0, max(trace.horizon_end_min, const.close_min)) if day else (s0, s1)
     qt, ql = trace.queue_times, trace.queue_levels
     q_levels = ql.astype(float)
     q_area = _step_area(qt, q_levels)  # shared by queue_len_mean and the period table
@@ -293,10 +293,10 @@ def compute(
     n_windows = len(trace.window_group)
     if day:
         busy_w = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
-        last_end = np.full(n_windows, st.close_min)
+        last_end = np.full(n_windows, const.close_min)
         if len(win_of):
             np.maximum.at(last_end, win_of, all_end)
-        staffed_w = last_end - st.open_min
+        staffed_w = last_end - const.open_min
         if trace.duty_window is not None:  # rosters: the spells each window was on duty
             staffed_w = np.bincount(
                 trace.duty_window,
@@ -352,14 +352,14 @@ def compute(
         ops = _operations_metrics(scenario, trace, counted, served, wait, overtaken)
     staffed_sum = staffed_w.sum()
     if day:
-        ops["staff_overtime_min"] = max(0.0, float(staffed_sum) - st.planned_min)
+        ops["staff_overtime_min"] = max(0.0, float(staffed_sum) - const.planned_min)
     else:
         ops["staff_overtime_min"] = 0.0
     ops["staff_hours"] = float(staffed_sum) / 60.0
 
     balked = int(np.count_nonzero(outcome == BALKED))
     reneged = int(np.count_nonzero(outcome == RENEGED))
-    target = st.target
+    target = const.target
     # every quantile metric of the registry: one call per sample (each call sorts)
     samples = {"wait": wait, "time_in_system": (end - arr)[served]}
     quantiles = {
@@ -396,7 +396,7 @@ def compute(
         "unserved": float(n - n_served - balked - reneged),
         "return_visits": float(np.count_nonzero(sub(trace.is_return))),
         "returns_later": float(trace.returns_later),
-        "overtime_min": max(0.0, trace.horizon_end_min - st.close_min) if day else 0.0,
+        "overtime_min": max(0.0, trace.horizon_end_min - const.close_min) if day else 0.0,
         "complaint_rate": sat.get("complaint_rate", NAN),
         "overtaken_mean": overtaken_mean,
         "service_mean_min": _mean((end - call)[served]),
@@ -408,17 +408,17 @@ def compute(
 
     if not breakdowns:  # sweeps need only the metrics: skip the tables
         return ReplicationResult(metrics, visits)
-    whole = _Whole(n_served, wait_mean, p90, within, sat["csat"])
+    whole = _WholeRun(n_served, wait_mean, p90, within, sat["csat"])
     result = ReplicationResult(
         metrics,
         visits,
         {
-            "matters": _matter_table(st, matter, served, wait_all, probs, whole),
+            "matters": _matter_table(const, matter, served, wait_all, probs, whole),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
             ),
             "periods": _period_table(
-                st,
+                const,
                 trace,
                 arr,
                 served,
@@ -431,7 +431,7 @@ def compute(
             ),
         },
     )
-    if st.uses_classes:
+    if const.uses_classes:
         result.tables["classes"] = _class_table(
             scenario, trace.klass[counted], outcome, wait_all, overtaken, probs, target
         )
@@ -453,7 +453,7 @@ def compute(
                 "overtaken": overtaken,
             }
         )
-        if trace.klass is not None and st.uses_classes:
+        if trace.klass is not None and const.uses_classes:
             result.log["class"] = np.asarray(scenario.class_names, dtype=object)[
                 trace.klass[counted]
             ]
@@ -506,10 +506,10 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
     return _columns(rows)
 
 
-def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]:
+def _matter_table(const, matter, served, wait_all, probs, whole) -> dict[str, list]:
     rows = []
     n = len(matter)
-    n_matters = len(st.matter_names)
+    n_matters = len(const.matter_names)
     counts = np.bincount(matter, minlength=n_matters)
     if len(probs):  # mean predicted P(rating 4 or 5) per matter, in one pass
         csat_sum = np.bincount(matter, weights=probs[:, 3] + probs[:, 4], minlength=n_matters)
@@ -518,7 +518,7 @@ def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]
         ).tolist()
     else:
         csat_of = [NAN] * n_matters
-    for k, (name, arrived) in enumerate(zip(st.matter_names, counts.tolist(), strict=True)):
+    for k, (name, arrived) in enumerate(zip(const.matter_names, counts.tolist(), strict=True)):
         if arrived == n:  # every visit has this matter: the overall statistics
             n_srv, w_mean, w_p90, within = (
                 whole.n_served,
@@ -530,7 +530,7 @@ def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]
         else:
             w = wait_all[(matter == k) & served]
             n_srv, w_mean, w_p90 = len(w), _mean(w), _q(w, 0.9)
-            within = int(np.count_nonzero(w <= st.target))
+            within = int(np.count_nonzero(w <= const.target))
         rows.append(
             {
                 "matter": name,
@@ -617,7 +617,7 @@ def period_starts(scenario: Scenario, t0: float, t1: float) -> np.ndarray:
 
 
 def _period_table(
-    st, trace, arr, served, wait, served_all, queue, t0, t1, rows=None
+    const, trace, arr, served, wait, served_all, queue, t0, t1, rows=None
 ) -> dict[str, Any]:
     """Per period of ``hall.period_min``: arrivals, waits, queue and utilisation by group.
 
@@ -625,7 +625,7 @@ def _period_table(
     not; ``queue`` the float queue levels and their ``_step_area``; ``rows``
     (k0, k1) the rows of the full table to compute (all if None).
     """
-    scenario = st.scenario
+    scenario = const.scenario
     all_starts = period_starts(scenario, t0, t1)
     k0, k1 = rows if rows is not None else (0, len(all_starts))
     last = k1 == len(all_starts)  # the table's last row: closed on the right
@@ -657,7 +657,7 @@ def _period_table(
     q_at = _step_at(trace.queue_times, q_levels, q_area, edges)
     table = {
         "period_start_min": starts.astype(float),
-        "period": st.period_labels(starts),
+        "period": const.period_labels(starts),
         "arrivals": np.bincount(arr_bin, minlength=nbins),
         "served": served_n,
         "wait_mean_min": wait_mean,
