@@ -638,7 +638,7 @@ def d_sweep(
     """A sweep of ``points`` values x ``reps`` over ``d_grid(base_name, ...)``.
 
     Uses ``hallsim.sweep.run_sweep`` when it exists, otherwise emulates it with
-    ``run_experiment(..., workers=)`` per point.  Runs in its own process (see
+    ``run_replications(..., workers=)`` per point.  Runs in its own process (see
     ``isolated``) so that the peak RSS it reports is the sweep parent's; worker
     processes are not included.  ``start_method`` restores the platform's
     multiprocessing default, which a spawned process would otherwise inherit.
@@ -675,12 +675,12 @@ def d_sweep(
         citizens = int(df["arrived"].sum())
         wait_by_point = df.groupby("point")["wait_mean_min"].mean().tolist()
     else:
-        api = "emulated: hallsim.run_experiment per point (hallsim.sweep missing)"
+        api = "emulated: hallsim.run_replications per point (hallsim.sweep missing)"
         variants = [base.with_changes({param: x}) for x in rates]
         tables = []
         t0, c0 = time.perf_counter(), cpu_seconds()
         for i, sc in enumerate(variants):
-            exp = hallsim.run_experiment(
+            exp = hallsim.run_replications(
                 sc, replications=reps, seed=SEED, workers=workers, engine=engine
             )
             tables.append(exp.replications)  # what a sweep keeps: one row per replication
@@ -847,7 +847,7 @@ class Bench:
         else:
             note = (
                 "hallsim.sweep does not exist yet: emulated with "
-                "hallsim.run_experiment(..., workers=1|2) per point on "
+                "hallsim.run_replications(..., workers=1|2) per point on "
                 f'scenario.with_changes({{"{param}": x}}) variants '
                 "(a new process pool per point)"
             )

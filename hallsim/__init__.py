@@ -4,10 +4,13 @@ Python API (units: minutes; see README):
 
     import hallsim
     sc = hallsim.load_scenario("scenarios/integrated.toml")
-    one = hallsim.simulate(sc, seed=1)                # one replication
-    exp = hallsim.run_experiment(sc, replications=20)  # tidy DataFrames + summary
-    exp = hallsim.run_experiment("scenarios/integrated.toml", replications=20)  # a path works too
+    one = hallsim.simulate(sc, seed=1)                  # one replication
+    exp = hallsim.run_replications(sc, replications=20)  # tidy DataFrames + summary
+    exp = hallsim.run_replications("scenarios/integrated.toml", replications=20)  # a path works
+    cmp = hallsim.compare(["scenarios/dedicated.toml", sc], replications=20)  # paired, CRN
     df = hallsim.run_sweep(sc, {"windows.0.count": [8, 9, 10]}, replications=10)
+
+``run_experiment`` is the old name of ``run_replications`` (deprecated: it warns).
 
 Bad arguments raise ValueError or TypeError (ScenarioError, a ValueError, for a
 bad scenario), with the same limits and words as the command line.
@@ -20,6 +23,7 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hallsim.comparison import Comparison, compare
     from hallsim.experiment import ExperimentResult, run_replications, simulate
     from hallsim.scenario import Scenario, ScenarioError, load_scenario
     from hallsim.sweep import run_sweep
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
 _API = {
     "ExperimentResult": ("hallsim.experiment", "ExperimentResult"),
     "run_replications": ("hallsim.experiment", "run_replications"),
-    "run_experiment": ("hallsim.experiment", "run_replications"),
+    "compare": ("hallsim.comparison", "compare"),
+    "Comparison": ("hallsim.comparison", "Comparison"),
     "simulate": ("hallsim.experiment", "simulate"),
     "Scenario": ("hallsim.scenario", "Scenario"),
     "ScenarioError": ("hallsim.scenario", "ScenarioError"),
@@ -40,12 +45,13 @@ _API = {
 }
 
 __all__ = [
+    "Comparison",
     "ExperimentResult",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "load_scenario",
-    "run_experiment",
     "run_replications",
     "run_sweep",
     "simulate",
@@ -53,6 +59,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "run_experiment":  # the old name: one function, one name
+        import warnings
+
+        warnings.warn(
+            "hallsim.run_experiment is deprecated: use hallsim.run_replications",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return __getattr__("run_replications")
     if name in _API:
         module, attr = _API[name]
         value = getattr(importlib.import_module(module), attr)

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from hallsim.engines.trace import BALKED, RENEGED, SERVED
-from hallsim.experiment import trace_replication, worker_init
-from hallsim.intervals import t_half_width
+from hallsim.experiment import trace_replication, worker_pool
 from hallsim.metrics import rostered_window_minutes
 from hallsim.scenario import Scenario, format_clock
+from hallsim.stats import t_half_width
 from hallsim.ticketlog import LogError, TicketLog
 
 BT_METRICS = (
@@ -338,9 +336,8 @@ def backtest(
         jobs.append((sc, seed, r, edges, target))
     if workers > 1 and replications > 1:
         # not fork: the CSV reader's threads may hold locks a forked child would inherit
-        ctx = multiprocessing.get_context("forkserver")
         n_w = min(workers, os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=n_w, mp_context=ctx, initializer=worker_init) as ex:
+        with worker_pool(n_w, "forkserver") as ex:
             sim_parts = list(
                 ex.map(_sim_one, jobs, chunksize=max(1, replications // (4 * workers)))
             )

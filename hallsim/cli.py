@@ -28,7 +28,7 @@ from hallsim.cli_common import (
     writing,
 )
 from hallsim.cli_types import REPLICATIONS, SEED, replications_from
-from hallsim.metrics.registry import COUNTS, KEY_METRICS, METRICS, PERCENT, PREDICTED
+from hallsim.metrics.registry import COUNTS, METRICS, PERCENT, PREDICTED
 from hallsim.names import ENGINES
 from hallsim.resultsdir import WriteFailed
 
@@ -56,10 +56,9 @@ ci_half_width = _lazy("hallsim.experiment", "ci_half_width")
 default_workers = _lazy("hallsim.experiment", "default_workers")
 run_replications = _lazy("hallsim.experiment", "run_replications")
 run_until_precision = _lazy("hallsim.experiment", "run_until_precision")
-best_scenario = _lazy("hallsim.outputs", "best_scenario")
+run_comparison = _lazy("hallsim.comparison", "compare")
 planned_files = _lazy("hallsim.outputs", "planned_files")
 compare_json = _lazy("hallsim.outputs", "compare_json")
-paired_differences = _lazy("hallsim.outputs", "paired_differences")
 run_json = _lazy("hallsim.outputs", "run_json")
 write_results = _lazy("hallsim.outputs", "write_results")
 Console = _lazy("rich.console", "Console")
@@ -506,23 +505,31 @@ def compare(
     folder = claim_folder(
         out, "compare-" + "-vs-".join(names), "compare", force, planned_files(scenarios)
     )
-    if seed is None:
-        seed = scenarios[0].run.seed
-    if replications is None:
-        replications = scenarios[0].run.replications
     with writing(folder):
-        results = _run_all(
-            scenarios, replications, seed, _workers(workers), log, quiet or as_json, engine
-        )
+        reps = replications or scenarios[0].run.replications
+        total = len(scenarios) * reps
+        with _progress(total, "simulating", quiet or as_json) as advance:
+            found = run_comparison(
+                scenarios,
+                replications=replications,
+                seed=seed,
+                workers=_workers(workers),
+                log=log,
+                engine=engine,
+                metric=metric,
+                progress=advance,
+            )
+        if robustness:
+            found.robustness = _robustness(
+                scenarios, found.replications, found.seed, engine, quiet or as_json
+            )
+        results, seed, best = found.results, found.seed, found.best
+        decomposition, check = found.wait_decomposition, found.robustness
         obj = compare_json(results)
-        best = best_scenario(results, metric)
         extra: dict = {"best": {"metric": metric, "scenario": best}}  # summary.json only
-        decomposition = _wait_decomposition(scenarios, results, seed, engine)
         if decomposition:
             extra["wait_decomposition"] = decomposition
-        check = None
-        if robustness:
-            check = _robustness(scenarios, replications, seed, engine, quiet or as_json)
+        if check is not None:
             extra["robustness"] = check.to_json()
         path = write_results(
             folder,
@@ -542,9 +549,9 @@ def compare(
             f"{len(results[0].replications)} replications on common random numbers, seed {seed}",
         )
     )
-    diffs = paired_differences(results)
+    diffs = found.differences
     adjusted = "Bonferroni-adjusted" if len(results) > 2 else "95% t-interval"
-    key = KEY_METRICS
+    key = found.key_metrics
     # one narrow table per comparison reads better than one wide table
     tables = {
         r.scenario.name: Table(
@@ -570,25 +577,17 @@ def compare(
         con.print(table)
     for r in results:
         con.print(headline(r), highlight=False, soft_wrap=True)
-    for d in diffs:
-        if d["metric"] == "wait_mean_min" and d["ci_low"] is not None:
-            verdict = (
-                "shorter"
-                if d["ci_high"] < 0
-                else "longer"
-                if d["ci_low"] > 0
-                else "no clear difference in"
-            )
-            con.print(
-                f"{d['scenario']} − {d['baseline']}: mean wait {d['mean']:+.1f} min "
-                f"[{d['ci_low']:+.1f}, {d['ci_high']:+.1f}] ({verdict} wait)",
-                style="bold",
-                highlight=False,
-                soft_wrap=True,
-            )
-            part = next((p for p in decomposition if p["scenario"] == d["scenario"]), None)
-            if part is not None:
-                con.print(f"  {decomposition_text(part)}", highlight=False, soft_wrap=True)
+    for d in found.wait_verdicts():
+        con.print(
+            f"{d['scenario']} − {d['baseline']}: mean wait {d['mean']:+.1f} min "
+            f"[{d['ci_low']:+.1f}, {d['ci_high']:+.1f}] ({d['verdict']} wait)",
+            style="bold",
+            highlight=False,
+            soft_wrap=True,
+        )
+        part = next((p for p in decomposition if p["scenario"] == d["scenario"]), None)
+        if part is not None:
+            con.print(f"  {decomposition_text(part)}", highlight=False, soft_wrap=True)
     if check is not None:
         con.print(
             f"Robustness ({check_count(check)} assumptions over their plausible ranges, "
@@ -624,17 +623,6 @@ def decomposition_text(part: dict) -> str:
 
 def check_count(check) -> int:
     return len({r["assumption"] for r in check.rows})
-
-
-def _wait_decomposition(scenarios, results, seed, engine) -> list[dict]:
-    """The return-visit part of each difference in mean wait (empty when no scenario
-    has return visits)."""
-    from hallsim import robustness as rb
-
-    if not any(rb.returns_off(sc) is not sc for sc in scenarios):
-        return []
-    waits = [r.replications["wait_mean_min"].to_numpy(dtype=float) for r in results]
-    return rb.wait_decomposition(scenarios, waits, seed, engine)
 
 
 def _robustness(scenarios, replications, seed, engine, quiet):

@@ -17,17 +17,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from hallsim import engines
 from hallsim import metrics as _metrics
 from hallsim import streaming as _streaming
 from hallsim.engines import ENGINES as ENGINES
-from hallsim.intervals import interval
 from hallsim.limits import check_int, check_replications, check_seed
 from hallsim.metrics import METRICS, ReplicationResult
 from hallsim.scenario import Scenario, load_scenario
+from hallsim.stats import summarise
 from hallsim.streams import make_streams
 
 
@@ -104,26 +103,8 @@ def default_workers() -> int:
 def summarise_values(
     values: Iterable[float], confidence: float = 0.95, metric: str | None = None
 ) -> dict[str, float | None]:
-    """Mean, sd and Student-t interval over the defined (non-NaN) values.
-
-    With ``metric`` the interval stays inside that metric's range
-    (``hallsim.intervals.interval``); without, it is the plain t-interval.
-    """
-    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
-    n = len(x)
-    if n == 0:
-        return {"mean": None, "ci_low": None, "ci_high": None, "sd": None, "n": 0}
-    mean = float(x.mean())
-    if n == 1:
-        return {"mean": mean, "ci_low": None, "ci_high": None, "sd": None, "n": 1}
-    sd = float(x.std(ddof=1))
-    low, high = interval(metric or "", mean, sd, n, confidence)
-    if metric is None:  # unbounded
-        from hallsim.intervals import t_half_width
-
-        half = t_half_width(sd, n, confidence)
-        low, high = mean - half, mean + half
-    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": sd, "n": n}
+    """Mean, sd and Student-t interval over the defined values (``hallsim.stats.summarise``)."""
+    return summarise(values, confidence, metric)
 
 
 @dataclass
@@ -183,6 +164,16 @@ def worker_init() -> None:
     threading.Thread(target=watch, name="hallsim-parent-watch", daemon=True).start()
 
 
+def worker_pool(workers: int, context: str | None = None) -> ProcessPoolExecutor:
+    """The process pool every parallel part of hallsim uses: ``workers`` processes, each
+    started with ``worker_init`` (ignores Ctrl-C, dies with its parent). ``context``: a
+    multiprocessing start method ("forkserver" where the parent runs threads)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context(context) if context else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init)
+
+
 def run_replications(
     scenario: Scenario | str | Path,
     replications: int | None = None,
@@ -214,7 +205,7 @@ def run_replications(
                 if progress:
                     progress(1)
         else:
-            with ProcessPoolExecutor(max_workers=min(workers, n), initializer=worker_init) as pool:
+            with worker_pool(min(workers, n)) as pool:
                 try:
                     # small chunks: cheap enough, and Ctrl-C keeps all but the last few
                     chunk = max(1, min(n // (4 * workers), 8))
@@ -324,7 +315,7 @@ def run_until_precision(
             return mean is not None and hw <= half_width * abs(mean)
         return hw <= half_width
 
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    pool = worker_pool(workers) if workers > 1 else None
     try:
         stop = None
         while stop is None and len(results) < max_replications:

@@ -24,14 +24,16 @@ import numpy as np
 import pandas as pd
 
 from hallsim import __version__
+from hallsim.comparison import best_scenario as best_scenario
+from hallsim.comparison import paired_differences as paired_differences
 from hallsim.experiment import ExperimentResult
-from hallsim.intervals import PREDICTED, interval, interval_note
 from hallsim.metrics import METRICS
 from hallsim.metrics.registry import HIGHER_IS_BETTER as HIGHER_IS_BETTER
 from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
 from hallsim.resultsdir import RESULT_FILES as RESULT_FILES
 from hallsim.resultsdir import ResultsFolder, safe_name
 from hallsim.scenario import scenario_to_dict
+from hallsim.stats import PREDICTED, interval_note
 
 
 def clean(value: Any) -> Any:
@@ -91,53 +93,6 @@ def run_json(res: ExperimentResult) -> dict:
             "metrics": metric_block(res.summary),
         }
     )
-
-
-def paired_differences(results: list[ExperimentResult], confidence: float = 0.95) -> list[dict]:
-    """Scenario − baseline per metric over common random numbers (paired t-interval).
-
-    With more than two scenarios the interval is Bonferroni-adjusted for the
-    family of comparisons against the baseline.
-    """
-    base = results[0]
-    k = len(results) - 1
-    level = 1 - (1 - confidence) / max(k, 1)
-    out = []
-    for other in results[1:]:
-        for m in METRICS:
-            d = (other.replications[m] - base.replications[m]).to_numpy(dtype=float)
-            d = d[~np.isnan(d)]
-            row = {
-                "baseline": base.scenario.name,
-                "scenario": other.scenario.name,
-                "metric": m,
-                "mean": None,
-                "ci_low": None,
-                "ci_high": None,
-                "sd": None,
-                "n": len(d),
-                "confidence": level,
-            }
-            if len(d):
-                row["mean"] = float(d.mean())
-            if len(d) > 1:
-                sd = float(d.std(ddof=1))
-                low, high = interval(m, row["mean"], sd, len(d), level, difference=True)
-                row.update(sd=sd, ci_low=low, ci_high=high)
-            out.append(row)
-    return out
-
-
-def best_scenario(results: list[ExperimentResult], metric: str) -> str | None:
-    vals = [
-        (r.summary[metric]["mean"], r.scenario.name)
-        for r in results
-        if r.summary[metric]["mean"] is not None
-    ]
-    if not vals:
-        return None
-    pick = max if metric in HIGHER_IS_BETTER else min
-    return pick(vals)[1]
 
 
 def compare_json(results: list[ExperimentResult]) -> dict:

@@ -39,9 +39,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from hallsim.intervals import PREDICTED, interval
 from hallsim.metrics.registry import REGISTRY
 from hallsim.outputs import PLOT_KINDS
+from hallsim.stats import PREDICTED, interval
 
 SLIDE_SIZE_IN = (10.0, 5.6)
 """Default figure size in inches (16:9 slide)."""

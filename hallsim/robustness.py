@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from hallsim import satisfaction as _sat
-from hallsim.intervals import interval
 from hallsim.metrics.registry import HIGHER_IS_BETTER
 from hallsim.scenario import Scenario
+from hallsim.stats import interval
 from hallsim.streams import return_plan
 
 METRICS = ("wait_mean_min", "service_level", "csat", "satisfaction_mean", "bad_review_rate")

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,11 +39,11 @@ import numpy as np
 from hallsim import theory
 from hallsim.engines.clerks import attitude_multiplier
 from hallsim.engines.trace import SERVED
-from hallsim.experiment import trace_replication
-from hallsim.intervals import t_half_width
+from hallsim.experiment import trace_replication, worker_pool
 from hallsim.metrics.registry import BY_NAME
 from hallsim.names import TARGET_METRICS
 from hallsim.scenario import Scenario, format_clock
+from hallsim.stats import t_half_width
 
 
 class StaffingError(ValueError):
@@ -342,7 +341,7 @@ class _Simulator:
         self.replications = replications
         self.seed = seed
         self.edges = periods(scenario)
-        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+        self.pool = worker_pool(workers) if workers > 1 else None
         self.cache: dict[bytes, Evaluation] = {}
         self.progress = progress
         self.runs = 0

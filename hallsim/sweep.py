@@ -49,8 +49,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from hallsim import __version__, engines
-from hallsim.experiment import ENGINES, default_workers, simulate, worker_init
-from hallsim.intervals import interval
+from hallsim.experiment import ENGINES, default_workers, simulate, worker_pool
 from hallsim.limits import check_replications, check_seed
 from hallsim.metrics import METRICS
 from hallsim.names import BACKENDS
@@ -66,6 +65,7 @@ from hallsim.scenario import (
     read_input_file,
     scenario_to_dict,
 )
+from hallsim.stats import interval
 
 PENDING_PREFIX = ".pending-"  # part files a worker is still writing (never counted)
 PARTS = "parts"
@@ -796,7 +796,7 @@ class _Serial:
 
 class _Pool:
     def __init__(self, workers: int):
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
+        self.pool = worker_pool(workers)
         self.workers = workers
         self.capacity = 2 * workers  # chunks in flight: the next one is always there
 

@@ -332,7 +332,7 @@ def test_huge_integers_in_set_and_files_are_refused(capsys, cwd) -> None:
 def test_api_seeds_are_bounded() -> None:
     sc = load_scenario(SCENARIOS / "integrated.toml")
     with pytest.raises(ValueError, match="seed"):
-        hallsim.run_experiment(sc, replications=1, seed=2**64)
+        hallsim.run_replications(sc, replications=1, seed=2**64)
     with pytest.raises(ValueError, match="seed"):
         hallsim.simulate(sc, seed=-1)
     with pytest.raises(ValueError, match="seed"):
@@ -345,13 +345,13 @@ def test_api_seeds_are_bounded() -> None:
 def test_api_bad_arguments_raise_value_or_type_errors() -> None:
     sc = load_scenario(SCENARIOS / "integrated.toml")
     cases = [
-        (lambda: hallsim.run_experiment(sc, replications=0), ValueError, "replications"),
-        (lambda: hallsim.run_experiment(sc, replications=10**6), ValueError, "100000"),
-        (lambda: hallsim.run_experiment(sc, replications=2.0), TypeError, "replications"),
-        (lambda: hallsim.run_experiment(sc, replications=True), TypeError, "replications"),
-        (lambda: hallsim.run_experiment(sc, replications=1, workers=0), ValueError, "workers"),
-        (lambda: hallsim.run_experiment(sc, replications=1, engine="x"), ValueError, "engine"),
-        (lambda: hallsim.run_experiment(42), TypeError, "Scenario"),
+        (lambda: hallsim.run_replications(sc, replications=0), ValueError, "replications"),
+        (lambda: hallsim.run_replications(sc, replications=10**6), ValueError, "100000"),
+        (lambda: hallsim.run_replications(sc, replications=2.0), TypeError, "replications"),
+        (lambda: hallsim.run_replications(sc, replications=True), TypeError, "replications"),
+        (lambda: hallsim.run_replications(sc, replications=1, workers=0), ValueError, "workers"),
+        (lambda: hallsim.run_replications(sc, replications=1, engine="x"), ValueError, "engine"),
+        (lambda: hallsim.run_replications(42), TypeError, "Scenario"),
         (lambda: hallsim.simulate(sc, seed="1"), TypeError, "seed"),
         (lambda: hallsim.simulate(sc, seed=1.5), TypeError, "seed"),
         (lambda: hallsim.simulate(sc, replication=-1), ValueError, "replication"),
@@ -367,12 +367,12 @@ def test_api_bad_arguments_raise_value_or_type_errors() -> None:
     assert issubclass(ScenarioError, ValueError)
 
 
-def test_run_experiment_takes_a_path_like_run_sweep(tmp_path) -> None:
+def test_run_replications_takes_a_path_like_run_sweep(tmp_path) -> None:
     f = tmp_path / "small.toml"
     f.write_text(SMALL)
-    by_path = hallsim.run_experiment(str(f), replications=2, seed=3)
-    by_pathlib = hallsim.run_experiment(f, replications=2, seed=3)
-    by_object = hallsim.run_experiment(load_scenario(f), replications=2, seed=3)
+    by_path = hallsim.run_replications(str(f), replications=2, seed=3)
+    by_pathlib = hallsim.run_replications(f, replications=2, seed=3)
+    by_object = hallsim.run_replications(load_scenario(f), replications=2, seed=3)
     pd.testing.assert_frame_equal(by_path.replications, by_object.replications)
     pd.testing.assert_frame_equal(by_pathlib.replications, by_object.replications)
     one = hallsim.simulate(str(f), seed=3, replication=1)

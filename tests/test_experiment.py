@@ -173,6 +173,43 @@ def test_run_precision_on_the_command_line(capsys, tmp_path) -> None:
 def test_the_readme_python_api_is_importable_from_the_package() -> None:
     import hallsim
 
-    for name in ("load_scenario", "simulate", "run_experiment", "run_sweep", "Scenario"):
+    for name in ("load_scenario", "simulate", "run_replications", "run_sweep", "compare"):
         assert hasattr(hallsim, name), name
         assert name in hallsim.__all__
+
+
+def test_run_experiment_is_a_deprecated_name_of_run_replications() -> None:
+    import hallsim
+
+    with pytest.warns(DeprecationWarning, match="run_replications"):
+        old = hallsim.run_experiment
+    assert old is hallsim.run_replications
+    assert "run_experiment" not in hallsim.__all__
+
+
+def test_compare_api_pairs_scenarios_and_judges_the_wait() -> None:
+    """hallsim.compare: common random numbers (the same seed for all), a paired interval
+    per metric and a verdict consistent with it; comparing a scenario with itself gives
+    differences of exactly 0."""
+    import hallsim
+
+    from .conftest import day_scenario
+
+    a = day_scenario()
+    b = a.with_changes({"windows.0.count": a.windows[0].count + 2, "name": "more"})
+    c = hallsim.compare([a, b], replications=4, seed=7)
+    assert [r.scenario.name for r in c.results] == [a.name, "more"]
+    assert c.seed == 7 and all(r.seed == 7 for r in c.results)
+    wait = next(d for d in c.differences if d["metric"] == "wait_mean_min")
+    assert wait["mean"] == pytest.approx(
+        c.results[1].summary["wait_mean_min"]["mean"]
+        - c.results[0].summary["wait_mean_min"]["mean"]
+    )
+    (v,) = c.wait_verdicts()
+    assert v["verdict"] == (
+        "shorter" if v["ci_high"] < 0 else "longer" if v["ci_low"] > 0 else "no clear difference in"
+    )
+    same = hallsim.compare([a, a.with_changes({"name": "copy"})], replications=3, seed=7)
+    assert all(d["mean"] in (0.0, None) for d in same.differences)
+    with pytest.raises(ValueError, match="distinct"):
+        hallsim.compare([a, a], replications=2)

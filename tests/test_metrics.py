@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from hallsim.intervals import t_half_width
 from hallsim.metrics import _covered, _quantiles, _step_integral, overtaken_counts
+from hallsim.stats import t_half_width
 
 finite = st.floats(0, 1000, allow_nan=False)
 

@@ -80,7 +80,7 @@ def test_the_public_api_resolves_lazily_to_the_same_objects() -> None:
     from hallsim import experiment, scenario, sweep
 
     assert hallsim.simulate is experiment.simulate
-    assert hallsim.run_experiment is hallsim.run_replications is experiment.run_replications
+    assert hallsim.run_replications is experiment.run_replications
     assert hallsim.ExperimentResult is experiment.ExperimentResult
     assert hallsim.Scenario is scenario.Scenario
     assert hallsim.ScenarioError is scenario.ScenarioError

@@ -1,4 +1,5 @@
-"""Intervals stay inside each metric's range and keep their coverage (issue 16 §4)."""
+"""hallsim.stats: intervals stay inside each metric's range and keep their coverage
+(issue 16 §4); the paired difference, Bonferroni level and plain t-interval."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hallsim.experiment import simulate, summarise_values
-from hallsim.intervals import COUNTS, bounds, interval, interval_note, t_half_width
 from hallsim.metrics import METRICS
+from hallsim.stats import COUNTS, bounds, interval, interval_note, t_half_width
 from hallsim.theory import mmc
 
 from .conftest import queue_scenario
@@ -111,3 +112,38 @@ def test_coverage_is_near_nominal_on_mmc_by_repeated_experiments() -> None:
             hits[m] += sm["ci_low"] <= value <= sm["ci_high"]
     coverage = {m: h / experiments for m, h in hits.items()}
     assert all(c >= 0.93 for c in coverage.values()), coverage
+
+
+def test_bonferroni_splits_the_error_rate_over_the_comparisons() -> None:
+    from hallsim.stats import bonferroni
+
+    assert bonferroni(0.95, 1) == pytest.approx(0.95)
+    assert bonferroni(0.95, 4) == pytest.approx(0.9875)
+    assert bonferroni(0.95, 0) == pytest.approx(0.95)  # no comparison: the level itself
+
+
+@given(st.lists(st.floats(-100, 100), min_size=2, max_size=30))
+def test_summarise_without_a_metric_is_the_plain_t_interval(xs) -> None:
+    from scipy import stats as sps
+
+    from hallsim.stats import summarise
+
+    s = summarise(xs)
+    x = np.asarray(xs)
+    half = sps.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    assert s["n"] == len(x) and s["mean"] == pytest.approx(x.mean(), abs=1e-9)
+    assert s["ci_low"] == pytest.approx(x.mean() - half, abs=1e-9)
+    assert s["ci_high"] == pytest.approx(x.mean() + half, abs=1e-9)
+
+
+def test_paired_difference_pairs_replications_and_skips_undefined_ones() -> None:
+    from hallsim.stats import paired_difference
+
+    base = [1.0, 2.0, float("nan"), 4.0]
+    other = [1.5, 2.5, 3.0, 4.5]  # +0.5 in every defined pair
+    d = paired_difference("wait_mean_min", other, base)
+    assert d["n"] == 3 and d["mean"] == pytest.approx(0.5) and d["sd"] == 0.0
+    assert d["ci_low"] == pytest.approx(0.5) and d["ci_high"] == pytest.approx(0.5)
+    # a difference of shares stays inside [-1, 1]
+    wide = paired_difference("csat", [1.0, 0.0, 1.0], [0.0, 1.0, 0.0])
+    assert -1.0 <= wide["ci_low"] <= wide["ci_high"] <= 1.0

@@ -1,4 +1,8 @@
-"""Confidence intervals: the one place hallsim computes them.
+"""Statistics: every confidence interval hallsim computes, in one place.
+
+The t-interval of a mean, the same kept inside a metric's range, the paired difference
+of two scenarios on common random numbers and the Bonferroni level for a family of such
+comparisons.
 
 A replication mean's interval is the Student-t interval, kept inside the
 metric's range (``bounds``): a count or a time is never below 0, a share never
@@ -15,6 +19,8 @@ which is the same number but keeps the command line's start-up fast.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy.special import stdtrit
@@ -97,3 +103,47 @@ def interval_note(metric: str, mean: float, sd: float | None, n: int, low, high)
     if mean - half < lo or mean + half > hi:
         return f"t-interval cut at the metric's range [{lo:g}, {hi:g}]"
     return ""
+
+
+def bonferroni(confidence: float, comparisons: int) -> float:
+    """Per-comparison level so that ``comparisons`` intervals hold together with
+    ``confidence`` (Bonferroni): 1 − (1 − confidence) / comparisons."""
+    return 1 - (1 - confidence) / max(comparisons, 1)
+
+
+def summarise(values, confidence: float = 0.95, metric: str | None = None) -> dict:
+    """Mean, sd and Student-t interval over the defined (non-NaN, non-None) values.
+
+    With ``metric`` the interval stays inside that metric's range (``interval``);
+    without, it is the plain t-interval.
+    """
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    n = len(x)
+    if n == 0:
+        return {"mean": None, "ci_low": None, "ci_high": None, "sd": None, "n": 0}
+    mean = float(x.mean())
+    if n == 1:
+        return {"mean": mean, "ci_low": None, "ci_high": None, "sd": None, "n": 1}
+    sd = float(x.std(ddof=1))
+    if metric is None:  # unbounded
+        half = t_half_width(sd, n, confidence)
+        low, high = mean - half, mean + half
+    else:
+        low, high = interval(metric, mean, sd, n, confidence)
+    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": sd, "n": n}
+
+
+def paired_difference(metric: str, scenario, baseline, confidence: float = 0.95) -> dict:
+    """Mean, sd and interval of ``scenario − baseline`` over paired replications (common
+    random numbers), inside the range a difference of ``metric`` can take; replications
+    where either value is undefined (NaN) are left out."""
+    d = np.asarray(scenario, dtype=float) - np.asarray(baseline, dtype=float)
+    d = d[~np.isnan(d)]
+    row = {"mean": None, "ci_low": None, "ci_high": None, "sd": None, "n": len(d)}
+    if len(d):
+        row["mean"] = float(d.mean())
+    if len(d) > 1:
+        sd = float(d.std(ddof=1))
+        low, high = interval(metric, row["mean"], sd, len(d), confidence, difference=True)
+        row.update(sd=sd, ci_low=low, ci_high=high)
+    return row
