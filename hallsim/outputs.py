@@ -15,12 +15,10 @@ A results folder (from ``run`` or ``compare``) holds:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hallsim import __version__
@@ -31,22 +29,11 @@ from hallsim.metrics import METRICS
 from hallsim.metrics.registry import HIGHER_IS_BETTER as HIGHER_IS_BETTER
 from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
 from hallsim.resultsdir import RESULT_FILES as RESULT_FILES
-from hallsim.resultsdir import ResultsFolder, safe_name
+from hallsim.resultsdir import ResultsFolder, json_safe, safe_name
 from hallsim.scenario import scenario_to_dict
 from hallsim.stats import PREDICTED, interval_note
 
-
-def clean(value: Any) -> Any:
-    """JSON-safe: NaN/inf → None, numpy scalars → Python numbers."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+clean = json_safe  # the one JSON cleaner, in resultsdir
 
 
 def metric_block(summary: dict[str, dict]) -> dict[str, dict]:

@@ -26,12 +26,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 RECORD = ".hallsim-results.json"
 LOCK = ".hallsim.lock"
@@ -70,6 +72,23 @@ _FAMILY = {"run": "results", "compare": "results", "sweep": "sweep"}
 MAX_NAME_CHARS = 80
 """Longest folder or file name derived from a scenario name (well below the
 255-byte limit of common file systems, even for CJK characters of 3 bytes)."""
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe, recursively: NaN and infinities → None, numpy scalars → Python numbers.
+
+    The one JSON cleaner (results files and the command line's ``--json``); numpy is
+    not imported: its scalars are recognised by their ``item`` method.
+    """
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 class OutputError(ValueError):

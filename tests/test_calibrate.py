@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from hallsim.calibrate import CUTPOINT_NAMES, calibrate, survey_visits
-from hallsim.cli_satisfaction import calibrate_command
+from hallsim.cli.satisfaction import calibrate_command
 from hallsim.satisfaction import BETAS, COMPONENTS, SatisfactionConfig, rating_probabilities
 from hallsim.scenario import scenario_from_dict
 

@@ -81,7 +81,7 @@ GRAPH = {m: imports_of(m) for m in MODULES}
 
 
 def _is_cli(module: str) -> bool:
-    return module == "hallsim.cli" or module.startswith(("hallsim.cli.", "hallsim.cli_"))
+    return module == "hallsim.cli" or module.startswith("hallsim.cli.")
 
 
 def _is_engine(module: str) -> bool:

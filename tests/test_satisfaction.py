@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hallsim import satisfaction as sat
-from hallsim.cli_satisfaction import sensitivity_command
+from hallsim.cli.satisfaction import sensitivity_command
 from hallsim.satisfaction import (
     BETAS,
     COEFFICIENTS,

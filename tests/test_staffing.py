@@ -1,4 +1,4 @@
-"""The staffing advisor (hallsim.staffing) and its command (hallsim.cli_staff)."""
+"""The staffing advisor (hallsim.staffing) and its command (hallsim.cli.staff)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from hallsim import theory
-from hallsim.cli_staff import staff
+from hallsim.cli.staff import staff
 from hallsim.experiment import run_replications
 from hallsim.scenario import load_scenario
 from hallsim.staffing import (

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import hallsim.sweep as sweep_module
 from hallsim.cli import entry, main
-from hallsim.cli_sweep import sweep
+from hallsim.cli.sweep import sweep
 from hallsim.experiment import simulate, summarise_values
 from hallsim.metrics import METRICS
 from hallsim.scenario import load_scenario
@@ -396,7 +396,7 @@ def test_a_different_sweep_in_the_same_folder_is_refused_unless_forced(
 
 
 WRAPPER = (
-    "from hallsim.cli import main, console_main; from hallsim.cli_sweep import sweep; "
+    "from hallsim.cli import main, console_main; from hallsim.cli.sweep import sweep; "
     "'sweep' in main.commands or main.add_command(sweep); console_main()"
 )
 

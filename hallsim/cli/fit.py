@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from hallsim.cli_common import BadInput
+from hallsim.cli.common import BadInput
 from hallsim.names import LOG_FORMATS
 
 # pandas, numpy and the scenario model load when a command runs, not for --help

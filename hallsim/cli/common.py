@@ -84,13 +84,83 @@ def claim_folder(
     return folder
 
 
-class WriteError(click.ClickException):
-    """Writing failed part-way (disk full...): one line, exit 1."""
+class Failure(click.ClickException):
+    """A failure that is not bad input (writing failed part-way, no Dask cluster...):
+    one line on stderr, exit 1."""
 
     exit_code = 1
 
     def show(self, file=None) -> None:
-        click.echo(f"hallsim: {self.format_message()}", err=True)
+        click.echo(_prefixed(self.format_message()), err=True)
+
+
+WriteError = Failure  # writing failed part-way (disk full...)
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C: exit 130 after saying what was kept."""
+
+    exit_code = 130
+
+    def show(self, file=None) -> None:
+        click.echo(_prefixed(self.format_message()), err=True)
+
+
+def _prefixed(message: str) -> str:
+    return message if message.startswith("hallsim:") else f"hallsim: {message}"
+
+
+class _Bar:
+    """A progress bar's callbacks: ``advance(k)`` (k more done) or ``update(done, total)``."""
+
+    def __init__(self, bar: Any = None, label: str = "", total: int | None = None) -> None:
+        self.bar = bar
+        self.task = None if bar is None or total is None else bar.add_task(label, total=total)
+        self.label = label
+
+    def advance(self, k: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, k)
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        if self.task is None:
+            self.task = self.bar.add_task(self.label, total=total, completed=done)
+        else:
+            self.bar.update(self.task, completed=done)
+
+
+@contextmanager
+def progress(label: str, quiet: bool, total: int | None = None, rate_unit: str | None = None):
+    """The one progress bar of every command: rich, on stderr, only on a terminal.
+
+    Yields a ``_Bar``; ``rate_unit`` adds a column of items per second (e.g. "points").
+    """
+    if quiet or not sys.stderr.isatty():
+        yield _Bar()
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class _Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.speed
+            shown = f"{speed:.1f} {rate_unit}/s" if speed else f"– {rate_unit}/s"
+            return Text(shown, style="progress.data.speed")
+
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn()]
+    if rate_unit:
+        columns += [TextColumn(rate_unit), _Rate()]
+    with Progress(*columns, TimeRemainingColumn(), console=err_console(), transient=True) as bar:
+        yield _Bar(bar, label, total)
 
 
 @contextmanager

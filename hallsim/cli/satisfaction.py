@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from hallsim.cli_types import REPLICATIONS, SEED
+from hallsim.cli.types import REPLICATIONS, SEED
 from hallsim.metrics.registry import PERCENT
+from hallsim.resultsdir import json_safe
 
 if TYPE_CHECKING:  # numpy, pandas, statsmodels and rich load when a command runs
     from hallsim.calibrate import CalibrationResult
@@ -28,19 +29,6 @@ SENSITIVITY_METRICS = ("csat", "bad_review_rate", "satisfaction_mean", "complain
 def _bad_input(command: str, message: str) -> NoReturn:
     click.echo(f"hallsim {command}: {message}", err=True)
     raise click.exceptions.Exit(2)
-
-
-def _clean(value: Any) -> Any:
-    """NaN → None, numpy scalars → Python, for JSON."""
-    import numpy as np
-
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def _num(x: float, digits: int = 4) -> str:
@@ -144,10 +132,10 @@ def _calibration_json(
         "lr_pvalue": result.lr_pvalue,
         "converged": result.converged,
         "coefficients": [
-            {k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")
+            {k: json_safe(v) for k, v in row.items()} for row in table.to_dict("records")
         ],
         "rating_shares": [
-            {k: _clean(v) for k, v in row.items()} for row in result.shares().to_dict("records")
+            {k: json_safe(v) for k, v in row.items()} for row in result.shares().to_dict("records")
         ],
         "ignored_columns": list(result.ignored_columns),
         "warnings": list(result.warnings),
@@ -262,7 +250,7 @@ def sensitivity_command(
                     "replications": n_rep,
                     "seed": seed,
                     "visits": check.n_visits,
-                    "rows": [{k: _clean(v) for k, v in row.items()} for row in rows],
+                    "rows": [{k: json_safe(v) for k, v in row.items()} for row in rows],
                 },
                 ensure_ascii=False,
             )

@@ -5,78 +5,19 @@ The lead registers it with ``main.add_command(sweep)`` in ``hallsim.cli``.
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
-from pathlib import Path
-
 import click
 
-from hallsim.cli_common import BadInput, command_line, err_console, load_scenarios
-from hallsim.cli_types import REPLICATIONS, SEED
+from hallsim.cli.common import (
+    BadInput,
+    Failure,
+    Interrupted,
+    command_line,
+    load_scenarios,
+    out_dir,
+    progress,
+)
+from hallsim.cli.types import REPLICATIONS, SEED
 from hallsim.names import BACKENDS, ENGINES
-from hallsim.resultsdir import safe_name
-
-
-class Failure(click.ClickException):
-    """A failure that is not bad input (e.g. no Dask cluster): message on stderr, exit 1."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"hallsim: {self.format_message()}", err=True)
-
-
-class Interrupted(click.ClickException):
-    """Ctrl-C: the message on stderr, exit 130 (finished runs are kept)."""
-
-    exit_code = 130
-
-    def show(self, file=None) -> None:
-        click.echo(self.format_message(), err=True)
-
-
-@contextmanager
-def _progress(quiet: bool):
-    """A callback ``(points_done, points_total)`` drawing a bar on a terminal's stderr."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class _Rate(ProgressColumn):
-        """Points per second (rich's running estimate)."""
-
-        def render(self, task) -> Text:
-            speed = task.speed
-            return Text(
-                f"{speed:.1f} points/s" if speed else "– points/s", style="progress.data.speed"
-            )
-
-    with Progress(
-        TextColumn("sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("points"),
-        _Rate(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
-        state: dict = {}
-
-        def update(done: int, total: int) -> None:
-            if "task" not in state:
-                state["task"] = bar.add_task("sweep", total=total, completed=done)
-            else:
-                bar.update(state["task"], completed=done)
-
-        yield update
 
 
 @click.command()
@@ -213,17 +154,17 @@ def sweep(
         plan = plan_sweep(sc, grid, replications, seed, engine)
     except SweepError as exc:
         raise BadInput(f"{file}: invalid sweep\n" + _indent(str(exc))) from None
-    folder = Path(out) if out else Path("results") / safe_name(f"{sc.name}-sweep")
+    folder = out_dir(out, f"{sc.name}-sweep")
     n_workers = default_workers() if workers is None else workers
     try:
-        with _progress(quiet) as progress:
+        with progress("sweep", quiet, rate_unit="points") as bar:
             outcome = execute_sweep(
                 plan,
                 folder,
                 workers=n_workers,
                 backend=backend,
                 scheduler=scheduler,
-                progress=progress,
+                progress=bar.update,
                 force=force,
                 csv=csv,
                 chunk_size=chunk_size,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from hallsim.cli_types import SEED, replications_from
+from hallsim.cli.types import SEED, replications_from
 from hallsim.names import TARGET_METRICS
 
 if TYPE_CHECKING:

@@ -1,36 +1,27 @@
-"""The ``hallsim`` command line: thin over the Python API (parse, call, print, exit code).
-
-Exit codes (contract.md §2): 0 success, 2 bad input (nothing written), 1 an
-unexpected failure, 130 interrupted.
-"""
+"""``hallsim validate``, ``run`` and ``compare``: parse, make one API call, print."""
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
-import sys
-import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from hallsim import __version__, cli_common
-from hallsim.cli_common import (
+from hallsim.cli.common import (
     BadInput,
+    Interrupted,
     claim_folder,
     command_line,
-    err_console,
     load_scenarios,
+    progress,
     writing,
 )
-from hallsim.cli_types import REPLICATIONS, SEED, replications_from
+from hallsim.cli.types import REPLICATIONS, SEED, replications_from
 from hallsim.metrics.registry import COUNTS, METRICS, PERCENT, PREDICTED
 from hallsim.names import ENGINES
-from hallsim.resultsdir import WriteFailed
 
 if TYPE_CHECKING:
     from hallsim.experiment import ExperimentResult
@@ -145,24 +136,6 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
     return table
 
 
-@contextmanager
-def _progress(total: int, label: str, quiet: bool):
-    """Rich progress bar on stderr, only when stderr is a terminal."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda k: None
-        return
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda k: bar.advance(task, k)
-
-
 def _workers(w: int | None) -> int:
     return default_workers() if w is None else w
 
@@ -178,7 +151,7 @@ def _run_all(
 ) -> list[ExperimentResult]:
     total = sum(replications or s.run.replications for s in scenarios)
     out = []
-    with _progress(total, "simulating", quiet) as advance:
+    with progress("simulating", quiet, total) as bar:
         for sc in scenarios:
             out.append(
                 run_replications(
@@ -187,7 +160,7 @@ def _run_all(
                     seed=seed,
                     workers=workers,
                     log=log,
-                    progress=advance,
+                    progress=bar.advance,
                     engine=engine,
                 )
             )
@@ -265,20 +238,7 @@ def with_common(f: Callable) -> Callable:
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="hallsim")
-def main() -> None:
-    """Simulate government service halls (政务服务大厅) and compare layouts.
-
-    \b
-    Example:
-      hallsim validate scenarios/integrated.toml
-      hallsim run scenarios/integrated.toml --replications 20
-      hallsim compare scenarios/dedicated.toml scenarios/integrated.toml
-    """
-
-
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True)
 def validate(files: tuple[str, ...]) -> None:
     """Check scenario FILES and print a one-screen summary of each.
@@ -341,7 +301,7 @@ def describe(sc: Scenario) -> str:
     )
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=str)
 @with_common
 @click.option(
@@ -446,16 +406,7 @@ def run(
     click.echo(str(path))
 
 
-class Interrupted(click.ClickException):
-    """Ctrl-C: exit 130 after saying what was kept."""
-
-    exit_code = 130
-
-    def show(self, file=None) -> None:
-        click.echo(f"hallsim: {self.format_message()}", err=True)
-
-
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True)
 @with_common
 @click.option(
@@ -508,7 +459,7 @@ def compare(
     with writing(folder):
         reps = replications or scenarios[0].run.replications
         total = len(scenarios) * reps
-        with _progress(total, "simulating", quiet or as_json) as advance:
+        with progress("simulating", quiet or as_json, total) as bar:
             found = run_comparison(
                 scenarios,
                 replications=replications,
@@ -517,7 +468,7 @@ def compare(
                 log=log,
                 engine=engine,
                 metric=metric,
-                progress=advance,
+                progress=bar.advance,
             )
         if robustness:
             found.robustness = _robustness(
@@ -629,8 +580,8 @@ def _robustness(scenarios, replications, seed, engine, quiet):
     from hallsim import robustness as rb
 
     total = len(scenarios) * replications + sum(len(a.values) for a in rb.ASSUMPTIONS)
-    with _progress(total, "robustness", quiet) as advance:
-        return rb.check(scenarios, replications, seed, engine, progress=advance)
+    with progress("robustness", quiet, total) as bar:
+        return rb.check(scenarios, replications, seed, engine, progress=bar.advance)
 
 
 def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:
@@ -651,76 +602,3 @@ def _fmt_diff(metric: str, value: float) -> str:
     if metric in PERCENT:
         return f"{100 * value:+.1f} pp"
     return f"{value:+.2f}"
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings as one plain line on stderr, not Python's source-location format."""
-    text = str(message)
-    click.echo(text if text.startswith("hallsim:") else f"hallsim: warning: {text}", err=True)
-
-
-def entry(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code (no traceback for expected failures)."""
-    cli_common.invoked_args = None if argv is None else list(argv)
-    warnings.showwarning = _show_warning
-    try:
-        code = main.main(args=argv, prog_name="hallsim", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("hallsim: interrupted", err=True)
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("hallsim: interrupted", err=True)
-        return 130
-    except (WriteFailed, OSError) as exc:  # a full disk, an I/O error: one line, exit 1
-        if os.environ.get("HALLSIM_DEBUG"):
-            raise
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        click.echo(f"hallsim: could not complete: {where}{exc.strerror or exc}", err=True)
-        return 1
-    except Exception as exc:  # an unexpected failure: exit 1, short message
-        if os.environ.get("HALLSIM_DEBUG"):
-            raise
-        click.echo(
-            f"hallsim: unexpected error: {type(exc).__name__}: {exc}\n"
-            "(set HALLSIM_DEBUG=1 for a traceback)",
-            err=True,
-        )
-        return 1
-    # with standalone_mode=False click returns ctx.exit(n)'s code instead of raising
-    return code if isinstance(code, int) else 0
-
-
-def console_main() -> None:
-    # The scenario model uses no pydantic plugins; looking for them scans every installed
-    # package's entry points on each command's first model (benchmarks/startup.py).
-    # A user's own setting wins.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    sys.exit(entry())
-
-
-def _register_subcommands() -> None:
-    from hallsim.cli_fit import backtest_command, fit_command
-    from hallsim.cli_present import plot, report
-    from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
-    from hallsim.cli_staff import staff
-    from hallsim.cli_sweep import sweep
-
-    for command in (
-        plot,
-        report,
-        calibrate_command,
-        sensitivity_command,
-        staff,
-        sweep,
-        fit_command,
-        backtest_command,
-    ):
-        main.add_command(command)
-
-
-_register_subcommands()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from hallsim.cli_common import BadInput, WriteError, writing
+from hallsim.cli.common import BadInput, WriteError, writing
 from hallsim.names import PLOT_KINDS
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, write_single_file
 

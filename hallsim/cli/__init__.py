@@ -1,0 +1,107 @@
+"""The ``hallsim`` command line: thin over the Python API (parse, call, print, exit code).
+
+One module per command group (``run``: validate, run, compare; ``sweep``; ``staff``;
+``present``: plot, report; ``satisfaction``: calibrate, sensitivity; ``fit``: fit,
+backtest); what they share (errors as exit codes, progress, interrupts, JSON) is in
+``common``. Command modules never import this package's ``__init__``: no import cycle.
+
+Exit codes (docs/cli.md): 0 success, 2 bad input (nothing written), 1 an
+unexpected failure, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import click
+
+from hallsim import __version__
+from hallsim.cli import common
+from hallsim.cli import fit as _fit
+from hallsim.cli import present as _present
+from hallsim.cli import run as _run
+from hallsim.cli import satisfaction as _satisfaction
+from hallsim.cli import staff as _staff
+from hallsim.cli import sweep as _sweep
+from hallsim.resultsdir import WriteFailed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hallsim")
+def main() -> None:
+    """Simulate government service halls (政务服务大厅) and compare layouts.
+
+    \b
+    Example:
+      hallsim validate scenarios/integrated.toml
+      hallsim run scenarios/integrated.toml --replications 20
+      hallsim compare scenarios/dedicated.toml scenarios/integrated.toml
+    """
+
+
+for _command in (
+    _run.validate,
+    _run.run,
+    _run.compare,
+    _present.plot,
+    _present.report,
+    _satisfaction.calibrate_command,
+    _satisfaction.sensitivity_command,
+    _staff.staff,
+    _sweep.sweep,
+    _fit.fit_command,
+    _fit.backtest_command,
+):
+    main.add_command(_command)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one plain line on stderr, not Python's source-location format."""
+    text = str(message)
+    click.echo(text if text.startswith("hallsim:") else f"hallsim: warning: {text}", err=True)
+
+
+def entry(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code (no traceback for expected failures)."""
+    common.invoked_args = None if argv is None else list(argv)
+    warnings.showwarning = _show_warning
+    try:
+        code = main.main(args=argv, prog_name="hallsim", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("hallsim: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("hallsim: interrupted", err=True)
+        return 130
+    except (WriteFailed, OSError) as exc:  # a full disk, an I/O error: one line, exit 1
+        if os.environ.get("HALLSIM_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"hallsim: could not complete: {where}{exc.strerror or exc}", err=True)
+        return 1
+    except Exception as exc:  # an unexpected failure: exit 1, short message
+        if os.environ.get("HALLSIM_DEBUG"):
+            raise
+        click.echo(
+            f"hallsim: unexpected error: {type(exc).__name__}: {exc}\n"
+            "(set HALLSIM_DEBUG=1 for a traceback)",
+            err=True,
+        )
+        return 1
+    # with standalone_mode=False click returns ctx.exit(n)'s code instead of raising
+    return code if isinstance(code, int) else 0
+
+
+def console_main() -> None:
+    # The scenario model uses no pydantic plugins; looking for them scans every installed
+    # package's entry points on each command's first model (benchmarks/startup.py).
+    # A user's own setting wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    sys.exit(entry())
