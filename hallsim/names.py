@@ -4,7 +4,7 @@
 these tuples must load without numpy, pandas or scipy (benchmarks/startup.py
 measures the start-up).  Each is re-exported where it belongs:
 ``hallsim.metrics.METRICS``, ``hallsim.experiment.ENGINES``,
-``hallsim.sweep.BACKENDS``, ``hallsim.outputs.PLOT_KINDS`` and
+``hallsim.sweep.BACKENDS``, ``hallsim.results.PLOT_KINDS`` and
 ``hallsim.staffing.TARGET_METRICS`` are these same objects.
 """
 

@@ -247,13 +247,9 @@ def assumption_rows(res: Results) -> tuple[list[dict[str, Any]], str]:
     Returns (rows, note).
     """
     used = {n: res.settings.get(n, {}).get("satisfaction", {}) for n in res.scenarios}
-    coefficients: list[Any] = []
-    try:
-        from hallsim import satisfaction
+    from hallsim import satisfaction
 
-        coefficients = list(getattr(satisfaction, "COEFFICIENTS", ()) or ())
-    except Exception:  # the model module is optional for reading results
-        coefficients = []
+    coefficients: list[Any] = list(satisfaction.COEFFICIENTS)
     rows = []
     if coefficients:
         for c in coefficients:

@@ -2,7 +2,7 @@
 
 A folder becomes a hallsim results folder when hallsim first writes into it;
 ``.hallsim-results.json`` (the *record*) then lists every file hallsim wrote
-there.  The rules (the contract's §4):
+there.  The rules (README, "Your files are safe"):
 
 - a missing or empty folder is claimed; a folder with a record is hallsim's;
   any other non-empty folder is refused (``OutputError``, exit 2) unless

@@ -56,7 +56,7 @@ class _Frozen(BaseModel):
     # strict: a TOML boolean or string is never quietly turned into a number
     # (count = true, factor = "1.2" are errors); integers still fill float fields.
     # defer_build: a table's validator is built when first used, not on import
-    # (about 25 ms off every command's start; benchmarks/startup.py).
+    # (off every command's start; measured in benchmarks/README.md).
     # allow_inf_nan=False: every number in the format is finite (TOML has inf and
     # nan), for every float field here and in any field added later.
     model_config = ConfigDict(

@@ -106,7 +106,7 @@ def test_nothing_outside_the_cli_imports_it() -> None:
 
 
 def test_engines_import_neither_experiments_nor_results() -> None:
-    upward = ("hallsim.experiment", "hallsim.outputs", "hallsim.results", "hallsim.sweep")
+    upward = ("hallsim.experiment", "hallsim.results", "hallsim.results", "hallsim.sweep")
     engines = [m for m in GRAPH if _is_engine(m)]
     assert engines, "no hallsim.engines package"
     offenders = {

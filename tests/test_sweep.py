@@ -18,18 +18,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import hallsim.sweep as sweep_module
 from hallsim.cli import entry, main
 from hallsim.cli.sweep import sweep
 from hallsim.experiment import simulate, summarise_values
 from hallsim.metrics import METRICS
 from hallsim.scenario import load_scenario
 from hallsim.sweep import (
-    CHUNK_SECONDS,
-    PROBE_CHUNK,
     SweepError,
     SweepInterrupted,
-    _ChunkSizer,
     build_grid,
     execute_sweep,
     parse_set,
@@ -38,6 +34,8 @@ from hallsim.sweep import (
     run_sweep,
     summarise_points,
 )
+from hallsim.sweep import store as sweep_store
+from hallsim.sweep.run import CHUNK_SECONDS, PROBE_CHUNK, _ChunkSizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -307,9 +305,9 @@ def test_rows_kept_in_memory_give_the_same_files_as_the_parts(
 ) -> None:
     plan = plan_sweep(load_scenario(hall), MIXED_GRID, replications=3, seed=2)
     # blocks of 2 points, chunks of 5 runs: chunks straddle points and blocks
-    monkeypatch.setattr(sweep_module, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(sweep_store, "BLOCK_ROWS", 7)
     kept = execute_sweep(plan, tmp_path / "kept", workers=workers, csv=True, chunk_size=5)
-    monkeypatch.setattr(sweep_module, "MEMORY_RUNS", plan.n_runs - 1)  # too big to keep
+    monkeypatch.setattr(sweep_store, "MEMORY_RUNS", plan.n_runs - 1)  # too big to keep
     read = execute_sweep(plan, tmp_path / "read", workers=workers, csv=True, chunk_size=5)
     assert kept.table is not None and read.table is None
     assert _outputs(tmp_path / "kept") == _outputs(tmp_path / "read")

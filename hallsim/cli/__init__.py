@@ -5,7 +5,7 @@ One module per command group (``run``: validate, run, compare; ``sweep``; ``staf
 backtest); what they share (errors as exit codes, progress, interrupts, JSON) is in
 ``common``. Command modules never import this package's ``__init__``: no import cycle.
 
-Exit codes (docs/cli.md): 0 success, 2 bad input (nothing written), 1 an
+Exit codes (README): 0 success, 2 bad input (nothing written), 1 an
 unexpected failure, 130 interrupted.
 """
 

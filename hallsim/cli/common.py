@@ -2,7 +2,7 @@
 scenario files, the results folder a command claims, the command line as typed, and the
 stderr console. Command modules import this one, never ``hallsim.cli`` (no import cycle).
 
-Exit codes (docs/cli.md): 0 success, 2 bad input (nothing written), 1 an unexpected
+Exit codes (README): 0 success, 2 bad input (nothing written), 1 an unexpected
 failure, 130 interrupted.
 """
 

@@ -46,7 +46,7 @@ class Metric:
     quantile: float | None = None  # a quantile metric: which quantile ...
     quantile_of: Literal["wait", "time_in_system"] | None = None  # ... of which sample
     staffing_target: bool = False  # may be a `hallsim staff --target`
-    contract: bool = False  # one of the metrics every --json carries first (docs/cli.md)
+    contract: bool = False  # one of the metrics every --json carries first (README)
     short_en: str | None = None  # a column title where space is short
 
     @property

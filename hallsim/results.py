@@ -1,4 +1,5 @@
-"""Results on disk and as JSON: the contract's objects and the tidy tables.
+"""The results folder: written here (``write_results``) and read back here
+(``load_results``), with the JSON objects of ``--json`` and the tidy tables.
 
 A results folder (from ``run`` or ``compare``) holds:
 
@@ -9,15 +10,18 @@ A results folder (from ``run`` or ``compare``) holds:
   replication (``scenario`` and ``replication`` columns);
 - ``citizens.parquet`` with ``--log``: one row per citizen visit;
 - ``scenarios/<safe name>.toml``: copies of the input files;
-- ``.hallsim-results.json``: what hallsim wrote there (see hallsim.resultsdir).
+- ``.hallsim-results.json``: what hallsim wrote there (the safe-folder mechanics are in
+  ``hallsim.resultsdir``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -199,3 +203,144 @@ def write_results(
     return folder.write_text(
         "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n"
     )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class ResultsError(Exception):
+    """A results folder is missing, incomplete or unsuitable for the requested figure."""
+
+
+@dataclass
+class Results:
+    """A results folder read from disk (tables load on first use).
+
+    ``kind`` is "run", "compare" or "sweep"; ``summary`` is summary.json
+    (run/compare) or manifest.json (sweep).
+    """
+
+    folder: Path
+    kind: str
+    summary: dict[str, Any]
+    _tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+
+    HINTS: ClassVar[dict[str, str]] = {
+        "citizens": "run with --log to write it",
+        "results": "written by hallsim sweep",
+    }
+
+    def table(self, name: str, required: bool = True) -> pd.DataFrame | None:
+        """``<name>.parquet`` as a DataFrame; ResultsError (or None) when absent."""
+        if name not in self._tables:
+            path = self.folder / f"{name}.parquet"
+            if not path.is_file():
+                self._tables[name] = None
+            else:
+                try:
+                    self._tables[name] = pd.read_parquet(path)
+                except Exception as exc:
+                    raise ResultsError(f"{path}: cannot be read ({exc})") from None
+        df = self._tables[name]
+        if df is None and required:
+            hint = self.HINTS.get(name, "the results folder is incomplete")
+            raise ResultsError(f"{self.folder / (name + '.parquet')}: missing ({hint})")
+        if df is not None and required and df.empty:
+            raise ResultsError(f"{self.folder / (name + '.parquet')}: has no rows")
+        return df
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in the order of the command line (baseline first)."""
+        if self.kind == "compare":
+            return list(self.summary["scenarios"])
+        if self.kind == "run":
+            return [self.summary["scenario"]]
+        return []
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.summary.get("hallsim", {})
+
+    @property
+    def settings(self) -> dict[str, dict]:
+        """Scenario settings by name (as in summary.json)."""
+        return self.meta.get("scenario_settings", {})
+
+    @property
+    def replications(self) -> int:
+        return int(self.summary.get("replications", 0))
+
+    def metrics(self, scenario: str) -> dict[str, dict]:
+        """The contract's metric block (mean, ci_low, ci_high, sd) of one scenario."""
+        if self.kind == "compare":
+            return self.summary["metrics"][scenario]
+        return self.summary["metrics"]
+
+    def target_min(self, scenario: str) -> float:
+        """The scenario's service-level target, minutes (contract default 15)."""
+        hall = self.settings.get(scenario, {}).get("hall", {})
+        return float(hall.get("service_level_target_min", 15.0))
+
+    def check_columns(self, name: str, columns: Iterable[str]) -> pd.DataFrame:
+        df = self.table(name)
+        assert df is not None
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ResultsError(
+                f"{self.folder / (name + '.parquet')}: incomplete, no column(s) {missing}"
+            )
+        return df
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    return obj
+
+
+def load_results(folder: str | os.PathLike | Results) -> Results:
+    """Open a results folder written by ``hallsim run``, ``compare`` or ``sweep``.
+
+    Raises ``ResultsError`` naming the folder or file when the folder is
+    missing, is not a results folder, or lacks its summary/tables.
+    """
+    if isinstance(folder, Results):
+        return folder
+    path = Path(folder)
+    if not path.is_dir():
+        raise ResultsError(f"{path}: no such results folder")
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        obj = _read_json(manifest)
+        if obj.get("kind") == "sweep":
+            res = Results(path, "sweep", obj)
+            if res.table("results", required=False) is None and (
+                res.table("summary", required=False) is None
+            ):
+                raise ResultsError(f"{path / 'results.parquet'}: missing (sweep incomplete)")
+            return res
+    summary = path / "summary.json"
+    if not summary.is_file():
+        raise ResultsError(
+            f"{path}: not a hallsim results folder (no summary.json); "
+            f"make one with `hallsim run FILE --out {path}`"
+        )
+    obj = _read_json(summary)
+    meta = obj.get("hallsim")
+    if not isinstance(meta, dict) or meta.get("kind") not in ("run", "compare"):
+        raise ResultsError(
+            f"{summary}: incomplete (no 'hallsim' block with kind run|compare); "
+            "rerun hallsim run/compare with --out"
+        )
+    need = ["metrics", "scenarios" if meta["kind"] == "compare" else "scenario"]
+    missing = [k for k in need if k not in obj]
+    if missing:
+        raise ResultsError(f"{summary}: incomplete, no {missing}")
+    res = Results(path, meta["kind"], obj)
+    res.check_columns("replications", ["scenario", "replication"])
+    return res

@@ -1,0 +1,527 @@
+"""Running a sweep: chunks of (point, replication) runs on an executor (serial, a local
+process pool, or a Dask cluster), adaptive chunk sizes, interrupt handling."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hallsim.experiment import default_workers, simulate, worker_pool
+from hallsim.metrics import METRICS
+from hallsim.names import BACKENDS
+from hallsim.resultsdir import MANIFEST as MANIFEST
+from hallsim.resultsdir import OWN_FILES as OWN_FILES
+from hallsim.resultsdir import OutputError, ResultsFolder
+from hallsim.scenario import (
+    Scenario,
+    scenario_to_dict,
+)
+from hallsim.sweep import store
+from hallsim.sweep.grid import SweepBackendError, SweepError, SweepInterrupted, SweepPlan
+from hallsim.sweep.store import (
+    PARTS,
+    PENDING_PREFIX,
+    assemble,
+    atomic_write,
+    check_folder,
+    csv_from_parquet,
+    done_mask,
+    part_files,
+    part_table,
+    write_json,
+)
+
+PROBE_CHUNK = 8
+CHUNK_SECONDS = (0.02, 1.0)
+# --- the task: a chunk of (point, replication) runs, in a worker ------------
+
+
+def run_chunk(
+    payload: tuple[Scenario, int, str, list[tuple[int, dict, list[int]]]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Run a chunk; returns (points, replications, metrics[run, METRICS], seconds).
+
+    Only the metric records travel back: no per-citizen data leaves the worker.
+    """
+    t0 = time.perf_counter()
+    scenario, seed, engine, items = payload
+    points, reps, rows = [], [], []
+    for point, changes, rep_list in items:
+        sc = scenario.with_changes(changes, source=f"point {point}")
+        for r in rep_list:
+            m = simulate(sc, seed=seed, replication=r, engine=engine, breakdowns=False).metrics
+            points.append(point)
+            reps.append(r)
+            rows.append([math.nan if m.get(k) is None else m[k] for k in METRICS])
+    return (
+        np.asarray(points, dtype=np.int64),
+        np.asarray(reps, dtype=np.int64),
+        np.asarray(rows, dtype=np.float64).reshape(len(rows), len(METRICS)),
+        time.perf_counter() - t0,  # for sizing the next chunks (_ChunkSizer)
+    )
+
+
+def run_chunk_to_part(
+    payload: tuple[SweepPlan, list, str],
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Run a chunk and write its part file in the worker (local pool only).
+
+    The parent then only renames the file into place, so its CPU stays free
+    for the workers (on 2 cores the parent's Parquet writing cost ~8%).
+    Returns (temporary file, points, replications, metrics, seconds); the
+    metrics also travel back so that the parent can keep a small sweep's
+    rows in memory (see ``_Parts``).
+    """
+    plan, items, parts_dir = payload
+    pts, reps, rows, seconds = run_chunk((plan.scenario, plan.seed, plan.engine, items))
+    tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
+    _write_part(part_table(plan, pts, reps, rows), tmp)
+    return str(tmp), pts, reps, rows, seconds
+
+
+def _write_part(table: pa.Table, path: Path | str) -> None:
+    """Write a part file: read back at most once, so written for speed.
+
+    Statistics only on ``point`` (``_point_ranges`` reads them) and no
+    dictionaries: faster than the defaults at the same size (benchmarks/README.md,
+    "Design measurements").
+    """
+    pq.write_table(table, path, use_dictionary=False, write_statistics=["point"])
+
+
+class _ChunkSizer:
+    """How many runs the next chunk gets: guided self-scheduling, bounded in time.
+
+    Each chunk takes 1/workers of the runs not yet handed out: big chunks
+    first, small ones at the end, so that no worker waits long for the last
+    one (guided self-scheduling, Polychronopoulos & Kuck 1987).  A chunk also
+    lasts between CHUNK_SECONDS at the seconds per run of the latest finished
+    chunk: each chunk costs a task and a part file, and a long one delays
+    progress and Ctrl-C (which lets running chunks finish).  Until a chunk has
+    finished, PROBE_CHUNK runs.  ``fixed`` (``--chunk-size``) overrides all this.
+    Why 1/workers and these bounds: benchmarks/README.md, "Design measurements".
+    """
+
+    def __init__(self, total: int, workers: int, fixed: int | None = None):
+        self.left = total
+        self.workers = max(1, workers)
+        self.fixed = fixed
+        self.per_run: float | None = None
+
+    def record(self, runs: int, seconds: float) -> None:
+        """A chunk finished: ``runs`` runs in ``seconds`` of worker time."""
+        self.per_run = max(seconds / max(runs, 1), 1e-9)  # the latest: loads drift
+
+    def next(self) -> int:
+        """Runs in the next chunk (0 when all are handed out)."""
+        if self.fixed:
+            size = self.fixed
+        elif self.per_run is None:
+            size = PROBE_CHUNK
+        else:
+            lo, hi = (max(1, int(t / self.per_run)) for t in CHUNK_SECONDS)
+            size = min(hi, max(lo, math.ceil(self.left / self.workers)))
+        size = min(size, self.left)
+        self.left -= size
+        return size
+
+
+def _chunks(
+    plan: SweepPlan, pending: np.ndarray, sizes: Iterator[int]
+) -> Iterator[list[tuple[int, dict, list[int]]]]:
+    start = 0
+    for size in sizes:
+        flat = pending[start : start + size]
+        start += size
+        pts, reps = flat // plan.replications, flat % plan.replications
+        items: list[tuple[int, dict, list[int]]] = []
+        for p, r in zip(pts.tolist(), reps.tolist(), strict=True):
+            if items and items[-1][0] == p:
+                items[-1][2].append(r)
+            else:
+                items.append((p, plan.changes(p), [r]))
+        yield items
+
+
+# --- executors --------------------------------------------------------------
+
+
+class _Serial:
+    """In-process 'executor' for one local worker (no pickling, no pool).
+
+    A chunk runs when it is waited for, so that ``_run`` saves the previous
+    chunk before the next one runs, as it would with a pool.
+    """
+
+    workers = capacity = 1
+
+    def __init__(self) -> None:
+        self.payloads: dict[cf.Future, tuple] = {}
+
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+        f: cf.Future = cf.Future()
+        self.payloads[f] = (plan.scenario, plan.seed, plan.engine, items)
+        return f
+
+    def wait(self, futures):
+        for f in futures:
+            if not f.done():
+                f.set_result(run_chunk(self.payloads.pop(f)))
+        return set(futures)
+
+    def close(self, cancel: bool) -> None:
+        pass
+
+    def close_while_assembling(self) -> Callable[[], None]:
+        return lambda: None
+
+
+class _Pool:
+    def __init__(self, workers: int):
+        self.pool = worker_pool(workers)
+        self.workers = workers
+        self.capacity = 2 * workers  # chunks in flight: the next one is always there
+
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+        # local workers share the folder: they write their own part files
+        return self.pool.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
+
+    def wait(self, futures):
+        return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
+
+    def close(self, cancel: bool) -> None:
+        # after Ctrl-C: drop queued chunks, let the running ones finish (they are kept)
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+    def close_while_assembling(self) -> Callable[[], None]:
+        """Start closing the pool; returns the wait for it.
+
+        The workers take a moment to exit: on a core the assembly leaves idle.
+        """
+        closing = threading.Thread(target=self.close, args=(False,), name="hallsim-pool-close")
+        closing.start()
+        return closing.join
+
+
+def require_dask() -> None:
+    """Raise ImportError naming the extra ``hallsim[cluster]`` when Dask is missing."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "the dask backend needs the optional Dask packages, which did not import "
+            f'({exc}); install them with: pip install "hallsim[cluster]"'
+        ) from exc
+
+
+class _Dask:
+    def __init__(self, workers: int, scheduler: str | None):
+        require_dask()
+        from dask.distributed import Client, LocalCluster
+
+        self.cluster = None
+        if scheduler:
+            self.client = Client(scheduler, timeout="10s")
+        else:
+            import logging
+
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self.capacity = 2 * self.workers
+
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+        # cluster workers may not see this folder: rows travel back, the parent writes
+        return self.submit((plan.scenario, plan.seed, plan.engine, items))
+
+    def submit(self, payload):
+        return self.client.submit(run_chunk, payload, pure=False)
+
+    def wait(self, futures):
+        from dask.distributed import wait
+
+        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+
+    def close(self, cancel: bool) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def close_while_assembling(self) -> Callable[[], None]:
+        self.close(cancel=False)
+        return lambda: None
+
+
+def _executor(backend: str, workers: int, scheduler: str | None):
+    if backend == "dask":
+        return _Dask(workers, scheduler)
+    if workers <= 1:
+        return _Serial()
+    return _Pool(workers)
+
+
+# --- running and assembling -------------------------------------------------
+
+
+@dataclass
+class SweepOutcome:
+    """Where a sweep wrote its results and what this call ran.
+
+    ``table`` is the results table as written, for sweeps of at most
+    store.MEMORY_RUNS runs (else None), so that ``run_sweep`` need not read it back.
+    """
+
+    out: Path
+    results: Path
+    points: int
+    replications: int
+    runs_this_call: int
+    seconds: float
+    table: pa.Table | None = field(default=None, repr=False)
+
+
+class _Parts:
+    """Writes finished chunks to ``parts/`` and keeps count (parent side, O(points) ints).
+
+    A sweep of at most store.MEMORY_RUNS runs also keeps the rows of this call's
+    chunks (``kept``): the assembly then reads only parts from earlier calls.
+    """
+
+    def __init__(self, out: Path, plan: SweepPlan, progress):
+        self.out, self.plan, self.progress = out, plan, progress
+        done, self.next_no = done_mask(out, plan)
+        self.earlier = part_files(out)  # after _done_mask: without unreadable ones
+        self.pending = np.flatnonzero(~done)
+        self.remaining = plan.replications - done.reshape(plan.n_points, -1).sum(axis=1)
+        self.points_done = int(np.sum(self.remaining == 0))
+        self.runs_done = int(done.sum())
+        self.ran = 0
+        self.kept: list[pa.Table] | None = [] if plan.n_runs <= store.MEMORY_RUNS else None
+        if progress:
+            progress(self.points_done, plan.n_points)
+
+    def save(self, result: tuple) -> None:
+        """Keep a finished chunk: rows to write, or a part file a worker wrote."""
+        path = self.out / PARTS / f"part-{self.next_no:06d}.parquet"
+        if isinstance(result[0], str):
+            tmp, pts, reps, rows = result[:4]
+            os.replace(tmp, path)  # atomic: the part is either there whole or not at all
+            table = None
+        else:
+            pts, reps, rows = result[:3]
+            table = part_table(self.plan, pts, reps, rows)
+            atomic_write(path, lambda p: _write_part(table, p))
+        if self.kept is not None:
+            # as a table now rather than at the end: the first one pays Arrow's
+            # one-off set-up, better spent while the workers run
+            if table is None:
+                table = part_table(self.plan, pts, reps, rows)
+            self.kept.append(table)
+        self.next_no += 1
+        self.ran += len(pts)
+        self.runs_done += len(pts)
+        np.subtract.at(self.remaining, pts, 1)
+        newly = int(np.sum(self.remaining[np.unique(pts)] == 0))
+        self.points_done += newly
+        if self.progress and newly:
+            self.progress(self.points_done, self.plan.n_points)
+
+    def interrupted(self) -> SweepInterrupted:
+        p = self.plan
+        return SweepInterrupted(self.runs_done, p.n_runs, self.points_done, p.n_points)
+
+    def sources(self) -> list[Path | pa.Table]:
+        """What the assembly reads: every part file, or earlier parts and the kept rows."""
+        if self.kept is None:
+            return part_files(self.out)
+        return [*self.earlier, *([pa.concat_tables(self.kept)] if self.kept else [])]
+
+
+def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
+    """Submit chunks (at most ``ex.capacity`` running or queued) and save each as it finishes.
+
+    On Ctrl-C: chunks already finished are saved, queued ones dropped, running
+    ones (local pool) allowed to finish and saved; then SweepInterrupted.
+    """
+    pending = parts.pending
+    sizer = _ChunkSizer(len(pending), ex.workers, chunk_size)
+    chunks = _chunks(plan, pending, iter(sizer.next, 0))
+    inflight: set = set()  # submitted and not saved yet
+    finished: set = set()  # of those, the ones that have finished
+    try:
+        while True:
+            # new chunks first, then save the finished ones: the workers are not
+            # kept waiting while this process saves (the first save is slow)
+            while (
+                len(inflight) - len(finished) < ex.capacity
+                and (items := next(chunks, None)) is not None
+            ):
+                inflight.add(ex.submit_chunk(plan, items, parts.out / PARTS))
+            for fut in finished:
+                inflight.discard(fut)
+                parts.save(fut.result())
+            if not inflight:
+                break
+            finished = ex.wait(inflight)
+            for fut in finished:
+                result = fut.result()
+                sizer.record(len(result[1]), result[-1])  # the worker's own time
+    except BaseException as exc:
+        saved: set = set()
+
+        def drain() -> None:
+            for fut in inflight - saved:
+                if fut.done() and not fut.cancelled():
+                    try:
+                        result = fut.result()
+                    except Exception:  # failed or lost: those runs stay missing
+                        continue
+                    parts.save(result)
+                    saved.add(fut)
+
+        try:
+            drain()  # keep every chunk that has finished
+            ex.close(cancel=True)  # local pool: the running chunks finish...
+            drain()  # ...and are kept too
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: stop waiting; what is saved stays saved
+        if isinstance(exc, KeyboardInterrupt):
+            raise parts.interrupted() from None
+        raise
+
+
+def execute_sweep(
+    plan: SweepPlan,
+    out: str | Path,
+    workers: int | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
+    csv: bool = False,
+    chunk_size: int | None = None,
+    source: str | Path | None = None,
+    command: str | None = None,
+) -> SweepOutcome:
+    """Run what is missing of ``plan`` into folder ``out`` and assemble the results.
+
+    ``progress(points_done, points_total)`` is called as points finish.
+    Raises SweepError (the folder holds another sweep), SweepBackendError
+    (no Dask cluster; nothing written) and SweepInterrupted (Ctrl-C; finished
+    runs are kept and a rerun resumes).  Memory in this process stays flat in
+    the number of points: finished chunks go straight to disk (a sweep of at
+    most store.MEMORY_RUNS runs also keeps its rows, for the assembly).
+    """
+    if backend not in BACKENDS:
+        raise SweepError([("backend", f"must be one of {BACKENDS}, got {backend!r}")])
+    try:
+        folder = ResultsFolder(out, "sweep", force=force, replace=False)
+        folder.check()
+        for name in (*OWN_FILES, PARTS):
+            folder.check_free(name)
+    except OutputError as exc:
+        raise SweepError([("", str(exc))]) from None
+    try:
+        with folder.open():
+            try:
+                return _execute_sweep(
+                    plan,
+                    folder,
+                    workers,
+                    backend,
+                    scheduler,
+                    progress,
+                    force,
+                    csv,
+                    chunk_size,
+                    source,
+                    command,
+                )
+            finally:  # forget what the sweep did not write after all
+                for name in (*OWN_FILES, PARTS):
+                    if not (folder.path / name).exists():
+                        folder.delete(name)
+    except OutputError as exc:
+        raise SweepError([("", str(exc))]) from None
+
+
+def _execute_sweep(
+    plan, folder, workers, backend, scheduler, progress, force, csv, chunk_size, source, command
+) -> SweepOutcome:
+    out = folder.path
+    workers = default_workers() if workers is None else max(1, int(workers))
+    manifest = check_folder(folder, plan, force)
+    for name in (*OWN_FILES, PARTS):  # recorded before they exist: a SIGKILL loses nothing
+        folder.adopt(name)
+    folder.save_record()
+    t0 = time.perf_counter()
+    results = out / "results.parquet"
+    if manifest and manifest.get("complete") and results.exists():
+        if csv and not (out / "results.csv").exists():
+            csv_from_parquet(results, out / "results.csv")
+        if progress:
+            progress(plan.n_points, plan.n_points)
+        return SweepOutcome(out, results, plan.n_points, plan.replications, 0, 0.0)
+
+    try:  # reach the cluster before writing anything
+        ex = _executor(backend, workers, scheduler)
+    except (OSError, TimeoutError) as exc:
+        where = f"the dask scheduler at {scheduler}" if scheduler else "a dask LocalCluster"
+        raise SweepBackendError(f"cannot reach {where}: {exc}") from None
+    try:
+        (out / PARTS).mkdir(parents=True, exist_ok=True)
+        if manifest is None:
+            if source is not None and Path(source).is_file():
+                data = Path(source).read_bytes()  # the source may be this very file
+                atomic_write(out / "scenario.toml", lambda p: p.write_bytes(data))
+            write_json(out / "scenario.json", scenario_to_dict(plan.scenario))
+            write_json(
+                out / MANIFEST,
+                {
+                    **plan.identity(),
+                    "scenario": plan.scenario.name,
+                    "points": plan.n_points,
+                    "command": command,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "complete": False,
+                },
+            )
+        parts = _Parts(out, plan, progress)
+        if len(parts.pending):
+            _run(ex, plan, parts, chunk_size)
+    except BaseException:
+        ex.close(cancel=True)  # idempotent
+        raise
+
+    closed = ex.close_while_assembling()
+    try:
+        table = assemble(out, plan, csv, parts.sources())
+    finally:
+        closed()
+    mpath = out / MANIFEST
+    manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    manifest.update(complete=True, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    write_json(mpath, manifest)
+    shutil.rmtree(out / PARTS, ignore_errors=True)
+    return SweepOutcome(
+        out, results, plan.n_points, plan.replications, parts.ran, time.perf_counter() - t0, table
+    )
