@@ -638,7 +638,8 @@ def compare(
             "compare",
         )
     if as_json:
-        click.echo(json.dumps(obj, ensure_ascii=False))
+        # the contract object, plus the return-visit split and the robustness check
+        click.echo(json.dumps({**obj, **extra_json(extra)}, ensure_ascii=False))
         return
     con = Console()
     con.print(
@@ -712,6 +713,13 @@ def compare(
             highlight=False,
             soft_wrap=True,
         )
+        con.print(
+            f"稳健性检验（{check_count(check)} 项假设在合理范围内逐一变化，相同随机数）："
+            f"{check.sentence_zh()}",
+            style="bold",
+            highlight=False,
+            soft_wrap=True,
+        )
     con.print(
         f"Best for {metric}: {best}",
         style="bold",
@@ -737,6 +745,13 @@ def decomposition_text(part: dict) -> str:
     )
 
 
+def extra_json(extra: dict) -> dict:
+    """The parts of summary.json's extras that ``compare --json`` prints too."""
+    from hallsim.outputs import clean
+
+    return clean({k: extra[k] for k in ("wait_decomposition", "robustness") if k in extra})
+
+
 def check_count(check) -> int:
     return len({r["assumption"] for r in check.rows})
 
@@ -757,7 +772,9 @@ def _robustness(scenarios, replications, seed, engine, quiet):
 
     total = len(scenarios) * replications + sum(len(a.values) for a in rb.ASSUMPTIONS)
     with _progress(total, "robustness", quiet) as advance:
-        return rb.check(scenarios, replications, seed, engine, progress=advance)
+        return rb.check(
+            scenarios, replications, seed, engine, assumptions=rb.ASSUMPTIONS, progress=advance
+        )
 
 
 def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:

@@ -362,6 +362,12 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
                 "best": v["best"],
                 "robust": v["robust"],
                 "flips": flips or "never",
+                "ranking": " > ".join(v.get("ranking", [])),
+                "reorders": "; ".join(
+                    f"{c['assumption']} = {_plain(c['value'])} → {' > '.join(c['ranking'])}"
+                    for c in v.get("ranking_changes", [])
+                )
+                or "never",
             }
         )
     figures = []
@@ -381,6 +387,7 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
         )
     return {
         "sentence": check.get("sentence", ""),
+        "sentence_zh": check.get("sentence_zh", ""),
         "verdicts": verdicts,
         "figures": figures,
         "tried": len({r["assumption"] for r in check.get("rows", [])}),
