@@ -380,10 +380,9 @@ class RobustnessResult:
                 for best, labels_ in robust.items()
             ]
         else:
-            parts = [
-                f"在尝试过的每个假设下，{best} 在{_join_zh(labels_)}上都最好"
-                for best, labels_ in robust.items()
-            ]
+            parts = [f"{best} 在{_join_zh(labels_)}上都最好" for best, labels_ in robust.items()]
+            if parts:
+                parts[0] = "在尝试过的每个假设下，" + parts[0]
         parts += fragile + reordered
         if len(self.scenarios) > 2 and all(v["ranking_robust"] for v in self.verdicts()):
             parts.append(
@@ -493,7 +492,7 @@ LABELS_ZH = {
     "service_level": "服务水平（限时内叫号比例）",
     "csat": "预测满意率（评 4–5 分）",
     "satisfaction_mean": "预测平均评分",
-    "bad_review_rate": "预测调查不满意率（评 1–2 分，非好差评按钮差评率）",
+    "bad_review_rate": "预测不满意率（调查评 1–2 分，非好差评按钮）",
 }
 
 
