@@ -72,6 +72,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("attitude_effects.rework_time_per_unit", _grid(0.0, 0.4), True, "assumption"),
     Assumption("attitude_effects.fatigue_per_hour", _grid(0.0, 0.05), True, "assumption"),
     Assumption(
+        "attitude_effects.reference_attitude",
+        _grid(0.3, 0.7),
+        True,
+        "assumption; service-time multiplier 1 here, and (with include_returns) the FCR at "
+        "which the ticket counts were taken",
+    ),
+    Assumption(
         "generalist_slowdown",
         _grid(1.0, 1.2),
         True,
@@ -108,6 +115,10 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "Service Canada effect 0.6 to 1.8 rating points",
     ),
     Assumption("satisfaction.attitude_reference", _grid(0.5, 0.9), False, "assumption"),
+    *(
+        Assumption(f"satisfaction.attitude_weight_{c}", _grid(0.0, 1.0), False, "assumption")
+        for c in _sat.COMPONENTS
+    ),
     Assumption(
         "satisfaction.beta_unsettled",
         _grid(*_sat.DERIVATIONS["beta_unsettled"].plausible),
@@ -164,7 +175,13 @@ ATTITUDE_COEFFICIENTS: tuple[QueueCoefficient, ...] = (
     QueueCoefficient(
         "rework_time_per_unit", "0", "assumption", "low responsibility: errors, rework"
     ),
-    QueueCoefficient("reference_attitude", "—", "assumption", "service-time multiplier 1 here"),
+    QueueCoefficient(
+        "reference_attitude",
+        "—",
+        "assumption",
+        "service-time multiplier 1 here; with include_returns, the FCR at which the tickets "
+        "were counted",
+    ),
     QueueCoefficient("fatigue_per_hour", "0", "assumption", "no source found; off by default"),
 )
 """The attitude-effect coefficients the report lists next to the satisfaction ones: they
