@@ -177,10 +177,13 @@ def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
 
 
 def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
+    from hallsim.intervals import interval_note
+
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for r in results:
         table.add_column(f"{r.scenario.name}\nmean [95% CI]", justify="right")
+    cut = False
     for m in METRICS:
         cells = []
         for r in results:
@@ -188,9 +191,19 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
             txt = _fmt(m, s["mean"])
             if s["ci_low"] is not None and s["sd"]:
                 txt += f" [{_fmt(m, s['ci_low'])}, {_fmt(m, s['ci_high'])}]"
+                note = interval_note(m, s["mean"], s["sd"], s["n"], s["ci_low"], s["ci_high"])
+                if note.startswith("t-interval cut"):
+                    txt += " *"
+                    cut = True
             cells.append(txt)
         label = m + (" (predicted)" if m in PREDICTED else "")
         table.add_row(label, *cells)
+    if cut:
+        table.caption = (
+            "* interval cut at the metric's range (counts and times >= 0, shares 0-100%) / "
+            "置信区间已截断在指标取值范围内"
+        )
+        table.caption_justify = "left"
     return table
 
 
