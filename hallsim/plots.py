@@ -1233,6 +1233,7 @@ PLOTS: dict[str, Callable[..., Figure]] = {
     "utilisation": plot_utilisation,
     "satisfaction": plot_satisfaction,
     "sweep": plot_sweep,
+    "tornado": plot_tornado,
 }
 
 
@@ -1254,4 +1255,6 @@ def render(
         raise ResultsError(f"{res.folder}: a sweep folder; use --kind sweep --metric M")
     if kind == "compare" and metric:
         return plot_compare(res, [metric])
+    if kind == "tornado":
+        return plot_tornado(res, metric or "wait_mean_min")
     return PLOTS[kind](res)
