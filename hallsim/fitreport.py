@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-from pathlib import Path
 
 import matplotlib
 
@@ -87,12 +86,9 @@ def _table(df) -> str:
     return df.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
 
 
-def write_report(res, folder: Path, write) -> None:
-    """report.html and the PNGs into ``folder`` through ``write(path, bytes)``."""
-    figs = figures(res)
-    write(folder / ".hallsim-fit", b"written by hallsim fit\n", True)
-    for name, data in figs.items():
-        write(folder / name, data, True)
+def report_files(res) -> dict[str, bytes]:
+    """The fit report's files, by name: report.html and its PNGs (nothing written)."""
+    out = dict(figures(res))
     parts = [
         "<!doctype html><meta charset='utf-8'><title>hallsim fit report / 拟合报告</title>",
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
@@ -113,7 +109,8 @@ def write_report(res, folder: Path, write) -> None:
         "<h2>Windows: relative speed / 窗口相对速度</h2>",
         _table(res.tables["windows"]),
     ]
-    write(folder / "report.html", "\n".join(parts), True)
+    out["report.html"] = "\n".join(parts).encode("utf-8")
+    return out
 
 
 def backtest_figure(bt) -> bytes:
