@@ -141,6 +141,14 @@ def _with(opts):
     default=None,
     help="hall.service_level_target_min of the fitted scenario.",
 )
+@click.option(
+    "--return-days",
+    type=click.IntRange(0, 365),
+    default=7,
+    show_default=True,
+    help="A citizen id seen again within this many days is a return visit; 0: do not "
+    "model returns / 同一证件号N天内再次取号视为回访.",
+)
 @click.option("--name", default="fitted", show_default=True, help="Scenario name.")
 @click.option(
     "--out",
@@ -165,6 +173,7 @@ def fit_command(
     priority,
     short_service_s,
     target_min,
+    return_days,
     name,
     out,
     force,
@@ -196,6 +205,7 @@ def fit_command(
         roster=roster,
         priority=priority,
         target_min=target_min,
+        return_days=return_days,
         name=name,
     )
     try:

@@ -58,6 +58,8 @@ class FitOptions:
     priority: str = "ignore"  # ignore: FIFO (soft priority); strict: a priority class
     min_abandoned: int = 30  # fewer abandonments in a matter: it takes the pooled patience
     target_min: float | None = None  # hall.service_level_target_min; None: the default 15
+    return_days: int = 7  # a citizen's next ticket within this many days is a return; 0: off
+    min_ratings: int = 200  # fewer 好差评 ratings: satisfaction keeps its defaults
     name: str = "fitted"
 
 
@@ -777,13 +779,18 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
                 msg + "; modelled FIFO (--priority ignore): the log's priority is soft, "
                 "strict classes (--priority strict) overshoot"
             )
-    if "citizen" in tk and tk["citizen"].astype(str).ne("").any():
-        c = tk.loc[tk["citizen"].astype(str).ne("")]
-        rep = c.duplicated(subset=["citizen", "day"], keep="first")
-        notes.append(
-            f"repeat visits: {int(rep.sum())} of {len(c)} identified tickets repeat a "
-            f"citizen the same day ({100 * rep.mean():.1f}%); not modelled as returns"
-        )
+    settled = None
+    if opts.return_days > 0 and tk["citizen"].astype(str).ne("").any():
+        rv = fit_returns(tk, opts.return_days, close)
+        notes.extend(rv.notes)
+        tables["returns"] = rv.table()
+        settled = rv.settled
+        if rv.returned > 0:
+            _write_returns(sc, comments, rv, opts.return_days)
+    elif opts.return_days > 0:
+        notes.append("no citizen id column: return visits not fitted (attitude effects off)")
+    if tk["rating"].notna().any():
+        _fit_satisfaction(sc, comments, notes, tables, tk, wait_all, settled, opts.min_ratings)
     return FitResult(
         sc,
         comments,
@@ -835,6 +842,252 @@ def _window_speeds(srv: pd.DataFrame, groups, service_fits) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- returns
+
+
+@dataclass
+class ReturnFit:
+    """Return visits found from citizen ids (``fit_returns``)."""
+
+    eligible: int  # served visits followed up for the whole window
+    returned: int  # of them, followed by another ticket of the same citizen in the window
+    same_day: int  # of those, the next ticket the same day
+    possible_same_day: float  # expected same-day returns if every returner came back today
+    delays: np.ndarray  # same-day delays (next ticket − service end), minutes
+    delay_fits: list[DistFit]
+    retried_after_abandon: int  # abandoned tickets followed by a ticket the same day
+    settled: np.ndarray  # per ticket: served and not followed by a return (for calibrate)
+    notes: list[str]
+    follow_up_short: bool  # the log is too short for full follow-up; share biased low
+
+    @property
+    def fcr(self) -> float:
+        return 1 - self.returned / self.eligible if self.eligible else 1.0
+
+    @property
+    def same_day_share(self) -> float:
+        if self.possible_same_day <= 0:
+            return 0.0
+        return float(min(1.0, self.same_day / self.possible_same_day))
+
+    def table(self) -> pd.DataFrame:
+        lo, hi = wilson(self.returned, self.eligible)
+        return pd.DataFrame(
+            {
+                "quantity": [
+                    "served visits followed up",
+                    "followed by a return",
+                    "first-contact resolution",
+                    "returns the same day",
+                    "same-day share (corrected for closing)",
+                    "mean same-day delay (min)",
+                    "abandoned, came back the same day",
+                ],
+                "value": [
+                    self.eligible,
+                    self.returned,
+                    f"{self.fcr:.4f} [{1 - hi:.4f}, {1 - lo:.4f}]",
+                    self.same_day,
+                    f"{self.same_day_share:.4f}",
+                    f"{self.delays.mean():.3g}" if len(self.delays) else "",
+                    self.retried_after_abandon,
+                ],
+            }
+        )
+
+
+def fit_returns(tk: pd.DataFrame, window_days: int, close: float) -> ReturnFit:
+    """Return visits from hashed citizen ids.
+
+    A served ticket whose citizen takes another ticket within ``window_days``
+    days (counted in calendar days) was not settled: that estimates the
+    first-contact resolution (FCR).  Only served tickets at least
+    ``window_days`` before the log's last day count, so every one was followed
+    up for the whole window (unless that leaves fewer than 50).  Same-day
+    returns give the delay (next ticket − service end) and the same-day share;
+    a return that would come after closing cannot be seen the same day, so the
+    share divides by Σ F(close − end) over the returners (F the fitted delay
+    distribution) rather than by their count — the model sends such returns to
+    a later day as well.  Abandoned citizens who come back are counted, not
+    modelled (hallsim's abandoners do not return).
+    """
+    has_id = tk["citizen"].astype(str).ne("").to_numpy()
+    day_no = (tk["day"].to_numpy().astype("datetime64[D]").astype(np.int64)).astype(float)
+    f = pd.DataFrame(
+        {
+            "i": np.arange(len(tk)),
+            "c": tk["citizen"].astype(str).to_numpy(),
+            "d": day_no,
+            "a": tk["arrive"].to_numpy(dtype=float),
+            "e": tk["end"].to_numpy(dtype=float),
+            "o": tk["outcome"].to_numpy(),
+        }
+    )[has_id]
+    f = f.sort_values(["c", "d", "a"], kind="stable")
+    same_c = f["c"].to_numpy()[1:] == f["c"].to_numpy()[:-1]
+    nd = np.append(np.where(same_c, f["d"].to_numpy()[1:], np.nan), np.nan)
+    na = np.append(np.where(same_c, f["a"].to_numpy()[1:], np.nan), np.nan)
+    d, e = f["d"].to_numpy(), f["e"].to_numpy()
+    served = (f["o"] == "served").to_numpy()
+    with np.errstate(invalid="ignore"):
+        ret = served & (nd - d <= window_days)
+        today = ret & (nd == d)
+    last = float(np.nanmax(day_no))
+    elig = served & (d <= last - window_days)
+    notes = []
+    short = int(elig.sum()) < 50
+    if short:
+        elig = served.copy()
+        notes.append(
+            f"the log spans too few days to follow each visit up for {window_days} days: "
+            "first-contact resolution is biased high (returns after the log ends are unseen)"
+        )
+    delays = (na - e)[today]
+    delays = delays[delays > 0]
+    fits = fit_service(delays) if len(delays) >= 2 and np.ptp(delays) > 0 else []
+    if fits:
+        cdf = fits[0].frozen().cdf
+        possible = float(cdf(np.maximum(close - e[ret & elig], 0)).sum())
+    elif len(delays):
+        possible = float(np.sum(close - e[ret & elig] >= delays.mean()))
+    else:
+        possible = float((ret & elig).sum())
+    settled = np.zeros(len(tk), dtype=bool)
+    settled[f["i"].to_numpy()[served & ~ret]] = True
+    settled[~has_id & (tk["outcome"] == "served").to_numpy()] = True
+    aband = (f["o"] == "abandoned").to_numpy()
+    retried = int((aband & (nd == d)).sum())
+    rv = ReturnFit(
+        int(elig.sum()),
+        int((ret & elig).sum()),
+        int((today & elig).sum()),
+        possible,
+        delays,
+        fits,
+        retried,
+        settled,
+        notes,
+        short,
+    )
+    notes.append(
+        f"return visits (same citizen id within {window_days} days): {rv.returned} of "
+        f"{rv.eligible} served visits, FCR {rv.fcr:.3f}; {rv.same_day} the same day; "
+        f"{retried} abandoned citizens came back the same day (not modelled)"
+    )
+    return rv
+
+
+def _write_returns(sc: dict, comments: dict, rv: ReturnFit, window_days: int) -> None:
+    """Returns in the scenario: attitude effects on with every attitude effect neutral,
+    so only the fitted FCR and return timing act (docs/model.md §2)."""
+    lo, hi = wilson(rv.returned, rv.eligible)
+    ae: dict[str, Any] = {
+        "enabled": True,
+        "fcr_base": _r(rv.fcr),
+        "fcr_per_unit": 0.0,
+        "care_time_per_unit": 0.0,
+        "rework_time_per_unit": 0.0,
+        "return_same_day_share": _r(rv.same_day_share),
+    }
+    short = "; follow-up shorter than the window: biased high" if rv.follow_up_short else ""
+    comments["attitude_effects.enabled"] = (
+        "on only to model return visits found in the log; the attitude effects on "
+        "service time and FCR are set neutral (0) below: a fitted queue already holds them"
+    )
+    comments["attitude_effects.fcr_base"] = (
+        f"first-contact resolution: n={rv.eligible} served visits, {rv.returned} followed by "
+        f"a ticket of the same citizen within {window_days} days; 95% Wilson "
+        f"[{1 - hi:.4f}, {1 - lo:.4f}]{short}"
+    )
+    comments["attitude_effects.return_same_day_share"] = (
+        f"{rv.same_day} of {rv.returned} returns came the same day; divided by "
+        f"{rv.possible_same_day:.1f}, the returns that could have come back before closing "
+        "under the fitted delay"
+    )
+    if rv.delay_fits:
+        best = rv.delay_fits[0]
+        ae["return_delay_min"] = _r(float(rv.delays.mean()))
+        ae["return_delay"] = best.spec()
+        ci = f", mean 95% [{best.mean_ci[0]:.3g}, {best.mean_ci[1]:.3g}]" if best.mean_ci else ""
+        comments["attitude_effects.return_delay_min"] = (
+            f"mean same-day delay (next ticket - service end), n={len(rv.delays)}"
+        )
+        comments["attitude_effects.return_delay"] = (
+            f"n={len(rv.delays)} same-day delays; MLE, best AIC of "
+            + "/".join(f.dist for f in rv.delay_fits)
+            + f"{ci}; KS {best.ks:.3f}"
+        )
+    elif len(rv.delays):
+        ae["return_delay_min"] = _r(float(rv.delays.mean()))
+        comments["attitude_effects.return_delay_min"] = (
+            f"mean same-day delay, n={len(rv.delays)} (too few for a distribution)"
+        )
+    sc["attitude_effects"] = ae
+    sc["arrivals"]["include_returns"] = True
+    sc["arrivals"]["counted_fcr"] = _r(rv.fcr)
+    comments["arrivals.include_returns"] = (
+        "the log's ticket counts contain the return visits: simulated total arrivals match "
+        "the rates at counted_fcr"
+    )
+
+
+# --------------------------------------------------------------------------- satisfaction
+
+
+def _fit_satisfaction(sc, comments, notes, tables, tk, wait_all, settled, min_ratings) -> None:
+    """[satisfaction] cut-points and coefficients from the log's 好差评 ratings
+    (``hallsim.calibrate``: ordered logit, maximum likelihood), or a note why not."""
+    rated = tk["rating"].notna().to_numpy() & np.isfinite(wait_all)
+    n = int(rated.sum())
+    rating = tk["rating"].to_numpy()[rated]
+    levels = np.bincount(np.rint(rating).astype(int), minlength=6)[1:]
+    why = None
+    if n < min_ratings:
+        why = f"only {n} rated tickets (at least {min_ratings} needed)"
+    elif (levels == 0).any():
+        miss = ", ".join(str(k + 1) for k in np.flatnonzero(levels == 0))
+        why = f"no ticket rated {miss}: the four cut-points cannot be fitted"
+    if why:
+        notes.append(f"satisfaction not calibrated: {why}; [satisfaction] keeps its defaults")
+        return
+    from hallsim.calibrate import CUTPOINT_NAMES, calibrate
+
+    aband = (tk["outcome"] == "abandoned").to_numpy()[rated]
+    survey = pd.DataFrame(
+        {
+            "rating": np.rint(rating).astype(int),
+            "wait_min": np.clip(wait_all[rated], 0, 1440),
+            "abandoned": aband.astype(int),
+        }
+    )
+    if settled is not None:
+        survey["settled"] = settled[rated].astype(int)
+    try:
+        cal = calibrate(survey, source="ticket log")
+    except ValueError as exc:
+        notes.append(f"satisfaction not calibrated: {exc}")
+        return
+    method = f"n={cal.n} rated tickets; ordered logit MLE (hallsim calibrate)"
+    out: dict[str, Any] = {}
+    ses = [cal.std_errors.get(c) for c in CUTPOINT_NAMES]
+    out["cutpoints"] = [_r(v) for v in cal.config.cutpoints]
+    comments["satisfaction.cutpoints"] = f"{method}; SE " + ", ".join(
+        f"{s:.2g}" for s in ses if s is not None
+    )
+    for name, est in cal.estimates.items():
+        if name in CUTPOINT_NAMES:
+            continue
+        se = cal.std_errors[name]
+        out[name] = _r(est)
+        comments[f"satisfaction.{name}"] = (
+            f"{method}; 95% [{est - 1.96 * se:.4g}, {est + 1.96 * se:.4g}]"
+        )
+    not_fitted = "; ".join(f"{k}: {v}" for k, v in cal.not_fitted.items())
+    notes.append(f"satisfaction calibrated from {cal.n} ratings; kept at defaults: {not_fitted}")
+    sc["satisfaction"] = out
+    tables["satisfaction"] = cal.table()
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -876,7 +1129,8 @@ def to_toml(res: FitResult) -> str:
 
     for key in ("name", "description"):
         emit(key, key, sc[key])
-    for table in ("run", "hall", "arrivals", "layout", "patience", "attitude_effects"):
+    tables = ("run", "hall", "arrivals", "layout", "patience", "attitude_effects", "satisfaction")
+    for table in tables:
         if table in sc:
             lines += ["", f"[{table}]"]
             for k, v in sc[table].items():
