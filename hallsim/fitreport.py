@@ -176,7 +176,8 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
                 step="mid",
                 label=bi("simulated mean, 95% CI", "均值置信区间"),
             )
-            ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=bi("simulated mean", "模拟均值"))
+            mean_label = bi("simulated mean", "模拟均值")
+            ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=mean_label)
             ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=bi("observed (log)", "实测"))
             ax.set_ylabel(f"{en}\n{cn}" if zh else en, fontsize=8)
             lo = 0.0
