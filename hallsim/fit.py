@@ -506,8 +506,18 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
         {"day": [pd.Timestamp(d).strftime("%Y-%m-%d %a") for d in days], "tickets": totals}
     )
     rate_key = "arrivals.rate_per_hour"
+    if D > 1:  # Student-t 95% interval of each period's mean rate over the days
+        half = stats.t.ppf(0.975, D - 1) * counts.std(axis=0, ddof=1) / math.sqrt(D) * 60 / P
+        rel = half / np.maximum(mean_rate, 1e-9)
+        rate_ci = (
+            f"; 95% t interval per period +/-{np.median(half):.3g}/h median "
+            f"(+/-{100 * np.median(rel[mean_rate > 0]):.0f}%), widest +/-{half.max():.3g}/h"
+        )
+    else:
+        rate_ci = "; one day: no interval"
     comments[rate_key] = (
-        f"tickets per hour by {P}-min period, mean over {D} days ({opts.days})"
+        f"n={int(totals.sum())} tickets; tickets per hour by {P}-min period, mean over "
+        f"{D} days ({opts.days}){rate_ci}"
         + (f" scaled x{scale:.3f} to the {opts.level} day" if level_q else "")
         + f"; daily total {totals.mean():.0f} (sd {totals.std(ddof=1) if D > 1 else 0:.0f}, "
         f"variance/mean {disp:.1f}: 1 for Poisson days)"
@@ -870,8 +880,15 @@ class ReturnFit:
             return 0.0
         return float(min(1.0, self.same_day / self.possible_same_day))
 
+    def same_day_interval(self) -> tuple[float, float]:
+        """95% Wilson interval of the same-day share (treating the expected number
+        of possible same-day returns as the trials)."""
+        trials = max(round(self.possible_same_day), self.same_day)
+        return wilson(self.same_day, trials)
+
     def table(self) -> pd.DataFrame:
         lo, hi = wilson(self.returned, self.eligible)
+        slo, shi = self.same_day_interval()
         return pd.DataFrame(
             {
                 "quantity": [
@@ -888,7 +905,7 @@ class ReturnFit:
                     self.returned,
                     f"{self.fcr:.4f} [{1 - hi:.4f}, {1 - lo:.4f}]",
                     self.same_day,
-                    f"{self.same_day_share:.4f}",
+                    f"{self.same_day_share:.4f} [{slo:.4f}, {shi:.4f}]",
                     f"{self.delays.mean():.3g}" if len(self.delays) else "",
                     self.retried_after_abandon,
                 ],
@@ -999,10 +1016,11 @@ def _write_returns(sc: dict, comments: dict, rv: ReturnFit, window_days: int) ->
         f"a ticket of the same citizen within {window_days} days; 95% Wilson "
         f"[{1 - hi:.4f}, {1 - lo:.4f}]{short}"
     )
+    slo, shi = rv.same_day_interval()
     comments["attitude_effects.return_same_day_share"] = (
         f"{rv.same_day} of {rv.returned} returns came the same day; divided by "
         f"{rv.possible_same_day:.1f}, the returns that could have come back before closing "
-        "under the fitted delay"
+        f"under the fitted delay; 95% Wilson [{slo:.4f}, {shi:.4f}]"
     )
     if rv.delay_fits:
         best = rv.delay_fits[0]
@@ -1074,15 +1092,35 @@ def _fit_satisfaction(sc, comments, notes, tables, tk, wait_all, settled, min_ra
     comments["satisfaction.cutpoints"] = f"{method}; SE " + ", ".join(
         f"{s:.2g}" for s in ses if s is not None
     )
-    for name, est in cal.estimates.items():
+    estimates, errors, nf = dict(cal.estimates), dict(cal.std_errors), dict(cal.not_fitted)
+    extra = {}
+    if (
+        "beta_unsettled" in estimates
+        and "beta_abandoned" not in estimates
+        and "collinear" in nf.get("beta_abandoned", "")
+    ):
+        # every unsettled visit in this log is an abandonment (no served visit was
+        # followed by a return), so only beta_unsettled + beta_abandoned is identified:
+        # keep beta_unsettled at its default and give abandonment the rest
+        total, kept = estimates.pop("beta_unsettled"), cal.base.beta_unsettled
+        estimates["beta_abandoned"] = total - kept
+        errors["beta_abandoned"] = errors["beta_unsettled"]
+        extra["beta_abandoned"] = (
+            f"; abandoners are the only unsettled visits here, so the fit gives "
+            f"beta_unsettled + beta_abandoned = {total:.4g}; beta_unsettled kept at its "
+            f"default {kept:g}"
+        )
+        nf.pop("beta_abandoned")
+        nf["beta_unsettled"] = "not separable from beta_abandoned in this log"
+    for name, est in estimates.items():
         if name in CUTPOINT_NAMES:
             continue
-        se = cal.std_errors[name]
+        se = errors[name]
         out[name] = _r(est)
         comments[f"satisfaction.{name}"] = (
-            f"{method}; 95% [{est - 1.96 * se:.4g}, {est + 1.96 * se:.4g}]"
+            f"{method}; 95% [{est - 1.96 * se:.4g}, {est + 1.96 * se:.4g}]{extra.get(name, '')}"
         )
-    not_fitted = "; ".join(f"{k}: {v}" for k, v in cal.not_fitted.items())
+    not_fitted = "; ".join(f"{k}: {v}" for k, v in nf.items())
     notes.append(f"satisfaction calibrated from {cal.n} ratings; kept at defaults: {not_fitted}")
     sc["satisfaction"] = out
     tables["satisfaction"] = cal.table()
