@@ -111,6 +111,13 @@ def report_files(res) -> dict[str, bytes]:
         "<h2>Windows: relative speed / 窗口相对速度</h2>",
         _table(res.tables["windows"]),
     ]
+    if "returns" in res.tables:
+        parts += ["<h2>Return visits / 回访 (citizen ids)</h2>", _table(res.tables["returns"])]
+    if "satisfaction" in res.tables:
+        parts += [
+            "<h2>Satisfaction / 满意度 (calibrated from 评价)</h2>",
+            _table(res.tables["satisfaction"]),
+        ]
     out["report.html"] = "\n".join(parts).encode("utf-8")
     return out
 

@@ -136,9 +136,12 @@ def test_messy_exports_clean_and_agree(tmp_path: Path) -> None:
     assert d["outside_hours"] == added["late"]
 
 
-def test_round_trip_backtest_covers_observed(tmp_path: Path) -> None:
-    """backtest(fit(log(scenario))): observed days fall inside the one-day bands."""
-    path = write_log(simulated_log(known(), days=10, seed=9), tmp_path / "log.csv")
+@pytest.mark.parametrize("with_returns", [False, True])
+def test_round_trip_backtest_covers_observed(tmp_path: Path, with_returns: bool) -> None:
+    """backtest(fit(log(scenario))): observed days fall inside the one-day bands
+    (also when the log's citizen ids carry return visits)."""
+    truth = returning() if with_returns else known()
+    path = write_log(simulated_log(truth, days=10, seed=9), tmp_path / "log.csv")
     res = fit(read_log([path], "qms-zh"), FitOptions(days="all", period=60))
     sc = scenario_from_dict(tomllib.loads(to_toml(res)))
     bt = backtest(sc, read_log([path], "qms-zh"), replications=40, seed=2, workers=1)
