@@ -796,7 +796,7 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
         tables["returns"] = rv.table()
         settled = rv.settled
         if rv.returned > 0:
-            _write_returns(sc, comments, rv, opts.return_days)
+            _write_returns(sc, comments, rv, opts.return_days, float(served_mask.mean()))
     elif opts.return_days > 0:
         notes.append("no citizen id column: return visits not fitted (attitude effects off)")
     if tk["rating"].notna().any():
@@ -994,7 +994,30 @@ def fit_returns(tk: pd.DataFrame, window_days: int, close: float) -> ReturnFit:
     return rv
 
 
-def _write_returns(sc: dict, comments: dict, rv: ReturnFit, window_days: int) -> None:
+def _same_day_reach(sc: dict, rv: ReturnFit) -> float:
+    """ḡ: the share of the day's arrivals whose same-day return would still come before
+    arrivals stop (rate-weighted, over the fitted delay's quantiles)."""
+    from hallsim.scenario import parse_clock
+
+    open_, close = parse_clock(sc["hall"]["open"]), parse_clock(sc["hall"]["close"])
+    keys = sorted((parse_clock(k), v) for k, v in sc["arrivals"]["rate_per_hour"].items())
+    t = np.arange(open_, close) + 0.5
+    starts = np.array([k for k, _ in keys])
+    rates = np.array([v for _, v in keys])
+    lam = rates[np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(rates) - 1)]
+    if rv.delay_fits:
+        delays = rv.delay_fits[0].frozen().ppf((np.arange(64) + 0.5) / 64)
+    elif len(rv.delays):
+        delays = np.array([rv.delays.mean()])
+    else:
+        return 0.0
+    reach = (t[:, None] + delays[None, :] < close).mean(axis=1)
+    return float(np.sum(lam * reach) / np.sum(lam)) if lam.sum() > 0 else 0.0
+
+
+def _write_returns(
+    sc: dict, comments: dict, rv: ReturnFit, window_days: int, served_share: float
+) -> None:
     """Returns in the scenario: attitude effects on with every attitude effect neutral,
     so only the fitted FCR and return timing act (docs/model.md §2)."""
     lo, hi = wilson(rv.returned, rv.eligible)
@@ -1041,11 +1064,23 @@ def _write_returns(sc: dict, comments: dict, rv: ReturnFit, window_days: int) ->
             f"mean same-day delay, n={len(rv.delays)} (too few for a distribution)"
         )
     sc["attitude_effects"] = ae
+    # hallsim thins the ticket rate by the same-day returns every arrival would cause,
+    # but only served citizens return: counted_fcr makes up the difference so that the
+    # simulated total (new + earlier days' + same-day returns) matches the log's counts
+    g = _same_day_reach(sc, rv)
+    back = rv.same_day_share * (1 - rv.fcr) * g
+    counted = rv.fcr * (1 - served_share * back) / (1 - back) if back < 1 else rv.fcr
     sc["arrivals"]["include_returns"] = True
-    sc["arrivals"]["counted_fcr"] = _r(rv.fcr)
+    sc["arrivals"]["counted_fcr"] = _r(min(1.0, counted))
     comments["arrivals.include_returns"] = (
         "the log's ticket counts contain the return visits: simulated total arrivals match "
         "the rates at counted_fcr"
+    )
+    comments["arrivals.counted_fcr"] = (
+        f"the fitted FCR {rv.fcr:.4f} x (1 - {served_share:.3f} x {back:.4f}) / "
+        f"(1 - {back:.4f}): only the served ({served_share:.1%}) return, while the rate is "
+        f"thinned for every arrival's same-day return ({back:.4f} = same-day share x "
+        f"(1 - FCR) x {g:.3f}, the share of arrivals whose return comes before closing)"
     )
 
 

@@ -147,6 +147,10 @@ def test_round_trip_backtest_covers_observed(tmp_path: Path, with_returns: bool)
     bt = backtest(sc, read_log([path], "qms-zh"), replications=40, seed=2, workers=1)
     for m in ("arrived", "abandoned_share", "wait_mean_min", "utilisation"):
         assert bt.overall[m]["days_inside"] >= 0.7, m  # nominal 0.95 over 10 days
+    # simulated total arrivals (with same-day returns) match the log's ticket counts:
+    # 40 days of ~360 tickets give the mean a standard error under 1%
+    arrived = bt.overall["arrived"]
+    assert arrived["mean"] == pytest.approx(arrived["observed"], rel=0.03)
     inside = [
         p["wait_mean_min"]["pi_low"]
         <= p["wait_mean_min"]["observed"]
@@ -315,7 +319,8 @@ def test_returns_from_citizen_ids_recover_fcr_share_and_delay(tmp_path: Path) ->
     # neutral attitude: only the fitted returns act; ticket counts include the returns
     assert ae.enabled and ae.fcr_per_unit == 0 and ae.care_time_per_unit == 0
     assert ae.rework_time_per_unit == 0
-    assert sc.arrivals.include_returns and sc.arrivals.counted_fcr == pytest.approx(ae.fcr_base)
+    # only served citizens return, so counted_fcr sits above the FCR (see the round trip)
+    assert sc.arrivals.include_returns and ae.fcr_base <= sc.arrivals.counted_fcr <= 1
     assert "# first-contact resolution: n=" in text and "Wilson" in text
 
 
