@@ -281,7 +281,12 @@ def _num(x) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _band(obs: float, sims: np.ndarray, days_obs: np.ndarray | None) -> dict[str, float | None]:
+SHARES = {"abandoned_share", "service_level"}  # in [0, 1]; every other metric is >= 0
+
+
+def _band(
+    obs: float, sims: np.ndarray, days_obs: np.ndarray | None, metric: str = ""
+) -> dict[str, float | None]:
     v = sims[np.isfinite(sims)]
     out: dict[str, float | None] = {"observed": _num(obs)}
     if len(v) == 0:
@@ -290,7 +295,12 @@ def _band(obs: float, sims: np.ndarray, days_obs: np.ndarray | None) -> dict[str
     m = float(v.mean())
     h = t_half_width(float(v.std(ddof=1)), len(v)) if len(v) > 1 else math.nan
     lo, hi = np.quantile(v, [0.025, 0.975])
-    out.update(mean=m, ci_low=_num(m - h), ci_high=_num(m + h), pi_low=float(lo), pi_high=float(hi))
+    # the t-interval of the mean never leaves the metric's range (a share in [0, 1],
+    # counts, waits and utilisation >= 0)
+    top = 1.0 if metric in SHARES else math.inf
+    c_lo = _num(min(max(m - h, 0.0), top)) if np.isfinite(h) else None
+    c_hi = _num(min(max(m + h, 0.0), top)) if np.isfinite(h) else None
+    out.update(mean=m, ci_low=c_lo, ci_high=c_hi, pi_low=float(lo), pi_high=float(hi))
     if days_obs is not None:
         d = days_obs[np.isfinite(days_obs)]
         out["days_inside"] = float(np.mean((d >= lo) & (d <= hi))) if len(d) else None
@@ -353,6 +363,7 @@ def backtest(
             observed["overall"][m],
             np.array([s["overall"][m] for s in sims], dtype=float),
             np.array([d["overall"][m] for d in per_day], dtype=float),
+            m,
         )
     periods = []
     for k in range(len(lengths)):
@@ -362,6 +373,7 @@ def backtest(
                 observed["periods"][m][k],
                 np.array([s["periods"][m][k] for s in sims], dtype=float),
                 np.array([d["periods"][m][k] for d in per_day], dtype=float),
+                m,
             )
         periods.append(row)
     return Backtest(scenario, D, replications, seed, day_load, overall, periods)

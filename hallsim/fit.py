@@ -691,7 +691,7 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
             "names": names_per,
         }[opts.roster]
         level = np.maximum(np.rint(est), np.where(counts.sum(axis=0) > 0, 1, 0)).astype(int)
-        level = np.maximum(level, 0)
+        level = np.clip(level, 0, max(len(wins), 1))  # never more windows than the log shows
         count = max(int(level.max()), 1)
         staffed: dict[str, int] = {}
         prev = None

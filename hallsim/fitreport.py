@@ -184,12 +184,12 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
                 label=bi("simulated mean, 95% CI", "均值置信区间"),
             )
             mean_label = bi("simulated mean", "模拟均值")
-            ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=mean_label)
+            ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=mean_label, ds="steps-mid")
             ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=bi("observed (log)", "实测"))
             ax.set_ylabel(f"{en}\n{cn}" if zh else en, fontsize=8)
             lo = 0.0
             ax.set_ylim(bottom=lo, top=100 if k == 100 and ax.get_ylim()[1] > 100 else None)
-            step = max(1, len(x) // 8)
+            step = max(1, math.ceil(len(x) / 6))
             ax.set_xticks(x[::step], labels[::step], fontsize=7)
             ax.tick_params(axis="y", labelsize=7)
         for ax in axes[len(metrics) :]:

@@ -147,6 +147,14 @@ def test_round_trip_backtest_covers_observed(tmp_path: Path, with_returns: bool)
     bt = backtest(sc, read_log([path], "qms-zh"), replications=40, seed=2, workers=1)
     for m in ("arrived", "abandoned_share", "wait_mean_min", "utilisation"):
         assert bt.overall[m]["days_inside"] >= 0.7, m  # nominal 0.95 over 10 days
+    # no interval leaves its metric's range (shares in [0, 1], the rest >= 0)
+    for row in [bt.overall, *bt.periods]:
+        for m in ("arrived", "abandoned_share", "wait_mean_min", "service_level", "utilisation"):
+            for key in ("ci_low", "ci_high", "pi_low", "pi_high"):
+                v = row[m][key]
+                assert v is None or (
+                    0 <= v and (v <= 1 or m in ("arrived", "wait_mean_min", "utilisation"))
+                ), (m, key, v)
     # simulated total arrivals (with same-day returns) match the log's ticket counts:
     # 40 days of ~360 tickets give the mean a standard error under 1%
     arrived = bt.overall["arrived"]
