@@ -122,6 +122,12 @@ def _with(opts):
     help="Roster estimator (docs/fitting.md).",
 )
 @click.option(
+    "--roster-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='Roster (TOML: [staffed] "HH:MM" = windows) replacing the estimated one / 排班表.',
+)
+@click.option(
     "--priority",
     type=click.Choice(["ignore", "strict"]),
     default="ignore",
@@ -170,6 +176,7 @@ def fit_command(
     open_,
     close,
     roster,
+    roster_file,
     priority,
     short_service_s,
     target_min,
@@ -203,6 +210,7 @@ def fit_command(
         close=close,
         short_service_s=short_service_s,
         roster=roster,
+        roster_file=roster_file,
         priority=priority,
         target_min=target_min,
         return_days=return_days,

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,6 +62,7 @@ class FitOptions:
     target_min: float | None = None  # hall.service_level_target_min; None: the default 15
     return_days: int = 7  # a citizen's next ticket within this many days is a return; 0: off
     min_ratings: int = 200  # fewer 好差评 ratings: satisfaction keeps its defaults
+    roster_file: str | None = None  # a roster (TOML) replacing the estimated one
     name: str = "fitted"
 
 
@@ -666,6 +669,8 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
     # ---- roster per group and period
     windows_out, rrows = [], []
     fitted_mean = {m: service_fits[m][0].frozen().mean() for m in names}
+    group_names = ["all"] if len(groups) == 1 else [f"group{i + 1}" for i in range(len(groups))]
+    given = load_roster(opts.roster_file, group_names) if opts.roster_file else None
     for gi, g in enumerate(groups):
         ms, wins = set(g["matters"]), set(g["windows"])
         bw = busy_and_waiting(tk, day_index, ms, wins, open_, close, P)
@@ -700,17 +705,24 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
                 staffed[format_clock(s)] = int(lv)
                 prev = lv
         gname = "all" if single else f"group{gi + 1}"
+        how = (
+            f"roster estimated by {opts.roster!r} from {len(wins)} windows seen "
+            f"({', '.join(sorted(wins)[:6])}{'...' if len(wins) > 6 else ''}); "
+            "the log has no roster: see the fit report; --roster-file overrides it"
+        )
+        if given is not None:
+            mine = given.get(gname, given.get("*"))
+            if mine is not None:
+                staffed = mine
+                count = max(max(mine.values()), 1)
+                how = f"roster given in {opts.roster_file} (not estimated)"
         wg: dict[str, Any] = {
             "name": gname,
             "count": count,
             "matters": ["*"] if single else list(g["matters"]),
             "staffed": staffed,
         }
-        comments[f"windows.{gi}.staffed"] = (
-            f"roster estimated by {opts.roster!r} from {len(wins)} windows seen "
-            f"({', '.join(sorted(wins)[:6])}{'...' if len(wins) > 6 else ''}); "
-            "the log has no roster: see the fit report; a roster file overrides it"
-        )
+        comments[f"windows.{gi}.staffed"] = how
         windows_out.append(wg)
         for p in range(nper):
             rrows.append(
@@ -850,6 +862,51 @@ def _window_speeds(srv: pd.DataFrame, groups, service_fits) -> pd.DataFrame:
                     }
                 )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- roster file
+
+
+def load_roster(path: str, groups: list[str]) -> dict[str, dict[str, int]]:
+    """A roster file (TOML) that replaces the estimated one.
+
+    ``[staffed]`` with ``"HH:MM" = windows`` entries sets every group's roster
+    (each level holds until the next time); with several window groups,
+    ``[staffed.group1]``, ``[staffed.group2]`` ... set each (the group names
+    the fit gives, in the fit report).  ``LogError`` names the file and key.
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise LogError(path, "roster file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LogError(path, f"not a valid TOML roster: {exc}") from None
+    table = data.get("staffed")
+    if set(data) != {"staffed"} or not isinstance(table, dict) or not table:
+        raise LogError(path, '[staffed]: expected a table "HH:MM" = windows (and nothing else)')
+
+    def levels(tab: dict, where: str) -> dict[str, int]:
+        out = {}
+        for key, val in tab.items():
+            try:
+                t = _clock_arg(key, f"{where}.{key}")
+            except LogError:
+                raise LogError(path, f"{where}.{key}: expected a time HH:MM") from None
+            if isinstance(val, bool) or not isinstance(val, int) or val < 0:
+                raise LogError(path, f"{where}.{key}: expected a whole number of windows >= 0")
+            out[format_clock(t)] = val
+        return dict(sorted(out.items()))
+
+    if all(not isinstance(v, dict) for v in table.values()):
+        return {"*": levels(table, "staffed")}
+    out = {}
+    for g, tab in table.items():
+        if g not in groups or not isinstance(tab, dict):
+            raise LogError(
+                path, f"staffed.{g}: no such window group; the fit's groups are {groups}"
+            )
+        out[g] = levels(tab, f"staffed.{g}")
+    return out
 
 
 # --------------------------------------------------------------------------- returns

@@ -546,3 +546,28 @@ def test_bad_options_exit_2(tmp_path: Path, capsys) -> None:
         assert entry(["fit", str(log), *extra, "--out", str(tmp_path / "s.toml")]) == 2
         assert named in capsys.readouterr().err
     assert not (tmp_path / "s.toml").exists() and not (tmp_path / "s_fit").exists()
+
+
+def test_roster_file_overrides_the_estimate(tmp_path: Path, capsys) -> None:
+    log = write_log(simulated_log(known(), days=2, seed=2), tmp_path / "log.csv")
+    roster = tmp_path / "roster.toml"
+    roster.write_text('[staffed]\n"09:00" = 3\n"12:00" = 4\n', encoding="utf-8")
+    out = tmp_path / "hall.toml"
+    args = ["fit", str(log), "--days", "all", "--period", "60", "--out", str(out)]
+    assert entry([*args, "--roster-file", str(roster)]) == 0
+    sc = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert sc["windows"][0]["staffed"] == {"09:00": 3, "12:00": 4}
+    assert sc["windows"][0]["count"] == 4
+    assert "roster given in" in out.read_text(encoding="utf-8")
+    for text, named in (
+        ('[staffed]\n"9h" = 3\n', "staffed.9h"),
+        ('[staffed]\n"09:00" = -1\n', "staffed.09:00"),
+        ('[staffed.hall9]\n"09:00" = 2\n', "staffed.hall9"),
+        ("[other]\n", "[staffed]"),
+    ):
+        roster.write_text(text, encoding="utf-8")
+        capsys.readouterr()
+        assert entry([*args[:-1], str(tmp_path / "x.toml"), "--roster-file", str(roster)]) == 2
+        err = capsys.readouterr().err
+        assert "roster.toml" in err and named in err
+        assert not (tmp_path / "x.toml").exists()
