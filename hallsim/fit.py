@@ -576,7 +576,9 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
         comments[f"matters.{i}.service_min"] = (
             f"n={len(x)} services; MLE, best AIC of "
             + "/".join(f.dist for f in fits)
-            + f"{ci}; KS {best.ks:.3f}; sample mean {x.mean():.3g} cv {sample_cv:.3g}"
+            + f"{ci}; KS {best.ks:.3f}"
+            + (f"; Anderson-Darling A2 {best.ad:.3g} (on the logs)" if best.ad is not None else "")
+            + f"; sample mean {x.mean():.3g} cv {sample_cv:.3g}"
             + (
                 f"; {short.sum()} services <= {opts.short_service_s:g} s "
                 f"({100 * short.mean():.1f}%) trimmed"
