@@ -43,9 +43,9 @@ def _write_output(results_dir: Path, out: Path | None, default: str, writer, for
     "-k",
     type=click.Choice(PLOT_KINDS),
     default=None,
-    help="waits | compare | day | utilisation | satisfaction | sweep | tornado "
-    "(default: compare, or sweep for a sweep folder; tornado: a compare --robustness "
-    "folder).",
+    help="waits | compare | day | utilisation | satisfaction | sweep | tornado | backtest "
+    "(default: compare, sweep for a sweep folder, backtest for a backtest folder; "
+    "tornado: a compare --robustness folder).",
 )
 @click.option(
     "--format",
@@ -106,7 +106,9 @@ def plot(
     from hallsim.plots import ResultsError, load_results, render, save_figure
 
     try:
-        res = load_results(results_dir)
+        if kind is None and (results_dir / "backtest.json").is_file():
+            kind = "backtest"
+        res = results_dir if kind == "backtest" else load_results(results_dir)
         if kind is None:
             kind = "sweep" if res.kind == "sweep" else "compare"
         if kind != "sweep" and (x or hue):

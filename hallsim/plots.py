@@ -1246,6 +1246,10 @@ def render(
     hue: str | None = None,
 ) -> Figure:
     """The Figure of one ``kind`` (see ``KINDS``) for a results folder."""
+    if kind == "backtest":  # a folder of hallsim backtest --out (drawn in hallsim.fitreport)
+        from hallsim.fitreport import backtest_plot
+
+        return backtest_plot(folder)
     if kind not in PLOTS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     res = load_results(folder)

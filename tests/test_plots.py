@@ -124,6 +124,17 @@ def tornado_dir(compare_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def figure_for(kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path) -> Figure:
+    if kind == "backtest":  # drawn from backtest.json (tests/test_fit.py covers the command)
+        folder = compare_dir.parent / "backtest_plot"
+        folder.mkdir(exist_ok=True)
+        band = {"observed": 1.0, "mean": 1.1, "ci_low": 1.0, "ci_high": 1.2}
+        band |= {"pi_low": 0.5, "pi_high": 2.0}
+        metrics = ("arrived", "abandoned_share", "wait_mean_min", "utilisation")
+        periods = [{"start": f"{h:02d}:00", **dict.fromkeys(metrics, band)} for h in range(9, 17)]
+        overall = dict.fromkeys(metrics, band)
+        js = {"scenario": "x", "days": 3, "replications": 4, "overall": overall, "periods": periods}
+        (folder / "backtest.json").write_text(json.dumps(js), encoding="utf-8")
+        return plots.render(folder, "backtest")
     if kind == "sweep":
         return plots.render(sweep_dir, "sweep", metric="wait_mean_min")
     if kind == "tornado":
