@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-from pathlib import Path
 
 import matplotlib
 
@@ -87,12 +86,9 @@ def _table(df) -> str:
     return df.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
 
 
-def write_report(res, folder: Path, write) -> None:
-    """report.html and the PNGs into ``folder`` through ``write(path, bytes)``."""
-    figs = figures(res)
-    write(folder / ".hallsim-fit", b"written by hallsim fit\n", True)
-    for name, data in figs.items():
-        write(folder / name, data, True)
+def report_files(res) -> dict[str, bytes]:
+    """The fit report's files, by name: report.html and its PNGs (nothing written)."""
+    out = dict(figures(res))
     parts = [
         "<!doctype html><meta charset='utf-8'><title>hallsim fit report / 拟合报告</title>",
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
@@ -113,27 +109,21 @@ def write_report(res, folder: Path, write) -> None:
         "<h2>Windows: relative speed / 窗口相对速度</h2>",
         _table(res.tables["windows"]),
     ]
-    write(folder / "report.html", "\n".join(parts), True)
+    if "returns" in res.tables:
+        parts += ["<h2>Return visits / 回访 (citizen ids)</h2>", _table(res.tables["returns"])]
+    if "satisfaction" in res.tables:
+        parts += [
+            "<h2>Satisfaction / 满意度 (calibrated from 评价)</h2>",
+            _table(res.tables["satisfaction"]),
+        ]
+    out["report.html"] = "\n".join(parts).encode("utf-8")
+    return out
 
 
 def backtest_figure(bt) -> bytes:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    x = np.arange(len(bt.periods))
-    labels = [p["start"] for p in bt.periods]
-    for ax, m, lab in zip(
-        axes,
-        ("wait_mean_min", "abandoned_share"),
-        ("mean wait (min)", "abandoned share"),
-        strict=True,
-    ):
-        obs = [p[m]["observed"] if p[m]["observed"] is not None else np.nan for p in bt.periods]
-        mean = [p[m]["mean"] if p[m]["mean"] is not None else np.nan for p in bt.periods]
-        lo = [p[m]["pi_low"] if p[m]["pi_low"] is not None else np.nan for p in bt.periods]
-        hi = [p[m]["pi_high"] if p[m]["pi_high"] is not None else np.nan for p in bt.periods]
-        ax.fill_between(x, lo, hi, alpha=0.25, label="simulated 95% one-day band")
-        ax.plot(x, mean, label="simulated mean")
-        ax.plot(x, obs, "ko", ms=4, label="observed")
-        ax.set_xticks(x[:: max(1, len(x) // 10)], labels[:: max(1, len(x) // 10)])
-        ax.set_ylabel(lab)
-    axes[0].legend(fontsize=8)
-    return _png(fig)
+    """PNG bytes of ``backtest_figure_from_json`` for a Backtest."""
+    from hallsim.plots import backtest_figure_from_json, save_figure
+
+    buf = io.BytesIO()
+    save_figure(backtest_figure_from_json(bt.to_json()), buf, "png")
+    return buf.getvalue()

@@ -21,7 +21,16 @@ ENGINES = ("auto", "simpy", "fast")
 BACKENDS = ("local", "dask")
 """Where a sweep runs: a local process pool, or a Dask cluster (``hallsim[cluster]``)."""
 
-PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
+PLOT_KINDS = (
+    "waits",
+    "compare",
+    "day",
+    "utilisation",
+    "satisfaction",
+    "sweep",
+    "tornado",
+    "backtest",
+)
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 
 LOG_FORMATS = ("anonymous-bank", "qms-zh")

@@ -67,7 +67,13 @@ OWN_FILES = (
 )
 
 # kinds of results that may replace each other in one folder
-_FAMILY = {"run": "results", "compare": "results", "sweep": "sweep"}
+_FAMILY = {
+    "run": "results",
+    "compare": "results",
+    "sweep": "sweep",
+    "fit": "fit",  # the fit report beside a fitted scenario
+    "backtest": "backtest",
+}
 
 MAX_NAME_CHARS = 80
 """Longest folder or file name derived from a scenario name (well below the

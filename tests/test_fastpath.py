@@ -1,4 +1,4 @@
-"""The fast engine (hallsim.fastpath) against the SimPy reference (hallsim.model).
+"""The fast engine (hallsim.engines.fast) against the SimPy reference (engines.simpy_hall).
 
 For continuous distributions the two must give identical traces and consume
 the random streams identically; with deterministic durations (simultaneous

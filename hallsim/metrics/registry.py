@@ -379,12 +379,19 @@ def get(name: str) -> Metric | None:
     return BY_NAME.get(name.split("[", 1)[0])
 
 
+# measures that are not metrics of a replication but are compared with them
+# (``hallsim backtest``): their kind fixes their range as for a metric
+OTHER_KINDS: dict[str, Kind] = {"abandoned_share": "share"}
+
+
 def bounds(name: str) -> tuple[float, float]:
     """The range of a metric's values; a name not in the registry: [0, inf) for a time
     (``*_min``), otherwise unbounded."""
     metric = get(name)
     if metric is not None:
         return metric.bounds
+    if (kind := OTHER_KINDS.get(name.split("[", 1)[0])) is not None:
+        return _BOUNDS[kind]
     return (0.0, math.inf) if name.split("[", 1)[0].endswith("_min") else (-math.inf, math.inf)
 
 
