@@ -189,31 +189,59 @@ class _Serial:
         return lambda: None
 
 
-class _Pool:
-    def __init__(self, workers: int):
-        self.pool = worker_pool(workers)
-        self.workers = workers
-        self.capacity = 2 * workers  # chunks in flight: the next one is always there
+class _Executor:
+    """Chunks on a ``concurrent.futures`` executor: the local process pool, or a Dask
+    cluster through its executor interface (``Client.get_executor``).
+
+    Local workers share the sweep folder and write their own part files; cluster
+    workers may not see it, so their rows travel back and this process writes them.
+    """
+
+    def __init__(
+        self,
+        executor: cf.Executor,
+        workers: int,
+        shared_folder: bool,
+        close: Callable[[bool], None],
+        close_in_background: bool,
+    ):
+        self.executor = executor
+        self.workers = max(1, workers)
+        self.capacity = 2 * self.workers  # chunks in flight: the next one is always there
+        self.shared_folder = shared_folder
+        self._close = close
+        self._close_in_background = close_in_background
 
     def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
-        # local workers share the folder: they write their own part files
-        return self.pool.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
+        if self.shared_folder:
+            return self.executor.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
+        return self.executor.submit(run_chunk, (plan.scenario, plan.seed, plan.engine, items))
 
     def wait(self, futures):
         return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
 
     def close(self, cancel: bool) -> None:
         # after Ctrl-C: drop queued chunks, let the running ones finish (they are kept)
-        self.pool.shutdown(wait=True, cancel_futures=cancel)
+        self._close(cancel)
 
     def close_while_assembling(self) -> Callable[[], None]:
-        """Start closing the pool; returns the wait for it.
-
-        The workers take a moment to exit: on a core the assembly leaves idle.
-        """
+        """Start closing; returns the wait for it (local workers take a moment to exit,
+        on a core the assembly leaves idle)."""
+        if not self._close_in_background:
+            self.close(cancel=False)
+            return lambda: None
         closing = threading.Thread(target=self.close, args=(False,), name="hallsim-pool-close")
         closing.start()
         return closing.join
+
+
+def _local_pool(workers: int) -> _Executor:
+    pool = worker_pool(workers)
+
+    def close(cancel: bool) -> None:
+        pool.shutdown(wait=True, cancel_futures=cancel)
+
+    return _Executor(pool, workers, shared_folder=True, close=close, close_in_background=True)
 
 
 def require_dask() -> None:
@@ -227,56 +255,46 @@ def require_dask() -> None:
         ) from exc
 
 
-class _Dask:
-    def __init__(self, workers: int, scheduler: str | None):
-        require_dask()
-        from dask.distributed import Client, LocalCluster
+def _dask(workers: int, scheduler: str | None) -> _Executor:
+    require_dask()
+    from dask.distributed import Client, LocalCluster
 
-        self.cluster = None
-        if scheduler:
-            self.client = Client(scheduler, timeout="10s")
-        else:
-            import logging
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="10s")
+    else:
+        import logging
 
-            self.cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            self.client = Client(self.cluster)
-        self.workers = max(1, sum(self.client.nthreads().values()))
-        self.capacity = 2 * self.workers
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
 
-    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
-        # cluster workers may not see this folder: rows travel back, the parent writes
-        return self.submit((plan.scenario, plan.seed, plan.engine, items))
+    def close(cancel: bool) -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
-    def submit(self, payload):
-        return self.client.submit(run_chunk, payload, pure=False)
-
-    def wait(self, futures):
-        from dask.distributed import wait
-
-        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
-
-    def close(self, cancel: bool) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-    def close_while_assembling(self) -> Callable[[], None]:
-        self.close(cancel=False)
-        return lambda: None
+    n = sum(client.nthreads().values())
+    return _Executor(
+        client.get_executor(pure=False),
+        n,
+        shared_folder=False,
+        close=close,
+        close_in_background=False,
+    )
 
 
 def _executor(backend: str, workers: int, scheduler: str | None):
     if backend == "dask":
-        return _Dask(workers, scheduler)
+        return _dask(workers, scheduler)
     if workers <= 1:
         return _Serial()
-    return _Pool(workers)
+    return _local_pool(workers)
 
 
 # --- running and assembling -------------------------------------------------
