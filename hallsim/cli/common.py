@@ -32,12 +32,21 @@ def err_console() -> Any:
 
 
 class BadInput(click.ClickException):
-    """Bad input: message on stderr, exit 2, no traceback."""
+    """Bad input: one message on stderr, exit 2, no traceback, nothing written.
+
+    The only bad-input mechanism of the command line; ``command`` names the command in
+    the message (``hallsim staff: ...``) where that helps.
+    """
 
     exit_code = 2
 
+    def __init__(self, message: str, command: str | None = None) -> None:
+        super().__init__(message)
+        self.command = command
+
     def show(self, file=None) -> None:
-        click.echo(f"hallsim: {self.format_message()}", err=True)
+        where = f"hallsim {self.command}" if self.command else "hallsim"
+        click.echo(f"{where}: {self.format_message()}", err=True)
 
 
 def load_scenarios(paths: tuple[str, ...]) -> list[Scenario]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from hallsim.cli.common import BadInput
 from hallsim.cli.types import REPLICATIONS, SEED
 from hallsim.metrics.registry import PERCENT
 from hallsim.resultsdir import json_safe
@@ -27,8 +28,7 @@ SENSITIVITY_METRICS = ("csat", "bad_review_rate", "satisfaction_mean", "complain
 
 
 def _bad_input(command: str, message: str) -> NoReturn:
-    click.echo(f"hallsim {command}: {message}", err=True)
-    raise click.exceptions.Exit(2)
+    raise BadInput(message, command=command)
 
 
 def _num(x: float, digits: int = 4) -> str:

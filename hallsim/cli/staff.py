@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from hallsim.cli.common import BadInput
 from hallsim.cli.types import SEED, replications_from
 from hallsim.names import TARGET_METRICS
 
@@ -24,8 +25,7 @@ if TYPE_CHECKING:
 
 
 def _bad_input(message: str) -> NoReturn:
-    click.echo(f"hallsim staff: {message}", err=True)
-    raise click.exceptions.Exit(2)
+    raise BadInput(message, command="staff")
 
 
 def _num(x: float) -> float | None:
