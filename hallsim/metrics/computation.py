@@ -244,6 +244,36 @@ class _WholeRun:
     csat: float  # predicted CSAT over every counted visit
 
 
+def _window_minutes(trace, const, all_served, all_call, all_end) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's busy and staffed minutes (utilisation = their ratio).
+
+    Day: busy over the whole day; staffed from open to close or its last service
+    end, or its on-duty spells under a roster. Steady state: both within [s0, s1).
+    """
+    win_of = trace.window[all_served]
+    n_windows = len(trace.window_group)
+    s0, s1 = const.s0, const.s1
+    if not const.day:
+        busy = np.bincount(
+            win_of,
+            weights=np.maximum(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0),
+            minlength=n_windows,
+        )
+        return busy, np.full(n_windows, s1 - s0)
+    busy = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
+    if trace.duty_window is not None:  # rosters: the spells each window was on duty
+        staffed = np.bincount(
+            trace.duty_window,
+            weights=trace.duty_end_min - trace.duty_start_min,
+            minlength=n_windows,
+        )
+        return busy, staffed
+    last_end = np.full(n_windows, const.close_min)
+    if len(win_of):
+        np.maximum.at(last_end, win_of, all_end)
+    return busy, last_end - const.open_min
+
+
 def compute(
     scenario: Scenario,
     trace: HallTrace,
@@ -289,27 +319,7 @@ def compute(
     span = t1 - t0
     all_served = trace.outcome == SERVED
     all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
-    win_of = trace.window[all_served]
-    n_windows = len(trace.window_group)
-    if day:
-        busy_w = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
-        last_end = np.full(n_windows, const.close_min)
-        if len(win_of):
-            np.maximum.at(last_end, win_of, all_end)
-        staffed_w = last_end - const.open_min
-        if trace.duty_window is not None:  # rosters: the spells each window was on duty
-            staffed_w = np.bincount(
-                trace.duty_window,
-                weights=trace.duty_end_min - trace.duty_start_min,
-                minlength=n_windows,
-            )
-    else:
-        busy_w = np.bincount(
-            win_of,
-            weights=np.maximum(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0),
-            minlength=n_windows,
-        )
-        staffed_w = np.full(n_windows, s1 - s0)
+    busy_w, staffed_w = _window_minutes(trace, const, all_served, all_call, all_end)
 
     clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
     clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
