@@ -82,7 +82,8 @@ def plot(
     """Draw a figure from a saved RESULTS_DIR (no simulation is run).
 
     Slide-sized (10 × 5.6 in), colour-blind-safe; Chinese names use an
-    installed CJK font when there is one.
+    installed CJK font, else the bundled Hallsim Sans SC (a Noto Sans CJK
+    subset).  SVG keeps text as text.
 
     \b
     Example:
