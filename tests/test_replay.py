@@ -1,0 +1,98 @@
+"""The replay of the day (hallsim.replay): data read from the citizen log.
+
+Expectations are invariants of a queue, not numbers from a run: a window
+serves one citizen at a time, nobody is called before arriving, every
+citizen of the replication appears once, the scenarios share a replication.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from hallsim import replay
+from hallsim.plots import load_results
+from hallsim.report import build_report
+
+from .test_plots import compare_dir, run_dir  # noqa: F401 (fixtures)
+
+
+def test_every_citizen_of_one_replication_appears_once(compare_dir: Path) -> None:  # noqa: F811
+    res = load_results(compare_dir)
+    data = replay.replay_data(res)
+    assert data is not None
+    log = pd.read_parquet(compare_dir / "citizens.parquet")
+    assert data["replication"] == log["replication"].min()
+    assert [s["name"] for s in data["scenarios"]] == res.scenarios
+    for s in data["scenarios"]:
+        day = log[(log["scenario"] == s["name"]) & (log["replication"] == data["replication"])]
+        n = len(day)
+        assert s["citizens"] == n
+        for key in ("arrival", "call", "end", "window", "queue", "served"):
+            assert len(s[key]) == n, key
+        assert s["arrival"] == sorted(s["arrival"])
+        assert sum(s["served"]) == int(day["outcome"].eq("served").sum())
+
+
+def test_timelines_are_ordered_and_served_citizens_sit_at_a_window_of_their_queue(
+    compare_dir: Path,  # noqa: F811
+) -> None:
+    data = replay.replay_data(load_results(compare_dir))
+    assert data is not None
+    for s in data["scenarios"]:
+        windows = [w for g in s["groups"] for w in g["windows"]]
+        assert len(windows) == len(set(windows))  # each window in one group
+        for a, c, e, w, q, served in zip(
+            s["arrival"], s["call"], s["end"], s["window"], s["queue"], s["served"], strict=True
+        ):
+            assert a - 0.01 <= c <= e + 0.01
+            assert 0 <= q < len(s["groups"])
+            if served:
+                assert w in s["groups"][q]["windows"]
+            else:
+                assert w == -1
+            assert data["start"] <= a and e <= data["end"]
+
+
+def test_a_window_serves_one_citizen_at_a_time(compare_dir: Path) -> None:  # noqa: F811
+    data = replay.replay_data(load_results(compare_dir))
+    assert data is not None
+    for s in data["scenarios"]:
+        spells: dict[int, list[tuple[float, float]]] = {}
+        for c, e, w, served in zip(s["call"], s["end"], s["window"], s["served"], strict=True):
+            if served:
+                spells.setdefault(w, []).append((c, e))
+        for w, times in spells.items():
+            times.sort()
+            for (_, end), (start, _) in itertools.pairwise(times):
+                assert start >= end - 0.02, (s["name"], w)  # rounded to 0.01 min
+
+
+def test_no_citizen_log_means_no_replay(tmp_path: Path, run_dir: Path) -> None:  # noqa: F811
+    import shutil
+
+    folder = tmp_path / "nolog"
+    shutil.copytree(run_dir, folder)
+    (folder / "citizens.parquet").unlink(missing_ok=True)
+    res = load_results(folder)
+    assert replay.replay_data(res) is None
+    assert 'id="replay"' not in build_report(res)
+
+
+def test_names_cannot_break_out_of_the_script_element() -> None:
+    text = replay.replay_json({"name": "</script><script>alert(1)</script> & 综合"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["name"].startswith("</script>")
+
+
+def test_the_report_embeds_the_replay_without_network(compare_dir: Path) -> None:  # noqa: F811
+    html = build_report(compare_dir)
+    assert 'id="replay"' in html and 'id="hallsim-replay-data"' in html
+    data = re.search(r'id="hallsim-replay-data">(.*?)</script>', html, re.S)
+    assert data and json.loads(data.group(1))["scenarios"]
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@font-face" in html  # the replay's Chinese labels carry their glyphs
