@@ -253,21 +253,24 @@ def name_svg_fonts(svg: str) -> str:
 
 
 def css_font_face(text: str) -> str:
-    """A CSS ``@font-face`` rule embedding the bundled font, subset to the CJK
+    """A CSS ``@font-face`` rule embedding the bundled font, subset to the non-ASCII
     characters of ``text`` (a few kB), so a report shows Chinese on a machine
     without a CJK font.  Empty when ``text`` has no CJK or the font is missing."""
-    chars = {c for c in text if has_cjk(c)}
-    if not chars or not BUNDLED_FONT.is_file():
+    if not has_cjk(text) or not BUNDLED_FONT.is_file():
         return ""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
+    font = TTFont(BUNDLED_FONT)
+    # every non-ASCII character the font has, not only hanzi: a browser that falls back to
+    # another font for a symbol such as ► may draw the hanzi after it as boxes
+    have = font.getBestCmap()
+    chars = {c for c in text if ord(c) > 0x7F and ord(c) in have}
     options = subset.Options()
     options.layout_features = []
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
     options.flavor = "woff"
     options.notdef_outline = True
-    font = TTFont(BUNDLED_FONT)
     sub = subset.Subsetter(options)
     sub.populate(unicodes={ord(c) for c in chars})
     sub.subset(font)

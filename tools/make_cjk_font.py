@@ -59,6 +59,7 @@ def main(source: str) -> None:
         range(0xA0, 0x180),  # Latin-1, Latin Extended-A
         range(0x2000, 0x2070),  # general punctuation
         range(0x2150, 0x2200),  # number forms, arrows
+        range(0x25A0, 0x2600),  # geometric shapes (► ‖ ● ■ of the replay controls)
         range(0x3000, 0x3040),  # CJK symbols and punctuation
         range(0xFF00, 0xFFF0),  # half-width and full-width forms
     ]
