@@ -128,9 +128,10 @@ def test_cli_writes_into_the_results_folder_and_records_it(
     shutil.copytree(compare_dir, folder)
     result = CliRunner().invoke(main, ["export", str(folder)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == str(folder / "results.xlsx")
+    written = [folder / "results.xlsx", folder / "slides" / "summary.png"]
+    assert result.output.strip().splitlines() == [str(p) for p in written]
     record = json.loads((folder / ".hallsim-results.json").read_text(encoding="utf-8"))
-    assert "results.xlsx" in record["files"] and record["complete"]
+    assert {"results.xlsx", "slides/summary.png"} <= set(record["files"]) and record["complete"]
     assert not list(folder.glob(".hallsim-tmp-*"))
 
 
