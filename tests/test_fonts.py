@@ -137,3 +137,23 @@ def test_chinese_names_render_even_without_any_cjk_font(
     names = {t.get_text() for t in fig.axes[0].get_yticklabels()}
     assert "综合窗口" in names
     assert fig.hallsim_missing_glyphs  # the notice says which characters are boxes
+
+
+def test_the_report_names_characters_no_font_has(
+    fresh_machine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hallsim import report
+
+    from .conftest import SCENARIOS, simulate_cli
+
+    monkeypatch.setattr(report, "REPORT_FIGURES", report.REPORT_FIGURES[:1])  # one is enough
+
+    rare = "\u4dae"  # outside GB 2312: the bundled subset does not have it
+    text = (SCENARIOS / "integrated.toml").read_text(encoding="utf-8")
+    scenario = tmp_path / "rare.toml"
+    scenario.write_text(text.replace('name = "integrated"', f'name = "综合{rare}"'), "utf-8")
+    simulate_cli(["run", str(scenario), "--out", str(tmp_path / "out")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # matplotlib's own missing-glyph warnings
+        html = report.build_report(tmp_path / "out")
+    assert 'class="glyph-notice"' in html and f"no font for: {rare}" in html
