@@ -177,3 +177,19 @@ def test_replay_of_a_1000_citizen_day_draws_a_frame_well_within_60_fps(
     screenshot(browser, "replay-busy-1400.png")
     assert per_frame_ms < 8, per_frame_ms  # both halls; a 60 fps frame has 16.7 ms
     assert not console_errors(browser)
+
+
+def test_report_prints_to_a4_pdf(browser, report_file: Path) -> None:
+    import base64
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    open_page(browser, report_file, 1400)
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.0, 29.7  # A4, centimetres
+    pdf = base64.b64decode(browser.print_page(options))
+    assert pdf.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes)
+    assert len(boxes) >= 3  # a multi-page report, not one squeezed page
+    assert not console_errors(browser)
