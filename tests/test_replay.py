@@ -96,3 +96,31 @@ def test_the_report_embeds_the_replay_without_network(compare_dir: Path) -> None
     assert data and json.loads(data.group(1))["scenarios"]
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "@font-face" in html  # the replay's Chinese labels carry their glyphs
+
+
+def test_citizens_who_leave_unserved_wait_in_their_matters_queue_then_go(
+    tmp_path: Path,
+) -> None:
+    from .conftest import SCENARIOS, simulate_cli
+
+    text = (SCENARIOS / "dedicated.toml").read_text(encoding="utf-8")
+    # two windows per group and ten minutes' patience: many give up
+    text = text.replace("count = 3", "count = 2")
+    text = text.replace("mean = 180, cv = 0.5", "mean = 10, cv = 0.5")
+    assert "mean = 10, cv = 0.5" in text
+    (tmp_path / "busy.toml").write_text(text, encoding="utf-8")
+    simulate_cli(["run", str(tmp_path / "busy.toml"), "--log", "--out", str(tmp_path / "out")])
+    res = load_results(tmp_path / "out")
+    data = replay.replay_data(res)
+    assert data is not None
+    (s,) = data["scenarios"]
+    log = pd.read_parquet(tmp_path / "out" / "citizens.parquet")
+    day = log[log["replication"] == data["replication"]].sort_values("arrival_min", kind="stable")
+    unserved = ~day["outcome"].eq("served").to_numpy()
+    assert unserved.sum() > 0
+    groups = [g["name"] for g in s["groups"]]
+    for i in unserved.nonzero()[0]:
+        assert s["window"][i] == -1 and not s["served"][i]
+        # dedicated windows: the queue is the group named after the matter
+        assert groups[s["queue"][i]] == day["matter"].iloc[i]
+        assert s["call"][i] == s["end"][i]  # they leave when they give up
