@@ -252,20 +252,35 @@ def name_svg_fonts(svg: str) -> str:
     return svg.replace(f"'{BUNDLED_FAMILY}'", stack)
 
 
+CSS_UNICODE_RANGE = "U+2E80-2FFF, U+3000-303F, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FF00-FFEF"
+"""Characters the report's CJK face draws: radicals, CJK punctuation, hanzi, full-width forms."""
+
+CSS_LOCAL_FONTS = (
+    "Noto Sans CJK SC",
+    "NotoSansCJKsc-Regular",
+    "Source Han Sans SC",
+    "SourceHanSansSC-Regular",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
+"""Installed fonts the report's CJK face prefers to its embedded glyphs."""
+
+
 def css_font_face(text: str) -> str:
-    """A CSS ``@font-face`` rule embedding the bundled font, subset to the non-ASCII
-    characters of ``text`` (a few kB), so a report shows Chinese on a machine
-    without a CJK font.  Empty when ``text`` has no CJK or the font is missing."""
-    if not has_cjk(text) or not BUNDLED_FONT.is_file():
+    """A CSS ``@font-face`` rule for the family ``Hallsim Sans SC`` that draws the
+    CJK characters of ``text`` (``CSS_UNICODE_RANGE``): an installed Chinese font
+    if the machine has one, else the bundled font's glyphs for exactly these
+    characters, embedded (a few kB).  The report's font stack names this family
+    first, so Chinese never depends on the browser's fallback search (headless
+    Chromium on a machine without CJK fonts drew boxes for bold text that began
+    with a hanzi).  Empty when ``text`` has no CJK or the font is missing."""
+    chars = {c for c in text if has_cjk(c)}
+    if not chars or not BUNDLED_FONT.is_file():
         return ""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     font = TTFont(BUNDLED_FONT)
-    # every non-ASCII character the font has, not only hanzi: a browser that falls back to
-    # another font for a symbol such as ► may draw the hanzi after it as boxes
-    have = font.getBestCmap()
-    chars = {c for c in text if ord(c) > 0x7F and ord(c) in have}
     options = subset.Options()
     options.layout_features = []
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
@@ -278,7 +293,9 @@ def css_font_face(text: str) -> str:
     font.flavor = "woff"
     font.save(buf)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
+    local = ", ".join(f"local('{f}')" for f in CSS_LOCAL_FONTS)
     return (
         f"@font-face {{ font-family: '{BUNDLED_FAMILY}'; font-weight: 100 900; "
-        f"src: url(data:font/woff;base64,{data}) format('woff'); }}"
+        f"unicode-range: {CSS_UNICODE_RANGE}; "
+        f"src: {local}, url(data:font/woff;base64,{data}) format('woff'); }}"
     )

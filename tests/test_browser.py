@@ -135,6 +135,23 @@ def test_report_fits_the_window_without_console_errors(
     )
 
 
+def test_chinese_report_on_a_phone_fits_without_console_errors(
+    browser, chinese_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(build_report(chinese_dir), encoding="utf-8")
+    open_page(browser, path, 420)
+    scroll_width, client_width, overflowing = browser.execute_script(OVERFLOW_JS)
+    assert scroll_width <= client_width and not overflowing, overflowing
+    # the embedded font is in use: the page needs no CJK font on the machine
+    assert browser.execute_script(
+        "return document.fonts.check('16px \"Hallsim Sans SC\"', '综合窗口')"
+    )
+    browser.execute_script("document.getElementById('replay').scrollIntoView()")
+    screenshot(browser, "report-zh-420.png")
+    assert not console_errors(browser)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_replay_advances_when_played_and_stops_when_paused(
     browser, report_file: Path, width: int
