@@ -16,6 +16,9 @@ window group that serves them (the group they were called to; for those who
 left unserved, the first group serving their matter) until ``arrival_min +
 wait_min``; then, if served, is at ``window`` for ``service_min``.  With
 ``[layout] queue = "per_window"`` the crowd is still shown per window group.
+With a roster or breaks, a group's windows beyond its staffed level are shown
+closed; the log does not say which window a clerk left, so the closed ones
+are drawn as the idle windows with the highest numbers.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ def _groups(settings: dict[str, Any], log: pd.DataFrame) -> list[dict[str, Any]]
                 "matters": list(w.get("matters", [])),
                 "windows": list(range(start, start + count)),
                 "colour": OKABE_ITO[i % (len(OKABE_ITO) - 1)],  # the last (yellow) is weak
+                "staffed": staffing_steps(w),
             }
         )
         start += count
@@ -73,6 +77,40 @@ def _groups(settings: dict[str, Any], log: pd.DataFrame) -> list[dict[str, Any]]
         if g is not None and not set(used) <= set(g["windows"]):
             g["windows"] = sorted(set(g["windows"]) | set(used))
     return groups
+
+
+def staffing_steps(window: dict[str, Any]) -> list[list[float]] | None:
+    """A window group's staffed windows through the day as [[minute, level], ...]
+    (the level holds from that minute on), from its roster (``staffed``: 0 before
+    the first key) less its ``breaks``; None when the group has neither (all open)."""
+    staffed = window.get("staffed")
+    breaks = window.get("breaks") or []
+    if not staffed and not breaks:
+        return None
+    count = int(window.get("count", 0) or 0)
+    roster = sorted((_clock_min(k, 0.0), int(v)) for k, v in (staffed or {}).items())
+    spans = [
+        (_clock_min(b.get("start"), 0.0), _clock_min(b.get("end"), 0.0), int(b.get("windows", 1)))
+        for b in breaks
+    ]
+    changes = {0.0, *(t for t, _ in roster)}
+    for start, end, _ in spans:
+        changes |= {start, end}
+    times = sorted(changes)
+
+    def level(t: float) -> int:
+        base = count if not roster else 0
+        for start, n in roster:
+            if start <= t:
+                base = n
+        away = sum(n for a, b, n in spans if a <= t < b)
+        return max(0, min(count, base) - away)
+
+    steps: list[list[float]] = []
+    for t in times:
+        if not steps or steps[-1][1] != level(t):
+            steps.append([t, level(t)])
+    return steps
 
 
 def _queue_of(matter: str, groups: list[dict[str, Any]]) -> int:
@@ -106,9 +144,7 @@ def scenario_replay(res: Results, scenario: str, replication: int) -> dict[str, 
     t_close = _clock_min(hall.get("close"), t_open + 480)
     return {
         "name": scenario,
-        "groups": [
-            {"name": g["name"], "windows": g["windows"], "colour": g["colour"]} for g in groups
-        ],
+        "groups": [{k: g[k] for k in ("name", "windows", "colour", "staffed")} for g in groups],
         "arrival": _round(arrival),
         "call": _round(leave_queue),
         "end": _round(leave_queue + service.fillna(0.0)),

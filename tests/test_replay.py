@@ -124,3 +124,25 @@ def test_citizens_who_leave_unserved_wait_in_their_matters_queue_then_go(
         # dedicated windows: the queue is the group named after the matter
         assert groups[s["queue"][i]] == day["matter"].iloc[i]
         assert s["call"][i] == s["end"][i]  # they leave when they give up
+
+
+def test_staffed_windows_follow_the_roster_less_breaks() -> None:
+    window = {
+        "count": 9,
+        "staffed": {"09:00": 8, "10:00": 9, "11:30": 8, "14:00": 9},
+        "breaks": [
+            {"start": "11:30", "end": "12:30", "windows": 1},
+            {"start": "12:30", "end": "13:30", "windows": 1},
+        ],
+    }
+    assert replay.staffing_steps(window) == [
+        [0.0, 0],  # before the first key nobody is on duty
+        [540, 8],
+        [600, 9],
+        [690, 7],  # 8 staffed, one at lunch (both lunch shifts)
+        [810, 8],
+        [840, 9],
+    ]
+    assert replay.staffing_steps({"count": 3}) is None  # no roster: every window open
+    only_breaks = {"count": 3, "breaks": [{"start": "12:00", "end": "13:00", "windows": 5}]}
+    assert replay.staffing_steps(only_breaks) == [[0.0, 3], [720, 0], [780, 3]]
