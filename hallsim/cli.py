@@ -177,10 +177,13 @@ def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
 
 
 def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
+    from hallsim.intervals import interval_note
+
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for r in results:
         table.add_column(f"{r.scenario.name}\nmean [95% CI]", justify="right")
+    cut = False
     for m in METRICS:
         cells = []
         for r in results:
@@ -188,9 +191,19 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
             txt = _fmt(m, s["mean"])
             if s["ci_low"] is not None and s["sd"]:
                 txt += f" [{_fmt(m, s['ci_low'])}, {_fmt(m, s['ci_high'])}]"
+                note = interval_note(m, s["mean"], s["sd"], s["n"], s["ci_low"], s["ci_high"])
+                if note.startswith("t-interval cut"):
+                    txt += " *"
+                    cut = True
             cells.append(txt)
         label = m + (" (predicted)" if m in PREDICTED else "")
         table.add_row(label, *cells)
+    if cut:
+        table.caption = (
+            "* interval cut at the metric's range (counts and times >= 0, shares 0-100%) / "
+            "置信区间已截断在指标取值范围内"
+        )
+        table.caption_justify = "left"
     return table
 
 
@@ -638,7 +651,8 @@ def compare(
             "compare",
         )
     if as_json:
-        click.echo(json.dumps(obj, ensure_ascii=False))
+        # the contract object, plus the return-visit split and the robustness check
+        click.echo(json.dumps({**obj, **extra_json(extra)}, ensure_ascii=False))
         return
     con = Console()
     con.print(
@@ -712,6 +726,13 @@ def compare(
             highlight=False,
             soft_wrap=True,
         )
+        con.print(
+            f"稳健性检验（{check_count(check)} 项假设在合理范围内逐一变化，相同随机数）："
+            f"{check.sentence_zh()}",
+            style="bold",
+            highlight=False,
+            soft_wrap=True,
+        )
     con.print(
         f"Best for {metric}: {best}",
         style="bold",
@@ -737,6 +758,13 @@ def decomposition_text(part: dict) -> str:
     )
 
 
+def extra_json(extra: dict) -> dict:
+    """The parts of summary.json's extras that ``compare --json`` prints too."""
+    from hallsim.outputs import clean
+
+    return clean({k: extra[k] for k in ("wait_decomposition", "robustness") if k in extra})
+
+
 def check_count(check) -> int:
     return len({r["assumption"] for r in check.rows})
 
@@ -757,7 +785,9 @@ def _robustness(scenarios, replications, seed, engine, quiet):
 
     total = len(scenarios) * replications + sum(len(a.values) for a in rb.ASSUMPTIONS)
     with _progress(total, "robustness", quiet) as advance:
-        return rb.check(scenarios, replications, seed, engine, progress=advance)
+        return rb.check(
+            scenarios, replications, seed, engine, assumptions=rb.ASSUMPTIONS, progress=advance
+        )
 
 
 def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:

@@ -24,6 +24,7 @@ from scipy.special import stdtrit
 SHARES = frozenset(
     {
         "service_level",
+        "abandoned_share",
         "utilisation",
         "first_contact_resolution",
         "csat",

@@ -16,7 +16,16 @@ ENGINES = ("auto", "simpy", "fast")
 BACKENDS = ("local", "dask")
 """Where a sweep runs: a local process pool, or a Dask cluster (``hallsim[cluster]``)."""
 
-PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
+PLOT_KINDS = (
+    "waits",
+    "compare",
+    "day",
+    "utilisation",
+    "satisfaction",
+    "sweep",
+    "tornado",
+    "backtest",
+)
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 
 # metric -> the direction a staffing target must take, and what it means

@@ -1148,6 +1148,7 @@ PLOTS: dict[str, Callable[..., Figure]] = {
     "utilisation": plot_utilisation,
     "satisfaction": plot_satisfaction,
     "sweep": plot_sweep,
+    "tornado": plot_tornado,
 }
 
 
@@ -1160,6 +1161,10 @@ def render(
     hue: str | None = None,
 ) -> Figure:
     """The Figure of one ``kind`` (see ``KINDS``) for a results folder."""
+    if kind == "backtest":  # a folder of hallsim backtest --out (drawn in hallsim.fitreport)
+        from hallsim.fitreport import backtest_plot
+
+        return backtest_plot(folder)
     if kind not in PLOTS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     res = load_results(folder)
@@ -1169,4 +1174,6 @@ def render(
         raise ResultsError(f"{res.folder}: a sweep folder; use --kind sweep --metric M")
     if kind == "compare" and metric:
         return plot_compare(res, [metric])
+    if kind == "tornado":
+        return plot_tornado(res, metric or "wait_mean_min")
     return PLOTS[kind](res)

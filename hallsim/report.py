@@ -181,19 +181,27 @@ def settings_rows(res: Results) -> list[dict[str, Any]]:
 
 
 def headline_rows(res: Results) -> list[dict[str, Any]]:
-    """Every stored metric: label, unit, mean [95% CI] per scenario."""
+    """Every stored metric: label, unit, mean [95% CI] per scenario; a cell whose
+    interval has a note (cut at the metric's range, all replications equal) ends in
+    " *" and ``notes`` lists them."""
     names = res.scenarios
     metrics = list(res.metrics(names[0]))
+    stored = (res.summary.get("hallsim") or {}).get("interval_notes") or {}
     rows = []
     for m in metrics:
         label, unit = METRIC_INFO.get(m, (m, ""))
+        notes = {n: stored.get(n, {}).get(m) for n in names}
         rows.append(
             {
                 "metric": m,
                 "label": label,
                 "unit": unit,
                 "predicted": is_predicted(m),
-                "cells": [fmt_interval(m, res.metrics(n).get(m)) for n in names],
+                "cells": [
+                    fmt_interval(m, res.metrics(n).get(m)) + (" *" if notes[n] else "")
+                    for n in names
+                ],
+                "notes": sorted({v for v in notes.values() if v}),
             }
         )
     return rows
@@ -366,6 +374,12 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
                 "best": v["best"],
                 "robust": v["robust"],
                 "flips": flips or "never",
+                "ranking": " > ".join(v.get("ranking", [])),
+                "reorders": "; ".join(
+                    f"{c['assumption']} = {_plain(c['value'])} → {' > '.join(c['ranking'])}"
+                    for c in v.get("ranking_changes", [])
+                )
+                or "never",
             }
         )
     figures = []
@@ -385,6 +399,7 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
         )
     return {
         "sentence": check.get("sentence", ""),
+        "sentence_zh": check.get("sentence_zh", ""),
         "verdicts": verdicts,
         "figures": figures,
         "tried": len({r["assumption"] for r in check.get("rows", [])}),

@@ -512,14 +512,16 @@ class AttitudeEffects(_Frozen):
         ge=0,
         le=1,
         description="P(settled at this visit) at proactiveness/responsibility 0 "
-        "(assumption; endpoints from Wenzhou 2017 75.9%); neutral 1",
+        "(assumption, near Wenzhou 2017's 75.9% 最多跑一次 level, a process-reform "
+        "figure, not evidence for an attitude effect); neutral 1",
     )
     fcr_per_unit: float = Field(
         0.20,
         ge=-1,
         le=1,
         description="rise in P(settled) per unit of mean(proactiveness, responsibility) "
-        "(assumption; Zhejiang 2019 92.9% at the top); neutral 0",
+        "(assumption: no study measures it; Zhejiang's rise to 92.9% by 2019 came from "
+        "process reform, not clerk attitude); neutral 0",
     )
     return_delay_min: float = Field(
         120.0,

@@ -82,9 +82,42 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sweep(tmp_path_factory.mktemp("sweep") / "grid")
 
 
-def figure_for(kind: str, compare_dir: Path, sweep_dir: Path) -> Figure:
+@pytest.fixture(scope="session")
+def tornado_dir(compare_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """compare_dir with a small robustness check (two assumptions, 2 replications)."""
+    from hallsim import robustness as rb
+    from hallsim.outputs import clean
+    from hallsim.scenario import load_scenario
+
+    out = tmp_path_factory.mktemp("tornado") / "ab"
+    shutil.copytree(compare_dir, out)
+    scenarios = [load_scenario(SCENARIOS / f) for f in ("dedicated.toml", "integrated.toml")]
+    picked = ("attitude_effects.fcr_per_unit", "satisfaction.beta_attitude")
+    check = rb.check(
+        scenarios, 2, seed=1, assumptions=tuple(a for a in rb.ASSUMPTIONS if a.name in picked)
+    )
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["robustness"] = clean(check.to_json())
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return out
+
+
+def figure_for(kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path) -> Figure:
+    if kind == "backtest":  # drawn from backtest.json (tests/test_fit.py covers the command)
+        folder = compare_dir.parent / "backtest_plot"
+        folder.mkdir(exist_ok=True)
+        band = {"observed": 1.0, "mean": 1.1, "ci_low": 1.0, "ci_high": 1.2}
+        band |= {"pi_low": 0.5, "pi_high": 2.0}
+        metrics = ("arrived", "abandoned_share", "wait_mean_min", "utilisation")
+        periods = [{"start": f"{h:02d}:00", **dict.fromkeys(metrics, band)} for h in range(9, 17)]
+        overall = dict.fromkeys(metrics, band)
+        js = {"scenario": "x", "days": 3, "replications": 4, "overall": overall, "periods": periods}
+        (folder / "backtest.json").write_text(json.dumps(js), encoding="utf-8")
+        return plots.render(folder, "backtest")
     if kind == "sweep":
         return plots.render(sweep_dir, "sweep", metric="wait_mean_min")
+    if kind == "tornado":
+        return plots.render(tornado_dir, "tornado", metric="csat")
     return plots.render(compare_dir, kind)
 
 
@@ -100,9 +133,9 @@ def all_axis_labels(fig: Figure) -> list[str]:
 
 @pytest.mark.parametrize("kind", plots.KINDS)
 def test_each_kind_renders_a_slide_sized_figure_to_png_and_svg(
-    kind: str, compare_dir: Path, sweep_dir: Path, tmp_path: Path
+    kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path, tmp_path: Path
 ) -> None:
-    fig = figure_for(kind, compare_dir, sweep_dir)
+    fig = figure_for(kind, compare_dir, sweep_dir, tornado_dir)
     assert isinstance(fig, Figure)
     assert tuple(fig.get_size_inches()) == pytest.approx(plots.SLIDE_SIZE_IN)
     assert fig.dpi == plots.DPI
@@ -341,6 +374,17 @@ def test_cli_plot_incomplete_folder_exits_2_and_writes_nothing(
     assert result.exit_code == 2, result.output
     assert names in result.stderr and str(folder) in result.stderr
     assert not (folder / "plots").exists()
+
+
+def test_tornado_is_labelled_predicted_and_needs_a_robustness_check(
+    tornado_dir: Path, compare_dir: Path
+) -> None:
+    fig = plots.render(tornado_dir, "tornado", metric="csat")
+    assert "predicted" in fig.get_suptitle()
+    assert len(fig.axes) == 1  # one compared scenario
+    result = CliRunner().invoke(main, ["plot", str(compare_dir), "--kind", "tornado"])
+    assert result.exit_code == 2 and "--robustness" in result.output
+    assert not (compare_dir / "plots" / "tornado.png").exists()
 
 
 def test_cli_plot_rejects_unknown_kind(compare_dir: Path) -> None:
