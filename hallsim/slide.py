@@ -1,7 +1,7 @@
 """A one-slide 16:9 summary of a run/compare results folder.
 
-``summary_slide(results)`` returns a matplotlib Figure (13.333 × 7.5 in, the
-PowerPoint/WPS 16:9 slide; 1920 × 1080 px at 144 dpi): the question (the
+``summary_slide(results)`` returns a matplotlib Figure of a 16:9 slide
+(12.8 × 7.2 in: 1920 × 1080 px as ``save_figure`` writes it at 150 dpi): the question (the
 scenario names), one sentence per alternative saying how it differs from the
 baseline, and a tile per key metric and scenario with its mean and 95%
 interval.  A tile is marked better or worse only when the stored paired
@@ -20,6 +20,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from hallsim.fonts import has_cjk
 from hallsim.plots import (
+    DPI,
     OKABE_ITO,
     Results,
     _finish,  # the report's figures and this slide share one style and font handling
@@ -29,10 +30,10 @@ from hallsim.plots import (
     load_results,
 )
 
-SLIDE_IN = (40 / 3, 7.5)
-"""PowerPoint's default 16:9 slide, inches."""
-SLIDE_DPI = 144
-"""1920 × 1080 pixels."""
+SLIDE_IN = (12.8, 7.2)
+"""A 16:9 slide, inches: 1920 × 1080 pixels at ``SLIDE_DPI``."""
+SLIDE_DPI = DPI
+"""The resolution ``hallsim.plots.save_figure`` writes PNGs at (150 dpi)."""
 
 KPIS: tuple[tuple[str, str, int], ...] = (
     ("wait_mean_min", "mean wait", -1),
@@ -121,7 +122,7 @@ def summary_slide(folder: str | os.PathLike | Results) -> Figure:
         rows, cols = len(names), len(KPIS)
         left, label_w, gap = 0.04, 0.16, 0.012
         tile_w = (1 - left - label_w - 0.03 - gap * (cols - 1)) / cols
-        tile_h = min(0.2, (top - bottom - gap * (rows - 1)) / rows)
+        tile_h = min(0.3 if rows == 1 else 0.2, (top - bottom - gap * (rows - 1)) / rows)
         for j, (_metric, head, _) in enumerate(KPIS):
             x = left + label_w + j * (tile_w + gap)
             fig.text(x + 0.01, top + 0.005, head, fontsize=13, fontweight="bold", va="bottom")
