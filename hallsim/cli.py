@@ -124,6 +124,10 @@ def _fmt(metric: str, value: float | None) -> str:
         "return_visits",
         "returns_later",
         "queue_len_max",
+        "blocked",
+        "refused_cap",
+        "missed_calls",
+        "missed_lost",
     }:
         return f"{value:.1f}"
     return f"{value:.2f}"
@@ -305,11 +309,16 @@ def _check_engine(scenarios: list[Scenario], engine: str) -> None:
 
     for sc in scenarios:
         if not fastpath.supports(sc):
+            mechanism = fastpath.unsupported_mechanism(sc)
+            what = (
+                mechanism
+                if mechanism is not None
+                else "rosters, appointments, citizen classes or a same-day return-delay "
+                "distribution (attitude_effects.return_delay)"
+            )
             raise BadInput(
-                f"--engine fast: scenario {sc.name!r} uses rosters, appointments, "
-                "citizen classes or a same-day return-delay distribution "
-                "(attitude_effects.return_delay), which only the simpy engine models; "
-                "use --engine auto"
+                f"--engine fast: scenario {sc.name!r} uses {what}, which only the simpy "
+                "engine models; use --engine auto"
             )
 
 
