@@ -162,6 +162,15 @@ def headline(res: ExperimentResult) -> str:
             if res.scenario.run.mode == "day"
             else f", {unserved:.1f} unserved"
         )
+    # turned away before or after taking a ticket (docs/mechanisms.md); absent keys give 0
+    for metric, words in (
+        ("refused_cap", "refused a ticket by a daily cap (限号)"),
+        ("blocked", "turned away by a full waiting room"),
+        ("missed_lost", "lost after a missed call (过号)"),
+    ):
+        value = s.get(metric, {}).get("mean")
+        if value:
+            parts.append(f", {value:.1f} {words}")
     csat = s["csat"]["mean"]
     if csat is not None:
         parts.append(f", predicted CSAT {100 * csat:.0f}%")
