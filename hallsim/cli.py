@@ -461,8 +461,35 @@ def describe(sc: Scenario) -> str:
         )
     return (
         f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
-        f"{sc.layout.queue} queue; windows {groups}{patience}"
+        f"{sc.layout.queue} queue; windows {groups}{patience}{_describe_day(sc)}"
     )
+
+
+def _describe_day(sc: Scenario) -> str:
+    """The mechanisms of docs/mechanisms.md a scenario uses, for ``describe`` ('' if none)."""
+    parts = []
+    if sc.run.day_type is not None:
+        parts.append(f"day type {sc.run.day_type} (rates ×{sc.rate_factor:g})")
+    crowd = sc.crowd_at_open
+    if crowd is not None:
+        parts.append(
+            f"{crowd.count} at the door at opening"
+            if crowd.count is not None
+            else f"{crowd.rate_per_hour:g}/h at the door from {crowd.from_}"
+        )
+    if sc.arrivals.day_to_day_cv:
+        parts.append(f"day level cv {sc.arrivals.day_to_day_cv:g}")
+    caps = [f"{m.name} {m.daily_cap}" for m in sc.matters if m.daily_cap is not None]
+    if caps:
+        parts.append("daily caps " + ", ".join(caps))
+    if sc.hall.max_waiting is not None:
+        parts.append(f"waiting room {sc.hall.max_waiting}")
+    if sc.patience is not None and sc.patience.balk_probability is not None:
+        parts.append("balking by queue length")
+    if sc.missed_calls is not None:
+        mc = sc.missed_calls
+        parts.append(f"missed calls {100 * mc.absent:g}% (re-queued {mc.requeue})")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 @main.command()
