@@ -297,7 +297,11 @@ class DayType(_Frozen):
 
     name: str = Field(min_length=1, description="name used by run.day_type")
     rate_factor: float = Field(
-        1.0, gt=0, le=100, description="multiplies every arrival rate (and a before_open rate)"
+        1.0,
+        gt=0,
+        le=100,
+        description="multiplies every arrival rate, and arrivals.before_open's rate when "
+        "this day type has no before_open of its own",
     )
     before_open: BeforeOpen | None = Field(
         None,

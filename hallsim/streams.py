@@ -606,6 +606,9 @@ def crowd_size(scenario: Scenario, streams: dict[str, np.random.Generator], leve
     assert crowd.rate_per_hour is not None
     minutes = scenario.hall.open_min - crowd.from_min
     mean = crowd.rate_per_hour / 60.0 * minutes * level
+    day = scenario.day_type_entry
+    if day is not None and day.before_open is None:  # the ordinary crowd, scaled like all rates
+        mean *= day.rate_factor
     return int(streams["before_open"].poisson(mean))
 
 

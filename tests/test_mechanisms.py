@@ -465,3 +465,19 @@ def test_mechanisms_together_keep_the_hall_consistent(
     assert at_open == crowd if cap is None else at_open <= crowd  # a cap may refuse some
     if cap is not None:
         assert int(np.sum(tr.matter[~tr.is_return] == 0)) <= cap
+
+
+def test_a_day_type_scales_the_ordinary_crowd_rate_not_its_own() -> None:
+    crowd = {"rate_per_hour": 60, "from": "08:30"}  # 30 expected
+    types = [
+        {"name": "busy", "rate_factor": 2.0},
+        {"name": "own", "rate_factor": 2.0, "before_open": crowd},
+    ]
+    arrivals = {"rate_per_hour": 40, "before_open": crowd}
+    for day, expected in (("busy", 60.0), ("own", 30.0)):
+        sc = counting_day(arrivals=arrivals, day_types=types, run={"day_type": day})
+        sizes = [
+            int(np.sum(draw_demand(sc, make_streams(2, r)).arrival_min == sc.hall.open_min))
+            for r in range(300)
+        ]
+        assert_in_ci(sizes, expected, f"crowd on a {day} day")
