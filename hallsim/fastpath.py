@@ -1157,6 +1157,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         out = _run_basic(su, demand, clock, free, n)
         if out is not None:
             out[0].refused_cap = demand.refused_cap
+            out[0].refused_by_matter = demand.refused_by_matter
             return out[0]
     returns = _new_returns(scenario, su, streams, n)
     routing = None if su.single else streams["routing"]  # only lines draw ties at random
@@ -1164,6 +1165,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     if returns is not None:
         returns.finish()
     trace.refused_cap = demand.refused_cap  # ticket caps act in the demand
+    trace.refused_by_matter = demand.refused_by_matter
     return trace
 
 

@@ -410,7 +410,8 @@ def compute(
         metrics,
         visits,
         {
-            "matters": _matter_table(st, matter, served, wait_all, probs, whole),
+            "matters": _matter_table(st, matter, served, wait_all, probs, whole)
+            | _refused_column(trace, len(st.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
             ),
@@ -501,6 +502,12 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
             }
         )
     return _columns(rows)
+
+
+def _refused_column(trace: HallTrace, n_matters: int) -> dict[str, list]:
+    """Tickets refused per matter by daily caps (docs/mechanisms.md §1); zeros without caps."""
+    refused = trace.refused_by_matter
+    return {"refused_cap": refused.tolist() if refused is not None else [0] * n_matters}
 
 
 def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]:

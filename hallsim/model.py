@@ -63,6 +63,7 @@ class HallTrace:
     duty_end_min: np.ndarray | None = None  # incl. finishing the citizen in service
     # ticket caps and missed calls (docs/mechanisms.md)
     refused_cap: int = 0  # citizens refused a ticket by a daily cap (never in the arrays)
+    refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
     missed_calls: int = 0  # calls nobody answered (a citizen may miss several)
     missed_wasted_min: float = 0.0  # window minutes spent on those calls
 
@@ -362,6 +363,7 @@ class _Hall(_HallCore):
         }
         self.duty: list[tuple[int, float, float]] = []
         self.refused_cap = 0
+        self.refused_by_matter = None
         # the waiting room, chance balking and missed calls (docs/mechanisms.md)
         self.room = sc.hall.max_waiting
         self.balk_curve = sc.patience.balk_curve() if sc.patience else None
@@ -541,6 +543,7 @@ class _Hall(_HallCore):
         env = self.env
         self.no_shows = demand.no_shows
         self.refused_cap = demand.refused_cap
+        self.refused_by_matter = demand.refused_by_matter
         booked, slot, klass = demand.booked, demand.slot_min, demand.klass
         return_u = demand.return_u
         if return_u is None:  # a hand-made demand: every return the same day
@@ -688,6 +691,7 @@ class _Hall(_HallCore):
             "booked": col(10, bool) if self.sc.uses_appointments() else None,
             "no_shows": self.no_shows,
             "refused_cap": self.refused_cap,
+            "refused_by_matter": self.refused_by_matter,
             "missed_calls": self.missed_count,
             "missed_wasted_min": self.missed_count
             * (self.missed.wasted_min if self.missed else 0.0),

@@ -289,6 +289,7 @@ class Demand:
     klass: np.ndarray | None = None  # 0 regular, k = scenario.classes[k - 1]
     no_shows: int = 0  # booked citizens who did not come (or would have come after close)
     refused_cap: int = 0  # citizens refused a ticket by a matter's daily_cap (限号)
+    refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
     # uniform deciding, if this visit leaves unsettled, whether the citizen comes back
     # the same day (u < return_same_day_share; then the delay's quantile is u / share)
     return_u: np.ndarray | None = None
@@ -681,14 +682,15 @@ def apply_caps(scenario: Scenario, demand: Demand) -> Demand:
             counted &= ~exempt
         ticket = np.cumsum(counted)  # the matter's ticket number of each counted citizen
         refuse |= counted & (ticket > matter.daily_cap)
-    if not refuse.any():
-        return demand
+    by_matter = np.bincount(demand.matter[refuse], minlength=len(scenario.matters))
     keep = ~refuse
     fields = {
         name: (value[keep] if isinstance(value, np.ndarray) else value)
         for name, value in vars(demand).items()
+        if name != "refused_by_matter"
     }
     fields["refused_cap"] = demand.refused_cap + int(refuse.sum())
+    fields["refused_by_matter"] = by_matter.astype(np.int64)
     return Demand(**fields)
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from hallsim import fastpath, model, theory
-from hallsim.experiment import run_replications
+from hallsim.experiment import run_replications, simulate
 from hallsim.model import BLOCKED, MISSED, SERVED
 from hallsim.scenario import ScenarioError
 from hallsim.streams import draw_demand, make_streams
@@ -96,6 +96,8 @@ def test_caps_refuse_exactly_the_tickets_beyond_the_cap(cap, seed, booked, exemp
         counted &= ~free.booked
     n = int(counted.sum())
     assert kept.refused_cap == max(0, n - cap)
+    if kept.refused_by_matter is not None:  # only matter 0 has a cap
+        assert kept.refused_by_matter.tolist() == [kept.refused_cap, 0]
     assert len(kept.arrival_min) == len(free.arrival_min) - kept.refused_cap
     kept_counted = kept.matter == 0
     if booked is not None and exempt:
@@ -115,6 +117,8 @@ def test_caps_reach_the_metrics_on_both_engines(engine) -> None:
         free = draw_demand(day_scenario(), make_streams(4, r))
         expected = max(0, int((free.matter == 1).sum()) - 10)
         assert res.replications.refused_cap[r] == expected
+        by_matter = simulate(sc, seed=4, replication=r, engine=engine).tables["matters"]
+        assert by_matter["refused_cap"] == [0, expected]
 
 
 # --------------------------------------------------------------------------- missed calls
