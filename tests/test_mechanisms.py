@@ -489,3 +489,23 @@ def test_a_day_type_scales_the_ordinary_crowd_rate_not_its_own() -> None:
             for r in range(300)
         ]
         assert_in_ci(sizes, expected, f"crowd on a {day} day")
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        {"missed_calls": {"absent": 0.2}},
+        {"patience": {"balk_probability": {"0": 0.0, "3": 0.5}}},
+        {
+            "layout": {"queue": "per_window"},
+            "hall": {"open": "09:00", "close": "11:00", "max_waiting": 2},
+        },
+    ],
+    ids=["missed_calls", "balk_probability", "per_window_room"],
+)
+def test_auto_falls_back_to_the_reference_where_the_fast_engine_declines(tables) -> None:
+    sc = day_scenario(**tables)
+    assert not fastpath.supports(sc) and fastpath.unsupported_mechanism(sc) is not None
+    auto = run_replications(sc, replications=2, seed=6, engine="auto").replications
+    ref = run_replications(sc, replications=2, seed=6, engine="simpy").replications
+    assert auto.equals(ref)
