@@ -68,21 +68,18 @@ class Streams(Mapping[str, np.random.Generator]):
     Iterating yields every source, as the dict this replaces did.
     """
 
-    __slots__ = ("_made", "prefix", "replication", "seed")
+    __slots__ = ("_made", "replication", "seed")
 
-    def __init__(self, seed: int, replication: int, prefix: tuple[int, ...] = ()) -> None:
+    def __init__(self, seed: int, replication: int) -> None:
         self.seed = seed
         self.replication = replication
-        # sub-streams of one source (the crowd at opening has a full set of its own)
-        self.prefix = prefix
         self._made: dict[str, np.random.Generator] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         rng = self._made.get(name)
         if rng is None:
             k = _SOURCE_INDEX[name]  # KeyError for an unknown source, like a dict
-            key = (self.replication, *self.prefix, k)
-            ss = np.random.SeedSequence(self.seed, spawn_key=key)
+            ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, k))
             rng = self._made[name] = np.random.default_rng(ss)
         return rng
 
@@ -94,6 +91,34 @@ class Streams(Mapping[str, np.random.Generator]):
 
     def __contains__(self, name: object) -> bool:
         return name in _SOURCE_INDEX
+
+
+class SubStreams(Mapping[str, np.random.Generator]):
+    """A full set of sources under one generator: ``SeedSequence(entropy, spawn_key=
+    (*parent.spawn_key, source))`` of the parent's seed sequence (as ``draw_clerks``
+    does per clerk).  The crowd at opening draws its citizens from these, so it
+    shifts none of the day's own draws.
+    """
+
+    __slots__ = ("_made", "_parent")
+
+    def __init__(self, parent: np.random.Generator) -> None:
+        self._parent = parent.bit_generator.seed_seq
+        self._made: dict[str, np.random.Generator] = {}
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        rng = self._made.get(name)
+        if rng is None:
+            key = (*self._parent.spawn_key, _SOURCE_INDEX[name])
+            ss = np.random.SeedSequence(self._parent.entropy, spawn_key=key)
+            rng = self._made[name] = np.random.default_rng(ss)
+        return rng
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SOURCES)
+
+    def __len__(self) -> int:
+        return len(SOURCES)
 
 
 def make_streams(seed: int, replication: int) -> Streams:
@@ -625,19 +650,17 @@ def day_demand(
     """
     n = crowd_size(scenario, streams, level)
     if n:
-        st = streams if isinstance(streams, Streams) else None
-        seed, rep = (st.seed, st.replication) if st is not None else (0, 0)
-        crowd_streams = Streams(seed, rep, prefix=(_SOURCE_INDEX["before_open"],))
+        crowd_streams = SubStreams(streams["before_open"])
         times = np.full(n, scenario.hall.open_min)
         matter, _keep, base, patience, u_settle, u_return = _citizen_draws(
             scenario, times, crowd_streams
         )
-        ops = demand.booked is not None or demand.klass is not None
+        # operations: the crowd are walk-ins (not booked), with classes like everyone
         booked = np.zeros(n, dtype=bool) if demand.booked is not None else None
         slot = np.full(n, np.nan) if demand.slot_min is not None else None
-        klass = draw_classes(scenario, matter, crowd_streams["classes"]) if ops else None
-        if demand.klass is None:
-            klass = None
+        klass = None
+        if demand.klass is not None:
+            klass = draw_classes(scenario, matter, crowd_streams["classes"])
 
         def cat(a, b):
             return None if a is None or b is None else np.concatenate([a, b])

@@ -509,3 +509,19 @@ def test_auto_falls_back_to_the_reference_where_the_fast_engine_declines(tables)
     auto = run_replications(sc, replications=2, seed=6, engine="auto").replications
     ref = run_replications(sc, replications=2, seed=6, engine="simpy").replications
     assert auto.equals(ref)
+
+
+def test_the_crowd_joins_a_hall_with_appointments_and_classes() -> None:
+    sc = day_scenario(
+        arrivals={"rate_per_hour": 40, "before_open": {"count": 10}},
+        appointments={"booked_share": 0.3},
+        classes=[{"name": "elderly", "share": 0.2, "priority": 1}],
+    )
+    demand = draw_demand(sc, make_streams(4, 0))
+    crowd = demand.arrival_min == sc.hall.open_min
+    assert int(crowd.sum()) >= 10  # booked citizens may also come at opening
+    first = np.flatnonzero(crowd)[:10]
+    assert not demand.booked[first].any() and np.isnan(demand.slot_min[first]).all()
+    assert set(demand.klass.tolist()) <= {0, 1}
+    tr = trace(sc, 4)
+    assert int(np.sum(tr.arrival_min == sc.hall.open_min)) == int(crowd.sum())
