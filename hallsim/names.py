@@ -73,6 +73,12 @@ METRICS = (
     "no_shows",
     "staff_hours",
     "staff_overtime_min",
+    # ticket caps, missed calls, the waiting room (docs/mechanisms.md); 0 when not used
+    "refused_cap",
+    "blocked",
+    "missed_calls",
+    "missed_lost",
+    "missed_wasted_min",
     # predicted share of each 好差评 level: 1 very dissatisfied .. 5 very satisfied
     "rating_1",
     "rating_2",

@@ -98,6 +98,11 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "overtime_min": ("overtime", "min"),
     "overtaken_mean": ("times overtaken (mean)", "citizens"),
     "service_mean_min": ("mean service time", "min"),
+    "refused_cap": ("refused by a daily ticket cap (限号)", "citizens"),
+    "blocked": ("turned away, waiting room full", "citizens"),
+    "missed_calls": ("missed calls (过号)", "calls"),
+    "missed_lost": ("lost after a missed call", "citizens"),
+    "missed_wasted_min": ("window time wasted on missed calls", "min"),
 }
 
 
