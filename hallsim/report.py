@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from hallsim import __version__
+from hallsim.fonts import css_font_face, missing_notice
 from hallsim.metrics.registry import KEY_METRICS
 from hallsim.plots import (
     METRIC_INFO,
@@ -33,6 +34,9 @@ from hallsim.plots import (
     render,
     save_figure,
 )
+from hallsim.replay import replay_context
+
+FONT_FACE_SLOT = "<!-- hallsim:font-face -->"
 
 REPORT_FIGURES = (
     (
@@ -412,11 +416,13 @@ def decomposition_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def _png_data_uri(res: Results, kind: str) -> str:
+def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
+    """The figure as a PNG data URI, and the characters no font could draw in it."""
     fig = render(res, kind)
     buf = io.BytesIO()
     save_figure(fig, buf, "png")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return src, list(getattr(fig, "hallsim_missing_glyphs", []))
 
 
 def figure_items(res: Results) -> list[dict[str, str]]:
@@ -425,7 +431,8 @@ def figure_items(res: Results) -> list[dict[str, str]]:
     for kind, heading, caption in REPORT_FIGURES:
         item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
         try:
-            item["src"] = _png_data_uri(res, kind)
+            item["src"], glyphs = _png_data_uri(res, kind)
+            item["missing_glyphs"] = missing_notice(glyphs) if glyphs else ""
         except ResultsError as exc:
             item["missing"] = str(exc)
         items.append(item)
@@ -506,8 +513,11 @@ def build_report(folder: str | os.PathLike | Results) -> str:
         "robustness": robustness_context(res),
         "decomposition": decomposition_rows(res),
         "provenance": provenance(res),
+        "replay": replay_context(res),
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    html = _environment().get_template("report.html.j2").render(**context)
+    # Chinese text shows on a machine without a CJK font: the bundled font, subset to this page
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
 def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:

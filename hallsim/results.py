@@ -12,6 +12,9 @@ A results folder (from ``run`` or ``compare``) holds:
 - ``scenarios/<safe name>.toml``: copies of the input files;
 - ``.hallsim-results.json``: what hallsim wrote there (the safe-folder mechanics are in
   ``hallsim.resultsdir``).
+
+Later commands add to it: ``plots/`` (``plot``), ``report.html`` (``report``),
+``results.xlsx`` and ``slides/summary.png`` (``export``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,26 +47,6 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One scenario without --log (no citizens.parquet)."""
     out = tmp_path_factory.mktemp("results") / "run"
     simulate(["run", str(SCENARIOS / "integrated.toml"), "--out", str(out)])
-    return out
-
-
-@pytest.fixture(scope="session")
-def chinese_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A compare whose scenario, window group and a matter have Chinese names."""
-    base = tmp_path_factory.mktemp("cn")
-    text = (SCENARIOS / "integrated.toml").read_text(encoding="utf-8")
-    text = text.replace('name = "integrated"', 'name = "综合窗口"')
-    text = text.replace('name = "social_security"', 'name = "社保"')
-    text = text.replace('name = "housing_fund"', 'name = "公积金"')
-    assert "综合窗口" in text and "社保" in text
-    (base / "综合.toml").write_text(text, encoding="utf-8")
-    hybrid = (SCENARIOS / "hybrid.toml").read_text(encoding="utf-8")
-    hybrid = hybrid.replace('"social_security"', '"社保"').replace('"housing_fund"', '"公积金"')
-    (base / "hybrid.toml").write_text(hybrid, encoding="utf-8")
-    out = base / "out"
-    simulate(
-        ["compare", str(base / "hybrid.toml"), str(base / "综合.toml"), "--log", "--out", str(out)]
-    )
     return out
 
 
@@ -329,43 +308,6 @@ def test_sweep_errors_name_the_problem(sweep_dir: Path, compare_dir: Path) -> No
         plots.plot_sweep(compare_dir, "wait_mean_min")
     with pytest.raises(plots.ResultsError, match="sweep folder"):
         plots.render(sweep_dir, "day")
-
-
-# --------------------------------------------------------------------------- CJK
-
-
-def test_chinese_names_render_without_missing_glyphs(chinese_dir: Path, tmp_path: Path) -> None:
-    if plots.cjk_font() is None:
-        pytest.skip(
-            "no CJK font installed (Debian: fonts-wqy-microhei or fonts-noto-cjk; pip: mplfonts; "
-            "or set HALLSIM_CJK_FONT to a font file)"
-        )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for kind in RUN_KINDS:
-            fig = plots.render(chinese_dir, kind)
-            plots.save_figure(fig, tmp_path / f"{kind}.png")
-        plots.save_figure(fig, tmp_path / "last.svg")
-    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
-    assert not missing, missing[:3]
-
-
-def test_chinese_names_render_even_without_a_cjk_font(
-    chinese_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(plots, "cjk_font", lambda: None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig = plots.plot_compare(chinese_dir)
-        path = plots.save_figure(fig, tmp_path / "c.png")
-    assert path.stat().st_size > 0
-    names = {t.get_text() for t in fig.axes[0].get_yticklabels()}
-    assert "综合窗口" in names
-
-
-def test_cjk_detection() -> None:
-    assert plots.has_cjk("综合窗口") and plots.has_cjk("a 社保 b")
-    assert not plots.has_cjk("integrated-3") and not plots.has_cjk("Δ min – 90th")
 
 
 # --------------------------------------------------------------------------- CLI

@@ -1,7 +1,7 @@
 """The ``hallsim`` command line: thin over the Python API (parse, call, print, exit code).
 
 One module per command group (``run``: validate, run, compare; ``sweep``; ``staff``;
-``present``: plot, report; ``satisfaction``: calibrate, sensitivity; ``fit``: fit,
+``present``: plot, report; ``export``; ``satisfaction``: calibrate, sensitivity; ``fit``: fit,
 backtest); what they share (errors as exit codes, progress, interrupts, JSON) is in
 ``common``. Command modules never import this package's ``__init__``: no import cycle.
 
@@ -19,6 +19,7 @@ import click
 
 from hallsim import __version__
 from hallsim.cli import common
+from hallsim.cli import export as _export
 from hallsim.cli import fit as _fit
 from hallsim.cli import present as _present
 from hallsim.cli import run as _run
@@ -53,6 +54,7 @@ for _command in (
     _sweep.sweep,
     _fit.fit_command,
     _fit.backtest_command,
+    _export.export_command,
 ):
     main.add_command(_command)
 

@@ -84,7 +84,8 @@ def plot(
     """Draw a figure from a saved RESULTS_DIR (no simulation is run).
 
     Slide-sized (10 × 5.6 in), colour-blind-safe; Chinese names use an
-    installed CJK font when there is one.
+    installed CJK font, else the bundled Hallsim Sans SC (a Noto Sans CJK
+    subset).  SVG keeps text as text.
 
     \b
     Example:
@@ -103,7 +104,8 @@ def plot(
         raise BadInput(f"--out {out}: suffix does not match --format {fmt}")
     fmt = suffix or fmt or "png"
     # matplotlib loads only when a figure is drawn, keeping every other command quick to start
-    from hallsim.plots import ResultsError, load_results, render, save_figure
+    from hallsim.plots import render, save_figure
+    from hallsim.results import ResultsError, load_results
 
     try:
         if kind is None and (results_dir / "backtest.json").is_file():
@@ -145,8 +147,8 @@ def report(results_dir: Path, out: Path | None, force: bool) -> None:
       hallsim compare scenarios/dedicated.toml scenarios/integrated.toml --log --out results/ab
       hallsim report results/ab
     """
-    from hallsim.plots import ResultsError
     from hallsim.report import build_report
+    from hallsim.results import ResultsError
 
     try:
         html = build_report(results_dir)

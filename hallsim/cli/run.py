@@ -100,6 +100,15 @@ def headline(res: ExperimentResult) -> str:
             if res.scenario.run.mode == "day"
             else f", {unserved:.1f} unserved"
         )
+    # turned away before or after taking a ticket (docs/mechanisms.md); absent keys give 0
+    for metric, words in (
+        ("refused_cap", "refused a ticket by a daily cap (限号)"),
+        ("blocked", "turned away by a full waiting room"),
+        ("missed_lost", "lost after a missed call (过号)"),
+    ):
+        value = s.get(metric, {}).get("mean")
+        if value:
+            parts.append(f", {value:.1f} {words}")
     csat = s["csat"]["mean"]
     if csat is not None:
         parts.append(f", predicted CSAT {100 * csat:.0f}%")
@@ -310,8 +319,35 @@ def describe(sc: Scenario) -> str:
         )
     return (
         f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
-        f"{sc.layout.queue} queue; windows {groups}{patience}"
+        f"{sc.layout.queue} queue; windows {groups}{patience}{_describe_day(sc)}"
     )
+
+
+def _describe_day(sc: Scenario) -> str:
+    """The mechanisms of docs/mechanisms.md a scenario uses, for ``describe`` ('' if none)."""
+    parts = []
+    if sc.run.day_type is not None:
+        parts.append(f"day type {sc.run.day_type} (rates ×{sc.rate_factor:g})")
+    crowd = sc.crowd_at_open
+    if crowd is not None:
+        parts.append(
+            f"{crowd.count} at the door at opening"
+            if crowd.count is not None
+            else f"{crowd.rate_per_hour:g}/h at the door from {crowd.from_}"
+        )
+    if sc.arrivals.day_to_day_cv:
+        parts.append(f"day level cv {sc.arrivals.day_to_day_cv:g}")
+    caps = [f"{m.name} {m.daily_cap}" for m in sc.matters if m.daily_cap is not None]
+    if caps:
+        parts.append("daily caps " + ", ".join(caps))
+    if sc.hall.max_waiting is not None:
+        parts.append(f"waiting room {sc.hall.max_waiting}")
+    if sc.patience is not None and sc.patience.balk_probability is not None:
+        parts.append("balking by queue length")
+    if sc.missed_calls is not None:
+        mc = sc.missed_calls
+        parts.append(f"missed calls {100 * mc.absent:g}% (re-queued {mc.requeue})")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 @click.command()

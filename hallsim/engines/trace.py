@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
+# turned away by a full waiting room (hall.max_waiting); lost after a missed call (过号作废)
+BLOCKED, MISSED = 4, 5
 
 
 @dataclass
@@ -39,3 +41,8 @@ class HallTrace:
     duty_window: np.ndarray | None = None  # rosters: one row per on-duty spell of a window
     duty_start_min: np.ndarray | None = None
     duty_end_min: np.ndarray | None = None  # incl. finishing the citizen in service
+    # ticket caps and missed calls (docs/mechanisms.md)
+    refused_cap: int = 0  # citizens refused a ticket by a daily cap (never in the arrays)
+    refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
+    missed_calls: int = 0  # calls nobody answered (a citizen may miss several)
+    missed_wasted_min: float = 0.0  # window minutes spent on those calls

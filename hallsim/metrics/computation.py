@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hallsim import satisfaction
-from hallsim.engines.trace import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.metrics.registry import METRICS as METRICS
 from hallsim.metrics.registry import QUANTILES
 from hallsim.scenario import Scenario, format_clock, scenario_cache
@@ -25,7 +25,9 @@ from hallsim.scenario import Scenario, format_clock, scenario_cache
 NAN = float("nan")
 
 
-OUTCOME_NAMES = np.array(["served", "balked", "reneged", "unserved"], dtype=object)
+OUTCOME_NAMES = np.array(
+    ["served", "balked", "reneged", "unserved", "blocked", "missed"], dtype=object
+)
 
 
 @dataclass
@@ -369,6 +371,8 @@ def compute(
 
     balked = int(np.count_nonzero(outcome == BALKED))
     reneged = int(np.count_nonzero(outcome == RENEGED))
+    blocked = int(np.count_nonzero(outcome == BLOCKED))
+    missed_lost = int(np.count_nonzero(outcome == MISSED))
     target = const.target
     # every quantile metric of the registry: one call per sample (each call sorts)
     samples = {"wait": wait, "time_in_system": (end - arr)[served]}
@@ -403,7 +407,7 @@ def compute(
         "satisfaction_mean": sat["satisfaction_mean"],
         "csat": sat["csat"],
         "bad_review_rate": sat["bad_review_rate"],
-        "unserved": float(n - n_served - balked - reneged),
+        "unserved": float(n - n_served - balked - reneged - blocked - missed_lost),
         "return_visits": float(np.count_nonzero(sub(trace.is_return))),
         "returns_later": float(trace.returns_later),
         "overtime_min": max(0.0, trace.horizon_end_min - const.close_min) if day else 0.0,
@@ -411,6 +415,11 @@ def compute(
         "overtaken_mean": overtaken_mean,
         "service_mean_min": _mean((end - call)[served]),
         **ops,
+        "refused_cap": float(trace.refused_cap),
+        "blocked": float(blocked),
+        "missed_calls": float(trace.missed_calls),
+        "missed_lost": float(missed_lost),
+        "missed_wasted_min": float(trace.missed_wasted_min),
         **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
     }
     for name, value in quantiles.items():
@@ -423,7 +432,8 @@ def compute(
         metrics,
         visits,
         {
-            "matters": _matter_table(const, matter, served, wait_all, probs, whole),
+            "matters": _matter_table(const, matter, served, wait_all, probs, whole)
+            | _refused_column(trace, len(const.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
             ),
@@ -514,6 +524,12 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
             }
         )
     return _columns(rows)
+
+
+def _refused_column(trace: HallTrace, n_matters: int) -> dict[str, list]:
+    """Tickets refused per matter by daily caps (docs/mechanisms.md §1); zeros without caps."""
+    refused = trace.refused_by_matter
+    return {"refused_cap": refused.tolist() if refused is not None else [0] * n_matters}
 
 
 def _matter_table(const, matter, served, wait_all, probs, whole) -> dict[str, list]:

@@ -287,6 +287,18 @@ REGISTRY: tuple[Metric, ...] = (
         fold=SAME,
     ),
     _m("staff_overtime_min", "staff overtime", "人员延时", "min", "time", fold=SAME),
+    # ticket caps, missed calls, the waiting room (docs/mechanisms.md); 0 when not used
+    _m("refused_cap", "refused by a daily ticket cap (限号)", "限号未取到号", "citizens", "count"),
+    _m("blocked", "turned away, waiting room full", "等候区满被拒", "citizens", "count"),
+    _m("missed_calls", "missed calls (过号)", "过号次数", "calls", "count"),
+    _m("missed_lost", "lost after a missed call", "过号作废", "citizens", "count"),
+    _m(
+        "missed_wasted_min",
+        "window time wasted on missed calls",
+        "过号耗费的窗口时间",
+        "min",
+        "time",
+    ),
     # predicted share of each 好差评 level: 1 very dissatisfied .. 5 very satisfied
     *(
         _m(
