@@ -319,8 +319,13 @@ def describe(sc: Scenario) -> str:
         )
     return (
         f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
-        f"{sc.layout.queue} queue; windows {groups}{patience}{_describe_day(sc)}"
+        f"{sc.layout.queue} queue{_line_choice(sc)}; windows {groups}{patience}{_describe_day(sc)}"
     )
+
+
+def _line_choice(sc: Scenario) -> str:
+    choice = sc.layout.line_choice
+    return f" ({choice.replace('_', ' ')})" if choice else ""
 
 
 def _describe_day(sc: Scenario) -> str:
