@@ -1,6 +1,6 @@
 """From a replication's raw trace to metrics: one flat record plus breakdowns.
 
-No random numbers and no plotting here.  Definitions (README, "Metrics"):
+No random numbers and no plotting here.  Definitions (README, "Run it and read the output"):
 citizen statistics count the visits whose ticket time falls in the scenario's
 statistics window (day: open..close; steady state: [warmup, warmup+length));
 time averages cover the day from open until the last citizen leaves (day
