@@ -269,6 +269,8 @@ def simulate_streamed(
                 by_group[g].add(wait[group == g])
     metrics = {k: NAN if v is None else float(v) for k, v in fold.result().items()}
     for sample, items in QUANTILES.items():
+        if not items:
+            continue
         values = sketches[sample].quantiles(tuple(q for _, q in items))
         metrics.update({name: value for (name, _), value in zip(items, values, strict=True)})
     if not breakdowns:

@@ -26,7 +26,16 @@ import simpy
 
 from hallsim.engines import calling
 from hallsim.engines.clerks import attitude_multiplier, settle_probability
-from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.engines.trace import (
+    BALKED,
+    BLOCKED,
+    MISSED,
+    RENEGED,
+    SERVED,
+    UNSERVED,
+    HallTrace,
+    VisitRecorder,
+)
 from hallsim.scenario import Scenario
 from hallsim.streams import Demand, draw_clerks, draw_demand, quantile, return_plan
 
@@ -128,8 +137,6 @@ class _Hall:
     at that moment, or on arrival.
     """
 
-    _n_cols = 11  # the plain record + class, booked
-
     def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
         self.sc = scenario
         self.env = simpy.Environment(initial_time=scenario.arrival_start_min)
@@ -169,7 +176,8 @@ class _Hall:
         self.waiting = 0
         self.q_times = [self.env.now]
         self.q_levels = [0]
-        self.records: list[tuple] = []
+        self.visits = VisitRecorder()
+        self._add_visit = self.visits.rows.append  # one call per visit: skip a method
         self.returns_later = 0
         self.return_draws = streams["returns"]
         self.return_plan = return_plan(scenario)
@@ -273,27 +281,17 @@ class _Hall:
         yield from self.citizen(c)
 
     def _trace(self) -> HallTrace:
-        rec = self.records
-        cols = list(zip(*rec, strict=True)) if rec else [[] for _ in range(self._n_cols)]
-        order = (
-            np.lexsort((np.array(cols[5], dtype=float), np.array(cols[0], dtype=float)))
-            if rec
-            else np.empty(0, dtype=np.int64)
-        )
-
-        def col(k, dtype):
-            return np.asarray(cols[k], dtype=dtype)[order]
-
+        col = self.visits.columns()
         return HallTrace(
-            arrival_min=col(0, float),
-            matter=col(1, np.int64),
-            window=col(2, np.int64),
-            group=col(3, np.int64),
-            call_min=col(4, float),
-            end_min=col(5, float),
-            outcome=col(6, np.int8),
-            settled=col(7, bool),
-            is_return=col(8, bool),
+            arrival_min=col["arrival_min"],
+            matter=col["matter"],
+            window=col["window"],
+            group=col["group"],
+            call_min=col["call_min"],
+            end_min=col["end_min"],
+            outcome=col["outcome"],
+            settled=col["settled"],
+            is_return=col["is_return"],
             queue_times=np.asarray(self.q_times, dtype=float),
             queue_levels=np.asarray(self.q_levels, dtype=np.int64),
             window_group=self.window_group,
@@ -301,7 +299,9 @@ class _Hall:
             returns_later=self.returns_later,
             # not env.now: patience timeouts of citizens already called stay on
             # the event list and would push the clock past the last departure
-            horizon_end_min=float(max(cols[5], default=self.sc.arrival_start_min)),
+            horizon_end_min=(
+                float(col["end_min"].max()) if len(col["end_min"]) else self.sc.arrival_start_min
+            ),
             **self._trace_extras(col),
         )
 
@@ -592,7 +592,7 @@ class _Hall:
         self._release(w)
 
     def _record(self, c, w, call, end, outcome, settled=False):
-        self.records.append(
+        self._add_visit(
             (
                 c.arrival,
                 c.matter,
@@ -633,8 +633,8 @@ class _Hall:
         # class and booking columns only where the scenario has them, as the
         # fast engine (which covers the rest) leaves them out
         extras = {
-            "klass": col(9, np.int64) if self.sc.uses_classes() else None,
-            "booked": col(10, bool) if self.sc.uses_appointments() else None,
+            "klass": col["klass"] if self.sc.uses_classes() else None,
+            "booked": col["booked"] if self.sc.uses_appointments() else None,
             "no_shows": self.no_shows,
             "refused_cap": self.refused_cap,
             "refused_by_matter": self.refused_by_matter,

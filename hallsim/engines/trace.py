@@ -46,3 +46,49 @@ class HallTrace:
     refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
     missed_calls: int = 0  # calls nobody answered (a citizen may miss several)
     missed_wasted_min: float = 0.0  # window minutes spent on those calls
+
+
+VISIT_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("arrival_min", float),
+    ("matter", np.int64),
+    ("window", np.int64),
+    ("group", np.int64),
+    ("call_min", float),
+    ("end_min", float),
+    ("outcome", np.int8),
+    ("settled", bool),
+    ("is_return", bool),
+    ("klass", np.int64),
+    ("booked", bool),
+)
+"""A visit record's named columns, in the order ``VisitRecorder.add`` takes them."""
+
+
+class VisitRecorder:
+    """One row per visit as it ends, then named, sorted columns for ``HallTrace``.
+
+    Rows are appended as tuples in ``VISIT_COLUMNS`` order (cheap in the event loop);
+    ``columns()`` returns each column as an array sorted by (arrival, end), the order
+    of every trace.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def add(self, row: tuple) -> None:
+        self.rows.append(row)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        rows = self.rows
+        raw = list(zip(*rows, strict=True)) if rows else [[] for _ in VISIT_COLUMNS]
+        order = (
+            np.lexsort((np.array(raw[5], dtype=float), np.array(raw[0], dtype=float)))
+            if rows
+            else np.empty(0, dtype=np.int64)
+        )
+        return {
+            name: np.asarray(values, dtype=dtype)[order]
+            for (name, dtype), values in zip(VISIT_COLUMNS, raw, strict=True)
+        }

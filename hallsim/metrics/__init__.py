@@ -19,4 +19,6 @@ def __getattr__(name: str) -> Any:
     # compute, ReplicationResult, period_starts, ...: from the computation module
     if name.startswith("__"):
         raise AttributeError(name)
-    return getattr(importlib.import_module("hallsim.metrics.computation"), name)
+    value = getattr(importlib.import_module("hallsim.metrics.computation"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value

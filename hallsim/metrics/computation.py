@@ -307,6 +307,8 @@ def compute(
     served = outcome == SERVED
     wait_all = np.where(served, call - arr, end - arr)  # abandoners: until they left
     wait = wait_all[served]
+    in_hall_all = end - arr  # time in the hall (abandoners: until they left)
+    in_hall = in_hall_all[served]
     n_served = int(np.count_nonzero(served))
 
     overtaken = overtaken_counts(
@@ -327,7 +329,7 @@ def compute(
     clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
     visits = {
         "wait_min": wait_all,
-        "time_in_system_min": end - arr,
+        "time_in_system_min": in_hall_all,
         "outcome": outcome,
         "settled": sub(trace.settled) & served,
         "overtaken": overtaken,
@@ -375,10 +377,11 @@ def compute(
     missed_lost = int(np.count_nonzero(outcome == MISSED))
     target = const.target
     # every quantile metric of the registry: one call per sample (each call sorts)
-    samples = {"wait": wait, "time_in_system": (end - arr)[served]}
+    samples = {"wait": wait, "time_in_system": in_hall}
     quantiles = {
         name: value
         for sample, items in QUANTILES.items()
+        if items  # a sample no metric asks a quantile of is not sorted
         for (name, _), value in zip(
             items, _quantiles(samples[sample], tuple(q for _, q in items)), strict=True
         )
@@ -400,7 +403,7 @@ def compute(
         "queue_len_mean": float(q_at[1] - q_at[0]) / span if span > 0 else NAN,
         "queue_len_max": _level_max(qt, ql, t0, t1),
         "utilisation": float(busy_w.sum() / staffed_sum) if staffed_sum > 0 else NAN,
-        "time_in_system_mean_min": _mean((end - arr)[served]),
+        "time_in_system_mean_min": _mean(in_hall),
         "first_contact_resolution": (
             int(np.count_nonzero(visits["settled"])) / n_served if n_served else NAN
         ),
