@@ -834,6 +834,7 @@ def console_main() -> None:
 def _register_subcommands() -> None:
     # these modules import BadInput and helpers from this one: register them last
     from hallsim.cli_fit import backtest_command, fit_command
+    from hallsim.cli_optimise import optimise_command
     from hallsim.cli_present import plot, report
     from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
     from hallsim.cli_staff import staff
@@ -848,6 +849,7 @@ def _register_subcommands() -> None:
         sweep,
         fit_command,
         backtest_command,
+        optimise_command,
     ):
         main.add_command(command)
 
