@@ -88,9 +88,10 @@ SHOWN = ("wait_mean_min", "service_level", "utilisation", "csat", "staff_hours")
 """Metrics recorded for every candidate besides the objective and constraints."""
 
 # Default indifference zone δ (objective) and tolerance ε (constraints), by kind of metric.
-# Assumptions, stated in docs/optimise.md and overridable with --delta / --tolerance:
-# half a minute of mean wait and one percentage point of a share are the smallest
-# differences the published hall standards and surveys distinguish.
+# Assumptions (no published standard; docs/optimise.md), overridden by --delta, by
+# delta and tolerance in the space file:
+# half a minute of mean wait and one percentage point of a share are taken as the
+# smallest differences worth telling apart.
 DEFAULT_ZONE_MINUTES = 0.5
 DEFAULT_ZONE_SHARE = 0.01
 DEFAULT_ZONE_COUNT = 1.0
@@ -688,9 +689,15 @@ TIE_BREAK = ("wait_mean_min", "min")
 """Among layouts tied on an exact design objective (windows, planned staff-hours), the one
 with the shortest mean wait is chosen (by KN): least staff, then least waiting."""
 
-BATCH = 4
-"""Replications added per undecided candidate per round.  Fixed (not derived from the
-worker count) so that the simulations run are identical for any worker count."""
+ROUND_RUNS = 32
+"""Replications a sequential round aims to run (at least one per undecided candidate):
+few candidates left get several replications each, which keeps the pool busy.  Derived
+from the procedure's state only, never from the worker count, so the simulations run
+are identical for any worker count."""
+
+
+def _batch(undecided: int) -> int:
+    return max(1, math.ceil(ROUND_RUNS / max(1, undecided)))
 
 
 @dataclass
@@ -765,7 +772,7 @@ def feasibility_check(
                 capped[i] = True
                 decided_at[i] = cap
             break
-        ev.ensure({i: min(cap, ev.n(i) + BATCH) for i in open_ids})
+        ev.ensure({i: min(cap, ev.n(i) + _batch(len(open_ids))) for i in open_ids})
     # a constraint already failed makes the others moot: stop early on "infeasible"
     return {
         i: Feasibility(all(state[i, b] for b in range(len(bounds))), decided_at[i], capped[i])
@@ -846,7 +853,7 @@ def kn_select(
         live = np.flatnonzero(alive)
         if on_round:
             on_round(int(alive.sum()), r)
-        ev.ensure({ids[a]: min(cap, r - 1 + BATCH) for a in live})
+        ev.ensure({ids[a]: min(cap, r - 1 + _batch(len(live))) for a in live})
         if min(ev.n(ids[a]) for a in live) < r:  # cap reached
             capped = True
             r = cap

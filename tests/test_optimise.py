@@ -1,0 +1,336 @@
+"""hallsim optimise: known optima from queueing theory, the PCS guarantee, determinism, input.
+
+Expectations come from theory (Erlang C via hallsim.theory, resource pooling),
+never from a run of the optimiser.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hallsim import optimise as opt
+from hallsim import theory
+from hallsim.cli import entry
+from hallsim.scenario import load_scenario, parse_toml, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def steady_hall(
+    lam_per_min: float, mean_service: float, matters: dict[str, float], length_min: float
+) -> Any:
+    """Steady-state hall, exponential service, one window group per matter (edited by
+    the space), no attitude effects: a set of M/M/c queues."""
+    return scenario_from_dict(
+        {
+            "name": "theory",
+            "run": {"mode": "steady_state", "warmup_min": 200, "length_min": length_min},
+            "hall": {"service_level_target_min": 1.0},
+            "arrivals": {"rate_per_hour": lam_per_min * 60},
+            "matters": [
+                {
+                    "name": m,
+                    "share": s,
+                    "service_min": {"dist": "exponential", "mean": mean_service},
+                }
+                for m, s in matters.items()
+            ],
+            "windows": [{"name": "w", "count": 1}],
+            "attitude_effects": {"enabled": False},
+        }
+    )
+
+
+def problem(base, space: dict, **kw) -> opt.Problem:
+    return opt.make_problem(base, opt.space_from_dict({"optimise": space}), **kw)
+
+
+# --------------------------------------------------------------------------- Erlang C
+
+
+def test_fewest_windows_meeting_an_erlang_c_target() -> None:
+    """M/M/c, 60 citizens an hour, 4-minute service: the fewest windows with 90% called
+    within 1 minute is Erlang C's answer, and the optimiser finds it."""
+    lam, s, t, target = 1.0, 4.0, 1.0, 0.9
+    c_star = theory.min_servers(lam, s, service_level=target, target_min=t)
+    # the target is well clear of both neighbours (so ε = 0.01 cannot blur them)
+    below = theory.erlang_a(lam, s, math.inf, c_star - 1).served_within(t)
+    above = theory.erlang_a(lam, s, math.inf, c_star).served_within(t)
+    assert below < target - 0.05 and above > target + 0.02
+    base = steady_hall(lam, s, {"any": 1.0}, length_min=3000)
+    pb = problem(
+        base,
+        {
+            "groups": [{"name": "w", "count": [1, 10]}],
+            "minimise": "windows",
+            "subject_to": [f"service_level>={target}"],
+            "first_replications": 5,
+            "max_replications": 200,
+        },
+    )
+    out = opt.optimise(pb)
+    assert out.best.windows == c_star
+    assert out.guarantee_holds
+    # Erlang C is the steady state the simulation estimates: within its interval
+    s_best = out.summary(out.best.index, "service_level")
+    assert s_best["ci_low"] - 0.01 <= above <= s_best["ci_high"] + 0.01
+
+
+# --------------------------------------------------------------------------- pooling
+
+POOLING_SPACE = {
+    "groups": [
+        {"name": "pooled", "count": [0, 4], "matters": ["*"]},
+        {"name": "a_only", "count": [0, 2], "matters": ["a"]},
+        {"name": "b_only", "count": [0, 2], "matters": ["b"]},
+    ],
+    "budget": ["clerks=4"],
+    "minimise": "wait_mean_min",
+    "first_replications": 5,
+    "max_replications": 300,
+}
+
+
+def test_the_pooled_design_wins_in_a_symmetric_hall() -> None:
+    """Two matters alike in every way: pooling all four windows beats any split
+    (resource pooling; 2 × M/M/2 against M/M/4 from Erlang C)."""
+    lam, s = 1.0, 3.2  # 80% busy
+    dedicated = theory.mmc(lam / 2, s, 2).wait_mean
+    pooled = theory.mmc(lam, s, 4).wait_mean
+    assert dedicated > 2 * pooled
+    base = steady_hall(lam, s, {"a": 0.5, "b": 0.5}, length_min=3000)
+    pb = problem(base, POOLING_SPACE, delta=0.2)
+    out = opt.optimise(pb)
+    assert out.best.label == "pooled×4"
+    assert out.guarantee_holds
+    # the dedicated split is in the space and is clearly worse, paired on CRN
+    ded = next(c for c in out.candidates if c.label == "a_only×2 + b_only×2")
+    assert out.paired(ded.index, "wait_mean_min")["ci_low"] > 0
+
+
+# --------------------------------------------------------------------------- exhaustive
+
+
+def _exhaustive_problem(seed: int) -> tuple[opt.Problem, tuple[int, int]]:
+    """Six clerks for two matters (65/35) with their own windows: each layout is two
+    M/M/c queues, so the mean wait of every layout is known exactly."""
+    lam, s, n = 1.0, 3.0, 6
+    base = steady_hall(lam, s, {"a": 0.65, "b": 0.35}, length_min=1500)
+    base = base.with_changes(
+        {
+            "windows": [
+                {"name": "a", "count": 3, "matters": ["a"]},
+                {"name": "b", "count": 3, "matters": ["b"]},
+            ]
+        }
+    )
+
+    def exact(a: int) -> float:
+        def w(rate: float, c: int) -> float:
+            return theory.mmc(rate, s, c).wait_mean if rate * s < c else math.inf
+
+        return 0.65 * w(0.65 * lam, a) + 0.35 * w(0.35 * lam, n - a)
+
+    waits = sorted((exact(a), a) for a in range(1, n))
+    best, second = waits[0], waits[1]
+    delta = 0.25
+    assert second[0] - best[0] >= delta  # the indifference zone holds: PCS applies
+    pb = problem(
+        base,
+        {
+            "groups": [{"name": "a", "count": [1, 5]}, {"name": "b", "count": [1, 5]}],
+            "budget": [f"clerks={n}"],
+            "minimise": "wait_mean_min",
+            "delta": delta,
+            "alpha": 0.1,
+            "first_replications": 10,
+            "max_replications": 2000,
+            "seed": seed,
+        },
+    )
+    return pb, (best[1], n - best[1])
+
+
+def test_a_small_problem_solved_exhaustively() -> None:
+    pb, truth = _exhaustive_problem(seed=1)
+    out = opt.optimise(pb)
+    assert len(out.candidates) == 5  # every layout of the space was a candidate
+    assert out.best.counts == truth
+    assert out.guarantee_holds
+
+
+@pytest.mark.slow
+def test_the_optimum_is_found_with_the_stated_probability() -> None:
+    """Over 20 seeds KN with α = 0.1 picks the exact optimum at least as often as a
+    binomial(20, 0.9) count falls to with probability 0.95 (16 of 20)."""
+    hits = 0
+    for seed in range(100, 120):
+        pb, truth = _exhaustive_problem(seed)
+        hits += opt.optimise(pb, workers=2).best.counts == truth
+    assert hits >= 16
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_results_do_not_depend_on_the_worker_count() -> None:
+    base = load_scenario(ROOT / "scenarios" / "integrated.toml")
+    space = {
+        "groups": [
+            {"name": "integrated", "count": [4, 9], "window": {"service_time_factor": 1.1}},
+            {
+                "name": "business_registration",
+                "count": [0, 2],
+                "matters": ["business_registration"],
+            },
+        ],
+        "budget": ["clerks<=9"],
+        "minimise": "wait_mean_min",
+        "subject_to": ["service_level>=0.8"],
+        "first_replications": 5,
+        "max_replications": 40,
+    }
+    one = opt.outcome_json(opt.optimise(problem(base, space), workers=1))
+    two = opt.outcome_json(opt.optimise(problem(base, space), workers=2))
+    one.pop("seconds"), two.pop("seconds")
+    assert one == two
+    assert one["simulations"] >= one["candidates"] * 5
+
+
+# --------------------------------------------------------------------------- procedures
+
+
+def test_kn_constant_matches_its_formula_limits() -> None:
+    # two systems, α = 0.05, n0 = 10: η = ((0.1)^(-2/9) - 1)/2
+    eta = (0.1 ** (-2 / 9) - 1) / 2
+    assert opt.kn_h2(2, 10, 0.05) == pytest.approx(2 * eta * 9)
+    # more systems or a smaller α need a wider continuation region
+    assert opt.kn_h2(10, 10, 0.05) > opt.kn_h2(2, 10, 0.05)
+    assert opt.kn_h2(2, 10, 0.01) > opt.kn_h2(2, 10, 0.05)
+    assert opt.kn_h2(1, 10, 0.05) == 0.0
+
+
+def test_best_toml_is_a_valid_scenario_with_the_chosen_layout(tmp_path) -> None:
+    base = steady_hall(1.0, 3.2, {"a": 0.5, "b": 0.5}, length_min=500)
+    space = {**POOLING_SPACE, "max_replications": 20}
+    out = opt.optimise(problem(base, space, delta=5.0))
+    text = opt.scenario_toml(out.best, "note")
+    sc = scenario_from_dict(parse_toml(text))
+    assert [(w.name, w.count) for w in sc.windows] == [
+        (w.name, w.count) for w in out.best.scenario.windows
+    ]
+    pasted = parse_toml(opt.windows_toml(out.best))["windows"]
+    assert [w["count"] for w in pasted] == [w.count for w in sc.windows]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = entry(list(args))
+    o, e = capsys.readouterr()
+    return code, o, e
+
+
+def _write_space(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "space.toml"
+    p.write_text(body)
+    return p
+
+
+GOOD = """
+[optimise]
+minimise = "wait_mean_min"
+budget = ["clerks=9"]
+first_replications = 5
+max_replications = 20
+[[optimise.groups]]
+name = "integrated"
+count = [7, 9]
+[[optimise.groups]]
+name = "business_registration"
+count = [0, 2]
+matters = ["business_registration"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (GOOD.replace("count = [7, 9]", "count = [9, 7]"), "optimise.groups.0.count"),
+        (
+            GOOD.replace('name = "integrated"', 'name = "integrated"\ncolour = 1'),
+            "optimise.groups.0.colour",
+        ),
+        (GOOD.replace('["business_registration"]', '["tax"]'), "optimise.groups.1.matters"),
+        (GOOD.replace('"clerks=9"', '"clerks>=9"'), "optimise.budget.0"),
+        (GOOD.replace('minimise = "wait_mean_min"', 'minimise = "happiness"'), "optimise.minimise"),
+        (
+            GOOD + "\n[[optimise.groups]]\nname = 'x'\ncount = 1\nwindow = { speed = 2 }\n",
+            "optimise.groups.2.window",
+        ),
+        ("[optimise\n", "not valid TOML"),
+    ],
+)
+def test_bad_space_file_exits_2_naming_file_and_field(capsys, tmp_path, body, field) -> None:
+    space = _write_space(tmp_path, body)
+    out = tmp_path / "out"
+    code, o, e = run(
+        capsys,
+        "optimise",
+        str(ROOT / "scenarios" / "integrated.toml"),
+        "--space",
+        str(space),
+        "--out",
+        str(out),
+    )
+    assert code == 2
+    assert str(space) in e and field in e
+    assert "Traceback" not in e and o == ""
+    assert not out.exists()  # nothing written
+
+
+def test_bad_constraint_option_exits_2(capsys, tmp_path) -> None:
+    space = _write_space(tmp_path, GOOD)
+    code, _, e = run(
+        capsys,
+        "optimise",
+        str(ROOT / "scenarios" / "integrated.toml"),
+        "--space",
+        str(space),
+        "--subject-to",
+        "service_level>>0.9",
+    )
+    assert code == 2 and "--subject-to" in e
+
+
+def test_cli_json_and_results_folder(capsys, tmp_path) -> None:
+    space = _write_space(tmp_path, GOOD)
+    out = tmp_path / "res"
+    code, o, e = run(
+        capsys,
+        "optimise",
+        str(ROOT / "scenarios" / "integrated.toml"),
+        "--space",
+        str(space),
+        "--json",
+        "-w",
+        "1",
+        "--out",
+        str(out),
+        "--delta",
+        "1.0",
+    )
+    assert code == 0, e
+    data = json.loads(o)
+    assert data["candidates"] == 3  # 9 + 0, 8 + 1, 7 + 2: the others break the budget
+    assert data["best"]["windows"] == 9
+    assert data["answer"]["en"] and data["answer"]["zh"]
+    for name in ("optimise.json", "best.toml", "candidates.csv", "plots/pareto.png"):
+        assert (out / name).is_file(), name
+    assert load_scenario(out / "best.toml").windows
