@@ -137,6 +137,7 @@ class Bound:
     metric: str
     op: str  # "<=", ">=" or "="
     value: float
+    text: str = ""  # as the user wrote it (a budget's "clerks" is the measure "windows")
 
     def met(self, x: float) -> bool:
         if self.op == "<=":
@@ -146,7 +147,7 @@ class Bound:
         return x == self.value
 
     def __str__(self) -> str:
-        return f"{self.metric}{self.op}{self.value:g}"
+        return self.text or f"{self.metric}{self.op}{self.value:g}"
 
 
 _BOUND = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|=)\s*(\S+)\s*$")
@@ -177,7 +178,7 @@ def parse_budget(text: str, what: str = "--budget") -> Bound:
         raise OptimiseError(f"{what}: a budget is an upper limit (<=) or exact (=), got {text!r}")
     if b.value < 0:
         raise OptimiseError(f"{what}: a budget must be >= 0, got {text!r}")
-    return Bound(BUDGET_MEASURES[b.metric], b.op, b.value)
+    return Bound(BUDGET_MEASURES[b.metric], b.op, b.value, f"{b.metric}{b.op}{b.value:g}")
 
 
 def parse_constraint(text: str, what: str = "--subject-to") -> Bound:
