@@ -416,8 +416,8 @@ def make_problem(
     for c in cons:
         tolerances[c.metric] = space.tolerance.get(c.metric, default_zone(c.metric))
     for k, v in space.tolerance.items():
-        if k not in tolerances:
-            raise OptimiseError(f"{source}: optimise.tolerance.{k}: no constraint on {k!r}")
+        if k not in METRICS and k not in DESIGN_MEASURES:
+            raise OptimiseError(f"{source}: optimise.tolerance.{k}: unknown metric {k!r}")
         if not v > 0:
             raise OptimiseError(f"{source}: optimise.tolerance.{k}: must be > 0, got {v}")
     if delta is not None and not delta > 0:
@@ -1026,8 +1026,7 @@ class Outcome:
 
     @property
     def guarantee_holds(self) -> bool:
-        sel = self.selection
-        if sel is None or sel.capped:
+        if self.selection is not None and self.selection.capped:
             return False
         return not any(f.capped for f in self.feasibility.values())
 
@@ -1261,6 +1260,16 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
         zone_en = f"whenever it is at least δ = {p.delta:g} better than every other"
         zone_zh = f"只要最优方案比其他方案至少好 δ = {p.delta:g}"
     tol = ", ".join(f"{c} (ε = {p.tolerances[c.metric]:g})" for c in p.constraints)
+    if out.selection is None:
+        en = (
+            f"With probability ≥ {pcs}, every layout outside the tolerance of {tol} is classed "
+            "feasible or not correctly (Andradóttir & Kim 2010): none was found feasible."
+        )
+        zh = f"在容差之外，各方案可行与否的判断以不低于 {pcs} 的概率正确：没有可行方案。"
+        if not out.guarantee_holds:
+            en += " NOT MET here: the replication cap was reached (see the notes)."
+            zh += " 本次未达到：已到重复次数上限（见说明）。"
+        return en, zh
     over = "the layouts visited by the search" if out.method != "enumeration" else "all layouts"
     over_zh = "搜索访问过的方案" if out.method != "enumeration" else "全部方案"
     en = (

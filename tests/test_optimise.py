@@ -182,7 +182,7 @@ def test_results_do_not_depend_on_the_worker_count() -> None:
     base = load_scenario(ROOT / "scenarios" / "integrated.toml")
     space = {
         "groups": [
-            {"name": "integrated", "count": [4, 9], "window": {"service_time_factor": 1.1}},
+            {"name": "integrated", "count": [7, 9], "window": {"service_time_factor": 1.1}},
             {
                 "name": "business_registration",
                 "count": [0, 2],
@@ -193,7 +193,7 @@ def test_results_do_not_depend_on_the_worker_count() -> None:
         "minimise": "wait_mean_min",
         "subject_to": ["service_level>=0.8"],
         "first_replications": 5,
-        "max_replications": 40,
+        "max_replications": 20,
     }
     one = opt.outcome_json(opt.optimise(problem(base, space), workers=1))
     two = opt.outcome_json(opt.optimise(problem(base, space), workers=2))
@@ -334,3 +334,65 @@ def test_cli_json_and_results_folder(capsys, tmp_path) -> None:
     for name in ("optimise.json", "best.toml", "candidates.csv", "plots/pareto.png"):
         assert (out / name).is_file(), name
     assert load_scenario(out / "best.toml").windows
+
+
+def test_a_fixed_minimum_keeps_a_green_channel_window_in_every_layout() -> None:
+    """'At least one green-channel window' is a count range starting at 1."""
+    base = load_scenario(ROOT / "scenarios" / "operations.toml")
+    space = {
+        "groups": [
+            {"name": "integrated", "count": [7, 9]},
+            {"name": "green_channel", "count": [1, 3]},
+        ],
+        "budget": ["clerks=10"],
+        "minimise": "wait_mean_priority_min",
+        "first_replications": 5,
+        "max_replications": 5,
+    }
+    out = opt.optimise(problem(base, space))
+    assert sorted(c.counts for c in out.candidates) == [(7, 3), (8, 2), (9, 1)]
+    for c in out.candidates:
+        green = next(w for w in c.scenario.windows if w.name == "green_channel")
+        assert green.count >= 1 and green.classes == ["elderly", "urgent"]  # copied from base
+
+
+def test_no_feasible_layout_is_an_answer_not_an_error(capsys, tmp_path) -> None:
+    space = _write_space(tmp_path, GOOD)
+    code, o, e = run(
+        capsys,
+        "optimise",
+        str(ROOT / "scenarios" / "integrated.toml"),
+        "--space",
+        str(space),
+        "--subject-to",
+        "windows<=3",
+        "--json",
+        "-w",
+        "1",
+    )
+    assert code == 0, e
+    data = json.loads(o)
+    assert data["best"] is None and data["feasible"] == 0
+    assert "none was found feasible" in data["guarantee"]["en"]
+
+
+def test_the_erlang_seeded_search_reaches_the_erlang_c_optimum() -> None:
+    """A space too large to enumerate: the neighbourhood search starts from the Erlang C
+    estimate and must still end at the fewest windows meeting the target."""
+    lam, s, t, target = 1.0, 4.0, 1.0, 0.9
+    c_star = theory.min_servers(lam, s, service_level=target, target_min=t)
+    base = steady_hall(lam, s, {"any": 1.0}, length_min=3000)
+    pb = problem(
+        base,
+        {
+            "groups": [{"name": "w", "count": [1, 40]}],
+            "minimise": "windows",
+            "subject_to": [f"service_level>={target}"],
+            "first_replications": 5,
+            "max_replications": 200,
+            "max_candidates": 10,
+        },
+    )
+    out = opt.optimise(pb)
+    assert out.method == "neighbourhood search" and len(out.candidates) < 40
+    assert out.best.windows == c_star
