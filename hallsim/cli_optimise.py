@@ -199,13 +199,15 @@ def optimise_command(
         if not quiet:
             click.echo(f"optimise: {msg}", err=True)
 
-    try:
-        outcome = opt.optimise(problem, workers=workers or os.cpu_count() or 1, progress=progress)
-    except opt.OptimiseError as exc:
-        _bad_input(str(exc))
-    data = opt.outcome_json(outcome)
-    if folder is not None:
-        _write(folder, outcome, data)
+    workers = workers or os.cpu_count() or 1
+    if folder is None:
+        try:
+            outcome = opt.optimise(problem, workers=workers, progress=progress)
+        except opt.OptimiseError as exc:
+            _bad_input(str(exc))
+        data = opt.outcome_json(outcome)
+    else:
+        data, outcome = _run_into(folder, problem, workers, progress)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -214,13 +216,57 @@ def optimise_command(
         click.echo(str(folder.path))
 
 
-def _write(folder, outcome, data: dict) -> None:
+CHECKPOINT_SECONDS = 5.0
+"""How often the replications run so far are saved in the results folder (for resuming)."""
+
+
+def _run_into(folder, problem, workers: int, progress):
+    """Optimise while holding the results folder: replications are saved as they come
+    (``evaluations.npz``), so Ctrl-C or a crash loses at most a few seconds of work and
+    the same command resumes; then the results are written."""
+    import time
+
     from hallsim import optimise as opt
     from hallsim import plots
     from hallsim.cli import _command_line, writing
 
-    data = {**data, "command": _command_line()}
+    key = opt.problem_key(problem)
     with writing(folder) as f:
+        saved = {}
+        if f.owns(opt.EVALUATIONS):
+            saved = opt.load_evaluations(f.path / opt.EVALUATIONS, key)
+            if saved:
+                n = sum(len(v) for v in saved.values())
+                progress(f"resuming: {n} replications of {len(saved)} layouts from {f.path}")
+        last = [time.monotonic()]
+
+        def save(ev, force: bool = False) -> None:
+            if force or time.monotonic() - last[0] >= CHECKPOINT_SECONDS:
+                f.write(opt.EVALUATIONS, lambda p: opt.dump_evaluations(ev, key, p))
+                last[0] = time.monotonic()
+
+        holder = {}
+
+        def checkpoint(ev) -> None:
+            holder["ev"] = ev
+            save(ev)
+
+        try:
+            outcome = opt.optimise(
+                problem, workers=workers, progress=progress, saved=saved, checkpoint=checkpoint
+            )
+        except opt.OptimiseError as exc:
+            _bad_input(str(exc))
+        except KeyboardInterrupt:
+            if "ev" in holder:
+                save(holder["ev"], force=True)
+            click.echo(
+                f"hallsim optimise: interrupted; the replications so far are saved in "
+                f"{folder.path}: rerun the same command to resume",
+                err=True,
+            )
+            raise click.exceptions.Exit(130) from None
+        data = {**opt.outcome_json(outcome), "command": _command_line()}
         f.write_text("optimise.json", json.dumps(data, ensure_ascii=False, indent=1))
         if outcome.best is not None:
             note = f"best layout found by: {data['command']} ({data['guarantee']['en']})"
@@ -228,3 +274,6 @@ def _write(folder, outcome, data: dict) -> None:
         f.write_text("candidates.csv", opt.candidates_table(outcome).to_csv(index=False))
         fig = opt.plot_pareto(outcome)
         f.write("plots/pareto.png", lambda p: plots.save_figure(fig, p, "png"))
+        save(outcome.evaluator, force=True)
+    data.pop("command")
+    return data, outcome

@@ -619,6 +619,11 @@ class Evaluator:
         self.simulations = 0
         self.workers = max(1, int(workers))
         self._pool: ProcessPoolExecutor | None = None
+        # replications of an earlier, interrupted run of the same problem (by layout label):
+        # taken instead of simulating them again, only as far as this run asks
+        self.saved: dict[str, np.ndarray] = {}
+        self.resumed = 0
+        self.checkpoint: Callable[[Evaluator], None] | None = None
 
     def __enter__(self) -> Evaluator:
         if self.workers > 1:
@@ -638,6 +643,13 @@ class Evaluator:
     def ensure(self, wanted: dict[int, int]) -> None:
         """Run replications so candidate i has at least ``wanted[i]`` of them."""
         jobs, owners = [], []
+        for i, n in wanted.items():
+            old = self.saved.get(self.candidates[i].label)
+            if old is not None and self.n(i) < min(n, len(old)):
+                rows = old[self.n(i) : min(n, len(old))]
+                self.obs[i] = rows if i not in self.obs else np.vstack([self.obs[i], rows])
+                self.simulations += len(rows)
+                self.resumed += len(rows)
         todo = {i: n for i, n in wanted.items() if n > self.n(i)}
         total = sum(n - self.n(i) for i, n in todo.items())
         if not total:
@@ -663,6 +675,17 @@ class Evaluator:
             block_rows = np.hstack([sim, design])
             self.obs[i] = block_rows if i not in self.obs else np.vstack([self.obs[i], block_rows])
             self.simulations += len(sim)
+        if self.checkpoint is not None:
+            self.checkpoint(self)
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Every replication run so far, by layout label (with the earlier run's)."""
+        out = dict(self.saved)
+        for i, rows in self.obs.items():
+            label = self.candidates[i].label
+            if label not in out or len(out[label]) < len(rows):
+                out[label] = rows
+        return out
 
     def values(self, i: int, metric: str, n: int | None = None) -> np.ndarray:
         x = self.obs[i][:, self.columns[metric]]
@@ -1088,6 +1111,62 @@ class Outcome:
         return front
 
 
+def _evaluator(problem, cands, workers, saved, checkpoint) -> Evaluator:
+    ev = Evaluator(problem, cands, workers)
+    ev.saved = dict(saved or {})
+    ev.checkpoint = checkpoint
+    return ev
+
+
+def problem_key(problem: Problem) -> str:
+    """What an optimisation's replications depend on: base scenario, groups, seed and
+    the metrics recorded.  Saved replications are reused only under the same key."""
+    import hashlib
+    import json
+
+    from hallsim import __version__
+    from hallsim.scenario import scenario_to_dict
+
+    text = json.dumps(
+        {
+            "base": scenario_to_dict(problem.base),
+            "groups": [g.model_dump(mode="json") for g in problem.space.groups],
+            "seed": problem.seed,
+            "metrics": [m for m in problem.needed if m not in DESIGN_MEASURES],
+            "version": __version__,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+EVALUATIONS = "evaluations.npz"
+"""The replications of a run in its results folder (what a rerun resumes from)."""
+
+
+def dump_evaluations(ev: Evaluator, key: str, path: str | Path) -> None:
+    """Write the evaluator's replications to ``path`` (an .npz; the caller renames it)."""
+    snap = ev.snapshot()
+    labels = sorted(snap)
+    arrays = {f"a{k}": snap[label] for k, label in enumerate(labels)}
+    with open(path, "wb") as fh:
+        np.savez(fh, key=np.array(key), labels=np.array(labels, dtype=str), **arrays)
+
+
+def load_evaluations(path: str | Path, key: str) -> dict[str, np.ndarray]:
+    """Saved replications by layout label, or {} when missing, unreadable or of another
+    problem (a different scenario, space, seed or hallsim version)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) != key:
+                return {}
+            labels = [str(x) for x in data["labels"]]
+            return {label: np.array(data[f"a{k}"]) for k, label in enumerate(labels)}
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
 def _select(
     problem: Problem,
     ev: Evaluator,
@@ -1124,8 +1203,16 @@ def optimise(
     problem: Problem,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    saved: dict[str, np.ndarray] | None = None,
+    checkpoint: Callable[[Evaluator], None] | None = None,
 ) -> Outcome:
-    """Search the space, check the constraints, select the best (see the module doc)."""
+    """Search the space, check the constraints, select the best (see the module doc).
+
+    ``saved``: replications of an earlier run of the same problem (``problem_key``),
+    by layout label, e.g. from ``load_evaluations``; they are used instead of
+    simulating again, so an interrupted run resumes with identical results.
+    ``checkpoint(evaluator)`` is called after every batch of replications.
+    """
     import time
 
     start = time.monotonic()
@@ -1138,7 +1225,7 @@ def optimise(
     if size <= s.max_candidates:
         cands, rejected = enumerate_candidates(problem)
         method = "enumeration"
-        ev = Evaluator(problem, cands, workers)
+        ev = _evaluator(problem, cands, workers, saved, checkpoint)
         say(f"{len(cands)} layouts within the budget ({size} in the space); {n0} replications each")
     else:
         method = "neighbourhood search"
@@ -1146,7 +1233,7 @@ def optimise(
         holder: dict[str, Evaluator] = {}
 
         def factory(cands: list[Candidate]) -> Evaluator:
-            holder["ev"] = Evaluator(problem, cands, workers)
+            holder["ev"] = _evaluator(problem, cands, workers, saved, checkpoint)
             holder["ev"].__enter__()
             return holder["ev"]
 

@@ -476,3 +476,28 @@ def test_the_cap_is_reported_when_it_binds() -> None:
     ev = NormalSystems([0.0, 0.01], [1.0, 1.0], seed=1, common=0.0)
     sel = opt.kn_select(ev, [0, 1], "m", "min", 0.05, 0.05, 10, 30)
     assert sel.capped and len(sel.survivors) == 2 and ev.n(0) <= 30
+
+
+def test_an_interrupted_run_resumes_with_identical_results(tmp_path) -> None:
+    base = steady_hall(1.0, 3.2, {"a": 0.5, "b": 0.5}, length_min=1000)
+    pb = problem(base, POOLING_SPACE, delta=0.2)
+    fresh = opt.outcome_json(opt.optimise(pb))
+    key, path = opt.problem_key(pb), tmp_path / "evaluations.npz"
+    calls: list[int] = []
+
+    def stop(ev: opt.Evaluator) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            opt.dump_evaluations(ev, key, path)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        opt.optimise(pb, checkpoint=stop)
+    saved = opt.load_evaluations(path, key)
+    assert 0 < sum(len(v) for v in saved.values()) < fresh["simulations"]
+    again = opt.outcome_json(opt.optimise(pb, saved=saved))
+    fresh.pop("seconds"), again.pop("seconds")
+    assert again == fresh
+    # another problem (here: another seed) never reuses them
+    other = problem(base, {**POOLING_SPACE, "seed": 99}, delta=0.2)
+    assert opt.load_evaluations(path, opt.problem_key(other)) == {}
