@@ -252,8 +252,17 @@ class GroupSpace(_Strict):
         return [list(self.matters)]
 
 
+class RosterSpace(_Strict):
+    """``[optimise.roster]``: groups whose staffed windows vary by period of the day."""
+
+    groups: list[str] = Field(min_length=1, description="names of [[optimise.groups]]")
+    period_min: int = Field(60, ge=15, le=480, description="granularity: one level per period")
+    min_staffed: int = Field(1, ge=0, le=1000, description="fewest windows staffed per period")
+
+
 class Settings(_Strict):
     groups: list[GroupSpace] = Field(min_length=1, description="[[optimise.groups]]")
+    roster: RosterSpace | None = None
     minimise: str | None = None
     maximise: str | None = None
     subject_to: list[str] = Field(default_factory=list)
@@ -266,6 +275,9 @@ class Settings(_Strict):
     first_replications: int = Field(10, ge=5, le=1000, description="n0: replications each")
     max_replications: int = Field(1000, ge=5, le=100_000, description="cap per candidate")
     max_candidates: int = Field(500, ge=1, le=100_000, description="enumerate up to this many")
+    finalists: int = Field(
+        50, ge=2, le=100_000, description="search: best visited designs passed to selection"
+    )
     seed: int | None = Field(None, ge=0)
 
     @field_validator("groups")
@@ -324,6 +336,7 @@ class Candidate:
     label: str
     windows: int
     planned_staff_hours: float
+    levels: tuple[tuple[int, ...], ...] = ()  # per roster group, windows staffed per period
 
     def design(self, measure: str) -> float:
         return float(getattr(self, measure))
@@ -441,7 +454,27 @@ def make_problem(
     )
 
 
-def _group_dict(problem: Problem, g: int, count: int, matters: list[str]) -> dict[str, Any]:
+def roster_starts(problem: Problem) -> list[float]:
+    """Starts (minutes) of the roster periods: every ``period_min`` from open to close."""
+    r = problem.space.roster
+    if r is None:
+        return []
+    a, b = problem.base.hall.open_min, problem.base.hall.close_min
+    return [float(t) for t in np.arange(a, b, r.period_min)]
+
+
+def _roster_index(problem: Problem) -> dict[str, int]:
+    r = problem.space.roster
+    return {} if r is None else {name: k for k, name in enumerate(r.groups)}
+
+
+def _group_dict(
+    problem: Problem,
+    g: int,
+    count: int,
+    matters: list[str],
+    levels: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
     spec = problem.space.groups[g]
     base = {w.name: w for w in problem.base.windows}.get(spec.name)
     data: dict[str, Any] = {}
@@ -449,21 +482,35 @@ def _group_dict(problem: Problem, g: int, count: int, matters: list[str]) -> dic
         data = base.model_dump(mode="python", exclude_unset=True)
     data.update(spec.window)
     data.update(name=spec.name, count=count, matters=matters)
-    if data.get("staffed") is not None:
+    if levels is not None:
+        from hallsim.staffing import staffed_table
+
+        # the searched roster replaces any written one; its levels are net of breaks
+        data.pop("breaks", None)
+        data["staffed"] = staffed_table(list(levels), roster_starts(problem))
+    elif data.get("staffed") is not None:
         # a roster scales with the group: never more windows staffed than it has
         data["staffed"] = {k: min(v, count) for k, v in data["staffed"].items()}
     return data
 
 
-def build_scenario(problem: Problem, counts: tuple[int, ...], choices: tuple[int, ...]) -> Scenario:
+def build_scenario(
+    problem: Problem,
+    counts: tuple[int, ...],
+    choices: tuple[int, ...],
+    levels: tuple[tuple[int, ...], ...] = (),
+) -> Scenario:
     """The base scenario with its [[windows]] replaced by this layout (ScenarioError if invalid)."""
     groups = []
+    rosters = _roster_index(problem)
     for g, (n, c) in enumerate(zip(counts, choices, strict=True)):
         if n == 0:
             continue
         spec = problem.space.groups[g]
         base = {w.name: w for w in problem.base.windows}.get(spec.name)
-        groups.append(_group_dict(problem, g, n, spec.matter_sets(base)[c]))
+        k = rosters.get(spec.name)
+        own = levels[k] if k is not None and levels else None
+        groups.append(_group_dict(problem, g, n, spec.matter_sets(base)[c], own))
     data = problem.base.model_dump(mode="python", exclude_unset=True)
     data["windows"] = groups
     return scenario_from_dict(data, "optimise candidate")
@@ -495,11 +542,18 @@ def space_size(problem: Problem) -> int:
     if math.prod(len(g.counts) for g in groups) > COUNTING_LIMIT:
         return math.prod(len(g.counts) * len(s) for g, s in zip(groups, sets, strict=True))
     total = 0
+    rosters, r = _roster_index(problem), problem.space.roster
+    periods = len(roster_starts(problem))
     for counts in itertools.product(*(g.counts for g in groups)):
         n = sum(counts)
         if n > cap or (exact and n != cap):
             continue
-        total += math.prod(len(s) if c else 1 for c, s in zip(counts, sets, strict=True))
+        size = math.prod(len(s) if c else 1 for c, s in zip(counts, sets, strict=True))
+        for g, c in zip(groups, counts, strict=True):
+            if g.name in rosters and c:  # rosters whose busiest period staffs all c windows
+                low = min(r.min_staffed, c)
+                size *= (c - low + 1) ** periods - (c - low) ** periods
+        total += size
     return total
 
 
@@ -510,6 +564,25 @@ def _budget_ok(problem: Problem, cand: Candidate) -> bool:
 def check_space(problem: Problem) -> None:
     """Every group's matter sets name real matters and its window fields are valid."""
     names = set(problem.base.matter_names)
+    r = problem.space.roster
+    if r is not None:
+        known = [g.name for g in problem.space.groups]
+        for k, name in enumerate(r.groups):
+            if name not in known:
+                raise OptimiseError(
+                    f"{problem.source}: optimise.roster.groups.{k}: {name!r} is not one of "
+                    f"the [[optimise.groups]] ({', '.join(known)})"
+                )
+        if problem.base.run.mode != "day":
+            raise OptimiseError(
+                f"{problem.source}: optimise.roster: a roster needs a day scenario "
+                f"(run.mode = 'day'), {problem.base.run.mode!r} given"
+            )
+        if problem.base.layout.queue != "single":
+            raise OptimiseError(
+                f"{problem.source}: optimise.roster: rosters need the single ticket queue "
+                "(layout.queue = 'single')"
+            )
     for g, sets in enumerate(_sets(problem)):
         for i, s in enumerate(sets):
             for m in s:
@@ -534,11 +607,22 @@ def check_space(problem: Problem) -> None:
 
 
 def make_candidate(
-    problem: Problem, index: int, counts: tuple[int, ...], choices: tuple[int, ...]
+    problem: Problem,
+    index: int,
+    counts: tuple[int, ...],
+    choices: tuple[int, ...],
+    levels: tuple[tuple[int, ...], ...] = (),
 ) -> Candidate | None:
     """The candidate, or None when the layout is not a valid hall (e.g. a matter unserved)."""
+    rosters = _roster_index(problem)
+    for g, spec in enumerate(problem.space.groups):
+        k = rosters.get(spec.name)
+        if k is not None and levels and counts[g] and max(levels[k]) != counts[g]:
+            # a rostered group has as many windows as its busiest period staffs: other
+            # counts would be the same hall under another name
+            return None
     try:
-        sc = build_scenario(problem, counts, choices)
+        sc = build_scenario(problem, counts, choices, levels)
     except ScenarioError:
         return None
     sets = _sets(problem)
@@ -549,6 +633,9 @@ def make_candidate(
             txt = f"{problem.space.groups[g].name}×{n}"
             if len(sets[g]) > 1:
                 txt += "[" + ",".join(s) + "]"
+            k = rosters.get(problem.space.groups[g].name)
+            if k is not None and levels:
+                txt += " staffed " + "-".join(str(x) for x in levels[k])
             parts.append(txt)
     return Candidate(
         index=index,
@@ -558,7 +645,26 @@ def make_candidate(
         label=" + ".join(parts),
         windows=sum(counts),
         planned_staff_hours=planned_staff_hours(sc),
+        levels=levels,
     )
+
+
+def _level_options(problem: Problem, counts: tuple[int, ...]) -> list[tuple[tuple[int, ...], ...]]:
+    """Every roster of the roster groups for these counts (a group not opened: zeros)."""
+    r = problem.space.roster
+    if r is None:
+        return [()]
+    periods = len(roster_starts(problem))
+    count_of = {g.name: c for g, c in zip(problem.space.groups, counts, strict=True)}
+    per_group = []
+    for name in r.groups:
+        c = count_of[name]
+        if c == 0:
+            per_group.append([(0,) * periods])
+        else:
+            rows = itertools.product(range(min(r.min_staffed, c), c + 1), repeat=periods)
+            per_group.append([row for row in rows if max(row) == c])
+    return list(itertools.product(*per_group))
 
 
 def enumerate_candidates(problem: Problem) -> tuple[list[Candidate], dict[str, int]]:
@@ -575,13 +681,14 @@ def enumerate_candidates(problem: Problem) -> tuple[list[Candidate], dict[str, i
         if sum(counts) > cap or (exact and sum(counts) != cap):
             rejected["over_budget"] += 1
             continue
-        cand = make_candidate(problem, len(out), counts, tuple(c for _, c in combo))
-        if cand is None:
-            rejected["not_a_valid_hall"] += 1
-        elif not _budget_ok(problem, cand):
-            rejected["over_budget"] += 1
-        else:
-            out.append(cand)
+        for levels in _level_options(problem, counts):
+            cand = make_candidate(problem, len(out), counts, tuple(c for _, c in combo), levels)
+            if cand is None:
+                rejected["not_a_valid_hall"] += 1
+            elif not _budget_ok(problem, cand):
+                rejected["over_budget"] += 1
+            else:
+                out.append(cand)
     return out, rejected
 
 
@@ -892,13 +999,36 @@ def kn_select(
 # --------------------------------------------------------------------------- search
 
 
-def erlang_seed(problem: Problem, target: Bound | None = None) -> tuple[int, ...]:
-    """A starting layout for the neighbourhood search from the Erlang C estimate.
+def _erlang_levels(
+    problem: Problem, counts: tuple[int, ...], choices: tuple[int, ...], target: Bound
+) -> tuple[np.ndarray, list[str]] | None:
+    """Erlang C/A windows per group and roster period for this layout (None if unknown)."""
+    from hallsim import staffing
+
+    try:
+        sc = build_scenario(problem, counts, choices)
+        r = problem.space.roster
+        if r is not None:
+            sc = sc.with_changes({"hall.period_min": r.period_min}, source="optimise")
+        level, _ = staffing.erlang_estimate(
+            sc, staffing.Target(target.metric, target.op, target.value)
+        )
+    except (ScenarioError, staffing.StaffingError, ValueError):
+        return None
+    return level, [w.name for w in sc.windows]
+
+
+def erlang_seed(
+    problem: Problem, target: Bound | None = None
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """A starting design for the neighbourhood search from the Erlang C estimate.
 
     Builds the space's first matter-set choice with every group at its largest
     count, asks ``staffing.erlang_estimate`` for each group's windows in the
     busiest period, clips them to the group's range, then trims or tops up
-    (groups in order) to meet a windows budget.
+    (groups in order) to meet a windows budget.  With ``[optimise.roster]``,
+    each roster group's level per period is Erlang's estimate for that period
+    (with the chosen counts), clipped to [min_staffed, count].
     """
     from hallsim import staffing
 
@@ -908,13 +1038,11 @@ def erlang_seed(problem: Problem, target: Bound | None = None) -> tuple[int, ...
     want = target or Bound("service_level", ">=", 0.8)
     if want.metric not in staffing.TARGET_METRICS:
         want = Bound("service_level", ">=", 0.8)
-    try:
-        sc = build_scenario(problem, tuple(max(1, c) for c in counts), choices)
-        level, _ = staffing.erlang_estimate(sc, staffing.Target(want.metric, want.op, want.value))
-        peak = level.max(axis=1)
-        named = {w.name: int(p) for w, p in zip(sc.windows, peak, strict=True)}
+    est = _erlang_levels(problem, tuple(max(1, c) for c in counts), choices, want)
+    if est is not None:
+        named = {n: int(p) for n, p in zip(est[1], est[0].max(axis=1), strict=True)}
         counts = [min(max(named.get(g.name, 0), g.counts[0]), g.counts[-1]) for g in groups]
-    except (ScenarioError, staffing.StaffingError, ValueError):
+    else:
         counts = [g.counts[0] for g in groups]
     for b in problem.budgets:
         if b.metric != "windows":
@@ -931,32 +1059,98 @@ def erlang_seed(problem: Problem, target: Bound | None = None) -> tuple[int, ...
             if counts[k] < groups[k].counts[-1]:
                 counts[k] += 1
             g += 1
-    return tuple(counts)
+    r = problem.space.roster
+    levels: tuple[tuple[int, ...], ...] = ()
+    if r is not None:
+        periods = len(roster_starts(problem))
+        est = _erlang_levels(problem, tuple(counts), choices, want)
+        by_name = {} if est is None else dict(zip(est[1], est[0], strict=True))
+        count_of = {g.name: c for g, c in zip(groups, counts, strict=True)}
+        rows = []
+        for name in r.groups:
+            c = count_of[name]
+            row = by_name.get(name, np.full(periods, c))
+            rows.append(tuple(int(min(max(x, min(r.min_staffed, c)), c)) for x in row[:periods]))
+        levels = tuple(rows)
+        for name, row in zip(r.groups, levels, strict=True):
+            a = [g.name for g in groups].index(name)
+            if counts[a]:
+                counts[a] = max(row)  # a rostered group has as many windows as it staffs
+    return tuple(counts), choices, levels
 
 
-def _neighbours(problem: Problem, counts: tuple[int, ...], choices: tuple[int, ...]):
+def _clip_levels(problem: Problem, counts, levels):
+    r = problem.space.roster
+    if r is None or not levels:
+        return levels
+    count_of = {g.name: c for g, c in zip(problem.space.groups, counts, strict=True)}
+    out = []
+    for name, row in zip(r.groups, levels, strict=True):
+        c = count_of[name]
+        out.append(tuple(min(max(x, min(r.min_staffed, c)), c) for x in row))
+    return tuple(out)
+
+
+def _neighbours(problem: Problem, counts, choices, levels=()):
+    """Designs one step away: a window more or fewer in a group, one moved between groups,
+    another matter set, and (rosters) one window more or fewer in one period."""
     groups, sets = problem.space.groups, _sets(problem)
     k = len(groups)
     out = []
+    rostered = set(_roster_index(problem)) if levels else set()
     for a in range(k):
+        if groups[a].name in rostered:  # its count follows its roster (moves below)
+            for j in range(len(sets[a])):
+                if j != choices[a]:
+                    ch = list(choices)
+                    ch[a] = j
+                    out.append((counts, tuple(ch), levels))
+            continue
         for step in (-1, 1):
             c = list(counts)
             c[a] += step
             if c[a] in groups[a].counts:
-                out.append((tuple(c), choices))
+                out.append((tuple(c), choices, _clip_levels(problem, c, levels)))
         for b in range(k):
-            if a != b:
+            if a != b and groups[b].name not in rostered:
                 c = list(counts)
                 c[a] -= 1
                 c[b] += 1
                 if c[a] in groups[a].counts and c[b] in groups[b].counts:
-                    out.append((tuple(c), choices))
+                    out.append((tuple(c), choices, _clip_levels(problem, c, levels)))
         for j in range(len(sets[a])):
             if j != choices[a]:
                 ch = list(choices)
                 ch[a] = j
-                out.append((counts, tuple(ch)))
+                out.append((counts, tuple(ch), levels))
+    r = problem.space.roster
+    if r is not None and levels:
+        index = {g.name: a for a, g in enumerate(groups)}
+        for gi, name in enumerate(r.groups):
+            a = index[name]
+            low, high = groups[a].counts[0], groups[a].counts[-1]
+            for p in range(len(levels[gi])):
+                for step in (-1, 1):
+                    row = list(levels[gi])
+                    row[p] += step
+                    if not max(r.min_staffed, 0) <= row[p] or not low <= max(row) <= high:
+                        continue
+                    c = list(counts)
+                    c[a] = max(row)  # the group has as many windows as its busiest period
+                    new = list(levels)
+                    new[gi] = tuple(row)
+                    out.append((tuple(c), choices, tuple(new)))
     return out
+
+
+def _score(problem: Problem, ev: Evaluator, c: Candidate) -> float:
+    """Sample-mean objective (smaller is better), +1e9 when a constraint's mean fails."""
+    sign = 1.0 if problem.sense == "min" else -1.0
+    ok = all(b.met(float(np.nanmean(ev.values(c.index, b.metric)))) for b in problem.constraints)
+    value = sign * float(np.nanmean(ev.values(c.index, problem.objective)))
+    if problem.objective in DESIGN_MEASURES:  # exact: the tie-break metric orders ties
+        value += 1e-6 * float(np.nanmean(ev.values(c.index, TIE_BREAK[0])))
+    return value + (0 if ok else 1e9)
 
 
 def neighbourhood_search(
@@ -968,15 +1162,13 @@ def neighbourhood_search(
 ) -> tuple[list[Candidate], Evaluator]:
     """Greedy integer neighbourhood search on common random numbers.
 
-    From the Erlang seed, evaluate every neighbour (one window more or less in a
-    group, one moved between groups, another matter set) with n0 replications;
-    move to the best neighbour that meets the budgets and, by its sample means,
-    the constraints, while it improves the objective; stop at a local optimum or
-    after ``max_visits`` candidates.  Returns the candidates visited (KN then
-    selects among them, so the guarantee is over the visited set).
+    From the Erlang seed, evaluate every neighbour (``_neighbours``) with n0
+    replications; move to the best neighbour that meets the budgets and, by its
+    sample means, the constraints, while it improves the objective; stop at a
+    local optimum or after ``max_visits`` designs.  Returns the designs visited
+    (KN then selects among the best of them, so the guarantee is over those).
     """
-    sign = 1.0 if problem.sense == "min" else -1.0
-    visited: dict[tuple, Candidate] = {}
+    visited: dict[tuple, Candidate | None] = {}
     cands: list[Candidate] = []
     ev = ev_factory(cands)
 
@@ -991,14 +1183,7 @@ def neighbourhood_search(
         visited[key] = cand
         return cand
 
-    def score(c: Candidate) -> float:
-        ok = all(
-            b.met(float(np.nanmean(ev.values(c.index, b.metric)))) for b in problem.constraints
-        )
-        return sign * float(np.nanmean(ev.values(c.index, problem.objective))) + (0 if ok else 1e9)
-
-    seed_counts = erlang_seed(problem, problem.constraints[0] if problem.constraints else None)
-    start = (seed_counts, tuple(0 for _ in seed_counts))
+    start = erlang_seed(problem, problem.constraints[0] if problem.constraints else None)
     current = visit(start)
     if current is None:
         for key in _neighbours(problem, *start):
@@ -1009,15 +1194,15 @@ def neighbourhood_search(
         return cands, ev
     ev.ensure({current.index: n0})
     while len(cands) < max_visits:
-        nb = [visit(key) for key in _neighbours(problem, current.counts, current.choices)]
-        nb = [c for c in nb if c is not None]
+        keys = _neighbours(problem, current.counts, current.choices, current.levels)
+        nb = [c for c in (visit(key) for key in keys) if c is not None]
         ev.ensure({c.index: n0 for c in nb})
         if not nb:
             break
-        best = min(nb, key=lambda c: (score(c), c.index))
+        best = min(nb, key=lambda c: (_score(problem, ev, c), c.index))
         if progress:
-            progress(f"search: {len(cands)} layouts visited, at {current.label}")
-        if score(best) >= score(current):
+            progress(f"search: {len(cands)} designs visited, at {current.label}")
+        if _score(problem, ev, best) >= _score(problem, ev, current):
             break
         current = best
     return cands, ev
@@ -1244,7 +1429,7 @@ def optimise(
             if "ev" in holder:
                 holder["ev"].__exit__()
         notes.append(
-            f"the space holds {size} layouts; a neighbourhood search visited {len(cands)}, "
+            f"the space holds {size} designs; a neighbourhood search visited {len(cands)}, "
             "and the selection guarantee is over those (a local, not a global, optimum)"
         )
     if not cands:
@@ -1255,6 +1440,12 @@ def optimise(
     with ev:
         ids = [c.index for c in cands]
         ev.ensure({i: n0 for i in ids})
+        if method != "enumeration" and len(ids) > s.finalists:
+            ids = sorted(ids, key=lambda i: (_score(problem, ev, cands[i]), i))[: s.finalists]
+            notes.append(
+                f"the {s.finalists} best of the {len(cands)} designs visited (by their "
+                f"first {n0} days) went on to the feasibility check and selection"
+            )
         alpha_f = problem.alpha / 2 if problem.constraints else 0.0
         alpha_s = problem.alpha - alpha_f
         say(f"feasibility check of {len(problem.constraints)} constraint(s)")
@@ -1408,7 +1599,7 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
 
     def cand_json(i: int) -> dict[str, Any]:
         c = out.candidates[i]
-        f = out.feasibility[i]
+        f = out.feasibility.get(i)
         row: dict[str, Any] = {
             "index": i,
             "layout": c.label,
@@ -1416,9 +1607,17 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
             "windows": c.windows,
             "planned_staff_hours": c.planned_staff_hours,
             "replications": out.evaluator.n(i),
-            "feasible": f.feasible,
+            "feasible": None if f is None else f.feasible,  # None: not a finalist
             "metrics": {m: {k: _num(v) for k, v in out.summary(i, m).items()} for m in shown_sim},
         }
+        if c.levels:
+            starts = roster_starts(p)
+            from hallsim.scenario import format_clock
+
+            row["roster"] = {
+                name: {format_clock(t): int(x) for t, x in zip(starts, lv, strict=True)}
+                for name, lv in zip(p.space.roster.groups, c.levels, strict=True)
+            }
         if out.selection is not None and i in out.selection.eliminated_at:
             row["eliminated_after"] = out.selection.eliminated_at[i]
         return row
@@ -1480,7 +1679,7 @@ def candidates_table(out: Outcome):
             windows=c.windows,
             planned_staff_hours=c.planned_staff_hours,
             replications=out.evaluator.n(c.index),
-            feasible=out.feasibility[c.index].feasible,
+            feasible=(out.feasibility[c.index].feasible if c.index in out.feasibility else None),
             best=out.best is not None and c.index == out.best.index,
             pareto=c.index in front,
         )

@@ -501,3 +501,71 @@ def test_an_interrupted_run_resumes_with_identical_results(tmp_path) -> None:
     # another problem (here: another seed) never reuses them
     other = problem(base, {**POOLING_SPACE, "seed": 99}, delta=0.2)
     assert opt.load_evaluations(path, opt.problem_key(other)) == {}
+
+
+# --------------------------------------------------------------------------- rosters
+
+
+def _two_period_day():
+    """09:00-17:00, 30 citizens an hour until 13:00 and 90 after, exponential 2-minute
+    service, no patience: each 4-hour period is close to its M/M/c steady state."""
+    return scenario_from_dict(
+        {
+            "name": "two-periods",
+            "hall": {"open": "09:00", "close": "17:00", "service_level_target_min": 2.0},
+            "arrivals": {"rate_per_hour": {"09:00": 30, "13:00": 90}},
+            "matters": [
+                {"name": "any", "share": 1.0, "service_min": {"dist": "exponential", "mean": 2}}
+            ],
+            "windows": [{"name": "w", "count": 3}],
+            "attitude_effects": {"enabled": False},
+        }
+    )
+
+
+def _erlang_roster_optimum(target: float) -> tuple[int, int]:
+    """The fewest staff-hours (c1 + c2, equal periods) whose day-level share called within
+    2 minutes (arrival-weighted Erlang C) meets the target; ties by mean wait."""
+    rates, s, t = (0.5, 1.5), 2.0, 2.0
+
+    def sl(rate: float, c: int) -> float:
+        return theory.erlang_a(rate, s, math.inf, c).served_within(t) if rate * s < c else 0.0
+
+    best = None
+    for c1 in range(1, 8):
+        for c2 in range(1, 8):
+            day = (rates[0] * sl(rates[0], c1) + rates[1] * sl(rates[1], c2)) / sum(rates)
+            if day >= target:
+                key = (c1 + c2, c1, c2)
+                best = key if best is None or key < best else best
+    return best[1], best[2]
+
+
+@pytest.mark.parametrize("max_candidates", [100, 5])
+def test_a_small_roster_problem_solved_exhaustively(max_candidates) -> None:
+    """Two 4-hour periods, 1-7 windows each (49 rosters): the least staff-hours keeping
+    91% called within 2 minutes is Erlang C's answer, by enumeration and by search."""
+    truth = _erlang_roster_optimum(0.91)
+    assert truth == (2, 5)
+    pb = problem(
+        _two_period_day(),
+        {
+            "groups": [{"name": "w", "count": [1, 7]}],
+            "roster": {"groups": ["w"], "period_min": 240, "min_staffed": 1},
+            "minimise": "planned_staff_hours",
+            "subject_to": ["service_level>=0.91"],
+            "tolerance": {"service_level": 0.02},
+            "first_replications": 10,
+            "max_replications": 300,
+            "max_candidates": max_candidates,
+        },
+    )
+    out = opt.optimise(pb)
+    if max_candidates == 100:
+        assert out.method == "enumeration" and len(out.candidates) == 49
+    else:
+        assert out.method == "neighbourhood search"
+    assert out.best.levels == (truth,)
+    assert out.best.planned_staff_hours == pytest.approx(4 * sum(truth))
+    w = out.best.scenario.windows[0]
+    assert w.count == max(truth) and w.staffed == {"09:00": truth[0], "13:00": truth[1]}
