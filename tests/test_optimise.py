@@ -274,6 +274,15 @@ matters = ["business_registration"]
             GOOD + "\n[[optimise.groups]]\nname = 'x'\ncount = 1\nwindow = { speed = 2 }\n",
             "optimise.groups.2.window",
         ),
+        (GOOD + "\n[optimise.roster]\ngroups = ['nope']\n", "optimise.roster.groups.0"),
+        (
+            GOOD + "\n[optimise.roster]\ngroups = ['integrated']\nperiod_min = 5\n",
+            "optimise.roster.period_min",
+        ),
+        (
+            GOOD.replace("first_replications = 5", "first_replications = 1"),
+            "optimise.first_replications",
+        ),
         ("[optimise\n", "not valid TOML"),
     ],
 )
