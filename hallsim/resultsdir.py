@@ -145,7 +145,8 @@ class ResultsFolder:
     def check_free(self, rel: str) -> None:
         """Refuse to write ``rel`` if a file of the user's (not in the record) is there."""
         target = self.path / rel
-        if (target.exists() or target.is_symlink()) and rel not in self._owned:
+        mine = rel in self._owned or rel in self._written  # written before, or this session
+        if (target.exists() or target.is_symlink()) and not mine:
             raise OutputError(
                 f"{target}: exists and was not written by hallsim; it is left alone "
                 "(move it, or choose another --out)"

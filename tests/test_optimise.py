@@ -578,3 +578,21 @@ def test_a_small_roster_problem_solved_exhaustively(max_candidates) -> None:
     assert out.best.planned_staff_hours == pytest.approx(4 * sum(truth))
     w = out.best.scenario.windows[0]
     assert w.count == max(truth) and w.staffed == {"09:00": truth[0], "13:00": truth[1]}
+
+
+def test_cli_saves_replications_as_it_goes_and_resumes(capsys, tmp_path, monkeypatch) -> None:
+    from hallsim import cli_optimise
+
+    monkeypatch.setattr(cli_optimise, "CHECKPOINT_SECONDS", 0.0)  # save after every batch
+    space = _write_space(tmp_path, GOOD)
+    out = tmp_path / "res"
+    args = ("optimise", str(ROOT / "scenarios" / "integrated.toml"), "--space", str(space))
+    args += ("--json", "-w", "1", "--out", str(out))
+    code, first, e = run(capsys, *args)
+    assert code == 0, e
+    assert (out / "evaluations.npz").is_file()
+    code, again, e = run(capsys, *args)
+    assert code == 0 and "resuming" in e
+    a, b = json.loads(first), json.loads(again)
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
