@@ -64,7 +64,8 @@ def print_outcome(data: dict, base_file: str) -> None:
     )
     echo(
         f"{data['candidates']} layouts ({data['method']}; {data['layouts_in_space']} in the "
-        f"space), {data['feasible']} feasible; {data['simulations']} simulated days in "
+        f"space), {data['checked']} checked, {data['feasible']} feasible; "
+        f"{data['simulations']} simulated days in "
         f"{data['seconds']:.1f} s; seed {data['seed']}, common random numbers"
     )
     best = data["best"]

@@ -1275,14 +1275,14 @@ class Outcome:
         return sorted(feas, key=key)
 
     def pareto(self) -> list[int]:
-        """Candidates no other candidate beats on every PARETO objective (first n0 replications'
-        means; every candidate simulated).  A description, not a selection guarantee."""
-        n0 = self.problem.space.first_replications
-        ids = [c.index for c in self.candidates if self.evaluator.n(c.index) >= n0]
+        """Candidates no other candidate beats on every PARETO objective (means over the
+        days each was simulated, the numbers shown).  A description of the trade-off, not
+        a selection with a guarantee."""
+        ids = [c.index for c in self.candidates if self.evaluator.n(c.index) > 0]
         pts = np.array(
             [
                 [
-                    (1 if sense == "min" else -1) * np.nanmean(self.evaluator.values(i, m, n0))
+                    (1 if sense == "min" else -1) * np.nanmean(self.evaluator.values(i, m))
                     for m, sense in PARETO
                 ]
                 for i in ids
@@ -1548,8 +1548,14 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
             en += " NOT MET here: the replication cap was reached (see the notes)."
             zh += " 本次未达到：已到重复次数上限（见说明）。"
         return en, zh
-    over = "the layouts visited by the search" if out.method != "enumeration" else "all layouts"
-    over_zh = "搜索访问过的方案" if out.method != "enumeration" else "全部方案"
+    checked = len(out.feasibility)
+    if out.method == "enumeration":
+        over, over_zh = "all layouts", "全部方案"
+    elif checked < len(out.candidates):
+        over = f"the {checked} best designs the search visited"
+        over_zh = f"搜索访问过的最好的 {checked} 个方案"
+    else:
+        over, over_zh = "the designs visited by the search", "搜索访问过的方案"
     en = (
         f"With probability ≥ {pcs} the chosen layout is the best of {over} ({zone_en})"
         + (f", and every layout outside the tolerance of {tol} is classed correctly" if tol else "")
@@ -1651,6 +1657,7 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
         "method": out.method,
         "layouts_in_space": out.space_size,
         "candidates": len(out.candidates),
+        "checked": len(out.feasibility),
         "feasible": sum(f.feasible for f in out.feasibility.values()),
         "rejected": out.rejected,
         "simulations": out.evaluator.simulations,
@@ -1697,11 +1704,10 @@ def plot_pareto(out: Outcome):
     Pareto front joined, colour = predicted CSAT (a prediction, marked as such)."""
     from hallsim import plots
 
-    n0 = out.problem.space.first_replications
     ids = [c.index for c in out.candidates]
     x = np.array([out.candidates[i].planned_staff_hours for i in ids])
-    y = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min", n0)) for i in ids])
-    z = np.array([np.nanmean(out.evaluator.values(i, "csat", n0)) for i in ids])
+    y = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min")) for i in ids])
+    z = np.array([np.nanmean(out.evaluator.values(i, "csat")) for i in ids])
     front = out.pareto()
     with plots._style([c.label for c in out.candidates]) as cjk:
         fig = plots._figure()
@@ -1709,14 +1715,14 @@ def plot_pareto(out: Outcome):
         sc = ax.scatter(x, y, c=100 * z, cmap="viridis", s=28, alpha=0.8)
         fig.colorbar(sc, ax=ax, label="predicted CSAT (%) — model prediction")
         fx = np.array([out.candidates[i].planned_staff_hours for i in front])
-        fy = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min", n0)) for i in front])
+        fy = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min")) for i in front])
         order = np.argsort(fx)
         ax.plot(fx[order], fy[order], "o", mfc="none", mec="crimson", ms=11, label="Pareto front")
         if out.best is not None:
             b = out.best
             ax.plot(
                 [b.planned_staff_hours],
-                [np.nanmean(out.evaluator.values(b.index, "wait_mean_min", n0))],
+                [np.nanmean(out.evaluator.values(b.index, "wait_mean_min"))],
                 "*",
                 color="crimson",
                 ms=16,
@@ -1724,6 +1730,6 @@ def plot_pareto(out: Outcome):
             )
         ax.set_xlabel("planned staff-hours (window-hours a day)")
         ax.set_ylabel("mean wait (min)")
-        ax.set_title(f"{out.problem.base.name}: {len(ids)} layouts, mean of {n0} days each")
+        ax.set_title(f"{out.problem.base.name}: {len(ids)} designs, mean over the days simulated")
         ax.legend(loc="upper right", fontsize="small")
         return plots._finish(fig, cjk)
