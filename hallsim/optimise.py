@@ -1190,6 +1190,15 @@ def neighbourhood_search(
             current = visit(key)
             if current is not None:
                 break
+    groups = problem.space.groups
+    counts, choices, levels = start
+    while current is None and any(c > g.counts[0] for c, g in zip(counts, groups, strict=True)):
+        # over a budget Erlang cannot see (staff-hours): drop a window from the group
+        # with the most above its minimum until a design fits
+        a = max(range(len(groups)), key=lambda k: (counts[k] - groups[k].counts[0], -k))
+        counts = tuple(c - (k == a) for k, c in enumerate(counts))
+        key = (counts, choices, _clip_levels(problem, counts, levels))
+        current = visit(key)
     if current is None:
         return cands, ev
     ev.ensure({current.index: n0})

@@ -596,3 +596,24 @@ def test_cli_saves_replications_as_it_goes_and_resumes(capsys, tmp_path, monkeyp
     a, b = json.loads(first), json.loads(again)
     a.pop("seconds"), b.pop("seconds")
     assert a == b
+
+
+def test_the_search_respects_a_staff_hours_budget_the_erlang_start_breaks() -> None:
+    """Erlang's start (7 windows for 90% within 1 minute) is over a 6-window staff-hours
+    budget: the search moves inside it and every design it visits keeps the budget."""
+    base = steady_hall(1.0, 4.0, {"any": 1.0}, length_min=1000)  # 1000/60 h a window
+    pb = problem(
+        base,
+        {
+            "groups": [{"name": "w", "count": [1, 40]}],
+            "minimise": "wait_mean_min",
+            "budget": ["staff_hours<=100"],
+            "first_replications": 5,
+            "max_replications": 30,
+            "max_candidates": 10,
+        },
+    )
+    out = opt.optimise(pb)
+    assert out.method == "neighbourhood search"
+    assert all(c.planned_staff_hours <= 100 for c in out.candidates)
+    assert out.best.windows == 6  # waits fall with every window: the most the budget allows
