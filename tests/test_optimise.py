@@ -599,15 +599,16 @@ def test_cli_saves_replications_as_it_goes_and_resumes(capsys, tmp_path, monkeyp
 
 
 def test_the_search_respects_a_staff_hours_budget_the_erlang_start_breaks() -> None:
-    """Erlang's start (7 windows for 90% within 1 minute) is over a 6-window staff-hours
-    budget: the search moves inside it and every design it visits keeps the budget."""
+    """Erlang's start (6 windows: the search's default target of 80% within the service
+    level time) is over a 5-window staff-hours budget: the search moves inside it, and
+    every design it visits keeps the budget."""
     base = steady_hall(1.0, 4.0, {"any": 1.0}, length_min=1000)  # 1000/60 h a window
     pb = problem(
         base,
         {
             "groups": [{"name": "w", "count": [1, 40]}],
             "minimise": "wait_mean_min",
-            "budget": ["staff_hours<=100"],
+            "budget": ["staff_hours<=85"],
             "first_replications": 5,
             "max_replications": 30,
             "max_candidates": 10,
@@ -615,5 +616,5 @@ def test_the_search_respects_a_staff_hours_budget_the_erlang_start_breaks() -> N
     )
     out = opt.optimise(pb)
     assert out.method == "neighbourhood search"
-    assert all(c.planned_staff_hours <= 100 for c in out.candidates)
-    assert out.best.windows == 6  # waits fall with every window: the most the budget allows
+    assert all(c.planned_staff_hours <= 85 for c in out.candidates)
+    assert out.best.windows == 5  # waits fall with every window: the most the budget allows
