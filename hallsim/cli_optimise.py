@@ -129,6 +129,18 @@ def print_outcome(data: dict, base_file: str) -> None:
 )
 @click.option("--delta", type=float, default=None, help="Indifference zone of the objective.")
 @click.option("--alpha", type=float, default=None, help="1 − probability of correct selection.")
+@click.option(
+    "--procedure",
+    type=click.Choice(["kn", "ocba"]),
+    default=None,
+    help="Selection: kn (PCS guarantee, default) or ocba (fixed budget, estimated PCS).",
+)
+@click.option(
+    "--simulations",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help="OCBA: replications for the selection in total (default 20 × n0 per design).",
+)
 @click.option("--seed", "-s", type=SEED, default=None, help="Base seed (default: scenario's).")
 @click.option(
     "--workers",
@@ -150,6 +162,8 @@ def optimise_command(
     budget,
     delta,
     alpha,
+    procedure,
+    simulations,
     seed,
     workers,
     out,
@@ -175,6 +189,8 @@ def optimise_command(
         _bad_input(str(exc))
     try:
         settings = opt.load_space(space)
+        overrides = {"procedure": procedure, "simulations": simulations}
+        settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         problem = opt.make_problem(
             base,
             settings,

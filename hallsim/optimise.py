@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -275,6 +275,12 @@ class Settings(_Strict):
     first_replications: int = Field(10, ge=5, le=1000, description="n0: replications each")
     max_replications: int = Field(1000, ge=5, le=100_000, description="cap per candidate")
     max_candidates: int = Field(500, ge=1, le=100_000, description="enumerate up to this many")
+    procedure: Literal["kn", "ocba"] = Field(
+        "kn", description="selection: KN (PCS guarantee) or OCBA (fixed simulation budget)"
+    )
+    simulations: int | None = Field(
+        None, ge=1, le=10_000_000, description="OCBA: replications for the selection, in total"
+    )
     finalists: int = Field(
         50, ge=2, le=100_000, description="search: best visited designs passed to selection"
     )
@@ -924,6 +930,8 @@ class Selection:
     capped: bool  # stopped by the cap with several candidates left
     survivors: list[int]
     h2: float
+    procedure: str = "KN"
+    approximate_pcs: float | None = None  # OCBA: an estimate, not a guarantee
 
 
 def kn_select(
@@ -994,6 +1002,75 @@ def kn_select(
     n = min(r, min(ev.n(i) for i in survivors))
     best = min(survivors, key=lambda i: (sign * ev.values(i, metric, n).mean(), i))
     return Selection(best, eliminated, n, capped, survivors, h2)
+
+
+def ocba_allocation(means: np.ndarray, sds: np.ndarray, total: float, sense: str) -> np.ndarray:
+    """OCBA's asymptotically optimal shares of ``total`` replications (Chen et al. 2000):
+    N_i/N_j = (s_i/d_i)² / (s_j/d_j)² for i, j not the best b (d = distance to the best
+    mean), N_b = s_b·sqrt(Σ_{i≠b} N_i²/s_i²)."""
+    sign = 1.0 if sense == "min" else -1.0
+    x = sign * np.asarray(means, float)
+    b = int(np.argmin(x))
+    scale = 1e-9 * (1.0 + np.abs(x).max())
+    s = np.maximum(np.asarray(sds, float), scale)
+    d = np.maximum(np.abs(x - x[b]), scale)
+    w = (s / d) ** 2
+    w[b] = 0.0
+    w[b] = s[b] * math.sqrt(float(np.sum(np.delete(w, b) ** 2 / np.delete(s, b) ** 2)))
+    return total * w / w.sum()
+
+
+def ocba_select(
+    ev: Evaluator,
+    ids: list[int],
+    metric: str,
+    sense: str,
+    n0: int,
+    budget: int,
+) -> Selection:
+    """Spend ``budget`` replications in total (the first n0 each included) by OCBA, in
+    rounds of ROUND_RUNS; choose the best sample mean.  ``approximate_pcs`` is the
+    Bonferroni estimate 1 − Σ_i P(candidate i truly better), from the paired differences
+    to the chosen one (common random numbers): an estimate, not a guarantee."""
+    from scipy import stats
+
+    ids = sorted(ids)
+    sign = 1.0 if sense == "min" else -1.0
+    ev.ensure({i: n0 for i in ids})
+    if len(ids) == 1:
+        return Selection(ids[0], {}, n0, False, ids, 0.0, "OCBA", 1.0)
+    used = {i: n0 for i in ids}
+    while sum(used.values()) < budget:
+        want = min(budget, sum(used.values()) + ROUND_RUNS)
+        means = np.array([ev.values(i, metric, used[i]).mean() for i in ids])
+        sds = np.array([ev.values(i, metric, used[i]).std(ddof=1) for i in ids])
+        target = ocba_allocation(means, sds, want, sense)
+        have = np.array([used[i] for i in ids], float)
+        deficit = np.maximum(0.0, target - have)
+        extra = want - int(have.sum())
+        if deficit.sum() <= 0:
+            deficit = np.ones(len(ids))
+        share = deficit / deficit.sum() * extra
+        add = np.floor(share).astype(int)
+        for a in np.argsort(-(share - add), kind="stable")[: extra - int(add.sum())]:
+            add[a] += 1  # largest remainders first, ties by position: deterministic
+        for a, i in enumerate(ids):
+            used[i] += int(add[a])
+        ev.ensure({i: used[i] for i in ids})
+    best = min(ids, key=lambda i: (sign * ev.values(i, metric, used[i]).mean(), i))
+    wrong = 0.0
+    for i in ids:
+        if i == best:
+            continue
+        n = min(used[i], used[best])
+        d = sign * (ev.values(i, metric, n) - ev.values(best, metric, n))
+        sd = float(d.std(ddof=1))
+        mean = float(d.mean())
+        if sd > 0:
+            wrong += float(stats.norm.cdf(-mean / (sd / math.sqrt(n))))
+        elif mean <= 0:
+            wrong += 0.5  # indistinguishable on every day
+    return Selection(best, {}, max(used.values()), False, ids, 0.0, "OCBA", max(0.0, 1.0 - wrong))
 
 
 # --------------------------------------------------------------------------- search
@@ -1239,10 +1316,15 @@ class Outcome:
 
     @property
     def pcs(self) -> float:
+        """The guaranteed PCS (KN), or OCBA's estimate."""
+        if self.selection is not None and self.selection.procedure == "OCBA":
+            return float(self.selection.approximate_pcs)
         return 1.0 - self.problem.alpha
 
     @property
     def guarantee_holds(self) -> bool:
+        if self.selection is not None and self.selection.procedure == "OCBA":
+            return False  # OCBA estimates the PCS; it guarantees nothing
         if self.selection is not None and self.selection.capped:
             return False
         return not any(f.capped for f in self.feasibility.values())
@@ -1377,16 +1459,22 @@ def _select(
         if r % 25 == 0:
             say(f"KN: {k} candidates left after {r} replications")
 
+    space = problem.space
+
+    def pick_best(ids: list[int], metric: str, sense: str, delta: float) -> Selection:
+        if space.procedure == "ocba":
+            budget = space.simulations or 20 * n0 * len(ids)
+            return ocba_select(ev, ids, metric, sense, n0, max(budget, n0 * len(ids)))
+        return kn_select(ev, ids, metric, sense, delta, alpha, n0, cap, rounds)
+
     if problem.objective not in DESIGN_MEASURES:
-        return kn_select(
-            ev, ok, problem.objective, problem.sense, problem.delta, alpha, n0, cap, rounds
-        )
+        return pick_best(ok, problem.objective, problem.sense, problem.delta)
     value = {i: ev.candidates[i].design(problem.objective) for i in ok}
     pick = min if problem.sense == "min" else max
     target = pick(value.values())
     tied = [i for i in ok if value[i] == target]
     metric, sense = TIE_BREAK
-    sel = kn_select(ev, tied, metric, sense, default_zone(metric), alpha, n0, cap, rounds)
+    sel = pick_best(tied, metric, sense, default_zone(metric))
     for i in ok:
         if value[i] != target:
             sel.eliminated_at[i] = n0
@@ -1565,6 +1653,17 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
         over_zh = f"搜索访问过的最好的 {checked} 个方案"
     else:
         over, over_zh = "the designs visited by the search", "搜索访问过的方案"
+    if out.selection is not None and out.selection.procedure == "OCBA":
+        en = (
+            f"OCBA (Chen et al. 2000) spent the simulation budget; the estimated probability "
+            f"that the chosen design is the best of {over} is {100 * out.pcs:.1f}% "
+            "(Bonferroni, from paired differences): an estimate, not a guarantee."
+        )
+        zh = (
+            f"OCBA（Chen 等 2000）按固定仿真预算分配；所选方案为最优的估计概率为 "
+            f"{100 * out.pcs:.1f}%（估计值，非保证）。"
+        )
+        return en, zh
     en = (
         f"With probability ≥ {pcs} the chosen layout is the best of {over} ({zone_en})"
         + (f", and every layout outside the tolerance of {tol} is classed correctly" if tol else "")
@@ -1600,9 +1699,16 @@ def answer_line(out: Outcome) -> tuple[str, str]:
     en = f"Open {b.label}: it {verb} {p.objective} ({val})" + (
         f" subject to {cons}" if cons else ""
     )
-    en += f", PCS ≥ {100 * out.pcs:g}%."
     zh = f"开设 {b.label}：使 {p.objective} {verb_zh}（{val}）" + (f"，满足 {cons}" if cons else "")
-    zh += f"，正确选择概率 ≥ {100 * out.pcs:g}%。"
+    if out.selection.procedure == "OCBA":
+        en += f", estimated PCS {100 * out.pcs:.0f}% (OCBA, not a guarantee)."
+        zh += f"，正确选择概率估计为 {100 * out.pcs:.0f}%（OCBA，非保证）。"
+    elif out.guarantee_holds:
+        en += f", PCS ≥ {100 * out.pcs:g}%."
+        zh += f"，正确选择概率 ≥ {100 * out.pcs:g}%。"
+    else:
+        en += "; the PCS guarantee was not met (the replication cap was reached)."
+        zh += "；未达到正确选择概率保证（已到重复次数上限）。"
     return en, zh
 
 

@@ -618,3 +618,27 @@ def test_the_search_respects_a_staff_hours_budget_the_erlang_start_breaks() -> N
     assert out.method == "neighbourhood search"
     assert all(c.planned_staff_hours <= 85 for c in out.candidates)
     assert out.best.windows == 5  # waits fall with every window: the most the budget allows
+
+
+# --------------------------------------------------------------------------- OCBA
+
+
+def test_ocba_allocation_follows_its_ratios() -> None:
+    """Chen et al. (2000): N_i ∝ (s_i/d_i)² for the non-best; N_b = s_b sqrt(Σ N_i²/s_i²)."""
+    n = opt.ocba_allocation([1.0, 2.0, 3.0, 2.0], [1.0, 1.0, 1.0, 2.0], 1000, "min")
+    assert n.sum() == pytest.approx(1000)
+    assert n[1] / n[2] == pytest.approx((1 / 1) ** 2 / (1 / 2) ** 2)  # closer: 4× more
+    assert n[3] / n[1] == pytest.approx(4.0)  # twice the spread at the same distance
+    assert n[0] == pytest.approx(math.sqrt(n[1] ** 2 + n[2] ** 2 + n[3] ** 2 / 4))
+    # maximising mirrors it
+    m = opt.ocba_allocation([-1.0, -2.0, -3.0, -2.0], [1.0, 1.0, 1.0, 2.0], 1000, "max")
+    assert m == pytest.approx(n)
+
+
+def test_ocba_spends_its_budget_and_finds_a_clear_best() -> None:
+    ev = NormalSystems([1.0, 1.6, 2.5, 4.0], [1.0, 1.0, 1.0, 1.0], seed=5, common=0.0)
+    sel = opt.ocba_select(ev, [0, 1, 2, 3], "m", "min", 10, 600)
+    assert sel.best == 0 and sel.procedure == "OCBA"
+    assert sum(ev.n(i) for i in range(4)) == 600
+    assert ev.n(1) > ev.n(3)  # the close competitor gets more than the clearly worse
+    assert 0.9 < sel.approximate_pcs <= 1.0
