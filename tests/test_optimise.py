@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hallsim import optimise as opt
 from hallsim import theory
@@ -642,3 +644,45 @@ def test_ocba_spends_its_budget_and_finds_a_clear_best() -> None:
     assert sum(ev.n(i) for i in range(4)) == 600
     assert ev.n(1) > ev.n(3)  # the close competitor gets more than the clearly worse
     assert 0.9 < sel.approximate_pcs <= 1.0
+
+
+# --------------------------------------------------------------------------- the space
+
+
+@given(
+    low_all=st.integers(0, 3),
+    span_all=st.integers(0, 3),
+    low_b=st.integers(0, 2),
+    span_b=st.integers(0, 2),
+    clerks=st.integers(1, 8),
+    exact=st.booleans(),
+)
+@settings(max_examples=25)
+def test_every_layout_within_the_budget_is_a_candidate(
+    low_all, span_all, low_b, span_b, clerks, exact
+) -> None:
+    """Two matters; 'all' serves both, 'b_only' only b: a layout is a hall iff 'all' is
+    open.  The candidates are exactly the count pairs within the clerks budget."""
+    base = steady_hall(1.0, 1.0, {"a": 0.5, "b": 0.5}, length_min=100)
+    op = "=" if exact else "<="
+    pb = problem(
+        base,
+        {
+            "groups": [
+                {"name": "all", "count": [low_all, low_all + span_all], "matters": ["*"]},
+                {"name": "b_only", "count": [low_b, low_b + span_b], "matters": ["b"]},
+            ],
+            "minimise": "wait_mean_min",
+            "budget": [f"clerks{op}{clerks}"],
+        },
+    )
+    cands, rejected = opt.enumerate_candidates(pb)
+    within = [
+        (x, y)
+        for x in range(low_all, low_all + span_all + 1)
+        for y in range(low_b, low_b + span_b + 1)
+        if (x + y == clerks if exact else x + y <= clerks)
+    ]
+    assert sorted(c.counts for c in cands) == sorted((x, y) for x, y in within if x > 0)
+    assert opt.space_size(pb) == len(within)
+    assert rejected["not_a_valid_hall"] == sum(1 for x, _ in within if x == 0)
