@@ -40,7 +40,7 @@ _TMP_PREFIX = ".hallsim-tmp-"
 _LEGACY_DIRS = ("plots", "scenarios", "parts")
 
 # kinds of results that may replace each other in one folder
-_FAMILY = {"run": "results", "compare": "results", "sweep": "sweep"}
+_FAMILY = {"run": "results", "compare": "results", "sweep": "sweep", "optimise": "optimise"}
 
 MAX_NAME_CHARS = 80
 """Longest folder or file name derived from a scenario name (well below the
@@ -159,7 +159,7 @@ class ResultsFolder:
                 raise OutputError(f"{d}: exists and is not a folder")
 
     def held_kind(self) -> str | None:
-        """What the folder holds: "run", "compare", "sweep" (None: nothing of hallsim's)."""
+        """What the folder holds: "run", "compare", "sweep", "optimise" (None: nothing of hallsim's)."""
         try:
             obj = json.loads((self.path / RECORD).read_text(encoding="utf-8"))
             if obj.get("kind") in _FAMILY:
