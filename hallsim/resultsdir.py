@@ -159,7 +159,8 @@ class ResultsFolder:
                 raise OutputError(f"{d}: exists and is not a folder")
 
     def held_kind(self) -> str | None:
-        """What the folder holds: "run", "compare", "sweep", "optimise" (None: nothing of hallsim's)."""
+        """What the folder holds: "run", "compare", "sweep", "optimise" (None: nothing
+        of hallsim's)."""
         try:
             obj = json.loads((self.path / RECORD).read_text(encoding="utf-8"))
             if obj.get("kind") in _FAMILY:
