@@ -1,22 +1,23 @@
 """Simulation optimisation of a hall's layout: which windows, how many, serving what.
 
-``optimise(base, space, ...)`` searches the layouts a *search space* allows
-(``[[optimise.groups]]``: window groups with count ranges and candidate matter
-sets, under a clerks or staff-hours budget) for the one that minimises or
-maximises a metric subject to constraints on other metrics, and states the
+``optimise(make_problem(base, load_space(path), ...))`` searches the designs a
+*search space* allows (``[[optimise.groups]]``: window groups with count ranges
+and candidate matter sets, optionally ``[optimise.roster]``: windows staffed
+per period, under a clerks or staff-hours budget) for the one that minimises
+or maximises a metric subject to constraints on other metrics, and states the
 probability that it picked correctly.  docs/optimise.md explains it for users.
 
 Method (the references are in docs/sources.md):
 
-1. **Candidates.**  Every layout of the space that meets the budget (design
+1. **Candidates.**  Every design of the space that meets the budget (design
    quantities such as the number of windows or planned staff-hours are known
-   without simulating).  When the space has more layouts than
-   ``max_candidates``, an integer neighbourhood search started from the
-   Erlang C staffing estimate (``hallsim.staffing.erlang_estimate``) chooses
-   the candidates instead (``search``).
+   without simulating).  When the space has more than ``max_candidates``, an
+   integer neighbourhood search started from the Erlang C staffing estimate
+   (``hallsim.staffing.erlang_estimate``) chooses them instead
+   (``neighbourhood_search``); its ``finalists`` best go on.
 2. **Common random numbers.**  Replication r of *every* candidate uses
    ``make_streams(seed, r)``: the same citizens arrive with the same matters
-   and service quantiles, so differences between layouts are paired and far
+   and service quantiles, so differences between designs are paired and far
    less noisy than independent runs.  Seeds depend only on (seed,
    replication), never on the worker, so results are identical for any
    number of workers.
@@ -29,16 +30,20 @@ Method (the references are in docs/sources.md):
    probability ≥ 1 − α/2 (≥ 1 − α without constraints) the candidate
    chosen is the best, whenever the best is at least δ better than every
    other one.  KN works with common random numbers (it uses the variance of
-   paired differences).
+   paired differences).  Or OCBA (Chen et al. 2000) for a fixed budget, with
+   an estimated, not guaranteed, PCS.
 
 The two steps together give PCS ≥ 1 − α (Bonferroni).  The guarantee rests on
 approximately normal replication means and no replication cap binding; the
 result says when the cap was reached instead.
 
 Sequential decisions are taken after each replication in index order, even
-though replications run in batches: the extra replications of a batch are
-never looked at, so decisions, the chosen design and the reported numbers do
-not depend on the batch size or the worker count.
+though replications run in batches; the batch sizes depend only on the
+procedures' state, never on the worker count, so decisions, the chosen design,
+the reported numbers and the simulations run are identical for any number of
+workers.  Replications saved by an interrupted run (``dump_evaluations``) are
+reused only as far as a fresh run would ask for them, so a resumed run gives
+the same answer too.
 """
 
 from __future__ import annotations
