@@ -180,7 +180,12 @@ def test_the_optimum_is_found_with_the_stated_probability() -> None:
 # --------------------------------------------------------------------------- determinism
 
 
-def test_results_do_not_depend_on_the_worker_count() -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"max_candidates": 2, "finalists": 3, "procedure": "ocba", "simulations": 60}],
+    ids=["enumeration-kn", "search-ocba"],
+)
+def test_results_do_not_depend_on_the_worker_count(extra) -> None:
     base = load_scenario(ROOT / "scenarios" / "integrated.toml")
     space = {
         "groups": [
@@ -196,12 +201,15 @@ def test_results_do_not_depend_on_the_worker_count() -> None:
         "subject_to": ["service_level>=0.8"],
         "first_replications": 5,
         "max_replications": 20,
+        **extra,
     }
     one = opt.outcome_json(opt.optimise(problem(base, space), workers=1))
     two = opt.outcome_json(opt.optimise(problem(base, space), workers=2))
     one.pop("seconds"), two.pop("seconds")
     assert one == two
     assert one["simulations"] >= one["candidates"] * 5
+    if extra:
+        assert one["method"] == "neighbourhood search" and "OCBA" in one["guarantee"]["en"]
 
 
 # --------------------------------------------------------------------------- procedures
