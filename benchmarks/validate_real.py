@@ -30,8 +30,14 @@ def markdown(df) -> str:
     return "\n".join(rows)
 
 
-def run(path, roster, reps, workers, day_load="observed", short=5.0):
-    opts = FitOptions(days="Sun,Mon,Tue,Wed,Thu", period=60, roster=roster, short_service_s=short)
+def run(path, roster, reps, workers, day_load="observed", short=5.0, return_days=7):
+    opts = FitOptions(
+        days="Sun,Mon,Tue,Wed,Thu",
+        period=60,
+        roster=roster,
+        short_service_s=short,
+        return_days=return_days,
+    )
     res = fit(read_log([path], "anonymous-bank"), opts)
     sc = scenario_from_dict(tomllib.loads(to_toml(res)))
     log, _, _ = restrict(read_log([path], "anonymous-bank"), opts)
@@ -48,21 +54,25 @@ def main() -> None:
     from hallsim.backtest import _corr
 
     print(
-        "| roster estimator | day load | mean wait obs / sim (s) | abandoned obs / sim "
+        "| roster estimator | day load | returns | arrivals obs / sim "
+        "| mean wait obs / sim (s) | abandoned obs / sim "
         "| hourly r (wait) | hourly r (aband.) | days inside 95% band (wait / aband.) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     last = None
-    for roster, load in (
-        ("busy-waiting", "observed"),
-        ("busy-waiting", "fixed"),
-        ("busy", "observed"),
-        ("names", "observed"),
+    for roster, load, rdays in (
+        ("busy-waiting", "observed", 7),
+        ("busy-waiting", "observed", 0),
+        ("busy-waiting", "fixed", 7),
+        ("busy", "observed", 7),
+        ("names", "observed", 7),
     ):
-        res, bt = run(a.path, roster, a.replications, a.workers, load)
+        res, bt = run(a.path, roster, a.replications, a.workers, load, return_days=rdays)
         o = bt.overall
         print(
-            f"| {roster} | {load} | {60 * o['wait_mean_min']['observed']:.0f} / "
+            f"| {roster} | {load} | {'ids, 7 days' if rdays else 'off'} "
+            f"| {o['arrived']['observed']:.0f} / {o['arrived']['mean']:.0f} "
+            f"| {60 * o['wait_mean_min']['observed']:.0f} / "
             f"{60 * o['wait_mean_min']['mean']:.0f} "
             f"| {100 * o['abandoned_share']['observed']:.1f}% / "
             f"{100 * o['abandoned_share']['mean']:.1f}% "
@@ -97,6 +107,9 @@ def main() -> None:
             ]
         )
     )
+    if "returns" in res.tables:
+        print()
+        print(markdown(res.tables["returns"]))
     print()
     print("\n".join(bt.verdict()))
 

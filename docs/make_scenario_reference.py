@@ -45,6 +45,7 @@ def type_name(annotation) -> str:
 
 def rows(model: type[BaseModel], prefix: str, out: list[str], seen: set) -> None:
     for name, field in model.model_fields.items():
+        name = field.alias or name  # the key as written in TOML (`from`, not `from_`)
         path = f"{prefix}{name}"
         default = (
             "required"

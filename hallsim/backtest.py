@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from hallsim.experiment import trace_replication, worker_init
-from hallsim.intervals import t_half_width
+from hallsim.intervals import interval
 from hallsim.metrics import rostered_window_minutes
 from hallsim.model import BALKED, RENEGED, SERVED
 from hallsim.scenario import Scenario, format_clock
@@ -281,16 +281,21 @@ def _num(x) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _band(obs: float, sims: np.ndarray, days_obs: np.ndarray | None) -> dict[str, float | None]:
+def _band(
+    metric: str, obs: float, sims: np.ndarray, days_obs: np.ndarray | None
+) -> dict[str, float | None]:
     v = sims[np.isfinite(sims)]
     out: dict[str, float | None] = {"observed": _num(obs)}
     if len(v) == 0:
         out.update(mean=None, ci_low=None, ci_high=None, pi_low=None, pi_high=None)
         return out
     m = float(v.mean())
-    h = t_half_width(float(v.std(ddof=1)), len(v)) if len(v) > 1 else math.nan
+    sd = float(v.std(ddof=1)) if len(v) > 1 else math.nan
+    ci_low, ci_high = interval(metric, m, sd, len(v))  # inside the metric's range
     lo, hi = np.quantile(v, [0.025, 0.975])
-    out.update(mean=m, ci_low=_num(m - h), ci_high=_num(m + h), pi_low=float(lo), pi_high=float(hi))
+    out.update(
+        mean=m, ci_low=_num(ci_low), ci_high=_num(ci_high), pi_low=float(lo), pi_high=float(hi)
+    )
     if days_obs is not None:
         d = days_obs[np.isfinite(days_obs)]
         out["days_inside"] = float(np.mean((d >= lo) & (d <= hi))) if len(d) else None
@@ -350,6 +355,7 @@ def backtest(
     overall = {}
     for m in BT_METRICS:
         overall[m] = _band(
+            m,
             observed["overall"][m],
             np.array([s["overall"][m] for s in sims], dtype=float),
             np.array([d["overall"][m] for d in per_day], dtype=float),
@@ -359,6 +365,7 @@ def backtest(
         row: dict[str, Any] = {"start": format_clock(edges[k])}
         for m in BT_METRICS:
             row[m] = _band(
+                m,
                 observed["periods"][m][k],
                 np.array([s["periods"][m][k] for s in sims], dtype=float),
                 np.array([d["periods"][m][k] for d in per_day], dtype=float),

@@ -124,6 +124,10 @@ def _fmt(metric: str, value: float | None) -> str:
         "return_visits",
         "returns_later",
         "queue_len_max",
+        "blocked",
+        "refused_cap",
+        "missed_calls",
+        "missed_lost",
     }:
         return f"{value:.1f}"
     return f"{value:.2f}"
@@ -158,6 +162,15 @@ def headline(res: ExperimentResult) -> str:
             if res.scenario.run.mode == "day"
             else f", {unserved:.1f} unserved"
         )
+    # turned away before or after taking a ticket (docs/mechanisms.md); absent keys give 0
+    for metric, words in (
+        ("refused_cap", "refused a ticket by a daily cap (限号)"),
+        ("blocked", "turned away by a full waiting room"),
+        ("missed_lost", "lost after a missed call (过号)"),
+    ):
+        value = s.get(metric, {}).get("mean")
+        if value:
+            parts.append(f", {value:.1f} {words}")
     csat = s["csat"]["mean"]
     if csat is not None:
         parts.append(f", predicted CSAT {100 * csat:.0f}%")
@@ -177,10 +190,13 @@ def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
 
 
 def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
+    from hallsim.intervals import interval_note
+
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for r in results:
         table.add_column(f"{r.scenario.name}\nmean [95% CI]", justify="right")
+    cut = False
     for m in METRICS:
         cells = []
         for r in results:
@@ -188,9 +204,19 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
             txt = _fmt(m, s["mean"])
             if s["ci_low"] is not None and s["sd"]:
                 txt += f" [{_fmt(m, s['ci_low'])}, {_fmt(m, s['ci_high'])}]"
+                note = interval_note(m, s["mean"], s["sd"], s["n"], s["ci_low"], s["ci_high"])
+                if note.startswith("t-interval cut"):
+                    txt += " *"
+                    cut = True
             cells.append(txt)
         label = m + (" (predicted)" if m in PREDICTED else "")
         table.add_row(label, *cells)
+    if cut:
+        table.caption = (
+            "* interval cut at the metric's range (counts and times >= 0, shares 0-100%) / "
+            "置信区间已截断在指标取值范围内"
+        )
+        table.caption_justify = "left"
     return table
 
 
@@ -305,11 +331,16 @@ def _check_engine(scenarios: list[Scenario], engine: str) -> None:
 
     for sc in scenarios:
         if not fastpath.supports(sc):
+            mechanism = fastpath.unsupported_mechanism(sc)
+            what = (
+                mechanism
+                if mechanism is not None
+                else "rosters, appointments, citizen classes or a same-day return-delay "
+                "distribution (attitude_effects.return_delay)"
+            )
             raise BadInput(
-                f"--engine fast: scenario {sc.name!r} uses rosters, appointments, "
-                "citizen classes or a same-day return-delay distribution "
-                "(attitude_effects.return_delay), which only the simpy engine models; "
-                "use --engine auto"
+                f"--engine fast: scenario {sc.name!r} uses {what}, which only the simpy "
+                "engine models; use --engine auto"
             )
 
 
@@ -443,8 +474,35 @@ def describe(sc: Scenario) -> str:
         )
     return (
         f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
-        f"{sc.layout.queue} queue; windows {groups}{patience}"
+        f"{sc.layout.queue} queue; windows {groups}{patience}{_describe_day(sc)}"
     )
+
+
+def _describe_day(sc: Scenario) -> str:
+    """The mechanisms of docs/mechanisms.md a scenario uses, for ``describe`` ('' if none)."""
+    parts = []
+    if sc.run.day_type is not None:
+        parts.append(f"day type {sc.run.day_type} (rates ×{sc.rate_factor:g})")
+    crowd = sc.crowd_at_open
+    if crowd is not None:
+        parts.append(
+            f"{crowd.count} at the door at opening"
+            if crowd.count is not None
+            else f"{crowd.rate_per_hour:g}/h at the door from {crowd.from_}"
+        )
+    if sc.arrivals.day_to_day_cv:
+        parts.append(f"day level cv {sc.arrivals.day_to_day_cv:g}")
+    caps = [f"{m.name} {m.daily_cap}" for m in sc.matters if m.daily_cap is not None]
+    if caps:
+        parts.append("daily caps " + ", ".join(caps))
+    if sc.hall.max_waiting is not None:
+        parts.append(f"waiting room {sc.hall.max_waiting}")
+    if sc.patience is not None and sc.patience.balk_probability is not None:
+        parts.append("balking by queue length")
+    if sc.missed_calls is not None:
+        mc = sc.missed_calls
+        parts.append(f"missed calls {100 * mc.absent:g}% (re-queued {mc.requeue})")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 @main.command()
@@ -638,7 +696,8 @@ def compare(
             "compare",
         )
     if as_json:
-        click.echo(json.dumps(obj, ensure_ascii=False))
+        # the contract object, plus the return-visit split and the robustness check
+        click.echo(json.dumps({**obj, **extra_json(extra)}, ensure_ascii=False))
         return
     con = Console()
     con.print(
@@ -712,6 +771,13 @@ def compare(
             highlight=False,
             soft_wrap=True,
         )
+        con.print(
+            f"稳健性检验（{check_count(check)} 项假设在合理范围内逐一变化，相同随机数）："
+            f"{check.sentence_zh()}",
+            style="bold",
+            highlight=False,
+            soft_wrap=True,
+        )
     con.print(
         f"Best for {metric}: {best}",
         style="bold",
@@ -737,6 +803,13 @@ def decomposition_text(part: dict) -> str:
     )
 
 
+def extra_json(extra: dict) -> dict:
+    """The parts of summary.json's extras that ``compare --json`` prints too."""
+    from hallsim.outputs import clean
+
+    return clean({k: extra[k] for k in ("wait_decomposition", "robustness") if k in extra})
+
+
 def check_count(check) -> int:
     return len({r["assumption"] for r in check.rows})
 
@@ -757,7 +830,9 @@ def _robustness(scenarios, replications, seed, engine, quiet):
 
     total = len(scenarios) * replications + sum(len(a.values) for a in rb.ASSUMPTIONS)
     with _progress(total, "robustness", quiet) as advance:
-        return rb.check(scenarios, replications, seed, engine, progress=advance)
+        return rb.check(
+            scenarios, replications, seed, engine, assumptions=rb.ASSUMPTIONS, progress=advance
+        )
 
 
 def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:
@@ -833,6 +908,7 @@ def console_main() -> None:
 
 def _register_subcommands() -> None:
     # these modules import BadInput and helpers from this one: register them last
+    from hallsim.cli_export import export_command
     from hallsim.cli_fit import backtest_command, fit_command
     from hallsim.cli_optimise import optimise_command
     from hallsim.cli_present import plot, report
@@ -849,6 +925,7 @@ def _register_subcommands() -> None:
         sweep,
         fit_command,
         backtest_command,
+        export_command,
         optimise_command,
     ):
         main.add_command(command)

@@ -2,49 +2,56 @@
 
 Thin over ``hallsim.ticketlog``, ``hallsim.fit`` and ``hallsim.backtest``.
 Bad logs, mappings and options exit 2 naming the file, row and column, and
-nothing is written.  Files are written with ``write_new`` (temporary name in
-the same folder, then rename; a file hallsim did not write is never
-overwritten without ``--force``).
+nothing is written.  Files go through ``hallsim.resultsdir``: the scenario
+with ``write_single_file`` (temporary name, then rename; a file hallsim fit
+did not write is replaced only with ``--force``), the fit report and the
+backtest folder as results folders (record, lock, atomic files; a second
+writer or a foreign non-empty folder is exit 2).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
-from hallsim.cli import BadInput
+from hallsim.cli import BadInput, WriteError, writing
 from hallsim.names import LOG_FORMATS
+from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, write_single_file
 
 # pandas, numpy and the scenario model load when a command runs, not for --help
 
 MARK = "# Fitted by `hallsim fit`"
 
 
-def write_new(path: Path, data: bytes | str, force: bool = False, ours: str | None = None) -> None:
-    """Write ``path`` atomically; refuse to replace a file hallsim did not write.
+def _check_scenario_target(path: Path, force: bool) -> None:
+    """Refuse to replace a file that is not a scenario ``hallsim fit`` wrote (exit 2).
 
-    A file counts as hallsim's when it starts with ``ours`` (its marker);
-    ``force`` replaces any file.  Kept in one function so it can switch to the
-    shared results-folder helper.
+    Stricter than ``write_single_file``'s signature test: a hand-written
+    scenario may well mention hallsim, so only a file that starts with the fit's
+    own first line counts as ours.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if path.exists() and not force:
-        mine = ours is not None and path.read_bytes()[: len(ours.encode())] == ours.encode()
-        if not mine:
-            raise BadInput(f"{path}: exists and was not written by hallsim (use --force)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise BadInput(f"{path}: is a folder; --out names the scenario file to write")
+    if (path.exists() or path.is_symlink()) and not force:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(len(MARK.encode()))
+        except OSError:
+            head = b""
+        if head != MARK.encode():
+            raise BadInput(
+                f"{path}: exists and was not written by hallsim fit; "
+                "add --force to replace it, or choose another --out"
+            )
+
+
+def _check_folder(folder: ResultsFolder) -> None:
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        folder.check()
+    except OutputError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _log(logs, fmt, mapping):
@@ -115,6 +122,12 @@ def _with(opts):
     help="Roster estimator (docs/fitting.md).",
 )
 @click.option(
+    "--roster-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='Roster (TOML: [staffed] "HH:MM" = windows) replacing the estimated one / 排班表.',
+)
+@click.option(
     "--priority",
     type=click.Choice(["ignore", "strict"]),
     default="ignore",
@@ -133,6 +146,14 @@ def _with(opts):
     type=click.FloatRange(0, min_open=True),
     default=None,
     help="hall.service_level_target_min of the fitted scenario.",
+)
+@click.option(
+    "--return-days",
+    type=click.IntRange(0, 365),
+    default=7,
+    show_default=True,
+    help="A citizen id seen again within this many days is a return visit; 0: do not "
+    "model returns / 同一证件号N天内再次取号视为回访.",
 )
 @click.option("--name", default="fitted", show_default=True, help="Scenario name.")
 @click.option(
@@ -155,9 +176,11 @@ def fit_command(
     open_,
     close,
     roster,
+    roster_file,
     priority,
     short_service_s,
     target_min,
+    return_days,
     name,
     out,
     force,
@@ -174,6 +197,10 @@ def fit_command(
     from hallsim.scenario import ScenarioError, scenario_from_dict
     from hallsim.ticketlog import LogError
 
+    if out is not None:  # refuse a bad --out before reading or fitting anything
+        _check_scenario_target(Path(out), force)
+        report_dir = Path(out).with_name(Path(out).stem + "_fit")
+        _check_folder(ResultsFolder(report_dir, "fit", force=force))
     log = _log(logs, fmt, mapping)
     opts = FitOptions(
         period=period,
@@ -183,8 +210,10 @@ def fit_command(
         close=close,
         short_service_s=short_service_s,
         roster=roster,
+        roster_file=roster_file,
         priority=priority,
         target_min=target_min,
+        return_days=return_days,
         name=name,
     )
     try:
@@ -217,17 +246,21 @@ def fit_command(
         return
     path = Path(out)
     report_dir = path.with_name(path.stem + "_fit")
-    if (
-        report_dir.exists()
-        and any(report_dir.iterdir())
-        and not force
-        and not (report_dir / ".hallsim-fit").exists()
-    ):
-        raise BadInput(f"{report_dir}: a folder hallsim did not write (use --force)")
-    write_new(path, text, force, ours=MARK)
-    from hallsim.fitreport import write_report
+    _check_scenario_target(path, force)
+    from hallsim.fitreport import report_files
 
-    write_report(res, report_dir, write_new)
+    files = report_files(res)  # everything is drawn before anything is written
+    folder = ResultsFolder(report_dir, "fit", force=force)
+    try:
+        folder.check()
+        with writing(folder) as f:
+            for rel, data in files.items():
+                f.write_bytes(rel, data)
+        write_single_file(path, lambda p: p.write_text(text, encoding="utf-8"), force=True)
+    except OutputError as exc:
+        raise BadInput(str(exc)) from None
+    except WriteFailed as exc:
+        raise WriteError(f"could not write {exc.strerror}") from None
     click.echo("dropped rows / 清洗删除:", err=True)
     for r in res.log.dropped.itertuples():
         click.echo(f"  {r.reason:18s} {r.rows:8d}  {r.description}", err=True)
@@ -309,6 +342,8 @@ def backtest_command(
         sc = load_scenario(scenario_file)
     except ScenarioError as exc:
         raise BadInput(str(exc)) from None
+    if out is not None:  # refuse a bad --out before simulating
+        _check_folder(ResultsFolder(Path(out), "backtest", force=force))
     log = _log(logs, fmt, mapping)
     try:
         log.drop(~select_days(log.tickets["day"], days), "outside_days")
@@ -319,12 +354,16 @@ def backtest_command(
         raise BadInput(str(exc)) from None
     payload = json.dumps(bt.to_json(), ensure_ascii=False, indent=None)
     if out is not None:
-        d = Path(out)
-        write_new(d / "backtest.json", payload, force, ours="{")
-        write_new(d / "backtest.csv", table(bt).to_csv(index=False), force, ours="period,")
         from hallsim.fitreport import backtest_figure
 
-        write_new(d / "plots" / "backtest.png", backtest_figure(bt), force, ours="\x89PNG")
+        files = {
+            "backtest.json": payload.encode("utf-8"),
+            "backtest.csv": table(bt).to_csv(index=False).encode("utf-8"),
+            "plots/backtest.png": backtest_figure(bt),
+        }
+        with writing(ResultsFolder(Path(out), "backtest", force=force)) as folder:
+            for rel, data in files.items():
+                folder.write_bytes(rel, data)
     if as_json:
         click.echo(payload)
         return

@@ -43,8 +43,9 @@ def _write_output(results_dir: Path, out: Path | None, default: str, writer, for
     "-k",
     type=click.Choice(PLOT_KINDS),
     default=None,
-    help="waits | compare | day | utilisation | satisfaction | sweep "
-    "(default: compare, or sweep for a sweep folder).",
+    help="waits | compare | day | utilisation | satisfaction | sweep | tornado | backtest "
+    "(default: compare, sweep for a sweep folder, backtest for a backtest folder; "
+    "tornado: a compare --robustness folder).",
 )
 @click.option(
     "--format",
@@ -64,7 +65,8 @@ def _write_output(results_dir: Path, out: Path | None, default: str, writer, for
     "--metric",
     "-m",
     default=None,
-    help="sweep: the metric to plot (default wait_mean_min); compare: show only this metric.",
+    help="sweep, tornado: the metric to plot (default wait_mean_min); compare: show only "
+    "this metric.",
 )
 @click.option("--x", "x", default=None, help="sweep: parameter on the x axis (dotted path).")
 @click.option("--hue", default=None, help="sweep: parameter giving one line per value.")
@@ -82,7 +84,8 @@ def plot(
     """Draw a figure from a saved RESULTS_DIR (no simulation is run).
 
     Slide-sized (10 × 5.6 in), colour-blind-safe; Chinese names use an
-    installed CJK font when there is one.
+    installed CJK font, else the bundled Hallsim Sans SC (a Noto Sans CJK
+    subset).  SVG keeps text as text.
 
     \b
     Example:
@@ -104,7 +107,9 @@ def plot(
     from hallsim.plots import ResultsError, load_results, render, save_figure
 
     try:
-        res = load_results(results_dir)
+        if kind is None and (results_dir / "backtest.json").is_file():
+            kind = "backtest"
+        res = results_dir if kind == "backtest" else load_results(results_dir)
         if kind is None:
             kind = "sweep" if res.kind == "sweep" else "compare"
         if kind != "sweep" and (x or hue):

@@ -67,6 +67,7 @@ import numpy as np
 
 from hallsim.model import (
     BALKED,
+    BLOCKED,
     RENEGED,
     SERVED,
     HallTrace,
@@ -105,7 +106,42 @@ def supports(scenario: Scenario) -> bool:
         isinstance(scenario, Scenario)
         and not scenario.uses_operations()
         and return_plan(scenario).fixed_delay is not None
+        and unsupported_mechanism(scenario) is None
     )
+
+
+def unsupported_mechanism(scenario: Scenario) -> str | None:
+    """The scenario key of a mechanism only the reference engine runs, or None.
+
+    Missed calls (a called citizen re-queued later) and chance balking (a
+    random draw per arrival who finds no window free) break the one-pass
+    recursion; a waiting-room limit counts the whole hall, which the
+    per-window loop does not track.  Ticket caps, the crowd at opening, day
+    levels and day types are in the demand, which both engines share.
+    """
+    if scenario.missed_calls is not None:
+        return "missed_calls"
+    if scenario.patience is not None and scenario.patience.balk_probability is not None:
+        return "patience.balk_probability"
+    if scenario.hall.max_waiting is not None and scenario.layout.queue != "single":
+        return "hall.max_waiting with layout.queue = 'per_window'"
+    return None
+
+
+def turn_away_rule(scenario: Scenario) -> tuple[int, int]:
+    """(balk_at, outcome) for the single-queue loop's ``len(waiting) >= balk_at`` test.
+
+    ``balk_at`` 0 means nobody is turned away (the loop's ``if balk_at``).  A
+    waiting room (``hall.max_waiting`` = K - c) that fills before the balking
+    threshold turns arrivals away as BLOCKED; with no waiting room at all
+    (K = c) every arrival who finds no window free is turned away, which the
+    test expresses with -1 (truthy, and every length is >= -1).
+    """
+    balk_at = scenario.patience.balk_at_queue if scenario.patience else 0
+    room = scenario.hall.max_waiting
+    if room is None or (balk_at and balk_at < room):
+        return balk_at, BALKED
+    return (room if room > 0 else -1), BLOCKED
 
 
 # --------------------------------------------------------------------------- inputs
@@ -238,7 +274,7 @@ class _Setup:
         self.start = sc.arrival_start_min
         self.arrival_end = sc.arrival_end_min
         patience = sc.patience
-        self.balk_at = patience.balk_at_queue if patience else 0
+        self.balk_at, self.turned_away = turn_away_rule(sc)
         self.renege = patience.renege_min if patience else None
         if any(m.renege_min is not None for m in sc.matters):
             self.renege = sc.renege_by_matter  # per-matter patience: someone may renege
@@ -275,7 +311,9 @@ class _Setup:
         nw = len(speed)
         self.window_of = np.array([-1] * 4 + list(range(nw)), dtype=np.int64)
         self.group_of = np.concatenate([np.full(4, -1, dtype=np.int64), self.window_group])
-        self.outcome_of = np.array([_STUCK, RENEGED, BALKED, SERVED] + [SERVED] * nw, np.int8)
+        self.outcome_of = np.array(
+            [_STUCK, RENEGED, self.turned_away, SERVED] + [SERVED] * nw, np.int8
+        )
         self.p_settle_of = np.array([-1.0] * 4 + p_settle)  # never settled unless served
         self.returns_possible = any(p < 1.0 for p in p_settle)  # settle_u < 1 always
         # the common case for the Kiefer-Wolfowitz loop (see _basic_single)
@@ -1118,12 +1156,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     if su.basic:
         out = _run_basic(su, demand, clock, free, n)
         if out is not None:
+            out[0].refused_cap = demand.refused_cap
+            out[0].refused_by_matter = demand.refused_by_matter
             return out[0]
     returns = _new_returns(scenario, su, streams, n)
     routing = None if su.single else streams["routing"]  # only lines draw ties at random
     trace = _run_loop(su, demand, clock, free, n, returns, routing)[0]
     if returns is not None:
         returns.finish()
+    trace.refused_cap = demand.refused_cap  # ticket caps act in the demand
+    trace.refused_by_matter = demand.refused_by_matter
     return trace
 
 

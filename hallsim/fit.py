@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,9 @@ class FitOptions:
     priority: str = "ignore"  # ignore: FIFO (soft priority); strict: a priority class
     min_abandoned: int = 30  # fewer abandonments in a matter: it takes the pooled patience
     target_min: float | None = None  # hall.service_level_target_min; None: the default 15
+    return_days: int = 7  # a citizen's next ticket within this many days is a return; 0: off
+    min_ratings: int = 200  # fewer 好差评 ratings: satisfaction keeps its defaults
+    roster_file: str | None = None  # a roster (TOML) replacing the estimated one
     name: str = "fitted"
 
 
@@ -504,8 +509,18 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
         {"day": [pd.Timestamp(d).strftime("%Y-%m-%d %a") for d in days], "tickets": totals}
     )
     rate_key = "arrivals.rate_per_hour"
+    if D > 1:  # Student-t 95% interval of each period's mean rate over the days
+        half = stats.t.ppf(0.975, D - 1) * counts.std(axis=0, ddof=1) / math.sqrt(D) * 60 / P
+        rel = half / np.maximum(mean_rate, 1e-9)
+        rate_ci = (
+            f"; 95% t interval per period +/-{np.median(half):.3g}/h median "
+            f"(+/-{100 * np.median(rel[mean_rate > 0]):.0f}%), widest +/-{half.max():.3g}/h"
+        )
+    else:
+        rate_ci = "; one day: no interval"
     comments[rate_key] = (
-        f"tickets per hour by {P}-min period, mean over {D} days ({opts.days})"
+        f"n={int(totals.sum())} tickets; tickets per hour by {P}-min period, mean over "
+        f"{D} days ({opts.days}){rate_ci}"
         + (f" scaled x{scale:.3f} to the {opts.level} day" if level_q else "")
         + f"; daily total {totals.mean():.0f} (sd {totals.std(ddof=1) if D > 1 else 0:.0f}, "
         f"variance/mean {disp:.1f}: 1 for Poisson days)"
@@ -561,7 +576,9 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
         comments[f"matters.{i}.service_min"] = (
             f"n={len(x)} services; MLE, best AIC of "
             + "/".join(f.dist for f in fits)
-            + f"{ci}; KS {best.ks:.3f}; sample mean {x.mean():.3g} cv {sample_cv:.3g}"
+            + f"{ci}; KS {best.ks:.3f}"
+            + (f"; Anderson-Darling A2 {best.ad:.3g} (on the logs)" if best.ad is not None else "")
+            + f"; sample mean {x.mean():.3g} cv {sample_cv:.3g}"
             + (
                 f"; {short.sum()} services <= {opts.short_service_s:g} s "
                 f"({100 * short.mean():.1f}%) trimmed"
@@ -654,6 +671,8 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
     # ---- roster per group and period
     windows_out, rrows = [], []
     fitted_mean = {m: service_fits[m][0].frozen().mean() for m in names}
+    group_names = ["all"] if len(groups) == 1 else [f"group{i + 1}" for i in range(len(groups))]
+    given = load_roster(opts.roster_file, group_names) if opts.roster_file else None
     for gi, g in enumerate(groups):
         ms, wins = set(g["matters"]), set(g["windows"])
         bw = busy_and_waiting(tk, day_index, ms, wins, open_, close, P)
@@ -679,7 +698,7 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
             "names": names_per,
         }[opts.roster]
         level = np.maximum(np.rint(est), np.where(counts.sum(axis=0) > 0, 1, 0)).astype(int)
-        level = np.maximum(level, 0)
+        level = np.clip(level, 0, max(len(wins), 1))  # never more windows than the log shows
         count = max(int(level.max()), 1)
         staffed: dict[str, int] = {}
         prev = None
@@ -688,17 +707,24 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
                 staffed[format_clock(s)] = int(lv)
                 prev = lv
         gname = "all" if single else f"group{gi + 1}"
+        how = (
+            f"roster estimated by {opts.roster!r} from {len(wins)} windows seen "
+            f"({', '.join(sorted(wins)[:6])}{'...' if len(wins) > 6 else ''}); "
+            "the log has no roster: see the fit report; --roster-file overrides it"
+        )
+        if given is not None:
+            mine = given.get(gname, given.get("*"))
+            if mine is not None:
+                staffed = mine
+                count = max(max(mine.values()), 1)
+                how = f"roster given in {opts.roster_file} (not estimated)"
         wg: dict[str, Any] = {
             "name": gname,
             "count": count,
             "matters": ["*"] if single else list(g["matters"]),
             "staffed": staffed,
         }
-        comments[f"windows.{gi}.staffed"] = (
-            f"roster estimated by {opts.roster!r} from {len(wins)} windows seen "
-            f"({', '.join(sorted(wins)[:6])}{'...' if len(wins) > 6 else ''}); "
-            "the log has no roster: see the fit report; a roster file overrides it"
-        )
+        comments[f"windows.{gi}.staffed"] = how
         windows_out.append(wg)
         for p in range(nper):
             rrows.append(
@@ -777,13 +803,18 @@ def fit(log: TicketLog, opts: FitOptions | None = None) -> FitResult:
                 msg + "; modelled FIFO (--priority ignore): the log's priority is soft, "
                 "strict classes (--priority strict) overshoot"
             )
-    if "citizen" in tk and tk["citizen"].astype(str).ne("").any():
-        c = tk.loc[tk["citizen"].astype(str).ne("")]
-        rep = c.duplicated(subset=["citizen", "day"], keep="first")
-        notes.append(
-            f"repeat visits: {int(rep.sum())} of {len(c)} identified tickets repeat a "
-            f"citizen the same day ({100 * rep.mean():.1f}%); not modelled as returns"
-        )
+    settled = None
+    if opts.return_days > 0 and tk["citizen"].astype(str).ne("").any():
+        rv = fit_returns(tk, opts.return_days, close)
+        notes.extend(rv.notes)
+        tables["returns"] = rv.table()
+        settled = rv.settled
+        if rv.returned > 0:
+            _write_returns(sc, comments, rv, opts.return_days, float(served_mask.mean()))
+    elif opts.return_days > 0:
+        notes.append("no citizen id column: return visits not fitted (attitude effects off)")
+    if tk["rating"].notna().any():
+        _fit_satisfaction(sc, comments, notes, tables, tk, wait_all, settled, opts.min_ratings)
     return FitResult(
         sc,
         comments,
@@ -835,6 +866,360 @@ def _window_speeds(srv: pd.DataFrame, groups, service_fits) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- roster file
+
+
+def load_roster(path: str, groups: list[str]) -> dict[str, dict[str, int]]:
+    """A roster file (TOML) that replaces the estimated one.
+
+    ``[staffed]`` with ``"HH:MM" = windows`` entries sets every group's roster
+    (each level holds until the next time); with several window groups,
+    ``[staffed.group1]``, ``[staffed.group2]`` ... set each (the group names
+    the fit gives, in the fit report).  ``LogError`` names the file and key.
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise LogError(path, "roster file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LogError(path, f"not a valid TOML roster: {exc}") from None
+    table = data.get("staffed")
+    if set(data) != {"staffed"} or not isinstance(table, dict) or not table:
+        raise LogError(path, '[staffed]: expected a table "HH:MM" = windows (and nothing else)')
+
+    def levels(tab: dict, where: str) -> dict[str, int]:
+        out = {}
+        for key, val in tab.items():
+            try:
+                t = _clock_arg(key, f"{where}.{key}")
+            except LogError:
+                raise LogError(path, f"{where}.{key}: expected a time HH:MM") from None
+            if isinstance(val, bool) or not isinstance(val, int) or val < 0:
+                raise LogError(path, f"{where}.{key}: expected a whole number of windows >= 0")
+            out[format_clock(t)] = val
+        return dict(sorted(out.items()))
+
+    if all(not isinstance(v, dict) for v in table.values()):
+        return {"*": levels(table, "staffed")}
+    out = {}
+    for g, tab in table.items():
+        if g not in groups or not isinstance(tab, dict):
+            raise LogError(
+                path, f"staffed.{g}: no such window group; the fit's groups are {groups}"
+            )
+        out[g] = levels(tab, f"staffed.{g}")
+    return out
+
+
+# --------------------------------------------------------------------------- returns
+
+
+@dataclass
+class ReturnFit:
+    """Return visits found from citizen ids (``fit_returns``)."""
+
+    eligible: int  # served visits followed up for the whole window
+    returned: int  # of them, followed by another ticket of the same citizen in the window
+    same_day: int  # of those, the next ticket the same day
+    possible_same_day: float  # expected same-day returns if every returner came back today
+    delays: np.ndarray  # same-day delays (next ticket − service end), minutes
+    delay_fits: list[DistFit]
+    retried_after_abandon: int  # abandoned tickets followed by a ticket the same day
+    settled: np.ndarray  # per ticket: served and not followed by a return (for calibrate)
+    notes: list[str]
+    follow_up_short: bool  # the log is too short for full follow-up; share biased low
+
+    @property
+    def fcr(self) -> float:
+        return 1 - self.returned / self.eligible if self.eligible else 1.0
+
+    @property
+    def same_day_share(self) -> float:
+        if self.possible_same_day <= 0:
+            return 0.0
+        return float(min(1.0, self.same_day / self.possible_same_day))
+
+    def same_day_interval(self) -> tuple[float, float]:
+        """95% Wilson interval of the same-day share (treating the expected number
+        of possible same-day returns as the trials)."""
+        trials = max(round(self.possible_same_day), self.same_day)
+        return wilson(self.same_day, trials)
+
+    def table(self) -> pd.DataFrame:
+        lo, hi = wilson(self.returned, self.eligible)
+        slo, shi = self.same_day_interval()
+        return pd.DataFrame(
+            {
+                "quantity": [
+                    "served visits followed up",
+                    "followed by a return",
+                    "first-contact resolution",
+                    "returns the same day",
+                    "same-day share (corrected for closing)",
+                    "mean same-day delay (min)",
+                    "abandoned, came back the same day",
+                ],
+                "value": [
+                    self.eligible,
+                    self.returned,
+                    f"{self.fcr:.4f} [{1 - hi:.4f}, {1 - lo:.4f}]",
+                    self.same_day,
+                    f"{self.same_day_share:.4f} [{slo:.4f}, {shi:.4f}]",
+                    f"{self.delays.mean():.3g}" if len(self.delays) else "",
+                    self.retried_after_abandon,
+                ],
+            }
+        )
+
+
+def fit_returns(tk: pd.DataFrame, window_days: int, close: float) -> ReturnFit:
+    """Return visits from hashed citizen ids.
+
+    A served ticket whose citizen takes another ticket within ``window_days``
+    days (counted in calendar days) was not settled: that estimates the
+    first-contact resolution (FCR).  Only served tickets at least
+    ``window_days`` before the log's last day count, so every one was followed
+    up for the whole window (unless that leaves fewer than 50).  Same-day
+    returns give the delay (next ticket − service end) and the same-day share;
+    a return that would come after closing cannot be seen the same day, so the
+    share divides by Σ F(close − end) over the returners (F the fitted delay
+    distribution) rather than by their count — the model sends such returns to
+    a later day as well.  Abandoned citizens who come back are counted, not
+    modelled (hallsim's abandoners do not return).
+    """
+    has_id = tk["citizen"].astype(str).ne("").to_numpy()
+    day_no = (tk["day"].to_numpy().astype("datetime64[D]").astype(np.int64)).astype(float)
+    f = pd.DataFrame(
+        {
+            "i": np.arange(len(tk)),
+            "c": tk["citizen"].astype(str).to_numpy(),
+            "d": day_no,
+            "a": tk["arrive"].to_numpy(dtype=float),
+            "e": tk["end"].to_numpy(dtype=float),
+            "o": tk["outcome"].to_numpy(),
+        }
+    )[has_id]
+    f = f.sort_values(["c", "d", "a"], kind="stable")
+    same_c = f["c"].to_numpy()[1:] == f["c"].to_numpy()[:-1]
+    nd = np.append(np.where(same_c, f["d"].to_numpy()[1:], np.nan), np.nan)
+    na = np.append(np.where(same_c, f["a"].to_numpy()[1:], np.nan), np.nan)
+    d, e = f["d"].to_numpy(), f["e"].to_numpy()
+    served = (f["o"] == "served").to_numpy()
+    with np.errstate(invalid="ignore"):
+        ret = served & (nd - d <= window_days)
+        today = ret & (nd == d)
+    last = float(np.nanmax(day_no))
+    elig = served & (d <= last - window_days)
+    notes = []
+    short = int(elig.sum()) < 50
+    if short:
+        elig = served.copy()
+        notes.append(
+            f"the log spans too few days to follow each visit up for {window_days} days: "
+            "first-contact resolution is biased high (returns after the log ends are unseen)"
+        )
+    delays = (na - e)[today]
+    delays = delays[delays > 0]
+    fits = fit_service(delays) if len(delays) >= 2 and np.ptp(delays) > 0 else []
+    if fits:
+        cdf = fits[0].frozen().cdf
+        possible = float(cdf(np.maximum(close - e[ret & elig], 0)).sum())
+    elif len(delays):
+        possible = float(np.sum(close - e[ret & elig] >= delays.mean()))
+    else:
+        possible = float((ret & elig).sum())
+    settled = np.zeros(len(tk), dtype=bool)
+    settled[f["i"].to_numpy()[served & ~ret]] = True
+    settled[~has_id & (tk["outcome"] == "served").to_numpy()] = True
+    aband = (f["o"] == "abandoned").to_numpy()
+    retried = int((aband & (nd == d)).sum())
+    rv = ReturnFit(
+        int(elig.sum()),
+        int((ret & elig).sum()),
+        int((today & elig).sum()),
+        possible,
+        delays,
+        fits,
+        retried,
+        settled,
+        notes,
+        short,
+    )
+    notes.append(
+        f"return visits (same citizen id within {window_days} days): {rv.returned} of "
+        f"{rv.eligible} served visits, FCR {rv.fcr:.3f}; {rv.same_day} the same day; "
+        f"{retried} abandoned citizens came back the same day (not modelled)"
+    )
+    return rv
+
+
+def _same_day_reach(sc: dict, rv: ReturnFit) -> float:
+    """ḡ: the share of the day's arrivals whose same-day return would still come before
+    arrivals stop (rate-weighted, over the fitted delay's quantiles)."""
+    from hallsim.scenario import parse_clock
+
+    open_, close = parse_clock(sc["hall"]["open"]), parse_clock(sc["hall"]["close"])
+    keys = sorted((parse_clock(k), v) for k, v in sc["arrivals"]["rate_per_hour"].items())
+    t = np.arange(open_, close) + 0.5
+    starts = np.array([k for k, _ in keys])
+    rates = np.array([v for _, v in keys])
+    lam = rates[np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(rates) - 1)]
+    if rv.delay_fits:
+        delays = rv.delay_fits[0].frozen().ppf((np.arange(64) + 0.5) / 64)
+    elif len(rv.delays):
+        delays = np.array([rv.delays.mean()])
+    else:
+        return 0.0
+    reach = (t[:, None] + delays[None, :] < close).mean(axis=1)
+    return float(np.sum(lam * reach) / np.sum(lam)) if lam.sum() > 0 else 0.0
+
+
+def _write_returns(
+    sc: dict, comments: dict, rv: ReturnFit, window_days: int, served_share: float
+) -> None:
+    """Returns in the scenario: attitude effects on with every attitude effect neutral,
+    so only the fitted FCR and return timing act (docs/model.md §2)."""
+    lo, hi = wilson(rv.returned, rv.eligible)
+    ae: dict[str, Any] = {
+        "enabled": True,
+        "fcr_base": _r(rv.fcr),
+        "fcr_per_unit": 0.0,
+        "care_time_per_unit": 0.0,
+        "rework_time_per_unit": 0.0,
+        "return_same_day_share": _r(rv.same_day_share),
+    }
+    short = "; follow-up shorter than the window: biased high" if rv.follow_up_short else ""
+    comments["attitude_effects.enabled"] = (
+        "on only to model return visits found in the log; the attitude effects on "
+        "service time and FCR are set neutral (0) below: a fitted queue already holds them"
+    )
+    comments["attitude_effects.fcr_base"] = (
+        f"first-contact resolution: n={rv.eligible} served visits, {rv.returned} followed by "
+        f"a ticket of the same citizen within {window_days} days; 95% Wilson "
+        f"[{1 - hi:.4f}, {1 - lo:.4f}]{short}"
+    )
+    slo, shi = rv.same_day_interval()
+    comments["attitude_effects.return_same_day_share"] = (
+        f"{rv.same_day} of {rv.returned} returns came the same day; divided by "
+        f"{rv.possible_same_day:.1f}, the returns that could have come back before closing "
+        f"under the fitted delay; 95% Wilson [{slo:.4f}, {shi:.4f}]"
+    )
+    if rv.delay_fits:
+        best = rv.delay_fits[0]
+        ae["return_delay_min"] = _r(float(rv.delays.mean()))
+        ae["return_delay"] = best.spec()
+        ci = f", mean 95% [{best.mean_ci[0]:.3g}, {best.mean_ci[1]:.3g}]" if best.mean_ci else ""
+        comments["attitude_effects.return_delay_min"] = (
+            f"mean same-day delay (next ticket - service end), n={len(rv.delays)}"
+        )
+        comments["attitude_effects.return_delay"] = (
+            f"n={len(rv.delays)} same-day delays; MLE, best AIC of "
+            + "/".join(f.dist for f in rv.delay_fits)
+            + f"{ci}; KS {best.ks:.3f}"
+        )
+    elif len(rv.delays):
+        ae["return_delay_min"] = _r(float(rv.delays.mean()))
+        comments["attitude_effects.return_delay_min"] = (
+            f"mean same-day delay, n={len(rv.delays)} (too few for a distribution)"
+        )
+    sc["attitude_effects"] = ae
+    # hallsim thins the ticket rate by the same-day returns every arrival would cause,
+    # but only served citizens return: counted_fcr makes up the difference so that the
+    # simulated total (new + earlier days' + same-day returns) matches the log's counts
+    g = _same_day_reach(sc, rv)
+    back = rv.same_day_share * (1 - rv.fcr) * g
+    counted = rv.fcr * (1 - served_share * back) / (1 - back) if back < 1 else rv.fcr
+    sc["arrivals"]["include_returns"] = True
+    sc["arrivals"]["counted_fcr"] = _r(min(1.0, counted))
+    comments["arrivals.include_returns"] = (
+        "the log's ticket counts contain the return visits: simulated total arrivals match "
+        "the rates at counted_fcr"
+    )
+    comments["arrivals.counted_fcr"] = (
+        f"the fitted FCR {rv.fcr:.4f} x (1 - {served_share:.3f} x {back:.4f}) / "
+        f"(1 - {back:.4f}): only the served ({served_share:.1%}) return, while the rate is "
+        f"thinned for every arrival's same-day return ({back:.4f} = same-day share x "
+        f"(1 - FCR) x {g:.3f}, the share of arrivals whose return comes before closing)"
+    )
+
+
+# --------------------------------------------------------------------------- satisfaction
+
+
+def _fit_satisfaction(sc, comments, notes, tables, tk, wait_all, settled, min_ratings) -> None:
+    """[satisfaction] cut-points and coefficients from the log's 好差评 ratings
+    (``hallsim.calibrate``: ordered logit, maximum likelihood), or a note why not."""
+    rated = tk["rating"].notna().to_numpy() & np.isfinite(wait_all)
+    n = int(rated.sum())
+    rating = tk["rating"].to_numpy()[rated]
+    levels = np.bincount(np.rint(rating).astype(int), minlength=6)[1:]
+    why = None
+    if n < min_ratings:
+        why = f"only {n} rated tickets (at least {min_ratings} needed)"
+    elif (levels == 0).any():
+        miss = ", ".join(str(k + 1) for k in np.flatnonzero(levels == 0))
+        why = f"no ticket rated {miss}: the four cut-points cannot be fitted"
+    if why:
+        notes.append(f"satisfaction not calibrated: {why}; [satisfaction] keeps its defaults")
+        return
+    from hallsim.calibrate import CUTPOINT_NAMES, calibrate
+
+    aband = (tk["outcome"] == "abandoned").to_numpy()[rated]
+    survey = pd.DataFrame(
+        {
+            "rating": np.rint(rating).astype(int),
+            "wait_min": np.clip(wait_all[rated], 0, 1440),
+            "abandoned": aband.astype(int),
+        }
+    )
+    if settled is not None:
+        survey["settled"] = settled[rated].astype(int)
+    try:
+        cal = calibrate(survey, source="ticket log")
+    except ValueError as exc:
+        notes.append(f"satisfaction not calibrated: {exc}")
+        return
+    method = f"n={cal.n} rated tickets; ordered logit MLE (hallsim calibrate)"
+    out: dict[str, Any] = {}
+    ses = [cal.std_errors.get(c) for c in CUTPOINT_NAMES]
+    out["cutpoints"] = [_r(v) for v in cal.config.cutpoints]
+    comments["satisfaction.cutpoints"] = f"{method}; SE " + ", ".join(
+        f"{s:.2g}" for s in ses if s is not None
+    )
+    estimates, errors, nf = dict(cal.estimates), dict(cal.std_errors), dict(cal.not_fitted)
+    extra = {}
+    if (
+        "beta_unsettled" in estimates
+        and "beta_abandoned" not in estimates
+        and "collinear" in nf.get("beta_abandoned", "")
+    ):
+        # every unsettled visit in this log is an abandonment (no served visit was
+        # followed by a return), so only beta_unsettled + beta_abandoned is identified:
+        # keep beta_unsettled at its default and give abandonment the rest
+        total, kept = estimates.pop("beta_unsettled"), cal.base.beta_unsettled
+        estimates["beta_abandoned"] = total - kept
+        errors["beta_abandoned"] = errors["beta_unsettled"]
+        extra["beta_abandoned"] = (
+            f"; abandoners are the only unsettled visits here, so the fit gives "
+            f"beta_unsettled + beta_abandoned = {total:.4g}; beta_unsettled kept at its "
+            f"default {kept:g}"
+        )
+        nf.pop("beta_abandoned")
+        nf["beta_unsettled"] = "not separable from beta_abandoned in this log"
+    for name, est in estimates.items():
+        if name in CUTPOINT_NAMES:
+            continue
+        se = errors[name]
+        out[name] = _r(est)
+        comments[f"satisfaction.{name}"] = (
+            f"{method}; 95% [{est - 1.96 * se:.4g}, {est + 1.96 * se:.4g}]{extra.get(name, '')}"
+        )
+    not_fitted = "; ".join(f"{k}: {v}" for k, v in nf.items())
+    notes.append(f"satisfaction calibrated from {cal.n} ratings; kept at defaults: {not_fitted}")
+    sc["satisfaction"] = out
+    tables["satisfaction"] = cal.table()
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -876,7 +1261,8 @@ def to_toml(res: FitResult) -> str:
 
     for key in ("name", "description"):
         emit(key, key, sc[key])
-    for table in ("run", "hall", "arrivals", "layout", "patience", "attitude_effects"):
+    tables = ("run", "hall", "arrivals", "layout", "patience", "attitude_effects", "satisfaction")
+    for table in tables:
         if table in sc:
             lines += ["", f"[{table}]"]
             for k, v in sc[table].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from pathlib import Path
 
 import matplotlib
@@ -87,12 +88,9 @@ def _table(df) -> str:
     return df.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
 
 
-def write_report(res, folder: Path, write) -> None:
-    """report.html and the PNGs into ``folder`` through ``write(path, bytes)``."""
-    figs = figures(res)
-    write(folder / ".hallsim-fit", b"written by hallsim fit\n", True)
-    for name, data in figs.items():
-        write(folder / name, data, True)
+def report_files(res) -> dict[str, bytes]:
+    """The fit report's files, by name: report.html and its PNGs (nothing written)."""
+    out = dict(figures(res))
     parts = [
         "<!doctype html><meta charset='utf-8'><title>hallsim fit report / 拟合报告</title>",
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
@@ -113,27 +111,126 @@ def write_report(res, folder: Path, write) -> None:
         "<h2>Windows: relative speed / 窗口相对速度</h2>",
         _table(res.tables["windows"]),
     ]
-    write(folder / "report.html", "\n".join(parts), True)
+    if "returns" in res.tables:
+        parts += ["<h2>Return visits / 回访 (citizen ids)</h2>", _table(res.tables["returns"])]
+    if "satisfaction" in res.tables:
+        parts += [
+            "<h2>Satisfaction / 满意度 (calibrated from 评价)</h2>",
+            _table(res.tables["satisfaction"]),
+        ]
+    out["report.html"] = "\n".join(parts).encode("utf-8")
+    return out
+
+
+# metric -> (English, Chinese) label and the factor to the unit shown
+BACKTEST_PANELS = {
+    "arrived": ("tickets per day", "日取号数", 1.0),
+    "abandoned_share": ("abandoned (%)", "弃号率(%)", 100.0),
+    "wait_mean_min": ("mean wait of served (min)", "平均等候(分钟)", 1.0),
+    "wait_p90_min": ("90th-percentile wait (min)", "90%等候(分钟)", 1.0),
+    "service_level": ("service level (%)", "服务水平(%)", 100.0),
+    "utilisation": ("utilisation (%)", "窗口利用率(%)", 100.0),
+}
+
+
+def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
+    """Observed vs simulated per period for the main metrics: the simulated mean, its
+    95% confidence band (the mean's uncertainty) and the 95% one-day prediction band
+    (where an observed day should fall); observed values as black dots."""
+    from hallsim.plots import ResultsError, _figure, _style, cjk_font
+
+    zh = cjk_font() is not None  # Chinese beside English only where a font can draw it
+
+    def bi(en: str, cn: str) -> str:
+        return f"{en} / {cn}" if zh else en
+
+    periods = js.get("periods")
+    if not isinstance(periods, list) or not periods or not isinstance(js.get("overall"), dict):
+        raise ResultsError(f"{source}: not a backtest result (no periods / overall)")
+    metrics = [m for m in BACKTEST_PANELS if all(isinstance(p.get(m), dict) for p in periods)]
+    if not metrics:
+        raise ResultsError(f"{source}: none of the backtest metrics {list(BACKTEST_PANELS)}")
+    labels = [str(p.get("start", "")) for p in periods]
+    x = np.arange(len(periods))
+
+    def col(m, key, k):
+        return np.array(
+            [np.nan if p[m].get(key) is None else float(p[m][key]) * k for p in periods]
+        )
+
+    with _style(["模拟"] if zh else []) as cjk:
+        fig = _figure()
+        ncol = 3 if len(metrics) > 4 else 2
+        nrow = math.ceil(len(metrics) / ncol)
+        axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True).ravel()
+        for ax, m in zip(axes, metrics, strict=False):
+            en, cn, k = BACKTEST_PANELS[m]
+            ax.fill_between(
+                x,
+                col(m, "pi_low", k),
+                col(m, "pi_high", k),
+                alpha=0.18,
+                color="C0",
+                step="mid",
+                label=bi("simulated one day, 95%", "单日预测区间"),
+            )
+            ax.fill_between(
+                x,
+                col(m, "ci_low", k),
+                col(m, "ci_high", k),
+                alpha=0.45,
+                color="C0",
+                step="mid",
+                label=bi("simulated mean, 95% CI", "均值置信区间"),
+            )
+            mean_label = bi("simulated mean", "模拟均值")
+            ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=mean_label, ds="steps-mid")
+            ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=bi("observed (log)", "实测"))
+            ax.set_ylabel(f"{en}\n{cn}" if zh else en, fontsize=8)
+            lo = 0.0
+            ax.set_ylim(bottom=lo, top=100 if k == 100 and ax.get_ylim()[1] > 100 else None)
+            step = max(1, math.ceil(len(x) / 6))
+            ax.set_xticks(x[::step], labels[::step], fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+        for ax in axes[len(metrics) :]:
+            ax.set_visible(False)
+        for ax in axes[-ncol:]:
+            if ax.get_visible():
+                ax.set_xlabel(bi("period start", "时段"), fontsize=8)
+        axes[0].legend(fontsize=6, loc="upper left")
+        days, reps = js.get("days"), js.get("replications")
+        fig.suptitle(
+            f"{bi('Backtest', '回测')}: {js.get('scenario', '')} — {days} observed days, "
+            f"{reps} simulated days ({bi('simulated = predicted, not data', '模拟为预测')})",
+            fontsize=9,
+        )
+        if cjk:
+            fig.canvas.draw()
+    return fig
+
+
+def backtest_plot(folder):
+    """The backtest figure of a folder written by ``hallsim backtest --out``."""
+    import json
+
+    from hallsim.plots import ResultsError
+
+    path = Path(folder) / "backtest.json"
+    if not path.is_file():
+        raise ResultsError(f"{folder}: no backtest.json (write one with hallsim backtest --out)")
+    try:
+        js = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(js, dict):
+        raise ResultsError(f"{path}: not a backtest result")
+    return backtest_figure_from_json(js, str(path))
 
 
 def backtest_figure(bt) -> bytes:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    x = np.arange(len(bt.periods))
-    labels = [p["start"] for p in bt.periods]
-    for ax, m, lab in zip(
-        axes,
-        ("wait_mean_min", "abandoned_share"),
-        ("mean wait (min)", "abandoned share"),
-        strict=True,
-    ):
-        obs = [p[m]["observed"] if p[m]["observed"] is not None else np.nan for p in bt.periods]
-        mean = [p[m]["mean"] if p[m]["mean"] is not None else np.nan for p in bt.periods]
-        lo = [p[m]["pi_low"] if p[m]["pi_low"] is not None else np.nan for p in bt.periods]
-        hi = [p[m]["pi_high"] if p[m]["pi_high"] is not None else np.nan for p in bt.periods]
-        ax.fill_between(x, lo, hi, alpha=0.25, label="simulated 95% one-day band")
-        ax.plot(x, mean, label="simulated mean")
-        ax.plot(x, obs, "ko", ms=4, label="observed")
-        ax.set_xticks(x[:: max(1, len(x) // 10)], labels[:: max(1, len(x) // 10)])
-        ax.set_ylabel(lab)
-    axes[0].legend(fontsize=8)
-    return _png(fig)
+    """PNG bytes of ``backtest_figure_from_json`` for a Backtest."""
+    from hallsim.plots import save_figure
+
+    buf = io.BytesIO()
+    save_figure(backtest_figure_from_json(bt.to_json()), buf, "png")
+    return buf.getvalue()

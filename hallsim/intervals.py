@@ -24,6 +24,7 @@ from scipy.special import stdtrit
 SHARES = frozenset(
     {
         "service_level",
+        "abandoned_share",
         "utilisation",
         "first_contact_resolution",
         "csat",
@@ -49,6 +50,10 @@ COUNTS = frozenset(
         "returns_later",
         "no_shows",
         "queue_len_max",
+        "refused_cap",
+        "blocked",
+        "missed_calls",
+        "missed_lost",
     }
 )
 from hallsim.names import PREDICTED as PREDICTED  # noqa: E402  (defined with the metric names)

@@ -17,14 +17,16 @@ import numpy as np
 import pandas as pd
 
 from hallsim import satisfaction
-from hallsim.model import BALKED, RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.model import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.names import METRICS as METRICS  # defined there, light to import
 from hallsim.scenario import Scenario, format_clock, scenario_cache
 
 NAN = float("nan")
 
 
-OUTCOME_NAMES = np.array(["served", "balked", "reneged", "unserved"], dtype=object)
+OUTCOME_NAMES = np.array(
+    ["served", "balked", "reneged", "unserved", "blocked", "missed"], dtype=object
+)
 
 
 @dataclass
@@ -357,6 +359,8 @@ def compute(
 
     balked = int(np.count_nonzero(outcome == BALKED))
     reneged = int(np.count_nonzero(outcome == RENEGED))
+    blocked = int(np.count_nonzero(outcome == BLOCKED))
+    missed_lost = int(np.count_nonzero(outcome == MISSED))
     target = st.target
     # one quantile call for both (each call sorts)
     p50, p90 = _quantiles(wait, (0.5, 0.9))
@@ -383,7 +387,7 @@ def compute(
         "satisfaction_mean": sat["satisfaction_mean"],
         "csat": sat["csat"],
         "bad_review_rate": sat["bad_review_rate"],
-        "unserved": float(n - n_served - balked - reneged),
+        "unserved": float(n - n_served - balked - reneged - blocked - missed_lost),
         "return_visits": float(np.count_nonzero(sub(trace.is_return))),
         "returns_later": float(trace.returns_later),
         "overtime_min": max(0.0, trace.horizon_end_min - st.close_min) if day else 0.0,
@@ -391,6 +395,11 @@ def compute(
         "overtaken_mean": overtaken_mean,
         "service_mean_min": _mean((end - call)[served]),
         **ops,
+        "refused_cap": float(trace.refused_cap),
+        "blocked": float(blocked),
+        "missed_calls": float(trace.missed_calls),
+        "missed_lost": float(missed_lost),
+        "missed_wasted_min": float(trace.missed_wasted_min),
         **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
     }
 
@@ -401,7 +410,8 @@ def compute(
         metrics,
         visits,
         {
-            "matters": _matter_table(st, matter, served, wait_all, probs, whole),
+            "matters": _matter_table(st, matter, served, wait_all, probs, whole)
+            | _refused_column(trace, len(st.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
             ),
@@ -492,6 +502,12 @@ def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -
             }
         )
     return _columns(rows)
+
+
+def _refused_column(trace: HallTrace, n_matters: int) -> dict[str, list]:
+    """Tickets refused per matter by daily caps (docs/mechanisms.md §1); zeros without caps."""
+    refused = trace.refused_by_matter
+    return {"refused_cap": refused.tolist() if refused is not None else [0] * n_matters}
 
 
 def _matter_table(st, matter, served, wait_all, probs, whole) -> dict[str, list]:

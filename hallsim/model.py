@@ -30,6 +30,8 @@ from hallsim.scenario import Scenario
 from hallsim.streams import Demand, draw_clerks, draw_demand, quantile, return_plan
 
 SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
+# turned away by a full waiting room (hall.max_waiting); lost after a missed call (过号作废)
+BLOCKED, MISSED = 4, 5
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3
 
 
@@ -59,6 +61,11 @@ class HallTrace:
     duty_window: np.ndarray | None = None  # rosters: one row per on-duty spell of a window
     duty_start_min: np.ndarray | None = None
     duty_end_min: np.ndarray | None = None  # incl. finishing the citizen in service
+    # ticket caps and missed calls (docs/mechanisms.md)
+    refused_cap: int = 0  # citizens refused a ticket by a daily cap (never in the arrays)
+    refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
+    missed_calls: int = 0  # calls nobody answered (a citizen may miss several)
+    missed_wasted_min: float = 0.0  # window minutes spent on those calls
 
 
 class _Citizen:
@@ -355,6 +362,86 @@ class _Hall(_HallCore):
             for combo, ws in self.combo_windows.items()
         }
         self.duty: list[tuple[int, float, float]] = []
+        self.refused_cap = 0
+        self.refused_by_matter = None
+        # the waiting room, chance balking and missed calls (docs/mechanisms.md)
+        self.room = sc.hall.max_waiting
+        self.balk_curve = sc.patience.balk_curve() if sc.patience else None
+        self.missed = sc.missed_calls
+        self.missed_count = 0
+
+    # -- the waiting room, chance balking, missed calls -------------------------
+    def _turned_away(self, c: _Citizen, line: int) -> bool:
+        """Whether an arrival who finds no window free leaves at once (and record it).
+
+        ``line`` is the number waiting in the line they would join (the hall's
+        single queue, or their window's line).  A full waiting room turns them
+        away (BLOCKED); then ``balk_at_queue``; then, with ``balk_probability``,
+        one ``balking`` uniform decides.
+        """
+        if self.room is not None and self.waiting >= self.room:
+            self._record(c, None, np.nan, self.env.now, BLOCKED)
+            return True
+        if self.balk_at and line >= self.balk_at:
+            self._record(c, None, np.nan, self.env.now, BALKED)
+            return True
+        if self.balk_curve is not None:
+            p = float(np.interp(line, *self.balk_curve))
+            if self.streams["balking"].random() < p:
+                self._record(c, None, np.nan, self.env.now, BALKED)
+                return True
+        return False
+
+    def _answer_call(self, c: _Citizen, w: _Window):
+        """过号: the citizen called to ``w`` may not be there.
+
+        Each call reads one ``missed_calls`` uniform (there or not) and, when
+        not, one more for how long until they come back.  The window spends
+        ``wasted_min`` calling, then calls the next citizen.  Back within
+        ``grace_min``: re-queued at the front or the back, and called again
+        (they may miss again); later: the ticket is void and they are lost
+        (MISSED).  Returns the window that serves them, or None.
+        """
+        env, mc = self.env, self.missed
+        rng = self.streams["missed_calls"]
+        while rng.random() < mc.absent:
+            self.missed_count += 1
+            if mc.wasted_min > 0:
+                env.timeout(mc.wasted_min).callbacks.append(lambda _e, w=w: self._release(w))
+            else:
+                self._release(w)
+            away = float(quantile(mc.away_min, rng.random(1))[0])
+            if away > mc.grace_min:
+                c.state = GONE
+                self._record(c, None, np.nan, env.now, MISSED)
+                return None
+            yield env.timeout(away)
+            c.state = WAITING
+            c.called = env.event()
+            c.tier = -1 if mc.requeue == "front" else 1
+            entry = (-self.class_priority[c.klass], c.tier, env.now, next(self._seq), c)
+            if self.single:
+                heappush(self.queues[(c.matter, c.klass)], entry)
+                idle = [x for x in self.combo_windows[(c.matter, c.klass)] if not x.busy]
+            else:  # back to the line of the window that called them (their own line)
+                heappush(w.line, entry)
+                w.line_count += 1
+                idle = [w] if not w.busy else []
+            self._queue_changed(+1)
+            idle = [x for x in idle if x.on_duty]
+            if idle:  # a free window calls them at once (nobody else it serves is waiting)
+                x = min(idle, key=lambda x: (x.idle_since, x.index))
+                nxt = self._next_for(x)
+                if not self.single:
+                    x.line_count -= 1
+                self._queue_changed(-1)
+                self._start(x, nxt)
+                nxt.called.succeed()
+            yield c.called
+            if c.state == DISMISSED:
+                return None
+            w = c.window
+        return w
 
     # -- rosters --------------------------------------------------------------
     def _roster(self):
@@ -455,6 +542,8 @@ class _Hall(_HallCore):
     def source(self, demand: Demand):
         env = self.env
         self.no_shows = demand.no_shows
+        self.refused_cap = demand.refused_cap
+        self.refused_by_matter = demand.refused_by_matter
         booked, slot, klass = demand.booked, demand.slot_min, demand.klass
         return_u = demand.return_u
         if return_u is None:  # a hand-made demand: every return the same day
@@ -502,15 +591,13 @@ class _Hall(_HallCore):
             idle = [x for x in self.combo_windows[(c.matter, c.klass)] if x.on_duty and not x.busy]
             if idle:
                 w = min(idle, key=lambda x: (x.idle_since, x.index))
-            elif self.balk_at and self.waiting >= self.balk_at:
-                self._record(c, None, np.nan, env.now, BALKED)
+            elif self._turned_away(c, self.waiting):
                 return
         else:
             target = self._choose_line(c)
             if not target.busy and target.line_count == 0:
                 w = target
-            elif self.balk_at and target.line_count >= self.balk_at:
-                self._record(c, None, np.nan, env.now, BALKED)
+            elif self._turned_away(c, target.line_count):
                 return
         if w is not None:
             self._start(w, c)
@@ -541,6 +628,10 @@ class _Hall(_HallCore):
                 if c.state == DISMISSED:
                     return
             w = c.window
+        if self.missed is not None:
+            w = yield from self._answer_call(c, w)
+            if w is None:  # lost after a missed call
+                return
         call = env.now
         speed = w.speed
         if c.klass:
@@ -599,6 +690,11 @@ class _Hall(_HallCore):
             "klass": col(9, np.int64) if self.sc.uses_classes() else None,
             "booked": col(10, bool) if self.sc.uses_appointments() else None,
             "no_shows": self.no_shows,
+            "refused_cap": self.refused_cap,
+            "refused_by_matter": self.refused_by_matter,
+            "missed_calls": self.missed_count,
+            "missed_wasted_min": self.missed_count
+            * (self.missed.wasted_min if self.missed else 0.0),
         }
         if self.rostered:
             duty = sorted(self.duty)

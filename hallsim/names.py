@@ -16,7 +16,16 @@ ENGINES = ("auto", "simpy", "fast")
 BACKENDS = ("local", "dask")
 """Where a sweep runs: a local process pool, or a Dask cluster (``hallsim[cluster]``)."""
 
-PLOT_KINDS = ("waits", "compare", "day", "utilisation", "satisfaction", "sweep")
+PLOT_KINDS = (
+    "waits",
+    "compare",
+    "day",
+    "utilisation",
+    "satisfaction",
+    "sweep",
+    "tornado",
+    "backtest",
+)
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 
 # metric -> the direction a staffing target must take, and what it means
@@ -64,6 +73,12 @@ METRICS = (
     "no_shows",
     "staff_hours",
     "staff_overtime_min",
+    # ticket caps, missed calls, the waiting room (docs/mechanisms.md); 0 when not used
+    "refused_cap",
+    "blocked",
+    "missed_calls",
+    "missed_lost",
+    "missed_wasted_min",
     # predicted share of each 好差评 level: 1 very dissatisfied .. 5 very satisfied
     "rating_1",
     "rating_2",

@@ -10,6 +10,9 @@ A results folder (from ``run`` or ``compare``) holds:
 - ``citizens.parquet`` with ``--log``: one row per citizen visit;
 - ``scenarios/<safe name>.toml``: copies of the input files;
 - ``.hallsim-results.json``: what hallsim wrote there (see hallsim.resultsdir).
+
+Later commands add to it: ``plots/`` (``plot``), ``report.html`` (``report``),
+``results.xlsx`` and ``slides/summary.png`` (``export``).
 """
 
 from __future__ import annotations

@@ -9,36 +9,39 @@ and for ``hallsim plot`` / ``hallsim report``::
     fig.savefig("compare.svg")
 
 Figures are slide-sized (10 × 5.6 in at 150 dpi), use the Okabe–Ito
-colour-blind-safe palette, and fall back to an installed CJK font for Chinese
-scenario, matter and window names (``cjk_font``).  Units: minutes, citizens,
+colour-blind-safe palette, and draw Chinese scenario, matter and window names
+with a CJK font (``hallsim.fonts``: installed or bundled).  Units: minutes, citizens,
 per cent.  Satisfaction numbers are model predictions and every label says so.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import io
 import json
-import logging
 import math
 import os
-import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from hallsim.fonts import (
+    cjk_families,
+    cjk_font,
+    has_cjk,
+    mark_missing_glyphs,
+    name_svg_fonts,
+)
 from hallsim.intervals import PREDICTED, interval
 from hallsim.outputs import PLOT_KINDS
 
@@ -95,6 +98,11 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "overtime_min": ("overtime", "min"),
     "overtaken_mean": ("times overtaken (mean)", "citizens"),
     "service_mean_min": ("mean service time", "min"),
+    "refused_cap": ("refused by a daily ticket cap (限号)", "citizens"),
+    "blocked": ("turned away, waiting room full", "citizens"),
+    "missed_calls": ("missed calls (过号)", "calls"),
+    "missed_lost": ("lost after a missed call", "citizens"),
+    "missed_wasted_min": ("window time wasted on missed calls", "min"),
 }
 
 
@@ -267,106 +275,7 @@ def load_results(folder: str | os.PathLike | Results) -> Results:
 
 # --------------------------------------------------------------------------- fonts
 
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Heiti SC",
-    "Sarasa Gothic SC",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK KR",
-    "Source Han Sans",
-    "Droid Sans Fallback",
-    "AR PL UMing CN",
-    "AR PL UKai CN",
-    "Noto Serif CJK SC",
-    "Source Han Serif SC",
-)
-"""Font families with Chinese glyphs, in order of preference (sans first)."""
-
-_CJK_FILE = re.compile(
-    r"(notosans.*cjk|notoserif.*cjk|sourcehan|wqy|wenquanyi|simhei|msyh|droidsansfallback"
-    r"|uming|ukai|sarasa)",
-    re.IGNORECASE,
-)
-_CJK_TEXT = re.compile("[\u2e80-\u9fff\u3000-\u303f\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-
-
-def has_cjk(text: str) -> bool:
-    """True when the text contains CJK characters (Chinese, Japanese, Korean)."""
-    return bool(_CJK_TEXT.search(str(text)))
-
-
-def _add_font(path: str | os.PathLike) -> None:
-    try:
-        font_manager.fontManager.addfont(str(path))
-    except Exception:  # an unreadable font file must never break plotting
-        pass
-
-
-def _register_extra_fonts() -> None:
-    """Register CJK fonts matplotlib's cached list may not know about.
-
-    - ``HALLSIM_CJK_FONT``: path to a font file (.otf/.ttf/.ttc);
-    - fonts shipped by the ``mplfonts`` pip package (Noto Sans CJK SC);
-    - system CJK fonts installed after matplotlib built its font cache.
-    """
-    env = os.environ.get("HALLSIM_CJK_FONT")
-    if env and Path(env).is_file():
-        _add_font(env)
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is not None and spec.submodule_search_locations:
-        for loc in spec.submodule_search_locations:
-            for f in sorted(Path(loc, "fonts").glob("NotoSansCJK*.otf")):
-                _add_font(f)
-    known = {Path(f.fname).name for f in font_manager.fontManager.ttflist}
-    try:
-        system = font_manager.findSystemFonts()
-    except Exception:
-        system = []
-    for f in sorted(system):
-        if _CJK_FILE.search(Path(f).name) and Path(f).name not in known:
-            _add_font(f)
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """Family name of an available font with Chinese glyphs, or None if there is none.
-
-    Looks through matplotlib's font manager (after registering the sources in
-    ``_register_extra_fonts``) for the families in ``CJK_FAMILIES``.
-    """
-    _register_extra_fonts()
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in names:
-            return family
-    for name in sorted(names):
-        if "CJK" in name or name.startswith(("Source Han", "WenQuanYi", "Noto Sans SC")):
-            return name
-    return None
-
-
 _warned_no_cjk = False
-
-
-class _QuietFallbackWeight(logging.Filter):
-    """Drop font_manager's 'Failed to find font weight bold for <CJK font>' notices:
-    most CJK fonts ship one weight and the regular one is the right fallback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "Failed to find font weight" not in record.getMessage()
-
-
-logging.getLogger("matplotlib.font_manager").addFilter(_QuietFallbackWeight())
 
 
 def _style_rc(texts: Iterable[str]) -> dict[str, Any]:
@@ -384,13 +293,13 @@ def _style_rc(texts: Iterable[str]) -> dict[str, Any]:
         "legend.frameon": False,
         "figure.titlesize": 14,
         "figure.titleweight": "bold",
-        "svg.fonttype": "path",  # glyphs as paths: the SVG needs no installed font
+        "svg.fonttype": "none",  # text stays text, editable in PowerPoint/WPS (fonts.py)
         "savefig.dpi": DPI,
     }
     if any(has_cjk(t) for t in texts):
-        family = cjk_font()
-        if family:
-            rc["font.family"] = [*matplotlib.rcParams["font.family"], family]
+        families = cjk_families()
+        if families:
+            rc["font.family"] = [*matplotlib.rcParams["font.family"], *families]
         elif not _warned_no_cjk:
             _warned_no_cjk = True
             warnings.warn(
@@ -426,6 +335,7 @@ def _finish(fig: Figure, cjk: bool = False) -> Figure:
     labels made lazily at draw time get it too."""
     if cjk:
         fig.canvas.draw()
+    mark_missing_glyphs(fig)
     return fig
 
 
@@ -436,7 +346,8 @@ def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | Non
     """Write a figure as PNG (150 dpi), SVG or PDF; format from ``fmt`` or the path's suffix.
 
     ``path`` may be a binary file object (then ``fmt`` defaults to png).
-    SVG text is stored as paths, so the file needs no installed font.
+    SVG text stays text (editable in PowerPoint/WPS) and names Chinese fonts the
+    viewer may have, ending with the bundled one (``hallsim.fonts.name_svg_fonts``).
     """
     if not hasattr(path, "write"):
         path = Path(path)
@@ -451,11 +362,20 @@ def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | Non
         "pdf": {"CreationDate": None, "Creator": "hallsim"},
         "png": {"Software": "hallsim"},
     }[fmt]
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "hallsim"}):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "hallsim"}):
         with warnings.catch_warnings():
             if cjk_font() is None:  # the user was told once by _style_rc
                 warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
-            fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+            if fmt != "svg":
+                fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+                return path
+            buf = io.StringIO()
+            fig.savefig(buf, format=fmt, dpi=DPI, metadata=metadata)
+    svg = name_svg_fonts(buf.getvalue()).encode("utf-8")
+    if hasattr(path, "write"):
+        path.write(svg)
+    else:
+        path.write_bytes(svg)
     return path
 
 
@@ -1233,6 +1153,7 @@ PLOTS: dict[str, Callable[..., Figure]] = {
     "utilisation": plot_utilisation,
     "satisfaction": plot_satisfaction,
     "sweep": plot_sweep,
+    "tornado": plot_tornado,
 }
 
 
@@ -1245,6 +1166,10 @@ def render(
     hue: str | None = None,
 ) -> Figure:
     """The Figure of one ``kind`` (see ``KINDS``) for a results folder."""
+    if kind == "backtest":  # a folder of hallsim backtest --out (drawn in hallsim.fitreport)
+        from hallsim.fitreport import backtest_plot
+
+        return backtest_plot(folder)
     if kind not in PLOTS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     res = load_results(folder)
@@ -1254,4 +1179,6 @@ def render(
         raise ResultsError(f"{res.folder}: a sweep folder; use --kind sweep --metric M")
     if kind == "compare" and metric:
         return plot_compare(res, [metric])
+    if kind == "tornado":
+        return plot_tornado(res, metric or "wait_mean_min")
     return PLOTS[kind](res)

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from hallsim import __version__
+from hallsim.fonts import css_font_face, missing_notice
 from hallsim.plots import (
     METRIC_INFO,
     Results,
@@ -32,6 +33,9 @@ from hallsim.plots import (
     render,
     save_figure,
 )
+from hallsim.replay import replay_context
+
+FONT_FACE_SLOT = "<!-- hallsim:font-face -->"
 
 REPORT_FIGURES = (
     (
@@ -177,19 +181,27 @@ def settings_rows(res: Results) -> list[dict[str, Any]]:
 
 
 def headline_rows(res: Results) -> list[dict[str, Any]]:
-    """Every stored metric: label, unit, mean [95% CI] per scenario."""
+    """Every stored metric: label, unit, mean [95% CI] per scenario; a cell whose
+    interval has a note (cut at the metric's range, all replications equal) ends in
+    " *" and ``notes`` lists them."""
     names = res.scenarios
     metrics = list(res.metrics(names[0]))
+    stored = (res.summary.get("hallsim") or {}).get("interval_notes") or {}
     rows = []
     for m in metrics:
         label, unit = METRIC_INFO.get(m, (m, ""))
+        notes = {n: stored.get(n, {}).get(m) for n in names}
         rows.append(
             {
                 "metric": m,
                 "label": label,
                 "unit": unit,
                 "predicted": is_predicted(m),
-                "cells": [fmt_interval(m, res.metrics(n).get(m)) for n in names],
+                "cells": [
+                    fmt_interval(m, res.metrics(n).get(m)) + (" *" if notes[n] else "")
+                    for n in names
+                ],
+                "notes": sorted({v for v in notes.values() if v}),
             }
         )
     return rows
@@ -362,6 +374,12 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
                 "best": v["best"],
                 "robust": v["robust"],
                 "flips": flips or "never",
+                "ranking": " > ".join(v.get("ranking", [])),
+                "reorders": "; ".join(
+                    f"{c['assumption']} = {_plain(c['value'])} → {' > '.join(c['ranking'])}"
+                    for c in v.get("ranking_changes", [])
+                )
+                or "never",
             }
         )
     figures = []
@@ -381,6 +399,7 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
         )
     return {
         "sentence": check.get("sentence", ""),
+        "sentence_zh": check.get("sentence_zh", ""),
         "verdicts": verdicts,
         "figures": figures,
         "tried": len({r["assumption"] for r in check.get("rows", [])}),
@@ -411,11 +430,13 @@ def decomposition_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def _png_data_uri(res: Results, kind: str) -> str:
+def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
+    """The figure as a PNG data URI, and the characters no font could draw in it."""
     fig = render(res, kind)
     buf = io.BytesIO()
     save_figure(fig, buf, "png")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return src, list(getattr(fig, "hallsim_missing_glyphs", []))
 
 
 def figure_items(res: Results) -> list[dict[str, str]]:
@@ -424,7 +445,8 @@ def figure_items(res: Results) -> list[dict[str, str]]:
     for kind, heading, caption in REPORT_FIGURES:
         item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
         try:
-            item["src"] = _png_data_uri(res, kind)
+            item["src"], glyphs = _png_data_uri(res, kind)
+            item["missing_glyphs"] = missing_notice(glyphs) if glyphs else ""
         except ResultsError as exc:
             item["missing"] = str(exc)
         items.append(item)
@@ -505,8 +527,11 @@ def build_report(folder: str | os.PathLike | Results) -> str:
         "robustness": robustness_context(res),
         "decomposition": decomposition_rows(res),
         "provenance": provenance(res),
+        "replay": replay_context(res),
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    html = _environment().get_template("report.html.j2").render(**context)
+    # Chinese text shows on a machine without a CJK font: the bundled font, subset to this page
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
 def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:

@@ -40,7 +40,14 @@ _TMP_PREFIX = ".hallsim-tmp-"
 _LEGACY_DIRS = ("plots", "scenarios", "parts")
 
 # kinds of results that may replace each other in one folder
-_FAMILY = {"run": "results", "compare": "results", "sweep": "sweep", "optimise": "optimise"}
+_FAMILY = {
+    "run": "results",
+    "compare": "results",
+    "sweep": "sweep",
+    "fit": "fit",  # the fit report beside a fitted scenario
+    "backtest": "backtest",
+    "optimise": "optimise",
+}
 
 MAX_NAME_CHARS = 80
 """Longest folder or file name derived from a scenario name (well below the

@@ -72,6 +72,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("attitude_effects.rework_time_per_unit", _grid(0.0, 0.4), True, "assumption"),
     Assumption("attitude_effects.fatigue_per_hour", _grid(0.0, 0.05), True, "assumption"),
     Assumption(
+        "attitude_effects.reference_attitude",
+        _grid(0.3, 0.7),
+        True,
+        "assumption; service-time multiplier 1 here, and (with include_returns) the FCR at "
+        "which the ticket counts were taken",
+    ),
+    Assumption(
         "generalist_slowdown",
         _grid(1.0, 1.2),
         True,
@@ -108,6 +115,10 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "Service Canada effect 0.6 to 1.8 rating points",
     ),
     Assumption("satisfaction.attitude_reference", _grid(0.5, 0.9), False, "assumption"),
+    *(
+        Assumption(f"satisfaction.attitude_weight_{c}", _grid(0.0, 1.0), False, "assumption")
+        for c in _sat.COMPONENTS
+    ),
     Assumption(
         "satisfaction.beta_unsettled",
         _grid(*_sat.DERIVATIONS["beta_unsettled"].plausible),
@@ -164,7 +175,13 @@ ATTITUDE_COEFFICIENTS: tuple[QueueCoefficient, ...] = (
     QueueCoefficient(
         "rework_time_per_unit", "0", "assumption", "low responsibility: errors, rework"
     ),
-    QueueCoefficient("reference_attitude", "—", "assumption", "service-time multiplier 1 here"),
+    QueueCoefficient(
+        "reference_attitude",
+        "—",
+        "assumption",
+        "service-time multiplier 1 here; with include_returns, the FCR at which the tickets "
+        "were counted",
+    ),
     QueueCoefficient("fatigue_per_hour", "0", "assumption", "no source found; off by default"),
 )
 """The attitude-effect coefficients the report lists next to the satisfaction ones: they
@@ -290,61 +307,107 @@ class RobustnessResult:
         return [self.scenarios[k] for k in order]
 
     def verdicts(self) -> list[dict]:
-        """Per metric: the base best scenario, and each assumption value at which the best
-        scenario differs (the value nearest the base on each side of the range)."""
+        """Per metric: the base best scenario and ranking; each assumption value at which
+        the best scenario differs (``changes``) and at which the full ranking differs
+        (``ranking_changes``), per assumption the value nearest the base."""
         out = []
         for m in self.metrics:
             if np.all(np.isnan(self.base[m])):
                 continue
-            best = self.ranking(self.base, m)[0]
-            changes = []
+            ranking = self.ranking(self.base, m)
+            best = ranking[0]
+            changes, reorders = [], []
             for row in self.rows:
                 if row["values"][m] is None:
                     continue
-                other = self.ranking(row["values"], m)[0]
-                if other != best:
-                    changes.append(
-                        {"assumption": row["assumption"], "value": row["value"], "best": other}
-                    )
-            # per assumption, the value nearest the base at which the winner flips
-            first: dict[str, dict] = {}
-            for c in changes:
-                prev = first.get(c["assumption"])
-                base = next(r["base"] for r in self.rows if r["assumption"] == c["assumption"])
-                if prev is None or _distance(c["value"], base) < _distance(prev["value"], base):
-                    first[c["assumption"]] = c
+                other = self.ranking(row["values"], m)
+                point = {"assumption": row["assumption"], "value": row["value"]}
+                if other[0] != best:
+                    changes.append(point | {"best": other[0]})
+                if other != ranking:
+                    reorders.append(point | {"ranking": other})
             out.append(
                 {
                     "metric": m,
                     "best": best,
                     "robust": not changes,
-                    "changes": list(first.values()),
+                    "changes": self._nearest_base(changes),
+                    "ranking": ranking,
+                    "ranking_robust": not reorders,
+                    "ranking_changes": self._nearest_base(reorders),
                     "tried": len({r["assumption"] for r in self.rows}),
                 }
             )
         return out
 
+    def _nearest_base(self, points: list[dict]) -> list[dict]:
+        """Per assumption, the point whose value lies nearest the assumption's base."""
+        base = {r["assumption"]: r["base"] for r in self.rows}
+        first: dict[str, dict] = {}
+        for c in points:
+            prev = first.get(c["assumption"])
+            b = base[c["assumption"]]
+            if prev is None or _distance(c["value"], b) < _distance(prev["value"], b):
+                first[c["assumption"]] = c
+        return list(first.values())
+
     def sentence(self) -> str:
         """The one-line answer, e.g. 'a is best on predicted CSAT under every assumption
         tried; b is best on mean wait unless fcr_base = 0.65 (then c)'."""
+        return self._sentence("en")
+
+    def sentence_zh(self) -> str:
+        """``sentence`` in Chinese."""
+        return self._sentence("zh")
+
+    def _sentence(self, lang: str) -> str:
+        labels = LABELS if lang == "en" else LABELS_ZH
         robust: dict[str, list[str]] = {}
-        fragile = []
+        fragile, reordered = [], []
         for v in self.verdicts():
-            label = LABELS.get(v["metric"], v["metric"])
+            label = labels.get(v["metric"], v["metric"])
             if v["robust"]:
                 robust.setdefault(v["best"], []).append(label)
             else:
-                flips = ", ".join(
-                    f"{c['assumption'].split('.')[-1]} = {_fmt(c['value'])} (then {c['best']})"
+                flips = [
+                    (c["assumption"].split(".")[-1], _fmt(c["value"]), c["best"])
                     for c in v["changes"][:3]
+                ]
+                more = len(v["changes"]) - len(flips)
+                if lang == "en":
+                    text = ", ".join(f"{a} = {x} (then {b})" for a, x, b in flips)
+                    text += f" and {more} more" if more else ""
+                    fragile.append(f"{v['best']} is best on {label} unless {text}")
+                else:
+                    text = "、".join(f"{a} = {x}（此时 {b} 最好）" for a, x, b in flips)
+                    text += f"等 {len(v['changes'])} 处" if more else ""
+                    fragile.append(f"{v['best']} 在{label}上最好，除非 {text}")
+            if v["robust"] and not v["ranking_robust"] and len(self.scenarios) > 2:
+                c = v["ranking_changes"][0]
+                order = " > ".join(c["ranking"])
+                name, x = c["assumption"].split(".")[-1], _fmt(c["value"])
+                reordered.append(
+                    f"on {label} the order behind it changes at {name} = {x} ({order})"
+                    if lang == "en"
+                    else f"{label}的其余排序在 {name} = {x} 时改变（{order}）"
                 )
-                more = f" and {len(v['changes']) - 3} more" if len(v["changes"]) > 3 else ""
-                fragile.append(f"{v['best']} is best on {label} unless {flips}{more}")
-        parts = [
-            f"{best} is best on {_join(labels)} under every assumption tried"
-            for best, labels in robust.items()
-        ]
-        return "; ".join(parts + fragile)
+        if lang == "en":
+            parts = [
+                f"{best} is best on {_join(labels_)} under every assumption tried"
+                for best, labels_ in robust.items()
+            ]
+        else:
+            parts = [f"{best} 在{_join_zh(labels_)}上都最好" for best, labels_ in robust.items()]
+            if parts:
+                parts[0] = "在尝试过的每个假设下，" + parts[0]
+        parts += fragile + reordered
+        if len(self.scenarios) > 2 and all(v["ranking_robust"] for v in self.verdicts()):
+            parts.append(
+                f"the full ranking of the {len(self.scenarios)} scenarios never changes"
+                if lang == "en"
+                else f"{len(self.scenarios)} 个方案的完整排序从未改变"
+            )
+        return ("; " if lang == "en" else "；").join(parts)
 
     def levels(self) -> list[dict]:
         """One scenario's view (``hallsim sensitivity``): per assumption value, each
@@ -423,6 +486,7 @@ class RobustnessResult:
             ],
             "verdicts": self.verdicts(),
             "sentence": self.sentence(),
+            "sentence_zh": self.sentence_zh(),
             "tornado": {
                 m: {name: self.tornado(m, name) for name in self.scenarios[1:]}
                 for m in self.metrics
@@ -438,6 +502,19 @@ LABELS = {
     "satisfaction_mean": "predicted mean rating",
     "bad_review_rate": "predicted bad-review rate",
 }
+
+
+LABELS_ZH = {
+    "wait_mean_min": "平均等待时间",
+    "service_level": "服务水平（限时内叫号比例）",
+    "csat": "预测满意率（评 4–5 分）",
+    "satisfaction_mean": "预测平均评分",
+    "bad_review_rate": "预测不满意率（调查评 1–2 分，非好差评按钮）",
+}
+
+
+def _join_zh(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "、".join(items[:-1]) + "和" + items[-1]
 
 
 def _join(items: list[str]) -> str:

@@ -208,6 +208,11 @@ class RunSettings(_Frozen):
         le=MAX_RUN_MIN,
         description="steady_state only: arrivals stop at warmup_min + length_min (day mode: 0)",
     )
+    day_type: str | None = Field(
+        None,
+        description="day mode: the [[day_types]] entry to simulate (e.g. a busy Monday); "
+        "absent: an ordinary day (docs/mechanisms.md §3)",
+    )
 
 
 class Hall(_Frozen):
@@ -218,6 +223,14 @@ class Hall(_Frozen):
         0.5, ge=0, le=1, description="waiting-area comfort (SERVQUAL tangibles), 0..1"
     )
     period_min: float = Field(30.0, gt=0, description="width of the per-period table bins")
+    max_waiting: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="most citizens that can wait at once (the waiting room); an arrival "
+        "who finds it full and no window free is turned away (blocked). 0: no waiting "
+        "room (Erlang's loss system); absent: unlimited (docs/mechanisms.md §5)",
+    )
 
     @field_validator("open", "close")
     @classmethod
@@ -239,6 +252,61 @@ class Hall(_Frozen):
     @functools.cached_property
     def close_min(self) -> float:
         return parse_clock(self.close)
+
+
+class BeforeOpen(_Frozen):
+    """Citizens who queue at the door before opening and all take tickets at ``hall.open``."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    count: int | None = Field(
+        None, ge=0, le=1_000_000, description="citizens waiting at the door at opening (fixed)"
+    )
+    rate_per_hour: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_RATE_PER_HOUR,
+        description="or: citizens per hour who arrive from `from` until opening (their "
+        "number is Poisson with mean rate × time)",
+    )
+    from_: str = Field(
+        "08:30",
+        alias="from",
+        description="with rate_per_hour: when the first of them arrives at the door, HH:MM",
+    )
+
+    @field_validator("from_")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        parse_clock(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_of(self) -> BeforeOpen:
+        if (self.count is None) == (self.rate_per_hour is None):
+            raise ValueError("give exactly one of count or rate_per_hour")
+        return self
+
+    @property
+    def from_min(self) -> float:
+        return parse_clock(self.from_)
+
+
+class DayType(_Frozen):
+    """A named kind of day (周一高峰, month-end, before a holiday), chosen by run.day_type."""
+
+    name: str = Field(min_length=1, description="name used by run.day_type")
+    rate_factor: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="multiplies every arrival rate, and arrivals.before_open's rate when "
+        "this day type has no before_open of its own",
+    )
+    before_open: BeforeOpen | None = Field(
+        None,
+        description="the crowd at opening on this kind of day (overrides arrivals.before_open)",
+    )
 
 
 class Arrivals(_Frozen):
@@ -265,6 +333,20 @@ class Arrivals(_Frozen):
         description="first-contact resolution of the hall when the rates were counted "
         "(with include_returns); default: this scenario's at attitude_effects."
         "reference_attitude",
+    )
+    before_open: BeforeOpen | None = Field(
+        None,
+        description="day mode: the crowd at opening, {count = N} or {rate_per_hour = R, "
+        'from = "08:30"}: they all take tickets at hall.open, first in line '
+        "(docs/mechanisms.md §2)",
+    )
+    day_to_day_cv: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="day mode: coefficient of variation of a random day level, a gamma "
+        "multiplier with mean 1 on every rate (0: the same expected day every day); daily "
+        "counts then have index of dispersion 1 + mean × cv² (docs/mechanisms.md §3)",
     )
 
     @field_validator("rate_per_hour", mode="before")
@@ -323,6 +405,13 @@ class Matter(_Frozen):
         None,
         description="patience of this matter's citizens: overrides patience.renege_min "
         "for this matter (e.g. fitted per matter by `hallsim fit`)",
+    )
+    daily_cap: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="限号: most tickets issued for this matter in a day; later citizens are "
+        "refused (metric refused_cap). Absent: no cap (docs/mechanisms.md §1)",
     )
 
 
@@ -440,6 +529,71 @@ class Patience(_Frozen):
     renege_min: Distribution | None = Field(
         None, description="patience: a waiting citizen leaves unserved after this long"
     )
+    balk_probability: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None,
+        description="state-dependent balking: {queue length = probability}, e.g. "
+        '{"0" = 0, "10" = 0.2, "30" = 0.8}: an arrival who finds no window free and n '
+        "waiting (their line, per_window) leaves with the probability interpolated "
+        "linearly at n (held beyond the last key). Absent: nobody balks by chance "
+        "(docs/mechanisms.md §4)",
+    )
+
+    @field_validator("balk_probability")
+    @classmethod
+    def _curve(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("needs at least one 'queue length' = probability entry")
+        for key in v:
+            if not key.isascii() or not key.isdigit():
+                raise _FieldError(
+                    f"patience.balk_probability.{key}",
+                    "keys are queue lengths: whole numbers >= 0 (in quotes in TOML)",
+                )
+        return v
+
+    def balk_curve(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        """(queue lengths, probabilities) of ``balk_probability``, sorted; None when absent."""
+        if self.balk_probability is None:
+            return None
+        pts = sorted((int(k), p) for k, p in self.balk_probability.items())
+        return tuple(float(k) for k, _ in pts), tuple(p for _, p in pts)
+
+
+class MissedCalls(_Frozen):
+    """过号: a called citizen who is not at the window (docs/mechanisms.md §1)."""
+
+    absent: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="P(a called citizen is away from the hall or does not hear the call); "
+        "assumption",
+    )
+    away_min: Distribution = Field(
+        default_factory=lambda: Exponential(dist="exponential", mean=10.0),
+        description="how long after the missed call the citizen comes back; assumption",
+    )
+    grace_min: float = Field(
+        15.0,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="back within this long: the ticket is still valid and re-queued; later: "
+        "the ticket is void and the citizen lost (过号作废); assumption",
+    )
+    requeue: Literal["front", "back"] = Field(
+        "front",
+        description="where a returning citizen is put: front (called next, 过号优先) or back "
+        "(behind everyone waiting, 重新排队)",
+    )
+    wasted_min: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="window time spent calling a citizen who is not there (repeated calls, "
+        "waiting at the window) before calling the next; assumption",
+    )
 
 
 class Appointments(_Frozen):
@@ -469,6 +623,11 @@ class Appointments(_Frozen):
         5.0, ge=0, description="later than slot + grace_min counts as a walk-in"
     )
     no_show: float = Field(0.0, ge=0, le=1, description="P(a booked citizen never comes)")
+    exempt_from_caps: bool = Field(
+        True,
+        description="booked citizens neither count against nor are refused by a matter's "
+        "daily_cap (appointment quotas are separate from walk-in tickets)",
+    )
 
 
 class CitizenClass(_Frozen):
@@ -512,14 +671,16 @@ class AttitudeEffects(_Frozen):
         ge=0,
         le=1,
         description="P(settled at this visit) at proactiveness/responsibility 0 "
-        "(assumption; endpoints from Wenzhou 2017 75.9%); neutral 1",
+        "(assumption, near Wenzhou 2017's 75.9% 最多跑一次 level, a process-reform "
+        "figure, not evidence for an attitude effect); neutral 1",
     )
     fcr_per_unit: float = Field(
         0.20,
         ge=-1,
         le=1,
         description="rise in P(settled) per unit of mean(proactiveness, responsibility) "
-        "(assumption; Zhejiang 2019 92.9% at the top); neutral 0",
+        "(assumption: no study measures it; Zhejiang's rise to 92.9% by 2019 came from "
+        "process reform, not clerk attitude); neutral 0",
     )
     return_delay_min: float = Field(
         120.0,
@@ -605,6 +766,12 @@ class Scenario(_Frozen):
     satisfaction: SatisfactionConfig = SatisfactionConfig()
     appointments: Appointments | None = None
     classes: list[CitizenClass] | None = None
+    missed_calls: MissedCalls | None = Field(
+        None, description="过号: called citizens who are not there (absent: everyone answers)"
+    )
+    day_types: list[DayType] | None = Field(
+        None, description="named kinds of day with their own demand, chosen by run.day_type"
+    )
 
     @field_validator("name")
     @classmethod
@@ -672,7 +839,41 @@ class Scenario(_Frozen):
                     )
         self._check_rosters()
         self._check_classes()
+        self._check_day_features()
         return self
+
+    def _check_day_features(self) -> None:
+        """Caps, the crowd at opening, day levels and day types (docs/mechanisms.md)."""
+        names = [d.name for d in self.day_types or []]
+        for k, n in enumerate(names):
+            if n in names[:k]:
+                raise _FieldError(f"day_types.{k}.name", f"duplicate day type name {n!r}")
+        if self.run.day_type is not None and self.run.day_type not in names:
+            raise _FieldError(
+                "run.day_type",
+                f"unknown day type {self.run.day_type!r}; [[day_types]] names are {names}",
+            )
+        day_only = [("arrivals.day_to_day_cv", self.arrivals.day_to_day_cv != 0)]
+        day_only.append(("arrivals.before_open", self.arrivals.before_open is not None))
+        day_only.append(("run.day_type", self.run.day_type is not None))
+        day_only += [
+            (f"matters.{i}.daily_cap", m.daily_cap is not None) for i, m in enumerate(self.matters)
+        ]
+        for path, used in day_only:
+            if used and self.run.mode != "day":
+                raise _FieldError(path, "only used in day mode (run.mode = 'day')")
+        crowds = [("arrivals.before_open", self.arrivals.before_open)]
+        crowds += [
+            (f"day_types.{k}.before_open", d.before_open)
+            for k, d in enumerate(self.day_types or [])
+        ]
+        for path, crowd in crowds:
+            if crowd is not None and crowd.rate_per_hour is not None:
+                if crowd.from_min >= self.hall.open_min:
+                    raise _FieldError(
+                        f"{path}.from",
+                        f"must be before hall.open ({self.hall.open}), got {crowd.from_}",
+                    )
 
     def _check_rosters(self) -> None:
         open_, close = self.hall.open_min, self.hall.close_min
@@ -862,6 +1063,36 @@ class Scenario(_Frozen):
                 level = n
         return level
 
+    # ---- caps, missed calls, loss capacity, the day's demand (docs/mechanisms.md) ----
+
+    @property
+    def day_type_entry(self) -> DayType | None:
+        """The [[day_types]] entry named by run.day_type (None: an ordinary day)."""
+        if self.run.day_type is None:
+            return None
+        return next(d for d in self.day_types or [] if d.name == self.run.day_type)
+
+    @property
+    def crowd_at_open(self) -> BeforeOpen | None:
+        """The crowd at opening of the simulated kind of day (None: nobody)."""
+        day = self.day_type_entry
+        if day is not None and day.before_open is not None:
+            return day.before_open
+        return self.arrivals.before_open
+
+    @property
+    def rate_factor(self) -> float:
+        """The simulated day type's multiplier on every rate (1 for an ordinary day)."""
+        day = self.day_type_entry
+        return day.rate_factor if day is not None else 1.0
+
+    def uses_caps(self) -> bool:
+        return any(m.daily_cap is not None for m in self.matters)
+
+    def uses_day_demand(self) -> bool:
+        """A crowd at opening, a random day level or ticket caps: drawn with the demand."""
+        return self.crowd_at_open is not None or self.arrivals.day_to_day_cv > 0 or self.uses_caps()
+
     # ---- derived values used by the model (computed, never stored) ----
 
     @property
@@ -897,9 +1128,13 @@ class Scenario(_Frozen):
     def _compute_rate_schedule(self) -> list[tuple[float, float]]:
         rate = self.arrivals.rate_per_hour
         start = self.arrival_start_min
+        factor = self.rate_factor  # a day type's multiplier (1.0: exact, no change)
         if isinstance(rate, float):
-            return [(start, rate / 60.0)]
-        pieces = sorted((parse_clock(k), r / 60.0) for k, r in rate.items())
+            return [(start, rate / 60.0 * factor if factor != 1.0 else rate / 60.0)]
+        pieces = sorted(
+            (parse_clock(k), r / 60.0 * factor if factor != 1.0 else r / 60.0)
+            for k, r in rate.items()
+        )
         out: list[tuple[float, float]] = []
         current = 0.0  # zero before the first key
         for t, r in pieces:

@@ -39,7 +39,7 @@ import numpy as np
 
 from hallsim import theory
 from hallsim.experiment import trace_replication
-from hallsim.intervals import t_half_width
+from hallsim.intervals import interval
 from hallsim.model import SERVED, attitude_multiplier
 from hallsim.names import TARGET_METRICS
 from hallsim.scenario import Scenario, format_clock
@@ -321,15 +321,15 @@ class Evaluation:
         return int(np.argmax(x) if target.op == "<=" else np.argmin(x))
 
 
-def _summary(values: np.ndarray) -> tuple[float, float, float]:
+def _summary(values: np.ndarray, metric: str) -> tuple[float, float, float]:
     x = values[~np.isnan(values)]
     if len(x) == 0:
         return math.nan, math.nan, math.nan
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
-    half = t_half_width(x.std(ddof=1), len(x))
-    return mean, mean - half, mean + half
+    low, high = interval(metric, mean, float(x.std(ddof=1)), len(x))  # inside its range
+    return mean, low, high
 
 
 class _Simulator:
@@ -365,9 +365,7 @@ class _Simulator:
         if self.progress:
             self.progress(f"roster {self.runs}: {note}" if note else f"roster {self.runs}")
         values = np.array([o["value"] for o in out])  # [rep, period + 1]
-        summ = [_summary(values[:, p]) for p in range(values.shape[1])]
-        if self.target.metric == "service_level":  # a share: keep the interval in [0, 1]
-            summ = [(m, max(lo, 0.0), min(hi, 1.0)) for m, lo, hi in summ]
+        summ = [_summary(values[:, p], self.target.metric) for p in range(values.shape[1])]
         n_p = len(self.edges)
         width = np.array([b - a for a, b in self.edges])
         busy = np.mean([o["busy"] for o in out], axis=0)

@@ -48,6 +48,10 @@ SOURCES = (
     "online",  # whether a citizen goes online instead (one uniform per potential citizen)
     "return_timing",  # same day (and when) or a later day, per unsettled citizen
     "ticket_returns",  # whether a counted ticket is a new citizen (arrivals.include_returns)
+    "day_level",  # the day's random level (arrivals.day_to_day_cv): one gamma draw per day
+    "before_open",  # the crowd at opening: its size and, in sub-streams, its citizens' draws
+    "balking",  # state-dependent balking (patience.balk_probability): one uniform per chance
+    "missed_calls",  # 过号: whether a called citizen is there, and when they come back
 )
 
 
@@ -87,6 +91,34 @@ class Streams(Mapping[str, np.random.Generator]):
 
     def __contains__(self, name: object) -> bool:
         return name in _SOURCE_INDEX
+
+
+class SubStreams(Mapping[str, np.random.Generator]):
+    """A full set of sources under one generator: ``SeedSequence(entropy, spawn_key=
+    (*parent.spawn_key, source))`` of the parent's seed sequence (as ``draw_clerks``
+    does per clerk).  The crowd at opening draws its citizens from these, so it
+    shifts none of the day's own draws.
+    """
+
+    __slots__ = ("_made", "_parent")
+
+    def __init__(self, parent: np.random.Generator) -> None:
+        self._parent = parent.bit_generator.seed_seq
+        self._made: dict[str, np.random.Generator] = {}
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        rng = self._made.get(name)
+        if rng is None:
+            key = (*self._parent.spawn_key, _SOURCE_INDEX[name])
+            ss = np.random.SeedSequence(self._parent.entropy, spawn_key=key)
+            rng = self._made[name] = np.random.default_rng(ss)
+        return rng
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SOURCES)
+
+    def __len__(self) -> int:
+        return len(SOURCES)
 
 
 def make_streams(seed: int, replication: int) -> Streams:
@@ -281,6 +313,8 @@ class Demand:
     slot_min: np.ndarray | None = None  # booked slot time (NaN for walk-ins)
     klass: np.ndarray | None = None  # 0 regular, k = scenario.classes[k - 1]
     no_shows: int = 0  # booked citizens who did not come (or would have come after close)
+    refused_cap: int = 0  # citizens refused a ticket by a matter's daily_cap (限号)
+    refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
     # uniform deciding, if this visit leaves unsettled, whether the citizen comes back
     # the same day (u < return_same_day_share; then the delay's quantile is u / share)
     return_u: np.ndarray | None = None
@@ -517,11 +551,26 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
 
     All citizens of the full demand (before online diversion) get their draws,
     so changing ``online_share`` removes citizens without shifting the draws
-    of the others.
+    of the others.  The crowd at opening, a random day level and ticket caps
+    (docs/mechanisms.md) are added by ``day_demand`` from streams of their own.
     """
-    times = piecewise_poisson(
-        list(return_plan(scenario).schedule), scenario.arrival_end_min, streams["arrivals"]
-    )
+    if not scenario.uses_day_demand():
+        return _draw_walk_ins(scenario, streams, return_plan(scenario).schedule)
+    level = day_level(scenario, streams)
+    schedule = return_plan(scenario).schedule
+    if level != 1.0:
+        schedule = tuple((t, r * level) for t, r in schedule)
+    demand = _draw_walk_ins(scenario, streams, schedule)
+    return day_demand(scenario, streams, demand, level)
+
+
+def _draw_walk_ins(
+    scenario: Scenario,
+    streams: dict[str, np.random.Generator],
+    schedule: tuple[tuple[float, float], ...],
+) -> Demand:
+    """The citizens arriving from opening on at the rates of ``schedule``."""
+    times = piecewise_poisson(list(schedule), scenario.arrival_end_min, streams["arrivals"])
     matter, keep, base, patience, u_settle, u_return = _citizen_draws(scenario, times, streams)
     if not scenario.uses_operations():
         *kept, u_return = _kept((times, matter, keep, base, patience, u_settle, u_return))
@@ -557,6 +606,115 @@ def draw_demand(scenario: Scenario, streams: dict[str, np.random.Generator]) -> 
         klass=klass[idx] if klass is not None else None,
         no_shows=no_shows,
     )
+
+
+def day_level(scenario: Scenario, streams: dict[str, np.random.Generator]) -> float:
+    """This day's level: a gamma multiplier with mean 1 and cv ``arrivals.day_to_day_cv``.
+
+    Arrivals are then a mixed (doubly stochastic) Poisson process: a day's count
+    N has mean Λ and variance Λ + Λ²·cv² (index of dispersion 1 + Λ·cv²), the
+    negative binomial for a constant rate.  1.0 (no draw) when cv is 0.
+    """
+    cv = scenario.arrivals.day_to_day_cv
+    if cv == 0:
+        return 1.0
+    shape = 1.0 / cv**2
+    return float(streams["day_level"].gamma(shape, 1.0 / shape))
+
+
+def crowd_size(scenario: Scenario, streams: dict[str, np.random.Generator], level: float) -> int:
+    """How many citizens wait at the door at opening (0 without a crowd)."""
+    crowd = scenario.crowd_at_open
+    if crowd is None:
+        return 0
+    if crowd.count is not None:
+        return crowd.count  # a fixed count: observed, so no day level or day-type factor
+    assert crowd.rate_per_hour is not None
+    minutes = scenario.hall.open_min - crowd.from_min
+    mean = crowd.rate_per_hour / 60.0 * minutes * level
+    day = scenario.day_type_entry
+    if day is not None and day.before_open is None:  # the ordinary crowd, scaled like all rates
+        mean *= day.rate_factor
+    return int(streams["before_open"].poisson(mean))
+
+
+def day_demand(
+    scenario: Scenario, streams: dict[str, np.random.Generator], demand: Demand, level: float
+) -> Demand:
+    """``demand`` with the crowd at opening put first and ticket caps applied.
+
+    The crowd's citizens draw their matter, service, patience and so on from
+    sub-streams of ``before_open`` (one per source), so the crowd neither
+    shifts nor is shifted by the day's other draws.  They are walk-ins who are
+    already in the hall: no online diversion and no thinning for returns.
+    """
+    n = crowd_size(scenario, streams, level)
+    if n:
+        crowd_streams = SubStreams(streams["before_open"])
+        times = np.full(n, scenario.hall.open_min)
+        matter, _keep, base, patience, u_settle, u_return = _citizen_draws(
+            scenario, times, crowd_streams
+        )
+        # operations: the crowd are walk-ins (not booked), with classes like everyone
+        booked = np.zeros(n, dtype=bool) if demand.booked is not None else None
+        slot = np.full(n, np.nan) if demand.slot_min is not None else None
+        klass = None
+        if demand.klass is not None:
+            klass = draw_classes(scenario, matter, crowd_streams["classes"])
+
+        def cat(a, b):
+            return None if a is None or b is None else np.concatenate([a, b])
+
+        return_u = (
+            demand.return_u if demand.return_u is not None else np.zeros(len(demand.arrival_min))
+        )
+        demand = Demand(
+            arrival_min=np.concatenate([times, demand.arrival_min]),
+            matter=np.concatenate([matter, demand.matter]),
+            base_service_min=np.concatenate([base, demand.base_service_min]),
+            patience_min=np.concatenate([patience, demand.patience_min]),
+            settle_u=np.concatenate([u_settle, demand.settle_u]),
+            return_u=np.concatenate([u_return, return_u]),
+            booked=cat(booked, demand.booked),
+            slot_min=cat(slot, demand.slot_min),
+            klass=cat(klass, demand.klass),
+            no_shows=demand.no_shows,
+        )
+    if scenario.uses_caps():
+        demand = apply_caps(scenario, demand)
+    return demand
+
+
+def apply_caps(scenario: Scenario, demand: Demand) -> Demand:
+    """限号: each matter's tickets beyond its ``daily_cap``, in ticket order, are refused.
+
+    Booked citizens are exempt (neither counted nor refused) when
+    ``appointments.exempt_from_caps`` (the default).  Refused citizens leave
+    the demand; their number is ``refused_cap``.
+    """
+    ap = scenario.appointments
+    exempt = (
+        demand.booked if demand.booked is not None and (ap is None or ap.exempt_from_caps) else None
+    )
+    refuse = np.zeros(len(demand.arrival_min), dtype=bool)
+    for m, matter in enumerate(scenario.matters):
+        if matter.daily_cap is None:
+            continue
+        counted = demand.matter == m
+        if exempt is not None:
+            counted &= ~exempt
+        ticket = np.cumsum(counted)  # the matter's ticket number of each counted citizen
+        refuse |= counted & (ticket > matter.daily_cap)
+    by_matter = np.bincount(demand.matter[refuse], minlength=len(scenario.matters))
+    keep = ~refuse
+    fields = {
+        name: (value[keep] if isinstance(value, np.ndarray) else value)
+        for name, value in vars(demand).items()
+        if name != "refused_by_matter"
+    }
+    fields["refused_cap"] = demand.refused_cap + int(refuse.sum())
+    fields["refused_by_matter"] = by_matter.astype(np.int64)
+    return Demand(**fields)
 
 
 def draw_appointments(

@@ -501,11 +501,12 @@ def plan_sweep(
         try:
             point_scenario = scenario.with_changes(changes, source="sweep")
             if engine == "fast" and not fastpath.supports(point_scenario):
+                mechanism = fastpath.unsupported_mechanism(point_scenario)
+                what = mechanism or "rosters, appointments and citizen classes"
                 problems.append(
                     (
                         f"point {point} ({_label(changes)})",
-                        "--engine fast: rosters, appointments and citizen classes need the "
-                        "simpy engine; use --engine auto",
+                        f"--engine fast: {what} need the simpy engine; use --engine auto",
                     )
                 )
                 break

@@ -46,14 +46,51 @@ def _stamp(day: pd.Timestamp, minutes: np.ndarray) -> list[str]:
 def simulated_log(
     scenario: Scenario, days: int = 5, seed: int = 1, first_day: str = "2024-03-04"
 ) -> pd.DataFrame:
-    """``days`` simulated days of ``scenario`` as a qms-zh ticket log (one row per ticket)."""
+    """``days`` simulated days of ``scenario`` as a qms-zh ticket log (one row per ticket).
+
+    Citizen ids (证件号) follow the model's return visits: a same-day return
+    visit carries the id of the unsettled visit it comes from (paired by its
+    arrival = that visit's end + ``return_delay_min``: a fixed delay is
+    needed), and every other unsettled served citizen comes back on the next
+    day, taking over the id of a ticket drawn at random from that day's first
+    visits (with ``include_returns`` the next day's tickets already hold the
+    earlier days' returns).  So the log's first-contact resolution is the
+    scenario's, and its same-day share is ``return_same_day_share`` of the
+    citizens whose return falls before closing.
+    """
+    ae = scenario.attitude_effects
+    if ae.return_delay is not None:
+        raise ValueError("simulated_log pairs return visits by a fixed return_delay_min")
+    delay = ae.return_delay_min
+    rng = np.random.default_rng([seed, 7])
+    traces = [trace_replication(scenario, seed, d, engine="simpy") for d in range(days)]
+    ids = [
+        np.array([f"C{d:03d}{i:05d}" for i in range(len(tr.arrival_min))], dtype=object)
+        for d, tr in enumerate(traces)
+    ]
+    carried: list[str] = []  # ids of citizens coming back the next day
     frames = []
     day0 = pd.Timestamp(first_day)
-    for d in range(days):
+    for d, tr in enumerate(traces):
         day = day0 + pd.Timedelta(days=d)
-        tr = trace_replication(scenario, seed, d, engine="simpy")
         served = tr.outcome == SERVED
         gone = (tr.outcome == RENEGED) | (tr.outcome == BALKED)
+        cid = ids[d]
+        first = np.flatnonzero(~tr.is_return)
+        take = rng.choice(first, size=min(len(carried), len(first)), replace=False)
+        cid[take] = carried[: len(take)]
+        unsettled = served & ~tr.settled
+        back_of = {}  # (matter, end + delay) -> visit index of an unsettled citizen
+        for k in np.flatnonzero(unsettled):
+            back_of.setdefault((int(tr.matter[k]), float(tr.end_min[k] + delay)), []).append(k)
+        came_back = np.zeros(len(cid), dtype=bool)
+        for j in np.flatnonzero(tr.is_return)[np.argsort(tr.arrival_min[tr.is_return])]:
+            ks = back_of.get((int(tr.matter[j]), float(tr.arrival_min[j])))
+            if ks:
+                k = ks.pop(0)
+                cid[j] = cid[k]
+                came_back[k] = True
+        carried = list(cid[unsettled & ~came_back])
         names = np.asarray(scenario.matter_names, dtype=object)
         n = len(tr.arrival_min)
         frames.append(
@@ -68,11 +105,51 @@ def simulated_log(
                     HEAD["window"]: np.where(served, [f"W{w + 1}" for w in tr.window], ""),
                     HEAD["status"]: np.where(served, "已办结", np.where(gone, "弃号", "未办理")),
                     "离开时间": _stamp(day, np.where(gone, tr.end_min, np.nan)),
-                    HEAD["citizen"]: [f"id{(d * 7919 + i * 104729) % 99991:05d}" for i in range(n)],
+                    HEAD["citizen"]: cid,
                 }
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def add_ratings(log: pd.DataFrame, config=None, share: float = 1.0, seed: int = 0) -> pd.DataFrame:
+    """The log with a 评价 column drawn from the satisfaction model ``config``.
+
+    Each rated ticket's rating is drawn from the model's five probabilities for
+    its wait (ticket to call, or to leaving), its outcome (served or abandoned)
+    and settled = served, at the reference attitude; ``share`` of the tickets
+    are rated, the others left blank (most citizens do not rate).
+    """
+    from hallsim.satisfaction import (
+        COMPONENTS,
+        OUTCOME_RENEGED,
+        OUTCOME_SERVED,
+        SatisfactionConfig,
+        latent_score,
+        probabilities_from_eta,
+    )
+
+    cfg = config or SatisfactionConfig()
+    rng = np.random.default_rng(seed)
+    t0 = pd.to_datetime(log[HEAD["ticket_time"]])
+    served = log[HEAD["status"]].eq("已办结").to_numpy()
+    stop = pd.to_datetime(log[HEAD["call_time"]].where(served, log["离开时间"]).replace("", None))
+    wait = ((stop - t0).dt.total_seconds() / 60).to_numpy(dtype=float)
+    n = len(log)
+    visits = {
+        "wait_min": np.nan_to_num(wait),
+        "outcome": np.where(served, OUTCOME_SERVED, OUTCOME_RENEGED).astype(np.int8),
+        "settled": served,
+        "overtaken": np.zeros(n, dtype=np.int64),
+        **{c: np.full(n, cfg.attitude_reference) for c in COMPONENTS},
+    }
+    probs = probabilities_from_eta(latent_score(visits, cfg.comfort_reference, cfg), cfg.cutpoints)
+    u = rng.random(n)
+    rating = 1 + (u[:, None] > np.cumsum(probs, axis=1)[:, :-1]).sum(axis=1)
+    rated = (rng.random(n) < share) & np.isfinite(wait)
+    out = log.copy()
+    out["评价"] = np.where(rated, rating.astype(str), "")
+    return out
 
 
 def messy(log: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, dict[str, int]]:

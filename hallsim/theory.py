@@ -13,6 +13,9 @@ Sources:
 - Allen-Cunneen: Allen, *Probability, Statistics and Queueing Theory* (2nd ed., 1990).
 - Non-pre-emptive priorities in M/M/c: Cobham (1954), "Priority assignment in waiting line
   problems", *Operations Research* 2(1):70-76; Gross et al. (2008), sec. 3.4.
+- M/M/c/K (finite waiting room): Gross et al. (2008), sec. 2.6.
+- Open Jackson networks: Jackson (1957), "Networks of waiting lines", *Operations Research*
+  5(4):518-521; Gross et al. (2008), sec. 4.2.
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ import numpy as np
 from scipy.special import betainc, gammaln, logsumexp
 
 __all__ = [
+    "JacksonResult",
+    "MMcKResult",
     "MMcMResult",
     "MMcResult",
     "allen_cunneen",
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "jackson_network",
     "mg1_pk",
     "min_servers",
     "mmc",
     "mmc_priority_waits",
+    "mmck",
 ]
 
 
@@ -428,3 +435,118 @@ def min_servers(
                 lo = mid + 1
         return lo
     raise ValueError(f"no staffing up to {max_servers} servers meets the targets")
+
+
+# --------------------------------------------------------------------------- M/M/c/K
+
+
+@dataclass(frozen=True)
+class MMcKResult:
+    """Steady state of M/M/c/K: at most K citizens in the hall (c in service, K−c waiting).
+
+    An arrival who finds K present is turned away (lost). Times in minutes.
+    """
+
+    p_block: float  # P(an arrival is turned away) = p_K (PASTA)
+    wait_mean: float  # E[Wq] of admitted citizens, minutes
+    queue_len_mean: float  # E[Lq]
+    in_system_mean: float  # E[L]
+    utilisation: float  # mean busy servers / c
+    p_wait: float  # P(an admitted citizen waits > 0)
+
+
+def mmck(arrival_rate: float, mean_service: float, servers: int, capacity: int) -> MMcKResult:
+    """M/M/c/K by the birth-death chain (Gross et al. 2008, sec. 2.6).
+
+    ``capacity`` K >= ``servers`` c is the most citizens present at once; K = c is the
+    Erlang loss system (M/M/c/c), whose ``p_block`` equals :func:`erlang_b`. Any load
+    is allowed: the chain is finite.
+    """
+    lam = _positive(arrival_rate, "arrival_rate")
+    s = _positive(mean_service, "mean_service")
+    c = _servers(servers)
+    k_max = _servers(capacity, "capacity", minimum=c)
+    a = lam * s
+    # log p_n up to a constant: log a^n/n! for n <= c, then a^c/c! (a/c)^(n-c)
+    n = np.arange(k_max + 1)
+    logp = np.where(
+        n <= c,
+        n * math.log(a) - gammaln(n + 1),
+        c * math.log(a) - gammaln(c + 1) + (n - c) * math.log(a / c),
+    )
+    p = np.exp(logp - logsumexp(logp))
+    p_block = float(p[-1])
+    lq = float(np.sum(np.clip(n - c, 0, None) * p))
+    ls = float(np.sum(n * p))
+    admitted = lam * (1.0 - p_block)
+    busy = float(np.sum(np.minimum(n, c) * p))
+    p_wait_admitted = float(np.sum(p[c:k_max]) / (1.0 - p_block)) if k_max > c else 0.0
+    return MMcKResult(
+        p_block=p_block,
+        wait_mean=lq / admitted,  # Little's law on admitted citizens
+        queue_len_mean=lq,
+        in_system_mean=ls,
+        utilisation=busy / c,
+        p_wait=p_wait_admitted,
+    )
+
+
+# --------------------------------------------------------------------------- Jackson networks
+
+
+@dataclass(frozen=True)
+class JacksonResult:
+    """Open Jackson network of M/M/c stations: per-station and end-to-end measures."""
+
+    throughput: tuple[float, ...]  # total arrival rate at each station, per minute
+    stations: tuple[MMcResult, ...]  # each station as an M/M/c with its throughput
+    in_system_mean: float  # E[number in the network]
+    time_in_system_mean: float  # E[time from entering to leaving], minutes
+    visits: tuple[float, ...]  # mean visits per external arrival to each station
+
+
+def jackson_network(
+    external_rates: list[float],
+    mean_services: list[float],
+    servers: list[int],
+    routing: list[list[float]],
+) -> JacksonResult:
+    """Open Jackson network (Jackson 1957; Gross et al. 2008, sec. 4.2).
+
+    ``external_rates[i]``: Poisson arrivals from outside to station i (per minute);
+    ``routing[i][j]``: probability that a citizen leaving i goes next to j (the rest
+    of row i leaves the hall). The traffic equations λ = γ + Pᵀλ give each station's
+    throughput; the product form makes each station an independent M/M/c with that
+    rate, so the means add up and Little's law gives the time in the hall.
+    Raises ValueError if a row sums above 1, the network is not open, or a station
+    is unstable.
+    """
+    m = len(external_rates)
+    if not (len(mean_services) == len(servers) == len(routing) == m) or m == 0:
+        raise ValueError("external_rates, mean_services, servers and routing must align")
+    gamma = np.array([_non_negative(x, "external_rates") for x in external_rates])
+    p = np.array(routing, dtype=float)
+    if p.shape != (m, m) or np.any(p < 0) or np.any(p.sum(axis=1) > 1 + 1e-12):
+        raise ValueError("routing must be a square matrix of probabilities, rows <= 1")
+    try:
+        lam = np.linalg.solve(np.eye(m) - p.T, gamma)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError("routing is not open: some citizens never leave") from exc
+    if np.any(lam < -1e-12) or not np.all(np.isfinite(lam)):
+        raise ValueError("routing is not open: some citizens never leave")
+    results = []
+    for i in range(m):
+        s_i = _positive(mean_services[i], "mean_services")
+        if lam[i] <= 0:  # a station nobody is routed to is idle
+            results.append(MMcResult(0.0, 0.0, 0.0, 0.0, s_i, 0.0, servers[i] / s_i))
+        else:
+            results.append(mmc(float(lam[i]), s_i, servers[i]))
+    total_in = float(sum(r.in_system_mean for r in results))
+    total_rate = float(gamma.sum())
+    return JacksonResult(
+        throughput=tuple(float(x) for x in lam),
+        stations=tuple(results),
+        in_system_mean=total_in,
+        time_in_system_mean=total_in / total_rate,
+        visits=tuple(float(x) / total_rate for x in lam),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from hallsim.scenario import Scenario, scenario_from_dict
 # per-example deadlines would make tests flaky without testing anything.
 settings.register_profile("hallsim", deadline=None)
 settings.load_profile("hallsim")
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def queue_scenario(
@@ -70,3 +73,23 @@ def simulate_cli(args: list[str]) -> None:
 
     result = CliRunner().invoke(main, [*args, "-r", "3", "-q", "-w", "1"])
     assert result.exit_code == 0, result.output + str(result.exception)
+
+
+@pytest.fixture(scope="session")
+def chinese_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A compare whose scenario, window group and a matter have Chinese names."""
+    base = tmp_path_factory.mktemp("cn")
+    text = (SCENARIOS / "integrated.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "integrated"', 'name = "综合窗口"')
+    text = text.replace('name = "social_security"', 'name = "社保"')
+    text = text.replace('name = "housing_fund"', 'name = "公积金"')
+    assert "综合窗口" in text and "社保" in text
+    (base / "综合.toml").write_text(text, encoding="utf-8")
+    hybrid = (SCENARIOS / "hybrid.toml").read_text(encoding="utf-8")
+    hybrid = hybrid.replace('"social_security"', '"社保"').replace('"housing_fund"', '"公积金"')
+    (base / "hybrid.toml").write_text(hybrid, encoding="utf-8")
+    out = base / "out"
+    simulate_cli(
+        ["compare", str(base / "hybrid.toml"), str(base / "综合.toml"), "--log", "--out", str(out)]
+    )
+    return out

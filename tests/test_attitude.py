@@ -17,10 +17,15 @@ from .conftest import day_scenario, queue_scenario
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def test_fcr_below_one_adds_return_visits_and_load_of_one_over_fcr() -> None:
-    # steady state: every unsettled visit returns, so visits = demand / FCR and
-    # the busy fraction rises by the same factor (a geometric number of visits)
+@pytest.mark.parametrize("share", [1.0, 0.25])
+def test_fcr_below_one_adds_return_visits_and_load_of_one_over_fcr(share) -> None:
+    # rates of new citizens only (include_returns = false): returns come on top.
+    # Steady state: an unsettled visit comes back the same day with probability
+    # `share`, so visits per citizen are geometric with mean 1 / (1 - share (1 - FCR))
+    # (1 / FCR when every return is the same day) and the busy fraction rises by the
+    # same factor; the other unsettled visits are counted as later returns
     lam, mean_s, c, fcr = 0.5, 4.0, 4, 0.8
+    per_citizen = 1 / (1 - share * (1 - fcr))
     sc = queue_scenario(
         lam, {"dist": "exponential", "mean": mean_s}, c, warmup_min=2000, length_min=20_000
     )
@@ -32,20 +37,24 @@ def test_fcr_below_one_adds_return_visits_and_load_of_one_over_fcr() -> None:
             "attitude_effects.care_time_per_unit": 0.0,
             "attitude_effects.rework_time_per_unit": 0.0,
             "attitude_effects.return_delay_min": 30,
-            "attitude_effects.return_same_day_share": 1.0,
+            "attitude_effects.return_same_day_share": share,
             "arrivals.include_returns": False,  # the rate counts new citizens only
         }
     )
     reps = run_replications(sc, replications=6, seed=1).replications
-    visits_expected = lam * sc.run.length_min / fcr
-    util_expected = lam / fcr * mean_s / c
+    visits_expected = lam * sc.run.length_min * per_citizen
+    util_expected = lam * per_citizen * mean_s / c
     n = len(reps)
     for values, expected in ((reps.arrived, visits_expected), (reps.utilisation, util_expected)):
         half = 3.5 * values.std(ddof=1) / np.sqrt(n)
         assert abs(values.mean() - expected) < half + 1e-9, (values.mean(), expected)
     assert reps.first_contact_resolution.mean() == pytest.approx(fcr, abs=0.01)
     share_returns = (reps.return_visits / reps.arrived).mean()
-    assert share_returns == pytest.approx(1 - fcr, abs=0.01)
+    assert share_returns == pytest.approx(share * (1 - fcr), abs=0.01)
+    # returns_later counts the whole run, warm-up included (the engine's count)
+    whole_run = (sc.run.warmup_min + sc.run.length_min) / sc.run.length_min
+    later = (reps.returns_later / (reps.arrived * whole_run)).mean()
+    assert later == pytest.approx((1 - share) * (1 - fcr), abs=0.01)
 
 
 def _returns_hall(fcr: float, counted_fcr: float | None = None, share: float = 0.25):

@@ -156,7 +156,14 @@ def test_compare_reports_paired_differences(capsys, tmp_path) -> None:
     )
     assert code == 0, err
     obj = json.loads(out)
-    assert set(obj) == {"scenarios", "replications", "seed", "metrics", "differences"}
+    # the contract object, extended by the split of each mean-wait difference into
+    # return visits and the rest (the halls have the default attitude effects)
+    assert set(obj) == {"scenarios", "replications", "seed", "metrics", "differences"} | {
+        "wait_decomposition"
+    }
+    (split,) = obj["wait_decomposition"]
+    assert split["scenario"] == "four"
+    assert split["total"] == pytest.approx(split["returns"] + split["rest"])
     assert obj["scenarios"] == ["three", "four"] and obj["replications"] == 5
     diff = next(d for d in obj["differences"] if d["metric"] == "wait_mean_min")
     assert (diff["baseline"], diff["scenario"]) == ("three", "four")

@@ -111,3 +111,52 @@ def test_coverage_is_near_nominal_on_mmc_by_repeated_experiments() -> None:
             hits[m] += sm["ci_low"] <= value <= sm["ci_high"]
     coverage = {m: h / experiments for m, h in hits.items()}
     assert all(c >= 0.93 for c in coverage.values()), coverage
+
+
+FEW = """
+name = "few"
+[run]
+replications = 3
+seed = 2
+[hall]
+open = "09:00"
+close = "10:00"
+[arrivals]
+rate_per_hour = 50
+[[matters]]
+name = "a"
+share = 1
+service_min = { dist = "exponential", mean = 5 }
+[[windows]]
+name = "w"
+count = 4
+[patience]
+renege_min = { dist = "exponential", mean = 30 }
+"""
+
+
+def test_cut_intervals_are_marked_in_the_cli_and_explained_in_the_report(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from hallsim.cli import main
+    from hallsim.report import build_report
+
+    (tmp_path / "few.toml").write_text(FEW)
+    out = tmp_path / "few"
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "few.toml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    notes = json.loads((out / "summary.json").read_text())["hallsim"]["interval_notes"]["few"]
+    cut = {m for m, note in notes.items() if note.startswith("t-interval cut")}
+    assert cut  # three replications of a busy hour: several counts sit near 0
+    rows = {
+        line.split("│")[1].strip().removesuffix(" (predicted)"): line
+        for line in result.output.splitlines()
+        if "│" in line
+    }
+    for m in cut:
+        assert rows[m].rstrip(" │").endswith("*"), rows[m]
+    assert "* interval cut at the metric's range" in result.output
+    html = build_report(out)
+    assert "An interval stays inside its metric" in html and "t-interval cut at the" in html

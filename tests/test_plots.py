@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,26 +50,6 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def chinese_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A compare whose scenario, window group and a matter have Chinese names."""
-    base = tmp_path_factory.mktemp("cn")
-    text = (SCENARIOS / "integrated.toml").read_text(encoding="utf-8")
-    text = text.replace('name = "integrated"', 'name = "综合窗口"')
-    text = text.replace('name = "social_security"', 'name = "社保"')
-    text = text.replace('name = "housing_fund"', 'name = "公积金"')
-    assert "综合窗口" in text and "社保" in text
-    (base / "综合.toml").write_text(text, encoding="utf-8")
-    hybrid = (SCENARIOS / "hybrid.toml").read_text(encoding="utf-8")
-    hybrid = hybrid.replace('"social_security"', '"社保"').replace('"housing_fund"', '"公积金"')
-    (base / "hybrid.toml").write_text(hybrid, encoding="utf-8")
-    out = base / "out"
-    simulate(
-        ["compare", str(base / "hybrid.toml"), str(base / "综合.toml"), "--log", "--out", str(out)]
-    )
-    return out
-
-
 PARAM_A, PARAM_B = "windows.0.count", "arrivals.rate_per_hour"
 
 
@@ -103,9 +82,42 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sweep(tmp_path_factory.mktemp("sweep") / "grid")
 
 
-def figure_for(kind: str, compare_dir: Path, sweep_dir: Path) -> Figure:
+@pytest.fixture(scope="session")
+def tornado_dir(compare_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """compare_dir with a small robustness check (two assumptions, 2 replications)."""
+    from hallsim import robustness as rb
+    from hallsim.outputs import clean
+    from hallsim.scenario import load_scenario
+
+    out = tmp_path_factory.mktemp("tornado") / "ab"
+    shutil.copytree(compare_dir, out)
+    scenarios = [load_scenario(SCENARIOS / f) for f in ("dedicated.toml", "integrated.toml")]
+    picked = ("attitude_effects.fcr_per_unit", "satisfaction.beta_attitude")
+    check = rb.check(
+        scenarios, 2, seed=1, assumptions=tuple(a for a in rb.ASSUMPTIONS if a.name in picked)
+    )
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["robustness"] = clean(check.to_json())
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return out
+
+
+def figure_for(kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path) -> Figure:
+    if kind == "backtest":  # drawn from backtest.json (tests/test_fit.py covers the command)
+        folder = compare_dir.parent / "backtest_plot"
+        folder.mkdir(exist_ok=True)
+        band = {"observed": 1.0, "mean": 1.1, "ci_low": 1.0, "ci_high": 1.2}
+        band |= {"pi_low": 0.5, "pi_high": 2.0}
+        metrics = ("arrived", "abandoned_share", "wait_mean_min", "utilisation")
+        periods = [{"start": f"{h:02d}:00", **dict.fromkeys(metrics, band)} for h in range(9, 17)]
+        overall = dict.fromkeys(metrics, band)
+        js = {"scenario": "x", "days": 3, "replications": 4, "overall": overall, "periods": periods}
+        (folder / "backtest.json").write_text(json.dumps(js), encoding="utf-8")
+        return plots.render(folder, "backtest")
     if kind == "sweep":
         return plots.render(sweep_dir, "sweep", metric="wait_mean_min")
+    if kind == "tornado":
+        return plots.render(tornado_dir, "tornado", metric="csat")
     return plots.render(compare_dir, kind)
 
 
@@ -121,9 +133,9 @@ def all_axis_labels(fig: Figure) -> list[str]:
 
 @pytest.mark.parametrize("kind", plots.KINDS)
 def test_each_kind_renders_a_slide_sized_figure_to_png_and_svg(
-    kind: str, compare_dir: Path, sweep_dir: Path, tmp_path: Path
+    kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path, tmp_path: Path
 ) -> None:
-    fig = figure_for(kind, compare_dir, sweep_dir)
+    fig = figure_for(kind, compare_dir, sweep_dir, tornado_dir)
     assert isinstance(fig, Figure)
     assert tuple(fig.get_size_inches()) == pytest.approx(plots.SLIDE_SIZE_IN)
     assert fig.dpi == plots.DPI
@@ -298,43 +310,6 @@ def test_sweep_errors_name_the_problem(sweep_dir: Path, compare_dir: Path) -> No
         plots.render(sweep_dir, "day")
 
 
-# --------------------------------------------------------------------------- CJK
-
-
-def test_chinese_names_render_without_missing_glyphs(chinese_dir: Path, tmp_path: Path) -> None:
-    if plots.cjk_font() is None:
-        pytest.skip(
-            "no CJK font installed (Debian: fonts-wqy-microhei or fonts-noto-cjk; pip: mplfonts; "
-            "or set HALLSIM_CJK_FONT to a font file)"
-        )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for kind in RUN_KINDS:
-            fig = plots.render(chinese_dir, kind)
-            plots.save_figure(fig, tmp_path / f"{kind}.png")
-        plots.save_figure(fig, tmp_path / "last.svg")
-    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
-    assert not missing, missing[:3]
-
-
-def test_chinese_names_render_even_without_a_cjk_font(
-    chinese_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(plots, "cjk_font", lambda: None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig = plots.plot_compare(chinese_dir)
-        path = plots.save_figure(fig, tmp_path / "c.png")
-    assert path.stat().st_size > 0
-    names = {t.get_text() for t in fig.axes[0].get_yticklabels()}
-    assert "综合窗口" in names
-
-
-def test_cjk_detection() -> None:
-    assert plots.has_cjk("综合窗口") and plots.has_cjk("a 社保 b")
-    assert not plots.has_cjk("integrated-3") and not plots.has_cjk("Δ min – 90th")
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -399,6 +374,17 @@ def test_cli_plot_incomplete_folder_exits_2_and_writes_nothing(
     assert result.exit_code == 2, result.output
     assert names in result.stderr and str(folder) in result.stderr
     assert not (folder / "plots").exists()
+
+
+def test_tornado_is_labelled_predicted_and_needs_a_robustness_check(
+    tornado_dir: Path, compare_dir: Path
+) -> None:
+    fig = plots.render(tornado_dir, "tornado", metric="csat")
+    assert "predicted" in fig.get_suptitle()
+    assert len(fig.axes) == 1  # one compared scenario
+    result = CliRunner().invoke(main, ["plot", str(compare_dir), "--kind", "tornado"])
+    assert result.exit_code == 2 and "--robustness" in result.output
+    assert not (compare_dir / "plots" / "tornado.png").exists()
 
 
 def test_cli_plot_rejects_unknown_kind(compare_dir: Path) -> None:

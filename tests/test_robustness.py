@@ -125,12 +125,79 @@ attitude = {attitude}
 """
 
 
-def test_compare_robustness_reaches_summary_json_report_and_tornado(tmp_path) -> None:
+def _result(means: dict[float, list[float]], base: list[float]) -> rb.RobustnessResult:
+    """A check over three scenarios with given mean waits (two replications each)."""
+    names = ["base", "trained", "window"]
+
+    def table(m: list[float]) -> dict[str, np.ndarray]:
+        return {"wait_mean_min": np.repeat(np.array(m, dtype=float)[:, None], 2, axis=1)}
+
+    out = rb.RobustnessResult(names, ("wait_mean_min",), table(base))
+    for value, m in means.items():
+        out.rows.append(
+            {
+                "assumption": "attitude_effects.fcr_base",
+                "value": value,
+                "base": 0.75,
+                "queue": True,
+                "values": table(m),
+            }
+        )
+    return out
+
+
+def test_ranking_changes_behind_an_unchanged_best_are_reported_nearest_the_base() -> None:
+    # the window stays best; trained and base swap at fcr_base 0.65 and 0.7
+    check = _result(
+        {0.65: [3.0, 4.0, 1.0], 0.7: [3.9, 4.0, 1.0], 0.8: [5.0, 3.0, 1.0]}, [5.0, 3.0, 1.0]
+    )
+    (v,) = check.verdicts()
+    assert v["robust"] and v["best"] == "window"
+    assert v["ranking"] == ["window", "trained", "base"]
+    assert not v["ranking_robust"]
+    (c,) = v["ranking_changes"]
+    assert c["value"] == 0.7 and c["ranking"] == ["window", "base", "trained"]
+    assert "window is best on mean wait under every assumption tried" in check.sentence()
+    assert "order behind it changes at fcr_base = 0.7" in check.sentence()
+    zh = check.sentence_zh()
+    assert "window 在平均等待时间上都最好" in zh and "fcr_base = 0.7" in zh
+
+
+def test_a_ranking_that_never_changes_is_said_so_in_both_languages() -> None:
+    check = _result({0.65: [6.0, 3.0, 1.0], 0.85: [4.0, 3.5, 1.0]}, [5.0, 3.0, 1.0])
+    (v,) = check.verdicts()
+    assert v["robust"] and v["ranking_robust"] and v["ranking_changes"] == []
+    assert check.sentence().endswith("the full ranking of the 3 scenarios never changes")
+    assert check.sentence_zh().endswith("3 个方案的完整排序从未改变")
+    # a new winner is reported as a change of the best, in both languages
+    flip = _result({0.65: [1.0, 3.0, 2.0]}, [5.0, 3.0, 1.0])
+    assert "window is best on mean wait unless fcr_base = 0.65 (then base)" in flip.sentence()
+    assert "除非 fcr_base = 0.65（此时 base 最好）" in flip.sentence_zh()
+
+
+def test_compare_robustness_reaches_summary_json_report_and_tornado(tmp_path, monkeypatch) -> None:
     from click.testing import CliRunner
 
     from hallsim.cli import main
     from hallsim.plots import plot_tornado
     from hallsim.report import build_report
+
+    # one queue assumption and two satisfaction ones keep the test fast; every entry of
+    # ASSUMPTIONS is checked for validity above
+    monkeypatch.setattr(
+        rb,
+        "ASSUMPTIONS",
+        tuple(
+            a
+            for a in rb.ASSUMPTIONS
+            if a.name
+            in (
+                "attitude_effects.return_same_day_share",
+                "satisfaction.beta_attitude",
+                "satisfaction.baseline",
+            )
+        ),
+    )
 
     files = []
     for name, count, attitude in (("base", 3, 0.5), ("trained", 3, 0.8), ("more", 4, 0.5)):
@@ -143,12 +210,23 @@ def test_compare_robustness_reaches_summary_json_report_and_tornado(tmp_path) ->
     )
     assert result.exit_code == 0, result.output + str(result.exception)
     assert "under every assumption tried" in result.output or "unless" in result.output
+    assert "稳健性检验" in result.output
     assert "from return visits" in result.output
     import json
 
     summary = json.loads((out / "summary.json").read_text())
     check = summary["robustness"]
-    assert check["sentence"] and len(check["verdicts"]) >= 3
+    assert check["sentence"] and check["sentence_zh"] and len(check["verdicts"]) >= 3
+    assert {r["assumption"] for r in check["rows"]} == {a.name for a in rb.ASSUMPTIONS}
+    # --json prints the same check and the return-visit split
+    printed = CliRunner().invoke(
+        main,
+        ["compare", *files, "--robustness", "--json", "-w", "1", "--out", str(tmp_path / "j")],
+    )
+    assert printed.exit_code == 0, printed.output
+    obj = json.loads(printed.stdout)
+    assert obj["robustness"]["sentence"] == check["sentence"]
+    assert obj["wait_decomposition"] == summary["wait_decomposition"]
     assert {d["scenario"] for d in summary["wait_decomposition"]} == {"trained", "more"}
     # every metric block says whether it is a prediction
     block = summary["metrics"]["base"]
@@ -160,3 +238,4 @@ def test_compare_robustness_reaches_summary_json_report_and_tornado(tmp_path) ->
     assert "Does the advice survive the assumptions?" in html
     assert "fcr_per_unit" in html and "return_same_day_share" in html  # attitude coefficients
     assert "Where the difference in mean wait comes from" in html
+    assert check["sentence_zh"] in html and "ranking changes at" in html

@@ -14,9 +14,11 @@ from hallsim.theory import (
     erlang_a,
     erlang_b,
     erlang_c,
+    jackson_network,
     mg1_pk,
     min_servers,
     mmc,
+    mmck,
 )
 
 FAST = settings(max_examples=60, deadline=None)
@@ -295,3 +297,88 @@ def test_min_servers_domain_example():
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --------------------------------------------------------------------------- M/M/c/K
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 60), st.floats(0.01, 120.0))
+def test_mmck_with_no_waiting_room_is_erlang_b(c, a):
+    # K = c: the Erlang loss system; s = 1 so λ = a
+    r = mmck(a, 1.0, c, c)
+    assert r.p_block == pytest.approx(erlang_b(c, a), rel=1e-9, abs=1e-15)
+    assert r.queue_len_mean == 0.0 and r.wait_mean == 0.0 and r.p_wait == 0.0
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.9, 1.0001, 2.5])
+@pytest.mark.parametrize("k", [1, 2, 5, 20])
+def test_mm1k_closed_form(rho, k):
+    # Gross et al. (2008), eq. 2.41: p_n = (1-ρ)ρ^n / (1-ρ^(K+1))
+    r = mmck(rho, 1.0, 1, k)
+    p = [(1 - rho) * rho**n / (1 - rho ** (k + 1)) for n in range(k + 1)]
+    assert r.p_block == pytest.approx(p[k], rel=1e-9)
+    assert r.in_system_mean == pytest.approx(sum(n * pn for n, pn in enumerate(p)), rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 20), st.floats(0.05, 0.95), st.integers(0, 40))
+def test_mmck_flow_balance_and_limit(c, rho, extra):
+    lam, s = rho * c, 1.0
+    r = mmck(lam, s, c, c + extra)
+    # admitted work = busy servers (flow balance), and Little's law on the queue
+    assert r.utilisation * c == pytest.approx(lam * (1 - r.p_block) * s, rel=1e-9)
+    assert r.queue_len_mean == pytest.approx(lam * (1 - r.p_block) * r.wait_mean, rel=1e-9)
+    # a bigger waiting room blocks less and queues more, and tends to M/M/c
+    bigger = mmck(lam, s, c, c + extra + 1)
+    assert bigger.p_block <= r.p_block + 1e-15
+    assert bigger.queue_len_mean >= r.queue_len_mean - 1e-12
+    far = mmck(lam, s, c, c + 3000)
+    assert far.wait_mean == pytest.approx(mmc(lam, s, c).wait_mean, rel=1e-6, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- Jackson
+
+
+def test_jackson_tandem_of_single_servers_adds_the_two_mm1_times():
+    lam, s1, s2 = 0.5, 1.2, 1.6
+    r = jackson_network([lam, 0.0], [s1, s2], [1, 1], [[0, 1], [0, 0]])
+    expected = 1 / (1 / s1 - lam) + 1 / (1 / s2 - lam)  # Burke: both stations see Poisson(λ)
+    assert r.time_in_system_mean == pytest.approx(expected, rel=1e-12)
+    assert r.throughput == pytest.approx((lam, lam))
+
+
+def test_jackson_feedback_multiplies_visits():
+    # an M/M/1 station to which a share q of citizens return: λ_total = λ/(1-q)
+    lam, s, q = 0.2, 1.0, 0.5
+    r = jackson_network([lam], [s], [1], [[q]])
+    assert r.visits == pytest.approx((1 / (1 - q),))
+    assert r.time_in_system_mean == pytest.approx(
+        (1 / (1 - q)) / (1 / s - lam / (1 - q)), rel=1e-12
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(0.05, 1.0),
+    st.floats(0.0, 0.6),
+    st.floats(0.0, 0.4),
+    st.integers(1, 6),
+    st.integers(1, 6),
+)
+def test_jackson_throughput_solves_the_traffic_equations(lam, p12, p21, c1, c2):
+    routing = [[0.0, p12], [p21, 0.0]]
+    s = [0.5 * c1 / lam, 0.4 * c2 / lam]  # keeps both stations below ρ = 0.5
+    r = jackson_network([lam, 0.0], s, [c1, c2], routing)
+    l1, l2 = r.throughput
+    assert l1 == pytest.approx(lam + p21 * l2, rel=1e-9)
+    assert l2 == pytest.approx(p12 * l1, rel=1e-9)
+    # what leaves equals what comes in
+    assert l1 * (1 - p12) + l2 * (1 - p21) == pytest.approx(lam, rel=1e-9)
+
+
+def test_jackson_refuses_a_closed_loop_and_bad_rows():
+    with pytest.raises(ValueError, match="not open"):
+        jackson_network([0.1, 0.0], [1.0, 1.0], [1, 1], [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="rows"):
+        jackson_network([0.1], [1.0], [1], [[1.2]])
