@@ -879,7 +879,8 @@ def feasibility_check(
     for i in ids:
         for b, bound in enumerate(bounds):
             d = _signed(ev.values(i, bound.metric, n0), bound)
-            s2[i, b] = float(np.var(d, ddof=1)) if np.isfinite(d).all() else math.inf
+            # a metric undefined on a day (no one served) is left out, as in summaries
+            s2[i, b] = _nanvar(d)
             state[i, b] = None
     r = n0
     while True:
@@ -920,6 +921,19 @@ def feasibility_check(
         i: Feasibility(all(state[i, b] for b in range(len(bounds))), decided_at[i], capped[i])
         for i in ids
     }
+
+
+def _signed_mean(x: np.ndarray, sign: float) -> float:
+    """sign × the mean over the days where the metric is defined; +inf (never the best)
+    when it is defined on none."""
+    x = x[~np.isnan(x)]
+    return sign * float(x.mean()) if len(x) else math.inf
+
+
+def _nanvar(x: np.ndarray) -> float:
+    """Sample variance over the defined days (inf with fewer than two: never decided)."""
+    x = x[~np.isnan(x)]
+    return float(np.var(x, ddof=1)) if len(x) >= 2 else math.inf
 
 
 def _signed(y: np.ndarray, bound: Bound) -> np.ndarray:
@@ -967,7 +981,10 @@ def kn_select(
     sign = 1.0 if sense == "min" else -1.0
     x0 = np.vstack([sign * ev.values(i, metric, n0) for i in ids])  # [k, n0]
     diff = x0[:, None, :] - x0[None, :, :]
-    s2 = np.var(diff, axis=2, ddof=1)
+    if np.isnan(diff).any():
+        s2 = np.array([[_nanvar(diff[a, b]) for b in range(k)] for a in range(k)])
+    else:
+        s2 = np.var(diff, axis=2, ddof=1)
     alive = np.ones(k, dtype=bool)
     eliminated: dict[int, int] = {}
     r = n0
@@ -976,10 +993,11 @@ def kn_select(
         have = min(ev.n(ids[a]) for a in np.flatnonzero(alive))
         while r <= have and alive.sum() > 1:
             live = np.flatnonzero(alive)
-            means = np.array([sign * ev.values(ids[a], metric, r).mean() for a in live])
+            means = np.array([_signed_mean(ev.values(ids[a], metric, r), sign) for a in live])
             w = np.maximum(0.0, delta / (2 * r) * (h2 * s2[np.ix_(live, live)] / delta**2 - r))
-            gap = means[:, None] - means[None, :]  # > 0: row worse than column
-            worse = gap > w
+            with np.errstate(invalid="ignore"):  # inf − inf: two never-defined designs
+                gap = means[:, None] - means[None, :]  # > 0: row worse than column
+                worse = gap > w
             same = (s2[np.ix_(live, live)] == 0) & (gap == 0)
             same &= live[:, None] > live[None, :]
             np.fill_diagonal(worse, False)
@@ -1005,7 +1023,7 @@ def kn_select(
     live = np.flatnonzero(alive)
     survivors = [ids[a] for a in live]
     n = min(r, min(ev.n(i) for i in survivors))
-    best = min(survivors, key=lambda i: (sign * ev.values(i, metric, n).mean(), i))
+    best = min(survivors, key=lambda i: (_signed_mean(ev.values(i, metric, n), sign), i))
     return Selection(best, eliminated, n, capped, survivors, h2)
 
 

@@ -694,3 +694,17 @@ def test_every_layout_within_the_budget_is_a_candidate(
     assert sorted(c.counts for c in cands) == sorted((x, y) for x, y in within if x > 0)
     assert opt.space_size(pb) == len(within)
     assert rejected["not_a_valid_hall"] == sum(1 for x, _ in within if x == 0)
+
+
+def test_days_where_the_objective_is_undefined_are_left_out() -> None:
+    """A wait is undefined on a day nobody is served (null in --json): KN uses the days
+    where it is defined, like every summary, and still finds the best."""
+    import numpy as np
+
+    for sense, means in (("min", [1.0, 3.0, 3.0]), ("max", [3.0, 1.0, 1.0])):
+        ev = NormalSystems(means, [1.0, 1.0, 1.0], seed=2, common=0.0)
+        ev._grow(400)
+        ev.days[::7, 1] = np.nan  # system 1 undefined on every 7th day
+        ev.days[:, 2] = np.nan  # system 2 never defined: never chosen
+        sel = opt.kn_select(ev, [0, 1, 2], "m", sense, 0.5, 0.05, 10, 400)
+        assert sel.best == 0
