@@ -910,6 +910,7 @@ def _register_subcommands() -> None:
     # these modules import BadInput and helpers from this one: register them last
     from hallsim.cli_export import export_command
     from hallsim.cli_fit import backtest_command, fit_command
+    from hallsim.cli_optimise import optimise_command
     from hallsim.cli_present import plot, report
     from hallsim.cli_satisfaction import calibrate_command, sensitivity_command
     from hallsim.cli_staff import staff
@@ -925,6 +926,7 @@ def _register_subcommands() -> None:
         fit_command,
         backtest_command,
         export_command,
+        optimise_command,
     ):
         main.add_command(command)
 

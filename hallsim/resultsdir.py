@@ -46,6 +46,7 @@ _FAMILY = {
     "sweep": "sweep",
     "fit": "fit",  # the fit report beside a fitted scenario
     "backtest": "backtest",
+    "optimise": "optimise",
 }
 
 MAX_NAME_CHARS = 80
@@ -151,7 +152,8 @@ class ResultsFolder:
     def check_free(self, rel: str) -> None:
         """Refuse to write ``rel`` if a file of the user's (not in the record) is there."""
         target = self.path / rel
-        if (target.exists() or target.is_symlink()) and rel not in self._owned:
+        mine = rel in self._owned or rel in self._written  # written before, or this session
+        if (target.exists() or target.is_symlink()) and not mine:
             raise OutputError(
                 f"{target}: exists and was not written by hallsim; it is left alone "
                 "(move it, or choose another --out)"
@@ -164,7 +166,8 @@ class ResultsFolder:
                 raise OutputError(f"{d}: exists and is not a folder")
 
     def held_kind(self) -> str | None:
-        """What the folder holds: "run", "compare", "sweep" (None: nothing of hallsim's)."""
+        """What the folder holds: "run", "compare", "sweep", "optimise" (None: nothing
+        of hallsim's)."""
         try:
             obj = json.loads((self.path / RECORD).read_text(encoding="utf-8"))
             if obj.get("kind") in _FAMILY:
