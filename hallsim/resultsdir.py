@@ -131,7 +131,8 @@ class ResultsFolder:
         held = self.held_kind()
         if self.replace and held is not None and _FAMILY.get(held) != _FAMILY.get(self.kind):
             raise OutputError(
-                f"{p}: holds the results of a {held}; choose another --out for a {self.kind}"
+                f"{p}: holds the results of {_article(held)} {held}; choose another --out for "
+                f"{_article(self.kind)} {self.kind}"
             )
         self._owned = self._read_owned()
         if (p / RECORD).exists():
@@ -434,3 +435,8 @@ def write_single_file(
         raise OutputError(_io_message(exc, target.parent)) from None
     atomic_write(target, writer)
     return target
+
+
+def _article(word: str) -> str:
+    """'an optimise', 'a run': the message reads as English whatever the kind."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
