@@ -65,7 +65,7 @@ HEADERS: dict[str, str] = {
     "arrived": "arrived",
     "served": "served",
     "abandoned": "abandoned",
-    "refused_cap": "refused by a daily ticket cap",
+    "refused_cap": "refused by a daily cap",
     "wait_mean_min": "mean wait (min)",
     "wait_p90_min": "90th percentile wait (min)",
     "queue_len_mean": "mean queue length (citizens)",

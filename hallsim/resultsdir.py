@@ -73,6 +73,7 @@ _FAMILY = {
     "sweep": "sweep",
     "fit": "fit",  # the fit report beside a fitted scenario
     "backtest": "backtest",
+    "optimise": "optimise",
 }
 
 MAX_NAME_CHARS = 80
@@ -174,7 +175,8 @@ class ResultsFolder:
         held = self.held_kind()
         if self.replace and held is not None and _FAMILY.get(held) != _FAMILY.get(self.kind):
             raise OutputError(
-                f"{p}: holds the results of a {held}; choose another --out for a {self.kind}"
+                f"{p}: holds the results of {_article(held)} {held}; choose another --out for "
+                f"{_article(self.kind)} {self.kind}"
             )
         self._owned = self._read_owned()
         if (p / RECORD).exists():
@@ -195,7 +197,8 @@ class ResultsFolder:
     def check_free(self, rel: str) -> None:
         """Refuse to write ``rel`` if a file of the user's (not in the record) is there."""
         target = self.path / rel
-        if (target.exists() or target.is_symlink()) and rel not in self._owned:
+        mine = rel in self._owned or rel in self._written  # written before, or this session
+        if (target.exists() or target.is_symlink()) and not mine:
             raise OutputError(
                 f"{target}: exists and was not written by hallsim; it is left alone "
                 "(move it, or choose another --out)"
@@ -208,7 +211,8 @@ class ResultsFolder:
                 raise OutputError(f"{d}: exists and is not a folder")
 
     def held_kind(self) -> str | None:
-        """What the folder holds: "run", "compare", "sweep" (None: nothing of hallsim's)."""
+        """What the folder holds: "run", "compare", "sweep", "optimise" (None: nothing
+        of hallsim's)."""
         try:
             obj = json.loads((self.path / RECORD).read_text(encoding="utf-8"))
             if obj.get("kind") in _FAMILY:
@@ -472,3 +476,8 @@ def write_single_file(
         raise OutputError(_io_message(exc, target.parent)) from None
     atomic_write(target, writer)
     return target
+
+
+def _article(word: str) -> str:
+    """'an optimise', 'a run': the message reads as English whatever the kind."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -2,7 +2,7 @@
 
 One module per command group (``run``: validate, run, compare; ``sweep``; ``staff``;
 ``present``: plot, report; ``export``; ``satisfaction``: calibrate, sensitivity; ``fit``: fit,
-backtest); what they share (errors as exit codes, progress, interrupts, JSON) is in
+backtest; ``optimise``); what they share (errors as exit codes, progress, interrupts, JSON) is in
 ``common``. Command modules never import this package's ``__init__``: no import cycle.
 
 Exit codes (README): 0 success, 2 bad input (nothing written), 1 an
@@ -21,6 +21,7 @@ from hallsim import __version__
 from hallsim.cli import common
 from hallsim.cli import export as _export
 from hallsim.cli import fit as _fit
+from hallsim.cli import optimise as _optimise
 from hallsim.cli import present as _present
 from hallsim.cli import run as _run
 from hallsim.cli import satisfaction as _satisfaction
@@ -55,6 +56,7 @@ for _command in (
     _fit.fit_command,
     _fit.backtest_command,
     _export.export_command,
+    _optimise.optimise_command,
 ):
     main.add_command(_command)
 

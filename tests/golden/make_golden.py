@@ -121,9 +121,23 @@ def sweep_tables() -> Any:
         return {f: _table(out / f"{f}.parquet") for f in ("results", "summary")}
 
 
+def example_scenarios() -> list[Path]:
+    """The scenario files in scenarios/ (not other TOML there, e.g. optimiser search spaces)."""
+    from hallsim.scenario import ScenarioError, load_scenario
+
+    found = []
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        try:
+            load_scenario(path)
+        except ScenarioError:
+            continue
+        found.append(path)
+    return found
+
+
 def cases() -> dict[str, Callable[[], Any]]:
     made: dict[str, Callable[[], Any]] = {}
-    for path in sorted(SCENARIOS.glob("*.toml")):
+    for path in example_scenarios():
         made[f"run_{path.stem}"] = run_json(path.stem)
     made["run_integrated_simpy"] = run_json("integrated", "--engine", "simpy")
     made["run_operations_simpy"] = run_json("operations", "--engine", "simpy")

@@ -1,0 +1,297 @@
+"""``hallsim optimise``: the command line over ``hallsim.optimise`` (parse, call, print, exit).
+
+Registered on the main group with ``main.add_command(optimise_command)``.  Exit
+codes: 0 success (also when no layout meets the constraints: that is an
+answer), 2 bad input (scenario, space file, options, results folder; nothing
+written), 1 an unexpected failure.  Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import click
+
+from hallsim.cli.types import SEED
+
+
+def _bad_input(message: str):
+    click.echo(f"hallsim optimise: {message}", err=True)
+    raise click.exceptions.Exit(2)
+
+
+def _fmt(metric: str, x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    from hallsim.optimise import SHARE_METRICS
+
+    if metric in SHARE_METRICS:
+        return f"{100 * x:.1f}%"
+    return f"{x:.2f}"
+
+
+def _ci(metric: str, s: dict) -> str:
+    txt = _fmt(metric, s["mean"])
+    if s.get("ci_low") is not None:
+        txt += f" [{_fmt(metric, s['ci_low'])}, {_fmt(metric, s['ci_high'])}]"
+    return txt
+
+
+def _diff(metric: str, s: dict) -> str:
+    from hallsim.optimise import SHARE_METRICS
+
+    k = 100 if metric in SHARE_METRICS else 1
+    unit = " pp" if metric in SHARE_METRICS else ""
+    if s["mean"] is None:
+        return "—"
+    txt = f"{k * s['mean']:+.2f}"
+    if s.get("ci_low") is not None:
+        txt += f" [{k * s['ci_low']:+.2f}, {k * s['ci_high']:+.2f}]"
+    return txt + unit
+
+
+def print_outcome(data: dict, base_file: str) -> None:
+    echo = click.echo
+    obj = data["objective"]["metric"]
+    verb = "minimise" if data["objective"]["sense"] == "min" else "maximise"
+    cons = ", ".join(f"{c['metric']}{c['op']}{c['value']:g}" for c in data["constraints"])
+    echo(
+        f"Optimise {data['scenario']}: {verb} {obj}"
+        + (f" subject to {cons}" if cons else "")
+        + (f"; budget {', '.join(data['budgets'])}" if data["budgets"] else "")
+    )
+    echo(
+        f"{data['candidates']} layouts ({data['method']}; {data['layouts_in_space']} in the "
+        f"space), {data['checked']} checked, {data['feasible']} feasible; "
+        f"{data['simulations']} simulated days in "
+        f"{data['seconds']:.1f} s; seed {data['seed']}, common random numbers"
+    )
+    best = data["best"]
+    if best is None:
+        echo("\nNo layout meets the constraints.  没有满足约束的方案。")
+    else:
+        echo(f"\nBest layout: {best['layout']}  ({best['replications']} days simulated)")
+        for m, s in best["metrics"].items():
+            echo(f"  {m:<24}{_ci(m, s)}")
+        echo(f"  {'windows':<24}{best['windows']}")
+        echo(f"  {'planned_staff_hours':<24}{best['planned_staff_hours']:.1f}")
+    if data["runners_up"]:
+        echo("\nRunner-ups: paired difference to the best (runner-up − best, 95% CI, CRN)")
+        for r in data["runners_up"]:
+            d = r["difference_to_best"]
+            parts = [f"{m} {_diff(m, s)}" for m, s in list(d.items())[:3]]
+            tag = "" if "eliminated_after" not in r else f", out after {r['eliminated_after']}"
+            echo(f"  {r['layout']}  ({r['replications']} days{tag})")
+            echo("      " + "; ".join(parts))
+    echo(
+        f"\nPareto front (wait, planned staff-hours, predicted CSAT): {len(data['pareto'])} layouts"
+    )
+    for r in data["pareto"][:10]:
+        m = r["metrics"]
+        echo(
+            f"  {r['layout']:<60} wait {_fmt('wait_mean_min', m['wait_mean_min']['mean'])} min, "
+            f"{r['planned_staff_hours']:.0f} h, CSAT {_fmt('csat', m['csat']['mean'])} (predicted)"
+        )
+    if len(data["pareto"]) > 10:
+        echo(f"  ... {len(data['pareto']) - 10} more (--json or --out)")
+    echo("")
+    echo(data["guarantee"]["en"])
+    echo(data["guarantee"]["zh"])
+    for note in data["notes"]:
+        echo(f"note: {note}")
+    echo("")
+    echo(data["answer"]["en"])
+    echo(data["answer"]["zh"])
+    if best is not None:
+        echo(f"\n# in {base_file}: replace every [[windows]] table with")
+        echo(best["windows_toml"].rstrip())
+
+
+@click.command("optimise")
+@click.argument("scenario", type=str)
+@click.option("--space", required=True, metavar="SPACE.toml", help="The search space ([optimise]).")
+@click.option("--minimise", "minimise", metavar="METRIC", help="Metric to minimise.")
+@click.option("--maximise", "maximise", metavar="METRIC", help="Metric to maximise.")
+@click.option(
+    "--subject-to",
+    "subject_to",
+    multiple=True,
+    metavar='"M>=X"',
+    help="Constraint on a metric's mean (repeatable); replaces the space file's.",
+)
+@click.option(
+    "--budget",
+    multiple=True,
+    metavar="clerks=N|clerks<=N|staff_hours<=H",
+    help="Budget on windows or planned staff-hours (repeatable); replaces the space file's.",
+)
+@click.option("--delta", type=float, default=None, help="Indifference zone of the objective.")
+@click.option("--alpha", type=float, default=None, help="1 − probability of correct selection.")
+@click.option(
+    "--procedure",
+    type=click.Choice(["kn", "ocba"]),
+    default=None,
+    help="Selection: kn (PCS guarantee, default) or ocba (fixed budget, estimated PCS).",
+)
+@click.option(
+    "--simulations",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help="OCBA: replications for the selection in total (default 20 × n0 per design).",
+)
+@click.option("--seed", "-s", type=SEED, default=None, help="Base seed (default: scenario's).")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="Worker processes (default: CPU cores); results do not depend on it.",
+)
+@click.option("--out", "-o", default=None, help="Write the results folder here.")
+@click.option("--force", is_flag=True, help="Write beside files that are not hallsim's.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def optimise_command(
+    scenario,
+    space,
+    minimise,
+    maximise,
+    subject_to,
+    budget,
+    delta,
+    alpha,
+    procedure,
+    simulations,
+    seed,
+    workers,
+    out,
+    force,
+    as_json,
+    quiet,
+):
+    """Find the best layout of windows in a search space, with a stated probability
+    of correct selection (KN; docs/optimise.md).
+
+    \b
+    Example:
+      hallsim optimise scenarios/integrated.toml --space scenarios/space_12_clerks.toml
+      hallsim optimise scenarios/integrated.toml --space scenarios/space_12_clerks.toml \\
+          --minimise planned_staff_hours --subject-to "service_level>=0.9" --budget "clerks<=12"
+    """
+    from hallsim import optimise as opt
+    from hallsim.scenario import ScenarioError, load_scenario
+
+    try:
+        base = load_scenario(scenario)
+    except ScenarioError as exc:
+        _bad_input(str(exc))
+    try:
+        settings = opt.load_space(space)
+        overrides = {"procedure": procedure, "simulations": simulations}
+        settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+        problem = opt.make_problem(
+            base,
+            settings,
+            minimise=minimise,
+            maximise=maximise,
+            subject_to=subject_to,
+            budget=budget,
+            delta=delta,
+            alpha=alpha,
+            seed=seed,
+            source=space,
+        )
+        opt.check_space(problem)
+    except opt.OptimiseError as exc:
+        _bad_input(str(exc))
+    folder = None
+    if out is not None:
+        from hallsim.cli.common import claim_folder
+
+        folder = claim_folder(out, base.name, "optimise", force)
+
+    def progress(msg: str) -> None:
+        if not quiet:
+            click.echo(f"optimise: {msg}", err=True)
+
+    workers = workers or os.cpu_count() or 1
+    if folder is None:
+        try:
+            outcome = opt.optimise(problem, workers=workers, progress=progress)
+        except opt.OptimiseError as exc:
+            _bad_input(str(exc))
+        data = opt.outcome_json(outcome)
+    else:
+        data, outcome = _run_into(folder, problem, workers, progress)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    print_outcome(data, scenario)
+    if folder is not None:
+        click.echo(str(folder.path))
+
+
+CHECKPOINT_SECONDS = 5.0
+"""How often the replications run so far are saved in the results folder (for resuming)."""
+
+
+def _run_into(folder, problem, workers: int, progress):
+    """Optimise while holding the results folder: replications are saved as they come
+    (``evaluations.npz``), so Ctrl-C or a crash loses at most a few seconds of work and
+    the same command resumes; then the results are written."""
+    import time
+
+    from hallsim import optimise as opt
+    from hallsim import plots
+    from hallsim.cli.common import command_line as _command_line
+    from hallsim.cli.common import writing
+
+    key = opt.problem_key(problem)
+    with writing(folder) as f:
+        saved = {}
+        if f.owns(opt.EVALUATIONS):
+            saved = opt.load_evaluations(f.path / opt.EVALUATIONS, key)
+            if saved:
+                n = sum(len(v) for v in saved.values())
+                progress(f"resuming: {n} replications of {len(saved)} layouts from {f.path}")
+        last = [time.monotonic()]
+
+        def save(ev, force: bool = False) -> None:
+            if force or time.monotonic() - last[0] >= CHECKPOINT_SECONDS:
+                f.write(opt.EVALUATIONS, lambda p: opt.dump_evaluations(ev, key, p))
+                last[0] = time.monotonic()
+
+        holder = {}
+
+        def checkpoint(ev) -> None:
+            holder["ev"] = ev
+            save(ev)
+
+        try:
+            outcome = opt.optimise(
+                problem, workers=workers, progress=progress, saved=saved, checkpoint=checkpoint
+            )
+        except opt.OptimiseError as exc:
+            _bad_input(str(exc))
+        except KeyboardInterrupt:
+            if "ev" in holder:
+                save(holder["ev"], force=True)
+            click.echo(
+                f"hallsim optimise: interrupted; the replications so far are saved in "
+                f"{folder.path}: rerun the same command to resume",
+                err=True,
+            )
+            raise click.exceptions.Exit(130) from None
+        data = {**opt.outcome_json(outcome), "command": _command_line()}
+        f.write_text("optimise.json", json.dumps(data, ensure_ascii=False, indent=1))
+        if outcome.best is not None:
+            note = f"best layout found by: {data['command']} ({data['guarantee']['en']})"
+            f.write_text("best.toml", opt.scenario_toml(outcome.best, note))
+        f.write_text("candidates.csv", opt.candidates_table(outcome).to_csv(index=False))
+        fig = opt.plot_pareto(outcome)
+        f.write("plots/pareto.png", lambda p: plots.save_figure(fig, p, "png"))
+        save(outcome.evaluator, force=True)
+    data.pop("command")
+    return data, outcome
