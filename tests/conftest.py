@@ -93,3 +93,17 @@ def chinese_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["compare", str(base / "hybrid.toml"), str(base / "综合.toml"), "--log", "--out", str(out)]
     )
     return out
+
+
+def example_scenario_files() -> list:
+    """The scenario files in scenarios/: every TOML there except optimiser search spaces
+    (an ``[optimise]`` table; ``hallsim optimise --space``)."""
+    import tomllib
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "scenarios"
+    return [
+        p
+        for p in sorted(folder.glob("*.toml"))
+        if "optimise" not in tomllib.loads(p.read_text(encoding="utf-8"))
+    ]

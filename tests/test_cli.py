@@ -223,7 +223,9 @@ def test_console_script_bad_input_has_no_traceback(tmp_path) -> None:
 
 
 def test_validate_all_example_scenarios(capsys) -> None:
-    files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+    from .conftest import example_scenario_files
+
+    files = [str(p) for p in example_scenario_files()]
     code, out, _ = run_cli(capsys, "validate", *files)
     assert code == 0 and out.count(": ok") == len(files)
 

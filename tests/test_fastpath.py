@@ -24,6 +24,8 @@ from hallsim.experiment import run_replications, trace_replication
 from hallsim.scenario import load_scenario, scenario_from_dict
 from hallsim.streams import draw_clerks, make_streams, quantile
 
+from .conftest import example_scenario_files
+
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -322,7 +324,7 @@ def test_engine_selection_uses_the_fast_path() -> None:
 
 
 def test_example_scenarios_supported() -> None:
-    for path in sorted(SCENARIOS.glob("*.toml")):
+    for path in example_scenario_files():
         sc = load_scenario(path)
         uses_operations = getattr(sc, "uses_operations", lambda: False)()
         assert fastpath.supports(sc) is not uses_operations, path
@@ -331,7 +333,7 @@ def test_example_scenarios_supported() -> None:
 
 
 def test_clerks_without_spread_match_draw_clerks() -> None:
-    for path in sorted(SCENARIOS.glob("*.toml")):
+    for path in example_scenario_files():
         sc = load_scenario(path)
         streams = make_streams(4, 2)
         su = fastpath._setup(sc).replication(streams)

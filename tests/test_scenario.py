@@ -177,7 +177,9 @@ def test_with_changes_makes_a_new_validated_scenario(tmp_path) -> None:
 
 
 def test_example_scenarios_validate() -> None:
-    files = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.toml"))
+    from .conftest import example_scenario_files
+
+    files = example_scenario_files()
     assert len(files) >= 4
     for f in files:
         load_scenario(f)
