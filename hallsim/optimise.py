@@ -745,9 +745,9 @@ class Evaluator:
 
     def __enter__(self) -> Evaluator:
         if self.workers > 1:
-            from hallsim.experiment import worker_init
+            from hallsim.experiment import worker_pool
 
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_init)
+            self._pool = worker_pool(self.workers)
         return self
 
     def __exit__(self, *exc: object) -> None:
