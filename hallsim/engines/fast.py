@@ -103,6 +103,8 @@ def lacks(scenario: Scenario) -> list[str]:
         missing.append("a same-day return-delay distribution (attitude_effects.return_delay)")
     if (mechanism := unsupported_mechanism(scenario)) is not None:
         missing.append(mechanism)
+    # kiosks, helpers, tidal windows, clerk speeds, class patience (docs/kiosks-tidal.md)
+    missing.extend(scenario.uses_kiosks_tidal())
     return missing
 
 
