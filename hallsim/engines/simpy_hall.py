@@ -884,7 +884,7 @@ class _Hall:
             out["helper_busy_min"] = self.helper_busy_min
             out["helped"] = self.helped_count
         if self.tidal:
-            spells = sorted(self.role_spells)
+            spells = sorted(self.role_spells, key=lambda s: (s[0], s[2], s[3]))
             out["role_window"] = np.array([s[0] for s in spells], dtype=np.int64)
             out["role"] = np.array([s[1] for s in spells], dtype=np.int64)
             out["role_start_min"] = np.array([s[2] for s in spells], dtype=float)
