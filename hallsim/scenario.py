@@ -512,6 +512,27 @@ class Tidal(_Frozen):
         return "*" in self.matters or matter in self.matters
 
 
+class Elastic(_Frozen):
+    """弹性窗口: a standby group that opens while its queue is long (docs/kiosks-tidal.md §3)."""
+
+    switch_on_queue: int = Field(
+        ge=1, description="open the group's windows when this many wait for its matters"
+    )
+    switch_off_queue: int = Field(
+        0,
+        ge=0,
+        description="close them (each after its citizen) when at most this many wait "
+        "(hysteresis: below switch_on_queue)",
+    )
+    switch_min: float = Field(
+        0.0,
+        ge=0,
+        le=120,
+        description="minutes from the call to open until the window serves (a clerk from "
+        "the back office walks over and logs in); assumption",
+    )
+
+
 class WindowGroup(_Frozen):
     name: str = Field(min_length=1, description="window group name, used in outputs")
     count: int = Field(1, ge=0, le=1000, description="identical windows in the group")
@@ -560,6 +581,11 @@ class WindowGroup(_Frozen):
         None,
         description="潮汐窗口: the group switches to another role (matters, classes) while "
         "that role's queue is long, with hysteresis (docs/kiosks-tidal.md)",
+    )
+    elastic: Elastic | None = Field(
+        None,
+        description="弹性窗口: the group is on standby (closed, not staffed) and opens while "
+        "the queue for its matters is long, with hysteresis (docs/kiosks-tidal.md)",
     )
 
     @field_validator("attitude")
@@ -1016,22 +1042,28 @@ class Scenario(_Frozen):
                         f"windows.{i}.speed_factors",
                         f"needs one factor per window ({w.count}), got {len(w.speed_factors)}",
                     )
-            if w.tidal is None:
+            if w.tidal is not None and w.elastic is not None:
+                raise _FieldError(f"windows.{i}.elastic", "a group is tidal or elastic, not both")
+            switching = w.tidal or w.elastic
+            key = "tidal" if w.tidal is not None else "elastic"
+            if switching is None:
                 continue
             if self.layout.queue != "single":
                 raise _FieldError(
-                    f"windows.{i}.tidal", "tidal windows need layout.queue = 'single'"
+                    f"windows.{i}.{key}", f"{key} windows need layout.queue = 'single'"
                 )
             if w.has_roster:
                 raise _FieldError(
-                    f"windows.{i}.tidal", "a tidal group cannot also have a roster or breaks"
+                    f"windows.{i}.{key}", f"a {key} group cannot also have a roster or breaks"
                 )
-            if w.tidal.switch_off_queue >= w.tidal.switch_on_queue:
+            if switching.switch_off_queue >= switching.switch_on_queue:
                 raise _FieldError(
-                    f"windows.{i}.tidal.switch_off_queue",
-                    f"must be below switch_on_queue ({w.tidal.switch_on_queue}), "
-                    f"got {w.tidal.switch_off_queue} (hysteresis)",
+                    f"windows.{i}.{key}.switch_off_queue",
+                    f"must be below switch_on_queue ({switching.switch_on_queue}), "
+                    f"got {switching.switch_off_queue} (hysteresis)",
                 )
+            if w.tidal is None:
+                continue
             for j, m in enumerate(w.tidal.matters):
                 if m != "*" and m not in names:
                     raise _FieldError(
@@ -1064,6 +1096,8 @@ class Scenario(_Frozen):
         for i, w in enumerate(self.windows):
             if w.tidal is not None:
                 keys.append(f"windows.{i}.tidal")
+            if w.elastic is not None:
+                keys.append(f"windows.{i}.elastic")
             if w.speed_sd > 0 or w.speed_factors is not None:
                 keys.append(f"windows.{i}.speed_sd/speed_factors")
         if any(k.patience_factor != 1.0 for k in self.classes or []):

@@ -468,3 +468,78 @@ def test_bad_input_names_the_field(changes, field) -> None:
     with pytest.raises(ScenarioError) as err:
         day_scenario(**changes)
     assert field in str(err.value)
+
+
+# --------------------------------------------------------------------------- elastic windows
+
+
+def elastic_hall(on: int, off: int, switch_min: float, main: int = 2, standby: int = 2):
+    return queue_scenario(
+        1.0,
+        {"dist": "exponential", "mean": 3.0},
+        main,
+        warmup_min=300,
+        length_min=6_000,
+        windows=[
+            {"name": "main", "count": main},
+            {
+                "name": "standby",
+                "count": standby,
+                "elastic": {
+                    "switch_on_queue": on,
+                    "switch_off_queue": off,
+                    "switch_min": switch_min,
+                },
+            },
+        ],
+    )
+
+
+def test_elastic_windows_that_never_open_are_the_hall_without_them() -> None:
+    never = elastic_hall(10**9, 0, 1.0, main=4)
+    without = never.with_changes({"windows": [{"name": "main", "count": 4}]})
+    for seed in (1, 2):
+        a, b = trace(without, seed), trace(never, seed)
+        for name in ("arrival_min", "window", "call_min", "end_min", "outcome"):
+            assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+        assert b.tidal_switches == 0
+    ra, rb = simulate(without, seed=1), simulate(never, seed=1)
+    assert rb.metrics["staff_hours"] == ra.metrics["staff_hours"]
+    assert rb.metrics["utilisation"] == ra.metrics["utilisation"]
+
+
+def test_elastic_windows_opening_on_the_first_wait_are_an_mmc_hall() -> None:
+    # on = 1, off = 0, no switching time: a standby window opens the moment anyone
+    # waits, so the hall has 2 + 2 servers whenever it needs them: M/M/4 waits
+    sc = elastic_hall(1, 0, 0.0)
+    reps = run_replications(sc, replications=6, seed=9, engine="simpy").replications
+    th = theory.mmc(1.0, 3.0, 4)
+    assert_in_ci(reps.wait_mean_min, th.wait_mean, "E[Wq], M/M/4")
+    assert (reps.tidal_switches > 0).all()
+    # staffed only while open: fewer staff hours than four windows all along
+    assert (reps.staff_hours < 4 * 6_000 / 60).all()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    on=st.integers(1, 8),
+    gap=st.integers(1, 8),
+    switch_min=st.sampled_from([0.0, 2.0]),
+    seed=st.integers(0, 10_000),
+)
+def test_elastic_windows_serve_only_while_open(on, gap, switch_min, seed) -> None:
+    sc = elastic_hall(on, max(on - gap, 0), switch_min).with_changes(
+        {"run.length_min": 600.0, "run.warmup_min": 0.0}
+    )
+    t = model.run_hall(sc, make_streams(seed, 0))
+    served = t.outcome == SERVED
+    assert len(t.arrival_min) == len(draw_demand(sc, make_streams(seed, 0)).arrival_min)
+    for w in (2, 3):
+        sel = t.role_window == w
+        starts, ends, roles = t.role_start_min[sel], t.role_end_min[sel], t.role[sel]
+        for i in np.flatnonzero(served & (t.window == w)):
+            k = np.searchsorted(starts, t.call_min[i], side="right") - 1
+            assert roles[k] == 1 and t.end_min[i] <= ends[k] + 1e-9
+        duty = t.duty_window == w
+        open_min = float((ends - starts)[roles != 0].sum())
+        assert float((t.duty_end_min - t.duty_start_min)[duty].sum()) == pytest.approx(open_min)

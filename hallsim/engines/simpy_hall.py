@@ -691,8 +691,10 @@ class _Hall:
         self.helps = [hp is not None and hp.helps(name) for name in class_names]
         self.counter_help = hp is not None and hp.counter_time_factor != 1.0
         # tidal windows
-        self.tidal = [g for g, wg in enumerate(sc.windows) if wg.tidal is not None]
+        # tidal (two roles) and elastic (closed <-> open) groups share the switching code
+        self.tidal = [g for g, wg in enumerate(sc.windows) if wg.tidal or wg.elastic]
         self.tidal_switches = 0
+        self.elastic_duty = False  # duty spells written for elastic windows
         self.role_spells: list[tuple[int, int, float, float]] = []
         self.roles: dict[int, list[tuple[list[int], list[int]]]] = {}
         self.tidal_role = {g: 0 for g in self.tidal}
@@ -702,6 +704,16 @@ class _Hall:
             wg = sc.windows[g]
             home_m = self.group_windows[g][0].matters if self.group_windows[g] else []
             home_k = self.group_windows[g][0].classes if self.group_windows[g] else []
+            if wg.elastic is not None:  # role 0 closed (standby), role 1 open
+                self.roles[g] = [([], []), (home_m, home_k)]
+                self.tidal_watch[g] = [self.queues[(m, k)] for m in home_m for k in home_k]
+                for w in self.group_windows[g]:
+                    w.matters, w.classes = [], []
+                    self.window_queues[w.index] = []
+                    for ws in self.combo_windows.values():
+                        if w in ws:
+                            ws.remove(w)
+                continue
             tide = wg.tidal
             tidal_m = [k for k, m in enumerate(sc.matter_names) if tide.serves(m)]
             tidal_k = (
@@ -802,7 +814,7 @@ class _Hall:
         for g in self.tidal:
             if g in self.tidal_pending:
                 continue
-            tide = self.sc.windows[g].tidal
+            tide = self.sc.windows[g].tidal or self.sc.windows[g].elastic
             n = self._tidal_waiting(g)
             role = self.tidal_role[g]
             if (role == 0 and n >= tide.switch_on_queue) or (
@@ -835,7 +847,9 @@ class _Hall:
             if w in ws:
                 ws.remove(w)
         w.role, w.role_since = -1, self.env.now
-        wait = self.sc.windows[w.group].tidal.switch_min
+        wg = self.sc.windows[w.group]
+        # an elastic window closes at once; opening and a tidal role change take time
+        wait = wg.tidal.switch_min if wg.tidal else (wg.elastic.switch_min if role else 0.0)
         if wait > 0:
             self.env.timeout(wait).callbacks.append(lambda _e: self._end_switch(w, role))
         else:
@@ -856,10 +870,32 @@ class _Hall:
         self._release(w)  # calls the next citizen of its new role (or idles)
 
     def _close_role_spells(self) -> None:
-        end = max(self.sc.hall.close_min, max((w.last_end for w in self.windows), default=0))
+        close = self.sc.hall.close_min
+        end = max(close, max((w.last_end for w in self.windows), default=0))
+        elastic = {
+            w.index for g in self.tidal if self.sc.windows[g].elastic for w in self.group_windows[g]
+        }
         for g in self.tidal:
             for w in self.group_windows[g]:
-                self.role_spells.append((w.index, w.role, w.role_since, max(end, w.role_since)))
+                stop = max(close, w.last_end) if w.index in elastic else end
+                self.role_spells.append((w.index, w.role, w.role_since, max(stop, w.role_since)))
+        if not elastic:
+            return
+        # an elastic window is staffed while open or opening, not on standby: its duty
+        # spells replace the whole day (staffed minutes, utilisation, staff_hours)
+        if not self.rostered:
+            # as computed without duty spells: to close or the last service (day), all along
+            # (steady state, where the metrics clip to the statistics window)
+            day = self.sc.run.mode == "day"
+            self.duty = [
+                (w.index, self.open_min, max(close, w.last_end) if day else np.inf)
+                for w in self.windows
+                if w.index not in elastic
+            ]
+        else:
+            self.duty = [d for d in self.duty if d[0] not in elastic]
+        self.duty += [(i, s, e) for i, r, s, e in self.role_spells if i in elastic and r != 0]
+        self.elastic_duty = True
 
     def _kiosks_tidal_extras(self) -> dict:
         """The trace's kiosk, helper, tidal and clerk-speed fields (absent: none)."""
@@ -883,6 +919,11 @@ class _Hall:
         if self.helpers is not None:
             out["helper_busy_min"] = self.helper_busy_min
             out["helped"] = self.helped_count
+        if self.elastic_duty and not self.rostered:
+            duty = sorted(self.duty)
+            out["duty_window"] = np.array([d[0] for d in duty], dtype=np.int64)
+            out["duty_start_min"] = np.array([d[1] for d in duty], dtype=float)
+            out["duty_end_min"] = np.array([d[2] for d in duty], dtype=float)
         if self.tidal:
             spells = sorted(self.role_spells, key=lambda s: (s[0], s[2], s[3]))
             out["role_window"] = np.array([s[0] for s in spells], dtype=np.int64)

@@ -261,6 +261,12 @@ def _window_minutes(trace, const, all_served, all_call, all_end) -> tuple[np.nda
             weights=np.maximum(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0),
             minlength=n_windows,
         )
+        if trace.duty_window is not None:  # elastic windows: staffed only while open
+            spell = np.minimum(trace.duty_end_min, s1) - np.maximum(trace.duty_start_min, s0)
+            staffed = np.bincount(
+                trace.duty_window, weights=np.maximum(spell, 0.0), minlength=n_windows
+            )
+            return busy, staffed
         return busy, np.full(n_windows, s1 - s0)
     busy = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
     if trace.duty_window is not None:  # rosters: the spells each window was on duty
