@@ -805,6 +805,20 @@ class CitizenClass(_Frozen):
         le=1,
         description="P(this class's citizen is done at a kiosk); absent: kiosks.success",
     )
+    desired_wait_min: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="this class's desired wait (satisfaction model); absent: "
+        "satisfaction.desired_wait_min",
+    )
+    adequate_wait_min: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="this class's adequate wait (satisfaction model); absent: "
+        "satisfaction.adequate_wait_min",
+    )
     kiosk_uptake: float | None = Field(
         None,
         ge=0,
@@ -1024,6 +1038,17 @@ class Scenario(_Frozen):
                         f"kiosks.matters.{j}",
                         f"unknown matter {m!r}; matters are {names} (or '*' for all)",
                     )
+        sat = self.satisfaction
+        for k, c in enumerate(self.classes or []):
+            desired = c.desired_wait_min if c.desired_wait_min is not None else sat.desired_wait_min
+            adequate = (
+                c.adequate_wait_min if c.adequate_wait_min is not None else sat.adequate_wait_min
+            )
+            if adequate < desired:
+                raise _FieldError(
+                    f"classes.{k}.adequate_wait_min",
+                    f"the adequate wait ({adequate:g}) must be >= the desired wait ({desired:g})",
+                )
         if self.helpers is not None:
             for j, k in enumerate(self.helpers.classes):
                 if k not in ("*", *cnames):

@@ -543,3 +543,31 @@ def test_elastic_windows_serve_only_while_open(on, gap, switch_min, seed) -> Non
         duty = t.duty_window == w
         open_min = float((ends - starts)[roles != 0].sum())
         assert float((t.duty_end_min - t.duty_start_min)[duty].sum()) == pytest.approx(open_min)
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+def test_class_expectations_move_only_that_class_predictions() -> None:
+    base = day_scenario(
+        classes=[{"name": "elderly", "share": 0.5, "priority": 0}],
+        windows=[{"name": "g", "count": 2}],
+    )
+    sat = base.satisfaction
+    same = base.with_changes(
+        {
+            "classes.0.desired_wait_min": sat.desired_wait_min,
+            "classes.0.adequate_wait_min": sat.adequate_wait_min,
+        }
+    )
+    relaxed = base.with_changes(
+        {"classes.0.desired_wait_min": 500.0, "classes.0.adequate_wait_min": 600.0}
+    )
+    a, b, c = (simulate(s, seed=2, engine="simpy") for s in (base, same, relaxed))
+    assert a.metrics == b.metrics
+    assert c.metrics["wait_mean_min"] == a.metrics["wait_mean_min"]  # the hall is the same
+    assert c.metrics["csat"] > a.metrics["csat"]
+    ca, cc = a.classes.set_index("class"), c.classes.set_index("class")
+    assert cc.loc["regular", "csat"] == ca.loc["regular", "csat"]
+    with pytest.raises(ScenarioError, match=r"classes\.0\.adequate_wait_min"):
+        base.with_changes({"classes.0.desired_wait_min": 50.0, "classes.0.adequate_wait_min": 40.0})

@@ -351,6 +351,7 @@ def compute(
         "window_group": sub(trace.group),
     }
     sat_cfg = scenario.satisfaction
+    visits.update(_class_expectations(scenario, trace, counted))
     if sat_cfg.enabled and n:
         probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
     else:
@@ -802,3 +803,29 @@ def _clerk_table(scenario, trace, busy_w, staffed_w) -> dict[str, list]:
             float(b / t) if t > 0 else NAN for b, t in zip(busy_w, staffed_w, strict=True)
         ],
     }
+
+
+def _class_expectations(scenario, trace, counted) -> dict[str, np.ndarray]:
+    """Per-visit desired and adequate waits when a citizen class sets its own (else none)."""
+    classes = scenario.classes or []
+    if trace.klass is None or not any(
+        c.desired_wait_min is not None or c.adequate_wait_min is not None for c in classes
+    ):
+        return {}
+    sat = scenario.satisfaction
+    desired = np.array(
+        [sat.desired_wait_min]
+        + [
+            sat.desired_wait_min if c.desired_wait_min is None else c.desired_wait_min
+            for c in classes
+        ]
+    )
+    adequate = np.array(
+        [sat.adequate_wait_min]
+        + [
+            sat.adequate_wait_min if c.adequate_wait_min is None else c.adequate_wait_min
+            for c in classes
+        ]
+    )
+    k = trace.klass[counted]
+    return {"desired_wait_min": desired[k], "adequate_wait_min": adequate[k]}
