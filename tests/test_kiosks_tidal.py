@@ -571,3 +571,36 @@ def test_class_expectations_move_only_that_class_predictions() -> None:
     assert cc.loc["regular", "csat"] == ca.loc["regular", "csat"]
     with pytest.raises(ScenarioError, match=r"classes\.0\.adequate_wait_min"):
         base.with_changes({"classes.0.desired_wait_min": 50.0, "classes.0.adequate_wait_min": 40.0})
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_clerks_table_plot_and_report(tmp_path) -> None:
+    from hallsim import plots
+    from hallsim.report import build_report
+
+    from .conftest import simulate_cli
+
+    src = tmp_path / "clerks.toml"
+    src.write_text(
+        'name = "clerks"\n[hall]\nopen = "09:00"\nclose = "10:00"\n'
+        '[[matters]]\nname = "a"\nshare = 1.0\n'
+        'service_min = { dist = "exponential", mean = 4 }\n'
+        '[[windows]]\nname = "g"\ncount = 2\nspeed_factors = [0.8, 1.25]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    simulate_cli(["run", str(src), "--out", str(out)])
+    clerks = __import__("pandas").read_parquet(out / "clerks.parquet")
+    assert clerks.groupby("window").speed_factor.first().tolist() == [0.8, 1.25]
+    fig = plots.render(out, "clerks")
+    assert "Clerks by window" in fig.get_suptitle()
+    assert "Clerks who differ in speed" in build_report(out)
+    # a hall whose clerks are alike has no clerks table, plot or report section
+    plain = tmp_path / "plain.toml"
+    plain.write_text(src.read_text().replace("speed_factors = [0.8, 1.25]\n", ""))
+    out2 = tmp_path / "out2"
+    simulate_cli(["run", str(plain), "--out", str(out2)])
+    assert not (out2 / "clerks.parquet").exists()
+    assert "Clerks who differ in speed" not in build_report(out2)
