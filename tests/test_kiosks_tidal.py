@@ -604,3 +604,65 @@ def test_clerks_table_plot_and_report(tmp_path) -> None:
     simulate_cli(["run", str(plain), "--out", str(out2)])
     assert not (out2 / "clerks.parquet").exists()
     assert "Clerks who differ in speed" not in build_report(out2)
+
+
+def _max_overlap(starts: np.ndarray, ends: np.ndarray) -> int:
+    """The most intervals [start, end) open at once."""
+    events = sorted([(e, -1) for e in ends] + [(s, 1) for s in starts])
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kiosks=st.integers(1, 4),
+    uptake=st.sampled_from([0.3, 1.0]),
+    success=st.sampled_from([0.0, 0.5, 1.0]),
+    helpers=st.integers(0, 2),
+    patience=st.sampled_from([None, 5.0, 30.0]),
+    seed=st.integers(0, 10_000),
+)
+def test_kiosk_halls_lose_nobody_and_never_overbook(
+    kiosks, uptake, success, helpers, patience, seed
+) -> None:
+    extra: dict[str, Any] = {
+        "kiosks": {
+            "count": kiosks,
+            "matters": ["a"],
+            "service_min": {"dist": "exponential", "mean": 3},
+            "uptake": uptake,
+            "success": success,
+        },
+        "classes": [{"name": "elderly", "share": 0.3, "priority": 0, "kiosk_success": 0.2}],
+        "attitude_effects": {"enabled": False},
+        "windows": [{"name": "g", "count": 2}],
+    }
+    if helpers:
+        extra["helpers"] = {"count": helpers, "classes": ["elderly"], "kiosk_success": 0.9}
+    if patience:
+        extra["patience"] = {"renege_min": {"dist": "exponential", "mean": patience}}
+    sc = day_scenario(**extra)
+    t = model.run_hall(sc, make_streams(seed, 0))
+    assert len(t.arrival_min) == len(draw_demand(sc, make_streams(seed, 0)).arrival_min)
+    k, served = t.kiosk, t.outcome == SERVED
+    none, done, failed, left = (k == v for v in range(4))
+    assert np.isnan(t.kiosk_call_min[none | left]).all()
+    assert (served[done] & (t.window[done] == -1)).all()
+    assert np.array_equal(t.call_min[done], t.kiosk_call_min[done])
+    assert np.array_equal(t.end_min[done], t.kiosk_end_min[done])
+    assert (t.outcome[left] == RENEGED).all()
+    after = failed & served
+    assert (t.window[after] >= 0).all() and (t.call_min[after] >= t.kiosk_end_min[after]).all()
+    assert (t.matter[k != 0] == 0).all()  # only matter a is a kiosk matter
+    if success == 1.0 and not np.any(t.klass[done | failed] == 1):
+        assert not failed.any()
+    used = done | failed
+    assert _max_overlap(t.kiosk_call_min[used], t.kiosk_end_min[used]) <= kiosks
+    for w in range(2):
+        sel = served & (t.window == w)
+        assert _max_overlap(t.call_min[sel], t.end_min[sel]) <= 1
+    if helpers:
+        assert t.helper_busy_min <= helpers * (t.horizon_end_min - sc.hall.open_min) + 1e-9
