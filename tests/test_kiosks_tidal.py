@@ -35,9 +35,10 @@ NEW_FIELDS = {
     "kiosk",
     "kiosk_call_min",
     "kiosk_end_min",
-    "kiosk_busy_min",
     "helper_busy_min",
     "helped",
+    "helper_start_min",
+    "helper_end_min",
     "role_window",
     "role",
     "role_start_min",
@@ -192,6 +193,11 @@ def test_kiosk_success_zero_is_a_pure_counter_hall_behind_the_kiosks() -> None:
     res = simulate(sc, seed=7, engine="simpy")
     assert res.metrics["kiosk_failure_rate"] == 1.0
     assert res.metrics["counter_demand_avoided"] == 0.0
+    reps = run_replications(sc, replications=6, seed=7, engine="simpy").replications
+    assert_in_ci(reps.kiosk_utilisation, 1.0 * 1.5 / 2, "kiosk utilisation")
+    assert_in_ci(reps.utilisation, 1.0 * 2.0 / 3, "counter utilisation")
+    th = theory.jackson_network([1.0, 0.0], [1.5, 2.0], [2, 3], [[0.0, 1.0], [0.0, 0.0]])
+    assert_in_ci(reps.time_in_system_mean_min, th.time_in_system_mean, "Jackson tandem")
 
 
 def test_kiosk_shares_follow_uptake_and_success() -> None:

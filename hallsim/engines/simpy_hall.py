@@ -678,7 +678,6 @@ class _Hall:
                 for k in classes
             ]
             self.kiosk_res = simpy.Resource(self.env, capacity=ks.count)
-            self.kiosk_busy_min = 0.0
             self.kiosk_rows = []
         if ks is not None or self.patience_factor is not None:
             self.visit = self._citizen_differs
@@ -687,6 +686,7 @@ class _Hall:
         self.helpers = hp
         self.helper_busy = 0
         self.helper_busy_min = 0.0
+        self.helper_spells: list[tuple[float, float]] = []
         self.helped_count = 0  # accompaniments (a citizen helped at the kiosk and counter: 2)
         self.helps = [hp is not None and hp.helps(name) for name in class_names]
         self.counter_help = hp is not None and hp.counter_time_factor != 1.0
@@ -774,7 +774,6 @@ class _Hall:
         yield env.timeout(duration)
         self.kiosk_res.release(req)
         c.k_end = env.now
-        self.kiosk_busy_min += duration
         if u[2] < p:
             c.kiosk = KIOSK_DONE
             self._record(c, None, c.k_call, env.now, SERVED, True)
@@ -789,6 +788,7 @@ class _Hall:
         self.helper_busy += 1
         self.helped_count += 1
         self.helper_busy_min += duration
+        self.helper_spells.append((self.env.now, self.env.now + duration))
 
         def free(_e):
             self.helper_busy -= 1
@@ -915,9 +915,10 @@ class _Hall:
             out["kiosk"] = np.asarray(cols[0], dtype=np.int8)[order]
             out["kiosk_call_min"] = np.asarray(cols[1], dtype=float)[order]
             out["kiosk_end_min"] = np.asarray(cols[2], dtype=float)[order]
-            out["kiosk_busy_min"] = self.kiosk_busy_min
         if self.helpers is not None:
             out["helper_busy_min"] = self.helper_busy_min
+            out["helper_start_min"] = np.array([s[0] for s in self.helper_spells], dtype=float)
+            out["helper_end_min"] = np.array([s[1] for s in self.helper_spells], dtype=float)
             out["helped"] = self.helped_count
         if self.elastic_duty and not self.rostered:
             duty = sorted(self.duty)

@@ -50,9 +50,10 @@ class HallTrace:
     kiosk: np.ndarray | None = None  # per visit: 0 none, 1 done at a kiosk, 2 failed, 3 left
     kiosk_call_min: np.ndarray | None = None  # start at the kiosk (NaN if none)
     kiosk_end_min: np.ndarray | None = None  # end at the kiosk (NaN if none)
-    kiosk_busy_min: float = 0.0  # kiosk-minutes in use
     helper_busy_min: float | None = None  # helper-minutes accompanying citizens
     helped: int = 0  # accompaniments by a helper (at a kiosk or a counter)
+    helper_start_min: np.ndarray | None = None  # one row per accompaniment
+    helper_end_min: np.ndarray | None = None
     role_window: np.ndarray | None = None  # tidal windows: one row per role spell
     role: np.ndarray | None = None  # 0 home role, 1 tidal role, -1 changing role
     role_start_min: np.ndarray | None = None

@@ -751,12 +751,14 @@ def _kiosks_tidal_metrics(const, trace, counted, n, t0, t1) -> dict[str, float]:
         started = ~np.isnan(kc)
         arr = trace.arrival_min[counted]
         out["kiosk_wait_mean_min"] = _mean(kc[started] - arr[started]) if started.any() else NAN
-        out["kiosk_utilisation"] = (
-            trace.kiosk_busy_min / (const.scenario.kiosks.count * (t1 - t0)) if t1 > t0 else NAN
-        )
+        used = (trace.kiosk == 1) | (trace.kiosk == 2)  # every session, counted or not
+        busy = _busy_within(trace.kiosk_call_min[used], trace.kiosk_end_min[used], t0, t1)
+        span = const.scenario.kiosks.count * (t1 - t0)
+        out["kiosk_utilisation"] = busy / span if span > 0 else NAN
     if trace.helper_busy_min is not None:
         span = const.scenario.helpers.count * (t1 - t0)
-        out["helper_utilisation"] = trace.helper_busy_min / span if span > 0 else NAN
+        busy = _busy_within(trace.helper_start_min, trace.helper_end_min, t0, t1)
+        out["helper_utilisation"] = busy / span if span > 0 else NAN
         out["helped"] = float(trace.helped)
     if trace.role is not None:
         out["tidal_switches"] = float(trace.tidal_switches)
@@ -764,6 +766,11 @@ def _kiosks_tidal_metrics(const, trace, counted, n, t0, t1) -> dict[str, float]:
         out["tidal_role_min"] = float(length[trace.role == 1].sum())
         out["tidal_changing_min"] = float(length[trace.role == -1].sum())
     return out
+
+
+def _busy_within(starts: np.ndarray, ends: np.ndarray, t0: float, t1: float) -> float:
+    """Minutes of the spells [start, end) inside [t0, t1) (the time-average window)."""
+    return float(np.maximum(np.minimum(ends, t1) - np.maximum(starts, t0), 0.0).sum())
 
 
 KIOSK_TIDAL_METRICS = (
