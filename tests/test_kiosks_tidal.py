@@ -672,3 +672,17 @@ def test_kiosk_halls_lose_nobody_and_never_overbook(
         assert _max_overlap(t.call_min[sel], t.end_min[sel]) <= 1
     if helpers:
         assert t.helper_busy_min <= helpers * (t.horizon_end_min - sc.hall.open_min) + 1e-9
+
+
+def test_the_group_table_has_each_role_time() -> None:
+    sc = tidal_hall(3, 1, 2.0, 100.0)
+    res = simulate(sc, seed=4, engine="simpy")
+    g = res.groups.set_index("window_group")
+    t = trace(sc, 4)
+    total = float((t.role_end_min - t.role_start_min).sum())  # both tidal windows, all day
+    assert g.loc["t", ["home_role_min", "tidal_role_min", "changing_role_min"]].sum() == (
+        pytest.approx(total)
+    )
+    assert g.loc["t", "tidal_role_min"] == pytest.approx(res.metrics["tidal_role_min"])
+    assert g.loc["t", "changing_role_min"] == pytest.approx(2.0 * res.metrics["tidal_switches"])
+    assert math.isnan(g.loc["a", "tidal_role_min"])

@@ -451,7 +451,8 @@ def compute(
             | _refused_column(trace, len(const.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
-            ),
+            )
+            | _role_columns(scenario, trace),
             "periods": _period_table(
                 const,
                 trace,
@@ -836,3 +837,20 @@ def _class_expectations(scenario, trace, counted) -> dict[str, np.ndarray]:
     )
     k = trace.klass[counted]
     return {"desired_wait_min": desired[k], "adequate_wait_min": adequate[k]}
+
+
+def _role_columns(scenario, trace) -> dict[str, list]:
+    """Window-minutes each group spent in its home role, tidal role (elastic: closed,
+    open) and changing role; no columns without tidal or elastic windows."""
+    if trace.role is None:
+        return {}
+    length = trace.role_end_min - trace.role_start_min
+    group = trace.window_group[trace.role_window]
+    n = len(scenario.windows)
+    switching = np.array([w.tidal is not None or w.elastic is not None for w in scenario.windows])
+    out = {}
+    for name, role in (("home_role_min", 0), ("tidal_role_min", 1), ("changing_role_min", -1)):
+        sel = trace.role == role
+        minutes = np.bincount(group[sel], weights=length[sel], minlength=n)
+        out[name] = np.where(switching, minutes, NAN).tolist()  # undefined: no roles
+    return out
