@@ -1112,7 +1112,8 @@ class Scenario(_Frozen):
         return any(u > 0 for u in ups)
 
     def uses_kiosks_tidal(self) -> list[str]:
-        """The keys of kiosks, helpers, tidal windows and clerk speeds this scenario sets."""
+        """The keys of kiosks, helpers, tidal and elastic windows and class patience this
+        scenario sets (what the fast engine does not model; it does model clerk speeds)."""
         keys = []
         if self.kiosks_active():
             keys.append("kiosks")
@@ -1123,8 +1124,6 @@ class Scenario(_Frozen):
                 keys.append(f"windows.{i}.tidal")
             if w.elastic is not None:
                 keys.append(f"windows.{i}.elastic")
-            if w.speed_sd > 0 or w.speed_factors is not None:
-                keys.append(f"windows.{i}.speed_sd/speed_factors")
         if any(k.patience_factor != 1.0 for k in self.classes or []):
             keys.append("classes.patience_factor")
         return keys

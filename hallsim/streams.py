@@ -796,7 +796,6 @@ def draw_clerk_speeds(scenario: Scenario, rng: np.random.Generator) -> np.ndarra
     """
     if not any(g.speed_sd > 0 or g.speed_factors is not None for g in scenario.windows):
         return None
-    parent = rng.bit_generator.seed_seq
     out: list[float] = []
     for g, group in enumerate(scenario.windows):
         if group.speed_factors is not None:
@@ -806,6 +805,7 @@ def draw_clerk_speeds(scenario: Scenario, rng: np.random.Generator) -> np.ndarra
             out.extend(1.0 for _ in range(group.count))
             continue
         sigma2 = math.log1p(group.speed_sd**2)
+        parent = rng.bit_generator.seed_seq  # read only when a clerk is drawn
         for k in range(group.count):
             clerk_rng = np.random.default_rng(
                 np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, g, k))

@@ -128,7 +128,7 @@ def test_without_the_keys_the_metrics_are_undefined_not_zero() -> None:
             "kiosks",
         ),
         ({"helpers": {"count": 1}}, "helpers"),
-        ({"windows": [{"name": "g", "count": 3, "speed_sd": 0.1}]}, "speed_sd"),
+        ({"classes": [{"name": "old", "share": 0.2, "patience_factor": 2.0}]}, "patience"),
     ],
 )
 def test_the_fast_engine_declines_by_name(changes, key) -> None:
@@ -686,3 +686,48 @@ def test_the_group_table_has_each_role_time() -> None:
     assert g.loc["t", "tidal_role_min"] == pytest.approx(res.metrics["tidal_role_min"])
     assert g.loc["t", "changing_role_min"] == pytest.approx(2.0 * res.metrics["tidal_switches"])
     assert math.isnan(g.loc["a", "tidal_role_min"])
+
+
+@pytest.mark.parametrize("queue", ["single", "per_window"])
+@pytest.mark.parametrize(
+    "windows",
+    [
+        [{"name": "g", "count": 3, "speed_sd": 0.3}],
+        [{"name": "g", "count": 3, "speed_factors": [0.7, 1.0, 1.6]}],
+        [
+            {"name": "g", "count": 2, "speed_sd": 0.3, "attitude_sd": 0.1},
+            {"name": "h", "count": 1, "matters": ["b"], "speed_factors": [1.3]},
+        ],
+    ],
+    ids=["speed_sd", "speed_factors", "both_and_attitude_sd"],
+)
+def test_the_fast_engine_reproduces_clerk_speeds(windows, queue) -> None:
+    from .test_fastpath import assert_same_trace
+
+    sc = day_scenario(
+        windows=windows,
+        layout={"queue": queue},
+        patience={"renege_min": {"dist": "exponential", "mean": 20}},
+    )
+    assert fastpath.lacks(sc) == []
+    for seed in (1, 2):
+        ref = trace(sc, seed)
+        fast = fastpath.run_hall(sc, make_streams(seed, 0))
+        assert_same_trace(ref, fast)
+        assert np.array_equal(ref.clerk_speed, fast.clerk_speed)
+
+
+def test_a_streamed_run_gives_the_same_clerk_table() -> None:
+    sc = queue_scenario(
+        1.0,
+        {"dist": "exponential", "mean": 2.0},
+        3,
+        length_min=20_000,
+        windows=[{"name": "w", "count": 3, "speed_sd": 0.3}],
+    )
+    whole, streamed = (simulate(sc, seed=1, streaming=s).table("clerks") for s in (False, True))
+    assert whole[["window", "speed_factor", "served"]].equals(
+        streamed[["window", "speed_factor", "served"]]
+    )
+    for col in ("service_mean_min", "busy_min", "utilisation"):
+        np.testing.assert_allclose(streamed[col], whole[col], rtol=1e-9)
