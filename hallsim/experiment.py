@@ -118,6 +118,7 @@ class ExperimentResult:
     groups: pd.DataFrame
     periods: pd.DataFrame
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)  # per citizen class, if any
+    clerks: pd.DataFrame = field(default_factory=pd.DataFrame)  # per clerk, if they differ
     log: pd.DataFrame | None = None
     summary: dict[str, dict] = field(default_factory=dict)
 
@@ -256,6 +257,7 @@ def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> 
         groups=stack("groups"),
         periods=stack("periods"),
         classes=stack("classes"),
+        clerks=stack("clerks"),
         log=log,
     )
 

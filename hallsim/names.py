@@ -30,6 +30,7 @@ PLOT_KINDS = (
     "sweep",
     "tornado",
     "backtest",
+    "clerks",
 )
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 

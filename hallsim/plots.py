@@ -963,6 +963,61 @@ def plot_tornado(folder: str | os.PathLike | Results, metric: str = "wait_mean_m
         return _finish(fig, cjk)
 
 
+def plot_clerks(folder: str | os.PathLike | Results) -> Figure:
+    """Each clerk's utilisation and mean service time, with their speed factor.
+
+    From ``clerks.parquet`` (written when clerks differ in speed: windows.N.speed_sd or
+    speed_factors; docs/kiosks-tidal.md); one row of panels per scenario, means over
+    the replications.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a per-clerk plot")
+    clerks = res.table("clerks", required=False)
+    if clerks is None or clerks.empty:
+        raise ResultsError(
+            f"{res.folder / 'clerks.parquet'}: missing (written when clerks differ in speed: "
+            "windows.N.speed_sd or speed_factors)"
+        )
+    rows = []
+    for name in names:
+        d = clerks[clerks["scenario"] == name]
+        if d.empty:
+            continue
+        m = d.groupby("window").agg(
+            group=("window_group", "first"),
+            speed=("speed_factor", "mean"),
+            util=("utilisation", "mean"),
+            service=("service_mean_min", "mean"),
+        )
+        rows.append((name, m))
+    texts = names + [str(g) for _, m in rows for g in m["group"]]
+    with _style(texts) as cjk:
+        fig = _figure()
+        axes = fig.subplots(len(rows), 2, squeeze=False)
+        for (name, m), (ax_u, ax_s) in zip(rows, axes, strict=True):
+            labels = [
+                f"{g} #{w} (×{s:.2f})" for w, g, s in zip(m.index, m.group, m.speed, strict=True)
+            ]
+            y = np.arange(len(m))
+            ax_u.barh(y, m.util.to_numpy(float), color="#0072B2")
+            ax_u.set_yticks(y, labels=labels, fontsize=8)
+            ax_u.invert_yaxis()
+            ax_u.set_xlim(0, 1)
+            ax_u.xaxis.set_major_formatter(PercentFormatter(1.0))
+            ax_u.set_title(f"{name}: utilisation (busy ÷ staffed)", loc="left", fontsize=10)
+            ax_s.barh(y, m.service.to_numpy(float), color="#E69F00")
+            ax_s.set_yticks(y, labels=[])
+            ax_s.invert_yaxis()
+            ax_s.set_title("mean service time (min)", loc="left", fontsize=10)
+        axes[-1, 0].set_xlabel("utilisation (%)")
+        axes[-1, 1].set_xlabel("minutes")
+        fig.suptitle(
+            f"Clerks by window (speed factor in brackets; mean of {_reps_note(res)})",
+            fontsize=12,
+        )
+        return _finish(fig, cjk)
+
+
 PLOTS: dict[str, Callable[..., Figure]] = {
     "waits": plot_waits,
     "compare": plot_compare,
@@ -971,6 +1026,7 @@ PLOTS: dict[str, Callable[..., Figure]] = {
     "satisfaction": plot_satisfaction,
     "sweep": plot_sweep,
     "tornado": plot_tornado,
+    "clerks": plot_clerks,
 }
 
 

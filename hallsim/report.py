@@ -69,6 +69,13 @@ REPORT_FIGURES = (
         "Predicted share of ratings 1–2, 3 and 4–5 on the 1–5 scale. These are outputs of the "
         "satisfaction model below, not survey measurements.",
     ),
+    (
+        "clerks",
+        "Clerks who differ in speed",
+        "Each window's clerk: utilisation and mean service time over the replications, "
+        "with the clerk's speed factor (shown only when the scenario sets speed_sd or "
+        "speed_factors).",
+    ),
 )
 """(kind, heading, caption) of each figure in the report, in order."""
 
@@ -429,6 +436,8 @@ def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
     for kind, heading, caption in REPORT_FIGURES:
+        if kind == "clerks" and res.table("clerks", required=False) is None:
+            continue  # only halls whose clerks differ have the table
         item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
         try:
             item["src"], glyphs = _png_data_uri(res, kind)

@@ -139,6 +139,12 @@ TABLE_RULES: dict[str, dict[str, str]] = {
         "staffed_windows": SAME,
         "wait_mean_min": "served",
     },
+    "clerks": {  # clerks who differ in speed (docs/kiosks-tidal.md §4)
+        "window": SAME,
+        "window_group": SAME,
+        "speed_factor": SAME,
+        "service_mean_min": "served",
+    },
 }
 
 

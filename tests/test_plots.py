@@ -118,6 +118,11 @@ def figure_for(kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path)
         return plots.render(sweep_dir, "sweep", metric="wait_mean_min")
     if kind == "tornado":
         return plots.render(tornado_dir, "tornado", metric="csat")
+    if kind == "clerks":  # needs clerks who differ (tests/test_kiosks_tidal.py covers it)
+        folder = compare_dir.parent / "clerks_plot"
+        if not folder.exists():
+            simulate(["run", str(SCENARIOS / "kiosks.toml"), "--out", str(folder)])
+        return plots.render(folder, "clerks")
     return plots.render(compare_dir, kind)
 
 

@@ -72,6 +72,7 @@ from hallsim.scenario import Scenario, scenario_cache
 from hallsim.streams import (
     Demand,
     demand_chunks,
+    draw_clerk_speeds,
     draw_clerks,
     draw_demand,
     draw_plan,
@@ -103,6 +104,8 @@ def lacks(scenario: Scenario) -> list[str]:
         missing.append("a same-day return-delay distribution (attitude_effects.return_delay)")
     if (mechanism := unsupported_mechanism(scenario)) is not None:
         missing.append(mechanism)
+    # kiosks, helpers, tidal windows, clerk speeds, class patience (docs/kiosks-tidal.md)
+    missing.extend(scenario.uses_kiosks_tidal())
     return missing
 
 
@@ -289,13 +292,19 @@ class _Setup:
             [w for w in range(len(served)) if k in served[w]] for k in range(len(names))
         ]
         self.spread = any(g.attitude_sd != 0 for g in sc.windows)
+        # clerk speeds (docs/kiosks-tidal.md §4): given factors are fixed, speed_sd draws
+        self.speed_spread = any(g.speed_sd > 0 for g in sc.windows)
+        self.clerk_speed = None if self.speed_spread else draw_clerk_speeds(sc, None)
         if not self.spread:
             rows = [g.attitude_components() for g in sc.windows for _ in range(g.count)]
-            self._set_clerks(np.array(rows, dtype=float).reshape(len(rows), 4))
+            self.clerks = np.array(rows, dtype=float).reshape(len(rows), 4)
+            if not self.speed_spread:
+                self._set_clerks(self.clerks, self.clerk_speed)
 
-    def _set_clerks(self, clerks: np.ndarray) -> None:
+    def _set_clerks(self, clerks: np.ndarray, clerk_speed: np.ndarray | None = None) -> None:
         sc = self.scenario
         self.clerks = clerks
+        self.clerk_speed = clerk_speed
         speed, p_settle = [], []
         memo: dict[bytes, tuple[float, float]] = {}  # clerks of a group are often alike
         for w, g in enumerate(self.window_group.tolist()):
@@ -305,6 +314,8 @@ class _Setup:
                 memo[key] = (attitude_multiplier(sc, clerk), settle_probability(sc, clerk))
             mult, p = memo[key]
             speed.append(float(sc.windows[g].service_time_factor * mult))
+            if clerk_speed is not None:  # as the reference: factor x attitude, then x clerk
+                speed[-1] *= float(clerk_speed[w])
             p_settle.append(float(p))
         self.speed = speed
         self.p_settle = p_settle
@@ -330,10 +341,16 @@ class _Setup:
 
     def replication(self, streams: dict[str, np.random.Generator]) -> _Setup:
         """This setup with the clerks of one replication."""
-        if not self.spread:
+        if not self.spread and not self.speed_spread:
             return self
         setup = copy.copy(self)
-        setup._set_clerks(draw_clerks(self.scenario, streams["attitude"]))
+        clerks = draw_clerks(self.scenario, streams["attitude"]) if self.spread else self.clerks
+        speeds = (
+            draw_clerk_speeds(self.scenario, streams["clerk_speed"])
+            if self.speed_spread
+            else self.clerk_speed
+        )
+        setup._set_clerks(clerks, speeds)
         return setup
 
 
@@ -1061,6 +1078,7 @@ def _trace(
         queue_levels=queue[1],
         window_group=setup.window_group.copy(),
         clerks=setup.clerks.copy(),
+        clerk_speed=setup.clerk_speed,
         returns_later=returns_later,
         horizon_end_min=float(end.max()) if nrec else float(setup.start),
     )

@@ -261,6 +261,12 @@ def _window_minutes(trace, const, all_served, all_call, all_end) -> tuple[np.nda
             weights=np.maximum(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0),
             minlength=n_windows,
         )
+        if trace.duty_window is not None:  # elastic windows: staffed only while open
+            spell = np.minimum(trace.duty_end_min, s1) - np.maximum(trace.duty_start_min, s0)
+            staffed = np.bincount(
+                trace.duty_window, weights=np.maximum(spell, 0.0), minlength=n_windows
+            )
+            return busy, staffed
         return busy, np.full(n_windows, s1 - s0)
     busy = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
     if trace.duty_window is not None:  # rosters: the spells each window was on duty
@@ -322,11 +328,15 @@ def compute(
     q_area = _step_area(qt, q_levels)  # shared by queue_len_mean and the period table
     span = t1 - t0
     all_served = trace.outcome == SERVED
+    if trace.kiosk is not None:  # done at a kiosk: served, but at no window
+        all_served = all_served & (trace.window >= 0)
     all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
     busy_w, staffed_w = _window_minutes(trace, const, all_served, all_call, all_end)
 
     clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
     clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
+    if trace.kiosk is not None:  # a kiosk has no clerk: the model's neutral attitude
+        clerk[served & (sub(trace.window) < 0)] = scenario.satisfaction.attitude_reference
     visits = {
         "wait_min": wait_all,
         "time_in_system_min": in_hall_all,
@@ -341,6 +351,7 @@ def compute(
         "window_group": sub(trace.group),
     }
     sat_cfg = scenario.satisfaction
+    visits.update(_class_expectations(scenario, trace, counted))
     if sat_cfg.enabled and n:
         probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
     else:
@@ -424,6 +435,7 @@ def compute(
         "missed_lost": float(missed_lost),
         "missed_wasted_min": float(trace.missed_wasted_min),
         **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
+        **_kiosks_tidal_metrics(const, trace, counted, n, t0, t1),
     }
     for name, value in quantiles.items():
         metrics.setdefault(name, value)
@@ -439,7 +451,8 @@ def compute(
             | _refused_column(trace, len(const.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
-            ),
+            )
+            | _role_columns(scenario, trace),
             "periods": _period_table(
                 const,
                 trace,
@@ -454,6 +467,8 @@ def compute(
             ),
         },
     )
+    if trace.clerk_speed is not None:
+        result.tables["clerks"] = _clerk_table(scenario, trace, busy_w, staffed_w)
     if const.uses_classes:
         result.tables["classes"] = _class_table(
             scenario, trace.klass[counted], outcome, wait_all, overtaken, probs, target
@@ -714,3 +729,128 @@ def _period_table(
             util = busy / (wg.count * lengths) if wg.count else np.full(nbins, np.nan)
         table[f"utilisation[{wg.name}]"] = util
     return table
+
+
+# --------------------------------------------------- kiosks, helpers, tidal windows, clerks
+def _kiosks_tidal_metrics(const, trace, counted, n, t0, t1) -> dict[str, float]:
+    """Kiosk uptake and failures, helper use, tidal switches (docs/kiosks-tidal.md).
+
+    Shares are of the counted arrivals (uptake, counter demand avoided) or of the
+    kiosk sessions (failure rate); NaN when the scenario has no kiosks (helpers,
+    tidal windows) rather than 0, so that a hall without them shows no value.
+    """
+    out = dict.fromkeys(KIOSK_TIDAL_METRICS, NAN)
+    if trace.kiosk is not None:
+        k = trace.kiosk[counted]
+        tried = int(np.count_nonzero(k != 0))
+        sessions = int(np.count_nonzero((k == 1) | (k == 2)))
+        done = int(np.count_nonzero(k == 1))
+        out["kiosk_uptake"] = tried / n if n else NAN
+        out["kiosk_failure_rate"] = (sessions - done) / sessions if sessions else NAN
+        out["counter_demand_avoided"] = done / n if n else NAN
+        kc = trace.kiosk_call_min[counted]
+        started = ~np.isnan(kc)
+        arr = trace.arrival_min[counted]
+        out["kiosk_wait_mean_min"] = _mean(kc[started] - arr[started]) if started.any() else NAN
+        used = (trace.kiosk == 1) | (trace.kiosk == 2)  # every session, counted or not
+        busy = _busy_within(trace.kiosk_call_min[used], trace.kiosk_end_min[used], t0, t1)
+        span = const.scenario.kiosks.count * (t1 - t0)
+        out["kiosk_utilisation"] = busy / span if span > 0 else NAN
+    if trace.helper_busy_min is not None:
+        span = const.scenario.helpers.count * (t1 - t0)
+        busy = _busy_within(trace.helper_start_min, trace.helper_end_min, t0, t1)
+        out["helper_utilisation"] = busy / span if span > 0 else NAN
+        out["helped"] = float(trace.helped)
+    if trace.role is not None:
+        out["tidal_switches"] = float(trace.tidal_switches)
+        length = trace.role_end_min - trace.role_start_min
+        out["tidal_role_min"] = float(length[trace.role == 1].sum())
+        out["tidal_changing_min"] = float(length[trace.role == -1].sum())
+    return out
+
+
+def _busy_within(starts: np.ndarray, ends: np.ndarray, t0: float, t1: float) -> float:
+    """Minutes of the spells [start, end) inside [t0, t1) (the time-average window)."""
+    return float(np.maximum(np.minimum(ends, t1) - np.maximum(starts, t0), 0.0).sum())
+
+
+KIOSK_TIDAL_METRICS = (
+    "kiosk_uptake",
+    "kiosk_failure_rate",
+    "counter_demand_avoided",
+    "kiosk_wait_mean_min",
+    "kiosk_utilisation",
+    "helper_utilisation",
+    "helped",
+    "tidal_switches",
+    "tidal_role_min",
+    "tidal_changing_min",
+)
+
+
+def _clerk_table(scenario, trace, busy_w, staffed_w) -> dict[str, list]:
+    """One row per window's clerk: speed factor, citizens served, busy time, utilisation."""
+    served = (trace.outcome == SERVED) & (trace.window >= 0)
+    win = trace.window[served]
+    n_windows = len(trace.window_group)
+    count = np.bincount(win, minlength=n_windows)
+    service = np.bincount(
+        win, weights=trace.end_min[served] - trace.call_min[served], minlength=n_windows
+    )
+    names = [scenario.windows[g].name for g in trace.window_group]
+    return {
+        "window": list(range(n_windows)),
+        "window_group": names,
+        "speed_factor": trace.clerk_speed.tolist(),
+        "served": count.tolist(),
+        "service_mean_min": [
+            float(s / c) if c else NAN for s, c in zip(service, count, strict=True)
+        ],
+        "busy_min": busy_w.tolist(),
+        "utilisation": [
+            float(b / t) if t > 0 else NAN for b, t in zip(busy_w, staffed_w, strict=True)
+        ],
+    }
+
+
+def _class_expectations(scenario, trace, counted) -> dict[str, np.ndarray]:
+    """Per-visit desired and adequate waits when a citizen class sets its own (else none)."""
+    classes = scenario.classes or []
+    if trace.klass is None or not any(
+        c.desired_wait_min is not None or c.adequate_wait_min is not None for c in classes
+    ):
+        return {}
+    sat = scenario.satisfaction
+    desired = np.array(
+        [sat.desired_wait_min]
+        + [
+            sat.desired_wait_min if c.desired_wait_min is None else c.desired_wait_min
+            for c in classes
+        ]
+    )
+    adequate = np.array(
+        [sat.adequate_wait_min]
+        + [
+            sat.adequate_wait_min if c.adequate_wait_min is None else c.adequate_wait_min
+            for c in classes
+        ]
+    )
+    k = trace.klass[counted]
+    return {"desired_wait_min": desired[k], "adequate_wait_min": adequate[k]}
+
+
+def _role_columns(scenario, trace) -> dict[str, list]:
+    """Window-minutes each group spent in its home role, tidal role (elastic: closed,
+    open) and changing role; no columns without tidal or elastic windows."""
+    if trace.role is None:
+        return {}
+    length = trace.role_end_min - trace.role_start_min
+    group = trace.window_group[trace.role_window]
+    n = len(scenario.windows)
+    switching = np.array([w.tidal is not None or w.elastic is not None for w in scenario.windows])
+    out = {}
+    for name, role in (("home_role_min", 0), ("tidal_role_min", 1), ("changing_role_min", -1)):
+        sel = trace.role == role
+        minutes = np.bincount(group[sel], weights=length[sel], minlength=n)
+        out[name] = np.where(switching, minutes, NAN).tolist()  # undefined: no roles
+    return out
