@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from hallsim import __version__
+from hallsim import __version__, decision
 from hallsim.fonts import css_font_face, missing_notice
 from hallsim.metrics.registry import KEY_METRICS
 from hallsim.plots import (
@@ -72,6 +72,14 @@ REPORT_FIGURES = (
 )
 """(kind, heading, caption) of each figure in the report, in order."""
 
+TEXT: dict[str, Any] = {
+    "reps_run": "{run} run (the scenario file says {file})",
+    "windows_n": "{n} windows",
+    # a metric that is neither better nor worse (decision.UNJUDGED_METRICS): its direction
+    "lower_higher": ("lower", "higher"),
+}
+"""User-visible words of this module that are not metric labels (English)."""
+
 DIFFERENCE_METRICS = KEY_METRICS
 """Metrics listed in the paired-differences table (all are in summary.json)."""
 
@@ -121,8 +129,10 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _flatten(settings: dict[str, Any]) -> dict[str, str]:
-    """One scenario's settings as 'section.key' → text (matters/windows keyed by name)."""
+def _flatten(settings: dict[str, Any], replications: int | None = None) -> dict[str, str]:
+    """One scenario's settings as 'section.key' → text (matters/windows keyed by name);
+    ``run.replications`` is the number actually run (the command line may override
+    the file's)."""
     out: dict[str, str] = {}
     for section, value in settings.items():
         if section in ("name", "satisfaction"):
@@ -145,6 +155,12 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
         elif isinstance(value, dict):
             for k, v in value.items():
                 out[f"{section}.{k}"] = _plain(v)
+                if (section, k) == ("run", "replications") and replications is not None:
+                    out[f"{section}.{k}"] = (
+                        str(replications)
+                        if v == replications
+                        else TEXT["reps_run"].format(run=replications, file=_plain(v))
+                    )
         else:
             out[section] = _plain(value)
     return out
@@ -152,7 +168,7 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
 
 def settings_rows(res: Results) -> list[dict[str, Any]]:
     """Scenario settings side by side: key, one text per scenario, whether they differ."""
-    flat = {n: _flatten(res.settings.get(n, {})) for n in res.scenarios}
+    flat = {n: _flatten(res.settings.get(n, {}), res.replications) for n in res.scenarios}
     keys: list[str] = []
     for f in flat.values():
         keys += [k for k in f if k not in keys]
@@ -229,15 +245,8 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
         m = d.get("metric")
         if m not in DIFFERENCE_METRICS or d.get("mean") is None:
             continue
-        lo, hi = d.get("ci_low"), d.get("ci_high")
-        if lo is None or hi is None:
-            verdict = "no interval"
-        elif lo > 0:
-            verdict = "higher"
-        elif hi < 0:
-            verdict = "lower"
-        else:
-            verdict = "no clear difference"
+        judgement = decision.judge(d, m)
+        verdict = decision.TEXT[judgement] or TEXT["lower_higher"][d["mean"] > 0]
         rows.append(
             {
                 "pair": f"{d['scenario']} − {d['baseline']}",
@@ -245,6 +254,7 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
                 "predicted": is_predicted(m),
                 "text": fmt_interval(m, d, diff=True),
                 "verdict": verdict,
+                "judgement": judgement,
                 "confidence": d.get("confidence"),
             }
         )
@@ -416,6 +426,51 @@ def decomposition_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
+def breakdown_rows(res: Results, view: str) -> list[dict[str, Any]]:
+    """Per matter (``view='matters'``) or per window group (``'groups'``): one row per
+    name with a cell per scenario, from the stored breakdowns in summary.json (means over
+    the replications).  Matters: average wait · share called within target · predicted
+    CSAT; groups: windows · average wait · busy share."""
+    stored = res.meta.get("breakdowns") or {}
+    key = "matter" if view == "matters" else "window_group"
+    names: list[str] = []
+    by: dict[str, dict[str, dict]] = {}
+    for n in res.scenarios:
+        for row in (stored.get(n) or {}).get(view, []) or []:
+            name = str(row.get(key))
+            if name not in names:
+                names.append(name)
+            by.setdefault(name, {})[n] = row
+    rows = []
+    for name in names:
+        cells = []
+        for n in res.scenarios:
+            r = by[name].get(n)
+            if r is None:
+                cells.append("—")
+                continue
+            parts = [fmt_short("wait_mean_min", r.get("wait_mean_min"))]
+            if view == "matters":
+                parts.append(fmt_short("service_level", r.get("service_level")))
+                if r.get("csat") is not None:
+                    parts.append(fmt_short("csat", r.get("csat")))
+            else:
+                parts.insert(0, TEXT["windows_n"].format(n=f"{r.get('windows', 0):g}"))
+                parts.append(fmt_short("utilisation", r.get("utilisation")))
+            cells.append(" · ".join(parts))
+        rows.append({"name": name, "cells": cells})
+    return rows
+
+
+def fmt_short(metric: str, value: float | None) -> str:
+    """A breakdown value: shares as whole per cent, minutes with one decimal."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if is_percent(metric):
+        return f"{100 * value:.0f}%"
+    return f"{value:.1f} min" if metric.endswith("_min") else f"{value:.1f}"
+
+
 def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
     """The figure as a PNG data URI, and the characters no font could draw in it."""
     fig = render(res, kind)
@@ -477,7 +532,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def build_report(folder: str | os.PathLike | Results) -> str:
+def build_report(folder: str | os.PathLike | Results, title: str | None = None) -> str:
     """The HTML report of a run/compare results folder (a str; nothing is written).
 
     Raises ``ResultsError`` when the folder is missing or incomplete, or is a
@@ -493,7 +548,13 @@ def build_report(folder: str | os.PathLike | Results) -> str:
     assumptions, assumptions_note = assumption_rows(res)
     best = res.summary.get("best") if res.kind == "compare" else None
     context = {
-        "title": (" vs ".join(names) if len(names) > 1 else names[0]),
+        "title": decision.question(res, title),
+        "verdict": decision.verdict(res),
+        "tiles": decision.tiles(res),
+        "plain_rows": decision.plain_rows(res),
+        "matters": breakdown_rows(res, "matters"),
+        "groups": breakdown_rows(res, "groups"),
+        "t": {**decision.TEXT, **TEXT},
         "kind": res.kind,
         "scenarios": names,
         "baseline": names[0] if res.kind == "compare" else None,
@@ -520,9 +581,11 @@ def build_report(folder: str | os.PathLike | Results) -> str:
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
-def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+def write_report(
+    folder: str | os.PathLike, out: str | os.PathLike | None = None, title: str | None = None
+) -> Path:
     """Build the report and write it (default ``FOLDER/report.html``); returns the path."""
-    html = build_report(folder)
+    html = build_report(folder, title)
     path = Path(out) if out else Path(folder) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

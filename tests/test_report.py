@@ -192,7 +192,7 @@ def test_cli_report_default_path_printed_last(compare_dir: Path, report_run) -> 
 
 
 def test_cli_report_out(compare_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hallsim.report.build_report", lambda folder: "<!DOCTYPE html>")
+    monkeypatch.setattr("hallsim.report.build_report", lambda folder, title=None: "<!DOCTYPE html>")
     out = tmp_path / "share" / "ab.html"
     result = CliRunner().invoke(main, ["report", str(compare_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -232,3 +232,81 @@ def test_results_error_for_a_folder_that_is_not_results(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hi", encoding="utf-8")
     with pytest.raises(plots.ResultsError, match="not a hallsim results folder"):
         build_report(tmp_path)
+
+
+# --------------------------------------------------------------------------- decision first
+
+
+def section_order(html: str) -> list[str]:
+    return re.findall(r'<(?:section|div) id="([a-z-]+)"', html)
+
+
+def test_first_screen_is_question_verdict_and_tiles_and_settings_are_in_the_appendix(
+    compare_html: str,
+) -> None:
+    doc = parse(compare_html)
+    h1 = "".join(doc.find(f".//{NS}h1").itertext())
+    assert "dedicated" in h1 and "integrated" in h1 and h1.endswith("?")
+    order = section_order(compare_html)
+    assert order.index("glance") < order.index("summary") < order.index("figures")
+    appendix = order.index("appendix")
+    for later in ("settings", "headline", "differences", "assumptions", "provenance"):
+        assert order.index(later) > appendix, later
+    titles = [
+        "".join(h.itertext()) for h in doc.iter(f"{NS}h2") if "tile-title" in (h.get("class") or "")
+    ]
+    assert 4 <= len(titles) <= 6
+    assert any("Window hours" in t for t in titles)  # the cost is on the first screen
+
+
+def test_tiles_and_rows_word_differences_by_the_stored_paired_interval(
+    compare_dir: Path,
+) -> None:
+    from hallsim import decision
+    from hallsim.results import load_results
+
+    res = load_results(compare_dir)
+    for tile in decision.tiles(res):
+        base, alt = tile["cells"][0], tile["cells"][1]
+        assert base["word"] == "baseline"
+        d = decision.stored_difference(res, "integrated", tile["metric"])
+        sign = decision.direction(tile["metric"])
+        if d["ci_low"] > 0 or d["ci_high"] < 0:  # the interval excludes 0
+            expected = "better" if (d["mean"] > 0) == (sign > 0) else "worse"
+        else:
+            expected = "no_clear"
+        assert alt["judgement"] == expected, tile["metric"]
+    rows = decision.plain_rows(res)
+    assert 5 <= len(rows) <= 10
+    for row in rows:
+        assert "_" not in row["label"]  # plain words, not code names
+        assert any(c["value"] not in ("0.0", "0.0%", "0.0 min") for c in row["cells"])
+
+
+def test_direction_follows_the_registry_and_staff_hours_are_a_cost() -> None:
+    from hallsim import decision
+
+    assert decision.direction("wait_mean_min") == -1
+    assert decision.direction("service_level") == 1
+    assert decision.direction("staff_hours") == -1
+    d = {"mean": -2.0, "ci_low": -3.0, "ci_high": -1.0}
+    assert decision.judge(d, "wait_mean_min") == "better"
+    assert decision.judge(d, "service_level") == "worse"
+    assert decision.judge({"mean": 1.0, "ci_low": -1.0, "ci_high": 3.0}, "csat") == "no_clear"
+    assert decision.judge(d, "utilisation") == "unjudged"
+
+
+def test_settings_table_shows_the_replications_actually_run(compare_html: str) -> None:
+    text = text_of(compare_html)
+    # the fixture ran 3 replications; dedicated.toml asks for more
+    assert "3 run (the scenario file says" in text
+
+
+def test_report_title_option_sets_the_question(compare_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.html"
+    result = CliRunner().invoke(
+        main, ["report", str(compare_dir), "--out", str(out), "--title", "增开窗口还是培训？"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = parse(out.read_text(encoding="utf-8"))
+    assert "".join(doc.find(f".//{NS}h1").itertext()) == "增开窗口还是培训？"

@@ -133,8 +133,13 @@ def plot(
     default=None,
     help="Output HTML file (default: RESULTS_DIR/report.html).",
 )
+@click.option(
+    "--title",
+    default=None,
+    help="The question the report answers, as its heading (default: from the scenario names).",
+)
 @click.option("--force", is_flag=True, help="Replace an --out file hallsim did not write.")
-def report(results_dir: Path, out: Path | None, force: bool) -> None:
+def report(results_dir: Path, out: Path | None, title: str | None, force: bool) -> None:
     """Write one self-contained HTML report of a run/compare RESULTS_DIR.
 
     Settings side by side, headline metrics with 95% intervals, paired
@@ -151,7 +156,7 @@ def report(results_dir: Path, out: Path | None, force: bool) -> None:
     from hallsim.results import ResultsError
 
     try:
-        html = build_report(results_dir)
+        html = build_report(results_dir, title=title)
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
     path = _write_output(
