@@ -123,8 +123,9 @@ def stored_difference(res: Results, scenario: str, metric: str) -> dict[str, Any
 
 
 def judge(diff: dict[str, Any] | None, metric: str) -> str:
-    """'better', 'worse', 'no_clear' or ('unjudged' metrics) 'unjudged' from a stored paired interval and the metric's
-    direction; 'no_clear' when the interval includes 0 or is missing."""
+    """'better', 'worse' or 'no_clear' from a stored paired interval and the metric's
+    direction ('no_clear' when the interval includes 0 or is missing); 'unjudged' for
+    ``UNJUDGED_METRICS``."""
     sign = direction(metric)
     if sign == 0:
         return "unjudged"
