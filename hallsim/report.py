@@ -59,6 +59,12 @@ REPORT_FIGURES = (
         "dotted: windows staffed.",
     ),
     (
+        "matters",
+        "Wait by matter and hour",
+        "Mean wait of the served citizens by matter and hour of arrival, pooled over the "
+        "replications; lighter is shorter, grey cells had too few citizens to say.",
+    ),
+    (
         "utilisation",
         "Window utilisation by group and period",
         "Busy time ÷ staffed time of each window group in each period, mean across replications.",
@@ -79,6 +85,9 @@ TEXT: dict[str, Any] = {
     "lower_higher": ("lower", "higher"),
 }
 """User-visible words of this module that are not metric labels (English)."""
+
+LOG_FIGURES = frozenset({"matters"})
+"""Report figures drawn from citizens.parquet only (``--log``)."""
 
 DIFFERENCE_METRICS = KEY_METRICS
 """Metrics listed in the paired-differences table (all are in summary.json)."""
@@ -483,7 +492,10 @@ def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
 def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
+    has_log = res.table("citizens", required=False) is not None
     for kind, heading, caption in REPORT_FIGURES:
+        if kind in LOG_FIGURES and not has_log:
+            continue  # a folder without the citizen log: the figure is left out, not "missing"
         item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
         try:
             item["src"], glyphs = _png_data_uri(res, kind)

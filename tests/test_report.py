@@ -94,7 +94,7 @@ def test_report_is_self_contained(compare_html: str) -> None:
         if el.get(attr) is not None
     ]
     images = [r for r in refs if r[1] == "src"]
-    assert len(images) == 5  # compare, waits, day, utilisation, satisfaction
+    assert len(images) == 6  # compare, waits, day, matters, utilisation, satisfaction
     for _tag, _attr, value in refs:
         assert value.startswith(("data:image/png;base64,", "#")), value
     assert "http://" not in compare_html.replace("http://www.w3.org", "")
