@@ -174,7 +174,7 @@ def test_axis_labels_name_their_units(compare_dir: Path, sweep_dir: Path) -> Non
     assert any(ax.get_xlabel() == "period start (time of day)" for ax in util.axes)
 
     sweep = plots.plot_sweep(sweep_dir, "wait_mean_min")
-    assert sweep.axes[0].get_xlabel() == PARAM_A
+    assert sweep.axes[0].get_xlabel() == "windows: group 1"  # PARAM_A in words
     assert sweep.axes[0].get_ylabel() == "mean wait (min)"
 
 
