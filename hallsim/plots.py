@@ -117,12 +117,51 @@ TEXT: dict[str, str] = {
 """Sentence pieces of the figures that are not metric labels (English)."""
 
 
+def _cols(ch: str) -> int:
+    """Display columns of a character: CJK and full-width forms take two."""
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap_text(text: str, width: int, lines: int | None = None) -> str:
+    """``text`` wrapped to ``width`` display columns (a CJK character counts two), breaking
+    at spaces or between CJK characters; at most ``lines`` lines, the last ending in '…'
+    when text was left out."""
+    out: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line, cols, last_break = "", 0, -1
+        for ch in paragraph:
+            w = _cols(ch)
+            if cols + w > width and line:
+                if ch == " ":
+                    out.append(line.rstrip())
+                    line, cols, last_break = "", 0, -1
+                    continue
+                if w == 1 and last_break > 0:  # break at the last space or CJK character
+                    head, tail = line[:last_break], line[last_break:].lstrip()
+                else:
+                    head, tail = line, ""
+                out.append(head.rstrip())
+                line, cols = tail, sum(_cols(c) for c in tail)
+                last_break = -1
+            line += ch
+            cols += w
+            if ch == " " or w == 2:
+                last_break = len(line)
+        out.append(line.rstrip())
+    if lines is not None and len(out) > lines:
+        out = out[:lines]
+        last = out[-1]
+        while last and sum(_cols(c) for c in last) + 1 > width:
+            last = last[:-1]
+        out[-1] = last.rstrip() + "…"
+    return "\n".join(out)
+
+
 def wrap_name(name: str, width: int = 22, lines: int = 3) -> str:
     """A scenario/matter name wrapped for a tick label (CJK characters count double)."""
-    import textwrap
-
-    w = max(4, width // 2) if has_cjk(name) else width
-    return textwrap.fill(str(name), w, max_lines=lines, placeholder="…")
+    return wrap_text(str(name), width, lines)
 
 
 def value_limits(metric: str, lows, highs, *, difference: bool = False) -> tuple[float, float]:
@@ -163,7 +202,7 @@ def mark_zoomed(ax, metric: str, axis: str = "x") -> None:
     lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
     if lo > 0.5 or hi < 99.5:
         get, put = (ax.get_xlabel, ax.set_xlabel) if axis == "x" else (ax.get_ylabel, ax.set_ylabel)
-        put(f"{get()} ({TEXT['zoomed'].format(lo=lo, hi=hi)})".strip(), color="#8a2f00")
+        put(f"{get()}\n({TEXT['zoomed'].format(lo=lo, hi=hi)})".strip(), color="#8a2f00")
 
 
 # --------------------------------------------------------------------------- fonts
@@ -364,11 +403,12 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
                     where="post",
                     color=colours[name],
                     lw=2,
-                    label=f"{name}: {100 * within:.0f}% within {targets[name]:g} min",
+                    label=f"{wrap_name(name, 60, 2)}: {100 * within:.0f}% within "
+                    f"{targets[name]:g} min",
                 )
                 ax.plot([targets[name]], [within], "o", color=colours[name], ms=7, zorder=5)
             ax.set_xlim(0, xmax)
-            ax.set_ylim(0, 1.02)
+            ax.set_ylim(0, 1.0)  # a share: never beyond 100%
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))
             ax.set_xlabel("wait from ticket to call (min)")
             ax.set_ylabel("citizens called within that wait (%)")
@@ -381,7 +421,7 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
             fig.legend(
                 loc="outside lower center",
                 title="share called within target",
-                ncols=min(len(names), 3),
+                ncols=1 if max(len(n) for n in names) > 24 else min(len(names), 3),
             )
         else:
             reps = res.check_columns("replications", ["wait_p50_min", "wait_p90_min"])
@@ -403,7 +443,9 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
             ax.set_xticks(
                 positions,
                 labels=[
-                    f"{n}\nmedian" if j == 0 else f"{n}\n90th pct." for n in names for j in (0, 1)
+                    f"{wrap_name(n, 16)}\nmedian" if j == 0 else f"{wrap_name(n, 16)}\n90th pct."
+                    for n in names
+                    for j in (0, 1)
                 ],
             )
             ax.set_ylabel("wait from ticket to call (min)")
@@ -478,7 +520,6 @@ def plot_compare(
     The title states the finding (``hallsim.decision.verdict``); the method is the
     footnote.  Share axes span at least ``PERCENT_MIN_SPAN`` points and say when zoomed.
     """
-    import textwrap
 
     from hallsim import decision
 
@@ -530,11 +571,10 @@ def plot_compare(
             ax.margins(y=0.4)
             ax.grid(axis="x", alpha=0.3)
             mark_zoomed(ax, m)
-        axes[0].set_yticks(range(len(names)), labels=[wrap_name(n) for n in names])
+        axes[0].set_yticks(range(len(names)), labels=[wrap_name(n, 26, 2) for n in names])
         axes[0].invert_yaxis()
-        width = 95 if not has_cjk(finding) else 48
         fig.suptitle(
-            textwrap.fill(finding, width, max_lines=3, placeholder="…"),
+            wrap_text(finding, 100, 4),
             fontsize=11,
             ha="left",
             x=0.01,
@@ -566,7 +606,7 @@ def plot_compare(
                 ax.margins(y=0.4)
                 ax.grid(axis="x", alpha=0.3)
             axes_d[0].set_yticks(
-                range(len(others)), labels=[wrap_name(f"{n} − {base}", 26) for n in others]
+                range(len(others)), labels=[wrap_name(f"{n} − {base}", 26, 2) for n in others]
             )
             axes_d[0].invert_yaxis()
             if conf and len(names) > 2:
@@ -574,9 +614,7 @@ def plot_compare(
             else:
                 level = "95% CI"
             foot += TEXT["compare_bottom"].format(base=base, level=level)
-        fig.supxlabel(
-            textwrap.fill(foot, 150 if not has_cjk(foot) else 75), fontsize=9, color="#3a3a3a"
-        )
+        fig.supxlabel(wrap_text(foot, 150), fontsize=9, color="#3a3a3a")
         return _finish(fig, cjk)
 
 
@@ -691,7 +729,13 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
             for j, group in enumerate(groups):
                 handles.append(Line2D([], [], color="grey", ls=styles[j % len(styles)], lw=1.6))
                 labels.append("group " + wrap_name(group, 24, 1))
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
+        widest = max(len(t) for line in labels for t in line.split("\n"))
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=min(len(labels), 5 if widest <= 16 else 3 if widest <= 26 else 2),
+        )
         if day:
             ax_s.xaxis.set_major_formatter(FuncFormatter(_clock))
             ax_s.set_xticks(np.arange(starts[0], starts[-1] + width + 1, 60.0))
@@ -793,8 +837,8 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
                 vmax=1,
                 interpolation="nearest",
             )
-            ax.set_yticks(range(len(groups)), labels=groups)
-            ax.set_title(name, loc="left", fontsize=11)
+            ax.set_yticks(range(len(groups)), labels=[wrap_name(g, 24, 1) for g in groups])
+            ax.set_title(wrap_name(name, 90, 1), loc="left", fontsize=11)
             if values.shape[1] <= UTILISATION_MAX_NUMBERED:
                 for (r, c), v in np.ndenumerate(values):
                     if np.isfinite(v):
@@ -984,17 +1028,19 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                     fontsize=10,
                     annotation_clip=False,
                 )
-        ax.set_yticks(range(len(rows)), labels=[r[0] for r in rows])
+        ax.set_yticks(range(len(rows)), labels=[wrap_name(r[0]) for r in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first scenario on top; rows without bars too
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("share of visits with each predicted rating (%)")
         ax.set_ylabel("scenario")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=len(bands))
-        ax.set_title(
+        fig.suptitle(
             "Predicted rating distribution (1–5 rating scale): model prediction, not survey data\n"
             f"mean over {_reps_note(res)}; abandoning citizens are rated too",
-            loc="left",
+            x=0.01,
+            ha="left",
+            fontsize=12,
         )
         return _finish(fig, cjk)
 

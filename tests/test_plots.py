@@ -166,7 +166,7 @@ def test_axis_labels_name_their_units(compare_dir: Path, sweep_dir: Path) -> Non
     compare = plots.plot_compare(compare_dir)
     xlabels = [ax.get_xlabel() for ax in compare.axes]
     # the means row; a share axis narrower than 0–100% says it is zoomed
-    assert [x.split(" (axis zoomed")[0] for x in xlabels[:4]] == ["min", "min", "%", "%"]
+    assert [x.split("\n(axis zoomed")[0] for x in xlabels[:4]] == ["min", "min", "%", "%"]
     assert "Δ min" in xlabels and "Δ percentage points" in xlabels  # the differences row
 
     util = plots.plot_utilisation(compare_dir)
@@ -224,7 +224,7 @@ def test_waits_ecdf_height_at_the_target_is_the_service_level(compare_dir: Path)
 def test_satisfaction_labels_all_say_predicted(compare_dir: Path) -> None:
     fig = plots.plot_satisfaction(compare_dir)
     ax = fig.axes[0]
-    assert "predicted" in ax.get_title(loc="left").lower()
+    assert "predicted" in fig.get_suptitle().lower()
     assert "predicted" in ax.get_xlabel()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend and all("predicted" in t for t in legend)
