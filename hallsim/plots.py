@@ -274,7 +274,9 @@ def _finish(fig: Figure, cjk: bool = False) -> Figure:
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
-def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | None = None) -> Any:
+def save_figure(
+    fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | None = None, dpi: int = DPI
+) -> Any:
     """Write a figure as PNG (150 dpi), SVG or PDF; format from ``fmt`` or the path's suffix.
 
     ``path`` may be a binary file object (then ``fmt`` defaults to png).
@@ -299,10 +301,10 @@ def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | Non
             if cjk_font() is None:  # the user was told once by _style_rc
                 warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
             if fmt != "svg":
-                fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
                 return path
             buf = io.StringIO()
-            fig.savefig(buf, format=fmt, dpi=DPI, metadata=metadata)
+            fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     svg = name_svg_fonts(buf.getvalue()).encode("utf-8")
     if hasattr(path, "write"):
         path.write(svg)
@@ -1456,6 +1458,33 @@ def backtest_plot(folder):
     if not isinstance(js, dict):
         raise ResultsError(f"{path}: not a backtest result")
     return backtest_figure_from_json(js, str(path))
+
+
+SLIDE_DPI = 192
+"""Resolution of the ``slides/`` set: a 10 × 5.6 in figure becomes 1920 × 1075 px."""
+
+
+def applicable(folder: str | os.PathLike | Results) -> list[tuple[str, str | None]]:
+    """(kind, metric) of every figure that applies to a results folder, in slide order:
+    a sweep folder gets a sweep figure per key metric it has; a run/compare folder every
+    run kind its tables allow (the matter × hour heatmap needs the citizen log, the
+    tornado a robustness check)."""
+    res = load_results(folder)
+    if res.kind == "sweep":
+        table = res.table("results", required=False)
+        if table is None:
+            table = res.table("summary")
+        assert table is not None
+        cols = set(table.columns)
+        have = [m for m in KEY_METRICS if m in cols or f"{m}_mean" in cols]
+        return [("sweep", m) for m in have]
+    kinds: list[tuple[str, str | None]] = [("compare", None), ("waits", None), ("day", None)]
+    if res.table("citizens", required=False) is not None:
+        kinds.append(("matters", None))
+    kinds += [("utilisation", None), ("satisfaction", None)]
+    tornado = (res.summary.get("robustness") or {}).get("tornado", {})
+    kinds += [("tornado", m) for m in ("wait_mean_min", "csat") if m in tornado]
+    return kinds
 
 
 def render(

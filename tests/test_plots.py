@@ -406,3 +406,43 @@ def test_satisfaction_uses_five_levels_when_the_results_have_them(
     assert legend == [f"{k} (predicted)" for k in range(1, 6)]
     widths = [p.get_width() for p in fig.axes[0].patches][:5]
     assert widths == pytest.approx(shares)
+
+
+def test_cli_plot_all_writes_every_kind_that_applies(compare_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "all"
+    shutil.copytree(compare_dir, folder, ignore=shutil.ignore_patterns("plots", "slides"))
+    result = CliRunner().invoke(main, ["plot", str(folder), "--all"])
+    assert result.exit_code == 0, result.output
+    written = sorted(Path(p).name for p in result.output.split())
+    # --log ran, no robustness check: every run kind but the tornado
+    assert written == sorted(
+        f"{k}.png" for k in plots.KINDS if k not in ("sweep", "tornado", "backtest")
+    )
+
+
+def test_cli_plot_all_on_a_sweep_draws_each_key_metric(sweep_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "sw"
+    shutil.copytree(sweep_dir, folder)
+    result = CliRunner().invoke(main, ["plot", str(folder), "--all"])
+    assert result.exit_code == 0, result.output
+    names = [Path(p).name for p in result.output.split()]
+    assert names == ["sweep-wait_mean_min.png", "sweep-service_level.png"]
+
+
+def test_cli_plot_slides_are_16_to_9_and_numbered(compare_dir: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "sl"
+    shutil.copytree(compare_dir, folder, ignore=shutil.ignore_patterns("plots", "slides"))
+    result = CliRunner().invoke(main, ["plot", str(folder), "--slides"])
+    assert result.exit_code == 0, result.output
+    paths = [Path(p) for p in result.output.split()]
+    assert paths[0].name == "01-summary.png" and all(p.parent.name == "slides" for p in paths)
+    for p in paths:
+        w, h = Image.open(p).size
+        assert w == 1920 and abs(w / h - 16 / 9) < 0.01
+
+
+def test_cli_plot_all_refuses_a_single_figure_option(compare_dir: Path) -> None:
+    result = CliRunner().invoke(main, ["plot", str(compare_dir), "--all", "--kind", "day"])
+    assert result.exit_code == 2
