@@ -81,6 +81,12 @@ REPORT_FIGURES = (
 TEXT: dict[str, Any] = {
     "reps_run": "{run} run (the scenario file says {file})",
     "windows_n": "{n} windows",
+    "best": "best",
+    "worst": "worst",
+    "lowest": "lowest",
+    "highest": "highest",
+    "sweep_question": "How do {what} change with {params}?",
+    "sweep_range": "{what} goes from {lo} to {hi} over the settings, best at {best}",
     # a metric that is neither better nor worse (decision.UNJUDGED_METRICS): its direction
     "lower_higher": ("lower", "higher"),
 }
@@ -552,10 +558,7 @@ def build_report(folder: str | os.PathLike | Results, title: str | None = None) 
     """
     res = load_results(folder)
     if res.kind == "sweep":
-        raise ResultsError(
-            f"{res.folder}: a sweep folder; the report covers run/compare folders "
-            "(plot a sweep with: hallsim plot DIR --kind sweep --metric M)"
-        )
+        return build_sweep_report(res, title)
     names = res.scenarios
     assumptions, assumptions_note = assumption_rows(res)
     best = res.summary.get("best") if res.kind == "compare" else None
@@ -590,6 +593,139 @@ def build_report(folder: str | os.PathLike | Results, title: str | None = None) 
     }
     html = _environment().get_template("report.html.j2").render(**context)
     # Chinese text shows on a machine without a CJK font: the bundled font, subset to this page
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+SWEEP_METRICS = ("wait_mean_min", "service_level", "abandoned", "csat", "staff_hours")
+"""The columns of a sweep report's table and its tiles (those the sweep has)."""
+
+
+def build_sweep_report(res: Results, title: str | None = None) -> str:
+    """The HTML report of a sweep folder: the question, a verdict naming the best and
+    worst setting per key metric, tiles, one row per setting and the sweep figures."""
+    from hallsim.plots import _sweep_params, _sweep_scenario, _sweep_table, param_label, plot_sweep
+
+    hall = _sweep_scenario(res).get("hall") or {}
+    target = f"{float(hall.get('service_level_target_min', 15.0)):g}"
+
+    def what(m: str) -> str:
+        return decision.VERDICT_WHAT.get(m, metric_label(m)).format(target=target)
+
+    def short(m: str) -> str:
+        return decision.TILE_TITLES.get(m, metric_label(m)).format(target=target)
+
+    params = _sweep_params(res)
+    if not params:
+        raise ResultsError(f"{res.folder / 'manifest.json'}: no swept parameters")
+    labels = [param_label(res, p) for p in params]
+    tables: dict[str, Any] = {}
+    for m in SWEEP_METRICS:
+        try:
+            tables[m] = _sweep_table(res, m, params).reset_index(drop=True)
+        except ResultsError:
+            continue
+    if not tables:
+        raise ResultsError(f"{res.folder}: none of the metrics {SWEEP_METRICS}")
+    first = next(iter(tables.values()))
+
+    def setting(i: int, frame) -> str:
+        return ", ".join(
+            f"{lab} = {_plain(frame.iloc[i][p])}" for lab, p in zip(labels, params, strict=True)
+        )
+
+    tiles, clauses = [], []
+    for m, t in tables.items():
+        sign = decision.direction(m)
+        if sign == 0 or t["mean"].isna().all():
+            continue
+        best = int((t["mean"] * -sign).idxmin())
+        worst = int((t["mean"] * -sign).idxmax())
+        cells = []
+        cost = m in decision.COST_METRICS
+        ends = (
+            (best, TEXT["lowest" if cost else "best"], "better"),
+            (worst, TEXT["highest" if cost else "worst"], "worse"),
+        )
+        for i, word, judgement in ends:
+            row = t.iloc[i]
+            block = {"mean": row["mean"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
+            cells.append(
+                {
+                    "scenario": setting(i, t),
+                    "value": decision.fmt(m, row["mean"]),
+                    "range": decision.fmt_range(m, block),
+                    "word": word,
+                    "judgement": judgement,
+                }
+            )
+        tiles.append(
+            {
+                "metric": m,
+                "title": short(m),
+                "predicted": is_predicted(m),
+                "cells": cells,
+            }
+        )
+        if m in ("wait_mean_min", "service_level"):
+            clauses.append(
+                TEXT["sweep_range"].format(
+                    what=what(m),
+                    lo=decision.fmt(m, t["mean"].min()),
+                    hi=decision.fmt(m, t["mean"].max()),
+                    best=setting(best, t),
+                )
+            )
+    rows = []
+    for i in range(len(first)):
+        cells = []
+        for m, t in tables.items():
+            r = t.iloc[i]
+            block = {"mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+            cells.append(
+                {"value": decision.fmt(m, r["mean"]), "range": decision.fmt_range(m, block)}
+            )
+        rows.append({"params": [_plain(first.iloc[i][p]) for p in params], "cells": cells})
+    figures = []
+    for m in tables:
+        if m not in ("wait_mean_min", "service_level", "csat"):
+            continue
+        buf = io.BytesIO()
+        save_figure(plot_sweep(res, m), buf, "png")
+        figures.append(
+            {
+                "metric": m,
+                "heading": metric_label(m),
+                "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            }
+        )
+    question = title or TEXT["sweep_question"].format(
+        what=" and ".join(what(m) for m in list(tables)[:2]), params=" and ".join(labels)
+    )
+    grid = res.summary.get("grid") or {}
+    context = {
+        "title": question,
+        "verdict": ("; ".join(clauses) + ".")[:1].upper() + ("; ".join(clauses) + ".")[1:]
+        if clauses
+        else "",
+        "tiles": tiles,
+        "points": len(first),
+        "replications": res.replications,
+        "param_labels": labels,
+        "metric_labels": [short(m) for m in tables],
+        "rows": rows,
+        "figures": figures,
+        "provenance": {
+            "command": res.summary.get("command", "—"),
+            "version": res.summary.get("version", "—"),
+            "report_version": __version__,
+            "seed": res.summary.get("seed"),
+            "grid": [
+                (f"{lab} ({p})", _plain(grid.get(p))) for lab, p in zip(labels, params, strict=True)
+            ],
+            "folder": str(res.folder),
+        },
+    }
+    html = _environment().get_template("sweep_report.html.j2").render(**context)
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 

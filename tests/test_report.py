@@ -222,10 +222,33 @@ def test_cli_report_incomplete_folder_exits_2_and_writes_nothing(
     assert not (folder / "report.html").exists()
 
 
-def test_cli_report_on_a_sweep_folder_exits_2(sweep_dir: Path) -> None:
+def test_cli_report_on_a_sweep_folder_reports_every_setting(sweep_dir: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(sweep_dir)])
-    assert result.exit_code == 2 and "sweep" in result.stderr
-    assert not (sweep_dir / "report.html").exists()
+    assert result.exit_code == 0, result.output
+    html = (sweep_dir / "report.html").read_text(encoding="utf-8")
+    doc = parse(html)
+    h1 = "".join(doc.find(f".//{NS}h1").itertext())
+    assert "windows" in h1 and "windows.0.count" not in h1  # the parameter in words
+    rows = doc.findall(f".//{NS}section[@id='summary']//{NS}tbody/{NS}tr")
+    assert len(rows) == 2  # one per setting
+    assert html.count("data:image/png;base64,") == 1  # the sweep figure of the mean wait
+    text = text_of(html)
+    # the better setting of the mean wait (2.0 min at 3 windows) is named best
+    assert "best at windows: group 1 = 3" in text
+
+
+def test_sweep_report_without_key_metrics_exits_2(tmp_path: Path) -> None:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    pd.DataFrame(
+        {"windows.0.count": [2], "point": [0], "replication": [0], "seed": [1], "arrived": [5]}
+    ).to_parquet(folder / "results.parquet", index=False)
+    (folder / "manifest.json").write_text(
+        json.dumps({"kind": "sweep", "parameters": ["windows.0.count"]}), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2 and "metrics" in result.stderr
+    assert not (folder / "report.html").exists()
 
 
 def test_results_error_for_a_folder_that_is_not_results(tmp_path: Path) -> None:
