@@ -1346,6 +1346,147 @@ def plot_tornado(folder: str | os.PathLike | Results, metric: str = "wait_mean_m
         return _finish(fig, cjk)
 
 
+def plot_roster(advice: dict[str, Any]) -> Figure:
+    """The staffing advisor's roster (``hallsim staff --json`` as a dict): top, the
+    windows per period of each group, advised (simulation-checked, solid) and Erlang's
+    (dashed); bottom, the target metric per period achieved by the advised roster
+    (95% interval) and by Erlang's roster, with the target as a line."""
+    periods = advice.get("periods") or []
+    if not periods:
+        raise ResultsError("staffing advice: no periods")
+    groups = [str(g) for g in advice.get("groups") or ["windows"]]
+    metric = str(advice.get("metric", "service_level"))
+    target_text = str(advice.get("target", ""))
+    import re
+
+    found = re.search(r"([<>]=)\s*([0-9.]+)", target_text)
+    goal = float(found.group(2)) if found else None
+    k = metric_scale(metric)
+    starts = np.array([float(p["start_min"]) for p in periods])
+    ends = np.array([float(p["end_min"]) for p in periods])
+    with _style([*groups, str(advice.get("scenario", ""))]) as cjk:
+        fig = _figure()
+        ax_w, ax_m = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.2])
+        for j, g in enumerate(groups):
+            colour = OKABE_ITO[j % len(OKABE_ITO)]
+            for key, ls, what in (("advised", "-", "advised"), ("erlang", "--", "Erlang")):
+                ys = np.array([float(p[key][j]) for p in periods])
+                ax_w.step(
+                    np.r_[starts, ends[-1]],
+                    np.r_[ys, ys[-1]],
+                    where="post",
+                    color=colour,
+                    ls=ls,
+                    lw=2 if ls == "-" else 1.4,
+                    label=f"{wrap_name(g, 24, 1)}: {what}",
+                )
+        ax_w.set_ylim(bottom=0)
+        ax_w.set_ylabel("windows staffed")
+        ax_w.set_title(
+            f"Windows per period: advised (simulation-checked) vs Erlang; staff-hours "
+            f"{advice.get('staff_hours', 0):g} vs {advice.get('staff_hours_erlang', 0):g}",
+            loc="left",
+            fontsize=10,
+        )
+        ax_w.legend(loc="upper left", ncols=2, fontsize=8)
+        mids = (starts + ends) / 2
+        achieved = [p.get(metric) or {} for p in periods]
+        mean = np.array([np.nan if a.get("mean") is None else a["mean"] * k for a in achieved])
+        lo = np.array([np.nan if a.get("ci_low") is None else a["ci_low"] * k for a in achieved])
+        hi = np.array([np.nan if a.get("ci_high") is None else a["ci_high"] * k for a in achieved])
+        ax_m.errorbar(
+            mids,
+            mean,
+            yerr=[np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)],
+            fmt="o-",
+            color=OKABE_ITO[0],
+            lw=1.6,
+            capsize=3,
+            label="advised roster (simulated, 95% CI)",
+        )
+        erl = [p.get(f"{metric}_erlang_roster") for p in periods]
+        ax_m.plot(
+            mids,
+            [np.nan if v is None else v * k for v in erl],
+            "s--",
+            color=OKABE_ITO[3],
+            lw=1.2,
+            ms=4,
+            label="Erlang's roster (simulated)",
+        )
+        if goal is not None:
+            ax_m.axhline(goal * k, color="black", lw=1, ls=":")
+            ax_m.annotate(
+                f"target {target_text}",
+                (0, goal * k),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        ax_m.set_ylabel(metric_label(metric))
+        if is_percent(metric):
+            ax_m.set_ylim(*value_limits(metric, [np.nanmin(lo)], [np.nanmax(hi)]))
+            mark_zoomed(ax_m, metric, "y")
+        else:
+            ax_m.set_ylim(bottom=0)
+        ax_m.legend(loc="best", fontsize=8)
+        ax_m.xaxis.set_major_formatter(FuncFormatter(_clock))
+        ax_m.set_xticks(np.arange(starts[0], ends[-1] + 1, 60.0))
+        ax_m.set_xlabel("time of day")
+        fig.suptitle(
+            f"Staffing advice for {advice.get('scenario', '')}: {target_text} in every period "
+            f"({advice.get('replications', '?')} replications)",
+            fontsize=12,
+        )
+        return _finish(fig, cjk)
+
+
+def plot_sensitivity(sensitivity: dict[str, Any], metric: str = "wait_mean_min") -> Figure:
+    """Tornado chart of ``hallsim sensitivity --json`` (as a dict): per assumption, the
+    range of the change in ``metric`` from the base over its plausible values, largest
+    swing on top (at most 12)."""
+    rows = [r for r in sensitivity.get("rows") or [] if r.get("assumption") != "(base)"]
+    key = f"{metric}_change"
+    spans: dict[str, list[float]] = {}
+    for r in rows:
+        v = r.get(key)
+        if v is None or not np.isfinite(v):
+            continue
+        spans.setdefault(str(r["assumption"]), []).append(float(v))
+    if not spans:
+        raise ResultsError(f"sensitivity: no changes of {metric}")
+    k = metric_scale(metric)
+    bars = sorted(
+        (
+            (a, min(0.0, *v) * k, max(0.0, *v) * k)
+            for a, v in spans.items()
+            if max(abs(x) for x in v) > 0  # an assumption that does not touch this metric
+        ),
+        key=lambda t: t[2] - t[1],
+    )[-12:]
+    if not bars:
+        raise ResultsError(f"sensitivity: no assumption changes {metric}")
+    label = metric_label(metric, difference=True)
+    with _style([*(a for a, _, _ in bars), str(sensitivity.get("scenario", ""))]) as cjk:
+        fig = _figure()
+        ax = fig.add_subplot()
+        ys = np.arange(len(bars))
+        for y, (_a, lo, hi) in zip(ys, bars, strict=True):
+            ax.barh(y, hi - lo, left=lo, color=OKABE_ITO[1], alpha=0.85, height=0.6)
+        ax.set_yticks(ys, [wrap_name(a, 40, 1) for a, _, _ in bars], fontsize=9)
+        ax.axvline(0, color="black", lw=1)
+        ax.set_xlabel("change from the base: " + label)
+        ax.grid(axis="x", alpha=0.3)
+        note = " (predicted)" if is_predicted(metric) and "predicted" not in label else ""
+        fig.suptitle(
+            f"Sensitivity of {sensitivity.get('scenario', '')}: {metric_label(metric)}{note}, "
+            f"each assumption over its plausible range",
+            fontsize=11,
+        )
+        return _finish(fig, cjk)
+
+
 PLOTS: dict[str, Callable[..., Figure]] = {
     "waits": plot_waits,
     "compare": plot_compare,

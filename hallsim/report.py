@@ -81,6 +81,31 @@ REPORT_FIGURES = (
 TEXT: dict[str, Any] = {
     "reps_run": "{run} run (the scenario file says {file})",
     "windows_n": "{n} windows",
+    "staff_question": "How many windows does {name} need each period for {target}?",
+    "staff_sub": "{reps} replications, seed {seed}, on common random numbers",
+    "staff_verdict": "The advised roster meets {target} in every period with {hours} "
+    "window hours a day (Erlang's formula alone: {erlang}; the scenario as written: "
+    "{written}); over the whole day it achieves {day} [{range}].",
+    "period": "period",
+    "advised": "advised",
+    "erlang": "Erlang",
+    "per_period": "Per period",
+    "roster_heading": "Roster: windows per period, Erlang vs simulation",
+    "roster_caption": "Top: windows staffed per period, advised after simulation (solid) "
+    "and from Erlang's formula (dashed). Bottom: the target metric each period achieves "
+    "with each roster (simulated; 95% interval for the advised one); the dotted line is "
+    "the target.",
+    "sens_question": "Which model assumptions move the results of {name} most?",
+    "sens_clause": "{what} moves most with {top} (up to {amount})",
+    "sens_note": "Each assumption is set, one at a time, to each value of its plausible "
+    "range on the same random numbers; satisfaction figures are model predictions.",
+    "tornado": "Tornado",
+    "sens_caption": "Per assumption, the range of the change from the base over its "
+    "plausible values; largest swing on top.",
+    "assumption": "assumption",
+    "value": "value",
+    "base": "base",
+    "every_value": "Every value tried",
     "best": "best",
     "worst": "worst",
     "lowest": "lowest",
@@ -727,6 +752,158 @@ def build_sweep_report(res: Results, title: str | None = None) -> str:
     }
     html = _environment().get_template("sweep_report.html.j2").render(**context)
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+def _figure_src(fig) -> str:
+    buf = io.BytesIO()
+    save_figure(fig, buf, "png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _brief(context: dict[str, Any]) -> str:
+    html = _environment().get_template("brief_report.html.j2").render(**context)
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+def build_staff_report(advice: dict[str, Any], title: str | None = None) -> str:
+    """The HTML report of the staffing advisor (``hallsim staff --json`` as a dict): the
+    question, the verdict (staff-hours advised vs Erlang vs as written, the whole-day
+    figure), the roster chart and one row per period."""
+    from hallsim.plots import plot_roster
+
+    metric = str(advice.get("metric", ""))
+    name = str(advice.get("scenario", ""))
+    target = str(advice.get("target", ""))
+    day = advice.get("day") or {}
+    hours = advice.get("staff_hours")
+    verdict = TEXT["staff_verdict"].format(
+        name=name,
+        target=target,
+        hours=_plain(hours),
+        erlang=_plain(advice.get("staff_hours_erlang")),
+        written=_plain(advice.get("staff_hours_as_written")),
+        day=decision.fmt(metric, day.get("mean")),
+        range=decision.fmt_range(metric, day),
+    )
+    groups = [str(g) for g in advice.get("groups") or []]
+    headers = [TEXT["period"]]
+    headers += [f"{g}: {TEXT['advised']} ({TEXT['erlang']})" for g in groups]
+    headers += [metric_label(metric)]
+    rows = []
+    for p in advice.get("periods") or []:
+        cells = [str(p.get("period", ""))]
+        cells += [
+            f"{a} ({e})" for a, e in zip(p.get("advised", []), p.get("erlang", []), strict=False)
+        ]
+        block = p.get(metric) or {}
+        cells.append(
+            f"{decision.fmt(metric, block.get('mean'))} [{decision.fmt_range(metric, block)}]"
+        )
+        rows.append(cells)
+    return _brief(
+        {
+            "kind": "staffing",
+            "title": title or TEXT["staff_question"].format(name=name, target=target),
+            "sub": TEXT["staff_sub"].format(
+                reps=advice.get("replications"), seed=advice.get("seed")
+            ),
+            "verdict": verdict,
+            "tiles": [],
+            "note": " ".join(advice.get("notes") or []),
+            "figures": [
+                {
+                    "heading": TEXT["roster_heading"],
+                    "src": _figure_src(plot_roster(advice)),
+                    "caption": TEXT["roster_caption"],
+                }
+            ],
+            "table": {"heading": TEXT["per_period"], "headers": headers, "rows": rows},
+            "provenance": {
+                "scenario": name,
+                "target": target,
+                "replications": _plain(advice.get("replications")),
+                "seed": _plain(advice.get("seed")),
+                "rosters simulated": _plain(advice.get("rosters_simulated")),
+                "staffed = (paste into [[windows]])": "; ".join(
+                    f"{g}: {_plain(w.get('staffed'))}"
+                    for g, w in (advice.get("windows") or {}).items()
+                ),
+                "report_version": __version__,
+            },
+        }
+    )
+
+
+SENSITIVITY_FIGURES = ("wait_mean_min", "csat")
+"""Metrics of the sensitivity report's tornado charts."""
+
+
+def build_sensitivity_report(sensitivity: dict[str, Any], title: str | None = None) -> str:
+    """The HTML report of ``hallsim sensitivity --json`` (as a dict): which assumptions
+    move the mean wait and predicted CSAT most (tornado charts) and every row."""
+    from hallsim.plots import plot_sensitivity
+
+    name = str(sensitivity.get("scenario", ""))
+    rows_in = sensitivity.get("rows") or []
+    swings = []
+    for m in SENSITIVITY_FIGURES:
+        spans: dict[str, float] = {}
+        for r in rows_in:
+            v = r.get(f"{m}_change")
+            if isinstance(v, int | float) and v == v and r.get("assumption") != "(base)":
+                spans[r["assumption"]] = max(spans.get(r["assumption"], 0.0), abs(float(v)))
+        if spans:
+            top = max(spans, key=spans.__getitem__)
+            swings.append(
+                TEXT["sens_clause"].format(
+                    what=decision.VERDICT_WHAT.get(m, metric_label(m)).format(target=""),
+                    top=top,
+                    amount=decision.fmt(m, spans[top], diff=True).lstrip("+"),
+                )
+            )
+    figures = []
+    for m in SENSITIVITY_FIGURES:
+        try:
+            figures.append(
+                {
+                    "heading": f"{TEXT['tornado']}: {metric_label(m)}",
+                    "src": _figure_src(plot_sensitivity(sensitivity, m)),
+                    "caption": TEXT["sens_caption"],
+                }
+            )
+        except ResultsError:
+            continue
+    headers = [TEXT["assumption"], TEXT["value"], TEXT["base"]]
+    headers += [metric_label(m, difference=True) for m in SENSITIVITY_FIGURES]
+    rows = []
+    for r in rows_in:
+        if r.get("assumption") == "(base)":
+            continue
+        cells = [str(r["assumption"]), _plain(r.get("value")), _plain(r.get("base"))]
+        cells += [decision.fmt(m, r.get(f"{m}_change"), diff=True) for m in SENSITIVITY_FIGURES]
+        rows.append(cells)
+    verdict = "; ".join(swings)
+    return _brief(
+        {
+            "kind": "sensitivity",
+            "title": title or TEXT["sens_question"].format(name=name),
+            "sub": TEXT["staff_sub"].format(
+                reps=sensitivity.get("replications"), seed=sensitivity.get("seed")
+            ),
+            "verdict": (verdict[:1].upper() + verdict[1:] + ".") if verdict else "",
+            "tiles": [],
+            "note": TEXT["sens_note"],
+            "figures": figures,
+            "table": {"heading": TEXT["every_value"], "headers": headers, "rows": rows},
+            "provenance": {
+                "scenario": name,
+                "replications": _plain(sensitivity.get("replications")),
+                "seed": _plain(sensitivity.get("seed")),
+                "visits rated": _plain(sensitivity.get("visits")),
+                "report_version": __version__,
+            },
+        }
+    )
 
 
 def write_report(

@@ -333,3 +333,87 @@ def test_report_title_option_sets_the_question(compare_dir: Path, tmp_path: Path
     assert result.exit_code == 0, result.output
     doc = parse(out.read_text(encoding="utf-8"))
     assert "".join(doc.find(f".//{NS}h1").itertext()) == "增开窗口还是培训？"
+
+
+# --------------------------------------------------------------------------- advisor, sensitivity
+
+
+def advice_dict() -> dict:
+    """A small staffing advice in the shape of `hallsim staff --json` (two periods)."""
+    periods = [
+        {
+            "period": "09:00",
+            "start_min": 540.0,
+            "end_min": 570.0,
+            "erlang": [3],
+            "advised": [4],
+            "service_level": {"mean": 0.93, "ci_low": 0.9, "ci_high": 0.96},
+            "service_level_erlang_roster": 0.85,
+        },
+        {
+            "period": "09:30",
+            "start_min": 570.0,
+            "end_min": 600.0,
+            "erlang": [3],
+            "advised": [3],
+            "service_level": {"mean": 0.95, "ci_low": 0.92, "ci_high": 0.98},
+            "service_level_erlang_roster": 0.95,
+        },
+    ]
+    return {
+        "scenario": "综合窗口",
+        "target": "service_level>=0.9",
+        "metric": "service_level",
+        "replications": 4,
+        "seed": 1,
+        "groups": ["integrated"],
+        "periods": periods,
+        "day": {"mean": 0.94, "ci_low": 0.92, "ci_high": 0.96},
+        "staff_hours": 3.5,
+        "staff_hours_erlang": 3.0,
+        "staff_hours_as_written": 4.0,
+        "windows": {"integrated": {"count": 4, "staffed": {"09:00": 4, "09:30": 3}}},
+        "rosters_simulated": 3,
+        "notes": [],
+    }
+
+
+def test_staff_report_has_the_roster_chart_and_one_row_per_period() -> None:
+    html = report_module.build_staff_report(advice_dict())
+    doc = parse(html)
+    assert "综合窗口" in "".join(doc.find(f".//{NS}h1").itertext())
+    assert html.count("data:image/png;base64,") == 1
+    rows = doc.findall(f".//{NS}section[@id='summary']//{NS}tbody/{NS}tr")
+    assert len(rows) == 2
+    text = text_of(html)
+    assert "3.5 window hours" in text and "Erlang" in text
+
+
+def test_roster_chart_draws_advised_and_erlang_windows_and_the_target() -> None:
+    fig = plots.plot_roster(advice_dict())
+    top, bottom = fig.axes[0], fig.axes[1]
+    advised, erlang = top.get_lines()[0], top.get_lines()[1]
+    assert list(advised.get_ydata()) == [4, 3, 3]  # the step's last value repeats
+    assert list(erlang.get_ydata()) == [3, 3, 3]
+    assert any(list(line.get_ydata()) == [90.0, 90.0] for line in bottom.get_lines())
+    lo, hi = bottom.get_ylim()
+    assert 0 <= lo and hi <= 100
+
+
+def sensitivity_dict() -> dict:
+    rows = [{"assumption": "(base)", "wait_mean_min_change": 0.0, "csat_change": 0.0}]
+    for name, wait, csat in (("a.small", 0.5, 0.0), ("b.big", -3.0, 0.02), ("c.none", 0.0, 0.05)):
+        rows.append(
+            {"assumption": name, "kind": "queue", "value": 1.0, "base": 0.5}
+            | {"wait_mean_min_change": wait, "csat_change": csat}
+        )
+    return {"scenario": "s", "replications": 2, "seed": 1, "visits": 10, "rows": rows}
+
+
+def test_sensitivity_tornado_puts_the_largest_swing_on_top_and_drops_untouched() -> None:
+    fig = plots.plot_sensitivity(sensitivity_dict(), "wait_mean_min")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["a.small", "b.big"]  # bottom to top; c.none does not move the wait
+    html = report_module.build_sensitivity_report(sensitivity_dict())
+    text = text_of(html)
+    assert "moves most with b.big" in text and html.count("data:image/png;base64,") == 2
