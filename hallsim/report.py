@@ -253,28 +253,6 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def glance(res: Results) -> list[str]:
-    """One line per scenario from stored means, e.g. 'mean wait 4.7 min [4.0, 5.5], ...'."""
-    lines = []
-    for n in res.scenarios:
-        m = res.metrics(n)
-        parts = []
-        w = m.get("wait_mean_min", {})
-        if w.get("mean") is not None:
-            parts.append(f"mean wait {fmt_interval('wait_mean_min', w)} min")
-        sl = m.get("service_level", {}).get("mean")
-        if sl is not None:
-            parts.append(f"{100 * sl:.0f}% called within {res.target_min(n):g} min")
-        ab = m.get("abandoned", {}).get("mean")
-        if ab:
-            parts.append(f"{ab:.1f} abandoned")
-        csat = m.get("csat", {}).get("mean")
-        if csat is not None:
-            parts.append(f"predicted CSAT {100 * csat:.0f}%")
-        lines.append(f"{n}: " + ", ".join(parts))
-    return lines
-
-
 def difference_rows(res: Results) -> list[dict[str, Any]]:
     """Stored paired differences (scenario − baseline) of the key metrics."""
     if res.kind != "compare":
@@ -586,7 +564,6 @@ def build_report(folder: str | os.PathLike | Results, title: str | None = None) 
         return build_sweep_report(res, title)
     names = res.scenarios
     assumptions, assumptions_note = assumption_rows(res)
-    best = res.summary.get("best") if res.kind == "compare" else None
     context = {
         "title": decision.question(res, title),
         "verdict": decision.verdict(res),
@@ -599,9 +576,6 @@ def build_report(folder: str | os.PathLike | Results, title: str | None = None) 
         "scenarios": names,
         "baseline": names[0] if res.kind == "compare" else None,
         "replications": res.replications,
-        "best": best,
-        "best_label": metric_label(best["metric"]) if best and best.get("metric") else "",
-        "glance": glance(res),
         "descriptions": [res.settings.get(n, {}).get("description", "") for n in names],
         "settings": settings_rows(res),
         "headline": headline_rows(res),
