@@ -67,7 +67,8 @@ TEXT: dict[str, str] = {
     "no_clear": "no clear difference",
     "unjudged": "",
     "baseline": "baseline",
-    "improves": "{name} improves {what} by {amount}",
+    "improves": "{name} improves {what}",
+    "by": "{what} by {amount}",
     "worsens": "worsens {what} by {amount}",
     "no_change": "{name} makes no clear difference to {base} on the key measures",
     "adds_hours": "needs {hours} more window hours a day",
@@ -81,6 +82,7 @@ TEXT: dict[str, str] = {
     "hours": "{v:.1f}",
     "but": ", but ",
     "and": " and ",
+    "then": ", and ",
     "sep": "; ",
 }
 """Sentence pieces of the verdict and tiles (English)."""
@@ -100,6 +102,10 @@ TILE_TITLES: dict[str, str] = {
     "csat": "Satisfied (predicted)",
     "staff_hours": "Window hours / day",
 }
+
+
+VERDICT_GAINS = 2
+"""How many of an alternative's clear gains the verdict names (the clearest first)."""
 
 
 def direction(metric: str) -> int:
@@ -208,11 +214,14 @@ def alternative_verdict(res: Results, scenario: str) -> str:
     else:
         parts = []
         if gains:
-            _, m, d = gains[0]
-            what = VERDICT_WHAT[m].format(target=f"{res.target_min(scenario):g}")
-            parts.append(
-                TEXT["improves"].format(name=scenario, what=what, amount=_amount(m, d["mean"]))
-            )
+            target = f"{res.target_min(scenario):g}"
+            pieces = [
+                TEXT["by"].format(
+                    what=VERDICT_WHAT[m].format(target=target), amount=_amount(m, d["mean"])
+                )
+                for _, m, d in gains[:VERDICT_GAINS]
+            ]
+            parts.append(TEXT["improves"].format(name=scenario, what=TEXT["and"].join(pieces)))
         if losses:
             _, m, d = losses[0]
             what = VERDICT_WHAT[m].format(target=f"{res.target_min(scenario):g}")
@@ -227,7 +236,7 @@ def alternative_verdict(res: Results, scenario: str) -> str:
         else:
             key = "adds_hours" if hours["mean"] > 0 else "saves_hours"
             cost = TEXT[key].format(hours=TEXT["hours"].format(v=abs(hours["mean"])))
-        text += TEXT["and"] + cost
+        text += TEXT["then"] + cost
     return text
 
 
