@@ -42,6 +42,7 @@ from hallsim.fonts import (
     name_svg_fonts,
 )
 from hallsim.metrics.registry import REGISTRY
+from hallsim.metrics.registry import bounds as metric_bounds
 from hallsim.results import PLOT_KINDS, Results, ResultsError, load_results  # the folder reader
 from hallsim.stats import PREDICTED, interval
 
@@ -1217,10 +1218,11 @@ def plot_sweep(
                 label=None if h is None else _fmt_param(h),
             )
             # every hallsim metric is >= 0: a t-band below zero would only mislead
+            lo_b, hi_b = (v * k for v in metric_bounds(metric))
             ax.fill_between(
                 d["_x"],
-                np.clip(d["ci_low"] * k, 0, None),
-                d["ci_high"] * k,
+                np.clip(d["ci_low"] * k, lo_b, hi_b),
+                np.clip(d["ci_high"] * k, lo_b, hi_b),
                 color=colour,
                 alpha=0.2,
                 lw=0,

@@ -126,3 +126,16 @@ def test_a_share_axis_never_spans_less_than_the_minimum() -> None:
     assert lo >= 0.0
     lo, hi = plots.value_limits("csat", [0.5], [1.5], difference=True)
     assert lo <= 0.0 and hi - lo >= plots.PERCENT_DIFF_MIN_SPAN
+
+
+def test_sweep_roster_and_sensitivity_figures_keep_text_inside(tmp_path: Path) -> None:
+    from .test_plots import write_sweep
+    from .test_report import advice_dict, sensitivity_dict
+
+    folder = write_sweep(tmp_path / "sweep")
+    for metric in ("wait_mean_min", "service_level"):
+        fig = plots.render(folder, "sweep", metric=metric)
+        assert text_outside(fig) == [] and axes_out_of_range(fig) == []
+    advice = advice_dict() | {"groups": [LONG_NAMES[0]]}
+    assert text_outside(plots.plot_roster(advice)) == []
+    assert text_outside(plots.plot_sensitivity(sensitivity_dict())) == []
