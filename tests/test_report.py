@@ -417,3 +417,15 @@ def test_sensitivity_tornado_puts_the_largest_swing_on_top_and_drops_untouched()
     html = report_module.build_sensitivity_report(sensitivity_dict())
     text = text_of(html)
     assert "moves most with b.big" in text and html.count("data:image/png;base64,") == 2
+
+
+def test_cli_staff_report_writes_the_advisor_report_and_keeps_json_clean(tmp_path: Path) -> None:
+    out = tmp_path / "staff.html"
+    args = ["staff", str(SCENARIOS / "staff_baseline.toml"), "-t", "service_level>=0.8"]
+    result = CliRunner().invoke(
+        main, [*args, "-r", "2", "-w", "1", "-q", "--json", "--report", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # --json stays one object
+    doc = parse(out.read_text(encoding="utf-8"))
+    assert "staff-baseline" in "".join(doc.find(f".//{NS}h1").itertext())
