@@ -139,3 +139,14 @@ def test_sweep_roster_and_sensitivity_figures_keep_text_inside(tmp_path: Path) -
     advice = advice_dict() | {"groups": [LONG_NAMES[0]]}
     assert text_outside(plots.plot_roster(advice)) == []
     assert text_outside(plots.plot_sensitivity(sensitivity_dict())) == []
+
+
+def test_heatmap_numbers_are_slide_readable(long_names_dir: Path) -> None:
+    """Cell numbers of the heat maps are at least 14 pt when the figure fills a 16:9
+    slide (13.33 in wide, PowerPoint's default)."""
+    for kind in ("utilisation", "matters"):
+        fig = plots.render(long_names_dir, kind)
+        scale = 13.333 / fig.get_figwidth()
+        cells = [t for ax in fig.axes if ax.images for t in ax.texts]
+        assert cells, kind
+        assert min(t.get_fontsize() for t in cells) * scale >= 14, kind
