@@ -27,6 +27,7 @@ PLOT_KINDS = (
     "day",
     "utilisation",
     "satisfaction",
+    "matters",
     "sweep",
     "tornado",
     "backtest",
