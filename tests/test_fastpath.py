@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from hallsim.engines import fast as fastpath
 from hallsim.engines import simpy_hall as model
-from hallsim.engines.trace import BALKED, RENEGED, SERVED
+from hallsim.engines import supports
+from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED
 from hallsim.experiment import run_replications, trace_replication
 from hallsim.scenario import load_scenario, scenario_from_dict
 from hallsim.streams import draw_clerks, make_streams, quantile
@@ -62,6 +63,11 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     served = tr.outcome == SERVED
     balked = tr.outcome == BALKED
     reneged = tr.outcome == RENEGED
+    # operations and mechanisms: sent away at a roster's end, turned away by a full
+    # waiting room, lost after a missed call; all leave without a call
+    unserved = tr.outcome == UNSERVED
+    blocked = tr.outcome == BLOCKED
+    missed = tr.outcome == MISSED
     n = len(tr.arrival_min)
     eps = 1e-9  # SimPy's clock may sit an ulp off a ticket time
     assert np.all(np.diff(tr.arrival_min) >= 0)
@@ -73,9 +79,14 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     assert np.all(tr.window[served] >= 0)
     np.testing.assert_array_equal(tr.group[served], tr.window_group[tr.window[served]])
     assert not np.any(tr.settled & ~served)
-    np.testing.assert_allclose(tr.end_min[balked], tr.arrival_min[balked], rtol=0, atol=eps)
-    # conservation: every visit is served, balks or reneges (nobody is left inside)
-    assert served.sum() + balked.sum() + reneged.sum() == n
+    turned_away = balked | blocked
+    np.testing.assert_allclose(
+        tr.end_min[turned_away], tr.arrival_min[turned_away], rtol=0, atol=eps
+    )
+    # conservation: every visit ends in one of the outcomes (nobody is left inside)
+    assert (served | balked | reneged | unserved | blocked | missed).sum() == n
+    if scenario.hall.max_waiting is not None and scenario.layout.queue == "single":
+        assert tr.queue_levels.max(initial=0) <= scenario.hall.max_waiting
     # every unsettled visit either came back or returns after the horizon
     assert int((served & ~tr.settled).sum()) == int(tr.is_return.sum()) + tr.returns_later
     assert tr.horizon_end_min == (tr.end_min.max() if n else scenario.arrival_start_min)
@@ -87,7 +98,9 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     changes = len(tr.queue_times) - 1
     waited = served & (tr.call_min > tr.arrival_min + eps)
     assert changes % 2 == 0
-    assert 2 * int(reneged.sum() + waited.sum()) <= changes <= 2 * int(reneged.sum() + served.sum())
+    if scenario.missed_calls is None:  # a missed call re-queues: more changes
+        assert 2 * int(reneged.sum() + waited.sum()) <= changes  # some unserved never joined
+        assert changes <= 2 * int(reneged.sum() + unserved.sum() + served.sum())
 
 
 # --------------------------------------------------------------------------- hand-written
@@ -264,6 +277,128 @@ CASES = {
             "return_delay": {"dist": "deterministic", "mean": 45},
         },
     ),
+    # per-window lines chosen by expected wait: windows of unequal speed
+    "shortest_expected_wait": lambda: _sc(
+        layout={"queue": "per_window", "line_choice": "shortest_expected_wait"},
+        windows=[
+            {"name": "slow", "count": 2, "service_time_factor": 1.6},
+            {"name": "fast", "count": 2, "service_time_factor": 0.7},
+            {"name": "c", "count": 1, "matters": ["c"]},
+        ],
+        arrivals={"rate_per_hour": 60},
+        patience={"balk_at_queue": 4},
+    ),
+}
+
+
+# Scenarios the one-pass recursion does not cover: the fast engine runs the reference's
+# hall code on its event kernel (hallsim.engines.kernel); the traces must still be equal.
+ROSTER = {"09:00": 3, "10:00": 5, "11:00": 2, "11:30": 4}
+KERNEL_CASES = {
+    "operations": lambda: load_scenario(SCENARIOS / "operations.toml"),
+    "roster_breaks_returns": lambda: _sc(
+        windows=[
+            {
+                "name": "ab",
+                "count": 5,
+                "matters": ["a", "b"],
+                "staffed": ROSTER,
+                "breaks": [{"start": "10:15", "end": "10:45", "windows": 2}],
+            },
+            {"name": "c", "count": 2, "matters": ["c"], "staffed": {"09:00": 2, "11:00": 0}},
+            {"name": "ab2", "count": 1, "matters": ["a", "b"], "attitude_sd": 0.2},
+        ],
+        arrivals={"rate_per_hour": 60},
+        patience={"balk_at_queue": 12, "renege_min": {"dist": "lognormal", "mean": 40, "cv": 0.6}},
+        attitude_effects={"fcr_base": 0.5, "return_delay_min": 10, "fatigue_per_hour": 0.2},
+    ),
+    "appointments_classes": lambda: _sc(
+        appointments={
+            "booked_share": 0.3,
+            "slot_min": 20,
+            "punctuality_mean_min": -4,
+            "punctuality_sd_min": 6,
+            "grace_min": 5,
+            "no_show": 0.1,
+        },
+        classes=[
+            {"name": "old", "share": 0.1, "priority": 1, "service_time_factor": 1.4},
+            {"name": "vip", "share": 0.05, "priority": 2},
+        ],
+        windows=[
+            {"name": "all", "count": 4, "staffed": {"09:00": 3, "10:30": 4}},
+            {"name": "green", "count": 1, "classes": ["old", "vip"]},
+        ],
+        arrivals={"rate_per_hour": 55},
+        patience={"renege_min": {"dist": "exponential", "mean": 30}},
+    ),
+    "appointments_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        appointments={"booked_share": 0.4, "slot_min": 15, "punctuality_sd_min": 5},
+        windows=RESTRICTED,
+        arrivals={"rate_per_hour": 60},
+    ),
+    # deterministic services and slot-time promotions at roster steps: simultaneous
+    # events, which the kernel orders exactly as SimPy does
+    "deterministic_ties": lambda: _sc(
+        matters=[{"name": "a", "share": 1.0, "service_min": {"dist": "deterministic", "mean": 5}}],
+        appointments={"booked_share": 0.5, "slot_min": 30, "punctuality_mean_min": -10},
+        windows=[{"name": "all", "count": 3, "staffed": {"09:00": 2, "09:30": 3, "10:30": 1}}],
+        arrivals={"rate_per_hour": 40},
+        patience={"renege_min": {"dist": "deterministic", "mean": 15}},
+        attitude_effects={"fcr_base": 0.6, "fcr_per_unit": 0.0, "return_delay_min": 5},
+    ),
+    "classes_per_window_lines": lambda: _sc(
+        layout={"queue": "per_window"},
+        classes=[{"name": "old", "share": 0.15, "priority": 1}],
+        windows=[
+            {"name": "all", "count": 3},
+            {"name": "green", "count": 1, "classes": ["old"]},
+        ],
+        arrivals={"rate_per_hour": 50},
+    ),
+    "missed_calls_front": lambda: _sc(
+        missed_calls={"absent": 0.2, "grace_min": 8, "requeue": "front", "wasted_min": 1.5},
+        windows=RESTRICTED,
+        arrivals={"rate_per_hour": 60},
+        patience={"renege_min": {"dist": "lognormal", "mean": 30, "cv": 0.5}},
+        attitude_effects={"fcr_base": 0.7, "return_delay_min": 20},
+    ),
+    "missed_calls_back_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        missed_calls={
+            "absent": 0.25,
+            "away_min": {"dist": "lognormal", "mean": 6, "cv": 1},
+            "requeue": "back",
+            "wasted_min": 0.0,
+        },
+        arrivals={"rate_per_hour": 55},
+    ),
+    "balk_probability": lambda: _sc(
+        patience={"balk_probability": {"0": 0.0, "3": 0.3, "8": 0.9}},
+        arrivals={"rate_per_hour": 70},
+        windows=RESTRICTED,
+    ),
+    "balk_probability_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        patience={"balk_probability": {"0": 0.1, "2": 0.5}, "balk_at_queue": 4},
+        arrivals={"rate_per_hour": 70},
+    ),
+    "waiting_room_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        hall={"open": "09:00", "close": "12:00", "max_waiting": 4},
+        arrivals={"rate_per_hour": 75},
+        windows=RESTRICTED,
+    ),
+    "return_delay_distribution": lambda: _sc(
+        attitude_effects={
+            "fcr_base": 0.4,
+            "fcr_per_unit": 0.0,
+            "return_same_day_share": 0.7,
+            "return_delay": {"dist": "exponential", "mean": 25},
+        },
+        arrivals={"rate_per_hour": 40},
+    ),
 }
 
 
@@ -277,17 +412,30 @@ def test_identical_to_reference(case: str, seed: int) -> None:
         check_invariants(scenario, tr)
 
 
-def test_fast_engine_declines_a_same_day_delay_distribution() -> None:
+@pytest.mark.parametrize("case", sorted(KERNEL_CASES))
+@pytest.mark.parametrize("seed", [1, 7])
+def test_kernel_cases_identical_to_reference(case: str, seed: int) -> None:
+    scenario = KERNEL_CASES[case]()
+    assert fastpath.supports(scenario) and fastpath.one_pass_lacks(scenario)
+    for replication in (0, 3):
+        tr = assert_same_run(scenario, seed, replication)
+        check_invariants(scenario, tr)
+
+
+def test_a_same_day_delay_distribution_runs_on_the_kernel() -> None:
     sc = _sc(attitude_effects={"return_delay": {"dist": "exponential", "mean": 60}})
-    assert not fastpath.supports(sc)
-    # no same-day returns: the distribution is never used, the fast engine runs it
-    assert fastpath.supports(sc.with_changes({"attitude_effects.return_same_day_share": 0.0}))
-    assert fastpath.supports(sc.with_changes({"attitude_effects.enabled": False}))
+    assert fastpath.supports(sc) and fastpath.one_pass_lacks(sc)
+    # no same-day returns: the distribution is never used, the one-pass recursion runs it
+    assert not fastpath.one_pass_lacks(
+        sc.with_changes({"attitude_effects.return_same_day_share": 0.0})
+    )
+    assert not fastpath.one_pass_lacks(sc.with_changes({"attitude_effects.enabled": False}))
 
 
 def test_cases_exercise_their_features() -> None:
     def trace(case, seed=1, rep=0):
-        return fastpath.run_hall(CASES[case](), make_streams(seed, rep))
+        make = CASES.get(case) or KERNEL_CASES[case]
+        return fastpath.run_hall(make(), make_streams(seed, rep))
 
     tr = trace("single_restricted_balk_renege_exp")
     assert (tr.outcome == BALKED).any() and (tr.outcome == RENEGED).any()
@@ -313,6 +461,32 @@ def test_cases_exercise_their_features() -> None:
     tr = trace("per_matter_patience_returns")
     assert tr.is_return.any()
 
+    # the kernel cases: each takes the kernel path and shows its feature
+    for case in KERNEL_CASES:
+        assert fastpath.one_pass_lacks(KERNEL_CASES[case]()), case
+    tr = trace("roster_breaks_returns")
+    assert tr.duty_window is not None and len(tr.duty_window) > 0
+    assert (tr.outcome == UNSERVED).any() and tr.is_return.any()  # group c closes at 11:00
+    tr = trace("appointments_classes", rep=1)
+    assert tr.booked.any() and tr.no_shows > 0 and set(np.unique(tr.klass)) == {0, 1, 2}
+    assert set(tr.window[tr.klass == 0]) <= {0, 1, 2, 3, -1}  # the green window serves classes
+    tr = trace("deterministic_ties")
+    served = tr.outcome == SERVED
+    assert (np.diff(tr.queue_times) == 0).any()  # simultaneous queue changes
+    assert tr.booked.any() and (tr.outcome == RENEGED).any() and served.any()
+    for case in ("missed_calls_front", "missed_calls_back_per_window"):
+        tr = trace(case)
+        assert tr.missed_calls > 0 and (tr.outcome == MISSED).any(), case
+    assert (trace("balk_probability").outcome == BALKED).any()
+    assert (trace("balk_probability_per_window").outcome == BALKED).any()
+    assert (trace("waiting_room_per_window").outcome == BLOCKED).any()
+    tr = trace("return_delay_distribution")
+    assert tr.is_return.any() and tr.returns_later > 0
+    assert not fastpath.one_pass_lacks(CASES["shortest_expected_wait"]())
+    tr = trace("shortest_expected_wait")  # the fast windows take more citizens
+    per_window = np.bincount(tr.window[tr.outcome == SERVED], minlength=5)
+    assert per_window[2:4].min() > per_window[:2].max()
+
 
 def test_engine_selection_uses_the_fast_path() -> None:
     sc = CASES["hybrid"]()
@@ -323,13 +497,13 @@ def test_engine_selection_uses_the_fast_path() -> None:
     assert_same_trace(ref, auto)
 
 
-def test_example_scenarios_supported() -> None:
+def test_every_example_scenario_runs_on_the_fast_engine_identically() -> None:
+    """The goal of issue 19 §1: no example scenario falls back to the SimPy engine."""
     for path in example_scenario_files():
         sc = load_scenario(path)
-        uses_operations = getattr(sc, "uses_operations", lambda: False)()
-        assert fastpath.supports(sc) is not uses_operations, path
-        if not uses_operations:
-            assert_same_run(sc, 2, 1)
+        assert supports(sc, "fast") == [], path
+        for replication in (0, 1, 2):
+            assert_same_run(sc, 2, replication)
 
 
 def test_clerks_without_spread_match_draw_clerks() -> None:

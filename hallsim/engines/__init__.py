@@ -79,6 +79,13 @@ def run_segments(
     """One replication's trace in segments, in bounded memory (fast engine only)."""
     from hallsim.engines import fast
 
-    if lacks := fast.lacks(scenario):
+    if lacks := fast.lacks(scenario) or fast.one_pass_lacks(scenario):
         raise ValueError(unsupported_message(scenario, lacks))
     return fast.run_hall_segments(scenario, streams, chunk)
+
+
+def runs_in_segments(scenario: Scenario) -> bool:
+    """Can ``run_segments`` simulate ``scenario`` (in bounded memory)?"""
+    from hallsim.engines import fast
+
+    return not fast.lacks(scenario) and not fast.one_pass_lacks(scenario)

@@ -79,7 +79,7 @@ from hallsim.streams import (
     return_plan,
 )
 
-__all__ = ["lacks", "run_hall", "run_hall_segments", "supports"]
+__all__ = ["lacks", "one_pass_lacks", "run_hall", "run_hall_segments", "supports"]
 
 INF = float("inf")
 NAN = float("nan")
@@ -89,14 +89,25 @@ _STUCK = 3  # outcome code of a visit that never leaves (no window serves it, no
 def lacks(scenario: Scenario) -> list[str]:
     """The features of ``scenario`` this engine does not reproduce (empty: it runs it).
 
-    It covers the whole plain scenario format: several window groups with matter
+    It covers the whole scenario format: what its one-pass recursion does not cover
+    (``one_pass_lacks``) runs on the event kernel (``_run_on_kernel``). A mechanism
+    added to the reference that the kernel cannot run (it uses SimPy beyond
+    ``hallsim.engines.kernel``) is named here until it can.
+    """
+    return []
+
+
+def one_pass_lacks(scenario: Scenario) -> list[str]:
+    """What the one-pass recursion does not cover; such scenarios run on the kernel.
+
+    It covers the plain scenario format: several window groups with matter
     restrictions, single and per-window queues, balking, reneging, day mode with rate
     tables, steady state, attitude effects with spread, fatigue and return visits with a
     fixed same-day delay. Not rosters and breaks, nor the calling rules
-    ``calling.RULES`` marks as not covered (citizen classes, appointments, ...), nor a
-    same-day return-delay distribution.
+    ``calling.RULES`` marks as not one-pass (citizen classes, appointments, ...), nor a
+    same-day return-delay distribution, nor the mechanisms ``unsupported_mechanism`` names.
     """
-    missing = calling.fast_engine_lacks(scenario)
+    missing = calling.one_pass_lacks(scenario)
     if scenario.uses_roster():
         missing.append("rosters or breaks")
     if return_plan(scenario).fixed_delay is None:
@@ -112,7 +123,7 @@ def supports(scenario: Scenario) -> bool:
 
 
 def unsupported_mechanism(scenario: Scenario) -> str | None:
-    """The scenario key of a mechanism only the reference engine runs, or None.
+    """The scenario key of a mechanism the one-pass recursion does not run, or None.
 
     Missed calls (a called citizen re-queued later) and chance balking (a
     random draw per arrival who finds no window free) break the one-pass
@@ -280,6 +291,7 @@ class _Setup:
         if any(m.renege_min is not None for m in sc.matters):
             self.renege = sc.renege_by_matter  # per-matter patience: someone may renege
         self.single = sc.layout.queue == "single"
+        self.line_choice = sc.layout.line_choice or "shortest_line"
         # windows serving the same matters form a class with one heap of free times
         classes: dict[tuple[int, ...], list[int]] = {}
         for w, m in enumerate(served):
@@ -308,6 +320,13 @@ class _Setup:
             p_settle.append(float(p))
         self.speed = speed
         self.p_settle = p_settle
+        # each window's mean service (shortest_expected_wait), as simpy_hall computes it
+        self.mean_service = [
+            speed[w]
+            * sum(sc.matters[k].share * sc.matters[k].service_min.mean for k in self.served[w])
+            / max(sum(sc.matters[k].share for k in self.served[w]), 1e-300)
+            for w in range(len(speed))
+        ]
         # per-code tables for the trace, row = code - _W_STUCK (codes -4..-1, then windows)
         nw = len(speed)
         self.window_of = np.array([-1] * 4 + list(range(nw)), dtype=np.int64)
@@ -839,6 +858,8 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
     drop_simultaneous = v.drop_simultaneous
     eligible_windows = setup.eligible
     draw = routing.integers
+    mean_service = setup.mean_service
+    expected_wait = setup.line_choice == "shortest_expected_wait"
     k_cre = v.k_cre
     returns_later = 0
     first = [*S[:n], INF]  # clocks of the original arrivals
@@ -886,6 +907,8 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
                 drop_simultaneous(lw, c)
             fx = F[x]
             size = len(lw) + (fx > s or (fx == s and not release_first(last_visit[x], c)))
+            if expected_wait:  # calling.shortest_expected_wait: citizens x mean service
+                size = size * mean_service[x]
             if best < 0 or size < best:
                 best = size
                 ties = [x]
@@ -1167,8 +1190,24 @@ def _new_returns(scenario: Scenario, setup: _Setup, streams, n: int) -> _Returns
     return _Returns(scenario, streams["returns"], int(expected))
 
 
+def _run_on_kernel(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
+    """The reference hall model, run on the lean event kernel instead of SimPy.
+
+    The same code as ``simpy_hall.run_hall`` (clerks drawn when the hall is built,
+    then the demand), so the same trace, while the kernel processes the events in
+    SimPy's order (``hallsim.engines.kernel``).
+    """
+    from hallsim.engines import kernel, simpy_hall  # simpy only for scenarios needing it
+
+    hall = simpy_hall._Hall(scenario, streams)
+    hall.env = kernel.Environment(hall.env.now)  # no event is made before run()
+    return hall.run(draw_demand(scenario, streams))
+
+
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
+    if one_pass_lacks(scenario):
+        return _run_on_kernel(scenario, streams)
     setup = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)
     clock = event_times(demand.arrival_min, setup.start)
@@ -1208,7 +1247,12 @@ def run_hall_segments(
     Each segment's trace is complete in itself: its queue-length trace starts
     at 0 at the scenario's start and every visit in it has left the queue
     before the next segment's first arrival.
+
+    Scenarios the one-pass recursion does not cover (``one_pass_lacks``) have no
+    segments: ``engines.run_segments`` refuses them.
     """
+    if lacks := one_pass_lacks(scenario):
+        raise ValueError(f"the fast engine runs {', '.join(lacks)} only whole, not in segments")
     setup = _setup(scenario).replication(streams)
     routing = None if setup.single else streams["routing"]  # only lines draw ties at random
     returns = _new_returns(scenario, setup, streams, chunk)
