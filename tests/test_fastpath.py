@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hallsim.engines import fast as fastpath
+from hallsim.engines import kernel, supports
 from hallsim.engines import simpy_hall as model
-from hallsim.engines import supports
 from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED
 from hallsim.experiment import run_replications, trace_replication
 from hallsim.scenario import load_scenario, scenario_from_dict
@@ -561,6 +562,66 @@ def test_a_zero_share_matter_is_never_drawn() -> None:
         assert (d.matter < 3).all()
 
 
+# --------------------------------------------------------------------------- the event kernel
+
+
+def _tie_model(env, seed: int) -> list[tuple]:
+    """A toy model full of simultaneous events (integer delays, many zero): processes
+    started by processes, conditions, events succeeded by other processes, plain
+    callbacks on timeouts. Its log records what ran when, and its random draws are
+    made in processing order, so any difference in event order changes the log."""
+    rng = random.Random(seed)
+    log: list[tuple] = []
+    calls: list[tuple[int, Any]] = []
+
+    def citizen(k: int):
+        log.append((env.now, "arrive", k))
+        called = env.event()
+        calls.append((k, called))
+        if rng.random() < 0.5:
+            yield called | env.timeout(rng.choice([0, 1, 2, 3]))
+        else:
+            yield called & env.timeout(rng.choice([0, 1]))
+        log.append((env.now, "resumed", k, called.triggered))
+        yield env.timeout(rng.choice([0, 0, 1, 2]))
+        log.append((env.now, "done", k))
+        if rng.random() < 0.3:
+            env.process(citizen(100 + k))
+
+    def window(j: int):
+        for _ in range(40):
+            yield env.timeout(rng.choice([0, 1, 2]))
+            while calls:
+                k, called = calls.pop(0)
+                if not called.triggered:
+                    called.succeed()
+                    log.append((env.now, "call", j, k))
+                    break
+
+    def source():
+        for k in range(30):
+            yield env.timeout(rng.choice([0, 1, 1, 2]))
+            env.process(citizen(k))
+            if rng.random() < 0.3:
+                env.timeout(rng.choice([0, 1])).callbacks.append(
+                    lambda _e, k=k: log.append((env.now, "callback", k))
+                )
+
+    env.process(window(0))
+    env.process(source())
+    env.process(window(1))
+    env.run()
+    log.append((env.now, "end"))
+    return log
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_kernel_orders_simultaneous_events_as_simpy(seed: int) -> None:
+    import simpy
+
+    assert _tie_model(kernel.Environment(0), seed) == _tie_model(simpy.Environment(0), seed)
+
+
 # --------------------------------------------------------------------------- hypothesis
 
 
@@ -577,7 +638,9 @@ def _dist(draw, continuous: bool = True) -> dict[str, Any]:
 
 
 @st.composite
-def scenarios(draw, continuous: bool = True):
+def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
+    """Random halls; ``kernel_only``: with at least one feature the one-pass recursion
+    does not cover (the fast engine runs those on its event kernel)."""
     n_matters = draw(st.integers(1, 3))
     names = [f"m{k}" for k in range(n_matters)]
     weights = [draw(st.integers(1, 5)) for _ in names]
@@ -658,7 +721,71 @@ def scenarios(draw, continuous: bool = True):
         "care_time_per_unit": draw(st.floats(-0.5, 0.5)),
         "rework_time_per_unit": draw(st.floats(-0.5, 0.5)),
     }
+    if kernel_only:
+        _add_kernel_features(draw, data, names, continuous)
     return scenario_from_dict(data)
+
+
+def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuous: bool) -> None:
+    """Rosters and breaks, appointments, classes, missed calls, chance balking, a waiting
+    room, a return-delay distribution: a random non-empty selection."""
+    day = "hall" in data
+    single = data["layout"]["queue"] == "single"
+    options = ["appointments", "classes", "missed_calls", "balk_probability", "max_waiting"]
+    options += ["return_delay"]
+    if day and single:
+        options.append("roster")
+    chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=4, unique=True))
+    if "roster" in chosen:
+        close = data["hall"]["close"]
+        times = ["09:00", "09:20", "09:40"] if close == "10:00" else ["09:00", "09:45", "10:30"]
+        first = next(k for k, g in enumerate(data["windows"]) if g["count"])
+        for k, g in enumerate(data["windows"]):
+            if g["count"] and (k == first or draw(st.booleans())):
+                levels = [g["count"]] + [draw(st.integers(0, g["count"])) for _ in times[1:]]
+                g["staffed"] = dict(zip(times, levels, strict=True))
+                if levels[1] and draw(st.booleans()):
+                    g["breaks"] = [{"start": times[1], "end": times[2], "windows": 1}]
+    if "appointments" in chosen:
+        data["appointments"] = {
+            "booked_share": draw(st.floats(0.1, 0.6)),
+            "slot_min": draw(st.sampled_from([0.0, 15.0, 30.0])),
+            "punctuality_mean_min": draw(st.sampled_from([0.0, -5.0, 3.0])),
+            "punctuality_sd_min": draw(st.sampled_from([0.0, 6.0])),
+            "grace_min": draw(st.sampled_from([0.0, 5.0])),
+            "no_show": draw(st.sampled_from([0.0, 0.1])),
+        }
+    if "classes" in chosen:
+        data["classes"] = [
+            {
+                "name": f"k{k}",
+                "share": draw(st.floats(0.05, 0.3)),
+                "priority": draw(st.integers(0, 2)),
+                "service_time_factor": draw(st.sampled_from([1.0, 1.3])),
+            }
+            for k in range(draw(st.integers(1, 2)))
+        ]
+    if "missed_calls" in chosen:
+        data["missed_calls"] = {
+            "absent": draw(st.floats(0.05, 0.4)),
+            "away_min": _dist(draw, continuous),
+            "grace_min": draw(st.sampled_from([3.0, 10.0])),
+            "requeue": draw(st.sampled_from(["front", "back"])),
+            "wasted_min": draw(st.sampled_from([0.0, 1.0])),
+        }
+    patience = data.setdefault("patience", {})
+    if "balk_probability" in chosen:
+        patience["balk_probability"] = {"0": draw(st.floats(0.0, 0.3)), "3": 0.6, "6": 0.9}
+    if "max_waiting" in chosen:
+        data.setdefault("hall", {})["max_waiting"] = draw(st.integers(0, 5))
+        data["layout"]["queue"] = "per_window"  # a single queue's room is one-pass
+        for g in data["windows"]:
+            g.pop("staffed", None), g.pop("breaks", None)  # rosters need a single queue
+    if "return_delay" in chosen:
+        data["attitude_effects"]["enabled"] = True
+        data["attitude_effects"]["fcr_base"] = draw(st.floats(0.3, 0.8))
+        data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
+        data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
 
 
 HYP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -669,6 +796,23 @@ HYP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthChe
 def test_random_scenarios_identical(scenario, seed: int, replication: int) -> None:
     assert fastpath.supports(scenario)
     tr = assert_same_run(scenario, seed, replication)
+    check_invariants(scenario, tr)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(kernel_only=True), st.integers(0, 2**16), st.integers(0, 5))
+def test_random_kernel_scenarios_identical(scenario, seed: int, replication: int) -> None:
+    assume(fastpath.one_pass_lacks(scenario))  # e.g. a roster that never changes the level
+    assert fastpath.supports(scenario)
+    tr = assert_same_run(scenario, seed, replication)
+    check_invariants(scenario, tr)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(continuous=False, kernel_only=True), st.integers(0, 2**16))
+def test_random_kernel_scenarios_with_deterministic_times_identical(scenario, seed: int) -> None:
+    """Simultaneous events everywhere: the kernel orders them as SimPy, so still identical."""
+    tr = assert_same_run(scenario, seed, 0)
     check_invariants(scenario, tr)
 
 
