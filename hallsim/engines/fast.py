@@ -59,6 +59,7 @@ an arrival finds nobody waiting, so that memory holds one segment at a time
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush, heapreplace
@@ -357,6 +358,7 @@ class _Setup:
 
 
 _setup = scenario_cache(_Setup)  # the setup of a scenario, derived once
+_on_kernel = scenario_cache(lambda sc: bool(one_pass_lacks(sc)))  # the path, chosen once
 
 
 # --------------------------------------------------------------------------- loops
@@ -1200,13 +1202,34 @@ def _run_on_kernel(scenario: Scenario, streams: dict[str, np.random.Generator]) 
     from hallsim.engines import kernel, simpy_hall  # simpy only for scenarios needing it
 
     hall = simpy_hall._Hall(scenario, streams)
-    hall.env = kernel.Environment(hall.env.now)  # no event is made before run()
-    return hall.run(draw_demand(scenario, streams))
+    hall.env = kernel.Environment(float(hall.env.now))  # no event is made before run()
+    demand = draw_demand(scenario, streams)
+    # per-citizen inputs as Python numbers: the same IEEE doubles, but arithmetic on
+    # them (and on the clock they become) costs a third of numpy scalars'
+    listed = {
+        name: value.tolist()
+        for name in _PER_CITIZEN
+        if isinstance(value := getattr(demand, name), np.ndarray)
+    }
+    return hall.run(dataclasses.replace(demand, **listed))
+
+
+_PER_CITIZEN = (
+    "arrival_min",
+    "matter",
+    "base_service_min",
+    "patience_min",
+    "settle_u",
+    "booked",
+    "slot_min",
+    "klass",
+    "return_u",
+)
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
-    if one_pass_lacks(scenario):
+    if _on_kernel(scenario):
         return _run_on_kernel(scenario, streams)
     setup = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)
