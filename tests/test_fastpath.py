@@ -507,6 +507,26 @@ def test_every_example_scenario_runs_on_the_fast_engine_identically() -> None:
             assert_same_run(sc, 2, replication)
 
 
+def test_kernel_scenarios_are_simulated_whole_not_in_segments() -> None:
+    """Segments (bounded memory) need the one-pass recursion: a long steady-state run
+    with missed calls is simulated whole, and run_segments refuses it by name."""
+    from hallsim import engines, streaming
+
+    sc = _sc(
+        run={"mode": "steady_state", "warmup_min": 0.0, "length_min": 200_000.0},
+        hall={},
+        arrivals={"rate_per_hour": 40},
+        missed_calls={"absent": 0.1},
+    )
+    assert streaming.expected_citizens(sc) >= streaming.MIN_CITIZENS
+    assert engines.choose(sc, "auto") == "fast" and not engines.runs_in_segments(sc)
+    assert not streaming.applies(sc)
+    with pytest.raises(ValueError, match="missed_calls"):
+        engines.run_segments(sc, make_streams(1, 0))
+    plain = sc.with_changes({"missed_calls": None})
+    assert engines.runs_in_segments(plain) and streaming.applies(plain)
+
+
 def test_clerks_without_spread_match_draw_clerks() -> None:
     for path in example_scenario_files():
         sc = load_scenario(path)

@@ -5,10 +5,17 @@
 random streams exactly as the reference does (``draw_clerks``, ``draw_demand``,
 one ``routing.integers`` call per per-window arrival with tied shortest lines,
 ``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
-return visit in creation order).  Same-day returns need a fixed delay (then
-they arrive in creation order); ``supports`` declines a delay distribution.
+return visit in creation order).
 
-How: the reference is work-conserving and first-come-first-served per window,
+Two paths.  The one-pass recursion below covers the plain format (same-day
+returns with a fixed delay, so that they arrive in creation order).  What it does
+not cover (``one_pass_lacks``: rosters and breaks, appointments, citizen classes,
+missed calls, chance balking, a per-window waiting room, a return-delay
+distribution) runs the reference's own hall code (``simpy_hall._Hall``) on a lean
+event kernel (``hallsim.engines.kernel``) that processes events in SimPy's order:
+the same trace by construction, at close to the reference's speed.
+
+The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
 
 * single queue: a free window calls the longest-waiting citizen among the
