@@ -289,6 +289,17 @@ CASES = {
         arrivals={"rate_per_hour": 60},
         patience={"balk_at_queue": 4},
     ),
+    # chance balking (patience.balk_probability): one balking draw per arrival who waits
+    "balk_probability": lambda: _sc(
+        patience={"balk_probability": {"0": 0.0, "3": 0.3, "8": 0.9}},
+        arrivals={"rate_per_hour": 70},
+        windows=RESTRICTED,
+    ),
+    "balk_probability_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        patience={"balk_probability": {"0": 0.1, "2": 0.5}, "balk_at_queue": 4},
+        arrivals={"rate_per_hour": 70},
+    ),
 }
 
 
@@ -374,16 +385,6 @@ KERNEL_CASES = {
             "wasted_min": 0.0,
         },
         arrivals={"rate_per_hour": 55},
-    ),
-    "balk_probability": lambda: _sc(
-        patience={"balk_probability": {"0": 0.0, "3": 0.3, "8": 0.9}},
-        arrivals={"rate_per_hour": 70},
-        windows=RESTRICTED,
-    ),
-    "balk_probability_per_window": lambda: _sc(
-        layout={"queue": "per_window"},
-        patience={"balk_probability": {"0": 0.1, "2": 0.5}, "balk_at_queue": 4},
-        arrivals={"rate_per_hour": 70},
     ),
     "waiting_room_per_window": lambda: _sc(
         layout={"queue": "per_window"},
@@ -730,6 +731,8 @@ def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
     if draw(st.booleans()):
         patience: dict[str, Any] = {"balk_at_queue": draw(st.integers(0, 5))}
         if draw(st.booleans()):
+            patience["balk_probability"] = {"0": draw(st.floats(0.0, 0.3)), "3": 0.6, "6": 0.9}
+        if draw(st.booleans()):
             patience["renege_min"] = _dist(draw, continuous)
         data["patience"] = patience
     data["attitude_effects"] = {
@@ -747,12 +750,11 @@ def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
 
 
 def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuous: bool) -> None:
-    """Rosters and breaks, appointments, classes, missed calls, chance balking, a waiting
+    """Rosters and breaks, appointments, classes, missed calls, a per-window waiting
     room, a return-delay distribution: a random non-empty selection."""
     day = "hall" in data
     single = data["layout"]["queue"] == "single"
-    options = ["appointments", "classes", "missed_calls", "balk_probability", "max_waiting"]
-    options += ["return_delay"]
+    options = ["appointments", "classes", "missed_calls", "max_waiting", "return_delay"]
     if day and single:
         options.append("roster")
     chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=4, unique=True))
@@ -793,9 +795,6 @@ def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuou
             "requeue": draw(st.sampled_from(["front", "back"])),
             "wasted_min": draw(st.sampled_from([0.0, 1.0])),
         }
-    patience = data.setdefault("patience", {})
-    if "balk_probability" in chosen:
-        patience["balk_probability"] = {"0": draw(st.floats(0.0, 0.3)), "3": 0.6, "6": 0.9}
     if "max_waiting" in chosen:
         data.setdefault("hall", {})["max_waiting"] = draw(st.integers(0, 5))
         data["layout"]["queue"] = "per_window"  # a single queue's room is one-pass

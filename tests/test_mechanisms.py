@@ -232,7 +232,7 @@ def test_state_dependent_balking_matches_its_birth_death_chain() -> None:
         length_min=10_000,
         patience={"balk_probability": curve},
     )
-    assert fastpath.one_pass_lacks(sc)  # the fast engine runs it on its event kernel
+    assert not fastpath.one_pass_lacks(sc)  # the fast engine's one-pass loop draws it
     balk = lambda q: float(np.interp(q, [0, 4], [0.0, 0.8]))  # noqa: E731
     # p_n up to n = 200: births at n (>= 1 in the hall, n - 1 waiting) are lam (1 - b(n - 1))
     weights = [1.0]
@@ -504,7 +504,7 @@ def test_a_day_type_scales_the_ordinary_crowd_rate_not_its_own() -> None:
 )
 def test_the_fast_engine_runs_the_mechanisms_as_the_reference(tables) -> None:
     sc = day_scenario(**tables)
-    assert fastpath.supports(sc) and fastpath.unsupported_mechanism(sc) is not None  # kernel
+    assert fastpath.supports(sc)
     auto = run_replications(sc, replications=2, seed=6, engine="fast").replications
     ref = run_replications(sc, replications=2, seed=6, engine="simpy").replications
     assert auto.equals(ref)

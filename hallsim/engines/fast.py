@@ -10,10 +10,10 @@ return visit in creation order).
 Two paths.  The one-pass recursion below covers the plain format (same-day
 returns with a fixed delay, so that they arrive in creation order).  What it does
 not cover (``one_pass_lacks``: rosters and breaks, appointments, citizen classes,
-missed calls, chance balking, a per-window waiting room, a return-delay
-distribution) runs the reference's own hall code (``simpy_hall._Hall``) on a lean
-event kernel (``hallsim.engines.kernel``) that processes events in SimPy's order:
-the same trace by construction, at close to the reference's speed.
+missed calls, a per-window waiting room, a return-delay distribution) runs the
+reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
+(``hallsim.engines.kernel``) that processes events in SimPy's order: the same
+trace by construction, at close to the reference's speed.
 
 The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
@@ -133,16 +133,15 @@ def supports(scenario: Scenario) -> bool:
 def unsupported_mechanism(scenario: Scenario) -> str | None:
     """The scenario key of a mechanism the one-pass recursion does not run, or None.
 
-    Missed calls (a called citizen re-queued later) and chance balking (a
-    random draw per arrival who finds no window free) break the one-pass
+    Missed calls (a called citizen re-queued later) break the one-pass
     recursion; a waiting-room limit counts the whole hall, which the
-    per-window loop does not track.  Ticket caps, the crowd at opening, day
+    per-window loop does not track.  Chance balking is one ``balking`` draw per
+    arrival who finds no window free, in arrival-event order, which the loops
+    make in that order.  Ticket caps, the crowd at opening, day
     levels and day types are in the demand, which both engines share.
     """
     if scenario.missed_calls is not None:
         return "missed_calls"
-    if scenario.patience is not None and scenario.patience.balk_probability is not None:
-        return "patience.balk_probability"
     if scenario.hall.max_waiting is not None and scenario.layout.queue != "single":
         return "hall.max_waiting with layout.queue = 'per_window'"
     return None
@@ -295,6 +294,8 @@ class _Setup:
         self.arrival_end = sc.arrival_end_min
         patience = sc.patience
         self.balk_at, self.turned_away = turn_away_rule(sc)
+        # patience.balk_probability: (queue lengths, probabilities), or None
+        self.balk_curve = patience.balk_curve() if patience else None
         self.renege = patience.renege_min if patience else None
         if any(m.renege_min is not None for m in sc.matters):
             self.renege = sc.renege_by_matter  # per-matter patience: someone may renege
@@ -340,7 +341,7 @@ class _Setup:
         self.window_of = np.array([-1] * 4 + list(range(nw)), dtype=np.int64)
         self.group_of = np.concatenate([np.full(4, -1, dtype=np.int64), self.window_group])
         self.outcome_of = np.array(
-            [_STUCK, RENEGED, self.turned_away, SERVED] + [SERVED] * nw, np.int8
+            [_STUCK, RENEGED, self.turned_away, BALKED] + [SERVED] * nw, np.int8
         )
         self.p_settle_of = np.array([-1.0] * 4 + p_settle)  # never settled unless served
         self.returns_possible = any(p < 1.0 for p in p_settle)  # settle_u < 1 always
@@ -350,6 +351,7 @@ class _Setup:
             and len(self.classes) == 1
             and len(self.classes[0][0]) == self.n_matters
             and not self.balk_at
+            and self.balk_curve is None
             and self.renege is None
             and not self.fatigue
             and not self.returns_possible
@@ -413,6 +415,8 @@ def _basic_single(S, svc, B, speed, free):
 # Codes in the loops' window list (``_Visits.window``, the loops' W):
 # a window index >= 0 means served.
 _W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
+# balked by chance (patience.balk_probability): BALKED even when _W_BALKED means BLOCKED
+_W_BALKED_BY_CHANCE = -1
 
 
 @dataclass
@@ -705,7 +709,23 @@ class _Visits:
 # more than the rest of the loop body.
 
 
-def _single_loop(v: _Visits, setup: _Setup) -> None:
+def _balk_chance(setup: _Setup, balking: np.random.Generator | None):
+    """(P(balk) of a line length, memoised; the draw) for balk_probability, else None."""
+    if setup.balk_curve is None:
+        return None, None
+    curve = setup.balk_curve
+    table: dict[int, float] = {}
+
+    def p_balk(n: int) -> float:
+        p = table.get(n)
+        if p is None:
+            p = table[n] = float(np.interp(n, *curve))  # as simpy_hall._turned_away
+        return p
+
+    return p_balk, balking.random
+
+
+def _single_loop(v: _Visits, setup: _Setup, balking=None) -> None:
     """Single ticket queue: each citizen gets the eligible window that frees first.
 
     A window that frees at the very instant a citizen arrives is free for
@@ -736,6 +756,8 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
     ]
     only_heap = [hs[0] if len(hs) == 1 else None for hs in heaps_of_matter]
     waiting: list[tuple] = []  # (leave time, ...) of everyone waiting, kept for balking
+    p_balk, balk_draw = _balk_chance(setup, balking)
+    track = bool(balk_at) or p_balk is not None  # keep ``waiting``
     drop_simultaneous = v.drop_simultaneous
     k_cre = v.k_cre
     returns_later = 0
@@ -792,30 +814,34 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
         if f < s or (f == s and release_first(last_visit[w], c)):
             call = s  # the eligible window idle longest takes them
         else:
-            if balk_at:
+            if track:
                 while waiting and waiting[0][0] < s:
                     heappop(waiting)
                 if waiting and waiting[0][0] == s:
                     drop_simultaneous(waiting, c)
-                if len(waiting) >= balk_at:
+                if balk_at and len(waiting) >= balk_at:
                     W[c] = _W_BALKED
+                    E[c] = s
+                    continue
+                if p_balk is not None and balk_draw() < p_balk(len(waiting)):
+                    W[c] = _W_BALKED_BY_CHANCE
                     E[c] = s
                     continue
             joined_append(c)
             R = s + P[c]
             if f <= R and f < INF:  # called at the very instant patience ends: served
                 call = f
-                if balk_at:
+                if track:
                     heappush(waiting, (f, last_visit[w], 0))
             elif R < INF:
                 W[c] = _W_RENEGED
                 E[c] = R
-                if balk_at:
+                if track:
                     heappush(waiting, (R, c, 2))
                 continue
             else:  # no window serves the matter and nobody gives up
                 W[c] = _W_STUCK
-                if balk_at:
+                if track:
                     heappush(waiting, (INF, c, 2))
                 continue
 
@@ -844,7 +870,7 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
     v.k_cre = k_cre
 
 
-def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None:
+def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking=None) -> None:
     """One line per window: the citizen joins the shortest eligible line (ties at random)."""
     S, M, B, P, U, RT = v.clock, v.matter, v.base_service, v.patience, v.settle_u, v.return_u
     share = setup.same_day_share
@@ -867,6 +893,7 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
     drop_simultaneous = v.drop_simultaneous
     eligible_windows = setup.eligible
     draw = routing.integers
+    p_balk, balk_draw = _balk_chance(setup, balking)
     mean_service = setup.mean_service
     expected_wait = setup.line_choice == "shortest_expected_wait"
     k_cre = v.k_cre
@@ -932,6 +959,10 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
             call = s
         elif balk_at and len(lw) >= balk_at:
             W[c] = _W_BALKED
+            E[c] = s
+            continue
+        elif p_balk is not None and balk_draw() < p_balk(len(lw)):
+            W[c] = _W_BALKED_BY_CHANCE
             E[c] = s
             continue
         else:
@@ -1163,13 +1194,15 @@ def _run_basic(setup: _Setup, demand, clock: np.ndarray, free: list[float], stop
     return trace, cut, after, None
 
 
-def _run_loop(setup: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None):
+def _run_loop(
+    setup: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None, balking=None
+):
     """The general loops: (trace, cut, free times at the cut or the end, pending returns)."""
     v = _Visits(demand, clock, setup, returns, free, stop, carry)
     if setup.single:
-        _single_loop(v, setup)
+        _single_loop(v, setup, balking)
     else:
-        _lines_loop(v, setup, routing)
+        _lines_loop(v, setup, routing, balking)
     cut = v.cut
     pending = None
     if cut is not None:
@@ -1251,7 +1284,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             return out[0]
     returns = _new_returns(scenario, setup, streams, n)
     routing = None if setup.single else streams["routing"]  # only lines draw ties at random
-    trace = _run_loop(setup, demand, clock, free, n, returns, routing)[0]
+    balking = streams["balking"] if setup.balk_curve is not None else None
+    trace = _run_loop(setup, demand, clock, free, n, returns, routing, None, balking)[0]
     if returns is not None:
         returns.finish()
     trace.refused_cap = demand.refused_cap  # ticket caps act in the demand
@@ -1285,6 +1319,7 @@ def run_hall_segments(
         raise ValueError(f"the fast engine runs {', '.join(lacks)} only whole, not in segments")
     setup = _setup(scenario).replication(streams)
     routing = None if setup.single else streams["routing"]  # only lines draw ties at random
+    balking = streams["balking"] if setup.balk_curve is not None else None
     returns = _new_returns(scenario, setup, streams, chunk)
     free = [setup.start] * len(setup.speed)
     parts = demand_chunks(scenario, streams, max(64, chunk // 8))  # fill in small steps
@@ -1310,16 +1345,19 @@ def run_hall_segments(
         saved = (
             routing.bit_generator.state if routing is not None else None,
             returns.used if returns else 0,
+            balking.bit_generator.state if balking is not None else None,
         )
         out = _run_basic(setup, demand, clock, free, stop) if setup.basic else None
         if out is None:
-            out = _run_loop(setup, demand, clock, free, stop, returns, routing, carry)
+            out = _run_loop(setup, demand, clock, free, stop, returns, routing, carry, balking)
         trace, cut, after, pending = out
         if cut is None and not exhausted:  # no quiet instant: roll back, take more citizens
             if routing is not None:
                 routing.bit_generator.state = saved[0]
             if returns is not None:
                 returns.used = saved[1]
+            if balking is not None:
+                balking.bit_generator.state = saved[2]
             want *= 2
             continue
         yield trace
