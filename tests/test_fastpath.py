@@ -86,7 +86,7 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     )
     # conservation: every visit ends in one of the outcomes (nobody is left inside)
     assert (served | balked | reneged | unserved | blocked | missed).sum() == n
-    if scenario.hall.max_waiting is not None and scenario.layout.queue == "single":
+    if scenario.hall.max_waiting is not None:  # nobody joins a full waiting room
         assert tr.queue_levels.max(initial=0) <= scenario.hall.max_waiting
     # every unsettled visit either came back or returns after the horizon
     assert int((served & ~tr.settled).sum()) == int(tr.is_return.sum()) + tr.returns_later
@@ -300,6 +300,13 @@ CASES = {
         patience={"balk_probability": {"0": 0.1, "2": 0.5}, "balk_at_queue": 4},
         arrivals={"rate_per_hour": 70},
     ),
+    # a waiting room shared by per-window lines (hall.max_waiting counts every line)
+    "waiting_room_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        hall={"open": "09:00", "close": "12:00", "max_waiting": 4},
+        arrivals={"rate_per_hour": 75},
+        windows=RESTRICTED,
+    ),
 }
 
 
@@ -385,12 +392,6 @@ KERNEL_CASES = {
             "wasted_min": 0.0,
         },
         arrivals={"rate_per_hour": 55},
-    ),
-    "waiting_room_per_window": lambda: _sc(
-        layout={"queue": "per_window"},
-        hall={"open": "09:00", "close": "12:00", "max_waiting": 4},
-        arrivals={"rate_per_hour": 75},
-        windows=RESTRICTED,
     ),
     "return_delay_distribution": lambda: _sc(
         attitude_effects={
@@ -728,6 +729,8 @@ def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
             }
         else:
             data["arrivals"] = {"rate_per_hour": rate}
+    if draw(st.integers(0, 3)) == 0:  # a waiting room (hall.max_waiting), 0 = none at all
+        data.setdefault("hall", {})["max_waiting"] = draw(st.integers(0, 6))
     if draw(st.booleans()):
         patience: dict[str, Any] = {"balk_at_queue": draw(st.integers(0, 5))}
         if draw(st.booleans()):
@@ -750,11 +753,11 @@ def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
 
 
 def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuous: bool) -> None:
-    """Rosters and breaks, appointments, classes, missed calls, a per-window waiting
-    room, a return-delay distribution: a random non-empty selection."""
-    day = "hall" in data
+    """Rosters and breaks, appointments, classes, missed calls, a return-delay
+    distribution: a random non-empty selection."""
+    day = data.get("run", {}).get("mode") != "steady_state"
     single = data["layout"]["queue"] == "single"
-    options = ["appointments", "classes", "missed_calls", "max_waiting", "return_delay"]
+    options = ["appointments", "classes", "missed_calls", "return_delay"]
     if day and single:
         options.append("roster")
     chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=4, unique=True))
@@ -795,11 +798,6 @@ def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuou
             "requeue": draw(st.sampled_from(["front", "back"])),
             "wasted_min": draw(st.sampled_from([0.0, 1.0])),
         }
-    if "max_waiting" in chosen:
-        data.setdefault("hall", {})["max_waiting"] = draw(st.integers(0, 5))
-        data["layout"]["queue"] = "per_window"  # a single queue's room is one-pass
-        for g in data["windows"]:
-            g.pop("staffed", None), g.pop("breaks", None)  # rosters need a single queue
     if "return_delay" in chosen:
         data["attitude_effects"]["enabled"] = True
         data["attitude_effects"]["fcr_base"] = draw(st.floats(0.3, 0.8))

@@ -341,9 +341,7 @@ def test_engines_agree(changes, queue) -> None:
     sc = day_scenario(
         layout={"queue": queue}, patience={"renege_min": {"dist": "exponential", "mean": 15}}
     ).with_changes(changes)
-    if queue == "per_window" and "hall.max_waiting" in changes:  # on the event kernel
-        assert fastpath.unsupported_mechanism(sc).startswith("hall.max_waiting")
-    assert fastpath.supports(sc)
+    assert fastpath.supports(sc) and not fastpath.one_pass_lacks(sc)
     for seed in (1, 2, 3):
         assert_same_run(sc, seed, 0)
 

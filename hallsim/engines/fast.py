@@ -10,7 +10,7 @@ return visit in creation order).
 Two paths.  The one-pass recursion below covers the plain format (same-day
 returns with a fixed delay, so that they arrive in creation order).  What it does
 not cover (``one_pass_lacks``: rosters and breaks, appointments, citizen classes,
-missed calls, a per-window waiting room, a return-delay distribution) runs the
+missed calls, a return-delay distribution) runs the
 reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
 (``hallsim.engines.kernel``) that processes events in SimPy's order: the same
 trace by construction, at close to the reference's speed.
@@ -134,16 +134,14 @@ def unsupported_mechanism(scenario: Scenario) -> str | None:
     """The scenario key of a mechanism the one-pass recursion does not run, or None.
 
     Missed calls (a called citizen re-queued later) break the one-pass
-    recursion; a waiting-room limit counts the whole hall, which the
-    per-window loop does not track.  Chance balking is one ``balking`` draw per
-    arrival who finds no window free, in arrival-event order, which the loops
-    make in that order.  Ticket caps, the crowd at opening, day
-    levels and day types are in the demand, which both engines share.
+    recursion.  Chance balking is one ``balking`` draw per arrival who finds no
+    window free, in arrival-event order, which the loops make in that order; a
+    waiting room is a count of everyone waiting, which the loops keep.  Ticket caps,
+    the crowd at opening, day levels and day types are in the demand, which both
+    engines share.
     """
     if scenario.missed_calls is not None:
         return "missed_calls"
-    if scenario.hall.max_waiting is not None and scenario.layout.queue != "single":
-        return "hall.max_waiting with layout.queue = 'per_window'"
     return None
 
 
@@ -293,13 +291,18 @@ class _Setup:
         self.start = sc.arrival_start_min
         self.arrival_end = sc.arrival_end_min
         patience = sc.patience
-        self.balk_at, self.turned_away = turn_away_rule(sc)
+        self.single = sc.layout.queue == "single"
+        if self.single:
+            self.balk_at, self.turned_away = turn_away_rule(sc)
+            self.lines_room = None
+        else:  # lines: balk_at is the chosen line's, the waiting room the whole hall's
+            self.balk_at, self.turned_away = (patience.balk_at_queue if patience else 0), BALKED
+            self.lines_room = sc.hall.max_waiting
         # patience.balk_probability: (queue lengths, probabilities), or None
         self.balk_curve = patience.balk_curve() if patience else None
         self.renege = patience.renege_min if patience else None
         if any(m.renege_min is not None for m in sc.matters):
             self.renege = sc.renege_by_matter  # per-matter patience: someone may renege
-        self.single = sc.layout.queue == "single"
         self.line_choice = sc.layout.line_choice or "shortest_line"
         # windows serving the same matters form a class with one heap of free times
         classes: dict[tuple[int, ...], list[int]] = {}
@@ -336,14 +339,14 @@ class _Setup:
             / max(sum(sc.matters[k].share for k in self.served[w]), 1e-300)
             for w in range(len(speed))
         ]
-        # per-code tables for the trace, row = code - _W_STUCK (codes -4..-1, then windows)
+        # per-code tables for the trace, row = code - _W_LOWEST (codes -5..-1, then windows)
         nw = len(speed)
-        self.window_of = np.array([-1] * 4 + list(range(nw)), dtype=np.int64)
-        self.group_of = np.concatenate([np.full(4, -1, dtype=np.int64), self.window_group])
+        self.window_of = np.array([-1] * 5 + list(range(nw)), dtype=np.int64)
+        self.group_of = np.concatenate([np.full(5, -1, dtype=np.int64), self.window_group])
         self.outcome_of = np.array(
-            [_STUCK, RENEGED, self.turned_away, BALKED] + [SERVED] * nw, np.int8
+            [BLOCKED, _STUCK, RENEGED, self.turned_away, BALKED] + [SERVED] * nw, np.int8
         )
-        self.p_settle_of = np.array([-1.0] * 4 + p_settle)  # never settled unless served
+        self.p_settle_of = np.array([-1.0] * 5 + p_settle)  # never settled unless served
         self.returns_possible = any(p < 1.0 for p in p_settle)  # settle_u < 1 always
         # the common case for the Kiefer-Wolfowitz loop (see _basic_single)
         self.basic = (
@@ -417,6 +420,8 @@ def _basic_single(S, svc, B, speed, free):
 _W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
 # balked by chance (patience.balk_probability): BALKED even when _W_BALKED means BLOCKED
 _W_BALKED_BY_CHANCE = -1
+# turned away by a full waiting room with per-window lines (hall.max_waiting)
+_W_BLOCKED = _W_LOWEST = -5
 
 
 @dataclass
@@ -870,6 +875,15 @@ def _single_loop(v: _Visits, setup: _Setup, balking=None) -> None:
     v.k_cre = k_cre
 
 
+def _hall_waiting(waiting: list[tuple], s: float, c: int, drop_simultaneous) -> int:
+    """How many wait in all lines when visit ``c`` arrives at ``s`` (a waiting room)."""
+    while waiting and waiting[0][0] < s:
+        heappop(waiting)
+    if waiting and waiting[0][0] == s:
+        drop_simultaneous(waiting, c)
+    return len(waiting)
+
+
 def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking=None) -> None:
     """One line per window: the citizen joins the shortest eligible line (ties at random)."""
     S, M, B, P, U, RT = v.clock, v.matter, v.base_service, v.patience, v.settle_u, v.return_u
@@ -894,6 +908,8 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking
     eligible_windows = setup.eligible
     draw = routing.integers
     p_balk, balk_draw = _balk_chance(setup, balking)
+    room = setup.lines_room
+    waiting: list[tuple] = []  # with a waiting room: the leave entries of every line
     mean_service = setup.mean_service
     expected_wait = setup.line_choice == "shortest_expected_wait"
     k_cre = v.k_cre
@@ -957,6 +973,10 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking
         lw = line_leaves[w]
         if not lw and (f < s or (f == s and release_first(last_visit[w], c))):
             call = s
+        elif room is not None and _hall_waiting(waiting, s, c, drop_simultaneous) >= room:
+            W[c] = _W_BLOCKED
+            E[c] = s
+            continue
         elif balk_at and len(lw) >= balk_at:
             W[c] = _W_BALKED
             E[c] = s
@@ -970,11 +990,15 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking
             R = s + P[c]
             if f <= R:  # called at the very instant patience ends: served
                 call = f
-                heappush(lw, (f, last_visit[w], 0))
+                leave = (f, last_visit[w], 0)
             else:
                 W[c] = _W_RENEGED
                 E[c] = R
-                heappush(lw, (R, c, 2))
+                leave = (R, c, 2)
+            heappush(lw, leave)
+            if room is not None:
+                heappush(waiting, leave)
+            if W[c] == _W_RENEGED:
                 continue
 
         # ---- service
@@ -1093,10 +1117,11 @@ def _trace(
     returns_later: int,
 ) -> HallTrace:
     """Assemble the HallTrace; ``code`` is the window, or -1 - outcome if not served."""
-    idx = code - _W_STUCK  # row of the per-code tables of the setup
+    idx = code - _W_LOWEST  # row of the per-code tables of the setup
     cols = [arrival, matter, call, end, idx, settle_u]
-    if n_orig and idx.min() == 0:  # stuck visits never left: the reference records nothing
-        keep = idx != 0
+    stuck = _W_STUCK - _W_LOWEST
+    if n_orig and (idx == stuck).any():  # stuck visits never left: the reference records nothing
+        keep = idx != stuck
         cols = [x[keep] for x in cols]
         first = np.flatnonzero(keep) < n_orig
     else:
