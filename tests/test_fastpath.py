@@ -86,7 +86,8 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     )
     # conservation: every visit ends in one of the outcomes (nobody is left inside)
     assert (served | balked | reneged | unserved | blocked | missed).sum() == n
-    if scenario.hall.max_waiting is not None:  # nobody joins a full waiting room
+    # nobody joins a full waiting room (one who missed a call keeps their ticket)
+    if scenario.hall.max_waiting is not None and scenario.missed_calls is None:
         assert tr.queue_levels.max(initial=0) <= scenario.hall.max_waiting
     # every unsettled visit either came back or returns after the horizon
     assert int((served & ~tr.settled).sum()) == int(tr.is_return.sum()) + tr.returns_later
@@ -307,6 +308,16 @@ CASES = {
         arrivals={"rate_per_hour": 75},
         windows=RESTRICTED,
     ),
+    # same-day returns after a random delay: they need not come back in creation order
+    "return_delay_distribution": lambda: _sc(
+        attitude_effects={
+            "fcr_base": 0.4,
+            "fcr_per_unit": 0.0,
+            "return_same_day_share": 0.7,
+            "return_delay": {"dist": "exponential", "mean": 25},
+        },
+        arrivals={"rate_per_hour": 40},
+    ),
 }
 
 
@@ -393,15 +404,6 @@ KERNEL_CASES = {
         },
         arrivals={"rate_per_hour": 55},
     ),
-    "return_delay_distribution": lambda: _sc(
-        attitude_effects={
-            "fcr_base": 0.4,
-            "fcr_per_unit": 0.0,
-            "return_same_day_share": 0.7,
-            "return_delay": {"dist": "exponential", "mean": 25},
-        },
-        arrivals={"rate_per_hour": 40},
-    ),
 }
 
 
@@ -425,14 +427,10 @@ def test_kernel_cases_identical_to_reference(case: str, seed: int) -> None:
         check_invariants(scenario, tr)
 
 
-def test_a_same_day_delay_distribution_runs_on_the_kernel() -> None:
+def test_a_same_day_delay_distribution_is_one_pass() -> None:
     sc = _sc(attitude_effects={"return_delay": {"dist": "exponential", "mean": 60}})
-    assert fastpath.supports(sc) and fastpath.one_pass_lacks(sc)
-    # no same-day returns: the distribution is never used, the one-pass recursion runs it
-    assert not fastpath.one_pass_lacks(
-        sc.with_changes({"attitude_effects.return_same_day_share": 0.0})
-    )
-    assert not fastpath.one_pass_lacks(sc.with_changes({"attitude_effects.enabled": False}))
+    assert fastpath.supports(sc) and not fastpath.one_pass_lacks(sc)
+    assert fastpath._setup(sc).delay_of is not None  # each citizen's own delay
 
 
 def test_cases_exercise_their_features() -> None:
@@ -747,17 +745,20 @@ def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
         "care_time_per_unit": draw(st.floats(-0.5, 0.5)),
         "rework_time_per_unit": draw(st.floats(-0.5, 0.5)),
     }
+    if draw(st.integers(0, 3)) == 0:  # a same-day return delay drawn per citizen
+        data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
+        data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
     if kernel_only:
         _add_kernel_features(draw, data, names, continuous)
     return scenario_from_dict(data)
 
 
 def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuous: bool) -> None:
-    """Rosters and breaks, appointments, classes, missed calls, a return-delay
-    distribution: a random non-empty selection."""
+    """Rosters and breaks, appointments, classes, missed calls: a random non-empty
+    selection."""
     day = data.get("run", {}).get("mode") != "steady_state"
     single = data["layout"]["queue"] == "single"
-    options = ["appointments", "classes", "missed_calls", "return_delay"]
+    options = ["appointments", "classes", "missed_calls"]
     if day and single:
         options.append("roster")
     chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=4, unique=True))
@@ -798,11 +799,6 @@ def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuou
             "requeue": draw(st.sampled_from(["front", "back"])),
             "wasted_min": draw(st.sampled_from([0.0, 1.0])),
         }
-    if "return_delay" in chosen:
-        data["attitude_effects"]["enabled"] = True
-        data["attitude_effects"]["fcr_base"] = draw(st.floats(0.3, 0.8))
-        data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
-        data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
 
 
 HYP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

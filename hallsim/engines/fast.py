@@ -7,10 +7,9 @@ one ``routing.integers`` call per per-window arrival with tied shortest lines,
 ``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
 return visit in creation order).
 
-Two paths.  The one-pass recursion below covers the plain format (same-day
-returns with a fixed delay, so that they arrive in creation order).  What it does
+Two paths.  The one-pass recursion below covers the plain format.  What it does
 not cover (``one_pass_lacks``: rosters and breaks, appointments, citizen classes,
-missed calls, a return-delay distribution) runs the
+missed calls) runs the
 reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
 (``hallsim.engines.kernel``) that processes events in SimPy's order: the same
 trace by construction, at close to the reference's speed.
@@ -109,17 +108,16 @@ def one_pass_lacks(scenario: Scenario) -> list[str]:
     """What the one-pass recursion does not cover; such scenarios run on the kernel.
 
     It covers the plain scenario format: several window groups with matter
-    restrictions, single and per-window queues, balking, reneging, day mode with rate
-    tables, steady state, attitude effects with spread, fatigue and return visits with a
-    fixed same-day delay. Not rosters and breaks, nor the calling rules
-    ``calling.RULES`` marks as not one-pass (citizen classes, appointments, ...), nor a
-    same-day return-delay distribution, nor the mechanisms ``unsupported_mechanism`` names.
+    restrictions, single and per-window queues (shortest line or expected wait),
+    balking (at a length or by chance), reneging, a waiting room, day mode with rate
+    tables, steady state, attitude effects with spread, fatigue and return visits (a
+    fixed same-day delay or a distribution). Not rosters and breaks, nor the calling
+    rules ``calling.RULES`` marks as not one-pass (citizen classes, appointments), nor
+    the mechanisms ``unsupported_mechanism`` names (missed calls).
     """
     missing = calling.one_pass_lacks(scenario)
     if scenario.uses_roster():
         missing.append("rosters or breaks")
-    if return_plan(scenario).fixed_delay is None:
-        missing.append("a same-day return-delay distribution (attitude_effects.return_delay)")
     if (mechanism := unsupported_mechanism(scenario)) is not None:
         missing.append(mechanism)
     return missing
@@ -285,8 +283,10 @@ class _Setup:
         fx = sc.attitude_effects
         self.fatigue = fx.fatigue_per_hour / 60.0 if fx.enabled else 0.0
         plan = return_plan(sc)
-        # fixed same-day delay (supports() declines a delay distribution)
-        self.return_delay = plan.fixed_delay if plan.fixed_delay is not None else INF
+        # the same-day delay: fixed, or a distribution's quantile of each citizen's
+        # timing uniform (delay_of, the reference's own function)
+        self.return_delay = plan.fixed_delay if plan.fixed_delay is not None else NAN
+        self.delay_of = plan.same_day_delay if plan.fixed_delay is None else None
         self.same_day_share = plan.share
         self.start = sc.arrival_start_min
         self.arrival_end = sc.arrival_end_min
@@ -430,7 +430,7 @@ class _Pending:
 
     arrivals: list[tuple]  # created: (clock, ticket time, created at, matter, base, patience,
     # settle u, timing u)
-    creations: list[tuple]  # to be created at a service end: (service end, k, matter)
+    creations: list[tuple]  # to be created at a service end: (service end, k, matter, delay)
     k_next: int  # next creation-order tie-breaker
 
 
@@ -482,8 +482,8 @@ class _Visits:
         self.window = [0] * n
         self.joined: list[int] = []  # visits that joined the queue, in arrival order
         self.returns = returns
-        self.delay = setup.return_delay
-        self.cre: list[tuple] = []  # (service end, k, matter) of unsettled visits returning today
+        # (service end, k, matter, visit, delay) of unsettled visits returning today
+        self.cre: list[tuple] = []
         self.rq: list[tuple] = []  # (clock at return, visit index)
         self.returns_later = 0
         self.k_cre = 0  # tie-breaker of ``cre``: creation order
@@ -497,8 +497,8 @@ class _Visits:
                 self.created.append(rc)
                 self.parent.append(-1)  # an earlier segment's visit: before everything here
                 heappush(self.rq, (clock_r, c))
-            for e, k, m in carry.creations:
-                heappush(self.cre, (e, k, m, -1))
+            for e, k, m, d in carry.creations:
+                heappush(self.cre, (e, k, m, -1, d))
             self.k_cre = carry.k_next
 
     def _lists(self) -> tuple[list, ...]:
@@ -563,8 +563,9 @@ class _Visits:
         """Has every visit before original ``i`` left the queue before ``s``?
 
         Also requires the return visits still to come to be the last ones
-        created: return visits are processed in creation order (the delay is
-        the same for all), so they are, or this says no.  Incremental: each
+        created: with a fixed delay return visits are processed in creation
+        order, so they are; with a delay distribution they may not be, and then
+        this says no.  Incremental: each
         visit is scanned once.
         """
         C, E, W = self.call, self.end, self.window
@@ -618,7 +619,7 @@ class _Visits:
             for lst in (*self._lists(), self.ticket, self.created, self.parent):
                 del lst[len(lst) - k :]
             self.rq = []
-        creations = [(e, kk, m) for e, kk, m, _ in sorted(self.cre)]
+        creations = [(e, kk, m, d) for e, kk, m, _, d in sorted(self.cre)]
         self.cre = []
         return _Pending(arrivals, creations, self.k_cre)
 
@@ -682,11 +683,10 @@ class _Visits:
         end before ``nxt`` is known: its visit arrived earlier.
         """
         cre, rq, S = self.cre, self.rq, self.clock
-        D = self.delay
         draw = self.returns.draw
         while cre and cre[0][0] <= nxt:
-            e0, _, m0, parent = heappop(cre)
-            back = e0 + D
+            e0, _, m0, parent, d0 = heappop(cre)
+            back = e0 + d0
             b0, p0, u0, rt0 = draw(m0)
             clock = e0 + (back - e0)  # the return process waits timeout(back - now)
             c = len(S)
@@ -747,6 +747,7 @@ def _single_loop(v: _Visits, setup: _Setup, balking=None) -> None:
     fat, open_min = setup.fatigue, setup.start
     balk_at = setup.balk_at
     D, arrival_end = setup.return_delay, setup.arrival_end
+    delay_of = setup.delay_of
     returning = v.returns is not None
     n = v.n
     last_visit = [-1] * len(
@@ -861,10 +862,11 @@ def _single_loop(v: _Visits, setup: _Setup, balking=None) -> None:
         E[c] = e
         W[c] = w
         if returning and U[c] >= ps[w]:
-            if not RT[c] < share or e + D >= arrival_end:
+            d = (D if delay_of is None else delay_of(RT[c])) if RT[c] < share else INF
+            if e + d >= arrival_end:  # a later day (or after the last ticket)
                 returns_later += 1
             else:
-                heappush(cre, (e, k_cre, m, c))
+                heappush(cre, (e, k_cre, m, c, d))
                 k_cre += 1
                 if e < guard:
                     guard = e
@@ -896,6 +898,7 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking
     fat, open_min = setup.fatigue, setup.start
     balk_at = setup.balk_at
     D, arrival_end = setup.return_delay, setup.arrival_end
+    delay_of = setup.delay_of
     returning = v.returns is not None
     n = v.n
     nw = len(speed)
@@ -1012,10 +1015,11 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking
         E[c] = e
         W[c] = w
         if returning and U[c] >= ps[w]:
-            if not RT[c] < share or e + D >= arrival_end:
+            d = (D if delay_of is None else delay_of(RT[c])) if RT[c] < share else INF
+            if e + d >= arrival_end:  # a later day (or after the last ticket)
                 returns_later += 1
             else:
-                heappush(cre, (e, k_cre, m, c))
+                heappush(cre, (e, k_cre, m, c, d))
                 k_cre += 1
                 if e < guard:
                     guard = e
