@@ -1270,8 +1270,8 @@ def _run_on_kernel(scenario: Scenario, streams: dict[str, np.random.Generator]) 
     """
     from hallsim.engines import kernel, simpy_hall  # simpy only for scenarios needing it
 
-    hall = simpy_hall._Hall(scenario, streams)
-    hall.env = kernel.Environment(float(hall.env.now))  # no event is made before run()
+    env = kernel.Environment(float(scenario.arrival_start_min))
+    hall = simpy_hall._Hall(scenario, streams, env)
     demand = draw_demand(scenario, streams)
     # per-citizen inputs as Python numbers: the same IEEE doubles, but arithmetic on
     # them (and on the clock they become) costs a third of numpy scalars'
