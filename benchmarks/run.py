@@ -13,7 +13,9 @@ Workloads (see benchmarks/README.md):
 (b) a 10-hour day, 60 citizens/h, 6 windows, lognormal service mean 5 min,
     cv 0.8, 50 replications (--quick: 5);
 (c) the richest example scenario in scenarios/, hallsim only: simpy vs fast;
-(d) a 400-point sweep x 10 replications with 1 and 2 workers.
+(d) a 400-point sweep x 10 replications with 1 and 2 workers;
+(e) scenarios/operations.toml (roster, lunch breaks, appointments, priority
+    classes), hallsim only: simpy vs fast, as many replications as (c).
 
 Every row prints the mean wait next to a reference (Erlang C for (a), the
 Allen-Cunneen approximation and the bare SimPy estimate for (b), the SimPy
@@ -342,10 +344,14 @@ def scenario_features(sc) -> list[str]:
 
 def richest_scenario() -> tuple[Path, list[str]]:
     """The example scenario with the most model features (ties: file name order)."""
+    import tomllib
+
     from hallsim import load_scenario
 
     best = None
     for path in sorted(SCENARIOS.glob("*.toml")):
+        if "optimise" in tomllib.loads(path.read_text(encoding="utf-8")):
+            continue  # an optimiser search space (hallsim optimise --space), not a scenario
         feats = scenario_features(load_scenario(path))
         if best is None or len(feats) > len(best[1]):
             best = (path, feats)
@@ -836,6 +842,28 @@ class Bench:
             if row["workload"] == "c" and "rep_means" in row:
                 row["wait"] = rep_means(row["rep_means"])
 
+    def run_e(self) -> None:
+        from hallsim import load_scenario
+
+        path = SCENARIOS / "operations.toml"
+        reps = self.cfg["c_reps"]
+        rel = str(path.relative_to(ROOT))
+        self.workloads["e"] = {
+            "title": f"(e) {rel} (roster, breaks, appointments, priority classes), {reps} reps",
+            "scenario": rel,
+            "replications": reps,
+            "reference": {"label": "hallsim simpy (reference engine), same seeds"},
+        }
+        engines = [("simpy", "hallsim simpy")]
+        if self.fast_ok("e", "hallsim fast", load_scenario(path)):
+            engines.append(("fast", "hallsim fast"))
+        for eng, label in engines:
+            self.measure("e", f"{label} (simulate)", c_hallsim, str(path), reps, eng, True)
+            self.measure("e", f"{label} (engine only)", c_hallsim, str(path), reps, eng, False)
+        for row in self.rows:
+            if row["workload"] == "e" and "rep_means" in row:
+                row["wait"] = rep_means(row["rep_means"])
+
     def run_d(self) -> None:
         points, reps, base_name = self.cfg["d_points"], self.cfg["d_reps"], self.cfg["d_base"]
         _, param, _, what = d_grid(base_name, 2, reps)
@@ -1024,6 +1052,12 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
     if wl == "c":
         notes.append(f"features: {', '.join(info['features'])}")
         notes.append("check = mean of replication means within 99% of the simpy engine's")
+    if wl == "e":
+        notes.append(
+            "the fast engine runs this hall on its event kernel (the reference's hall code, "
+            "SimPy's event order): identical traces"
+        )
+        notes.append("check = mean of replication means within 99% of the simpy engine's")
     if wl == "d":
         if "speedup_1_to_2_workers" in info:
             pairs = ", ".join(f"{x:.2f}×" for x in info.get("speedup_pairs", []))
@@ -1086,7 +1120,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small workloads, best of 1 (< 1 min)")
-    p.add_argument("--only", default="a,b,c,d", help="comma-separated workloads (default a,b,c,d)")
+    p.add_argument(
+        "--only", default="a,b,c,d,e", help="comma-separated workloads (default a,b,c,d,e)"
+    )
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"), help="JSON file")
     p.add_argument("--md", default=None, help="also write the tables as Markdown to this file")
     p.add_argument(
@@ -1104,9 +1140,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     only = [x.strip() for x in args.only.split(",") if x.strip()]
-    bad = [x for x in only if x not in "abcd" or len(x) != 1]
+    bad = [x for x in only if x not in "abcde" or len(x) != 1]
     if bad:
-        p.error(f"unknown workload(s) {bad}; choose from a, b, c, d")
+        p.error(f"unknown workload(s) {bad}; choose from a, b, c, d, e")
     cfg = dict(QUICK if args.quick else FULL)
     if args.d_points is not None:
         if args.d_points < 2:
@@ -1125,7 +1161,7 @@ def main(argv: list[str] | None = None) -> int:
     if not info["fastpath_present"]:
         console.print("[yellow]hallsim.engines is missing: 'fast' engine rows are skipped[/]")
     t0 = time.perf_counter()
-    for wl in "abcd":
+    for wl in "abcde":
         if wl in only:
             getattr(bench, f"run_{wl}")()
     bench.finish()

@@ -877,8 +877,7 @@ class AttitudeEffects(_Frozen):
     )
     return_delay: Distribution | None = Field(
         None,
-        description="distribution of the same-day return delay, minutes; replaces "
-        "return_delay_min (only the simpy engine runs a non-fixed delay)",
+        description="distribution of the same-day return delay, minutes; replaces return_delay_min",
     )
     care_time_per_unit: float = Field(
         0.10,

@@ -128,14 +128,27 @@ def test_without_the_keys_the_metrics_are_undefined_not_zero() -> None:
             "kiosks",
         ),
         ({"helpers": {"count": 1}}, "helpers"),
-        ({"classes": [{"name": "old", "share": 0.2, "patience_factor": 2.0}]}, "patience"),
     ],
 )
 def test_the_fast_engine_declines_by_name(changes, key) -> None:
+    # kiosks and helpers are SimPy resources, which the fast engine's kernel lacks
     sc = day_scenario().with_changes(changes)
     assert any(key in m for m in fastpath.lacks(sc))
     with pytest.raises(Exception, match=key):
         simulate(sc, seed=1, engine="fast")
+
+
+def test_class_patience_runs_on_the_fast_engine_as_on_the_reference() -> None:
+    sc = day_scenario().with_changes(
+        {"classes": [{"name": "old", "share": 0.2, "patience_factor": 2.0}]}
+    )
+    assert fastpath.lacks(sc) == []
+    for seed in (1, 2):
+        fast = simulate(sc, seed=seed, engine="fast").metrics
+        ref = simulate(sc, seed=seed, engine="simpy").metrics
+        assert fast.keys() == ref.keys()
+        for k in ref:
+            assert fast[k] == ref[k] or (math.isnan(fast[k]) and math.isnan(ref[k])), k
 
 
 # --------------------------------------------------------------------------- kiosks

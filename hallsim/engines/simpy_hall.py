@@ -163,9 +163,10 @@ class _Hall:
     at that moment, or on arrival.
     """
 
-    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
+    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator], env=None):
         self.sc = scenario
-        self.env = simpy.Environment(initial_time=scenario.arrival_start_min)
+        # ``env``: the fast engine's event kernel (engines/kernel.py), same event order
+        self.env = env or simpy.Environment(initial_time=scenario.arrival_start_min)
         self.streams = streams
         self.single = scenario.layout.queue == "single"
         patience = scenario.patience
