@@ -63,11 +63,17 @@ def simulate(
     engine: str = "auto",
     breakdowns: bool = True,
     streaming: bool | None = None,
+    metrics: Iterable[str] | None = None,
 ) -> ReplicationResult:
     """Run one replication; returns metrics, breakdowns and optionally the citizen log.
 
     ``breakdowns=False`` skips the per-matter/group/period tables (metrics only),
     which is what sweeps need and several times cheaper for a short day.
+
+    ``metrics`` (names from ``hallsim.METRICS``): compute only these, with no
+    breakdown tables, e.g. ``metrics=["wait_mean_min", "service_level"]`` for a
+    search that needs two; each value is the full computation's, bit for bit.
+    None (default): every metric.
 
     ``streaming`` simulates in segments and folds their metrics, so memory does
     not grow with the horizon (``hallsim.streaming``); wait quantiles are then
@@ -85,15 +91,24 @@ def simulate(
     seed = scenario.run.seed if seed is None else check_seed(seed)
     replication = check_int(replication, "replication", 0)
     _check_engine(engine)
+    selection = _metrics.metric_selection(metrics)
+    if selection is not None and log:
+        raise ValueError("a citizen log comes with every metric: leave metrics=None")
     if streaming is None:
         streaming = not log and engine != "simpy" and _streaming.applies(scenario)
     if streaming:
         if log or engine == "simpy":
             raise ValueError("streaming keeps no citizen log and needs the fast engine")
         # simulate_streamed refuses what it cannot fold (day mode, operations features)
-        return _streaming.simulate_streamed(scenario, seed, replication, breakdowns)
+        res = _streaming.simulate_streamed(
+            scenario, seed, replication, breakdowns and selection is None
+        )
+        if selection is not None:  # a long run's segments fold every metric
+            res.metrics = {k: v for k, v in res.metrics.items() if k in selection}
+            res.visits = {}
+        return res
     trace = trace_replication(scenario, seed, replication, engine)
-    return _metrics.compute(scenario, trace, log=log, breakdowns=breakdowns)
+    return _metrics.compute(scenario, trace, log=log, breakdowns=breakdowns, metrics=selection)
 
 
 def default_workers() -> int:
@@ -126,9 +141,9 @@ class ExperimentResult:
             self.summary = {m: summarise_values(self.replications[m], metric=m) for m in METRICS}
 
 
-def _replicate_one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:
-    scenario, seed, rep, log, engine = args
-    res = simulate(scenario, seed=seed, replication=rep, log=log, engine=engine)
+def _replicate_one(args: tuple) -> tuple[int, ReplicationResult]:
+    scenario, seed, rep, log, engine, selection = args
+    res = simulate(scenario, seed=seed, replication=rep, log=log, engine=engine, metrics=selection)
     res.visits = {}  # not needed by the parent; keeps inter-process traffic small
     return rep, res
 
@@ -182,8 +197,12 @@ def run_replications(
     log: bool = False,
     progress: Callable[[int], None] | None = None,
     engine: str = "auto",
+    metrics: Iterable[str] | None = None,
 ) -> ExperimentResult:
     """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1).
+
+    ``metrics``: compute only these metrics (``simulate``); the breakdown tables are
+    then empty and ``summary`` covers these metrics only.
 
     ``scenario`` is a Scenario or the path of a scenario file.  Bad arguments
     raise TypeError or ValueError (ScenarioError for a bad file), with the
@@ -195,7 +214,8 @@ def run_replications(
     seed = scenario.run.seed if seed is None else check_seed(seed)
     workers = check_int(workers, "workers", 1)
     _check_engine(engine)
-    jobs = [(scenario, seed, r, log, engine) for r in range(n)]
+    selection = _metrics.metric_selection(metrics)
+    jobs = [(scenario, seed, r, log, engine, selection) for r in range(n)]
     results: dict[int, ReplicationResult] = {}
     try:
         if workers <= 1 or n <= 1:
@@ -220,13 +240,22 @@ def run_replications(
         done = 0
         while done in results:
             done += 1
-        partial = collect(scenario, seed, [results[r] for r in range(done)]) if done else None
+        partial = (
+            collect(scenario, seed, [results[r] for r in range(done)], selection) if done else None
+        )
         raise ReplicationsInterrupted(partial, n) from None
-    return collect(scenario, seed, [results[r] for r in range(n)])
+    return collect(scenario, seed, [results[r] for r in range(n)], selection)
 
 
-def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> ExperimentResult:
-    """Stack per-replication results into tidy tables (one concatenation per table)."""
+def collect(
+    scenario: Scenario,
+    seed: int,
+    results: list[ReplicationResult],
+    metrics: Iterable[str] | None = None,
+) -> ExperimentResult:
+    """Stack per-replication results into tidy tables (one concatenation per table).
+
+    ``metrics``: the metrics the results hold (None: all), which ``summary`` covers."""
 
     def stack(name: str) -> pd.DataFrame:
         columns: dict[str, list] = {"replication": []}
@@ -248,9 +277,13 @@ def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> 
     if logs:
         log = pd.concat(logs, ignore_index=True)
         log = log[["replication", *[c for c in log.columns if c != "replication"]]]
+    summary = {}
+    if metrics is not None:  # the others were not computed
+        summary = {m: summarise_values(reps[m], metric=m) for m in METRICS if m in set(metrics)}
     return ExperimentResult(
         scenario=scenario,
         seed=seed,
+        summary=summary,
         replications=reps,
         matters=stack("matters"),
         groups=stack("groups"),
@@ -322,7 +355,7 @@ def run_until_precision(
             first = len(results)
             want = min_replications if first == 0 else batch
             jobs = [
-                (scenario, seed, r, False, engine)
+                (scenario, seed, r, False, engine, None)
                 for r in range(first, min(first + want, max_replications))
             ]
             done = pool.map(_replicate_one, jobs) if pool else map(_replicate_one, jobs)

@@ -50,26 +50,30 @@ CHUNK_SECONDS = (0.02, 1.0)
 
 
 def run_chunk(
-    payload: tuple[Scenario, int, str, list[tuple[int, dict, list[int]]]],
+    payload: tuple[Scenario, int, str, list[tuple[int, dict, list[int]]], tuple | None],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Run a chunk; returns (points, replications, metrics[run, METRICS], seconds).
+    """Run a chunk; returns (points, replications, metrics[run, metric], seconds).
 
+    The metrics are the plan's (``SweepPlan.metric_names``; None: all of them).
     Only the metric records travel back: no per-citizen data leaves the worker.
     """
     t0 = time.perf_counter()
-    scenario, seed, engine, items = payload
+    scenario, seed, engine, items, chosen = payload
+    names = METRICS if chosen is None else chosen
     points, reps, rows = [], [], []
     for point, changes, rep_list in items:
         sc = scenario.with_changes(changes, source=f"point {point}")
         for r in rep_list:
-            m = simulate(sc, seed=seed, replication=r, engine=engine, breakdowns=False).metrics
+            m = simulate(
+                sc, seed=seed, replication=r, engine=engine, breakdowns=False, metrics=chosen
+            ).metrics
             points.append(point)
             reps.append(r)
-            rows.append([math.nan if m.get(k) is None else m[k] for k in METRICS])
+            rows.append([math.nan if m.get(k) is None else m[k] for k in names])
     return (
         np.asarray(points, dtype=np.int64),
         np.asarray(reps, dtype=np.int64),
-        np.asarray(rows, dtype=np.float64).reshape(len(rows), len(METRICS)),
+        np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names)),
         time.perf_counter() - t0,  # for sizing the next chunks (_ChunkSizer)
     )
 
@@ -86,10 +90,14 @@ def run_chunk_to_part(
     rows in memory (see ``_Parts``).
     """
     plan, items, parts_dir = payload
-    pts, reps, rows, seconds = run_chunk((plan.scenario, plan.seed, plan.engine, items))
+    pts, reps, rows, seconds = run_chunk(_payload(plan, items))
     tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
     _write_part(part_table(plan, pts, reps, rows), tmp)
     return str(tmp), pts, reps, rows, seconds
+
+
+def _payload(plan: SweepPlan, items: list) -> tuple:
+    return (plan.scenario, plan.seed, plan.engine, items, plan.metrics)
 
 
 def _write_part(table: pa.Table, path: Path | str) -> None:
@@ -173,7 +181,7 @@ class _Serial:
 
     def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
         f: cf.Future = cf.Future()
-        self.payloads[f] = (plan.scenario, plan.seed, plan.engine, items)
+        self.payloads[f] = _payload(plan, items)
         return f
 
     def wait(self, futures):
@@ -215,7 +223,7 @@ class _Executor:
     def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
         if self.shared_folder:
             return self.executor.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
-        return self.executor.submit(run_chunk, (plan.scenario, plan.seed, plan.engine, items))
+        return self.executor.submit(run_chunk, _payload(plan, items))
 
     def wait(self, futures):
         return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
