@@ -32,6 +32,7 @@ from hallsim.scenario import (
 )
 
 MAX_POINTS = 1_000_000
+KEEP_VALIDATED = 5_000  # a plan keeps its points' scenarios up to this many points
 MAX_RANGE_VALUES = 100_000
 # paths whose sweep would have no effect: the sweep's own --seed/--replications rule
 UNSWEEPABLE = {
@@ -317,6 +318,19 @@ class SweepPlan:
     engine: str = "auto"
     metrics: tuple[str, ...] | None = None  # the metrics computed and kept (None: all)
 
+    def point_scenario(self, point: int) -> Scenario:
+        """The scenario of a point: the one validated by ``plan_sweep`` when kept."""
+        kept = self.__dict__.get("_validated")
+        if kept is not None and kept[point] is not None:
+            return kept[point]
+        return self.scenario.with_changes(self.changes(point), source=f"point {point}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the validated scenarios stay in this process: a worker re-derives its points
+        state = dict(self.__dict__)
+        state.pop("_validated", None)
+        return state
+
     @property
     def metric_names(self) -> tuple[str, ...]:
         """The metric columns of the results, in registry order."""
@@ -463,10 +477,16 @@ def plan_sweep(
     if plan.n_points > MAX_POINTS:
         raise SweepError([("", f"the grid has {plan.n_points} points (at most {MAX_POINTS})")])
     seen_msgs: set[str] = set()
+    # kept for the points this process runs (one worker, or the parent's share)
+    validated: list[Scenario | None] | None = (
+        [None] * plan.n_points if plan.n_points <= KEEP_VALIDATED else None
+    )
     for point in range(plan.n_points):
         changes = plan.changes(point)
         try:
-            point_scenario = scenario.with_changes(changes, source="sweep")
+            point_scenario = scenario.with_changes(changes, source=f"point {point}")
+            if validated is not None:
+                validated[point] = point_scenario
             if engine == "fast" and (lacks := engines.supports(point_scenario, "fast")):
                 problems.append(
                     (
@@ -492,4 +512,6 @@ def plan_sweep(
                 break
     if problems:
         raise SweepError(problems)
+    if validated is not None:
+        object.__setattr__(plan, "_validated", validated)
     return plan
