@@ -189,6 +189,11 @@ def worker_pool(workers: int, context: str | None = None) -> ProcessPoolExecutor
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init)
 
 
+# Serial seconds of replications left below which ``run_replications`` does not start a
+# pool: starting and stopping one costs ~0.1-0.2 s (benchmarks/README.md, "Start-up").
+POOL_WORTH_S = 0.4
+
+
 def run_replications(
     scenario: Scenario | str | Path,
     replications: int | None = None,
@@ -208,6 +213,8 @@ def run_replications(
     raise TypeError or ValueError (ScenarioError for a bad file), with the
     limits the command line uses (1..100,000 replications, seeds 0..2^63-1).
     Ctrl-C raises ``ReplicationsInterrupted`` carrying the finished prefix.
+    With workers > 1 the first one or two replications run in this process, and the
+    rest too when they would take less than ``POOL_WORTH_S`` seconds here.
     """
     scenario = as_scenario(scenario)
     n = scenario.run.replications if replications is None else check_replications(replications)
@@ -218,18 +225,28 @@ def run_replications(
     jobs = [(scenario, seed, r, log, engine, selection) for r in range(n)]
     results: dict[int, ReplicationResult] = {}
     try:
-        if workers <= 1 or n <= 1:
-            for job in jobs:
-                rep, res = _replicate_one(job)
-                results[rep] = res
-                if progress:
-                    progress(1)
-        else:
-            with worker_pool(min(workers, n)) as pool:
+        # the first replications run here, timed: when the rest is too little work
+        # to pay for starting and stopping a pool, they run here too (same numbers)
+        serial = workers <= 1 or n <= 1
+        for i, job in enumerate(jobs):
+            started = time.perf_counter()
+            rep, res = _replicate_one(job)
+            results[rep] = res
+            if progress:
+                progress(1)
+            if serial:
+                continue
+            if (time.perf_counter() - started) * (n - len(results)) < POOL_WORTH_S:
+                serial = True  # the rest is little work: it runs here too
+            elif i >= 1:  # the second replication (the first pays one-off set-ups)
+                break
+        if len(results) < n:
+            rest = jobs[len(results) :]
+            with worker_pool(min(workers, len(rest))) as pool:
                 try:
                     # small chunks: cheap enough, and Ctrl-C keeps all but the last few
-                    chunk = max(1, min(n // (4 * workers), 8))
-                    for rep, res in pool.map(_replicate_one, jobs, chunksize=chunk):
+                    chunk = max(1, min(len(rest) // (4 * workers), 8))
+                    for rep, res in pool.map(_replicate_one, rest, chunksize=chunk):
                         results[rep] = res
                         if progress:
                             progress(1)
