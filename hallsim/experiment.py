@@ -190,7 +190,7 @@ def worker_pool(workers: int, context: str | None = None) -> ProcessPoolExecutor
 
 
 # Serial seconds of replications left below which ``run_replications`` does not start a
-# pool: starting and stopping one costs ~0.1-0.2 s (benchmarks/README.md, "Start-up").
+# pool: starting and stopping one costs ~0.1-0.2 s (benchmarks/README.md, "Start-up time").
 POOL_WORTH_S = 0.4
 
 
