@@ -260,7 +260,7 @@ class _Executor:
 def _local_pool(workers: int) -> _Executor:
     """``workers - 1`` pool processes, and this process runs chunks as the last worker:
     one process fewer to start and stop, and its chunks need no pickling (100 points x
-    10 short days: benchmarks/README.md, "Sweep scaling")."""
+    10 short days: benchmarks/README.md, "Issue 19: every target in one run")."""
     # what a simulation imports, imported before the workers fork: they start warm
     importlib.import_module("hallsim.engines.fast")
     importlib.import_module("hallsim.metrics.computation")
