@@ -479,20 +479,34 @@ def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) 
     done: queue.SimpleQueue = queue.SimpleQueue()
     stopping = threading.Event()
 
+    returned: list = []  # chunks the pool refused (a broken pool): run here
+    submitting = [0]  # chunks taken for the pool and not yet in ``inflight``
+
+    def next_chunk():  # with ``lock`` held
+        if stopping.is_set():
+            return None
+        return returned.pop() if returned else next(chunks, None)
+
     def take():
         with lock:
-            return None if stopping.is_set() else next(chunks, None)
+            return next_chunk()
 
     def submit_next() -> None:
-        items = take()
-        if items is None:
-            return
+        with lock:
+            items = next_chunk()
+            if items is None:
+                return
+            submitting[0] += 1
         try:
             fut = ex.submit_chunk(plan, items, parts.out / PARTS)
-        except RuntimeError:  # the pool is shutting down (Ctrl-C): those runs stay missing
+        except RuntimeError:  # a broken pool: this process runs the chunk
+            with lock:
+                returned.append(items)
+                submitting[0] -= 1
             return
         with lock:
             inflight.add(fut)
+            submitting[0] -= 1
         fut.add_done_callback(on_done)
 
     def on_done(fut) -> None:
@@ -522,8 +536,12 @@ def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) 
                 parts.save(result)
                 continue
             with lock:
-                if not inflight:
-                    break
+                idle = not inflight and not submitting[0] and not returned
+            if idle:
+                break
+            if not inflight:  # a chunk on its way to the pool: wait for it
+                time.sleep(0.001)
+                continue
             save(done.get())
     except BaseException as exc:
         stopping.set()
