@@ -567,6 +567,7 @@ def test_summarise_points_matches_a_pandas_groupby(data) -> None:
 
     class Plan:  # the part of SweepPlan that summarise_points reads
         parameters = ("x",)
+        metric_names = METRICS
 
     got = summarise_points(df, Plan())
     assert got.point.tolist() == list(range(points)) and got.x.tolist() == [

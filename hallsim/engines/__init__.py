@@ -28,9 +28,22 @@ def supports(scenario: Scenario, engine: str) -> list[str]:
     check_engine(engine)
     if engine != "fast":
         return []
-    from hallsim.engines import fast
+    return list(_fast_lacks()(scenario))
 
-    return fast.lacks(scenario)
+
+_FAST_LACKS = None
+
+
+def _fast_lacks():
+    """``fast.lacks`` memoised per scenario (scenarios are frozen): every replication
+    asks, and on a short day the question cost ~7% of a run (benchmarks/README.md)."""
+    global _FAST_LACKS
+    if _FAST_LACKS is None:
+        from hallsim.engines import fast
+        from hallsim.scenario import scenario_cache
+
+        _FAST_LACKS = scenario_cache(lambda scenario: tuple(fast.lacks(scenario)))
+    return _FAST_LACKS
 
 
 def check_engine(engine: str) -> None:
