@@ -518,9 +518,10 @@ def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) 
         result = fut.result()
         with lock:
             sizer.record(len(result[1]), result[-1])
-        parts.save(result)
-        with lock:
+            # out of ``inflight`` before saving: a Ctrl-C during the save must not make
+            # the interrupt handler save it again (its part file is renamed once only)
             inflight.discard(fut)
+        parts.save(result)
 
     try:
         for _ in range(ex.capacity):
@@ -551,13 +552,12 @@ def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) 
                 left = list(inflight)
             for fut in left:
                 if fut.done() and not fut.cancelled():
-                    try:
-                        result = fut.result()
-                    except Exception:  # failed or lost: those runs stay missing
-                        continue
-                    parts.save(result)
                     with lock:
                         inflight.discard(fut)
+                    try:
+                        parts.save(fut.result())
+                    except Exception:  # failed or lost: those runs stay missing
+                        continue
 
         try:
             drain()
