@@ -1,0 +1,273 @@
+"""Every word hallsim shows a person, in English and Chinese, and which language to use.
+
+One place for user-visible text: ``MESSAGES`` (message id -> English, Chinese), the
+metric labels of ``hallsim.metrics.registry`` (``metric_label``) and their units
+(``UNITS``).  Code asks ``t("id", **values)``; keys, file names and JSON stay English.
+
+The language (``current()``): ``--lang`` on the command line, else the scenario's
+``[report] lang``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8``
+-> Chinese), else English.  The Chinese terms are those Chinese service halls use
+(平均等候时长, 一次办结率, 弃号, 窗口利用率, ...).  ``tests/test_i18n.py`` fails when a
+message id used in the code has no entry, or an entry lacks either language.
+
+This module imports nothing heavy: ``hallsim --help`` reads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from hallsim.metrics import registry
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[str, ...] = ("en", "zh")
+
+_chosen: str | None = None  # --lang
+_scenario: str | None = None  # [report] lang of the scenario a command reads
+
+
+def choose(lang: str | None) -> None:
+    """The language asked for on the command line (None: not asked)."""
+    global _chosen
+    _chosen = lang
+
+
+def from_scenario(lang: str | None) -> None:
+    """The scenario's ``[report] lang`` (used when --lang is not given)."""
+    global _scenario
+    _scenario = lang
+
+
+def reset() -> None:
+    """Forget --lang and the scenario's choice (each CLI invocation starts afresh)."""
+    choose(None)
+    from_scenario(None)
+
+
+def locale_lang(environ: Mapping[str, str] | None = None) -> Lang | None:
+    """zh or en from the POSIX locale variables (first set of LC_ALL, LC_MESSAGES, LANG)."""
+    env = os.environ if environ is None else environ
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return None
+
+
+def current() -> Lang:
+    """--lang, then the scenario's [report] lang, then the locale, then English."""
+    for lang in (_chosen, _scenario, locale_lang()):
+        if lang in LANGS:
+            return lang  # type: ignore[return-value]
+    return "en"
+
+
+def t(key: str, lang: str | None = None, /, **values: object) -> str:
+    """The message ``key`` in ``lang`` (default ``current()``), formatted with ``values``."""
+    en, zh = MESSAGES[key]
+    text = zh if (lang or current()) == "zh" else en
+    return text.format(**values) if values else text
+
+
+def metric_label(name: str, lang: str | None = None) -> str:
+    """A metric's label from the registry (breakdown columns keep their bracket)."""
+    label = registry.label(name, "zh" if (lang or current()) == "zh" else "en")
+    if "[" in name and registry.get(name) is not None:
+        label += "[" + name.split("[", 1)[1]
+    return label
+
+
+UNITS: dict[str, tuple[str, str]] = {
+    "min": ("min", "分钟"),
+    "citizens": ("citizens", "人次"),
+    "citizens waiting": ("citizens waiting", "人"),
+    "%": ("%", "%"),
+    "1–5 scale": ("1–5 scale", "1–5分"),
+    "calls": ("calls", "次"),
+    "hours": ("hours", "小时"),
+    "": ("", ""),
+}
+"""The registry's units in both languages."""
+
+
+def unit(name: str, lang: str | None = None) -> str:
+    """A metric's unit in the language."""
+    en, zh = UNITS[registry.unit(name)]
+    return zh if (lang or current()) == "zh" else en
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- shared words
+    "predicted": ("predicted", "预测"),
+    "predicted_suffix": (" (predicted)", "（预测）"),
+    "metric": ("metric", "指标"),
+    "mean_ci": ("mean [95% CI]", "均值 [95%置信区间]"),
+    "difference_ci": ("difference [CI]", "差值 [置信区间]"),
+    "all_periods": ("all", "全天"),
+    "pp": ("pp", "个百分点"),
+    "better": ("better", "更好"),
+    "worse": ("worse", "更差"),
+    "no_clear_difference": ("no clear difference", "无明显差异"),
+    "shorter": ("shorter", "更短"),
+    "longer": ("longer", "更长"),
+    "predictions_note": (
+        "Satisfaction figures are model predictions, not measurements.",
+        "满意度相关数字为模型预测，并非实测。",
+    ),
+    "interval_cut": (
+        "* interval cut at the metric's range (counts and times >= 0, shares 0-100%)",
+        "* 置信区间已截断在指标取值范围内（人次与时长不小于0，比例在0–100%之间）",
+    ),
+    # ---------------------------------------------------------------- errors (fixed parts)
+    "err.interrupted": ("interrupted", "已中断"),
+    "err.could_not_complete": ("could not complete", "未能完成"),
+    "err.unexpected": (
+        "unexpected error: {error}\n(set HALLSIM_DEBUG=1 for a traceback)",
+        "意外错误：{error}\n（设置 HALLSIM_DEBUG=1 可查看调用栈）",
+    ),
+    "err.warning": ("warning", "警告"),
+    "err.compare_two": (
+        "compare needs at least two scenario files",
+        "compare 至少需要两个场景文件",
+    ),
+    "err.name_twice": (
+        "{file}: name: scenario name {name!r} is used twice; compared scenarios need "
+        "distinct names",
+        "{file}: name: 场景名称 {name!r} 出现了两次；参与比较的场景名称须各不相同",
+    ),
+    "err.modes": (
+        "{file}: run.mode: {mode!r} cannot be compared with {first}'s {first_mode!r} "
+        "(a day's totals and a steady state's rates differ in kind); compare scenarios of "
+        "one mode",
+        "{file}: run.mode: {mode!r} 不能与 {first} 的 {first_mode!r} 比较（一天的总量与稳态的"
+        "速率性质不同）；请比较同一模式的场景",
+    ),
+    "err.precision_conflict": (
+        "--precision decides the replications: drop --replications/--log",
+        "--precision 自行决定重复次数：请去掉 --replications/--log",
+    ),
+    "err.precision_value": (
+        "--precision: expected a positive number or percentage, got {text!r}",
+        "--precision: 应为正数或百分比，实际为 {text!r}",
+    ),
+    "err.nothing_written": (
+        "interrupted before any replication finished; nothing written",
+        "在任何一次重复完成之前被中断；未写入任何文件",
+    ),
+    "err.partial_written": (
+        "interrupted: {done} of {planned} replications finished and written to {path} "
+        "(a run with --replications {done} gives the same numbers)",
+        "已中断：{planned} 次重复中完成 {done} 次并已写入 {path}（以 --replications {done} "
+        "运行可得到相同结果）",
+    ),
+    "err.incomplete": (
+        "could not write {what}; {path} is incomplete (its .hallsim-results.json says "
+        "complete: false)",
+        "无法写入 {what}；{path} 不完整（其 .hallsim-results.json 记为 complete: false）",
+    ),
+    # ---------------------------------------------------------------- validate
+    "validate.ok": ("{path}: ok — {description}", "{path}: 通过 — {description}"),
+    # ---------------------------------------------------------------- run / compare
+    "progress.simulating": ("simulating", "模拟中"),
+    "progress.robustness": ("robustness", "稳健性检验"),
+    "run.title": (
+        "{name} — {n} replications, seed {seed}",
+        "{name} — 重复 {n} 次，随机种子 {seed}",
+    ),
+    "run.precision": (
+        "precision: {used} replications used; {metric} half-width {half} (target {target})",
+        "精度：共用 {used} 次重复；{metric} 置信区间半宽 {half}（目标 {target}）",
+    ),
+    "run.precision_max": ("; reached --max-replications", "；已达 --max-replications 上限"),
+    "headline.nobody_served": ("nobody served", "无人办结"),
+    "headline.wait": ("mean wait {mean} min{ci}", "平均等候时长 {mean} 分钟{ci}"),
+    "headline.service_level": (
+        ", {share}% called within {target} min",
+        "，{target}分钟内叫号率 {share}%",
+    ),
+    "headline.abandoned_day": (", {n} abandoned per day", "，每天弃号 {n} 人次"),
+    "headline.abandoned": (", {n} abandoned", "，弃号 {n} 人次"),
+    "headline.unserved_day": (
+        ", {n} unserved (still waiting when the last window closed)",
+        "，未被叫号 {n} 人次（最后一个窗口关闭时仍在等候）",
+    ),
+    "headline.unserved": (", {n} unserved", "，未被叫号 {n} 人次"),
+    "headline.refused_cap": (
+        ", {n} refused a ticket by a daily cap (限号)",
+        "，因限号未取到号 {n} 人次",
+    ),
+    "headline.blocked": (
+        ", {n} turned away by a full waiting room",
+        "，因等候区已满被拒 {n} 人次",
+    ),
+    "headline.missed_lost": (
+        ", {n} lost after a missed call (过号)",
+        "，过号作废 {n} 人次",
+    ),
+    "headline.csat": (", predicted CSAT {share}%", "，预测满意率 {share}%"),
+    "compare.title": (
+        "{n} replications on common random numbers, seed {seed}",
+        "共同随机数下重复 {n} 次，随机种子 {seed}",
+    ),
+    "compare.adjusted": ("Bonferroni-adjusted", "Bonferroni 校正"),
+    "compare.t_interval": ("95% t-interval", "95% t 区间"),
+    "compare.diff_title": (
+        "{scenario} − {baseline} (paired, {adjusted})",
+        "{scenario} − {baseline}（配对差值，{adjusted}）",
+    ),
+    "compare.wait_verdict": (
+        "{scenario} − {baseline}: mean wait {mean} min [{low}, {high}] ({verdict} wait)",
+        "{scenario} − {baseline}：平均等候时长 {mean} 分钟 [{low}, {high}]（等候{verdict}）",
+    ),
+    "compare.decomposition": (
+        "of which {returns} min{returns_ci} from return visits{pct} and {rest} min{rest_ci} "
+        "the rest (re-run without return visits on the same random numbers)",
+        "其中 {returns} 分钟{returns_ci}来自再次来访{pct}，其余 {rest} 分钟{rest_ci}"
+        "（在相同随机数下去掉再次来访重新模拟）",
+    ),
+    "compare.robustness": (
+        "Robustness ({n} assumptions over their plausible ranges, same random numbers): {sentence}",
+        "稳健性检验（{n} 项假设在合理范围内逐一变化，相同随机数）：{sentence}",
+    ),
+    "compare.best": ("Best for {metric}: {best}", "{metric}最优：{best}"),
+    # ---------------------------------------------------------------- describe (validate)
+    "describe.day": ("day {open}–{close}", "全天 {open}–{close}"),
+    "describe.steady": (
+        "steady state, warm-up {warmup} min, length {length} min",
+        "稳态，预热 {warmup} 分钟，时长 {length} 分钟",
+    ),
+    "describe.rate_table": ("rate table {rates}", "到达率表 {rates}"),
+    "describe.factor": (", factor {factor}", "，系数 {factor}"),
+    "describe.patience": ("; patience: {parts}", "；耐心：{parts}"),
+    "describe.balk_at": ("balk at {n}", "排队达 {n} 人即离开"),
+    "describe.renege": (
+        "renege after {dist} mean {mean} min",
+        "等候超时离开（{dist}，均值 {mean} 分钟）",
+    ),
+    "describe.summary": (
+        "{name!r}: {mode}; demand {demand}; matters {matters}; {queue} queue{choice}; "
+        "windows {groups}{patience}{day}",
+        "{name!r}：{mode}；需求 {demand}；事项 {matters}；排队方式 {queue}{choice}；"
+        "窗口 {groups}{patience}{day}",
+    ),
+    "describe.day_type": (
+        "day type {day_type} (rates ×{factor})",
+        "日类型 {day_type}（到达率 ×{factor}）",
+    ),
+    "describe.crowd_count": ("{n} at the door at opening", "开门时门口 {n} 人"),
+    "describe.crowd_rate": (
+        "{rate}/h at the door from {start}",
+        "自 {start} 起门口每小时 {rate} 人",
+    ),
+    "describe.day_cv": ("day level cv {cv}", "日间波动变异系数 {cv}"),
+    "describe.caps": ("daily caps {caps}", "每日限号 {caps}"),
+    "describe.waiting_room": ("waiting room {n}", "等候区容量 {n}"),
+    "describe.balk_prob": ("balking by queue length", "按队长概率离开"),
+    "describe.missed": (
+        "missed calls {share}% (re-queued {requeue})",
+        "过号 {share}%（重新排队：{requeue}）",
+    ),
+}
+"""Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""
