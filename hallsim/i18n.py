@@ -79,6 +79,20 @@ def metric_label(name: str, lang: str | None = None) -> str:
     return label
 
 
+def width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (a Chinese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, columns: int, right: bool = False) -> str:
+    """``text`` padded to ``columns`` terminal columns (f-string widths count characters,
+    which misaligns Chinese)."""
+    fill = " " * max(0, columns - width(text))
+    return fill + text if right else text + fill
+
+
 UNITS: dict[str, tuple[str, str]] = {
     "min": ("min", "分钟"),
     "citizens": ("citizens", "人次"),
@@ -268,6 +282,70 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "describe.missed": (
         "missed calls {share}% (re-queued {requeue})",
         "过号 {share}%（重新排队：{requeue}）",
+    ),
+    # ---------------------------------------------------------------- staff (advisor)
+    "ci95": ("[95% CI]", "[95%置信区间]"),
+    "staff.called_within": (" (called within {target} min)", "（{target}分钟内叫号）"),
+    "staff.title": (
+        "Staffing advisor — {name}: {target}{extra} in every period and over the day",
+        "排班建议 — {name}：每个时段及全天均满足 {target}{extra}",
+    ),
+    "staff.runs": (
+        "{n} replications, seed {seed}; {rosters} rosters simulated in {s} s",
+        "重复 {n} 次，随机种子 {seed}；共模拟 {rosters} 套排班，用时 {s} 秒",
+    ),
+    "staff.per_period": (
+        "windows per period ({groups}); {metric} of the citizens arriving in the period",
+        "各时段开放窗口数（{groups}）；{metric}按该时段到达的群众计",
+    ),
+    "staff.period": ("period", "时段"),
+    "staff.load": ("load", "负荷"),
+    "staff.advised": ("advised", "建议"),
+    "staff.queue": ("queue", "排队"),
+    "staff.legend": (
+        "(load: offered Erlangs; queue: citizens waiting at the period start, mean)",
+        "（负荷：到达业务量，单位爱尔兰；排队：时段开始时的平均等候人数）",
+    ),
+    "staff.whole_day": (
+        "whole day: {metric} {advised} with the advised roster, {written} as written",
+        "全天：按建议排班 {metric} {advised}，按现有排班 {written}",
+    ),
+    "staff.hours": (
+        "staff-hours (planned window-hours): {advised} advised, {erlang} Erlang estimate, "
+        "{written} as written",
+        "窗口工时（计划开窗小时数）：建议 {advised}，Erlang 估算 {erlang}，现有 {written}",
+    ),
+    "staff.disagree": (
+        "Where the Erlang estimate and the simulation disagree:",
+        "Erlang 估算与模拟结果不一致的时段：",
+    ),
+    "staff.erlang_roster": ("Erlang roster", "按Erlang排班"),
+    "staff.why": ("why", "原因"),
+    "staff.agree": (
+        "The Erlang estimate and the simulation agree in every period.",
+        "各时段 Erlang 估算与模拟结果一致。",
+    ),
+    "staff.note": ("note", "说明"),
+    "staff.paste": (
+        '# in {file}, [[windows]] name = "{name}": set (replacing any existing line)',
+        '# 在 {file} 的 [[windows]] name = "{name}" 中设置（替换已有的同名行）',
+    ),
+    "staff.carry": ("; {n} waiting at its start", "；时段开始时已有 {n} 人等候"),
+    "staff.why_raised": (
+        "raised to cut the queue passed on to later periods",
+        "增加窗口以减少留给后续时段的排队",
+    ),
+    "staff.why_miss": (
+        "Erlang's windows miss the target here{carry}",
+        "按 Erlang 的窗口数在此时段达不到目标{carry}",
+    ),
+    "staff.why_fewer_later": (
+        "fewer suffice once earlier periods pass on a shorter queue",
+        "前面时段留下的排队变短后，较少窗口即可",
+    ),
+    "staff.why_beat": (
+        "Erlang's windows beat the target: fewer suffice{carry}",
+        "按 Erlang 的窗口数优于目标：较少窗口即可{carry}",
     ),
 }
 """Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""
