@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a catalogue: one message per line reads better than split strings)
 """Every word hallsim shows a person, in English and Chinese, and which language to use.
 
 One place for user-visible text: ``MESSAGES`` (message id -> English, Chinese), the
@@ -346,6 +347,87 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "staff.why_beat": (
         "Erlang's windows beat the target: fewer suffice{carry}",
         "按 Erlang 的窗口数优于目标：较少窗口即可{carry}",
+    ),
+    # ---------------------------------------------------------------- figures (plots.py)
+    "plot.pp_long": ("percentage points", "百分点"),
+    "plot.replications": ("{n} replication{s}", "{n} 次重复"),
+    "plot.waits.within": (
+        "{name}: {share}% within {target} min",
+        "{name}：{target}分钟内叫号 {share}%",
+    ),
+    "plot.waits.x": ("wait from ticket to call (min)", "取号到叫号的等候时长（分钟）"),
+    "plot.waits.y": ("citizens called within that wait (%)", "在该时长内被叫号的群众占比（%）"),
+    "plot.waits.title": (
+        "Wait for a window: share of citizens called within x minutes\nall citizens over {reps}; those who left unserved are never called",
+        "等候叫号：x 分钟内被叫号的群众占比\n{reps}的全部群众；未办理即离开者从未被叫号",
+    ),
+    "plot.waits.legend": ("share called within target", "目标时限内叫号率"),
+    "plot.waits.median": ("median", "中位数"),
+    "plot.waits.p90": ("90th pct.", "90%分位"),
+    "plot.waits.box_x": (
+        "scenario and wait statistic (one value per replication)",
+        "场景与等候统计量（每次重复一个值）",
+    ),
+    "plot.waits.box_title": (
+        "Median and 90th-percentile wait per replication (box plots)\nno citizens.parquet in this folder: rerun with --log for the full distribution",
+        "每次重复的等候时长中位数与90%分位数（箱线图）\n此文件夹没有 citizens.parquet：加 --log 重新运行可得完整分布",
+    ),
+    "plot.target": ("target {target} min", "目标 {target} 分钟"),
+    "plot.compare.head": ("Scenarios compared", "场景比较"),
+    "plot.compare.title": (
+        "{head}: mean with 95% CI over {reps}",
+        "{head}：{reps}的均值及95%置信区间",
+    ),
+    "plot.compare.crn": (" on common random numbers", "（共同随机数）"),
+    "plot.compare.bonferroni": (
+        "{conf}% CIs, Bonferroni-adjusted: 95% family-wise",
+        "{conf}%置信区间，Bonferroni 校正：整体95%",
+    ),
+    "plot.ci95": ("95% CI", "95%置信区间"),
+    "plot.compare.bottom": (
+        "Bottom row: paired difference to baseline {base} ({level}); hollow marker = interval includes 0",
+        "下排：与基准 {base} 的配对差值（{level}）；空心标记 = 区间包含0",
+    ),
+    "plot.day.staffed": ("windows staffed (dotted)", "开放窗口数（点线）"),
+    "plot.day.queue_y": ("citizens waiting\n(time-average)", "等候人数\n（时间平均）"),
+    "plot.day.wait_y": ("mean wait of those\ncalled (min)", "被叫号者平均\n等候时长（分钟）"),
+    "plot.day.queue_title": ("Queue length by period", "各时段排队人数"),
+    "plot.day.wait_title": (
+        "Mean wait by period (ticket to call)",
+        "各时段平均等候时长（取号到叫号）",
+    ),
+    "plot.day.staffed_right": ("windows staffed (right axis)", "开放窗口数（右轴）"),
+    "plot.day.x": ("time of day (points at mid-period)", "时刻（点位于时段中点）"),
+    "plot.day.close": ("close {time}", "闭厅 {time}"),
+    "plot.day.sim_x": ("simulation time (min)", "模拟时间（分钟）"),
+    "plot.day.title": (
+        "Over the day: mean across {reps} with 95% CI bands ({width}-minute periods)",
+        "全天变化：{reps}的均值及95%置信带（每{width}分钟一个时段）",
+    ),
+    "plot.util.x": ("period start (time of day)", "时段开始时刻"),
+    "plot.util.y": ("window group", "窗口组"),
+    "plot.util.bar": (
+        "utilisation: busy ÷ staffed time (%)",
+        "窗口利用率：办理时间 ÷ 在岗时间（%）",
+    ),
+    "plot.util.title": (
+        "Window utilisation by group and period (mean of {reps}; cells in %)",
+        "各窗口组分时段窗口利用率（{reps}的均值；单位%）",
+    ),
+    "plot.sat.band0": ("1–2 dissatisfied (predicted)", "1–2分 不满意（预测）"),
+    "plot.sat.band1": ("3 neutral (predicted)", "3分 一般（预测）"),
+    "plot.sat.band2": ("4–5 satisfied (predicted)", "4–5分 满意（预测）"),
+    "plot.sat.off": ("satisfaction model switched off", "满意度模型已关闭"),
+    "plot.sat.mean": ("predicted mean {mean} / 5", "预测平均 {mean} / 5分"),
+    "plot.sat.x": ("share of visits with each predicted rating (%)", "各预测评分的办件占比（%）"),
+    "plot.scenario": ("scenario", "场景"),
+    "plot.sat.title": (
+        "Predicted rating distribution (1–5 rating scale): model prediction, not survey data\nmean over {reps}; abandoning citizens are rated too",
+        "预测评分分布（1–5分）：模型预测，并非调查数据\n{reps}的均值；弃号群众也计入评分",
+    ),
+    "plot.tornado.title": (
+        "Robustness: paired difference in {label}{note} over each assumption's range",
+        "稳健性：各项假设在其合理范围内变化时{label}{note}的配对差值",
     ),
 }
 """Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""

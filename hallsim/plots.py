@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from hallsim import i18n
 from hallsim.fonts import (
     cjk_families,
     cjk_font,
@@ -41,6 +42,7 @@ from hallsim.fonts import (
     mark_missing_glyphs,
     name_svg_fonts,
 )
+from hallsim.i18n import t as _t
 from hallsim.metrics.registry import REGISTRY
 from hallsim.results import PLOT_KINDS, Results, ResultsError, load_results  # the folder reader
 from hallsim.stats import PREDICTED, interval
@@ -88,11 +90,16 @@ def is_predicted(metric: str) -> bool:
 
 
 def metric_label(metric: str, *, difference: bool = False) -> str:
-    """Axis label with unit, e.g. 'mean wait (min)'; differences of shares in pp."""
-    label, unit = METRIC_INFO.get(metric, (metric, ""))
+    """Axis label with unit in the language (hallsim.i18n), e.g. 'mean wait (min)' or
+    '平均等候时长（分钟）'; differences of shares in percentage points."""
+    if metric not in METRIC_INFO:
+        return metric
+    label, unit = i18n.metric_label(metric), i18n.unit(metric)
     if difference and unit == "%":
-        unit = "percentage points"
-    return f"{label} ({unit})" if unit else label
+        unit = _t("plot.pp_long")
+    if not unit:
+        return label
+    return f"{label}（{unit}）" if i18n.current() == "zh" else f"{label} ({unit})"
 
 
 def metric_scale(metric: str) -> float:
@@ -123,7 +130,7 @@ def _style_rc(texts: Iterable[str]) -> dict[str, Any]:
         "svg.fonttype": "none",  # text stays text, editable in PowerPoint/WPS (fonts.py)
         "savefig.dpi": DPI,
     }
-    if any(has_cjk(t) for t in texts):
+    if i18n.current() == "zh" or any(has_cjk(t) for t in texts):
         families = cjk_families()
         if families:
             rc["font.family"] = [*matplotlib.rcParams["font.family"], *families]
@@ -244,7 +251,7 @@ def _need_scenarios(res: Results, what: str) -> list[str]:
 
 def _reps_note(res: Results) -> str:
     n = res.replications
-    return f"{n} replication{'s' if n != 1 else ''}"
+    return _t("plot.replications", n=n, s="s" if n != 1 else "")
 
 
 # --------------------------------------------------------------------------- plots
@@ -291,20 +298,21 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
                     where="post",
                     color=colours[name],
                     lw=2,
-                    label=f"{name}: {100 * within:.0f}% within {targets[name]:g} min",
+                    label=_t(
+                        "plot.waits.within",
+                        name=name,
+                        share=f"{100 * within:.0f}",
+                        target=f"{targets[name]:g}",
+                    ),
                 )
                 ax.plot([targets[name]], [within], "o", color=colours[name], ms=7, zorder=5)
             ax.set_xlim(0, xmax)
             ax.set_ylim(0, 1.02)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-            ax.set_xlabel("wait from ticket to call (min)")
-            ax.set_ylabel("citizens called within that wait (%)")
-            ax.set_title(
-                "Wait for a window: share of citizens called within x minutes\n"
-                f"all citizens over {_reps_note(res)}; those who left unserved are never called",
-                loc="left",
-            )
-            ax.legend(loc="lower right", title="share called within target")
+            ax.set_xlabel(_t("plot.waits.x"))
+            ax.set_ylabel(_t("plot.waits.y"))
+            ax.set_title(_t("plot.waits.title", reps=_reps_note(res)), loc="left")
+            ax.legend(loc="lower right", title=_t("plot.waits.legend"))
         else:
             reps = res.check_columns("replications", ["wait_p50_min", "wait_p90_min"])
             data, positions, colors = [], [], []
@@ -325,22 +333,20 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
             ax.set_xticks(
                 positions,
                 labels=[
-                    f"{n}\nmedian" if j == 0 else f"{n}\n90th pct." for n in names for j in (0, 1)
+                    f"{n}\n{_t('plot.waits.median')}" if j == 0 else f"{n}\n{_t('plot.waits.p90')}"
+                    for n in names
+                    for j in (0, 1)
                 ],
             )
-            ax.set_ylabel("wait from ticket to call (min)")
-            ax.set_xlabel("scenario and wait statistic (one value per replication)")
-            ax.set_title(
-                "Median and 90th-percentile wait per replication (box plots)\n"
-                "no citizens.parquet in this folder: rerun with --log for the full distribution",
-                loc="left",
-            )
+            ax.set_ylabel(_t("plot.waits.x"))
+            ax.set_xlabel(_t("plot.waits.box_x"))
+            ax.set_title(_t("plot.waits.box_title"), loc="left")
         ecdf = citizens is not None and not citizens.empty
         for t in sorted(set(targets.values())):
             # the target is a wait: vertical on the ECDF's x axis, horizontal on box plots
             (ax.axvline if ecdf else ax.axhline)(t, color="black", ls="--", lw=1)
             ax.annotate(
-                f"target {t:g} min",
+                i18n.t("plot.target", target=f"{t:g}"),
                 (t, 0.02) if ecdf else (0, t),
                 xycoords="data" if ecdf else ("axes fraction", "data"),
                 xytext=(4, 3),
@@ -352,6 +358,13 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
 
 SHORT_LABELS = {m.name: m.short_en for m in REGISTRY if m.short_en}
 """Column titles of ``plot_compare`` (units go on the x axis)."""
+
+
+def _short_label(metric: str) -> str:
+    """A column title of ``plot_compare``: the short English label, or the Chinese one."""
+    if i18n.current() == "zh":
+        return i18n.metric_label(metric)
+    return SHORT_LABELS.get(metric, metric_label(metric))
 
 
 def _interval(block: dict, k: float) -> tuple[float, float, float] | None:
@@ -426,16 +439,16 @@ def plot_compare(
                     ha="center",
                     fontsize=9,
                 )
-            ax.set_title(SHORT_LABELS.get(m, metric_label(m)), fontsize=10)
-            ax.set_xlabel(METRIC_INFO.get(m, (m, ""))[1])
+            ax.set_title(_short_label(m), fontsize=10)
+            ax.set_xlabel(i18n.unit(m))
             ax.margins(x=0.3, y=0.4)
             ax.grid(axis="x", alpha=0.3)
         axes[0].set_yticks(range(len(names)), labels=names)
         axes[0].invert_yaxis()
-        head = "Scenarios compared" if len(names) > 1 else names[0]
+        head = _t("plot.compare.head") if len(names) > 1 else names[0]
         fig.suptitle(
-            f"{head}: mean with 95% CI over {_reps_note(res)}"
-            + (" on common random numbers" if paired else ""),
+            _t("plot.compare.title", head=head, reps=_reps_note(res))
+            + (_t("plot.compare.crn") if paired else ""),
             fontsize=12,
         )
         if paired and axes_d is not None:
@@ -454,20 +467,16 @@ def plot_compare(
                     _dot(ax, i, mean, lo, hi, colours[name], filled=clear)
                 ax.axvline(0, color="black", lw=1)
                 unit = METRIC_INFO.get(m, (m, ""))[1]
-                ax.set_xlabel("Δ " + ("percentage points" if unit == "%" else unit))
+                ax.set_xlabel("Δ " + (_t("plot.pp_long") if unit == "%" else i18n.unit(m)))
                 ax.margins(x=0.3, y=0.4)
                 ax.grid(axis="x", alpha=0.3)
             axes_d[0].set_yticks(range(len(others)), labels=[f"{n} − {base}" for n in others])
             axes_d[0].invert_yaxis()
             if conf and len(names) > 2:
-                level = f"{100 * conf:.1f}% CIs, Bonferroni-adjusted: 95% family-wise"
+                level = _t("plot.compare.bonferroni", conf=f"{100 * conf:.1f}")
             else:
-                level = "95% CI"
-            fig.supxlabel(
-                f"Bottom row: paired difference to baseline {base} ({level}); "
-                "hollow marker = interval includes 0",
-                fontsize=10,
-            )
+                level = _t("plot.ci95")
+            fig.supxlabel(_t("plot.compare.bottom", base=base, level=level), fontsize=10)
         return _finish(fig, cjk)
 
 
@@ -512,30 +521,30 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
                 ls=":",
                 lw=1.5,
             )
-        ax_s.set_ylabel("windows staffed (dotted)")
+        ax_s.set_ylabel(_t("plot.day.staffed"))
         ax_s.spines["right"].set_visible(True)
         ax_s.set_ylim(0, max(1.0, float(periods["staffed_windows"].max()) * 1.15))
         ax_q.set_ylim(bottom=0)
         ax_w.set_ylim(bottom=0)
-        ax_q.set_ylabel("citizens waiting\n(time-average)")
-        ax_w.set_ylabel("mean wait of those\ncalled (min)")
-        ax_q.set_title("Queue length by period", loc="left", fontsize=11)
-        ax_w.set_title("Mean wait by period (ticket to call)", loc="left", fontsize=11)
+        ax_q.set_ylabel(_t("plot.day.queue_y"))
+        ax_w.set_ylabel(_t("plot.day.wait_y"))
+        ax_q.set_title(_t("plot.day.queue_title"), loc="left", fontsize=11)
+        ax_w.set_title(_t("plot.day.wait_title"), loc="left", fontsize=11)
         handles, labels = ax_q.get_legend_handles_labels()
         handles.append(Line2D([], [], color="grey", ls=":", lw=1.5))
-        labels.append("windows staffed (right axis)")
+        labels.append(_t("plot.day.staffed_right"))
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
         if day:
             ax_w.xaxis.set_major_formatter(FuncFormatter(_clock))
             ax_w.set_xticks(np.arange(starts[0], starts[-1] + width + 1, 60.0))
-            ax_w.set_xlabel("time of day (points at mid-period)")
+            ax_w.set_xlabel(_t("plot.day.x"))
             closes = {res.settings.get(n, {}).get("hall", {}).get("close") for n in names} - {None}
             for c in closes:
                 hh, mm = (int(v) for v in c.split(":"))
                 for ax in (ax_q, ax_w):
                     ax.axvline(hh * 60 + mm, color="grey", lw=1, ls="--")
                 ax_q.annotate(
-                    f"close {c}",
+                    _t("plot.day.close", time=c),
                     (hh * 60 + mm, 1),
                     xycoords=("data", "axes fraction"),
                     xytext=(3, -12),
@@ -544,12 +553,8 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
                     color="grey",
                 )
         else:
-            ax_w.set_xlabel("simulation time (min)")
-        fig.suptitle(
-            f"Over the day: mean across {_reps_note(res)} with 95% CI bands "
-            f"({width:g}-minute periods)",
-            fontsize=12,
-        )
+            ax_w.set_xlabel(_t("plot.day.sim_x"))
+        fig.suptitle(_t("plot.day.title", reps=_reps_note(res), width=f"{width:g}"), fontsize=12)
         return _finish(fig, cjk)
 
 
@@ -619,14 +624,14 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
         longest = max(panels, key=lambda p: len(p[3]))
         step = max(1, math.ceil(len(longest[3]) / 10))
         axes[-1].set_xticks(range(0, len(longest[3]), step), labels=list(longest[3].iloc[::step]))
-        axes[-1].set_xlabel("period start (time of day)")
-        fig.supylabel("window group", fontsize=11)
+        axes[-1].set_xlabel(_t("plot.util.x"))
+        fig.supylabel(_t("plot.util.y"), fontsize=11)
         assert image is not None
         bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
-        bar.set_label("utilisation: busy ÷ staffed time (%)")
+        bar.set_label(_t("plot.util.bar"))
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         fig.suptitle(
-            f"Window utilisation by group and period (mean of {_reps_note(res)}; cells in %)",
+            _t("plot.util.title", reps=_reps_note(res)),
             fontsize=12,
         )
         return _finish(fig, cjk)
@@ -661,7 +666,9 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
             mean = res.metrics(name).get("satisfaction_mean", {}).get("mean")
             rows.append((name, [float(v) for v in d], mean))
     else:
-        bands = list(SATISFACTION_BANDS)
+        bands = [
+            (_t(f"plot.sat.band{i}"), colour) for i, (_, colour) in enumerate(SATISFACTION_BANDS)
+        ]
         for name in names:
             m = res.metrics(name)
             csat = m.get("csat", {}).get("mean")
@@ -705,7 +712,7 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                 ax.text(
                     0.5,
                     i,
-                    "satisfaction model switched off",
+                    _t("plot.sat.off"),
                     ha="center",
                     va="center",
                     fontsize=10,
@@ -713,7 +720,7 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                 )
             elif mean is not None:
                 ax.annotate(
-                    f"predicted mean {mean:.2f} / 5",
+                    _t("plot.sat.mean", mean=f"{mean:.2f}"),
                     (1.0, i),
                     xytext=(8, 0),
                     textcoords="offset points",
@@ -725,12 +732,11 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first scenario on top; rows without bars too
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel("share of visits with each predicted rating (%)")
-        ax.set_ylabel("scenario")
+        ax.set_xlabel(_t("plot.sat.x"))
+        ax.set_ylabel(_t("plot.scenario"))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=len(bands))
         ax.set_title(
-            "Predicted rating distribution (1–5 rating scale): model prediction, not survey data\n"
-            f"mean over {_reps_note(res)}; abandoning citizens are rated too",
+            _t("plot.sat.title", reps=_reps_note(res)),
             loc="left",
         )
         return _finish(fig, cjk)
@@ -955,11 +961,11 @@ def plot_tornado(folder: str | os.PathLike | Results, metric: str = "wait_mean_m
             ax.set_xlabel(metric_label(metric, difference=True))
             ax.grid(axis="x", alpha=0.3)
         label = metric_label(metric)
-        note = " (predicted)" if is_predicted(metric) and "predicted" not in label else ""
-        fig.suptitle(
-            f"Robustness: paired difference in {label}{note} over each assumption's range",
-            fontsize=11,
+        predicted_word = _t("predicted")
+        note = (
+            _t("predicted_suffix") if is_predicted(metric) and predicted_word not in label else ""
         )
+        fig.suptitle(_t("plot.tornado.title", label=label, note=note), fontsize=11)
         return _finish(fig, cjk)
 
 
