@@ -17,7 +17,8 @@ This module imports nothing heavy: ``hallsim --help`` reads it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Literal
 
 from hallsim.metrics import registry
@@ -39,6 +40,23 @@ def from_scenario(lang: str | None) -> None:
     """The scenario's ``[report] lang`` (used when --lang is not given)."""
     global _scenario
     _scenario = lang
+
+
+@contextmanager
+def using(lang: str | None, scenario: str | None = None) -> Iterator[None]:
+    """Within the block, ``lang`` (if given) is the language, as if chosen by --lang, and
+    ``scenario`` (if given) as if a scenario's [report] lang."""
+    global _chosen, _scenario
+    before = _chosen, _scenario
+    for value in (lang, scenario):
+        if value is not None and value not in LANGS:
+            raise ValueError(f"lang must be one of {LANGS}, got {value!r}")
+    _chosen = lang or _chosen
+    _scenario = scenario or _scenario
+    try:
+        yield
+    finally:
+        _chosen, _scenario = before
 
 
 def reset() -> None:
@@ -92,6 +110,26 @@ def pad(text: str, columns: int, right: bool = False) -> str:
     which misaligns Chinese)."""
     fill = " " * max(0, columns - width(text))
     return fill + text if right else text + fill
+
+
+_INTERVAL_NOTES = (
+    (r"one replication: no interval", "note.one_replication"),
+    (r"0 in every replication: upper end by the rule of three", "note.rule_of_three"),
+    (r"every replication gave the same value", "note.all_equal"),
+    (r"t-interval cut at the metric's range \[(?P<lo>[^,]+), (?P<hi>[^\]]+)\]", "note.cut"),
+)
+
+
+def interval_note(note: str, lang: str | None = None) -> str:
+    """A stored interval note (``hallsim.stats.interval_note``, English in summary.json)
+    in the language."""
+    import re
+
+    for pattern, key in _INTERVAL_NOTES:
+        found = re.fullmatch(pattern, note)
+        if found:
+            return t(key, lang, **found.groupdict())
+    return note
 
 
 UNITS: dict[str, tuple[str, str]] = {
@@ -429,5 +467,192 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Robustness: paired difference in {label}{note} over each assumption's range",
         "稳健性：各项假设在其合理范围内变化时{label}{note}的配对差值",
     ),
+    # ---------------------------------------------------------------- report (report.py, templates)
+    "report.html_title": ("hallsim report: {title}", "hallsim 报告：{title}"),
+    "report.sub": (
+        "hallsim {kind} report · {n} replication{s}",
+        "hallsim {kind} 报告 · 重复 {n} 次",
+    ),
+    "report.crn_baseline": ("on common random numbers · baseline", "共同随机数 · 基准"),
+    "report.contents": ("Contents", "目录"),
+    "report.glance": ("At a glance", "概览"),
+    "report.settings": ("Scenario settings", "场景设置"),
+    "report.headline": ("Headline metrics", "主要指标"),
+    "report.differences_nav": ("Paired differences", "配对差值"),
+    "report.robustness": ("Does the advice survive the assumptions?", "结论对假设是否稳健？"),
+    "report.figures": ("Figures", "图表"),
+    "report.replay": ("Replay of the day", "大厅一日回放"),
+    "report.assumptions_nav": ("Model assumptions", "模型假设"),
+    "report.provenance": ("How these results were made", "结果如何得出"),
+    "report.glance_note": ("(means with 95% confidence intervals)", "（均值及95%置信区间）"),
+    "report.best": ("Best for {label}:", "{label}最优："),
+    "report.predicted_note": (
+        "Satisfaction figures (CSAT, ratings, complaints) are model predictions, not measurements.",
+        "满意度相关数字（满意率、评分、投诉）为模型预测，并非实测。",
+    ),
+    "report.differs_note": (
+        "Rows where the scenarios differ are highlighted.",
+        "各场景取值不同的行已高亮。",
+    ),
+    "report.setting": ("setting", "设置项"),
+    "report.description": ("description", "说明"),
+    "report.headline_note": (
+        "Mean over {n} replications [95% Student-t confidence interval, kept inside the metric's range]. Shares are in per cent.",
+        "{n} 次重复的均值 [95% Student-t 置信区间，限定在指标取值范围内]。比例以百分数表示。",
+    ),
+    "report.unit": ("unit", "单位"),
+    "report.range_note": (
+        "* An interval stays inside its metric's range (counts and times ≥ 0, shares 0–100%, ratings 1–5):",
+        "* 置信区间限定在指标取值范围内（人次与时长 ≥ 0，比例 0–100%，评分 1–5）：",
+    ),
+    "report.differences": ("Paired differences to the baseline", "与基准的配对差值"),
+    "report.differences_note": (
+        "Scenario − {baseline} over common random numbers, mean [{interval}]. “No clear difference” means the interval includes 0.",
+        "场景 − {baseline}（共同随机数），均值 [{interval}]。“无明显差异”表示区间包含0。",
+    ),
+    "report.bonferroni": (
+        "Bonferroni-adjusted interval, 95% for the family of comparisons",
+        "Bonferroni 校正区间，整组比较共95%",
+    ),
+    "report.comparison": ("comparison", "比较"),
+    "report.reading": ("reading", "解读"),
+    "report.robustness_note": (
+        "Each of {n} assumptions (attitude effects, return timing, generalist slowdown and every satisfaction coefficient) was moved, one at a time, over its plausible range (docs/model.md §5) on the same random numbers; the table says whether the best scenario and the full ranking per metric stay the same, and if not at which value (nearest the base) they change.",
+        "{n} 项假设（态度效应、再次来访时间、综合窗口减速及每个满意度系数）逐一在其合理范围内变化（docs/model.md §5），使用相同随机数；下表说明各指标的最优场景与完整排序是否不变，若变化，在哪个取值（最接近基准值处）发生变化。",
+    ),
+    "report.rb.best": ("best at the base", "基准下最优"),
+    "report.rb.same": ("same under every value tried?", "所有取值下均不变？"),
+    "report.rb.flips": ("best changes at", "最优改变于"),
+    "report.rb.ranking": ("ranking at the base", "基准下排序"),
+    "report.rb.reorders": ("ranking changes at", "排序改变于"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "report.tornado_caption": (
+        "Paired difference to {baseline} at the low and high end of each assumption's range (largest swing on top); the black line is the base difference, the dotted line 0.",
+        "各项假设取合理范围下限与上限时与 {baseline} 的配对差值（影响最大的在上）；黑线为基准差值，点线为0。",
+    ),
+    "report.decomp": ("Where the difference in mean wait comes from", "平均等候时长差异从何而来"),
+    "report.decomp_note": (
+        "Every scenario re-run without return visits (nobody comes back the same day; ticket counts read at the scenario's own first-contact resolution) on the same random numbers: the part of the difference that disappears is due to return visits.",
+        "每个场景在相同随机数下去掉再次来访重新模拟（当日无人返回；取号数按该场景自身的一次办结率计）：差值中消失的部分源于再次来访。",
+    ),
+    "report.decomp.total": ("mean wait difference", "平均等候时长差值"),
+    "report.decomp.returns": ("from return visits", "来自再次来访"),
+    "report.decomp.share": ("share", "占比"),
+    "report.decomp.rest": ("the rest", "其余"),
+    "report.not_available": ("Not available:", "无法生成："),
+    "report.sat_assumptions": ("Model assumptions: predicted satisfaction", "模型假设：预测满意度"),
+    "report.sat_model": (
+        "The ratings are predicted by an ordered-logit model of the 1–5 rating from each visit's wait, the clerk's attitude, whether the matter was settled, fairness and hall comfort; they are not survey results.",
+        "评分由有序 logit 模型预测：1–5分评分取决于每次来访的等候时长、窗口人员态度、事项是否办结、公平感和大厅舒适度；并非调查结果。",
+    ),
+    "report.per_scenario": (
+        "A value applies to every scenario unless the row lists one per scenario (highlighted).",
+        "除非该行按场景分别列出（已高亮），取值适用于所有场景。",
+    ),
+    "report.coef_meaning": ("coefficient and meaning", "系数及含义"),
+    "report.value_used": ("value used", "所用取值"),
+    "report.default": ("default", "默认值"),
+    "report.kind": ("kind", "类型"),
+    "report.source": ("source", "来源"),
+    "report.coefficient": ("coefficient", "系数"),
+    "report.neutral": ("neutral", "中性值"),
+    "report.att_assumptions": (
+        "Model assumptions: attitude effects on the queue",
+        "模型假设：服务态度对排队的影响",
+    ),
+    "report.att_note": (
+        "How staff attitude changes first-contact resolution, return visits and service time. These produce the wait effect of training; all are assumptions, each with a neutral value that switches it off.",
+        "服务态度如何影响一次办结率、再次来访和办理时长。培训对等候的作用由此产生；均为假设，每项都有可将其关闭的中性值。",
+    ),
+    "report.rerun": (
+        "Rerun this exact command with the same hallsim version to reproduce every number:",
+        "用相同版本的 hallsim 重新运行此命令即可复现每个数字：",
+    ),
+    "report.version": ("hallsim version", "hallsim 版本"),
+    "report.made_with": ("(report made with {version})", "（报告由 {version} 生成）"),
+    "report.seed": ("base seed", "基础随机种子"),
+    "report.replications": ("replications", "重复次数"),
+    "report.seeds_of": ("seeds: {name}", "随机种子：{name}"),
+    "report.folder": ("results folder", "结果文件夹"),
+    "report.files": ("scenario files", "场景文件"),
+    "report.copies": (
+        "(copies in scenarios/ of the results folder)",
+        "（副本在结果文件夹的 scenarios/ 中）",
+    ),
+    "report.footer": (
+        "Made by hallsim {version} from saved results; no simulation was run to make this page. Self-contained: figures are embedded, no network needed.",
+        "由 hallsim {version} 根据已保存的结果生成；生成本页未运行模拟。本页自包含：图表已内嵌，无需联网。",
+    ),
+    "report.fig.compare": ("Key metrics with 95% confidence intervals", "主要指标及95%置信区间"),
+    "report.fig.compare.caption": (
+        "Top: each scenario's mean over the replications with its 95% Student-t interval. Bottom (comparisons): the paired difference to the baseline over common random numbers; a hollow marker means the interval includes 0 (no clear difference).",
+        "上排：各场景多次重复的均值及95% Student-t 区间。下排（比较时）：共同随机数下与基准的配对差值；空心标记表示区间包含0（无明显差异）。",
+    ),
+    "report.fig.waits": ("How long citizens wait", "群众等候多久"),
+    "report.fig.waits.caption": (
+        "Share of citizens called within a given wait; the dashed line is the service-level target and the dot on each curve is that scenario's service level.",
+        "在给定等候时长内被叫号的群众占比；虚线为叫号时限目标，曲线上的点为该场景的按时叫号率。",
+    ),
+    "report.fig.day": ("Over the day", "全天变化"),
+    "report.fig.day.caption": (
+        "Queue length and mean wait by period (mean across replications with 95% bands); dotted: windows staffed.",
+        "各时段排队人数与平均等候时长（多次重复的均值及95%置信带）；点线：开放窗口数。",
+    ),
+    "report.fig.utilisation": (
+        "Window utilisation by group and period",
+        "各窗口组分时段窗口利用率",
+    ),
+    "report.fig.utilisation.caption": (
+        "Busy time ÷ staffed time of each window group in each period, mean across replications.",
+        "各窗口组各时段的办理时间 ÷ 在岗时间，多次重复的均值。",
+    ),
+    "report.fig.satisfaction": (
+        "Predicted satisfaction (model prediction)",
+        "预测满意度（模型预测）",
+    ),
+    "report.fig.satisfaction.caption": (
+        "Predicted share of ratings 1–2, 3 and 4–5 on the 1–5 scale. These are outputs of the satisfaction model below, not survey measurements.",
+        "1–5分评分中1–2分、3分和4–5分的预测占比。这些是下文满意度模型的输出，并非调查实测。",
+    ),
+    "report.glance.wait": ("mean wait {wait} min", "平均等候时长 {wait} 分钟"),
+    "report.glance.sl": ("{share}% called within {target} min", "{target}分钟内叫号率 {share}%"),
+    "report.glance.abandoned": ("{n} abandoned", "弃号 {n} 人次"),
+    "report.glance.csat": ("predicted CSAT {share}%", "预测满意率 {share}%"),
+    "list_sep": (", ", "，"),
+    "no_interval": ("no interval", "无区间"),
+    "higher": ("higher", "更高"),
+    "lower": ("lower", "更低"),
+    "report.tornado": ("Tornado: {label}", "龙卷风图：{label}"),
+    "report.sat_note": (
+        "Coefficients of the predicted-satisfaction model (hallsim.satisfaction): 'sourced' and 'derived' values cite their evidence; 'assumption' marks a value chosen without direct evidence.",
+        "预测满意度模型（hallsim.satisfaction）的系数：“sourced”与“derived”注明其依据；“assumption”表示无直接证据而选定的取值。",
+    ),
+    "report.sat_note_missing": (
+        "The satisfaction model's documented coefficient list is not available in this installation; the values the scenarios used are shown without sources.",
+        "本安装中缺少满意度模型的系数说明；仅列出场景所用取值，不含来源。",
+    ),
+    "report.seeds": (
+        "seed {seeds}, replications {span}: {n} independent sets of random streams, each derived from (seed, replication)",
+        "随机种子 {seeds}，重复 {span}：{n} 组相互独立的随机数流，各由（种子，重复编号）导出",
+    ),
+    "report.sweep_folder": (
+        "{folder}: a sweep folder; the report covers run/compare folders (plot a sweep with: hallsim plot DIR --kind sweep --metric M)",
+        "{folder}：这是参数扫描文件夹；报告只适用于 run/compare 文件夹（扫描结果请用：hallsim plot DIR --kind sweep --metric M）",
+    ),
+    # ---------------------------------------------------------------- interval notes, settings
+    "note.one_replication": ("one replication: no interval", "仅一次重复：无区间"),
+    "note.rule_of_three": (
+        "0 in every replication: upper end by the rule of three",
+        "每次重复均为0：上限按“三法则”",
+    ),
+    "note.all_equal": ("every replication gave the same value", "每次重复取值相同"),
+    "note.cut": (
+        "t-interval cut at the metric's range [{lo}, {hi}]",
+        "t 区间已截断在指标取值范围 [{lo}, {hi}] 内",
+    ),
+    "settings.matter_share": ("{share}% of demand", "占需求 {share}%"),
+    "settings.service": ("service {service} min", "办理 {service} 分钟"),
+    "settings.serving": ("{count} × serving {matters}", "{count} 个窗口，办理 {matters}"),
 }
 """Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""

@@ -20,8 +20,9 @@ from typing import Any
 
 import jinja2
 
-from hallsim import __version__
+from hallsim import __version__, i18n
 from hallsim.fonts import css_font_face, missing_notice
+from hallsim.i18n import t
 from hallsim.metrics.registry import KEY_METRICS
 from hallsim.plots import (
     METRIC_INFO,
@@ -39,38 +40,14 @@ from hallsim.replay import replay_context
 FONT_FACE_SLOT = "<!-- hallsim:font-face -->"
 
 REPORT_FIGURES = (
-    (
-        "compare",
-        "Key metrics with 95% confidence intervals",
-        "Top: each scenario's mean over the replications with its 95% Student-t interval. "
-        "Bottom (comparisons): the paired difference to the baseline over common random "
-        "numbers; a hollow marker means the interval includes 0 (no clear difference).",
-    ),
-    (
-        "waits",
-        "How long citizens wait",
-        "Share of citizens called within a given wait; the dashed line is the service-level "
-        "target and the dot on each curve is that scenario's service level.",
-    ),
-    (
-        "day",
-        "Over the day",
-        "Queue length and mean wait by period (mean across replications with 95% bands); "
-        "dotted: windows staffed.",
-    ),
-    (
-        "utilisation",
-        "Window utilisation by group and period",
-        "Busy time ÷ staffed time of each window group in each period, mean across replications.",
-    ),
-    (
-        "satisfaction",
-        "Predicted satisfaction (model prediction)",
-        "Predicted share of ratings 1–2, 3 and 4–5 on the 1–5 scale. These are outputs of the "
-        "satisfaction model below, not survey measurements.",
-    ),
+    ("compare", "report.fig.compare", "report.fig.compare.caption"),
+    ("waits", "report.fig.waits", "report.fig.waits.caption"),
+    ("day", "report.fig.day", "report.fig.day.caption"),
+    ("utilisation", "report.fig.utilisation", "report.fig.utilisation.caption"),
+    ("satisfaction", "report.fig.satisfaction", "report.fig.satisfaction.caption"),
 )
-"""(kind, heading, caption) of each figure in the report, in order."""
+"""(kind, heading, caption) of each figure in the report, in order: message ids of
+hallsim.i18n."""
 
 DIFFERENCE_METRICS = KEY_METRICS
 """Metrics listed in the paired-differences table (all are in summary.json)."""
@@ -84,7 +61,7 @@ def fmt_value(metric: str, value: float | None, *, diff: bool = False) -> str:
     if value is None:
         return "—"
     if is_percent(metric):
-        return f"{100 * value:+.1f} pp" if diff else f"{100 * value:.1f}%"
+        return f"{100 * value:+.1f} {t('pp')}" if diff else f"{100 * value:.1f}%"
     if diff:
         return f"{value:+.2f}"
     if abs(value) >= 100:
@@ -108,7 +85,7 @@ def _plain(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return t("yes") if value else t("no")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):
@@ -130,12 +107,18 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
         if section == "matters" and isinstance(value, list):
             for m in value:
                 share = m.get("share")
-                share_txt = f"{100 * share:.0f}% of demand" if isinstance(share, float) else ""
-                service = _plain(m.get("service_min"))
-                out[f"matter: {m.get('name')}"] = f"{share_txt}; service {service} min"
+                share_txt = (
+                    t("settings.matter_share", share=f"{100 * share:.0f}")
+                    if isinstance(share, float)
+                    else ""
+                )
+                service = t("settings.service", service=_plain(m.get("service_min")))
+                out[f"matter: {m.get('name')}"] = f"{share_txt}; {service}"
         elif section == "windows" and isinstance(value, list):
             for w in value:
-                parts = [f"{w.get('count')} × serving {_plain(w.get('matters'))}"]
+                parts = [
+                    t("settings.serving", count=w.get("count"), matters=_plain(w.get("matters")))
+                ]
                 parts += [
                     f"{k.replace('_', ' ')} {_plain(v)}"
                     for k, v in w.items()
@@ -179,7 +162,7 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
     stored = (res.summary.get("hallsim") or {}).get("interval_notes") or {}
     rows = []
     for m in metrics:
-        label, unit = METRIC_INFO.get(m, (m, ""))
+        label, unit = (i18n.metric_label(m), i18n.unit(m)) if m in METRIC_INFO else (m, "")
         notes = {n: stored.get(n, {}).get(m) for n in names}
         rows.append(
             {
@@ -191,7 +174,7 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
                     fmt_interval(m, res.metrics(n).get(m)) + (" *" if notes[n] else "")
                     for n in names
                 ],
-                "notes": sorted({v for v in notes.values() if v}),
+                "notes": sorted({i18n.interval_note(v) for v in notes.values() if v}),
             }
         )
     return rows
@@ -205,17 +188,18 @@ def glance(res: Results) -> list[str]:
         parts = []
         w = m.get("wait_mean_min", {})
         if w.get("mean") is not None:
-            parts.append(f"mean wait {fmt_interval('wait_mean_min', w)} min")
+            parts.append(t("report.glance.wait", wait=fmt_interval("wait_mean_min", w)))
         sl = m.get("service_level", {}).get("mean")
         if sl is not None:
-            parts.append(f"{100 * sl:.0f}% called within {res.target_min(n):g} min")
+            target = f"{res.target_min(n):g}"
+            parts.append(t("report.glance.sl", share=f"{100 * sl:.0f}", target=target))
         ab = m.get("abandoned", {}).get("mean")
         if ab:
-            parts.append(f"{ab:.1f} abandoned")
+            parts.append(t("report.glance.abandoned", n=f"{ab:.1f}"))
         csat = m.get("csat", {}).get("mean")
         if csat is not None:
-            parts.append(f"predicted CSAT {100 * csat:.0f}%")
-        lines.append(f"{n}: " + ", ".join(parts))
+            parts.append(t("report.glance.csat", share=f"{100 * csat:.0f}"))
+        lines.append(f"{n}: " + t("list_sep").join(parts))
     return lines
 
 
@@ -231,13 +215,13 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
             continue
         lo, hi = d.get("ci_low"), d.get("ci_high")
         if lo is None or hi is None:
-            verdict = "no interval"
+            verdict = t("no_interval")
         elif lo > 0:
-            verdict = "higher"
+            verdict = t("higher")
         elif hi < 0:
-            verdict = "lower"
+            verdict = t("lower")
         else:
-            verdict = "no clear difference"
+            verdict = t("no_clear_difference")
         rows.append(
             {
                 "pair": f"{d['scenario']} − {d['baseline']}",
@@ -278,11 +262,7 @@ def assumption_rows(res: Results) -> tuple[list[dict[str, Any]], str]:
                     "source": getattr(c, "source", "") or "assumption",
                 }
             )
-        note = (
-            "Coefficients of the predicted-satisfaction model (hallsim.satisfaction): "
-            "'sourced' and 'derived' values cite their evidence; 'assumption' marks a value "
-            "chosen without direct evidence."
-        )
+        note = t("report.sat_note")
     else:
         keys: list[str] = []
         for u in used.values():
@@ -299,10 +279,7 @@ def assumption_rows(res: Results) -> tuple[list[dict[str, Any]], str]:
                     "source": "not documented in this installation (see docs/model.md)",
                 }
             )
-        note = (
-            "The satisfaction model's documented coefficient list is not available in this "
-            "installation; the values the scenarios used are shown without sources."
-        )
+        note = t("report.sat_note_missing")
     names = list(used)
     for r in rows:
         r["differs"] = len(set(r["cells"])) > 1
@@ -379,7 +356,7 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
         figures.append(
             {
                 "metric": m,
-                "heading": f"Tornado: {metric_label(m)}",
+                "heading": t("report.tornado", label=metric_label(m)),
                 "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
             }
         )
@@ -429,7 +406,13 @@ def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
     for kind, heading, caption in REPORT_FIGURES:
-        item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
+        item = {
+            "kind": kind,
+            "heading": t(heading),
+            "caption": t(caption),
+            "src": "",
+            "missing": "",
+        }
         try:
             item["src"], glyphs = _png_data_uri(res, kind)
             item["missing_glyphs"] = missing_notice(glyphs) if glyphs else ""
@@ -450,10 +433,7 @@ def provenance(res: Results) -> dict[str, Any]:
             base = sorted({int(s) for s in d["seed"]})
             ids = sorted(int(r) for r in d["replication"])
             span = f"{ids[0]}–{ids[-1]}" if len(ids) > 1 else str(ids[0])
-            seeds[n] = (
-                f"seed {', '.join(map(str, base))}, replications {span}: {len(ids)} "
-                "independent sets of random streams, each derived from (seed, replication)"
-            )
+            seeds[n] = t("report.seeds", seeds=", ".join(map(str, base)), span=span, n=len(ids))
     files = sorted(p.name for p in (res.folder / "scenarios").glob("*.toml"))
     return {
         "command": res.meta.get("command", "—"),
@@ -477,22 +457,28 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def build_report(folder: str | os.PathLike | Results) -> str:
+def build_report(folder: str | os.PathLike | Results, lang: str | None = None) -> str:
     """The HTML report of a run/compare results folder (a str; nothing is written).
 
+    ``lang`` (en, zh) chooses its language; default ``hallsim.i18n.current()``.
     Raises ``ResultsError`` when the folder is missing or incomplete, or is a
     sweep folder (use ``hallsim plot --kind sweep`` there).
     """
     res = load_results(folder)
+    first = res.settings.get(res.scenarios[0], {}) if res.scenarios else {}
+    with i18n.using(lang, (first.get("report") or {}).get("lang")):
+        return _build_report(res)
+
+
+def _build_report(res: Results) -> str:
     if res.kind == "sweep":
-        raise ResultsError(
-            f"{res.folder}: a sweep folder; the report covers run/compare folders "
-            "(plot a sweep with: hallsim plot DIR --kind sweep --metric M)"
-        )
+        raise ResultsError(t("report.sweep_folder", folder=res.folder))
     names = res.scenarios
     assumptions, assumptions_note = assumption_rows(res)
     best = res.summary.get("best") if res.kind == "compare" else None
     context = {
+        "t": t,
+        "html_lang": "zh-CN" if i18n.current() == "zh" else "en",
         "title": (" vs ".join(names) if len(names) > 1 else names[0]),
         "kind": res.kind,
         "scenarios": names,
@@ -520,9 +506,11 @@ def build_report(folder: str | os.PathLike | Results) -> str:
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
-def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+def write_report(
+    folder: str | os.PathLike, out: str | os.PathLike | None = None, lang: str | None = None
+) -> Path:
     """Build the report and write it (default ``FOLDER/report.html``); returns the path."""
-    html = build_report(folder)
+    html = build_report(folder, lang)
     path = Path(out) if out else Path(folder) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
