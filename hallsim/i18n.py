@@ -132,6 +132,74 @@ def interval_note(note: str, lang: str | None = None) -> str:
     return note
 
 
+WORKBOOK_ZH: dict[str, str] = {
+    "sheet.headline": "主要指标",
+    "sheet.differences": "与基准差值",
+    "sheet.periods": "分时段",
+    "sheet.matters": "分事项",
+    "sheet.groups": "窗口组",
+    "sheet.about": "说明",
+    "metric": "指标",
+    "metric_code": "代码",
+    "unit": "单位",
+    "predicted": "模型预测",
+    "mean": "均值",
+    "ci_low": "95%置信区间下限",
+    "ci_high": "95%置信区间上限",
+    "scenario": "场景",
+    "baseline": "基准",
+    "difference": "差值（场景 − 基准）",
+    "confidence": "置信水平",
+    "reading": "解读",
+    "replications": "重复次数",
+    "period": "时段",
+    "period_start_min": "时段开始（距零点分钟数）",
+    "matter": "事项",
+    "window_group": "窗口组",
+    "windows": "窗口数",
+    "arrivals": "到达人次",
+    "arrived": "到达人次",
+    "served": "办结人次",
+    "abandoned": "弃号人次",
+    "refused_cap": "限号未取到号",
+    "wait_mean_min": "平均等候时长（分钟）",
+    "wait_p90_min": "90%分位等候时长（分钟）",
+    "queue_len_mean": "平均排队人数",
+    "staffed_windows": "开放窗口数",
+    "service_level": "按时叫号率",
+    "csat": "预测满意率",
+    "utilisation": "窗口利用率",
+    "utilisation_of": "窗口利用率：{}",
+    "yes": "是",
+    "no": "否",
+    "higher": "更高",
+    "lower": "更低",
+    "no clear difference": "无明显差异",
+    "no interval": "无区间",
+    "item": "项目",
+    "value": "取值",
+    "command": "命令",
+    "version": "hallsim 版本",
+    "seed": "基础随机种子",
+    "folder": "结果文件夹",
+    "note": "说明",
+    "note.text": (
+        "均值为多次重复的平均，95% Student-t 置信区间与 summary.json 一致；分项表为多次重复的均值。"
+        "满意度相关数字（满意率、评分、投诉）为模型预测，并非实测。"
+    ),
+}
+"""The Excel workbook's headers and sheet names in Chinese, by ``hallsim.export.HEADERS`` key."""
+
+
+def workbook_labels(lang: str | None = None) -> dict[str, str] | None:
+    """``labels`` for ``hallsim.export.build_workbook``: None in English (its own
+    HEADERS), the Chinese headers and metric names in Chinese."""
+    if (lang or current()) != "zh":
+        return None
+    metrics = {m.name: m.label_zh for m in registry.REGISTRY}
+    return {**metrics, **WORKBOOK_ZH}
+
+
 UNITS: dict[str, tuple[str, str]] = {
     "min": ("min", "分钟"),
     "citizens": ("citizens", "人次"),
@@ -654,5 +722,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.matter_share": ("{share}% of demand", "占需求 {share}%"),
     "settings.service": ("service {service} min", "办理 {service} 分钟"),
     "settings.serving": ("{count} × serving {matters}", "{count} 个窗口，办理 {matters}"),
+    # ---------------------------------------------------------------- one-slide summary (slide.py)
+    "slide.kpi.wait": ("mean wait", "平均等候时长"),
+    "slide.kpi.sl": ("called within target", "按时叫号率"),
+    "slide.kpi.abandoned": ("left unserved / day", "每日弃号"),
+    "slide.kpi.csat": ("satisfied (predicted)", "预测满意率"),
+    "slide.min": ("min", "分钟"),
+    "slide.ci": ("95% CI", "95%区间"),
+    "slide.points": ("{n} points", "{n} 个百分点"),
+    "slide.by": ("{title} {word} by {amount}", "{title}{word} {amount}"),
+    "slide.no_difference": (
+        "{scenario}: no clear difference from {baseline} on these metrics",
+        "{scenario}：这些指标与 {baseline} 无明显差异",
+    ),
+    "slide.vs": ("{scenario} vs {baseline}: ", "{scenario} 对比 {baseline}："),
+    "slide.sep": ("; ", "；"),
+    "slide.replications": ("{n} replications", "重复 {n} 次"),
+    "slide.crn": (
+        " on common random numbers · baseline {baseline}",
+        "（共同随机数）· 基准 {baseline}",
+    ),
+    "slide.baseline": ("baseline", "基准"),
+    "slide.foot": (
+        "Satisfied (predicted): share rating 4–5 predicted by the satisfaction model, not a survey.",
+        "预测满意率：满意度模型预测的4–5分占比，并非调查结果。",
+    ),
 }
 """Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from hallsim import i18n
 from hallsim.cli.common import BadInput
 from hallsim.cli.present import FIGURE_FORMATS, _write_output
 
@@ -64,7 +65,8 @@ def export_command(results_dir: Path, xlsx: Path | None, slide: Path | None, for
 
     try:
         res = load_results(results_dir)
-        data = workbook_bytes(build_workbook(res)) if both or xlsx else None
+        labels = i18n.workbook_labels()
+        data = workbook_bytes(build_workbook(res, labels)) if both or xlsx else None
         fig = summary_slide(res) if both or slide else None
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
