@@ -98,6 +98,11 @@ def metric_label(name: str, lang: str | None = None) -> str:
     return label
 
 
+def has_chinese(text: str) -> bool:
+    """True when ``text`` has a Han character (CJK unified ideographs)."""
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
 def width(text: str) -> int:
     """Columns ``text`` takes on a terminal (a Chinese character takes two)."""
     import unicodedata
@@ -110,6 +115,30 @@ def pad(text: str, columns: int, right: bool = False) -> str:
     which misaligns Chinese)."""
     fill = " " * max(0, columns - width(text))
     return fill + text if right else text + fill
+
+
+_STAFF_NOTES = (
+    (
+        r"(?P<target>\S+) cannot be met within count by (?P<period>\S+?): the roster needs more "
+        r"windows, and the snippet raises count",
+        "staff.note.raise_count",
+    ),
+    (
+        r"the scenario's breaks were dropped: the advised levels are net of them",
+        "staff.note.breaks",
+    ),
+)
+
+
+def staff_note(note: str, lang: str | None = None) -> str:
+    """A note of the staffing advisor (English in its JSON) in the language."""
+    import re
+
+    for pattern, key in _STAFF_NOTES:
+        found = re.fullmatch(pattern, note)
+        if found:
+            return t(key, lang, **found.groupdict())
+    return note
 
 
 _INTERVAL_NOTES = (
@@ -437,6 +466,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         '# in {file}, [[windows]] name = "{name}": set (replacing any existing line)',
         '# 在 {file} 的 [[windows]] name = "{name}" 中设置（替换已有的同名行）',
     ),
+    "staff.note.raise_count": (
+        "{target} cannot be met within count by {period}: the roster needs more windows, and the snippet raises count",
+        "在 {period} 之前，现有窗口数（count）内无法达到 {target}：排班需要更多窗口，下面的配置已提高 count",
+    ),
+    "staff.note.breaks": (
+        "the scenario's breaks were dropped: the advised levels are net of them",
+        "已去掉场景中的休息安排：建议的窗口数为扣除休息后的在岗数",
+    ),
     "staff.carry": ("; {n} waiting at its start", "；时段开始时已有 {n} 人等候"),
     "staff.why_raised": (
         "raised to cut the queue passed on to later periods",
@@ -523,6 +560,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plot.sat.band0": ("1–2 dissatisfied (predicted)", "1–2分 不满意（预测）"),
     "plot.sat.band1": ("3 neutral (predicted)", "3分 一般（预测）"),
     "plot.sat.band2": ("4–5 satisfied (predicted)", "4–5分 满意（预测）"),
+    "plot.sat.rating": ("{k} (predicted)", "{k}分（预测）"),
     "plot.sat.off": ("satisfaction model switched off", "满意度模型已关闭"),
     "plot.sat.mean": ("predicted mean {mean} / 5", "预测平均 {mean} / 5分"),
     "plot.sat.x": ("share of visits with each predicted rating (%)", "各预测评分的办件占比（%）"),
@@ -747,5 +785,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Satisfied (predicted): share rating 4–5 predicted by the satisfaction model, not a survey.",
         "预测满意率：满意度模型预测的4–5分占比，并非调查结果。",
     ),
+    # ---------------------------------------------------------------- replay (templates/replay.html.j2)
+    "replay.one_day": (
+        "Replication {n} — one possible day, not the average day",
+        "第 {n} 次重复 — 可能的一天，并非平均的一天",
+    ),
+    "replay.citizens": ("{name}: {n} citizens", "{name}：{n} 人次"),
+    "replay.same_arrivals": ("; the scenarios see the same arrivals", "；各场景的到达群众相同"),
+    "replay.full_stop": (".", "。"),
+    "replay.boxes": (
+        "Boxes are windows (lit while serving), dots the citizens waiting in each queue.",
+        "方框为窗口（办理时点亮），圆点为各队列中等候的群众。",
+    ),
+    "replay.not_shown": ("Not shown: {items}.", "未显示：{items}。"),
+    "replay.play": ("Play", "播放"),
+    "replay.pause": ("Pause", "暂停"),
+    "replay.speed": ("Speed", "速度"),
+    "replay.time": ("time of day", "时刻"),
+    "replay.serving": ("serving", "办理中"),
+    "replay.idle": ("idle", "空闲"),
+    "replay.closed": ("closed", "未开"),
+    "replay.waiting": ("waiting", "等候"),
 }
 """Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""

@@ -660,7 +660,10 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
     levels = [f"rating_{k}" for k in range(1, 6)]
     rows: list[tuple[str, list[float], float | None]] = []
     if all(c in reps.columns for c in levels):
-        bands = [(f"{k} (predicted)", c) for k, c in zip(range(1, 6), RATING_COLOURS, strict=True)]
+        bands = [
+            (_t("plot.sat.rating", k=k), c)
+            for k, c in zip(range(1, 6), RATING_COLOURS, strict=True)
+        ]
         for name in names:
             d = reps.loc[reps["scenario"] == name, levels].mean()
             mean = res.metrics(name).get("satisfaction_mean", {}).get("mean")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hallsim import i18n
 from hallsim.cli.common import (
     BadInput,
     Interrupted,
@@ -267,7 +268,9 @@ def validate(files: tuple[str, ...]) -> None:
     problems = []
     for path in files:  # every file gets its line: "ok" on stdout, problems on stderr
         try:
-            click.echo(t("validate.ok", path=path, description=describe(load_scenario(path))))
+            sc = load_scenario(path)
+            i18n.from_scenario(sc.report.lang if sc.report else None)  # each file its own
+            click.echo(t("validate.ok", path=path, description=describe(sc)))
         except ScenarioError as exc:
             problems.append(str(exc))
     if problems:

@@ -18,7 +18,7 @@ import click
 
 from hallsim.cli.common import BadInput
 from hallsim.cli.types import SEED, replications_from
-from hallsim.i18n import current, metric_label, pad
+from hallsim.i18n import current, metric_label, pad, staff_note
 from hallsim.i18n import t as tr
 from hallsim.names import TARGET_METRICS
 
@@ -184,13 +184,14 @@ def print_advice(advice: Advice, file: str, seconds: float) -> None:
         for p in differ:
             label = format_clock(advice.periods[p][0]) if day else all_label
             echo(
-                f"{pad(label, 7)}{_levels(advice.erlang[:, p]):>8}{_levels(advice.levels[:, p]):>9}   "
+                f"{pad(label, 7)}{_levels(advice.erlang[:, p]):>8}"
+                f"{_levels(advice.levels[:, p]):>9}   "
                 f"{_fmt(m, advice.erlang_result.mean[p]):<15}{_why(advice, p)}"
             )
     else:
         echo("\n" + tr("staff.agree"))
     for note in advice.notes:
-        echo(f"{tr('staff.note')}: {note}")
+        echo(f"{tr('staff.note')}: {staff_note(note)}")
     echo("")
     for name, snippet in advice.toml_snippets():
         echo(tr("staff.paste", file=file, name=name))
