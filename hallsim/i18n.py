@@ -806,5 +806,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "replay.idle": ("idle", "空闲"),
     "replay.closed": ("closed", "未开"),
     "replay.waiting": ("waiting", "等候"),
+    # ---------------------------------------------------------------- sweep, calibrate, sensitivity
+    "sweep.complete": (
+        "{name}: sweep already complete in {folder}",
+        "{name}：参数扫描已在 {folder} 中完成",
+    ),
+    "sweep.workers": ("{backend}, {n} worker{s}", "{backend}，{n} 个进程"),
+    "sweep.done": (
+        "{name}: {points} points × {reps} replications ({params}), {runs} runs in {seconds} s ({rate} points/s; {where})",
+        "{name}：{points} 个参数组合 × {reps} 次重复（{params}），共 {runs} 次运行，用时 {seconds} 秒（每秒 {rate} 个组合；{where}）",
+    ),
+    "cal.base_scenario": ("scenario {name!r}", "场景 {name!r}"),
+    "cal.base_defaults": ("package defaults", "软件默认值"),
+    "cal.title": (
+        "Calibrated satisfaction coefficients: {survey} (n = {n}, ordered logit, base = {base})",
+        "满意度系数校准：{survey}（n = {n}，有序 logit，基准 = {base}）",
+    ),
+    "cal.estimate": ("estimate", "估计值"),
+    "cal.se": ("std. error", "标准误"),
+    "cal.base": ("base", "基准"),
+    "cal.fitted": ("fitted", "已拟合"),
+    "cal.kept": ("kept: {note}", "保留：{note}"),
+    "cal.shares": ("Share of each rating", "各评分占比"),
+    "cal.observed": ("observed", "实测"),
+    "cal.contradicts": ("contradicts", "否定了"),
+    "cal.consistent": ("is consistent with", "符合"),
+    "cal.lr": (
+        "log-likelihood {fitted} fitted vs {base} with the base coefficients: LR chi2 = {chi2} on {df} df, p = {p}; the survey {verdict} the base coefficients.",
+        "对数似然：拟合 {fitted}，基准系数 {base}；似然比 chi2 = {chi2}，自由度 {df}，p = {p}；调查数据{verdict}基准系数。",
+    ),
+    "cal.ignored": ("ignored columns: {columns}", "已忽略的列：{columns}"),
+    "sens.title": (
+        "Sensitivity of {name} to each assumption over its plausible range ({n} replications, seed {seed}, same random numbers; satisfaction values are predicted)",
+        "{name} 对各项假设的敏感性：每项假设在其合理范围内变化（重复 {n} 次，随机种子 {seed}，相同随机数；满意度为模型预测）",
+    ),
+    "sens.base_row": ("(base)", "（基准）"),
+    "sens.assumption": ("assumption", "假设"),
+    "sens.value": ("value", "取值"),
+    "sens.col.wait_mean_min": ("mean wait", "平均等候时长"),
+    "sens.col.csat": ("CSAT", "满意率"),
+    "sens.col.bad_review_rate": ("bad reviews", "差评率"),
+    "sens.col.satisfaction_mean": ("mean rating", "平均评分"),
+    "sens.col.complaint_rate": ("complaints", "投诉指数"),
+    "sens.foot": (
+        "Changes are relative to the base row; satisfaction changes are predicted (model, not data). Values a scenario cannot take (e.g. a desired wait above its adequate wait) are left out. The ranges and their sources are in docs/model.md §5; compare --robustness says whether a choice between scenarios survives them.",
+        "变化相对于基准行；满意度的变化为模型预测（并非数据）。场景无法取到的值（如期望等候长于可接受等候）已略去。取值范围及其来源见 docs/model.md §5；compare --robustness 说明场景之间的选择是否经得起这些变化。",
+    ),
 }
 """Message id -> (English, Chinese).  Placeholders are ``str.format`` fields."""

@@ -17,6 +17,7 @@ from hallsim.cli.common import (
     progress,
 )
 from hallsim.cli.types import REPLICATIONS, SEED
+from hallsim.i18n import t
 from hallsim.names import BACKENDS, ENGINES
 
 
@@ -178,19 +179,27 @@ def sweep(
     except SweepBackendError as exc:
         raise Failure(str(exc)) from None
     if outcome.runs_this_call == 0:
-        click.echo(f"{sc.name}: sweep already complete in {folder}")
+        click.echo(t("sweep.complete", name=sc.name, folder=folder))
     else:
         points = outcome.runs_this_call / plan.replications
         rate = points / outcome.seconds if outcome.seconds > 0 else float("nan")
         where = (
             f"dask {scheduler}"
             if scheduler
-            else f"{backend}, {n_workers} worker{'s' if n_workers > 1 else ''}"
+            else t("sweep.workers", backend=backend, n=n_workers, s="s" if n_workers > 1 else "")
         )
         click.echo(
-            f"{sc.name}: {plan.n_points} points × {plan.replications} replications "
-            f"({', '.join(plan.parameters)}), {outcome.runs_this_call} runs in "
-            f"{outcome.seconds:.1f} s ({rate:.1f} points/s; {where})"
+            t(
+                "sweep.done",
+                name=sc.name,
+                points=plan.n_points,
+                reps=plan.replications,
+                params=", ".join(plan.parameters),
+                runs=outcome.runs_this_call,
+                seconds=f"{outcome.seconds:.1f}",
+                rate=f"{rate:.1f}",
+                where=where,
+            )
         )
     click.echo(str(outcome.results))
 
