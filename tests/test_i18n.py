@@ -349,3 +349,32 @@ def test_figures_in_chinese(compared: Path, kind: str) -> None:
     text = " ".join(texts)
     assert re.search(r"[\u4e00-\u9fff]", text)
     assert _untranslated(text) == set(), kind
+
+
+def _key_names(model, seen=None) -> set[str]:
+    import typing
+
+    from pydantic import BaseModel
+
+    seen = set() if seen is None else seen
+    names = set()
+    for name, field in model.model_fields.items():
+        names.add(field.alias or name)
+        stack = [field.annotation]
+        while stack:
+            a = stack.pop()
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                if a not in seen and "dist" not in a.model_fields:
+                    seen.add(a)
+                    names |= _key_names(a, seen)
+            else:
+                stack.extend(typing.get_args(a))
+    return names
+
+
+def test_every_scenario_key_has_a_chinese_name() -> None:
+    """docs/scenario.md's 中文 column (docs/make_scenario_reference.py) is never empty."""
+    from hallsim.scenario import Scenario
+
+    missing = sorted(k for k in _key_names(Scenario) if not i18n.scenario_key_zh(k))
+    assert missing == []
