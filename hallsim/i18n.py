@@ -141,6 +141,42 @@ def staff_note(note: str, lang: str | None = None) -> str:
     return note
 
 
+_SCENARIO_PROBLEMS = (
+    (r"unknown key \(misspelt\?\); docs/scenario.md lists the allowed keys", "scn.unknown_key"),
+    (r"required field is missing", "scn.missing"),
+    (r"must be a finite number \(not inf or nan\), got (?P<got>.*)", "scn.finite"),
+    (
+        r"unknown distribution (?P<tag>.*); allowed: exponential, deterministic, lognormal, gamma, uniform",
+        "scn.unknown_dist",
+    ),
+    (
+        r"a distribution needs dist = exponential\|deterministic\|lognormal\|gamma\|uniform",
+        "scn.need_dist",
+    ),
+    (r"shares must sum to 1 \(within 0.001\), they sum to (?P<total>\S+)", "scn.shares"),
+    (r"no such field (?P<key>.*)", "scn.no_field"),
+)
+
+
+def scenario_error(error: object) -> str:
+    """A ``hallsim.scenario.ScenarioError`` as the user reads it: in Chinese, its fixed
+    parts translated (file and key names stay as they are); in English, as it is."""
+    import re
+
+    source, problems = getattr(error, "source", None), getattr(error, "problems", None)
+    if current() == "en" or source is None or problems is None:
+        return str(error)
+    lines = [t("scn.invalid", source=source)]
+    for path, message in problems:
+        for pattern, key in _SCENARIO_PROBLEMS:
+            found = re.fullmatch(pattern, message)
+            if found:
+                message = t(key, **found.groupdict())
+                break
+        lines.append(f"  {path or t('scn.file')}: {message}")
+    return "\n".join(lines)
+
+
 _INTERVAL_NOTES = (
     (r"one replication: no interval", "note.one_replication"),
     (r"0 in every replication: upper end by the rule of three", "note.rule_of_three"),
@@ -428,6 +464,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "complete: false)",
         "无法写入 {what}；{path} 不完整（其 .hallsim-results.json 记为 complete: false）",
     ),
+    # ---------------------------------------------------------------- scenario errors
+    "scn.invalid": ("{source}: invalid scenario", "{source}：场景文件无效"),
+    "scn.file": ("(file)", "（文件）"),
+    "scn.unknown_key": (
+        "unknown key (misspelt?); docs/scenario.md lists the allowed keys",
+        "未知的键（拼写错误？）；允许的键见 docs/scenario.md",
+    ),
+    "scn.missing": ("required field is missing", "缺少必填项"),
+    "scn.finite": (
+        "must be a finite number (not inf or nan), got {got}",
+        "必须是有限数（不能是 inf 或 nan），实际为 {got}",
+    ),
+    "scn.unknown_dist": (
+        "unknown distribution {tag}; allowed: exponential, deterministic, lognormal, gamma, uniform",
+        "未知的分布 {tag}；可用：exponential、deterministic、lognormal、gamma、uniform",
+    ),
+    "scn.need_dist": (
+        "a distribution needs dist = exponential|deterministic|lognormal|gamma|uniform",
+        "分布须指定 dist = exponential|deterministic|lognormal|gamma|uniform",
+    ),
+    "scn.shares": (
+        "shares must sum to 1 (within 0.001), they sum to {total}",
+        "各事项占比之和须为1（误差0.001以内），实际为 {total}",
+    ),
+    "scn.no_field": ("no such field {key}", "没有这个字段 {key}"),
     # ---------------------------------------------------------------- validate
     "validate.ok": ("{path}: ok — {description}", "{path}: 通过 — {description}"),
     # ---------------------------------------------------------------- run / compare

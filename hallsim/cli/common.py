@@ -58,7 +58,7 @@ def load_scenarios(paths: tuple[str, ...]) -> list[Scenario]:
         try:
             scenarios.append(load_scenario(p))
         except ScenarioError as exc:
-            problems.append(str(exc))
+            problems.append(i18n.scenario_error(exc))
     if problems:
         raise BadInput("\n".join(problems))
     if scenarios and scenarios[0].report is not None:

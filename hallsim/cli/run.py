@@ -272,7 +272,7 @@ def validate(files: tuple[str, ...]) -> None:
             i18n.from_scenario(sc.report.lang if sc.report else None)  # each file its own
             click.echo(t("validate.ok", path=path, description=describe(sc)))
         except ScenarioError as exc:
-            problems.append(str(exc))
+            problems.append(i18n.scenario_error(exc))
     if problems:
         raise BadInput("\n".join(problems))
 

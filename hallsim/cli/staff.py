@@ -271,7 +271,9 @@ def staff(file, target, replications, seed, workers, max_windows, keep_count, as
     try:
         sc = load_scenario(file)
     except ScenarioError as exc:
-        _bad_input(str(exc))
+        from hallsim import i18n
+
+        _bad_input(i18n.scenario_error(exc))
     if sc.report is not None:
         from hallsim import i18n
 
