@@ -876,7 +876,7 @@ def plot_sweep(
         ax.grid(alpha=0.3)
         if hue:
             fig.legend(
-                title=f"one line per {hue}",
+                title=_t("plot.sweep.line_per", hue=hue),
                 loc="outside lower center",
                 ncols=min(len(hues), 8),
             )
@@ -903,13 +903,13 @@ def plot_sweep(
                     )
             bar = fig.colorbar(image, ax=ax_h, shrink=0.9)
             bar.set_label(metric_label(metric))
-            ax_h.set_title("mean by parameter pair", loc="left", fontsize=11)
+            ax_h.set_title(_t("plot.sweep.pair"), loc="left", fontsize=11)
             for side in ("top", "right", "left", "bottom"):
                 ax_h.spines[side].set_visible(False)
-        title = f"{metric_label(metric)} vs {x}"
-        sub = f"mean with 95% CI band over {n_reps} replications" if n_reps else "mean with 95% CI"
+        title = _t("plot.sweep.title", metric=metric_label(metric), x=x)
+        sub = _t("plot.sweep.sub", n=n_reps) if n_reps else _t("plot.sweep.sub_plain")
         if held:
-            sub += "; held: " + ", ".join(held)
+            sub += _t("plot.sweep.held", held=", ".join(held))
         if ax_h is None:
             ax.set_title(sub, loc="left", fontsize=10, fontweight="normal")
             fig.suptitle(title, fontsize=12)
@@ -1001,10 +1001,7 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
     """Observed vs simulated per period for the main metrics: the simulated mean, its
     95% confidence band (the mean's uncertainty) and the 95% one-day prediction band
     (where an observed day should fall); observed values as black dots."""
-    zh = cjk_font() is not None  # Chinese beside English only where a font can draw it
-
-    def bi(en: str, cn: str) -> str:
-        return f"{en} / {cn}" if zh else en
+    zh = i18n.current() == "zh"
 
     periods = js.get("periods")
     if not isinstance(periods, list) or not periods or not isinstance(js.get("overall"), dict):
@@ -1034,7 +1031,7 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
                 alpha=0.18,
                 color="C0",
                 step="mid",
-                label=bi("simulated one day, 95%", "单日预测区间"),
+                label=_t("plot.bt.one_day"),
             )
             ax.fill_between(
                 x,
@@ -1043,12 +1040,12 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
                 alpha=0.45,
                 color="C0",
                 step="mid",
-                label=bi("simulated mean, 95% CI", "均值置信区间"),
+                label=_t("plot.bt.mean_ci"),
             )
-            mean_label = bi("simulated mean", "模拟均值")
+            mean_label = _t("plot.bt.mean")
             ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=mean_label, ds="steps-mid")
-            ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=bi("observed (log)", "实测"))
-            ax.set_ylabel(f"{en}\n{cn}" if zh else en, fontsize=8)
+            ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=_t("plot.bt.observed"))
+            ax.set_ylabel(cn if zh else en, fontsize=8)
             lo = 0.0
             ax.set_ylim(bottom=lo, top=100 if k == 100 and ax.get_ylim()[1] > 100 else None)
             step = max(1, math.ceil(len(x) / 6))
@@ -1058,13 +1055,11 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
             ax.set_visible(False)
         for ax in axes[-ncol:]:
             if ax.get_visible():
-                ax.set_xlabel(bi("period start", "时段"), fontsize=8)
+                ax.set_xlabel(_t("plot.util.x"), fontsize=8)
         axes[0].legend(fontsize=6, loc="upper left")
         days, reps = js.get("days"), js.get("replications")
         fig.suptitle(
-            f"{bi('Backtest', '回测')}: {js.get('scenario', '')} — {days} observed days, "
-            f"{reps} simulated days ({bi('simulated = predicted, not data', '模拟为预测')})",
-            fontsize=9,
+            _t("plot.bt.title", scenario=js.get("scenario", ""), days=days, reps=reps), fontsize=9
         )
         if cjk:
             fig.canvas.draw()
