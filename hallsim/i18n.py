@@ -449,6 +449,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--precision: expected a positive number or percentage, got {text!r}",
         "--precision: 应为正数或百分比，实际为 {text!r}",
     ),
+    "err.xlsx_suffix": (
+        "--xlsx {path}: a workbook file ends in .xlsx",
+        "--xlsx {path}：工作簿文件须以 .xlsx 结尾",
+    ),
+    "err.slide_suffix": (
+        "--slide {path}: a slide file ends in .png, .svg or .pdf",
+        "--slide {path}：幻灯片文件须以 .png、.svg 或 .pdf 结尾",
+    ),
+    "err.out_is_folder": (
+        "{path}: is a folder; --out names the scenario file to write",
+        "{path}：这是文件夹；--out 应指定要写入的场景文件",
+    ),
+    "err.out_suffix": (
+        "--out {path}: suffix does not match --format {fmt}",
+        "--out {path}：文件后缀与 --format {fmt} 不符",
+    ),
+    "err.x_hue": ("--x and --hue apply to --kind sweep only", "--x 和 --hue 只适用于 --kind sweep"),
+    "err.scheduler": ("--scheduler needs --backend dask", "--scheduler 需要配合 --backend dask"),
+    "err.invalid_sweep": ("{file}: invalid sweep", "{file}：参数扫描设置无效"),
+    "progress.sweep": ("sweep", "参数扫描"),
+    "progress.points": ("points", "组合"),
     "err.nothing_written": (
         "interrupted before any replication finished; nothing written",
         "在任何一次重复完成之前被中断；未写入任何文件",

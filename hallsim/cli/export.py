@@ -54,9 +54,9 @@ def export_command(results_dir: Path, xlsx: Path | None, slide: Path | None, for
       hallsim export results/ab --xlsx planning/ab.xlsx --slide planning/ab.png
     """
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-        raise BadInput(f"--xlsx {xlsx}: a workbook file ends in .xlsx")
+        raise BadInput(i18n.t("err.xlsx_suffix", path=xlsx))
     if slide is not None and slide.suffix.lower().lstrip(".") not in FIGURE_FORMATS:
-        raise BadInput(f"--slide {slide}: a slide file ends in .png, .svg or .pdf")
+        raise BadInput(i18n.t("err.slide_suffix", path=slide))
     both = xlsx is None and slide is None
     from hallsim.export import build_workbook, workbook_bytes
     from hallsim.plots import save_figure

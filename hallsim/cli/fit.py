@@ -35,7 +35,7 @@ def _check_scenario_target(path: Path, force: bool) -> None:
     own first line counts as ours.
     """
     if path.is_dir():
-        raise BadInput(f"{path}: is a folder; --out names the scenario file to write")
+        raise BadInput(tr("err.out_is_folder", path=path))
     if (path.exists() or path.is_symlink()) and not force:
         try:
             with open(path, "rb") as f:

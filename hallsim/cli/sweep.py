@@ -138,7 +138,7 @@ def sweep(
 
     (sc,) = load_scenarios((file,))
     if scheduler and backend == "local":
-        raise BadInput("--scheduler needs --backend dask")
+        raise BadInput(t("err.scheduler"))
     backend = backend or ("dask" if scheduler else "local")
     if backend == "dask":
         try:  # Dask is the optional extra hallsim[cluster]
@@ -154,11 +154,11 @@ def sweep(
         grid = build_grid(sets, sweep_file, sc)
         plan = plan_sweep(sc, grid, replications, seed, engine)
     except SweepError as exc:
-        raise BadInput(f"{file}: invalid sweep\n" + _indent(str(exc))) from None
+        raise BadInput(t("err.invalid_sweep", file=file) + "\n" + _indent(str(exc))) from None
     folder = out_dir(out, f"{sc.name}-sweep")
     n_workers = default_workers() if workers is None else workers
     try:
-        with progress("sweep", quiet, rate_unit="points") as bar:
+        with progress(t("progress.sweep"), quiet, rate_unit=t("progress.points")) as bar:
             outcome = execute_sweep(
                 plan,
                 folder,
