@@ -133,6 +133,17 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _key_text(key: str) -> str:
+    """A settings row's name: the scenario key (code), in Chinese with its Chinese name."""
+    if i18n.current() != "zh":
+        return key
+    for prefix, section in (("matter: ", "matters"), ("windows: ", "windows")):
+        if key.startswith(prefix):
+            return f"{i18n.scenario_key_zh(section)}：{key[len(prefix) :]}"
+    name = i18n.scenario_key_zh(key)
+    return f"{key}（{name}）" if name else key
+
+
 def settings_rows(res: Results) -> list[dict[str, Any]]:
     """Scenario settings side by side: key, one text per scenario, whether they differ."""
     flat = {n: _flatten(res.settings.get(n, {})) for n in res.scenarios}
@@ -149,7 +160,7 @@ def settings_rows(res: Results) -> list[dict[str, Any]]:
     rows = []
     for k in keys:
         values = [flat[n].get(k, "—") for n in res.scenarios]
-        rows.append({"key": k, "cells": values, "differs": len(set(values)) > 1})
+        rows.append({"key": _key_text(k), "cells": values, "differs": len(set(values)) > 1})
     return rows
 
 
