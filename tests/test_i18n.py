@@ -400,3 +400,9 @@ def test_scenario_errors_in_chinese(tmp_path: Path, toml: str, words: str) -> No
     assert "场景文件无效" in result.output and words in result.output, result.output
     english = CliRunner().invoke(main, ["validate", str(bad), "--lang", "en"])
     assert "invalid scenario" in english.output
+
+
+def test_each_invocation_chooses_afresh(halls: tuple[Path, Path]) -> None:
+    a, _ = halls
+    assert "通过" in _invoke(["validate", str(a), "--lang", "zh"])
+    assert ": ok" in _invoke(["validate", str(a)])  # no --lang left over from the last call

@@ -41,6 +41,8 @@ def main() -> None:
       hallsim run scenarios/integrated.toml --replications 20
       hallsim compare scenarios/dedicated.toml scenarios/integrated.toml
     """
+    # each invocation chooses its language afresh (a command's --lang is parsed after this)
+    i18n.reset()
 
 
 for _command in (
