@@ -160,7 +160,9 @@ def settings_rows(res: Results) -> list[dict[str, Any]]:
     rows = []
     for k in keys:
         values = [flat[n].get(k, "—") for n in res.scenarios]
-        rows.append({"key": _key_text(k), "cells": values, "differs": len(set(values)) > 1})
+        rows.append(
+            {"key": k, "name": _key_text(k), "cells": values, "differs": len(set(values)) > 1}
+        )
     return rows
 
 
