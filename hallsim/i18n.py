@@ -262,7 +262,8 @@ def workbook_labels(lang: str | None = None) -> dict[str, str] | None:
     if (lang or current()) != "zh":
         return None
     metrics = {m.name: m.label_zh for m in registry.REGISTRY}
-    return {**metrics, **WORKBOOK_ZH}
+    units = {f"unit:{en}": zh for en, (_, zh) in UNITS.items()}
+    return {**metrics, **units, **WORKBOOK_ZH}
 
 
 SCENARIO_KEYS_ZH: dict[str, str] = {

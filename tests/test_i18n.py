@@ -406,3 +406,13 @@ def test_each_invocation_chooses_afresh(halls: tuple[Path, Path]) -> None:
     a, _ = halls
     assert "通过" in _invoke(["validate", str(a), "--lang", "zh"])
     assert ": ok" in _invoke(["validate", str(a)])  # no --lang left over from the last call
+
+
+def test_workbook_in_chinese(compared: Path) -> None:
+    from hallsim.export import build_workbook
+    from hallsim.results import load_results
+
+    wb = build_workbook(load_results(compared), i18n.workbook_labels("zh"))
+    assert "主要指标" in wb.sheetnames
+    headers = [str(c.value) for ws in wb for c in ws[1]]
+    assert _untranslated(" ".join(wb.sheetnames + headers)) == set(), headers
