@@ -160,7 +160,7 @@ def test_ranking_changes_behind_an_unchanged_best_are_reported_nearest_the_base(
     assert "window is best on mean wait under every assumption tried" in check.sentence()
     assert "order behind it changes at fcr_base = 0.7" in check.sentence()
     zh = check.sentence_zh()
-    assert "window 在平均等待时间上都最好" in zh and "fcr_base = 0.7" in zh
+    assert "window 在平均等候时长上都最好" in zh and "fcr_base = 0.7" in zh
 
 
 def test_a_ranking_that_never_changes_is_said_so_in_both_languages() -> None:
