@@ -117,6 +117,39 @@ def pad(text: str, columns: int, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
+class Table(Mapping[str, str]):
+    """A module's table of words (``report.TEXT``, ``decision.TEXT``, ...) as a view of its
+    section of ``MESSAGES``: ``table["key"]`` is ``t(prefix + "key")`` in the current
+    language, so a module keeps its short keys and the catalogue stays the one place."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __getitem__(self, key: str) -> str:
+        if self.prefix + key not in MESSAGES:
+            raise KeyError(key)
+        return t(self.prefix + key)
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self.prefix)
+        return (k[n:] for k in MESSAGES if k.startswith(self.prefix) and "." not in k[n:])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+TABLE_PREFIXES: tuple[str, ...] = (
+    "report.t.",
+    "decision.t.",
+    "decision.plain.",
+    "decision.what.",
+    "decision.tile.",
+    "plots.t.",
+)
+"""Sections of ``MESSAGES`` read through a ``Table`` (tests/test_i18n.py checks that
+each key is used by name in its module)."""
+
+
 _STAFF_NOTES = (
     (
         r"(?P<target>\S+) cannot be met within count by (?P<period>\S+?): the roster needs more "
@@ -367,6 +400,21 @@ SCENARIO_KEYS_ZH: dict[str, str] = {
     "warmup_min": "预热时长",
     "wasted_min": "过号耗费时长",
     "windows": "窗口组",
+    "counter_time_factor": "窗口办理时长系数",
+    "elastic": "弹性窗口",
+    "helpers": "帮办代办人员",
+    "kiosk_success": "自助办成率",
+    "kiosk_uptake": "自助终端使用率",
+    "kiosks": "自助终端",
+    "patience_factor": "耐心系数",
+    "speed_factors": "各办事员速度系数",
+    "speed_sd": "办事员速度差异（标准差）",
+    "success": "办成率",
+    "switch_min": "切换耗时",
+    "switch_off_queue": "转回的排队人数",
+    "switch_on_queue": "转岗的排队人数",
+    "tidal": "潮汐窗口",
+    "uptake": "使用率",
 }
 """The Chinese name of each scenario key (by its last part: ``windows.N.count`` -> count);
 docs/scenario.md shows it beside the key, which stays English (it is code)."""
@@ -384,6 +432,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "%": ("%", "%"),
     "1–5 scale": ("1–5 scale", "1–5分"),
     "calls": ("calls", "次"),
+    "switches": ("switches", "次"),
     "hours": ("hours", "小时"),
     "": ("", ""),
 }
@@ -613,6 +662,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "missed calls {share}% (re-queued {requeue})",
         "过号 {share}%（重新排队：{requeue}）",
     ),
+    "describe.sep": ("; ", "；"),
+    "describe.kiosks": (
+        "kiosks {count}× ({matters}; uptake {uptake}%, success {success}%)",
+        "自助终端 {count} 台（{matters}；使用率 {uptake}%，办成率 {success}%）",
+    ),
+    "describe.helpers": ("helpers {count} ({classes})", "引导员 {count} 名（{classes}）"),
+    "describe.tidal": (
+        "tidal {name} → {matters} at {on} waiting, back at {off}",
+        "潮汐窗口 {name}：等候 {on} 人时转办 {matters}，{off} 人时转回",
+    ),
+    "describe.elastic": (
+        "elastic {name} opens at {on} waiting, closes at {off}",
+        "弹性窗口 {name}：等候 {on} 人时开启，{off} 人时关闭",
+    ),
+    "describe.speed_sd": ("speed sd {sd}", "速度标准差 {sd}"),
+    "describe.speeds": ("speeds {factors}", "速度系数 {factors}"),
+    "describe.clerks": ("{name} clerks {spread}", "{name} 办事员{spread}"),
     # ---------------------------------------------------------------- staff (advisor)
     "ci95": ("[95% CI]", "[95%置信区间]"),
     "staff.called_within": (" (called within {target} min)", "（{target}分钟内叫号）"),
@@ -706,34 +772,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "场景与等候统计量（每次重复一个值）",
     ),
     "plot.waits.box_title": (
-        "Median and 90th-percentile wait per replication (box plots)\nno citizens.parquet in this folder: rerun with --log for the full distribution",
-        "每次重复的等候时长中位数与90%分位数（箱线图）\n此文件夹没有 citizens.parquet：加 --log 重新运行可得完整分布",
+        "Median and 90th-percentile wait per replication (box plots)\none value per replication, {reps}",
+        "每次重复的等候时长中位数与90%分位数（箱线图）\n每次重复一个值，{reps}",
     ),
     "plot.target": ("target {target} min", "目标 {target} 分钟"),
-    "plot.compare.head": ("Scenarios compared", "场景比较"),
-    "plot.compare.title": (
-        "{head}: mean with 95% CI over {reps}",
-        "{head}：{reps}的均值及95%置信区间",
-    ),
-    "plot.compare.crn": (" on common random numbers", "（共同随机数）"),
     "plot.compare.bonferroni": (
         "{conf}% CIs, Bonferroni-adjusted: 95% family-wise",
         "{conf}%置信区间，Bonferroni 校正：整体95%",
     ),
     "plot.ci95": ("95% CI", "95%置信区间"),
-    "plot.compare.bottom": (
-        "Bottom row: paired difference to baseline {base} ({level}); hollow marker = interval includes 0",
-        "下排：与基准 {base} 的配对差值（{level}）；空心标记 = 区间包含0",
+    "plot.day.staffed": ("windows\nstaffed", "开放\n窗口数"),
+    "plot.day.queue_y": ("waiting\n(citizens)", "等候人数\n（人）"),
+    "plot.day.wait_y": ("mean wait\n(min)", "平均等候\n（分钟）"),
+    "plot.day.queue_title": ("Queue length by period, whole hall", "全厅各时段排队人数"),
+    "plot.day.group_title": (
+        "Queue by window group (from the citizen log)",
+        "各窗口组排队人数（据群众办事记录）",
     ),
-    "plot.day.staffed": ("windows staffed (dotted)", "开放窗口数（点线）"),
-    "plot.day.queue_y": ("citizens waiting\n(time-average)", "等候人数\n（时间平均）"),
-    "plot.day.wait_y": ("mean wait of those\ncalled (min)", "被叫号者平均\n等候时长（分钟）"),
-    "plot.day.queue_title": ("Queue length by period", "各时段排队人数"),
+    "plot.day.group": ("group {group}", "窗口组 {group}"),
     "plot.day.wait_title": (
         "Mean wait by period (ticket to call)",
         "各时段平均等候时长（取号到叫号）",
     ),
-    "plot.day.staffed_right": ("windows staffed (right axis)", "开放窗口数（右轴）"),
     "plot.day.x": ("time of day (points at mid-period)", "时刻（点位于时段中点）"),
     "plot.day.close": ("close {time}", "闭厅 {time}"),
     "plot.day.sim_x": ("simulation time (min)", "模拟时间（分钟）"),
@@ -751,10 +811,85 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Window utilisation by group and period (mean of {reps}; cells in %)",
         "各窗口组分时段窗口利用率（{reps}的均值；单位%）",
     ),
+    "plot.matters.title": (
+        "Mean wait by matter and hour of arrival (served citizens, {reps}; grey: fewer than {n})",
+        "分事项、分到达时段的平均等候时长（已办理群众，{reps}；灰色：少于 {n} 人）",
+    ),
+    "plot.matters.x": ("hour of arrival (ticket)", "到达（取号）时段"),
+    "plot.matters.bar": (
+        "mean wait (min); lighter = shorter",
+        "平均等候时长（分钟）；颜色越浅越短",
+    ),
+    "plot.lighter_better": ("lighter = better", "颜色越浅越好"),
+    "plot.group_n": ("group {n}", "第 {n} 组"),
+    "plot.roster.advised": ("advised", "建议"),
+    "plot.roster.staffed": ("windows staffed", "开放窗口数"),
+    "plot.roster.title": (
+        "Windows per period: advised (simulation-checked) vs Erlang; staff-hours {hours} vs {erlang}",
+        "各时段窗口数：建议排班（经模拟检验）与 Erlang 公式对比；窗口工时 {hours} 对 {erlang}",
+    ),
+    "plot.roster.advised_sim": (
+        "advised roster (simulated, 95% CI)",
+        "建议排班（模拟，95%置信区间）",
+    ),
+    "plot.roster.erlang_sim": ("Erlang's roster (simulated)", "Erlang 排班（模拟）"),
+    "plot.roster.target": ("target {target}", "目标 {target}"),
+    "plot.roster.x": ("time of day", "时刻"),
+    "plot.roster.suptitle": (
+        "Staffing advice for {name}: {target} in every period ({n} replications)",
+        "{name} 排班建议：每个时段均满足 {target}（重复 {n} 次）",
+    ),
+    "plot.sens.x": ("change from the base: {label}", "相对基准的变化：{label}"),
+    "plot.sens.title": (
+        "Sensitivity of {name}: {label}{note}, each assumption over its plausible range",
+        "{name} 的敏感性：各项假设在其合理范围内变化时的{label}{note}",
+    ),
+    "plot.clerks.util": (
+        "{name}: utilisation (busy ÷ staffed)",
+        "{name}：窗口利用率（办理 ÷ 在岗）",
+    ),
+    "plot.clerks.service": ("mean service time (min)", "平均办理时长（分钟）"),
+    "plot.clerks.util_x": ("utilisation (%)", "窗口利用率（%）"),
+    "plot.clerks.minutes": ("minutes", "分钟"),
+    "plot.clerks.title": (
+        "Clerks by window (speed factor in brackets; mean of {reps})",
+        "各窗口办事员（括号内为速度系数；{reps}的均值）",
+    ),
+    "plots.t.zoomed": ("axis zoomed: {lo:.0f}–{hi:.0f}%", "坐标轴已放大：{lo:.0f}–{hi:.0f}%"),
+    "plots.t.compare_method": (
+        "Top: mean with 95% CI over {reps}{crn}. ",
+        "上排：{reps}的均值及95%置信区间{crn}。",
+    ),
+    "plots.t.crn": (" on common random numbers", "（共同随机数）"),
+    "plots.t.compare_bottom": (
+        "Bottom: paired difference to baseline {base} ({level}); hollow marker = interval includes 0.",
+        "下排：与基准 {base} 的配对差值（{level}）；空心标记 = 区间包含0。",
+    ),
+    "plots.t.after_close": (
+        "after {close} (closing): periods dropped",
+        "{close}（闭厅）之后的时段已略去",
+    ),
+    "plots.param.windows.*.count": ("windows: {group}", "窗口数：{group}"),
+    "plots.param.windows.*.attitude": ("staff attitude (0–1): {group}", "服务态度（0–1）：{group}"),
+    "plots.param.windows.*.service_time_factor": (
+        "service-time factor: {group}",
+        "办理时长系数：{group}",
+    ),
+    "plots.param.arrivals.rate_per_hour": ("arrivals per hour", "每小时到达人数"),
+    "plots.param.arrivals.online_share": ("share booked online", "网上办理占比"),
+    "plots.param.hall.service_level_target_min": (
+        "service-level target (min)",
+        "叫号时限目标（分钟）",
+    ),
+    "plots.param.hall.comfort": ("hall comfort (0–1)", "大厅舒适度（0–1）"),
+    "plots.param.patience.balk_at_queue": (
+        "leave on sight of a queue of",
+        "见队长即离开的排队人数",
+    ),
     "plot.sat.band0": ("1–2 dissatisfied (predicted)", "1–2分 不满意（预测）"),
     "plot.sat.band1": ("3 neutral (predicted)", "3分 一般（预测）"),
     "plot.sat.band2": ("4–5 satisfied (predicted)", "4–5分 满意（预测）"),
-    "plot.sweep.line_per": ("one line per {hue}", "每条线对应一个 {hue} 取值"),
+    "plot.sweep.line_per": ("one line per {hue}", "每条线对应一个{hue}取值"),
     "plot.sweep.pair": ("mean by parameter pair", "各参数组合的均值"),
     "plot.sweep.title": ("{metric} vs {x}", "{metric} 随 {x} 的变化"),
     "plot.sweep.sub": (
@@ -792,17 +927,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "report.crn_baseline": ("on common random numbers · baseline", "共同随机数 · 基准"),
     "report.contents": ("Contents", "目录"),
-    "report.glance": ("At a glance", "概览"),
     "report.settings": ("Scenario settings", "场景设置"),
-    "report.headline": ("Headline metrics", "主要指标"),
-    "report.differences_nav": ("Paired differences", "配对差值"),
     "report.robustness": ("Does the advice survive the assumptions?", "结论对假设是否稳健？"),
     "report.figures": ("Figures", "图表"),
     "report.replay": ("Replay of the day", "大厅一日回放"),
-    "report.assumptions_nav": ("Model assumptions", "模型假设"),
     "report.provenance": ("How these results were made", "结果如何得出"),
-    "report.glance_note": ("(means with 95% confidence intervals)", "（均值及95%置信区间）"),
-    "report.best": ("Best for {label}:", "{label}最优："),
     "report.predicted_note": (
         "Satisfaction figures (CSAT, ratings, complaints) are model predictions, not measurements.",
         "满意度相关数字（满意率、评分、投诉）为模型预测，并非实测。",
@@ -901,6 +1030,239 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Made by hallsim {version} from saved results; no simulation was run to make this page. Self-contained: figures are embedded, no network needed.",
         "由 hallsim {version} 根据已保存的结果生成；生成本页未运行模拟。本页自包含：图表已内嵌，无需联网。",
     ),
+    "report.fig.matters": ("Wait by matter and hour", "分事项分时段等候时长"),
+    "report.fig.matters.caption": (
+        "Mean wait of the served citizens by matter and hour of arrival, pooled over the replications; lighter is shorter, grey cells had too few citizens to say.",
+        "已办理群众按事项和到达时段的平均等候时长（多次重复合并）；颜色越浅等候越短，灰色格子人数太少，无法判断。",
+    ),
+    "report.fig.clerks": ("Clerks who differ in speed", "办事员办理速度差异"),
+    "report.fig.clerks.caption": (
+        "Each window's clerk: utilisation and mean service time over the replications, with the clerk's speed factor (shown only when the scenario sets speed_sd or speed_factors).",
+        "各窗口办事员的窗口利用率和平均办理时长（多次重复的均值）及其速度系数（仅当场景设置 speed_sd 或 speed_factors 时显示）。",
+    ),
+    # ---------------------------------------------------------------- decision.py (first screen)
+    "decision.plain.wait_mean_min": ("Average wait for a window", "平均等候时长"),
+    "decision.plain.wait_p90_min": (
+        "9 in 10 citizens are called within",
+        "九成群众的等候时长不超过",
+    ),
+    "decision.plain.service_level": ("Called within {target} min", "{target}分钟内叫号率"),
+    "decision.plain.abandoned": (
+        "Left without being served, per day",
+        "每日未办理即离开（弃号）人次",
+    ),
+    "decision.plain.return_visits": ("Came back the same day", "当日再次来访人次"),
+    "decision.plain.first_contact_resolution": ("Matter settled on the first visit", "一次办结率"),
+    "decision.plain.utilisation": (
+        "Share of staffed time the windows are busy",
+        "窗口利用率（在岗时间中办理业务的占比）",
+    ),
+    "decision.plain.csat": ("Satisfied, rating 4–5 (predicted)", "预测满意率（评4–5分）"),
+    "decision.plain.bad_review_rate": (
+        "Dissatisfied, rating 1–2 (predicted)",
+        "差评率（预测，评1–2分）",
+    ),
+    "decision.plain.staff_hours": ("Window hours staffed per day (cost)", "每日窗口工时（成本）"),
+    "decision.t.question_compare": (
+        "Which works better for the hall: {names}?",
+        "{names}：哪个方案对大厅更好？",
+    ),
+    "decision.t.question_run": ("How does {name} serve the hall?", "{name}的服务效果如何？"),
+    "decision.t.or": (" or ", "还是"),
+    "decision.t.better": ("better", "更好"),
+    "decision.t.worse": ("worse", "更差"),
+    "decision.t.no_clear": ("no clear difference", "无明显差异"),
+    "decision.t.baseline": ("baseline", "基准"),
+    "decision.t.improves": ("{name} improves {what}", "{name}使{what}"),
+    "decision.t.by": ("{what} by {amount}", "{what}{amount}"),
+    "decision.t.worsens": ("worsens {what} by {amount}", "{what}会{amount}"),
+    "decision.t.loss_subject": ("{name} ", "{name}的"),
+    "decision.t.no_change": (
+        "{name} makes no clear difference to {base} on the key measures",
+        "{name}与{base}相比，主要指标无明显差异",
+    ),
+    "decision.t.adds_hours": ("needs {hours} more window hours a day", "每天多需{hours}个窗口工时"),
+    "decision.t.saves_hours": ("saves {hours} window hours a day", "每天节省{hours}个窗口工时"),
+    "decision.t.same_hours": ("needs no extra window hours", "无需增加窗口工时"),
+    "decision.t.run_verdict": (
+        "{name}: average wait {wait}, {sl} called within {target} min{abandoned}.",
+        "{name}：平均等候时长{wait}，{target}分钟内叫号率{sl}{abandoned}。",
+    ),
+    "decision.t.run_abandoned": (", {n} a day leave unserved", "，每天{n}人次未办理即离开"),
+    "decision.t.points": ("{v:.1f} percentage points", "{v:.1f}个百分点"),
+    "decision.t.minutes": ("{v:.1f} min", "{v:.1f}分钟"),
+    "decision.t.citizens": ("{v:.1f} citizens a day", "每天{v:.1f}人次"),
+    "decision.t.hours": ("{v:.1f}", "{v:.1f}"),
+    # the amount of a change: Chinese puts a verb of change before it (缩短3.2分钟)
+    "decision.t.points_up": ("{amount}", "提高{amount}"),
+    "decision.t.points_down": ("{amount}", "降低{amount}"),
+    "decision.t.minutes_up": ("{amount}", "延长{amount}"),
+    "decision.t.minutes_down": ("{amount}", "缩短{amount}"),
+    "decision.t.citizens_up": ("{amount}", "增加{amount}"),
+    "decision.t.citizens_down": ("{amount}", "减少{amount}"),
+    "decision.t.but": (", but ", "，但"),
+    "decision.t.and": (" and ", "、"),
+    "decision.t.then": (", and ", "，同时"),
+    "decision.t.sep": ("; ", "；"),
+    "decision.t.end": (".", "。"),
+    "decision.t.pp": (" pp", "个百分点"),
+    "decision.t.min": (" min", "分钟"),
+    "decision.t.h": (" h", "小时"),
+    "decision.what.wait_mean_min": ("the average wait", "平均等候时长"),
+    "decision.what.service_level": ("the share called within {target} min", "{target}分钟内叫号率"),
+    "decision.what.abandoned": ("the number who leave unserved", "弃号人次"),
+    "decision.what.csat": ("predicted satisfaction (rating 4–5)", "预测满意率（评4–5分）"),
+    "decision.tile.wait_mean_min": ("Average wait", "平均等候时长"),
+    "decision.tile.service_level": ("Called within {target} min", "{target}分钟内叫号率"),
+    "decision.tile.abandoned": ("Left unserved / day", "每日弃号"),
+    "decision.tile.csat": ("Satisfied (predicted)", "预测满意率"),
+    "decision.tile.staff_hours": ("Window hours / day", "每日窗口工时"),
+    # ---------------------------------------------------------------- report: first screen
+    "report.kpis": ("Key figures", "关键指标"),
+    "report.ci95_range": ("95% CI {range}", "95%置信区间 {range}"),
+    "report.judged_note": (
+        "Better/worse: the paired interval against {baseline} excludes 0; otherwise “no clear difference”.",
+        "更好/更差：与 {baseline} 的配对区间不含0；否则为“无明显差异”。",
+    ),
+    "report.plain": ("The figures in plain words", "数字的通俗解读"),
+    "report.plain_note": (
+        "Mean over {n} replications with its 95% interval",
+        "{n} 次重复的均值及其95%区间",
+    ),
+    "report.plain_note_diff": (
+        "; for each alternative the difference to {baseline}, worded better or worse when its paired interval excludes 0",
+        "；各备选方案列出与 {baseline} 的差值，配对区间不含0时注明更好或更差",
+    ),
+    "report.plain_note_zero": (
+        ". Rows that are zero in every scenario are left out.",
+        "。各场景均为0的行已略去。",
+    ),
+    "report.breakdown": ("Per matter and window group", "分事项与分窗口组"),
+    "report.per_matter": ("Per matter", "分事项"),
+    "report.per_matter_note": (
+        "Average wait · share called within the target · satisfied (predicted), mean over the replications.",
+        "平均等候时长 · 按时叫号率 · 预测满意率，多次重复的均值。",
+    ),
+    "report.matter": ("matter", "事项"),
+    "report.per_group": ("Per window group", "分窗口组"),
+    "report.per_group_note": (
+        "Windows · average wait · share of staffed time busy, mean over the replications.",
+        "窗口数 · 平均等候时长 · 窗口利用率，多次重复的均值。",
+    ),
+    "report.window_group": ("window group", "窗口组"),
+    "report.appendix": (
+        "Appendix: all metrics, settings, assumptions, provenance",
+        "附录：全部指标、设置、假设与来源",
+    ),
+    "report.app": ("Appendix {letter}. {title}", "附录{letter}　{title}"),
+    "report.all_metrics": ("All metrics", "全部指标"),
+    # ---------------------------------------------------------------- report.TEXT (sweep, staff, sensitivity)
+    "report.t.reps_run": (
+        "{run} run (the scenario file says {file})",
+        "实际运行 {run} 次（场景文件为 {file} 次）",
+    ),
+    "report.t.windows_n": ("{n} windows", "{n} 个窗口"),
+    "report.t.staff_question": (
+        "How many windows does {name} need each period for {target}?",
+        "{name} 每个时段需要开放多少个窗口才能满足 {target}？",
+    ),
+    "report.t.staff_sub": (
+        "{reps} replications, seed {seed}, on common random numbers",
+        "重复 {reps} 次，随机种子 {seed}，共同随机数",
+    ),
+    "report.t.staff_verdict": (
+        "The advised roster meets {target} in every period with {hours} window hours a day (Erlang's formula alone: {erlang}; the scenario as written: {written}); over the whole day it achieves {day} [{range}].",
+        "建议排班每天用 {hours} 个窗口工时即可在每个时段满足 {target}（仅按 Erlang 公式：{erlang}；场景原排班：{written}）；全天达到 {day} [{range}]。",
+    ),
+    "report.t.period": ("period", "时段"),
+    "report.t.advised": ("advised", "建议"),
+    "report.t.erlang": ("Erlang", "Erlang"),
+    "report.t.per_period": ("Per period", "分时段"),
+    "report.t.roster_heading": (
+        "Roster: windows per period, Erlang vs simulation",
+        "排班：各时段窗口数，Erlang 公式与模拟对比",
+    ),
+    "report.t.roster_caption": (
+        "Top: windows staffed per period, advised after simulation (solid) and from Erlang's formula (dashed). Bottom: the target metric each period achieves with each roster (simulated; 95% interval for the advised one); the dotted line is the target.",
+        "上图：各时段开放窗口数，模拟后的建议（实线）与 Erlang 公式（虚线）。下图：各排班下每个时段的目标指标（模拟值；建议排班附95%区间）；点线为目标。",
+    ),
+    "report.t.sens_question": (
+        "Which model assumptions move the results of {name} most?",
+        "哪些模型假设对 {name} 的结果影响最大？",
+    ),
+    "report.t.sens_clause": (
+        "{what} moves most with {top} (up to {amount})",
+        "{what}受 {top} 影响最大（最多 {amount}）",
+    ),
+    "report.t.sens_note": (
+        "Each assumption is set, one at a time, to each value of its plausible range on the same random numbers; satisfaction figures are model predictions.",
+        "每次只改变一项假设，在相同随机数下依次取其合理范围内的各个值；满意度数字为模型预测。",
+    ),
+    "report.t.tornado": ("Tornado", "龙卷风图"),
+    "report.t.sens_caption": (
+        "Per assumption, the range of the change from the base over its plausible values; largest swing on top.",
+        "每项假设在其合理取值范围内相对基准的变化幅度；变化最大的在最上方。",
+    ),
+    "report.t.assumption": ("assumption", "假设"),
+    "report.t.value": ("value", "取值"),
+    "report.t.base": ("base", "基准值"),
+    "report.t.every_value": ("Every value tried", "所有试过的取值"),
+    "report.t.best": ("best", "最好"),
+    "report.t.worst": ("worst", "最差"),
+    "report.t.lowest": ("lowest", "最低"),
+    "report.t.highest": ("highest", "最高"),
+    "report.t.sweep_question": (
+        "How do {what} change with {params}?",
+        "{what}如何随{params}变化？",
+    ),
+    "report.t.sweep_range": (
+        "{what} goes from {lo} to {hi} over the settings, best at {best}",
+        "各设置下{what}从 {lo} 到 {hi}，{best} 时最好",
+    ),
+    "report.t.and": (" and ", "和"),
+    "report.t.sep": ("; ", "；"),
+    "report.t.end": (".", "。"),
+    # a metric that is neither better nor worse (decision.UNJUDGED_METRICS): its direction
+    "report.t.lower": ("lower", "更低"),
+    "report.t.higher": ("higher", "更高"),
+    "report.t.kind_report": ("hallsim {kind} report: {title}", "hallsim {kind}报告：{title}"),
+    "report.t.kind_staffing": ("staffing", "排班"),
+    "report.t.kind_sensitivity": ("sensitivity", "敏感性"),
+    "report.t.brief_appendix": ("Appendix. How these results were made", "附录　结果如何得出"),
+    "report.t.made_with_label": ("report made with", "报告生成工具"),
+    "report.t.brief_footer": (
+        "Made by hallsim {version}. Self-contained: figures are embedded, no network needed.",
+        "由 hallsim {version} 生成。本页自包含：图表已内嵌，无需联网。",
+    ),
+    "report.t.prov_scenario": ("scenario", "场景"),
+    "report.t.prov_target": ("target", "目标"),
+    "report.t.prov_replications": ("replications", "重复次数"),
+    "report.t.prov_seed": ("seed", "随机种子"),
+    "report.t.prov_rosters": ("rosters simulated", "模拟的排班套数"),
+    "report.t.prov_staffed": (
+        "staffed = (paste into [[windows]])",
+        "staffed =（粘贴到 [[windows]]）",
+    ),
+    "report.t.prov_visits": ("visits rated", "参与评价的来访人次"),
+    "report.t.sweep_title": ("hallsim sweep report: {title}", "hallsim 参数扫描报告：{title}"),
+    "report.t.sweep_sub": (
+        "hallsim sweep report · {points} settings × {reps} replications on common random numbers",
+        "hallsim 参数扫描报告 · {points} 组设置 × 重复 {reps} 次，共同随机数",
+    ),
+    "report.t.sweep_note": (
+        "Satisfaction figures are model predictions, not measurements. Best and worst are the point means; neighbouring settings whose intervals overlap may not differ.",
+        "满意度数字为模型预测，并非实测。最好与最差按点均值判断；区间重叠的相邻设置未必有差异。",
+    ),
+    "report.t.every_setting": ("Every setting", "所有设置"),
+    "report.t.every_setting_note": (
+        "Mean over {n} replications [95% interval], one row per setting.",
+        "{n} 次重复的均值 [95%区间]，每组设置一行。",
+    ),
+    "report.t.sweep_caption": (
+        "Mean with its 95% band over the replications; with a second parameter, one line per value and a heat map where lighter is better.",
+        "多次重复的均值及95%置信带；有第二个参数时，每个取值一条线，并附热力图（颜色越浅越好）。",
+    ),
+    "report.t.reps_per_setting": ("replications per setting", "每组设置的重复次数"),
     "report.fig.compare": ("Key metrics with 95% confidence intervals", "主要指标及95%置信区间"),
     "report.fig.compare.caption": (
         "Top: each scenario's mean over the replications with its 95% Student-t interval. Bottom (comparisons): the paired difference to the baseline over common random numbers; a hollow marker means the interval includes 0 (no clear difference).",
@@ -932,12 +1294,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Predicted share of ratings 1–2, 3 and 4–5 on the 1–5 scale. These are outputs of the satisfaction model below, not survey measurements.",
         "1–5分评分中1–2分、3分和4–5分的预测占比。这些是下文满意度模型的输出，并非调查实测。",
     ),
-    "report.glance.wait": ("mean wait {wait} min", "平均等候时长 {wait} 分钟"),
-    "report.glance.sl": ("{share}% called within {target} min", "{target}分钟内叫号率 {share}%"),
-    "report.glance.abandoned": ("{n} abandoned", "弃号 {n} 人次"),
-    "report.glance.csat": ("predicted CSAT {share}%", "预测满意率 {share}%"),
-    "list_sep": (", ", "，"),
-    "no_interval": ("no interval", "无区间"),
     "higher": ("higher", "更高"),
     "lower": ("lower", "更低"),
     "report.tornado": ("Tornado: {label}", "龙卷风图：{label}"),
@@ -952,10 +1308,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.seeds": (
         "seed {seeds}, replications {span}: {n} independent sets of random streams, each derived from (seed, replication)",
         "随机种子 {seeds}，重复 {span}：{n} 组相互独立的随机数流，各由（种子，重复编号）导出",
-    ),
-    "report.sweep_folder": (
-        "{folder}: a sweep folder; the report covers run/compare folders (plot a sweep with: hallsim plot DIR --kind sweep --metric M)",
-        "{folder}：这是参数扫描文件夹；报告只适用于 run/compare 文件夹（扫描结果请用：hallsim plot DIR --kind sweep --metric M）",
     ),
     # ---------------------------------------------------------------- interval notes, settings
     "note.one_replication": ("one replication: no interval", "仅一次重复：无区间"),

@@ -27,9 +27,11 @@ PLOT_KINDS = (
     "day",
     "utilisation",
     "satisfaction",
+    "matters",
     "sweep",
     "tornado",
     "backtest",
+    "clerks",
 )
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from hallsim import __version__, i18n
+from hallsim import __version__, decision, i18n
 from hallsim.fonts import css_font_face, missing_notice
 from hallsim.i18n import t
 from hallsim.metrics.registry import KEY_METRICS
@@ -43,11 +43,19 @@ REPORT_FIGURES = (
     ("compare", "report.fig.compare", "report.fig.compare.caption"),
     ("waits", "report.fig.waits", "report.fig.waits.caption"),
     ("day", "report.fig.day", "report.fig.day.caption"),
+    ("matters", "report.fig.matters", "report.fig.matters.caption"),
     ("utilisation", "report.fig.utilisation", "report.fig.utilisation.caption"),
     ("satisfaction", "report.fig.satisfaction", "report.fig.satisfaction.caption"),
+    ("clerks", "report.fig.clerks", "report.fig.clerks.caption"),
 )
 """(kind, heading, caption) of each figure in the report, in order: message ids of
 hallsim.i18n."""
+
+TEXT = i18n.Table("report.t.")
+"""User-visible words of this module that are not metric labels (hallsim.i18n)."""
+
+LOG_FIGURES = frozenset({"matters"})
+"""Report figures drawn from citizens.parquet only (``--log``)."""
 
 DIFFERENCE_METRICS = KEY_METRICS
 """Metrics listed in the paired-differences table (all are in summary.json)."""
@@ -98,8 +106,10 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _flatten(settings: dict[str, Any]) -> dict[str, str]:
-    """One scenario's settings as 'section.key' → text (matters/windows keyed by name)."""
+def _flatten(settings: dict[str, Any], replications: int | None = None) -> dict[str, str]:
+    """One scenario's settings as 'section.key' → text (matters/windows keyed by name);
+    ``run.replications`` is the number actually run (the command line may override
+    the file's)."""
     out: dict[str, str] = {}
     for section, value in settings.items():
         if section in ("name", "satisfaction"):
@@ -128,6 +138,12 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
         elif isinstance(value, dict):
             for k, v in value.items():
                 out[f"{section}.{k}"] = _plain(v)
+                if (section, k) == ("run", "replications") and replications is not None:
+                    out[f"{section}.{k}"] = (
+                        str(replications)
+                        if v == replications
+                        else TEXT["reps_run"].format(run=replications, file=_plain(v))
+                    )
         else:
             out[section] = _plain(value)
     return out
@@ -146,7 +162,7 @@ def _key_text(key: str) -> str:
 
 def settings_rows(res: Results) -> list[dict[str, Any]]:
     """Scenario settings side by side: key, one text per scenario, whether they differ."""
-    flat = {n: _flatten(res.settings.get(n, {})) for n in res.scenarios}
+    flat = {n: _flatten(res.settings.get(n, {}), res.replications) for n in res.scenarios}
     keys: list[str] = []
     for f in flat.values():
         keys += [k for k in f if k not in keys]
@@ -193,29 +209,6 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def glance(res: Results) -> list[str]:
-    """One line per scenario from stored means, e.g. 'mean wait 4.7 min [4.0, 5.5], ...'."""
-    lines = []
-    for n in res.scenarios:
-        m = res.metrics(n)
-        parts = []
-        w = m.get("wait_mean_min", {})
-        if w.get("mean") is not None:
-            parts.append(t("report.glance.wait", wait=fmt_interval("wait_mean_min", w)))
-        sl = m.get("service_level", {}).get("mean")
-        if sl is not None:
-            target = f"{res.target_min(n):g}"
-            parts.append(t("report.glance.sl", share=f"{100 * sl:.0f}", target=target))
-        ab = m.get("abandoned", {}).get("mean")
-        if ab:
-            parts.append(t("report.glance.abandoned", n=f"{ab:.1f}"))
-        csat = m.get("csat", {}).get("mean")
-        if csat is not None:
-            parts.append(t("report.glance.csat", share=f"{100 * csat:.0f}"))
-        lines.append(f"{n}: " + t("list_sep").join(parts))
-    return lines
-
-
 def difference_rows(res: Results) -> list[dict[str, Any]]:
     """Stored paired differences (scenario − baseline) of the key metrics."""
     if res.kind != "compare":
@@ -226,15 +219,8 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
         m = d.get("metric")
         if m not in DIFFERENCE_METRICS or d.get("mean") is None:
             continue
-        lo, hi = d.get("ci_low"), d.get("ci_high")
-        if lo is None or hi is None:
-            verdict = t("no_interval")
-        elif lo > 0:
-            verdict = t("higher")
-        elif hi < 0:
-            verdict = t("lower")
-        else:
-            verdict = t("no_clear_difference")
+        judgement = decision.judge(d, m)
+        verdict = decision.TEXT.get(judgement, "") or TEXT["higher" if d["mean"] > 0 else "lower"]
         rows.append(
             {
                 "pair": f"{d['scenario']} − {d['baseline']}",
@@ -242,6 +228,7 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
                 "predicted": is_predicted(m),
                 "text": fmt_interval(m, d, diff=True),
                 "verdict": verdict,
+                "judgement": judgement,
                 "confidence": d.get("confidence"),
             }
         )
@@ -406,6 +393,51 @@ def decomposition_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
+def breakdown_rows(res: Results, view: str) -> list[dict[str, Any]]:
+    """Per matter (``view='matters'``) or per window group (``'groups'``): one row per
+    name with a cell per scenario, from the stored breakdowns in summary.json (means over
+    the replications).  Matters: average wait · share called within target · predicted
+    CSAT; groups: windows · average wait · busy share."""
+    stored = res.meta.get("breakdowns") or {}
+    key = "matter" if view == "matters" else "window_group"
+    names: list[str] = []
+    by: dict[str, dict[str, dict]] = {}
+    for n in res.scenarios:
+        for row in (stored.get(n) or {}).get(view, []) or []:
+            name = str(row.get(key))
+            if name not in names:
+                names.append(name)
+            by.setdefault(name, {})[n] = row
+    rows = []
+    for name in names:
+        cells = []
+        for n in res.scenarios:
+            r = by[name].get(n)
+            if r is None:
+                cells.append("—")
+                continue
+            parts = [fmt_short("wait_mean_min", r.get("wait_mean_min"))]
+            if view == "matters":
+                parts.append(fmt_short("service_level", r.get("service_level")))
+                if r.get("csat") is not None:
+                    parts.append(fmt_short("csat", r.get("csat")))
+            else:
+                parts.insert(0, TEXT["windows_n"].format(n=f"{r.get('windows', 0):g}"))
+                parts.append(fmt_short("utilisation", r.get("utilisation")))
+            cells.append(" · ".join(parts))
+        rows.append({"name": name, "cells": cells})
+    return rows
+
+
+def fmt_short(metric: str, value: float | None) -> str:
+    """A breakdown value: shares as whole per cent, minutes with one decimal."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if is_percent(metric):
+        return f"{100 * value:.0f}%"
+    return f"{value:.1f} min" if metric.endswith("_min") else f"{value:.1f}"
+
+
 def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
     """The figure as a PNG data URI, and the characters no font could draw in it."""
     fig = render(res, kind)
@@ -418,7 +450,12 @@ def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
 def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
+    has_log = res.table("citizens", required=False) is not None
     for kind, heading, caption in REPORT_FIGURES:
+        if kind == "clerks" and res.table("clerks", required=False) is None:
+            continue  # only halls whose clerks differ have the table
+        if kind in LOG_FIGURES and not has_log:
+            continue  # a folder without the citizen log: the figure is left out, not "missing"
         item = {
             "kind": kind,
             "heading": t(heading),
@@ -470,7 +507,9 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def build_report(folder: str | os.PathLike | Results, lang: str | None = None) -> str:
+def build_report(
+    folder: str | os.PathLike | Results, title: str | None = None, lang: str | None = None
+) -> str:
     """The HTML report of a run/compare results folder (a str; nothing is written).
 
     ``lang`` (en, zh) chooses its language; default ``hallsim.i18n.current()``.
@@ -480,26 +519,27 @@ def build_report(folder: str | os.PathLike | Results, lang: str | None = None) -
     res = load_results(folder)
     first = res.settings.get(res.scenarios[0], {}) if res.scenarios else {}
     with i18n.using(lang, (first.get("report") or {}).get("lang")):
-        return _build_report(res)
+        return _build_report(res, title)
 
 
-def _build_report(res: Results) -> str:
+def _build_report(res: Results, title: str | None) -> str:
     if res.kind == "sweep":
-        raise ResultsError(t("report.sweep_folder", folder=res.folder))
+        return build_sweep_report(res, title)
     names = res.scenarios
     assumptions, assumptions_note = assumption_rows(res)
-    best = res.summary.get("best") if res.kind == "compare" else None
     context = {
+        "title": decision.question(res, title),
+        "verdict": decision.verdict(res),
+        "tiles": decision.tiles(res),
+        "plain_rows": decision.plain_rows(res),
+        "matters": breakdown_rows(res, "matters"),
+        "groups": breakdown_rows(res, "groups"),
         "t": t,
         "html_lang": "zh-CN" if i18n.current() == "zh" else "en",
-        "title": (" vs ".join(names) if len(names) > 1 else names[0]),
         "kind": res.kind,
         "scenarios": names,
         "baseline": names[0] if res.kind == "compare" else None,
         "replications": res.replications,
-        "best": best,
-        "best_label": metric_label(best["metric"]) if best and best.get("metric") else "",
-        "glance": glance(res),
         "descriptions": [res.settings.get(n, {}).get("description", "") for n in names],
         "settings": settings_rows(res),
         "headline": headline_rows(res),
@@ -519,11 +559,310 @@ def _build_report(res: Results) -> str:
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
+SWEEP_METRICS = ("wait_mean_min", "service_level", "abandoned", "csat", "staff_hours")
+"""The columns of a sweep report's table and its tiles (those the sweep has)."""
+
+
+def build_sweep_report(res: Results, title: str | None = None) -> str:
+    """The HTML report of a sweep folder: the question, a verdict naming the best and
+    worst setting per key metric, tiles, one row per setting and the sweep figures."""
+    from hallsim.plots import _sweep_params, _sweep_scenario, _sweep_table, param_label, plot_sweep
+
+    hall = _sweep_scenario(res).get("hall") or {}
+    target = f"{float(hall.get('service_level_target_min', 15.0)):g}"
+
+    def what(m: str) -> str:
+        return decision.VERDICT_WHAT.get(m, metric_label(m)).format(target=target)
+
+    def short(m: str) -> str:
+        return decision.TILE_TITLES.get(m, metric_label(m)).format(target=target)
+
+    params = _sweep_params(res)
+    if not params:
+        raise ResultsError(f"{res.folder / 'manifest.json'}: no swept parameters")
+    labels = [param_label(res, p) for p in params]
+    tables: dict[str, Any] = {}
+    for m in SWEEP_METRICS:
+        try:
+            tables[m] = _sweep_table(res, m, params).reset_index(drop=True)
+        except ResultsError:
+            continue
+    if not tables:
+        raise ResultsError(f"{res.folder}: none of the metrics {SWEEP_METRICS}")
+    first = next(iter(tables.values()))
+
+    def setting(i: int, frame) -> str:
+        return ", ".join(
+            f"{lab} = {_plain(frame.iloc[i][p])}" for lab, p in zip(labels, params, strict=True)
+        )
+
+    tiles, clauses = [], []
+    for m, tab in tables.items():
+        sign = decision.direction(m)
+        if sign == 0 or tab["mean"].isna().all():
+            continue
+        best = int((tab["mean"] * -sign).idxmin())
+        worst = int((tab["mean"] * -sign).idxmax())
+        cells = []
+        cost = m in decision.COST_METRICS
+        ends = (
+            (best, TEXT["lowest" if cost else "best"], "better"),
+            (worst, TEXT["highest" if cost else "worst"], "worse"),
+        )
+        for i, word, judgement in ends:
+            row = tab.iloc[i]
+            block = {"mean": row["mean"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
+            cells.append(
+                {
+                    "scenario": setting(i, tab),
+                    "value": decision.fmt(m, row["mean"]),
+                    "range": decision.fmt_range(m, block),
+                    "word": word,
+                    "judgement": judgement,
+                }
+            )
+        tiles.append(
+            {
+                "metric": m,
+                "title": short(m),
+                "predicted": is_predicted(m),
+                "cells": cells,
+            }
+        )
+        if m in ("wait_mean_min", "service_level"):
+            clauses.append(
+                TEXT["sweep_range"].format(
+                    what=what(m),
+                    lo=decision.fmt(m, tab["mean"].min()),
+                    hi=decision.fmt(m, tab["mean"].max()),
+                    best=setting(best, tab),
+                )
+            )
+    rows = []
+    for i in range(len(first)):
+        cells = []
+        for m, tab in tables.items():
+            r = tab.iloc[i]
+            block = {"mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+            cells.append(
+                {"value": decision.fmt(m, r["mean"]), "range": decision.fmt_range(m, block)}
+            )
+        rows.append({"params": [_plain(first.iloc[i][p]) for p in params], "cells": cells})
+    figures = []
+    for m in tables:
+        if m not in ("wait_mean_min", "service_level", "csat"):
+            continue
+        buf = io.BytesIO()
+        save_figure(plot_sweep(res, m), buf, "png")
+        figures.append(
+            {
+                "metric": m,
+                "heading": metric_label(m),
+                "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            }
+        )
+    question = title or TEXT["sweep_question"].format(
+        what=TEXT["and"].join(what(m) for m in list(tables)[:2]), params=TEXT["and"].join(labels)
+    )
+    grid = res.summary.get("grid") or {}
+    context = {
+        "title": question,
+        "verdict": (TEXT["sep"].join(clauses) + TEXT["end"])[:1].upper()
+        + (TEXT["sep"].join(clauses) + TEXT["end"])[1:]
+        if clauses
+        else "",
+        "tiles": tiles,
+        "points": len(first),
+        "replications": res.replications,
+        "param_labels": labels,
+        "metric_labels": [short(m) for m in tables],
+        "rows": rows,
+        "figures": figures,
+        "provenance": {
+            "command": res.summary.get("command", "—"),
+            "version": res.summary.get("version", "—"),
+            "report_version": __version__,
+            "seed": res.summary.get("seed"),
+            "grid": [
+                (f"{lab} ({p})", _plain(grid.get(p))) for lab, p in zip(labels, params, strict=True)
+            ],
+            "folder": str(res.folder),
+        },
+    }
+    html_lang = "zh-CN" if i18n.current() == "zh" else "en"
+    html = (
+        _environment()
+        .get_template("sweep_report.html.j2")
+        .render(**context, t=t, html_lang=html_lang)
+    )
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+def _figure_src(fig) -> str:
+    buf = io.BytesIO()
+    save_figure(fig, buf, "png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _brief(context: dict[str, Any]) -> str:
+    html_lang = "zh-CN" if i18n.current() == "zh" else "en"
+    html = (
+        _environment()
+        .get_template("brief_report.html.j2")
+        .render(**context, t=t, html_lang=html_lang)
+    )
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+def build_staff_report(advice: dict[str, Any], title: str | None = None) -> str:
+    """The HTML report of the staffing advisor (``hallsim staff --json`` as a dict): the
+    question, the verdict (staff-hours advised vs Erlang vs as written, the whole-day
+    figure), the roster chart and one row per period."""
+    from hallsim.plots import plot_roster
+
+    metric = str(advice.get("metric", ""))
+    name = str(advice.get("scenario", ""))
+    target = str(advice.get("target", ""))
+    day = advice.get("day") or {}
+    hours = advice.get("staff_hours")
+    verdict = TEXT["staff_verdict"].format(
+        name=name,
+        target=target,
+        hours=_plain(hours),
+        erlang=_plain(advice.get("staff_hours_erlang")),
+        written=_plain(advice.get("staff_hours_as_written")),
+        day=decision.fmt(metric, day.get("mean")),
+        range=decision.fmt_range(metric, day),
+    )
+    groups = [str(g) for g in advice.get("groups") or []]
+    headers = [TEXT["period"]]
+    headers += [f"{g}: {TEXT['advised']} ({TEXT['erlang']})" for g in groups]
+    headers += [metric_label(metric)]
+    rows = []
+    for p in advice.get("periods") or []:
+        cells = [str(p.get("period", ""))]
+        cells += [
+            f"{a} ({e})" for a, e in zip(p.get("advised", []), p.get("erlang", []), strict=False)
+        ]
+        block = p.get(metric) or {}
+        cells.append(
+            f"{decision.fmt(metric, block.get('mean'))} [{decision.fmt_range(metric, block)}]"
+        )
+        rows.append(cells)
+    return _brief(
+        {
+            "kind": TEXT["kind_staffing"],
+            "title": title or TEXT["staff_question"].format(name=name, target=target),
+            "sub": TEXT["staff_sub"].format(
+                reps=advice.get("replications"), seed=advice.get("seed")
+            ),
+            "verdict": verdict,
+            "tiles": [],
+            "note": " ".join(i18n.staff_note(n) for n in advice.get("notes") or []),
+            "figures": [
+                {
+                    "heading": TEXT["roster_heading"],
+                    "src": _figure_src(plot_roster(advice)),
+                    "caption": TEXT["roster_caption"],
+                }
+            ],
+            "table": {"heading": TEXT["per_period"], "headers": headers, "rows": rows},
+            "provenance": {
+                TEXT["prov_scenario"]: name,
+                TEXT["prov_target"]: target,
+                TEXT["prov_replications"]: _plain(advice.get("replications")),
+                TEXT["prov_seed"]: _plain(advice.get("seed")),
+                TEXT["prov_rosters"]: _plain(advice.get("rosters_simulated")),
+                TEXT["prov_staffed"]: "; ".join(
+                    f"{g}: {_plain(w.get('staffed'))}"
+                    for g, w in (advice.get("windows") or {}).items()
+                ),
+                "report_version": __version__,
+            },
+        }
+    )
+
+
+SENSITIVITY_FIGURES = ("wait_mean_min", "csat")
+"""Metrics of the sensitivity report's tornado charts."""
+
+
+def build_sensitivity_report(sensitivity: dict[str, Any], title: str | None = None) -> str:
+    """The HTML report of ``hallsim sensitivity --json`` (as a dict): which assumptions
+    move the mean wait and predicted CSAT most (tornado charts) and every row."""
+    from hallsim.plots import plot_sensitivity
+
+    name = str(sensitivity.get("scenario", ""))
+    rows_in = sensitivity.get("rows") or []
+    swings = []
+    for m in SENSITIVITY_FIGURES:
+        spans: dict[str, float] = {}
+        for r in rows_in:
+            v = r.get(f"{m}_change")
+            if isinstance(v, int | float) and v == v and r.get("assumption") != "(base)":
+                spans[r["assumption"]] = max(spans.get(r["assumption"], 0.0), abs(float(v)))
+        if spans:
+            top = max(spans, key=spans.__getitem__)
+            swings.append(
+                TEXT["sens_clause"].format(
+                    what=decision.VERDICT_WHAT.get(m, metric_label(m)).format(target=""),
+                    top=top,
+                    amount=decision.fmt(m, spans[top], diff=True).lstrip("+"),
+                )
+            )
+    figures = []
+    for m in SENSITIVITY_FIGURES:
+        try:
+            figures.append(
+                {
+                    "heading": f"{TEXT['tornado']}: {metric_label(m)}",
+                    "src": _figure_src(plot_sensitivity(sensitivity, m)),
+                    "caption": TEXT["sens_caption"],
+                }
+            )
+        except ResultsError:
+            continue
+    headers = [TEXT["assumption"], TEXT["value"], TEXT["base"]]
+    headers += [metric_label(m, difference=True) for m in SENSITIVITY_FIGURES]
+    rows = []
+    for r in rows_in:
+        if r.get("assumption") == "(base)":
+            continue
+        cells = [str(r["assumption"]), _plain(r.get("value")), _plain(r.get("base"))]
+        cells += [decision.fmt(m, r.get(f"{m}_change"), diff=True) for m in SENSITIVITY_FIGURES]
+        rows.append(cells)
+    verdict = TEXT["sep"].join(swings)
+    return _brief(
+        {
+            "kind": TEXT["kind_sensitivity"],
+            "title": title or TEXT["sens_question"].format(name=name),
+            "sub": TEXT["staff_sub"].format(
+                reps=sensitivity.get("replications"), seed=sensitivity.get("seed")
+            ),
+            "verdict": (verdict[:1].upper() + verdict[1:] + TEXT["end"]) if verdict else "",
+            "tiles": [],
+            "note": TEXT["sens_note"],
+            "figures": figures,
+            "table": {"heading": TEXT["every_value"], "headers": headers, "rows": rows},
+            "provenance": {
+                TEXT["prov_scenario"]: name,
+                TEXT["prov_replications"]: _plain(sensitivity.get("replications")),
+                TEXT["prov_seed"]: _plain(sensitivity.get("seed")),
+                TEXT["prov_visits"]: _plain(sensitivity.get("visits")),
+                "report_version": __version__,
+            },
+        }
+    )
+
+
 def write_report(
-    folder: str | os.PathLike, out: str | os.PathLike | None = None, lang: str | None = None
+    folder: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    title: str | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Build the report and write it (default ``FOLDER/report.html``); returns the path."""
-    html = build_report(folder, lang)
+    html = build_report(folder, title, lang)
     path = Path(out) if out else Path(folder) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

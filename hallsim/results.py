@@ -181,6 +181,9 @@ def write_results(
     classes = tidy("classes")
     if len(classes):
         folder.write("classes.parquet", parquet(classes))
+    clerks = tidy("clerks")  # per clerk, when clerks differ (docs/kiosks-tidal.md)
+    if len(clerks):
+        folder.write("clerks.parquet", parquet(clerks))
     folder.write("periods.csv", csv(tidy("periods")))
     log = tidy("log")
     if len(log):

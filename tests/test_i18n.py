@@ -65,6 +65,30 @@ def test_message_ids_kept_in_tables_are_defined() -> None:
     assert [i for i in ids if i not in i18n.MESSAGES] == []
 
 
+def _table_key_used(key: str, text: str) -> bool:
+    for prefix in i18n.TABLE_PREFIXES:
+        if key.startswith(prefix):
+            short = key[len(prefix) :]
+            return f'"{short}"' in text or f"'{short}'" in text
+    return False
+
+
+def test_tables_read_their_section_of_the_catalogue() -> None:
+    """decision/report/plots keep their short keys; each is a view of MESSAGES."""
+    from hallsim import decision, plots, report
+
+    tables = [decision.TEXT, decision.PLAIN_LABELS, decision.VERDICT_WHAT, decision.TILE_TITLES]
+    tables += [report.TEXT, plots.TEXT]
+    assert {t.prefix for t in tables} <= set(i18n.TABLE_PREFIXES)
+    for table in tables:
+        assert len(table) > 0, table.prefix
+        for key in table:
+            with i18n.using("zh"):
+                assert table[key] == i18n.MESSAGES[table.prefix + key][1]
+    assert set(decision.TILE_TITLES) == set(decision.TILE_METRICS)
+    assert set(decision.PLAIN_LABELS) == set(decision.PLAIN_METRICS)
+
+
 def test_every_message_defined_is_used() -> None:
     literal, prefixes = _used_ids()
     text = "\n".join(p.read_text(encoding="utf-8") for p in _sources() if p.name != "i18n.py")
@@ -75,8 +99,11 @@ def test_every_message_defined_is_used() -> None:
         and not any(k.startswith(p) for p in prefixes)
         and f'"{k}"' not in text
         and f"'{k}'" not in text
-        # ids derived from data: a verdict word or 'note.*' from a stored note
-        and not k.startswith(("note.", "staff.note.", "scn."))  # i18n.py's own tables
+        # ids derived from data: a verdict word or 'note.*' from a stored note, a swept
+        # parameter's path (plots.PARAM_LABELS); i18n.py's own tables
+        and not k.startswith(("note.", "staff.note.", "scn.", "plots.param."))
+        # a module's Table (i18n.TABLE_PREFIXES): its short key is used by name there
+        and not _table_key_used(k, text)
         and k not in ("shorter", "longer", "no_clear_difference", "better", "worse")
     ]
     assert not unused, f"catalogue entries nothing uses: {unused}"
@@ -93,7 +120,9 @@ def test_message_has_both_languages_and_the_same_placeholders(key: str) -> None:
     # Chinese has no plural: an English {s} may go unused
     assert _fields(zh) <= _fields(en) and _fields(en) - _fields(zh) <= {"s"}, key
     if re.search(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", "", en)):
-        assert i18n.has_chinese(zh) or zh == en, f"{key}: Chinese text is not Chinese"
+        # a joining word may be Chinese punctuation alone (' and ' -> '、')
+        punctuation = zh.strip() and all("\u3000" <= c <= "\u303f" for c in zh.strip())
+        assert i18n.has_chinese(zh) or zh == en or punctuation, f"{key}: not Chinese"
 
 
 def test_every_metric_has_an_english_and_a_chinese_label_and_unit() -> None:
@@ -324,11 +353,11 @@ def _visible_text(html: str) -> str:
 def test_report_in_chinese(compared: Path) -> None:
     from hallsim.report import build_report
 
-    zh = build_report(compared, "zh")
+    zh = build_report(compared, lang="zh")
     assert '<html lang="zh-CN">' in zh
-    assert '<html lang="en">' in build_report(compared, "en")
+    assert '<html lang="en">' in build_report(compared, lang="en")
     text = _visible_text(zh)
-    assert "主要指标" in text and "平均等候时长" in text
+    assert "全部指标" in text and "平均等候时长" in text
     # settings rows show scenario keys (code) and their values
     allowed = CODES | {"description", "lognormal", "hall", "arrivals", "matter", "windows"}
     settings = re.search(r'<section id="settings".*?</section>', zh, flags=re.S)
@@ -338,7 +367,9 @@ def test_report_in_chinese(compared: Path) -> None:
     assert found == set(), [re.findall(rf".{{0,60}}{w}.{{0,30}}", text, re.I | re.S) for w in found]
 
 
-@pytest.mark.parametrize("kind", ["waits", "compare", "day", "utilisation", "satisfaction"])
+@pytest.mark.parametrize(
+    "kind", ["waits", "compare", "day", "utilisation", "satisfaction", "matters"]
+)
 def test_figures_in_chinese(compared: Path, kind: str) -> None:
     from hallsim.plots import render
     from hallsim.results import load_results
@@ -416,3 +447,80 @@ def test_workbook_in_chinese(compared: Path) -> None:
     assert "主要指标" in wb.sheetnames
     headers = [str(c.value) for ws in wb for c in ws[1]]
     assert _untranslated(" ".join(wb.sheetnames + headers)) == set(), headers
+
+
+def _report_text(path: Path) -> str:
+    return _visible_text(path.read_text(encoding="utf-8"))
+
+
+def test_staff_and_sweep_reports_in_chinese(halls: tuple[Path, Path], tmp_path: Path) -> None:
+    """The staffing advisor's report and a sweep folder's report (decision-first pages
+    of their own) carry no English catalogue word in Chinese."""
+    a, _ = halls
+    staff = tmp_path / "staff.html"
+    args = ["staff", str(a), "--target", "wait_p90_min<=15", "-r", "2", "-q", "-w", "1"]
+    _invoke([*args, "--report", str(staff), "--lang", "zh"])
+    text = _report_text(staff).replace(str(a), "")
+    assert '<html lang="zh-CN">' in staff.read_text(encoding="utf-8")
+    assert "排班" in text
+    # the staffed = [...] line to paste stays TOML
+    allowed = CODES | {"staffed", "windows", "name", "count", "erlang"}
+    assert _untranslated(text, allowed) == set(), text
+    sweep = tmp_path / "sweep"
+    _invoke(["sweep", str(a), "--set", "windows.0.count=3,4", "-r", "2", "-q", "-o", str(sweep)])
+    out = tmp_path / "sweep.html"
+    _invoke(["report", str(sweep), "-o", str(out), "--lang", "zh"])
+    text = _report_text(out).replace(str(sweep), "").replace(str(a), "")
+    assert "窗口数" in text
+    found = _untranslated(text, CODES | {"windows", "count"})
+    assert found == set(), [re.findall(rf".{{0,60}}{w}.{{0,30}}", text, re.I | re.S) for w in found]
+
+
+def test_sensitivity_report_in_chinese() -> None:
+    """The sensitivity report from a stored result (rows as ``sensitivity --json``)."""
+    from hallsim.report import build_sensitivity_report
+
+    rows = [
+        {"assumption": "(base)", "kind": "base", "value": None, "base": None},
+        {
+            "assumption": "beta_wait_per_min",
+            "kind": "satisfaction",
+            "value": 0.02,
+            "base": 0.04,
+            "wait_mean_min_change": 0.0,
+            "csat_change": 0.03,
+        },
+        {
+            "assumption": "fcr_per_unit",
+            "kind": "attitude",
+            "value": 0.1,
+            "base": 0.2,
+            "wait_mean_min_change": -0.8,
+            "csat_change": 0.01,
+        },
+    ]
+    result = {"scenario": "三个窗口", "replications": 2, "seed": 1, "visits": 99, "rows": rows}
+    with i18n.using("zh"):
+        html = build_sensitivity_report(result)
+    text = _visible_text(html)
+    assert '<html lang="zh-CN">' in html and "平均等候时长" in text
+    # assumption names are scenario keys (code)
+    found = _untranslated(text, {"beta", "wait", "unit"})
+    assert found == set(), [re.findall(rf".{{0,60}}{w}.{{0,30}}", text, re.I | re.S) for w in found]
+
+
+def test_verdict_in_chinese_word_order(compared: Path) -> None:
+    """The verdict puts the amount after a verb of change (缩短/延长/提高/降低...) and ends
+    with a Chinese full stop; English keeps 'by'."""
+    from hallsim import decision
+    from hallsim.results import load_results
+
+    res = load_results(compared)
+    with i18n.using("zh"):
+        zh = decision.verdict(res)
+        question = decision.question(res)
+    assert zh.endswith("。") and "哪个方案" in question
+    if "使" in zh:  # a clear gain: its amount follows a verb of change
+        assert re.search(r"(缩短|延长|提高|降低|增加|减少)[0-9.]+(分钟|个百分点|人次)", zh), zh
+    with i18n.using("en"):
+        assert decision.verdict(res).endswith(".")

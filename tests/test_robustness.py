@@ -239,4 +239,4 @@ def test_compare_robustness_reaches_summary_json_report_and_tornado(tmp_path, mo
     assert "fcr_per_unit" in html and "return_same_day_share" in html  # attitude coefficients
     assert "Where the difference in mean wait comes from" in html
     assert check["sentence"] in html and "ranking changes at" in html
-    assert check["sentence_zh"] in build_report(out, "zh")  # the report in Chinese
+    assert check["sentence_zh"] in build_report(out, lang="zh")  # the report in Chinese

@@ -323,8 +323,54 @@ def describe(sc: Scenario) -> str:
         choice=_line_choice(sc),
         groups=groups,
         patience=patience,
-        day=_describe_day(sc),
+        day=_describe_day(sc) + _describe_kiosks_tidal(sc),
     )
+
+
+def _describe_kiosks_tidal(sc: Scenario) -> str:
+    """Kiosks, helpers, tidal/elastic windows, clerk speeds (docs/kiosks-tidal.md); '' if none."""
+    parts = []
+    sep = t("describe.sep")
+    if sc.kiosks is not None:
+        k = sc.kiosks
+        parts.append(
+            t(
+                "describe.kiosks",
+                count=k.count,
+                matters=", ".join(k.matters),
+                uptake=f"{100 * k.uptake:.0f}",
+                success=f"{100 * k.success:.0f}",
+            )
+        )
+    if sc.helpers is not None:
+        parts.append(
+            t("describe.helpers", count=sc.helpers.count, classes=", ".join(sc.helpers.classes))
+        )
+    for w in sc.windows:
+        if w.tidal is not None:
+            tidal = w.tidal
+            parts.append(
+                t(
+                    "describe.tidal",
+                    name=w.name,
+                    matters=", ".join(tidal.matters),
+                    on=tidal.switch_on_queue,
+                    off=tidal.switch_off_queue,
+                )
+            )
+        if w.elastic is not None:
+            e = w.elastic
+            parts.append(
+                t("describe.elastic", name=w.name, on=e.switch_on_queue, off=e.switch_off_queue)
+            )
+        if w.speed_sd > 0 or w.speed_factors is not None:
+            spread = (
+                t("describe.speed_sd", sd=f"{w.speed_sd:g}")
+                if w.speed_factors is None
+                else t("describe.speeds", factors=", ".join(f"{f:g}" for f in w.speed_factors))
+            )
+            parts.append(t("describe.clerks", name=w.name, spread=spread))
+    return sep + sep.join(parts) if parts else ""
 
 
 def _line_choice(sc: Scenario) -> str:
