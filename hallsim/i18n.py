@@ -402,7 +402,7 @@ SCENARIO_KEYS_ZH: dict[str, str] = {
     "windows": "窗口组",
     "counter_time_factor": "窗口办理时长系数",
     "elastic": "弹性窗口",
-    "helpers": "帮办代办人员",
+    "helpers": "帮办人员",
     "kiosk_success": "自助办成率",
     "kiosk_uptake": "自助终端使用率",
     "kiosks": "自助终端",
@@ -667,7 +667,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "kiosks {count}× ({matters}; uptake {uptake}%, success {success}%)",
         "自助终端 {count} 台（{matters}；使用率 {uptake}%，办成率 {success}%）",
     ),
-    "describe.helpers": ("helpers {count} ({classes})", "引导员 {count} 名（{classes}）"),
+    "describe.helpers": ("helpers {count} ({classes})", "帮办人员 {count} 名（{classes}）"),
     "describe.tidal": (
         "tidal {name} → {matters} at {on} waiting, back at {off}",
         "潮汐窗口 {name}：等候 {on} 人时转办 {matters}，{off} 人时转回",
