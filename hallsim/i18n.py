@@ -1213,7 +1213,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.t.highest": ("highest", "最高"),
     "report.t.sweep_question": (
         "How do {what} change with {params}?",
-        "{what}如何随{params}变化？",
+        "{what}如何随“{params}”变化？",
     ),
     "report.t.sweep_range": (
         "{what} goes from {lo} to {hi} over the settings, best at {best}",
