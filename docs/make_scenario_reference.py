@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from hallsim.i18n import scenario_key_zh
 from hallsim.limits import MAX_FILE_BYTES, MAX_REPLICATIONS
 from hallsim.scenario import MAX_RATE_PER_HOUR, MAX_RUN_MIN, Scenario
 
@@ -55,7 +56,8 @@ def rows(model: type[BaseModel], prefix: str, out: list[str], seen: set) -> None
         if isinstance(field.get_default(call_default_factory=True), BaseModel):
             default = "(table)"
         desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
-        out.append(f"| `{path}` | {type_name(field.annotation)} | {default} | {desc} |")
+        zh = scenario_key_zh(path)
+        out.append(f"| `{path}` | {zh} | {type_name(field.annotation)} | {default} | {desc} |")
         for sub in _models(field.annotation):
             if (sub, path) not in seen:
                 seen.add((sub, path))
@@ -109,8 +111,16 @@ def main() -> None:
         "`windows.N.staffed`) takes its defaults when `Scenario.with_changes` or",
         "`hallsim sweep --set` sets a key inside it, e.g. `patience.balk_at_queue=2`.",
         "",
-        "| key | type | default | meaning |",
-        "|---|---|---|---|",
+        "The second column (中文) names each key in Chinese; keys are written in English in",
+        "the file (they are code). 场景文件的键名用英文书写，第二列给出中文名称。",
+        "",
+        "中文说明：场景文件为 TOML 格式，描述一个大厅的一类工作日。时长单位为分钟，时刻写作",
+        '`"HH:MM"`，到达率为每小时人数；未知的键会被拒绝（退出码 2，并指出文件与键名）。',
+        '`.N.` 表示列表中的一项（如 `windows.1.count`）。加上 `[report] lang = "zh"`',
+        "后，由该场景生成的表格、图表和报告默认使用中文（命令行 `--lang` 优先）。",
+        "",
+        "| key | 中文 | type | default | meaning |",
+        "|---|---|---|---|---|",
     ]
     rows(Scenario, "", out, set())
     path = Path(__file__).with_name("scenario.md")

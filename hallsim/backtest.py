@@ -241,9 +241,12 @@ class Backtest:
             "verdict": self.verdict(),
         }
 
-    def verdict(self) -> list[str]:
+    def verdict(self, lang: str = "en") -> list[str]:
+        """One line per headline measure: how the simulation matches the log (in ``lang``)."""
+        from hallsim.i18n import t
+
         out = []
-        for m, label in (("wait_mean_min", "mean wait"), ("abandoned_share", "abandonment")):
+        for m, label in (("wait_mean_min", "bt.wait"), ("abandoned_share", "bt.abandoned")):
             rows = [
                 p[m]
                 for p in self.periods
@@ -252,16 +255,24 @@ class Backtest:
             k = sum(r["pi_low"] <= r["observed"] <= r["pi_high"] for r in rows)
             o = self.overall[m]
             diff = (o["mean"] or 0) - (o["observed"] or 0)
+            direction = "bt.over" if diff > 0 else "bt.under"
             if m == "abandoned_share":
-                how = f"{'over' if diff > 0 else 'under'}-predicted by {100 * abs(diff):.1f} points"
+                how = t(direction, lang, by=t("slide.points", lang, n=f"{100 * abs(diff):.1f}"))
             else:
                 rel = diff / o["observed"] if o["observed"] else math.nan
-                how = f"{'over' if diff > 0 else 'under'}-predicted by {100 * abs(rel):.0f}%"
+                how = t(direction, lang, by=f"{100 * abs(rel):.0f}%")
             r = _corr(self.periods, m)
             out.append(
-                f"{label}: observed inside the simulated 95% band in {k} of {len(rows)} periods; "
-                f"overall {how}; per-period correlation {r:.2f}; "
-                f"{100 * (o.get('days_inside') or 0):.0f}% of observed days inside the one-day band"
+                t(
+                    "bt.verdict",
+                    lang,
+                    label=t(label, lang),
+                    k=k,
+                    n=len(rows),
+                    how=how,
+                    r=f"{r:.2f}",
+                    days=f"{100 * (o.get('days_inside') or 0):.0f}",
+                )
             )
         return out
 

@@ -8,14 +8,17 @@ difference is called *better* or *worse* only when its stored paired interval
 clear difference".  Which way is better comes from the metric registry (``better``);
 staffed window hours are a cost, so fewer is better there (``COST_METRICS``).
 
-User-visible words live in ``TEXT`` and ``PLAIN_LABELS`` (English); the report and the
-slide look them up there, so a translation replaces these two tables.
+User-visible words live in ``TEXT``, ``PLAIN_LABELS``, ``VERDICT_WHAT`` and
+``TILE_TITLES``: views of the catalogue ``hallsim.i18n`` (English and Chinese), so the
+verdict reads in the chosen language (Chinese word order: the amount follows a verb of
+change, "平均等候时长缩短3.2分钟").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from hallsim import i18n
 from hallsim.metrics import registry
 from hallsim.results import Results
 
@@ -44,64 +47,17 @@ UNJUDGED_METRICS = frozenset({"utilisation"})
 """Shown with their difference but never called better or worse: busier windows are
 not a goal of the hall by themselves (they come with longer waits)."""
 
-PLAIN_LABELS: dict[str, str] = {
-    "wait_mean_min": "Average wait for a window",
-    "wait_p90_min": "9 in 10 citizens are called within",
-    "service_level": "Called within {target} min",
-    "abandoned": "Left without being served, per day",
-    "return_visits": "Came back the same day",
-    "first_contact_resolution": "Matter settled on the first visit",
-    "utilisation": "Share of staffed time the windows are busy",
-    "csat": "Satisfied, rating 4–5 (predicted)",
-    "bad_review_rate": "Dissatisfied, rating 1–2 (predicted)",
-    "staff_hours": "Window hours staffed per day (cost)",
-}
+PLAIN_LABELS = i18n.Table("decision.plain.")
 """Plain-language row labels ({target}: the service-level target in minutes)."""
 
-TEXT: dict[str, str] = {
-    "question_compare": "Which works better for the hall: {names}?",
-    "question_run": "How does {name} serve the hall?",
-    "or": " or ",
-    "better": "better",
-    "worse": "worse",
-    "no_clear": "no clear difference",
-    "unjudged": "",
-    "baseline": "baseline",
-    "improves": "{name} improves {what}",
-    "by": "{what} by {amount}",
-    "worsens": "worsens {what} by {amount}",
-    "no_change": "{name} makes no clear difference to {base} on the key measures",
-    "adds_hours": "needs {hours} more window hours a day",
-    "saves_hours": "saves {hours} window hours a day",
-    "same_hours": "needs no extra window hours",
-    "run_verdict": "{name}: average wait {wait}, {sl} called within {target} min{abandoned}.",
-    "run_abandoned": ", {n} a day leave unserved",
-    "points": "{v:.1f} percentage points",
-    "minutes": "{v:.1f} min",
-    "citizens": "{v:.1f} citizens a day",
-    "hours": "{v:.1f}",
-    "but": ", but ",
-    "and": " and ",
-    "then": ", and ",
-    "sep": "; ",
-}
-"""Sentence pieces of the verdict and tiles (English)."""
+TEXT = i18n.Table("decision.t.")
+"""Sentence pieces of the verdict and tiles."""
 
-VERDICT_WHAT: dict[str, str] = {
-    "wait_mean_min": "the average wait",
-    "service_level": "the share called within {target} min",
-    "abandoned": "the number who leave unserved",
-    "csat": "predicted satisfaction (rating 4–5)",
-}
+VERDICT_WHAT = i18n.Table("decision.what.")
 """What the verdict says a tile metric changes."""
 
-TILE_TITLES: dict[str, str] = {
-    "wait_mean_min": "Average wait",
-    "service_level": "Called within {target} min",
-    "abandoned": "Left unserved / day",
-    "csat": "Satisfied (predicted)",
-    "staff_hours": "Window hours / day",
-}
+TILE_TITLES = i18n.Table("decision.tile.")
+"""The KPI tiles' titles ({target}: the service-level target in minutes)."""
 
 
 VERDICT_GAINS = 2
@@ -150,9 +106,9 @@ def fmt(metric: str, value: float | None, *, diff: bool = False) -> str:
     if value is None:
         return "—"
     if registry.is_percent(metric):
-        return f"{100 * value:+.1f} pp" if diff else f"{100 * value:.1f}%"
+        return f"{100 * value:+.1f}{TEXT['pp']}" if diff else f"{100 * value:.1f}%"
     unit = registry.unit(metric)
-    suffix = " min" if unit == "min" else (" h" if unit == "hours" else "")
+    suffix = TEXT["min"] if unit == "min" else (TEXT["h"] if unit == "hours" else "")
     return f"{value:+.1f}{suffix}" if diff else f"{value:.1f}{suffix}"
 
 
@@ -164,13 +120,24 @@ def fmt_range(metric: str, block: dict[str, Any] | None, *, diff: bool = False) 
 
 
 def _amount(metric: str, value: float) -> str:
+    """The size of a change (English: '3.2 min'; Chinese with its verb of change,
+    '缩短3.2分钟', since there the amount follows the verb)."""
     v = abs(value)
     if registry.is_percent(metric):
-        return TEXT["points"].format(v=100 * v)
-    unit = registry.unit(metric)
-    if unit == "min":
-        return TEXT["minutes"].format(v=v)
-    return TEXT["citizens"].format(v=v)
+        kind, amount = "points", TEXT["points"].format(v=100 * v)
+    elif registry.unit(metric) == "min":
+        kind, amount = "minutes", TEXT["minutes"].format(v=v)
+    else:
+        kind, amount = "citizens", TEXT["citizens"].format(v=v)
+    up, down = _CHANGE_KEYS[kind]
+    return TEXT[up if value > 0 else down].format(amount=amount)
+
+
+_CHANGE_KEYS = {
+    "points": ("points_up", "points_down"),
+    "minutes": ("minutes_up", "minutes_down"),
+    "citizens": ("citizens_up", "citizens_down"),
+}
 
 
 def _label(res: Results, metric: str, scenario: str) -> str:
@@ -225,7 +192,7 @@ def alternative_verdict(res: Results, scenario: str) -> str:
         if losses:
             _, m, d = losses[0]
             what = VERDICT_WHAT[m].format(target=f"{res.target_min(scenario):g}")
-            prefix = scenario + " " if not gains else ""
+            prefix = TEXT["loss_subject"].format(name=scenario) if not gains else ""
             parts.append(prefix + TEXT["worsens"].format(what=what, amount=_amount(m, d["mean"])))
         text = TEXT["but"].join(parts)
     hours = stored_difference(res, scenario, "staff_hours")
@@ -244,7 +211,7 @@ def verdict(res: Results) -> str:
     """The one-sentence verdict with its trade-off (compare), or a one-line summary (run)."""
     names = res.scenarios
     if res.kind == "compare" and len(names) > 1:
-        return TEXT["sep"].join(alternative_verdict(res, n) for n in names[1:]) + "."
+        return TEXT["sep"].join(alternative_verdict(res, n) for n in names[1:]) + TEXT["end"]
     n = names[0]
     m = res.metrics(n)
     ab = (m.get("abandoned") or {}).get("mean")
@@ -272,7 +239,7 @@ def _cell(res: Results, scenario: str, metric: str, compare: bool) -> dict[str, 
         word = judge(d, metric)
         cell.update(
             judgement=word,
-            word=TEXT[word],
+            word=TEXT.get(word, ""),
             diff=fmt(metric, d.get("mean"), diff=True) if d else "",
         )
     elif compare:

@@ -125,6 +125,12 @@ def _verdict(lo: float | None, hi: float | None) -> str:
     return "no clear difference"
 
 
+def _unit(metric: str, labels: Mapping[str, str] | None) -> str:
+    """A metric's unit; ``labels`` may translate it under the key ``unit:<unit>``."""
+    unit = METRIC_INFO.get(metric, ("", ""))[1]
+    return (labels or {}).get(f"unit:{unit}", unit)
+
+
 def headline_table(res: Results, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Metric rows; per scenario its mean and interval (numbers, shares as fractions)."""
     rows = []
@@ -132,7 +138,7 @@ def headline_table(res: Results, labels: Mapping[str, str] | None = None) -> pd.
         row: dict[str, Any] = {
             header("metric", labels): header(m, labels),
             header("metric_code", labels): m,
-            header("unit", labels): METRIC_INFO.get(m, ("", ""))[1],
+            header("unit", labels): _unit(m, labels),
             header("predicted", labels): header("yes" if is_predicted(m) else "no", labels),
         }
         for n in res.scenarios:

@@ -11,6 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hallsim import i18n
+from hallsim.i18n import t
+
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
@@ -20,6 +23,14 @@ def _png(fig) -> bytes:
 
 
 def figures(res) -> dict[str, bytes]:
+    """The fit report's figures as PNG bytes, with a CJK font when the text is Chinese."""
+    from hallsim.plots import _style
+
+    with _style([res.scenario["name"]]):
+        return _figures(res)
+
+
+def _figures(res) -> dict[str, bytes]:
     out = {}
     a = res.tables["arrivals"]
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -30,11 +41,11 @@ def figures(res) -> dict[str, bytes]:
         a["mean_per_day"] * per_hour,
         yerr=a["sd_per_day"] * per_hour,
         fmt="o",
-        label="observed mean ± sd over days",
+        label=t("fitr.observed"),
     )
-    ax.step(x, a["rate_per_hour"], where="mid", label="fitted rate")
+    ax.step(x, a["rate_per_hour"], where="mid", label=t("fitr.fitted_rate"))
     ax.set_xticks(x[:: max(1, len(x) // 12)], a["period"][:: max(1, len(x) // 12)])
-    ax.set_ylabel("tickets per hour")
+    ax.set_ylabel(t("fitr.tickets_hour"))
     ax.legend()
     out["arrivals.png"] = _png(fig)
 
@@ -49,15 +60,15 @@ def figures(res) -> dict[str, bytes]:
         hi = max(fq.max(), xs.max())
         ax.plot([0, hi], [0, hi], "k--", lw=0.8)
         ax.set_title(f"{m}: {res.service_fits[m][0].dist}", fontsize=9)
-        ax.set_xlabel("fitted quantile (min)")
-    axes[0][0].set_ylabel("observed (min)")
+        ax.set_xlabel(t("fitr.fitted_q"))
+    axes[0][0].set_ylabel(t("fitr.observed_min"))
     out["service_qq.png"] = _png(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for m, (t, s) in res.km.items():
-        line = ax.step(t, s, where="post", label=f"{m} Kaplan-Meier")
+    for m, (waited, s) in res.km.items():
+        line = ax.step(waited, s, where="post", label=t("fitr.km", matter=m))
         if m in res.patience_fits:
-            grid = np.linspace(0, max(t.max(), 1), 200)
+            grid = np.linspace(0, max(waited.max(), 1), 200)
             ax.plot(
                 grid,
                 res.patience_fits[m][0].frozen().sf(grid),
@@ -65,8 +76,8 @@ def figures(res) -> dict[str, bytes]:
                 color=line[0].get_color(),
                 lw=0.8,
             )
-    ax.set_xlabel("minutes waited")
-    ax.set_ylabel("P(still waiting)")
+    ax.set_xlabel(t("fitr.waited"))
+    ax.set_ylabel(t("fitr.still"))
     ax.set_xlim(0, 30)
     ax.legend(fontsize=7)
     out["patience.png"] = _png(fig)
@@ -74,9 +85,9 @@ def figures(res) -> dict[str, bytes]:
     r = res.tables["roster"]
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for col in ("names", "busy", "busy_while_waiting", "fitted"):
-        ax.plot(r["period"], r[col], marker=".", label=col)
+        ax.plot(r["period"], r[col], marker=".", label=t(f"fitr.roster.{col}"))
     ax.tick_params(axis="x", rotation=90)
-    ax.set_ylabel("windows")
+    ax.set_ylabel(t("fitr.windows"))
     ax.legend()
     out["roster.png"] = _png(fig)
     return out
@@ -89,31 +100,32 @@ def _table(df) -> str:
 def report_files(res) -> dict[str, bytes]:
     """The fit report's files, by name: report.html and its PNGs (nothing written)."""
     out = dict(figures(res))
+    lang = "zh-CN" if i18n.current() == "zh" else "en"
     parts = [
-        "<!doctype html><meta charset='utf-8'><title>hallsim fit report / 拟合报告</title>",
+        f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>"
+        f"<title>{html.escape(t('fitr.title'))}</title>",
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
         "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 6px}</style>",
-        f"<h1>Fit report / 拟合报告: {html.escape(res.scenario['name'])}</h1>",
-        f"<p>{len(res.days)} days, {len(res.log.tickets)} tickets kept. "
-        "Methods: docs/fitting.md.</p>",
-        "<h2>Rows dropped / 清洗</h2>",
+        f"<h1>{html.escape(t('fitr.h1', name=res.scenario['name']))}</h1>",
+        f"<p>{html.escape(t('fitr.kept', days=len(res.days), tickets=len(res.log.tickets)))}</p>",
+        f"<h2>{t('fitr.dropped')}</h2>",
         _table(res.log.dropped),
         "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in res.notes) + "</ul>",
-        "<h2>Arrivals / 到达</h2><img src='arrivals.png'>",
+        f"<h2>{t('fitr.arrivals')}</h2><img src='arrivals.png'>",
         _table(res.tables["days"]),
-        "<h2>Matters, service and patience / 事项、办理时长与耐心</h2>",
+        f"<h2>{t('fitr.matters')}</h2>",
         _table(res.tables["matters"]),
         "<img src='service_qq.png'><img src='patience.png'>",
-        "<h2>Roster / 排班 (estimated)</h2><img src='roster.png'>",
+        f"<h2>{t('fitr.roster')}</h2><img src='roster.png'>",
         _table(res.tables["roster"]),
-        "<h2>Windows: relative speed / 窗口相对速度</h2>",
+        f"<h2>{t('fitr.speed')}</h2>",
         _table(res.tables["windows"]),
     ]
     if "returns" in res.tables:
-        parts += ["<h2>Return visits / 回访 (citizen ids)</h2>", _table(res.tables["returns"])]
+        parts += [f"<h2>{t('fitr.returns')}</h2>", _table(res.tables["returns"])]
     if "satisfaction" in res.tables:
         parts += [
-            "<h2>Satisfaction / 满意度 (calibrated from 评价)</h2>",
+            f"<h2>{t('fitr.satisfaction')}</h2>",
             _table(res.tables["satisfaction"]),
         ]
     out["report.html"] = "\n".join(parts).encode("utf-8")

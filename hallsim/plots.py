@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from hallsim import i18n
 from hallsim.fonts import (
     cjk_families,
     cjk_font,
@@ -41,6 +42,7 @@ from hallsim.fonts import (
     mark_missing_glyphs,
     name_svg_fonts,
 )
+from hallsim.i18n import t as _t
 from hallsim.metrics.registry import REGISTRY
 from hallsim.metrics.registry import bounds as metric_bounds
 from hallsim.results import PLOT_KINDS, Results, ResultsError, load_results  # the folder reader
@@ -89,11 +91,16 @@ def is_predicted(metric: str) -> bool:
 
 
 def metric_label(metric: str, *, difference: bool = False) -> str:
-    """Axis label with unit, e.g. 'mean wait (min)'; differences of shares in pp."""
-    label, unit = METRIC_INFO.get(metric, (metric, ""))
+    """Axis label with unit in the language (hallsim.i18n), e.g. 'mean wait (min)' or
+    '平均等候时长（分钟）'; differences of shares in percentage points."""
+    if metric not in METRIC_INFO:
+        return metric
+    label, unit = i18n.metric_label(metric), i18n.unit(metric)
     if difference and unit == "%":
-        unit = "percentage points"
-    return f"{label} ({unit})" if unit else label
+        unit = _t("plot.pp_long")
+    if not unit:
+        return label
+    return f"{label}（{unit}）" if i18n.current() == "zh" else f"{label} ({unit})"
 
 
 def metric_scale(metric: str) -> float:
@@ -107,15 +114,8 @@ points look like a third of the axis (an axis narrower than 0–100% says "axis 
 PERCENT_DIFF_MIN_SPAN = 4.0
 """Smallest span of an axis of differences of shares, percentage points."""
 
-TEXT: dict[str, str] = {
-    "zoomed": "axis zoomed: {lo:.0f}–{hi:.0f}%",
-    "compare_method": "Top: mean with 95% CI over {reps}{crn}. ",
-    "crn": " on common random numbers",
-    "compare_bottom": "Bottom: paired difference to baseline {base} ({level}); "
-    "hollow marker = interval includes 0.",
-    "after_close": "after {close} (closing): periods dropped",
-}
-"""Sentence pieces of the figures that are not metric labels (English)."""
+TEXT = i18n.Table("plots.t.")
+"""Sentence pieces of the figures that are not metric labels (hallsim.i18n)."""
 
 
 def _cols(ch: str) -> int:
@@ -229,7 +229,7 @@ def _style_rc(texts: Iterable[str]) -> dict[str, Any]:
         "svg.fonttype": "none",  # text stays text, editable in PowerPoint/WPS (fonts.py)
         "savefig.dpi": DPI,
     }
-    if any(has_cjk(t) for t in texts):
+    if i18n.current() == "zh" or any(has_cjk(t) for t in texts):
         families = cjk_families()
         if families:
             rc["font.family"] = [*matplotlib.rcParams["font.family"], *families]
@@ -352,7 +352,7 @@ def _need_scenarios(res: Results, what: str) -> list[str]:
 
 def _reps_note(res: Results) -> str:
     n = res.replications
-    return f"{n} replication{'s' if n != 1 else ''}"
+    return _t("plot.replications", n=n, s="s" if n != 1 else "")
 
 
 # --------------------------------------------------------------------------- plots
@@ -406,24 +406,27 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
                     where="post",
                     color=colours[name],
                     lw=2,
-                    label=f"{wrap_name(name, 60, 2)}: {100 * within:.0f}% within "
-                    f"{targets[name]:g} min",
+                    label=_t(
+                        "plot.waits.within",
+                        name=wrap_name(name, 60, 2),
+                        share=f"{100 * within:.0f}",
+                        target=f"{targets[name]:g}",
+                    ),
                 )
                 ax.plot([targets[name]], [within], "o", color=colours[name], ms=7, zorder=5)
             ax.set_xlim(0, xmax)
             ax.set_ylim(0, 1.0)  # a share: never beyond 100%
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-            ax.set_xlabel("wait from ticket to call (min)")
-            ax.set_ylabel("citizens called within that wait (%)")
+            ax.set_xlabel(_t("plot.waits.x"))
+            ax.set_ylabel(_t("plot.waits.y"))
             ax.set_title(
-                "Wait for a window: share of citizens called within x minutes\n"
-                f"all citizens over {_reps_note(res)}; those who left unserved are never called",
+                _t("plot.waits.title", reps=_reps_note(res)),
                 loc="left",
             )
             # below the axes: never over the curves or the target label
             fig.legend(
                 loc="outside lower center",
-                title="share called within target",
+                title=_t("plot.waits.legend"),
                 ncols=1 if max(len(n) for n in names) > 24 else min(len(names), 3),
             )
         else:
@@ -446,16 +449,17 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
             ax.set_xticks(
                 positions,
                 labels=[
-                    f"{wrap_name(n, 16)}\nmedian" if j == 0 else f"{wrap_name(n, 16)}\n90th pct."
+                    f"{wrap_name(n, 16)}\n{_t('plot.waits.median')}"
+                    if j == 0
+                    else f"{wrap_name(n, 16)}\n{_t('plot.waits.p90')}"
                     for n in names
                     for j in (0, 1)
                 ],
             )
-            ax.set_ylabel("wait from ticket to call (min)")
-            ax.set_xlabel("scenario and wait statistic (one value per replication)")
+            ax.set_ylabel(_t("plot.waits.x"))
+            ax.set_xlabel(_t("plot.waits.box_x"))
             ax.set_title(
-                "Median and 90th-percentile wait per replication (box plots)\n"
-                f"one value per replication, {_reps_note(res)}",
+                _t("plot.waits.box_title", reps=_reps_note(res)),
                 loc="left",
             )
         ecdf = citizens is not None and not citizens.empty
@@ -463,7 +467,7 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
             # the target is a wait: vertical on the ECDF's x axis, horizontal on box plots
             (ax.axvline if ecdf else ax.axhline)(t, color="black", ls="--", lw=1)
             ax.annotate(
-                f"target {t:g} min",
+                i18n.t("plot.target", target=f"{t:g}"),
                 (t, 0.02) if ecdf else (0, t),
                 xycoords="data" if ecdf else ("axes fraction", "data"),
                 xytext=(4, 3),
@@ -475,6 +479,13 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
 
 SHORT_LABELS = {m.name: m.short_en for m in REGISTRY if m.short_en}
 """Column titles of ``plot_compare`` (units go on the x axis)."""
+
+
+def _short_label(metric: str) -> str:
+    """A column title of ``plot_compare``: the short English label, or the Chinese one."""
+    if i18n.current() == "zh":
+        return i18n.metric_label(metric)
+    return SHORT_LABELS.get(metric, metric_label(metric))
 
 
 def _interval(
@@ -568,8 +579,8 @@ def plot_compare(
                     ha="center",
                     fontsize=9,
                 )
-            ax.set_title(SHORT_LABELS.get(m, metric_label(m)), fontsize=10)
-            ax.set_xlabel(METRIC_INFO.get(m, (m, ""))[1])
+            ax.set_title(_short_label(m), fontsize=10)
+            ax.set_xlabel(i18n.unit(m))
             ax.set_xlim(*value_limits(m, lows, highs))
             ax.margins(y=0.4)
             ax.grid(axis="x", alpha=0.3)
@@ -604,7 +615,7 @@ def plot_compare(
                     _dot(ax, i, mean, lo, hi, colours[name], filled=clear)
                 ax.axvline(0, color="black", lw=1)
                 unit = METRIC_INFO.get(m, (m, ""))[1]
-                ax.set_xlabel("Δ " + ("percentage points" if unit == "%" else unit))
+                ax.set_xlabel("Δ " + (_t("plot.pp_long") if unit == "%" else i18n.unit(m)))
                 ax.set_xlim(*value_limits(m, lows, highs, difference=True))
                 ax.margins(y=0.4)
                 ax.grid(axis="x", alpha=0.3)
@@ -613,9 +624,9 @@ def plot_compare(
             )
             axes_d[0].invert_yaxis()
             if conf and len(names) > 2:
-                level = f"{100 * conf:.1f}% CIs, Bonferroni-adjusted: 95% family-wise"
+                level = _t("plot.compare.bonferroni", conf=f"{100 * conf:.1f}")
             else:
-                level = "95% CI"
+                level = _t("plot.ci95")
             foot += TEXT["compare_bottom"].format(base=base, level=level)
         fig.supxlabel(wrap_text(foot, 150), fontsize=9, color="#3a3a3a")
         return _finish(fig, cjk)
@@ -716,22 +727,22 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
                         lw=1.6,
                     )
         ax_s.set_ylim(0, max(1.0, float(periods["staffed_windows"].max()) * 1.2))
-        ax_s.set_ylabel("windows\nstaffed", fontsize=8)
+        ax_s.set_ylabel(_t("plot.day.staffed"), fontsize=8)
         ax_s.tick_params(labelsize=8)
         ax_q.set_ylim(bottom=0)
         ax_w.set_ylim(bottom=0)
-        ax_q.set_ylabel("waiting\n(citizens)", fontsize=9)
-        ax_w.set_ylabel("mean wait\n(min)", fontsize=9)
-        ax_q.set_title("Queue length by period, whole hall", loc="left", fontsize=10)
-        ax_w.set_title("Mean wait by period (ticket to call)", loc="left", fontsize=10)
+        ax_q.set_ylabel(_t("plot.day.queue_y"), fontsize=9)
+        ax_w.set_ylabel(_t("plot.day.wait_y"), fontsize=9)
+        ax_q.set_title(_t("plot.day.queue_title"), loc="left", fontsize=10)
+        ax_w.set_title(_t("plot.day.wait_title"), loc="left", fontsize=10)
         handles, labels = ax_q.get_legend_handles_labels()
         if ax_g is not None:
             ax_g.set_ylim(bottom=0)
-            ax_g.set_ylabel("waiting\n(citizens)", fontsize=9)
-            ax_g.set_title("Queue by window group (from the citizen log)", loc="left", fontsize=10)
+            ax_g.set_ylabel(_t("plot.day.queue_y"), fontsize=9)
+            ax_g.set_title(_t("plot.day.group_title"), loc="left", fontsize=10)
             for j, group in enumerate(groups):
                 handles.append(Line2D([], [], color="grey", ls=styles[j % len(styles)], lw=1.6))
-                labels.append("group " + wrap_name(group, 24, 1))
+                labels.append(_t("plot.day.group", group=wrap_name(group, 24, 1)))
         widest = max(len(t) for line in labels for t in line.split("\n"))
         fig.legend(
             handles,
@@ -742,14 +753,14 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
         if day:
             ax_s.xaxis.set_major_formatter(FuncFormatter(_clock))
             ax_s.set_xticks(np.arange(starts[0], starts[-1] + width + 1, 60.0))
-            ax_s.set_xlabel("time of day (points at mid-period)")
+            ax_s.set_xlabel(_t("plot.day.x"))
             closes = {res.settings.get(n, {}).get("hall", {}).get("close") for n in names} - {None}
             for c in closes:
                 hh, mm = (int(v) for v in c.split(":"))
                 for ax in axes:
                     ax.axvline(hh * 60 + mm, color="grey", lw=1, ls="--")
                 ax_q.annotate(
-                    f"close {c}",
+                    _t("plot.day.close", time=c),
                     (hh * 60 + mm, 1),
                     xycoords=("data", "axes fraction"),
                     xytext=(3, -12),
@@ -758,10 +769,9 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
                     color="grey",
                 )
         else:
-            ax_s.set_xlabel("simulation time (min)")
+            ax_s.set_xlabel(_t("plot.day.sim_x"))
         fig.suptitle(
-            f"Over the day: mean across {_reps_note(res)} with 95% CI bands "
-            f"({width:g}-minute periods)",
+            _t("plot.day.title", reps=_reps_note(res), width=f"{width:g}"),
             fontsize=12,
         )
         return _finish(fig, cjk)
@@ -859,13 +869,13 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
         longest = max(panels, key=lambda p: len(p[3]))
         step = max(1, math.ceil(len(longest[3]) / 10))
         axes[-1].set_xticks(range(0, len(longest[3]), step), labels=list(longest[3].iloc[::step]))
-        axes[-1].set_xlabel("period start (time of day)")
-        fig.supylabel("window group", fontsize=11)
+        axes[-1].set_xlabel(_t("plot.util.x"))
+        fig.supylabel(_t("plot.util.y"), fontsize=11)
         assert image is not None
         bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
-        bar.set_label("utilisation: busy ÷ staffed time (%)")
+        bar.set_label(_t("plot.util.bar"))
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        title = f"Window utilisation by group and period (mean of {_reps_note(res)}; cells in %)"
+        title = _t("plot.util.title", reps=_reps_note(res))
         if dropped:
             title += "\n" + TEXT["after_close"].format(close=", ".join(sorted(dropped)))
         fig.suptitle(title, fontsize=12)
@@ -926,13 +936,12 @@ def plot_matters(folder: str | os.PathLike | Results) -> Figure:
             for side in ("top", "right", "left", "bottom"):
                 ax.spines[side].set_visible(False)
         axes[-1].set_xticks(range(len(hours)), labels=[f"{h:02d}:00" for h in hours])
-        axes[-1].set_xlabel("hour of arrival (ticket)")
+        axes[-1].set_xlabel(_t("plot.matters.x"))
         assert image is not None
         bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
-        bar.set_label("mean wait (min); lighter = shorter")
+        bar.set_label(_t("plot.matters.bar"))
         fig.suptitle(
-            f"Mean wait by matter and hour of arrival (served citizens, {_reps_note(res)}; "
-            f"grey: fewer than {MATTERS_MIN_CITIZENS})",
+            _t("plot.matters.title", reps=_reps_note(res), n=MATTERS_MIN_CITIZENS),
             fontsize=12,
         )
         return _finish(fig, cjk)
@@ -965,13 +974,18 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
     levels = [f"rating_{k}" for k in range(1, 6)]
     rows: list[tuple[str, list[float], float | None]] = []
     if all(c in reps.columns for c in levels):
-        bands = [(f"{k} (predicted)", c) for k, c in zip(range(1, 6), RATING_COLOURS, strict=True)]
+        bands = [
+            (_t("plot.sat.rating", k=k), c)
+            for k, c in zip(range(1, 6), RATING_COLOURS, strict=True)
+        ]
         for name in names:
             d = reps.loc[reps["scenario"] == name, levels].mean()
             mean = res.metrics(name).get("satisfaction_mean", {}).get("mean")
             rows.append((name, [float(v) for v in d], mean))
     else:
-        bands = list(SATISFACTION_BANDS)
+        bands = [
+            (_t(f"plot.sat.band{i}"), colour) for i, (_, colour) in enumerate(SATISFACTION_BANDS)
+        ]
         for name in names:
             m = res.metrics(name)
             csat = m.get("csat", {}).get("mean")
@@ -1015,7 +1029,7 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                 ax.text(
                     0.5,
                     i,
-                    "satisfaction model switched off",
+                    _t("plot.sat.off"),
                     ha="center",
                     va="center",
                     fontsize=10,
@@ -1023,7 +1037,7 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                 )
             elif mean is not None:
                 ax.annotate(
-                    f"predicted mean {mean:.2f} / 5",
+                    _t("plot.sat.mean", mean=f"{mean:.2f}"),
                     (1.0, i),
                     xytext=(8, 0),
                     textcoords="offset points",
@@ -1035,12 +1049,11 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first scenario on top; rows without bars too
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel("share of visits with each predicted rating (%)")
-        ax.set_ylabel("scenario")
+        ax.set_xlabel(_t("plot.sat.x"))
+        ax.set_ylabel(_t("plot.scenario"))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=len(bands))
         fig.suptitle(
-            "Predicted rating distribution (1–5 rating scale): model prediction, not survey data\n"
-            f"mean over {_reps_note(res)}; abandoning citizens are rated too",
+            _t("plot.sat.title", reps=_reps_note(res)),
             x=0.01,
             ha="left",
             fontsize=12,
@@ -1085,16 +1098,7 @@ def _sweep_params(res: Results) -> list[str]:
     return [c for c in df.columns if "." in c and not c.endswith(("_mean", "_ci_low", "_ci_high"))]
 
 
-PARAM_LABELS: dict[str, str] = {
-    "windows.*.count": "windows: {group}",
-    "windows.*.attitude": "staff attitude (0–1): {group}",
-    "windows.*.service_time_factor": "service-time factor: {group}",
-    "arrivals.rate_per_hour": "arrivals per hour",
-    "arrivals.online_share": "share booked online",
-    "hall.service_level_target_min": "service-level target (min)",
-    "hall.comfort": "hall comfort (0–1)",
-    "patience.balk_at_queue": "leave on sight of a queue of",
-}
+PARAM_LABELS = i18n.Table("plots.param.")
 """Human labels of swept dotted paths ('*' stands for a list index; {group}: the window
 group's name in the swept scenario).  Other paths: their last part in words."""
 
@@ -1111,12 +1115,14 @@ def param_label(res: Results, path: str) -> str:
         items = scenario.get(parts[0]) or []
         index = int(parts[1])
         if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
-            group = str(items[index].get("name", f"group {index + 1}"))
+            group = str(items[index].get("name", _t("plot.group_n", n=index + 1)))
         else:
-            group = f"group {index + 1}"
+            group = _t("plot.group_n", n=index + 1)
     if pattern in PARAM_LABELS:
         return PARAM_LABELS[pattern].format(group=group)
     last = re.sub(r"_min$", " (min)", parts[-1]).replace("_", " ")
+    if i18n.current() == "zh":
+        last = i18n.scenario_key_zh(path) or last
     return f"{last}: {group}" if group else last
 
 
@@ -1242,7 +1248,7 @@ def plot_sweep(
             ax.set_ylim(bottom=0)
         if hue:
             fig.legend(
-                title=f"one line per {hue_label}",
+                title=_t("plot.sweep.line_per", hue=hue_label),
                 loc="outside lower center",
                 ncols=min(len(hues), 8),
             )
@@ -1276,16 +1282,16 @@ def plot_sweep(
             bar = fig.colorbar(image, ax=ax_h, shrink=0.9)
             bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: metric_number(metric, v)))
             if direction(metric) != 0:
-                bar.set_label(metric_label(metric) + "\nlighter = better")
+                bar.set_label(metric_label(metric) + "\n" + _t("plot.lighter_better"))
             else:
                 bar.set_label(metric_label(metric))
-            ax_h.set_title("mean by parameter pair", loc="left", fontsize=11)
+            ax_h.set_title(_t("plot.sweep.pair"), loc="left", fontsize=11)
             for side in ("top", "right", "left", "bottom"):
                 ax_h.spines[side].set_visible(False)
-        title = f"{metric_label(metric)} vs {x_label}"
-        sub = f"mean with 95% CI band over {n_reps} replications" if n_reps else "mean with 95% CI"
+        title = _t("plot.sweep.title", metric=metric_label(metric), x=x_label)
+        sub = _t("plot.sweep.sub", n=n_reps) if n_reps else _t("plot.sweep.sub_plain")
         if held:
-            sub += "; held: " + ", ".join(held)
+            sub += _t("plot.sweep.held", held=", ".join(held))
         if ax_h is None:
             ax.set_title(sub, loc="left", fontsize=10, fontweight="normal")
             fig.suptitle(title, fontsize=12)
@@ -1340,11 +1346,11 @@ def plot_tornado(folder: str | os.PathLike | Results, metric: str = "wait_mean_m
             ax.set_xlabel(metric_label(metric, difference=True))
             ax.grid(axis="x", alpha=0.3)
         label = metric_label(metric)
-        note = " (predicted)" if is_predicted(metric) and "predicted" not in label else ""
-        fig.suptitle(
-            f"Robustness: paired difference in {label}{note} over each assumption's range",
-            fontsize=11,
+        predicted_word = _t("predicted")
+        note = (
+            _t("predicted_suffix") if is_predicted(metric) and predicted_word not in label else ""
         )
+        fig.suptitle(_t("plot.tornado.title", label=label, note=note), fontsize=11)
         return _finish(fig, cjk)
 
 
@@ -1371,7 +1377,10 @@ def plot_roster(advice: dict[str, Any]) -> Figure:
         ax_w, ax_m = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.2])
         for j, g in enumerate(groups):
             colour = OKABE_ITO[j % len(OKABE_ITO)]
-            for key, ls, what in (("advised", "-", "advised"), ("erlang", "--", "Erlang")):
+            for key, ls, what in (
+                ("advised", "-", _t("plot.roster.advised")),
+                ("erlang", "--", "Erlang"),
+            ):
                 ys = np.array([float(p[key][j]) for p in periods])
                 ax_w.step(
                     np.r_[starts, ends[-1]],
@@ -1383,10 +1392,13 @@ def plot_roster(advice: dict[str, Any]) -> Figure:
                     label=f"{wrap_name(g, 24, 1)}: {what}",
                 )
         ax_w.set_ylim(bottom=0)
-        ax_w.set_ylabel("windows staffed")
+        ax_w.set_ylabel(_t("plot.roster.staffed"))
         ax_w.set_title(
-            f"Windows per period: advised (simulation-checked) vs Erlang; staff-hours "
-            f"{advice.get('staff_hours', 0):g} vs {advice.get('staff_hours_erlang', 0):g}",
+            _t(
+                "plot.roster.title",
+                hours=f"{advice.get('staff_hours', 0):g}",
+                erlang=f"{advice.get('staff_hours_erlang', 0):g}",
+            ),
             loc="left",
             fontsize=10,
         )
@@ -1404,7 +1416,7 @@ def plot_roster(advice: dict[str, Any]) -> Figure:
             color=OKABE_ITO[0],
             lw=1.6,
             capsize=3,
-            label="advised roster (simulated, 95% CI)",
+            label=_t("plot.roster.advised_sim"),
         )
         erl = [p.get(f"{metric}_erlang_roster") for p in periods]
         ax_m.plot(
@@ -1414,12 +1426,12 @@ def plot_roster(advice: dict[str, Any]) -> Figure:
             color=OKABE_ITO[3],
             lw=1.2,
             ms=4,
-            label="Erlang's roster (simulated)",
+            label=_t("plot.roster.erlang_sim"),
         )
         if goal is not None:
             ax_m.axhline(goal * k, color="black", lw=1, ls=":")
             ax_m.annotate(
-                f"target {target_text}",
+                _t("plot.roster.target", target=target_text),
                 (0, goal * k),
                 xycoords=("axes fraction", "data"),
                 xytext=(4, 3),
@@ -1435,10 +1447,14 @@ def plot_roster(advice: dict[str, Any]) -> Figure:
         ax_m.legend(loc="best", fontsize=8)
         ax_m.xaxis.set_major_formatter(FuncFormatter(_clock))
         ax_m.set_xticks(np.arange(starts[0], ends[-1] + 1, 60.0))
-        ax_m.set_xlabel("time of day")
+        ax_m.set_xlabel(_t("plot.roster.x"))
         fig.suptitle(
-            f"Staffing advice for {advice.get('scenario', '')}: {target_text} in every period "
-            f"({advice.get('replications', '?')} replications)",
+            _t(
+                "plot.roster.suptitle",
+                name=advice.get("scenario", ""),
+                target=target_text,
+                n=advice.get("replications", "?"),
+            ),
             fontsize=12,
         )
         return _finish(fig, cjk)
@@ -1478,12 +1494,17 @@ def plot_sensitivity(sensitivity: dict[str, Any], metric: str = "wait_mean_min")
             ax.barh(y, hi - lo, left=lo, color=OKABE_ITO[1], alpha=0.85, height=0.6)
         ax.set_yticks(ys, [wrap_name(a, 40, 1) for a, _, _ in bars], fontsize=9)
         ax.axvline(0, color="black", lw=1)
-        ax.set_xlabel("change from the base: " + label)
+        ax.set_xlabel(_t("plot.sens.x", label=label))
         ax.grid(axis="x", alpha=0.3)
-        note = " (predicted)" if is_predicted(metric) and "predicted" not in label else ""
+        predicted = _t("predicted")
+        note = _t("predicted_suffix") if is_predicted(metric) and predicted not in label else ""
         fig.suptitle(
-            f"Sensitivity of {sensitivity.get('scenario', '')}: {metric_label(metric)}{note}, "
-            f"each assumption over its plausible range",
+            _t(
+                "plot.sens.title",
+                name=sensitivity.get("scenario", ""),
+                label=metric_label(metric),
+                note=note,
+            ),
             fontsize=11,
         )
         return _finish(fig, cjk)
@@ -1530,15 +1551,15 @@ def plot_clerks(folder: str | os.PathLike | Results) -> Figure:
             ax_u.invert_yaxis()
             ax_u.set_xlim(0, 1)
             ax_u.xaxis.set_major_formatter(PercentFormatter(1.0))
-            ax_u.set_title(f"{name}: utilisation (busy ÷ staffed)", loc="left", fontsize=10)
+            ax_u.set_title(_t("plot.clerks.util", name=name), loc="left", fontsize=10)
             ax_s.barh(y, m.service.to_numpy(float), color="#E69F00")
             ax_s.set_yticks(y, labels=[])
             ax_s.invert_yaxis()
-            ax_s.set_title("mean service time (min)", loc="left", fontsize=10)
-        axes[-1, 0].set_xlabel("utilisation (%)")
-        axes[-1, 1].set_xlabel("minutes")
+            ax_s.set_title(_t("plot.clerks.service"), loc="left", fontsize=10)
+        axes[-1, 0].set_xlabel(_t("plot.clerks.util_x"))
+        axes[-1, 1].set_xlabel(_t("plot.clerks.minutes"))
         fig.suptitle(
-            f"Clerks by window (speed factor in brackets; mean of {_reps_note(res)})",
+            _t("plot.clerks.title", reps=_reps_note(res)),
             fontsize=12,
         )
         return _finish(fig, cjk)
@@ -1575,10 +1596,7 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
     """Observed vs simulated per period for the main metrics: the simulated mean, its
     95% confidence band (the mean's uncertainty) and the 95% one-day prediction band
     (where an observed day should fall); observed values as black dots."""
-    zh = cjk_font() is not None  # Chinese beside English only where a font can draw it
-
-    def bi(en: str, cn: str) -> str:
-        return f"{en} / {cn}" if zh else en
+    zh = i18n.current() == "zh"
 
     periods = js.get("periods")
     if not isinstance(periods, list) or not periods or not isinstance(js.get("overall"), dict):
@@ -1608,7 +1626,7 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
                 alpha=0.18,
                 color="C0",
                 step="mid",
-                label=bi("simulated one day, 95%", "单日预测区间"),
+                label=_t("plot.bt.one_day"),
             )
             ax.fill_between(
                 x,
@@ -1617,12 +1635,12 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
                 alpha=0.45,
                 color="C0",
                 step="mid",
-                label=bi("simulated mean, 95% CI", "均值置信区间"),
+                label=_t("plot.bt.mean_ci"),
             )
-            mean_label = bi("simulated mean", "模拟均值")
+            mean_label = _t("plot.bt.mean")
             ax.plot(x, col(m, "mean", k), color="C0", lw=1.2, label=mean_label, ds="steps-mid")
-            ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=bi("observed (log)", "实测"))
-            ax.set_ylabel(f"{en}\n{cn}" if zh else en, fontsize=8)
+            ax.plot(x, col(m, "observed", k), "ko", ms=3.5, label=_t("plot.bt.observed"))
+            ax.set_ylabel(cn if zh else en, fontsize=8)
             lo = 0.0
             ax.set_ylim(bottom=lo, top=100 if k == 100 and ax.get_ylim()[1] > 100 else None)
             step = max(1, math.ceil(len(x) / 6))
@@ -1632,13 +1650,11 @@ def backtest_figure_from_json(js: dict, source: str = "backtest.json"):
             ax.set_visible(False)
         for ax in axes[-ncol:]:
             if ax.get_visible():
-                ax.set_xlabel(bi("period start", "时段"), fontsize=8)
+                ax.set_xlabel(_t("plot.util.x"), fontsize=8)
         axes[0].legend(fontsize=6, loc="upper left")
         days, reps = js.get("days"), js.get("replications")
         fig.suptitle(
-            f"{bi('Backtest', '回测')}: {js.get('scenario', '')} — {days} observed days, "
-            f"{reps} simulated days ({bi('simulated = predicted, not data', '模拟为预测')})",
-            fontsize=9,
+            _t("plot.bt.title", scenario=js.get("scenario", ""), days=days, reps=reps), fontsize=9
         )
         if cjk:
             fig.canvas.draw()

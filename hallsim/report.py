@@ -20,8 +20,9 @@ from typing import Any
 
 import jinja2
 
-from hallsim import __version__, decision
+from hallsim import __version__, decision, i18n
 from hallsim.fonts import css_font_face, missing_notice
+from hallsim.i18n import t
 from hallsim.metrics.registry import KEY_METRICS
 from hallsim.plots import (
     METRIC_INFO,
@@ -39,90 +40,19 @@ from hallsim.replay import replay_context
 FONT_FACE_SLOT = "<!-- hallsim:font-face -->"
 
 REPORT_FIGURES = (
-    (
-        "compare",
-        "Key metrics with 95% confidence intervals",
-        "Top: each scenario's mean over the replications with its 95% Student-t interval. "
-        "Bottom (comparisons): the paired difference to the baseline over common random "
-        "numbers; a hollow marker means the interval includes 0 (no clear difference).",
-    ),
-    (
-        "waits",
-        "How long citizens wait",
-        "Share of citizens called within a given wait; the dashed line is the service-level "
-        "target and the dot on each curve is that scenario's service level.",
-    ),
-    (
-        "day",
-        "Over the day",
-        "Queue length and mean wait by period (mean across replications with 95% bands); "
-        "dotted: windows staffed.",
-    ),
-    (
-        "matters",
-        "Wait by matter and hour",
-        "Mean wait of the served citizens by matter and hour of arrival, pooled over the "
-        "replications; lighter is shorter, grey cells had too few citizens to say.",
-    ),
-    (
-        "utilisation",
-        "Window utilisation by group and period",
-        "Busy time ÷ staffed time of each window group in each period, mean across replications.",
-    ),
-    (
-        "satisfaction",
-        "Predicted satisfaction (model prediction)",
-        "Predicted share of ratings 1–2, 3 and 4–5 on the 1–5 scale. These are outputs of the "
-        "satisfaction model below, not survey measurements.",
-    ),
-    (
-        "clerks",
-        "Clerks who differ in speed",
-        "Each window's clerk: utilisation and mean service time over the replications, "
-        "with the clerk's speed factor (shown only when the scenario sets speed_sd or "
-        "speed_factors).",
-    ),
+    ("compare", "report.fig.compare", "report.fig.compare.caption"),
+    ("waits", "report.fig.waits", "report.fig.waits.caption"),
+    ("day", "report.fig.day", "report.fig.day.caption"),
+    ("matters", "report.fig.matters", "report.fig.matters.caption"),
+    ("utilisation", "report.fig.utilisation", "report.fig.utilisation.caption"),
+    ("satisfaction", "report.fig.satisfaction", "report.fig.satisfaction.caption"),
+    ("clerks", "report.fig.clerks", "report.fig.clerks.caption"),
 )
-"""(kind, heading, caption) of each figure in the report, in order."""
+"""(kind, heading, caption) of each figure in the report, in order: message ids of
+hallsim.i18n."""
 
-TEXT: dict[str, Any] = {
-    "reps_run": "{run} run (the scenario file says {file})",
-    "windows_n": "{n} windows",
-    "staff_question": "How many windows does {name} need each period for {target}?",
-    "staff_sub": "{reps} replications, seed {seed}, on common random numbers",
-    "staff_verdict": "The advised roster meets {target} in every period with {hours} "
-    "window hours a day (Erlang's formula alone: {erlang}; the scenario as written: "
-    "{written}); over the whole day it achieves {day} [{range}].",
-    "period": "period",
-    "advised": "advised",
-    "erlang": "Erlang",
-    "per_period": "Per period",
-    "roster_heading": "Roster: windows per period, Erlang vs simulation",
-    "roster_caption": "Top: windows staffed per period, advised after simulation (solid) "
-    "and from Erlang's formula (dashed). Bottom: the target metric each period achieves "
-    "with each roster (simulated; 95% interval for the advised one); the dotted line is "
-    "the target.",
-    "sens_question": "Which model assumptions move the results of {name} most?",
-    "sens_clause": "{what} moves most with {top} (up to {amount})",
-    "sens_note": "Each assumption is set, one at a time, to each value of its plausible "
-    "range on the same random numbers; satisfaction figures are model predictions.",
-    "tornado": "Tornado",
-    "sens_caption": "Per assumption, the range of the change from the base over its "
-    "plausible values; largest swing on top.",
-    "assumption": "assumption",
-    "value": "value",
-    "base": "base",
-    "every_value": "Every value tried",
-    "best": "best",
-    "worst": "worst",
-    "lowest": "lowest",
-    "highest": "highest",
-    "sweep_question": "How do {what} change with {params}?",
-    "sweep_range": "{what} goes from {lo} to {hi} over the settings, best at {best}",
-    # a metric that is neither better nor worse (decision.UNJUDGED_METRICS): its direction
-    "lower_higher": ("lower", "higher"),
-}
-"""User-visible words of this module that are not metric labels (English)."""
+TEXT = i18n.Table("report.t.")
+"""User-visible words of this module that are not metric labels (hallsim.i18n)."""
 
 LOG_FIGURES = frozenset({"matters"})
 """Report figures drawn from citizens.parquet only (``--log``)."""
@@ -139,7 +69,7 @@ def fmt_value(metric: str, value: float | None, *, diff: bool = False) -> str:
     if value is None:
         return "—"
     if is_percent(metric):
-        return f"{100 * value:+.1f} pp" if diff else f"{100 * value:.1f}%"
+        return f"{100 * value:+.1f} {t('pp')}" if diff else f"{100 * value:.1f}%"
     if diff:
         return f"{value:+.2f}"
     if abs(value) >= 100:
@@ -163,7 +93,7 @@ def _plain(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return t("yes") if value else t("no")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):
@@ -187,12 +117,18 @@ def _flatten(settings: dict[str, Any], replications: int | None = None) -> dict[
         if section == "matters" and isinstance(value, list):
             for m in value:
                 share = m.get("share")
-                share_txt = f"{100 * share:.0f}% of demand" if isinstance(share, float) else ""
-                service = _plain(m.get("service_min"))
-                out[f"matter: {m.get('name')}"] = f"{share_txt}; service {service} min"
+                share_txt = (
+                    t("settings.matter_share", share=f"{100 * share:.0f}")
+                    if isinstance(share, float)
+                    else ""
+                )
+                service = t("settings.service", service=_plain(m.get("service_min")))
+                out[f"matter: {m.get('name')}"] = f"{share_txt}; {service}"
         elif section == "windows" and isinstance(value, list):
             for w in value:
-                parts = [f"{w.get('count')} × serving {_plain(w.get('matters'))}"]
+                parts = [
+                    t("settings.serving", count=w.get("count"), matters=_plain(w.get("matters")))
+                ]
                 parts += [
                     f"{k.replace('_', ' ')} {_plain(v)}"
                     for k, v in w.items()
@@ -213,6 +149,17 @@ def _flatten(settings: dict[str, Any], replications: int | None = None) -> dict[
     return out
 
 
+def _key_text(key: str) -> str:
+    """A settings row's name: the scenario key (code), in Chinese with its Chinese name."""
+    if i18n.current() != "zh":
+        return key
+    for prefix, section in (("matter: ", "matters"), ("windows: ", "windows")):
+        if key.startswith(prefix):
+            return f"{i18n.scenario_key_zh(section)}：{key[len(prefix) :]}"
+    name = i18n.scenario_key_zh(key)
+    return f"{key}（{name}）" if name else key
+
+
 def settings_rows(res: Results) -> list[dict[str, Any]]:
     """Scenario settings side by side: key, one text per scenario, whether they differ."""
     flat = {n: _flatten(res.settings.get(n, {}), res.replications) for n in res.scenarios}
@@ -229,7 +176,9 @@ def settings_rows(res: Results) -> list[dict[str, Any]]:
     rows = []
     for k in keys:
         values = [flat[n].get(k, "—") for n in res.scenarios]
-        rows.append({"key": k, "cells": values, "differs": len(set(values)) > 1})
+        rows.append(
+            {"key": k, "name": _key_text(k), "cells": values, "differs": len(set(values)) > 1}
+        )
     return rows
 
 
@@ -242,7 +191,7 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
     stored = (res.summary.get("hallsim") or {}).get("interval_notes") or {}
     rows = []
     for m in metrics:
-        label, unit = METRIC_INFO.get(m, (m, ""))
+        label, unit = (i18n.metric_label(m), i18n.unit(m)) if m in METRIC_INFO else (m, "")
         notes = {n: stored.get(n, {}).get(m) for n in names}
         rows.append(
             {
@@ -254,7 +203,7 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
                     fmt_interval(m, res.metrics(n).get(m)) + (" *" if notes[n] else "")
                     for n in names
                 ],
-                "notes": sorted({v for v in notes.values() if v}),
+                "notes": sorted({i18n.interval_note(v) for v in notes.values() if v}),
             }
         )
     return rows
@@ -271,7 +220,7 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
         if m not in DIFFERENCE_METRICS or d.get("mean") is None:
             continue
         judgement = decision.judge(d, m)
-        verdict = decision.TEXT[judgement] or TEXT["lower_higher"][d["mean"] > 0]
+        verdict = decision.TEXT.get(judgement, "") or TEXT["higher" if d["mean"] > 0 else "lower"]
         rows.append(
             {
                 "pair": f"{d['scenario']} − {d['baseline']}",
@@ -313,11 +262,7 @@ def assumption_rows(res: Results) -> tuple[list[dict[str, Any]], str]:
                     "source": getattr(c, "source", "") or "assumption",
                 }
             )
-        note = (
-            "Coefficients of the predicted-satisfaction model (hallsim.satisfaction): "
-            "'sourced' and 'derived' values cite their evidence; 'assumption' marks a value "
-            "chosen without direct evidence."
-        )
+        note = t("report.sat_note")
     else:
         keys: list[str] = []
         for u in used.values():
@@ -334,10 +279,7 @@ def assumption_rows(res: Results) -> tuple[list[dict[str, Any]], str]:
                     "source": "not documented in this installation (see docs/model.md)",
                 }
             )
-        note = (
-            "The satisfaction model's documented coefficient list is not available in this "
-            "installation; the values the scenarios used are shown without sources."
-        )
+        note = t("report.sat_note_missing")
     names = list(used)
     for r in rows:
         r["differs"] = len(set(r["cells"])) > 1
@@ -414,7 +356,7 @@ def robustness_context(res: Results) -> dict[str, Any] | None:
         figures.append(
             {
                 "metric": m,
-                "heading": f"Tornado: {metric_label(m)}",
+                "heading": t("report.tornado", label=metric_label(m)),
                 "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
             }
         )
@@ -514,7 +456,13 @@ def figure_items(res: Results) -> list[dict[str, str]]:
             continue  # only halls whose clerks differ have the table
         if kind in LOG_FIGURES and not has_log:
             continue  # a folder without the citizen log: the figure is left out, not "missing"
-        item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
+        item = {
+            "kind": kind,
+            "heading": t(heading),
+            "caption": t(caption),
+            "src": "",
+            "missing": "",
+        }
         try:
             item["src"], glyphs = _png_data_uri(res, kind)
             item["missing_glyphs"] = missing_notice(glyphs) if glyphs else ""
@@ -535,10 +483,7 @@ def provenance(res: Results) -> dict[str, Any]:
             base = sorted({int(s) for s in d["seed"]})
             ids = sorted(int(r) for r in d["replication"])
             span = f"{ids[0]}–{ids[-1]}" if len(ids) > 1 else str(ids[0])
-            seeds[n] = (
-                f"seed {', '.join(map(str, base))}, replications {span}: {len(ids)} "
-                "independent sets of random streams, each derived from (seed, replication)"
-            )
+            seeds[n] = t("report.seeds", seeds=", ".join(map(str, base)), span=span, n=len(ids))
     files = sorted(p.name for p in (res.folder / "scenarios").glob("*.toml"))
     return {
         "command": res.meta.get("command", "—"),
@@ -562,13 +507,22 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def build_report(folder: str | os.PathLike | Results, title: str | None = None) -> str:
+def build_report(
+    folder: str | os.PathLike | Results, title: str | None = None, lang: str | None = None
+) -> str:
     """The HTML report of a run/compare results folder (a str; nothing is written).
 
+    ``lang`` (en, zh) chooses its language; default ``hallsim.i18n.current()``.
     Raises ``ResultsError`` when the folder is missing or incomplete, or is a
     sweep folder (use ``hallsim plot --kind sweep`` there).
     """
     res = load_results(folder)
+    first = res.settings.get(res.scenarios[0], {}) if res.scenarios else {}
+    with i18n.using(lang, (first.get("report") or {}).get("lang")):
+        return _build_report(res, title)
+
+
+def _build_report(res: Results, title: str | None) -> str:
     if res.kind == "sweep":
         return build_sweep_report(res, title)
     names = res.scenarios
@@ -580,7 +534,8 @@ def build_report(folder: str | os.PathLike | Results, title: str | None = None) 
         "plain_rows": decision.plain_rows(res),
         "matters": breakdown_rows(res, "matters"),
         "groups": breakdown_rows(res, "groups"),
-        "t": {**decision.TEXT, **TEXT},
+        "t": t,
+        "html_lang": "zh-CN" if i18n.current() == "zh" else "en",
         "kind": res.kind,
         "scenarios": names,
         "baseline": names[0] if res.kind == "compare" else None,
@@ -642,12 +597,12 @@ def build_sweep_report(res: Results, title: str | None = None) -> str:
         )
 
     tiles, clauses = [], []
-    for m, t in tables.items():
+    for m, tab in tables.items():
         sign = decision.direction(m)
-        if sign == 0 or t["mean"].isna().all():
+        if sign == 0 or tab["mean"].isna().all():
             continue
-        best = int((t["mean"] * -sign).idxmin())
-        worst = int((t["mean"] * -sign).idxmax())
+        best = int((tab["mean"] * -sign).idxmin())
+        worst = int((tab["mean"] * -sign).idxmax())
         cells = []
         cost = m in decision.COST_METRICS
         ends = (
@@ -655,11 +610,11 @@ def build_sweep_report(res: Results, title: str | None = None) -> str:
             (worst, TEXT["highest" if cost else "worst"], "worse"),
         )
         for i, word, judgement in ends:
-            row = t.iloc[i]
+            row = tab.iloc[i]
             block = {"mean": row["mean"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
             cells.append(
                 {
-                    "scenario": setting(i, t),
+                    "scenario": setting(i, tab),
                     "value": decision.fmt(m, row["mean"]),
                     "range": decision.fmt_range(m, block),
                     "word": word,
@@ -678,16 +633,16 @@ def build_sweep_report(res: Results, title: str | None = None) -> str:
             clauses.append(
                 TEXT["sweep_range"].format(
                     what=what(m),
-                    lo=decision.fmt(m, t["mean"].min()),
-                    hi=decision.fmt(m, t["mean"].max()),
-                    best=setting(best, t),
+                    lo=decision.fmt(m, tab["mean"].min()),
+                    hi=decision.fmt(m, tab["mean"].max()),
+                    best=setting(best, tab),
                 )
             )
     rows = []
     for i in range(len(first)):
         cells = []
-        for m, t in tables.items():
-            r = t.iloc[i]
+        for m, tab in tables.items():
+            r = tab.iloc[i]
             block = {"mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
             cells.append(
                 {"value": decision.fmt(m, r["mean"]), "range": decision.fmt_range(m, block)}
@@ -707,12 +662,13 @@ def build_sweep_report(res: Results, title: str | None = None) -> str:
             }
         )
     question = title or TEXT["sweep_question"].format(
-        what=" and ".join(what(m) for m in list(tables)[:2]), params=" and ".join(labels)
+        what=TEXT["and"].join(what(m) for m in list(tables)[:2]), params=TEXT["and"].join(labels)
     )
     grid = res.summary.get("grid") or {}
     context = {
         "title": question,
-        "verdict": ("; ".join(clauses) + ".")[:1].upper() + ("; ".join(clauses) + ".")[1:]
+        "verdict": (TEXT["sep"].join(clauses) + TEXT["end"])[:1].upper()
+        + (TEXT["sep"].join(clauses) + TEXT["end"])[1:]
         if clauses
         else "",
         "tiles": tiles,
@@ -733,7 +689,12 @@ def build_sweep_report(res: Results, title: str | None = None) -> str:
             "folder": str(res.folder),
         },
     }
-    html = _environment().get_template("sweep_report.html.j2").render(**context)
+    html_lang = "zh-CN" if i18n.current() == "zh" else "en"
+    html = (
+        _environment()
+        .get_template("sweep_report.html.j2")
+        .render(**context, t=t, html_lang=html_lang)
+    )
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
@@ -744,7 +705,12 @@ def _figure_src(fig) -> str:
 
 
 def _brief(context: dict[str, Any]) -> str:
-    html = _environment().get_template("brief_report.html.j2").render(**context)
+    html_lang = "zh-CN" if i18n.current() == "zh" else "en"
+    html = (
+        _environment()
+        .get_template("brief_report.html.j2")
+        .render(**context, t=t, html_lang=html_lang)
+    )
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
@@ -785,14 +751,14 @@ def build_staff_report(advice: dict[str, Any], title: str | None = None) -> str:
         rows.append(cells)
     return _brief(
         {
-            "kind": "staffing",
+            "kind": TEXT["kind_staffing"],
             "title": title or TEXT["staff_question"].format(name=name, target=target),
             "sub": TEXT["staff_sub"].format(
                 reps=advice.get("replications"), seed=advice.get("seed")
             ),
             "verdict": verdict,
             "tiles": [],
-            "note": " ".join(advice.get("notes") or []),
+            "note": " ".join(i18n.staff_note(n) for n in advice.get("notes") or []),
             "figures": [
                 {
                     "heading": TEXT["roster_heading"],
@@ -802,12 +768,12 @@ def build_staff_report(advice: dict[str, Any], title: str | None = None) -> str:
             ],
             "table": {"heading": TEXT["per_period"], "headers": headers, "rows": rows},
             "provenance": {
-                "scenario": name,
-                "target": target,
-                "replications": _plain(advice.get("replications")),
-                "seed": _plain(advice.get("seed")),
-                "rosters simulated": _plain(advice.get("rosters_simulated")),
-                "staffed = (paste into [[windows]])": "; ".join(
+                TEXT["prov_scenario"]: name,
+                TEXT["prov_target"]: target,
+                TEXT["prov_replications"]: _plain(advice.get("replications")),
+                TEXT["prov_seed"]: _plain(advice.get("seed")),
+                TEXT["prov_rosters"]: _plain(advice.get("rosters_simulated")),
+                TEXT["prov_staffed"]: "; ".join(
                     f"{g}: {_plain(w.get('staffed'))}"
                     for g, w in (advice.get("windows") or {}).items()
                 ),
@@ -865,24 +831,24 @@ def build_sensitivity_report(sensitivity: dict[str, Any], title: str | None = No
         cells = [str(r["assumption"]), _plain(r.get("value")), _plain(r.get("base"))]
         cells += [decision.fmt(m, r.get(f"{m}_change"), diff=True) for m in SENSITIVITY_FIGURES]
         rows.append(cells)
-    verdict = "; ".join(swings)
+    verdict = TEXT["sep"].join(swings)
     return _brief(
         {
-            "kind": "sensitivity",
+            "kind": TEXT["kind_sensitivity"],
             "title": title or TEXT["sens_question"].format(name=name),
             "sub": TEXT["staff_sub"].format(
                 reps=sensitivity.get("replications"), seed=sensitivity.get("seed")
             ),
-            "verdict": (verdict[:1].upper() + verdict[1:] + ".") if verdict else "",
+            "verdict": (verdict[:1].upper() + verdict[1:] + TEXT["end"]) if verdict else "",
             "tiles": [],
             "note": TEXT["sens_note"],
             "figures": figures,
             "table": {"heading": TEXT["every_value"], "headers": headers, "rows": rows},
             "provenance": {
-                "scenario": name,
-                "replications": _plain(sensitivity.get("replications")),
-                "seed": _plain(sensitivity.get("seed")),
-                "visits rated": _plain(sensitivity.get("visits")),
+                TEXT["prov_scenario"]: name,
+                TEXT["prov_replications"]: _plain(sensitivity.get("replications")),
+                TEXT["prov_seed"]: _plain(sensitivity.get("seed")),
+                TEXT["prov_visits"]: _plain(sensitivity.get("visits")),
                 "report_version": __version__,
             },
         }
@@ -890,10 +856,13 @@ def build_sensitivity_report(sensitivity: dict[str, Any], title: str | None = No
 
 
 def write_report(
-    folder: str | os.PathLike, out: str | os.PathLike | None = None, title: str | None = None
+    folder: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    title: str | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Build the report and write it (default ``FOLDER/report.html``); returns the path."""
-    html = build_report(folder, title)
+    html = build_report(folder, title, lang)
     path = Path(out) if out else Path(folder) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

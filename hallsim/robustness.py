@@ -24,6 +24,7 @@ import numpy as np
 
 from hallsim import satisfaction as _sat
 from hallsim.metrics.registry import HIGHER_IS_BETTER
+from hallsim.metrics.registry import label as registry_label
 from hallsim.scenario import Scenario
 from hallsim.stats import interval
 from hallsim.streams import return_plan
@@ -501,13 +502,8 @@ LABELS = {
 }
 
 
-LABELS_ZH = {
-    "wait_mean_min": "平均等待时间",
-    "service_level": "服务水平（限时内叫号比例）",
-    "csat": "预测满意率（评 4–5 分）",
-    "satisfaction_mean": "预测平均评分",
-    "bad_review_rate": "预测不满意率（调查评 1–2 分，非好差评按钮）",
-}
+LABELS_ZH = {m: registry_label(m, "zh") for m in LABELS}
+"""The halls' Chinese terms, from the metric registry (平均等候时长, ...)."""
 
 
 def _join_zh(items: list[str]) -> str:

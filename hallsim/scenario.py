@@ -925,6 +925,15 @@ def _label(text: str) -> str:
     return text
 
 
+class ReportSettings(_Frozen):
+    lang: Literal["en", "zh"] | None = Field(
+        None,
+        description="language of tables, messages, figures and reports made from this "
+        "scenario: zh (中文) or en; the command line's --lang wins; absent: the locale "
+        "(LANG=zh_CN.UTF-8 gives zh), else en",
+    )
+
+
 class Scenario(_Frozen):
     name: str = Field(
         min_length=1,
@@ -954,6 +963,9 @@ class Scenario(_Frozen):
     )
     day_types: list[DayType] | None = Field(
         None, description="named kinds of day with their own demand, chosen by run.day_type"
+    )
+    report: ReportSettings | None = Field(
+        None, description="how outputs read (language); changes no number"
     )
 
     @field_validator("name")

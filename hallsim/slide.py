@@ -18,8 +18,9 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from hallsim import decision
+from hallsim import decision, i18n
 from hallsim.fonts import has_cjk
+from hallsim.i18n import t
 from hallsim.plots import (
     DPI,
     OKABE_ITO,
@@ -37,12 +38,12 @@ SLIDE_DPI = DPI
 """The resolution ``hallsim.plots.save_figure`` writes PNGs at (150 dpi)."""
 
 KPIS: tuple[tuple[str, str, int], ...] = (
-    ("wait_mean_min", "mean wait", -1),
-    ("service_level", "called within target", +1),
-    ("abandoned", "left unserved / day", -1),
-    ("csat", "satisfied (predicted)", +1),
+    ("wait_mean_min", "slide.kpi.wait", -1),
+    ("service_level", "slide.kpi.sl", +1),
+    ("abandoned", "slide.kpi.abandoned", -1),
+    ("csat", "slide.kpi.csat", +1),
 )
-"""(metric, tile title, +1 if more is better else -1)."""
+"""(metric, tile title's message id in hallsim.i18n, +1 if more is better else -1)."""
 
 BETTER, WORSE, NEUTRAL = OKABE_ITO[0], OKABE_ITO[3], "#8a8a8a"
 
@@ -51,8 +52,8 @@ def _value(metric: str, v: float | None, diff: bool = False) -> str:
     if v is None:
         return "—"
     if is_percent(metric):
-        return f"{100 * v:+.1f} pp" if diff else f"{100 * v:.1f}%"
-    unit = " min" if metric.endswith("_min") else ""
+        return f"{100 * v:+.1f} {t('pp')}" if diff else f"{100 * v:.1f}%"
+    unit = f" {t('slide.min')}" if metric.endswith("_min") else ""
     return f"{v:+.1f}{unit}" if diff else f"{v:.1f}{unit}"
 
 
@@ -89,11 +90,11 @@ def verdict(res: Results, scenario: str) -> str:
             continue
         amount = _value(metric, abs(d["mean"]), diff=False)
         if is_percent(metric):
-            amount = f"{100 * abs(d['mean']):.1f} points"
-        parts.append(f"{title} {word} by {amount}")
+            amount = t("slide.points", n=f"{100 * abs(d['mean']):.1f}")
+        parts.append(t("slide.by", title=t(title), word=t(word.replace(" ", "_")), amount=amount))
     if not parts:
-        return f"{scenario}: no clear difference from {baseline} on these metrics"
-    return f"{scenario} vs {baseline}: " + "; ".join(parts)
+        return t("slide.no_difference", scenario=scenario, baseline=baseline)
+    return t("slide.vs", scenario=scenario, baseline=baseline) + t("slide.sep").join(parts)
 
 
 def _short(name: str, width: int = 40) -> str:
@@ -124,12 +125,13 @@ def summary_slide(folder: str | os.PathLike | Results, title: str | None = None)
             fontweight="bold", va="top",
         )  # fmt: skip
         sub_y = 0.95 - 0.075 * len(title_lines) - 0.01
-        sub = f"{res.replications} replications"
+        sub = t("slide.replications", n=res.replications)
         if compare:
-            sub += f" on common random numbers · baseline {_short(baseline)}"
+            sub += t("slide.crn", baseline=_short(baseline))
         fig.text(0.04, sub_y, sub, fontsize=13, color="#5a5a5a", va="top")
         lines = []
-        width = 62 if has_cjk(" ".join(names)) else 120
+        # a Chinese character is wide
+        width = 62 if i18n.current() == "zh" or has_cjk(" ".join(names)) else 120
         for n in names[1:] if compare else []:
             lines += textwrap.wrap(verdict(res, n), width, subsequent_indent="    ")
         lines = lines[:6]
@@ -143,7 +145,7 @@ def summary_slide(folder: str | os.PathLike | Results, title: str | None = None)
         tile_h = min(0.3 if rows == 1 else 0.2, (top - bottom - gap * (rows - 1)) / rows)
         for j, (_metric, head, _) in enumerate(KPIS):
             x = left + label_w + j * (tile_w + gap)
-            fig.text(x + 0.01, top + 0.005, head, fontsize=13, fontweight="bold", va="bottom")
+            fig.text(x + 0.01, top + 0.005, t(head), fontsize=13, fontweight="bold", va="bottom")
         for i, n in enumerate(names):
             y = top - (i + 1) * tile_h - i * gap
             label = textwrap.fill(n, 7 if has_cjk(n) else 16, max_lines=3, placeholder="…")
@@ -167,19 +169,22 @@ def summary_slide(folder: str | os.PathLike | Results, title: str | None = None)
                     fontsize=24, fontweight="bold", va="center",
                 )  # fmt: skip
                 lo, hi = block.get("ci_low"), block.get("ci_high")
-                ci = f"95% CI {_value(metric, lo)} – {_value(metric, hi)}" if lo is not None else ""
+                ci = (
+                    f"{t('slide.ci')} {_value(metric, lo)} – {_value(metric, hi)}"
+                    if lo is not None
+                    else ""
+                )
                 fig.text(x + 0.012, y + tile_h * 0.17, ci, fontsize=11, color="#3a3a3a",
                          va="center")  # fmt: skip
-                note = word if word else ("baseline" if compare else "")
+                note = (
+                    t(word.replace(" ", "_")) if word else (t("slide.baseline") if compare else "")
+                )
                 if note:
                     fig.text(x + tile_w - 0.01, y + tile_h * 0.85, note, fontsize=11,
                              color=colour if word else NEUTRAL, ha="right", va="center",
                              fontweight="bold")  # fmt: skip
         predicted = [m for m, _, _ in KPIS if is_predicted(m)]
-        foot = (
-            "Satisfied (predicted): share rating 4–5 predicted by the satisfaction model, "
-            "not a survey."
-        )
+        foot = t("slide.foot")
         if predicted:
             fig.text(0.04, 0.035, foot, fontsize=11, color="#8a2f00", va="bottom")
         fig.text(0.96, 0.035, "hallsim", fontsize=11, color="#8a8a8a", ha="right", va="bottom")

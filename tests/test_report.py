@@ -176,7 +176,9 @@ def test_report_on_a_run_without_log_still_has_every_figure(run_dir: Path) -> No
 def test_report_notes_a_figure_it_cannot_make(
     compare_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report_module, "REPORT_FIGURES", (("day", "Over the day", "..."),))
+    monkeypatch.setattr(
+        report_module, "REPORT_FIGURES", (("day", "report.fig.day", "report.fig.day.caption"),)
+    )
     folder = tmp_path / "nop"
     shutil.copytree(compare_dir, folder, ignore=shutil.ignore_patterns("plots", "report.html"))
     (folder / "periods.parquet").unlink()

@@ -17,7 +17,7 @@ import warnings
 
 import click
 
-from hallsim import __version__
+from hallsim import __version__, i18n
 from hallsim.cli import common
 from hallsim.cli import export as _export
 from hallsim.cli import fit as _fit
@@ -41,6 +41,8 @@ def main() -> None:
       hallsim run scenarios/integrated.toml --replications 20
       hallsim compare scenarios/dedicated.toml scenarios/integrated.toml
     """
+    # each invocation chooses its language afresh (a command's --lang is parsed after this)
+    i18n.reset()
 
 
 for _command in (
@@ -61,43 +63,65 @@ for _command in (
     main.add_command(_command)
 
 
+def _choose_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    i18n.choose(value)
+
+
+for _command in main.commands.values():
+    # one option on every command (contract: --lang on every command that prints or
+    # draws); it only sets hallsim.i18n's choice, so no command's signature changes
+    _command.params.append(
+        click.Option(
+            ["--lang"],
+            type=click.Choice(i18n.LANGS),
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_choose_lang,
+            help="Language of what a person reads: zh (中文) or en (default: the scenario's "
+            "[report] lang, else the locale, else en). Keys and JSON stay English.",
+        )
+    )
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one plain line on stderr, not Python's source-location format."""
     text = str(message)
-    click.echo(text if text.startswith("hallsim:") else f"hallsim: warning: {text}", err=True)
+    if not text.startswith("hallsim:"):
+        text = f"hallsim: {i18n.t('err.warning')}: {text}"
+    click.echo(text, err=True)
 
 
 def entry(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (no traceback for expected failures)."""
     common.invoked_args = None if argv is None else list(argv)
+    i18n.reset()
     warnings.showwarning = _show_warning
     try:
         code = main.main(args=argv, prog_name="hallsim", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("hallsim: interrupted", err=True)
+        click.echo(f"hallsim: {i18n.t('err.interrupted')}", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("hallsim: interrupted", err=True)
+        click.echo(f"hallsim: {i18n.t('err.interrupted')}", err=True)
         return 130
     except (WriteFailed, OSError) as exc:  # a full disk, an I/O error: one line, exit 1
         if os.environ.get("HALLSIM_DEBUG"):
             raise
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        click.echo(f"hallsim: could not complete: {where}{exc.strerror or exc}", err=True)
+        message = f"{i18n.t('err.could_not_complete')}: {where}{exc.strerror or exc}"
+        click.echo(f"hallsim: {message}", err=True)
         return 1
     except Exception as exc:  # an unexpected failure: exit 1, short message
         if os.environ.get("HALLSIM_DEBUG"):
             raise
-        click.echo(
-            f"hallsim: unexpected error: {type(exc).__name__}: {exc}\n"
-            "(set HALLSIM_DEBUG=1 for a traceback)",
-            err=True,
-        )
+        error = f"{type(exc).__name__}: {exc}"
+        click.echo(f"hallsim: {i18n.t('err.unexpected', error=error)}", err=True)
         return 1
     # with standalone_mode=False click returns ctx.exit(n)'s code instead of raising
     return code if isinstance(code, int) else 0

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hallsim import i18n
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, safe_name
 
 if TYPE_CHECKING:
@@ -57,9 +58,11 @@ def load_scenarios(paths: tuple[str, ...]) -> list[Scenario]:
         try:
             scenarios.append(load_scenario(p))
         except ScenarioError as exc:
-            problems.append(str(exc))
+            problems.append(i18n.scenario_error(exc))
     if problems:
         raise BadInput("\n".join(problems))
+    if scenarios and scenarios[0].report is not None:
+        i18n.from_scenario(scenarios[0].report.lang)
     return scenarios
 
 
@@ -181,7 +184,4 @@ def writing(folder: ResultsFolder):
     except OutputError as exc:
         raise BadInput(str(exc)) from None
     except WriteFailed as exc:
-        raise WriteError(
-            f"could not write {exc.strerror}; {folder.path} is incomplete "
-            "(its .hallsim-results.json says complete: false)"
-        ) from None
+        raise WriteError(i18n.t("err.incomplete", what=exc.strerror, path=folder.path)) from None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from hallsim import i18n
 from hallsim.cli.common import BadInput
 from hallsim.cli.present import FIGURE_FORMATS, _write_output
 
@@ -53,9 +54,9 @@ def export_command(results_dir: Path, xlsx: Path | None, slide: Path | None, for
       hallsim export results/ab --xlsx planning/ab.xlsx --slide planning/ab.png
     """
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-        raise BadInput(f"--xlsx {xlsx}: a workbook file ends in .xlsx")
+        raise BadInput(i18n.t("err.xlsx_suffix", path=xlsx))
     if slide is not None and slide.suffix.lower().lstrip(".") not in FIGURE_FORMATS:
-        raise BadInput(f"--slide {slide}: a slide file ends in .png, .svg or .pdf")
+        raise BadInput(i18n.t("err.slide_suffix", path=slide))
     both = xlsx is None and slide is None
     from hallsim.export import build_workbook, workbook_bytes
     from hallsim.plots import save_figure
@@ -64,7 +65,8 @@ def export_command(results_dir: Path, xlsx: Path | None, slide: Path | None, for
 
     try:
         res = load_results(results_dir)
-        data = workbook_bytes(build_workbook(res)) if both or xlsx else None
+        labels = i18n.workbook_labels()
+        data = workbook_bytes(build_workbook(res, labels)) if both or xlsx else None
         fig = summary_slide(res) if both or slide else None
     except ResultsError as exc:
         raise BadInput(str(exc)) from None

@@ -17,6 +17,8 @@ from pathlib import Path
 import click
 
 from hallsim.cli.common import BadInput, WriteError, writing
+from hallsim.i18n import current
+from hallsim.i18n import t as tr
 from hallsim.names import LOG_FORMATS
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, write_single_file
 
@@ -33,7 +35,7 @@ def _check_scenario_target(path: Path, force: bool) -> None:
     own first line counts as ours.
     """
     if path.is_dir():
-        raise BadInput(f"{path}: is a folder; --out names the scenario file to write")
+        raise BadInput(tr("err.out_is_folder", path=path))
     if (path.exists() or path.is_symlink()) and not force:
         try:
             with open(path, "rb") as f:
@@ -261,17 +263,17 @@ def fit_command(
         raise BadInput(str(exc)) from None
     except WriteFailed as exc:
         raise WriteError(f"could not write {exc.strerror}") from None
-    click.echo("dropped rows / 清洗删除:", err=True)
+    click.echo(tr("fit.dropped"), err=True)
     for r in res.log.dropped.itertuples():
         click.echo(f"  {r.reason:18s} {r.rows:8d}  {r.description}", err=True)
     for n in res.notes:
-        click.echo(f"  note: {n}", err=True)
+        click.echo(f"  {tr('staff.note')}: {n}", err=True)
     if as_json:
         click.echo(
             json.dumps({**summary, "out": str(path), "report": str(report_dir)}, ensure_ascii=False)
         )
     else:
-        click.echo(f"fit report: {report_dir / 'report.html'}")
+        click.echo(tr("fit.report", path=report_dir / "report.html"))
         click.echo(str(path))
 
 
@@ -369,7 +371,7 @@ def backtest_command(
         return
     t = table(bt)
     click.echo(t.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-    for line in bt.verdict():
+    for line in bt.verdict(current()):
         click.echo(line)
     if out is not None:
         click.echo(str(Path(out)))

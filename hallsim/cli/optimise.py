@@ -15,6 +15,8 @@ import os
 import click
 
 from hallsim.cli.types import SEED
+from hallsim.i18n import current
+from hallsim.i18n import t as tr
 
 
 def _bad_input(message: str):
@@ -55,57 +57,68 @@ def _diff(metric: str, s: dict) -> str:
 def print_outcome(data: dict, base_file: str) -> None:
     echo = click.echo
     obj = data["objective"]["metric"]
-    verb = "minimise" if data["objective"]["sense"] == "min" else "maximise"
+    verb = tr("opt.minimise") if data["objective"]["sense"] == "min" else tr("opt.maximise")
     cons = ", ".join(f"{c['metric']}{c['op']}{c['value']:g}" for c in data["constraints"])
     echo(
-        f"Optimise {data['scenario']}: {verb} {obj}"
-        + (f" subject to {cons}" if cons else "")
-        + (f"; budget {', '.join(data['budgets'])}" if data["budgets"] else "")
+        tr("opt.title", scenario=data["scenario"], verb=verb, metric=obj)
+        + (tr("opt.subject_to", constraints=cons) if cons else "")
+        + (tr("opt.budget", budgets=", ".join(data["budgets"])) if data["budgets"] else "")
     )
     echo(
-        f"{data['candidates']} layouts ({data['method']}; {data['layouts_in_space']} in the "
-        f"space), {data['checked']} checked, {data['feasible']} feasible; "
-        f"{data['simulations']} simulated days in "
-        f"{data['seconds']:.1f} s; seed {data['seed']}, common random numbers"
+        tr(
+            "opt.searched",
+            candidates=data["candidates"],
+            method=data["method"],
+            space=data["layouts_in_space"],
+            checked=data["checked"],
+            feasible=data["feasible"],
+            days=data["simulations"],
+            seconds=f"{data['seconds']:.1f}",
+            seed=data["seed"],
+        )
     )
     best = data["best"]
     if best is None:
-        echo("\nNo layout meets the constraints.  没有满足约束的方案。")
+        echo("\n" + tr("opt.none"))
     else:
-        echo(f"\nBest layout: {best['layout']}  ({best['replications']} days simulated)")
+        echo("\n" + tr("opt.best", layout=best["layout"], days=best["replications"]))
         for m, s in best["metrics"].items():
             echo(f"  {m:<24}{_ci(m, s)}")
         echo(f"  {'windows':<24}{best['windows']}")
         echo(f"  {'planned_staff_hours':<24}{best['planned_staff_hours']:.1f}")
     if data["runners_up"]:
-        echo("\nRunner-ups: paired difference to the best (runner-up − best, 95% CI, CRN)")
+        echo("\n" + tr("opt.runners_up"))
         for r in data["runners_up"]:
             d = r["difference_to_best"]
             parts = [f"{m} {_diff(m, s)}" for m, s in list(d.items())[:3]]
-            tag = "" if "eliminated_after" not in r else f", out after {r['eliminated_after']}"
-            echo(f"  {r['layout']}  ({r['replications']} days{tag})")
+            tag = (
+                "" if "eliminated_after" not in r else tr("opt.out_after", n=r["eliminated_after"])
+            )
+            echo(f"  {r['layout']}  ({tr('opt.days', n=r['replications'])}{tag})")
             echo("      " + "; ".join(parts))
-    echo(
-        f"\nPareto front (wait, planned staff-hours, predicted CSAT): {len(data['pareto'])} layouts"
-    )
+    echo("\n" + tr("opt.pareto", n=len(data["pareto"])))
     for r in data["pareto"][:10]:
         m = r["metrics"]
         echo(
-            f"  {r['layout']:<60} wait {_fmt('wait_mean_min', m['wait_mean_min']['mean'])} min, "
-            f"{r['planned_staff_hours']:.0f} h, CSAT {_fmt('csat', m['csat']['mean'])} (predicted)"
+            f"  {r['layout']:<60} "
+            + tr(
+                "opt.pareto_row",
+                wait=_fmt("wait_mean_min", m["wait_mean_min"]["mean"]),
+                hours=f"{r['planned_staff_hours']:.0f}",
+                csat=_fmt("csat", m["csat"]["mean"]),
+            )
         )
     if len(data["pareto"]) > 10:
-        echo(f"  ... {len(data['pareto']) - 10} more (--json or --out)")
+        echo("  " + tr("opt.more", n=len(data["pareto"]) - 10))
+    lang = current()
     echo("")
-    echo(data["guarantee"]["en"])
-    echo(data["guarantee"]["zh"])
+    echo(data["guarantee"][lang])
     for note in data["notes"]:
-        echo(f"note: {note}")
+        echo(f"{tr('staff.note')}: {note}")
     echo("")
-    echo(data["answer"]["en"])
-    echo(data["answer"]["zh"])
+    echo(data["answer"][lang])
     if best is not None:
-        echo(f"\n# in {base_file}: replace every [[windows]] table with")
+        echo("\n" + tr("opt.paste", file=base_file))
         echo(best["windows_toml"].rstrip())
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from hallsim.cli.common import BadInput, WriteError, writing
+from hallsim.i18n import t
 from hallsim.names import PLOT_KINDS
 from hallsim.resultsdir import OutputError, ResultsFolder, WriteFailed, write_single_file
 
@@ -121,7 +122,7 @@ def plot(
             f"(the suffix decides the format), got {out.suffix or 'no suffix'!r}"
         )
     if suffix and fmt is not None and suffix != fmt:
-        raise BadInput(f"--out {out}: suffix does not match --format {fmt}")
+        raise BadInput(t("err.out_suffix", path=out, fmt=fmt))
     fmt = suffix or fmt or "png"
     # matplotlib loads only when a figure is drawn, keeping every other command quick to start
     from hallsim.plots import render, save_figure
@@ -134,7 +135,7 @@ def plot(
         if kind is None:
             kind = "sweep" if res.kind == "sweep" else "compare"
         if kind != "sweep" and (x or hue):
-            raise BadInput("--x and --hue apply to --kind sweep only")
+            raise BadInput(t("err.x_hue"))
         fig = render(res, kind, metric=metric, x=x, hue=hue)
     except ResultsError as exc:
         raise BadInput(str(exc)) from None

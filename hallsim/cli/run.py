@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hallsim import i18n
 from hallsim.cli.common import (
     BadInput,
     Interrupted,
@@ -20,6 +21,7 @@ from hallsim.cli.common import (
     writing,
 )
 from hallsim.cli.types import REPLICATIONS, SEED, replications_from
+from hallsim.i18n import current, metric_label, t
 from hallsim.metrics.registry import COUNTS, METRICS, PERCENT, PREDICTED
 from hallsim.names import ENGINES
 
@@ -77,41 +79,30 @@ def headline(res: ExperimentResult) -> str:
     w = s["wait_mean_min"]
     parts = [f"{res.scenario.name}: "]
     if w["mean"] is None:
-        parts.append("nobody served")
+        parts.append(t("headline.nobody_served"))
     else:
         ci = f" [{w['ci_low']:.1f}, {w['ci_high']:.1f}]" if w["ci_low"] is not None else ""
-        parts.append(f"mean wait {w['mean']:.1f} min{ci}")
+        parts.append(t("headline.wait", mean=f"{w['mean']:.1f}", ci=ci))
     sl = s["service_level"]["mean"]
     if sl is not None:
-        parts.append(
-            f", {100 * sl:.0f}% called within {res.scenario.hall.service_level_target_min:g} min"
-        )
+        target = f"{res.scenario.hall.service_level_target_min:g}"
+        parts.append(t("headline.service_level", share=f"{100 * sl:.0f}", target=target))
+    day = res.scenario.run.mode == "day"
     ab = s["abandoned"]["mean"]
     if ab:
-        parts.append(
-            f", {ab:.1f} abandoned per day"
-            if res.scenario.run.mode == "day"
-            else f", {ab:.1f} abandoned"
-        )
+        parts.append(t("headline.abandoned_day" if day else "headline.abandoned", n=f"{ab:.1f}"))
     unserved = s["unserved"]["mean"]
     if unserved:  # nobody left to call them: say so, they are not in the waits above
-        parts.append(
-            f", {unserved:.1f} unserved (still waiting when the last window closed)"
-            if res.scenario.run.mode == "day"
-            else f", {unserved:.1f} unserved"
-        )
+        key = "headline.unserved_day" if day else "headline.unserved"
+        parts.append(t(key, n=f"{unserved:.1f}"))
     # turned away before or after taking a ticket (docs/mechanisms.md); absent keys give 0
-    for metric, words in (
-        ("refused_cap", "refused a ticket by a daily cap (限号)"),
-        ("blocked", "turned away by a full waiting room"),
-        ("missed_lost", "lost after a missed call (过号)"),
-    ):
+    for metric in ("refused_cap", "blocked", "missed_lost"):
         value = s.get(metric, {}).get("mean")
         if value:
-            parts.append(f", {value:.1f} {words}")
+            parts.append(t(f"headline.{metric}", n=f"{value:.1f}"))
     csat = s["csat"]["mean"]
     if csat is not None:
-        parts.append(f", predicted CSAT {100 * csat:.0f}%")
+        parts.append(t("headline.csat", share=f"{100 * csat:.0f}"))
     return "".join(parts)
 
 
@@ -121,9 +112,7 @@ def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
     for f, sc in zip(files, scenarios, strict=True):
         if sc.run.mode != modes[0]:
             raise BadInput(
-                f"{f}: run.mode: {sc.run.mode!r} cannot be compared with {files[0]}'s "
-                f"{modes[0]!r} (a day's totals and a steady state's rates differ in kind); "
-                "compare scenarios of one mode"
+                t("err.modes", file=f, mode=sc.run.mode, first=files[0], first_mode=modes[0])
             )
 
 
@@ -131,9 +120,9 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
     from hallsim.stats import interval_note
 
     table = Table(title=title, title_justify="left")
-    table.add_column("metric")
+    table.add_column(t("metric"))
     for r in results:
-        table.add_column(f"{r.scenario.name}\nmean [95% CI]", justify="right")
+        table.add_column(f"{r.scenario.name}\n{t('mean_ci')}", justify="right")
     cut = False
     for m in METRICS:
         cells = []
@@ -147,15 +136,20 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
                     txt += " *"
                     cut = True
             cells.append(txt)
-        label = m + (" (predicted)" if m in PREDICTED else "")
-        table.add_row(label, *cells)
+        table.add_row(_row_label(m), *cells)
     if cut:
-        table.caption = (
-            "* interval cut at the metric's range (counts and times >= 0, shares 0-100%) / "
-            "置信区间已截断在指标取值范围内"
-        )
+        table.caption = t("interval_cut")
         table.caption_justify = "left"
     return table
+
+
+def _row_label(metric: str) -> str:
+    """A table row's name: the code name in English (what --metric takes), the hall's
+    term in Chinese; a prediction says so."""
+    name = metric if current() == "en" else metric_label(metric)
+    if metric in PREDICTED and t("predicted") not in name:
+        name += t("predicted_suffix")
+    return name
 
 
 def _workers(w: int | None) -> int:
@@ -173,7 +167,7 @@ def _run_all(
 ) -> list[ExperimentResult]:
     total = sum(replications or s.run.replications for s in scenarios)
     out = []
-    with progress("simulating", quiet, total) as bar:
+    with progress(t("progress.simulating"), quiet, total) as bar:
         for sc in scenarios:
             out.append(
                 run_replications(
@@ -274,9 +268,11 @@ def validate(files: tuple[str, ...]) -> None:
     problems = []
     for path in files:  # every file gets its line: "ok" on stdout, problems on stderr
         try:
-            click.echo(f"{path}: ok — {describe(load_scenario(path))}")
+            sc = load_scenario(path)
+            i18n.from_scenario(sc.report.lang if sc.report else None)  # each file its own
+            click.echo(t("validate.ok", path=path, description=describe(sc)))
         except ScenarioError as exc:
-            problems.append(str(exc))
+            problems.append(i18n.scenario_error(exc))
     if problems:
         raise BadInput("\n".join(problems))
 
@@ -284,19 +280,23 @@ def validate(files: tuple[str, ...]) -> None:
 def describe(sc: Scenario) -> str:
     """A short human description of a scenario."""
     mode = (
-        f"day {sc.hall.open}–{sc.hall.close}"
+        t("describe.day", open=sc.hall.open, close=sc.hall.close)
         if sc.run.mode == "day"
-        else f"steady state, warm-up {sc.run.warmup_min:g} min, length {sc.run.length_min:g} min"
+        else t("describe.steady", warmup=f"{sc.run.warmup_min:g}", length=f"{sc.run.length_min:g}")
     )
     rate = sc.arrivals.rate_per_hour
     demand = (
         f"{rate:g}/h"
         if isinstance(rate, float)
-        else "rate table " + ", ".join(f"{k}={v:g}" for k, v in rate.items())
+        else t("describe.rate_table", rates=", ".join(f"{k}={v:g}" for k, v in rate.items()))
     )
     groups = "; ".join(
         f"{w.count}× {w.name} ({', '.join(w.matters)}"
-        + (f", factor {w.service_time_factor:g}" if w.service_time_factor != 1 else "")
+        + (
+            t("describe.factor", factor=f"{w.service_time_factor:g}")
+            if w.service_time_factor != 1
+            else ""
+        )
         + ")"
         for w in sc.windows
     )
@@ -305,57 +305,72 @@ def describe(sc: Scenario) -> str:
     )
     patience = ""
     if sc.patience:
-        patience = "; patience: " + ", ".join(
-            filter(
-                None,
-                [
-                    f"balk at {sc.patience.balk_at_queue}" if sc.patience.balk_at_queue else "",
-                    f"renege after {sc.patience.renege_min.dist} mean "
-                    f"{sc.patience.renege_min.mean:g} min"
-                    if sc.patience.renege_min
-                    else "",
-                ],
-            )
-        )
-    return (
-        f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
-        f"{sc.layout.queue} queue{_line_choice(sc)}; windows {groups}{patience}{_describe_day(sc)}"
-        f"{_describe_kiosks_tidal(sc)}"
+        p = sc.patience
+        parts = [
+            t("describe.balk_at", n=p.balk_at_queue) if p.balk_at_queue else "",
+            t("describe.renege", dist=p.renege_min.dist, mean=f"{p.renege_min.mean:g}")
+            if p.renege_min
+            else "",
+        ]
+        patience = t("describe.patience", parts=", ".join(filter(None, parts)))
+    return t(
+        "describe.summary",
+        name=sc.name,
+        mode=mode,
+        demand=demand,
+        matters=matters,
+        queue=sc.layout.queue,
+        choice=_line_choice(sc),
+        groups=groups,
+        patience=patience,
+        day=_describe_day(sc) + _describe_kiosks_tidal(sc),
     )
 
 
 def _describe_kiosks_tidal(sc: Scenario) -> str:
     """Kiosks, helpers, tidal/elastic windows, clerk speeds (docs/kiosks-tidal.md); '' if none."""
     parts = []
+    sep = t("describe.sep")
     if sc.kiosks is not None:
         k = sc.kiosks
         parts.append(
-            f"kiosks {k.count}× ({', '.join(k.matters)}; uptake {100 * k.uptake:.0f}%, "
-            f"success {100 * k.success:.0f}%)"
+            t(
+                "describe.kiosks",
+                count=k.count,
+                matters=", ".join(k.matters),
+                uptake=f"{100 * k.uptake:.0f}",
+                success=f"{100 * k.success:.0f}",
+            )
         )
     if sc.helpers is not None:
-        parts.append(f"helpers {sc.helpers.count} ({', '.join(sc.helpers.classes)})")
+        parts.append(
+            t("describe.helpers", count=sc.helpers.count, classes=", ".join(sc.helpers.classes))
+        )
     for w in sc.windows:
         if w.tidal is not None:
-            t = w.tidal
+            tidal = w.tidal
             parts.append(
-                f"tidal {w.name} → {', '.join(t.matters)} at {t.switch_on_queue} waiting, "
-                f"back at {t.switch_off_queue}"
+                t(
+                    "describe.tidal",
+                    name=w.name,
+                    matters=", ".join(tidal.matters),
+                    on=tidal.switch_on_queue,
+                    off=tidal.switch_off_queue,
+                )
             )
         if w.elastic is not None:
             e = w.elastic
             parts.append(
-                f"elastic {w.name} opens at {e.switch_on_queue} waiting, "
-                f"closes at {e.switch_off_queue}"
+                t("describe.elastic", name=w.name, on=e.switch_on_queue, off=e.switch_off_queue)
             )
         if w.speed_sd > 0 or w.speed_factors is not None:
             spread = (
-                f"speed sd {w.speed_sd:g}"
+                t("describe.speed_sd", sd=f"{w.speed_sd:g}")
                 if w.speed_factors is None
-                else "speeds " + ", ".join(f"{f:g}" for f in w.speed_factors)
+                else t("describe.speeds", factors=", ".join(f"{f:g}" for f in w.speed_factors))
             )
-            parts.append(f"{w.name} clerks {spread}")
-    return "; " + "; ".join(parts) if parts else ""
+            parts.append(t("describe.clerks", name=w.name, spread=spread))
+    return sep + sep.join(parts) if parts else ""
 
 
 def _line_choice(sc: Scenario) -> str:
@@ -367,26 +382,26 @@ def _describe_day(sc: Scenario) -> str:
     """The mechanisms of docs/mechanisms.md a scenario uses, for ``describe`` ('' if none)."""
     parts = []
     if sc.run.day_type is not None:
-        parts.append(f"day type {sc.run.day_type} (rates ×{sc.rate_factor:g})")
+        parts.append(t("describe.day_type", day_type=sc.run.day_type, factor=f"{sc.rate_factor:g}"))
     crowd = sc.crowd_at_open
     if crowd is not None:
         parts.append(
-            f"{crowd.count} at the door at opening"
+            t("describe.crowd_count", n=crowd.count)
             if crowd.count is not None
-            else f"{crowd.rate_per_hour:g}/h at the door from {crowd.from_}"
+            else t("describe.crowd_rate", rate=f"{crowd.rate_per_hour:g}", start=crowd.from_)
         )
     if sc.arrivals.day_to_day_cv:
-        parts.append(f"day level cv {sc.arrivals.day_to_day_cv:g}")
+        parts.append(t("describe.day_cv", cv=f"{sc.arrivals.day_to_day_cv:g}"))
     caps = [f"{m.name} {m.daily_cap}" for m in sc.matters if m.daily_cap is not None]
     if caps:
-        parts.append("daily caps " + ", ".join(caps))
+        parts.append(t("describe.caps", caps=", ".join(caps)))
     if sc.hall.max_waiting is not None:
-        parts.append(f"waiting room {sc.hall.max_waiting}")
+        parts.append(t("describe.waiting_room", n=sc.hall.max_waiting))
     if sc.patience is not None and sc.patience.balk_probability is not None:
-        parts.append("balking by queue length")
+        parts.append(t("describe.balk_prob"))
     if sc.missed_calls is not None:
         mc = sc.missed_calls
-        parts.append(f"missed calls {100 * mc.absent:g}% (re-queued {mc.requeue})")
+        parts.append(t("describe.missed", share=f"{100 * mc.absent:g}", requeue=mc.requeue))
     return "; " + "; ".join(parts) if parts else ""
 
 
@@ -453,9 +468,7 @@ def run(
                 stopped = stop
                 res = stop.partial
                 if res is None:
-                    raise Interrupted(
-                        "interrupted before any replication finished; nothing written"
-                    ) from None
+                    raise Interrupted(t("err.nothing_written")) from None
         else:
             h, rel = _parse_precision(precision, replications, log)
             res = run_until_precision(
@@ -469,28 +482,25 @@ def run(
                 engine=engine,
             )
             used = len(res.replications)
+            half = f"{ci_half_width(res.replications[metric]):.4g}"
             click.echo(
-                f"precision: {used} replications used; {metric} half-width "
-                f"{ci_half_width(res.replications[metric]):.4g} (target {precision})"
-                + ("; reached --max-replications" if used >= max_replications else ""),
+                t("run.precision", used=used, metric=metric, half=half, target=precision)
+                + (t("run.precision_max") if used >= max_replications else ""),
                 err=True,
             )
         obj = run_json(res)
         path = write_results(folder, [res], [Path(file)], obj, command_line(), "run")
     if stopped is not None:
         raise Interrupted(
-            f"interrupted: {len(res.replications)} of {stopped.planned} replications finished "
-            f"and written to {path} (a run with --replications {len(res.replications)} "
-            "gives the same numbers)"
+            t("err.partial_written", done=len(res.replications), planned=stopped.planned, path=path)
         )
     if as_json:
         click.echo(json.dumps(obj, ensure_ascii=False))
         return
     con = Console()
-    con.print(
-        _metrics_table([res], f"{sc.name} — {len(res.replications)} replications, seed {res.seed}")
-    )
-    con.print("Satisfaction figures are model predictions, not measurements.", style="dim")
+    title = t("run.title", name=sc.name, n=len(res.replications), seed=res.seed)
+    con.print(_metrics_table([res], title))
+    con.print(t("predictions_note"), style="dim")
     con.print(headline(res), style="bold", highlight=False, soft_wrap=True)
     click.echo(str(path))
 
@@ -531,15 +541,12 @@ def compare(
           scenarios/staff_fifth_window.toml --robustness
     """
     if len(files) < 2:
-        raise BadInput("compare needs at least two scenario files")
+        raise BadInput(t("err.compare_two"))
     scenarios = load_scenarios(files)
     names = [s.name for s in scenarios]
     for i, n in enumerate(names):
         if n in names[:i]:
-            raise BadInput(
-                f"{files[i]}: name: scenario name {n!r} is used twice; "
-                "compared scenarios need distinct names"
-            )
+            raise BadInput(t("err.name_twice", file=files[i], name=n))
     _check_engine(scenarios, engine)
     _check_modes(files, scenarios)
     folder = claim_folder(
@@ -548,7 +555,7 @@ def compare(
     with writing(folder):
         reps = replications or scenarios[0].run.replications
         total = len(scenarios) * reps
-        with progress("simulating", quiet or as_json, total) as bar:
+        with progress(t("progress.simulating"), quiet or as_json, total) as bar:
             found = run_comparison(
                 scenarios,
                 replications=replications,
@@ -585,21 +592,23 @@ def compare(
         return
     con = Console()
     con.print(
-        _metrics_table(
-            results,
-            f"{len(results[0].replications)} replications on common random numbers, seed {seed}",
-        )
+        _metrics_table(results, t("compare.title", n=len(results[0].replications), seed=seed))
     )
     diffs = found.differences
-    adjusted = "Bonferroni-adjusted" if len(results) > 2 else "95% t-interval"
+    adjusted = t("compare.adjusted") if len(results) > 2 else t("compare.t_interval")
     key = found.key_metrics
     # one narrow table per comparison reads better than one wide table
     tables = {
         r.scenario.name: Table(
-            "metric",
-            "difference [CI]",
+            t("metric"),
+            t("difference_ci"),
             title_justify="left",
-            title=f"{r.scenario.name} − {results[0].scenario.name} (paired, {adjusted})",
+            title=t(
+                "compare.diff_title",
+                scenario=r.scenario.name,
+                baseline=results[0].scenario.name,
+                adjusted=adjusted,
+            ),
         )
         for r in results[1:]
     }
@@ -612,16 +621,22 @@ def compare(
             if d["ci_low"] is not None
             else ""
         )
-        label = m + (" (predicted)" if m in PREDICTED else "")
-        tables[d["scenario"]].add_row(label, _fmt_diff(m, d["mean"]) + ci)
+        tables[d["scenario"]].add_row(_row_label(m), _fmt_diff(m, d["mean"]) + ci)
     for table in tables.values():
         con.print(table)
     for r in results:
         con.print(headline(r), highlight=False, soft_wrap=True)
     for d in found.wait_verdicts():
         con.print(
-            f"{d['scenario']} − {d['baseline']}: mean wait {d['mean']:+.1f} min "
-            f"[{d['ci_low']:+.1f}, {d['ci_high']:+.1f}] ({d['verdict']} wait)",
+            t(
+                "compare.wait_verdict",
+                scenario=d["scenario"],
+                baseline=d["baseline"],
+                mean=f"{d['mean']:+.1f}",
+                low=f"{d['ci_low']:+.1f}",
+                high=f"{d['ci_high']:+.1f}",
+                verdict=_verdict_word(d["verdict"]),
+            ),
             style="bold",
             highlight=False,
             soft_wrap=True,
@@ -630,22 +645,15 @@ def compare(
         if part is not None:
             con.print(f"  {decomposition_text(part)}", highlight=False, soft_wrap=True)
     if check is not None:
+        sentence = check.sentence_zh() if current() == "zh" else check.sentence()
         con.print(
-            f"Robustness ({check_count(check)} assumptions over their plausible ranges, "
-            f"same random numbers): {check.sentence()}",
-            style="bold",
-            highlight=False,
-            soft_wrap=True,
-        )
-        con.print(
-            f"稳健性检验（{check_count(check)} 项假设在合理范围内逐一变化，相同随机数）："
-            f"{check.sentence_zh()}",
+            t("compare.robustness", n=check_count(check), sentence=sentence),
             style="bold",
             highlight=False,
             soft_wrap=True,
         )
     con.print(
-        f"Best for {metric}: {best}",
+        t("compare.best", metric=metric if current() == "en" else metric_label(metric), best=best),
         style="bold",
         highlight=False,
         soft_wrap=True,
@@ -662,11 +670,23 @@ def decomposition_text(part: dict) -> str:
 
     share = part.get("returns_share")
     pct = f" ({100 * share:.0f}%)" if share is not None and share == share else ""
-    return (
-        f"of which {part['returns']:+.1f} min{ci('returns')} from return visits{pct} "
-        f"and {part['rest']:+.1f} min{ci('rest')} the rest (re-run without return visits "
-        "on the same random numbers)"
+    return t(
+        "compare.decomposition",
+        returns=f"{part['returns']:+.1f}",
+        returns_ci=ci("returns"),
+        pct=pct,
+        rest=f"{part['rest']:+.1f}",
+        rest_ci=ci("rest"),
     )
+
+
+def _verdict_word(verdict: str) -> str:
+    """A verdict of ``wait_verdicts`` ('shorter', 'longer', 'no clear difference') in the
+    language."""
+    key = verdict.removesuffix(" in").replace(" ", "_")
+    if current() == "en" or key not in ("shorter", "longer", "no_clear_difference"):
+        return verdict
+    return t(key)
 
 
 def extra_json(extra: dict) -> dict:
@@ -684,7 +704,7 @@ def _robustness(scenarios, replications, seed, engine, quiet):
     from hallsim import robustness as rb
 
     total = len(scenarios) * replications + sum(len(a.values) for a in rb.ASSUMPTIONS)
-    with progress("robustness", quiet, total) as bar:
+    with progress(t("progress.robustness"), quiet, total) as bar:
         return rb.check(
             scenarios, replications, seed, engine, assumptions=rb.ASSUMPTIONS, progress=bar.advance
         )
@@ -693,18 +713,18 @@ def _robustness(scenarios, replications, seed, engine, quiet):
 def _parse_precision(text: str, replications, log: bool) -> tuple[float, bool]:
     """'0.5' → (0.5, absolute); '5%' → (0.05, relative).  Bad input → exit 2."""
     if replications is not None or log:
-        raise BadInput("--precision decides the replications: drop --replications/--log")
+        raise BadInput(t("err.precision_conflict"))
     rel = text.strip().endswith("%")
     try:
         h = float(text.strip().rstrip("%")) / (100 if rel else 1)
     except ValueError:
         h = float("nan")
     if not h > 0 or h == float("inf"):
-        raise BadInput(f"--precision: expected a positive number or percentage, got {text!r}")
+        raise BadInput(t("err.precision_value", text=text))
     return h, rel
 
 
 def _fmt_diff(metric: str, value: float) -> str:
     if metric in PERCENT:
-        return f"{100 * value:+.1f} pp"
+        return f"{100 * value:+.1f} {t('pp')}"
     return f"{value:+.2f}"

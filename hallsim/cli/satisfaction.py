@@ -17,6 +17,7 @@ import click
 
 from hallsim.cli.common import BadInput
 from hallsim.cli.types import REPLICATIONS, SEED
+from hallsim.i18n import t
 from hallsim.metrics.registry import PERCENT
 from hallsim.resultsdir import json_safe
 
@@ -149,17 +150,13 @@ def _print_calibration(result: CalibrationResult, survey: str, scenario: str | N
     from rich.table import Table
 
     console = Console(highlight=False, width=110)
-    base = f"scenario {scenario!r}" if scenario else "package defaults"
-    console.print(
-        f"Calibrated satisfaction coefficients: {survey} (n = {result.n}, ordered logit, "
-        f"base = {base})",
-        soft_wrap=True,
-    )
+    base = t("cal.base_scenario", name=scenario) if scenario else t("cal.base_defaults")
+    console.print(t("cal.title", survey=survey, n=result.n, base=base), soft_wrap=True)
     table = Table(show_edge=False, pad_edge=False)
-    table.add_column("coefficient", no_wrap=True)
-    for col in ("estimate", "std. error", "95% CI", "base"):
-        table.add_column(col, justify="right", no_wrap=True)
-    table.add_column("note")
+    table.add_column(t("report.coefficient"), no_wrap=True)
+    for col in ("cal.estimate", "cal.se", "plot.ci95", "cal.base"):
+        table.add_column(t(col), justify="right", no_wrap=True)
+    table.add_column(t("staff.note"))
     for row in result.table().itertuples():
         ci = f"{_num(row.ci_low)} … {_num(row.ci_high)}" if row.fitted else ""
         table.add_row(
@@ -168,25 +165,31 @@ def _print_calibration(result: CalibrationResult, survey: str, scenario: str | N
             _num(row.std_error),
             ci,
             _num(row.default),
-            "fitted" if row.fitted else f"kept: {row.note}",
+            t("cal.fitted") if row.fitted else t("cal.kept", note=row.note),
         )
     console.print(table)
-    shares = Table(title="Share of each rating", show_edge=False, pad_edge=False)
+    shares = Table(title=t("cal.shares"), show_edge=False, pad_edge=False)
     shares.add_column("")
     for k in range(1, 6):
         shares.add_column(str(k), justify="right")
     s = result.shares()
     for col in ("observed", "fitted", "base"):
-        shares.add_row(col, *(f"{100 * v:.1f}%" for v in s[col]))
+        shares.add_row(t(f"cal.{col}"), *(f"{100 * v:.1f}%" for v in s[col]))
     console.print(shares)
-    verdict = "contradicts" if result.lr_pvalue < 0.05 else "is consistent with"
+    verdict = t("cal.contradicts") if result.lr_pvalue < 0.05 else t("cal.consistent")
     console.print(
-        f"log-likelihood {result.log_likelihood:.2f} fitted vs {result.log_likelihood_base:.2f} "
-        f"with the base coefficients: LR chi2 = {result.lr_statistic:.2f} on {result.k_fitted} "
-        f"df, p = {result.lr_pvalue:.3g}; the survey {verdict} the base coefficients."
+        t(
+            "cal.lr",
+            fitted=f"{result.log_likelihood:.2f}",
+            base=f"{result.log_likelihood_base:.2f}",
+            chi2=f"{result.lr_statistic:.2f}",
+            df=result.k_fitted,
+            p=f"{result.lr_pvalue:.3g}",
+            verdict=verdict,
+        )
     )
     if result.ignored_columns:
-        console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
+        console.print(t("cal.ignored", columns=", ".join(result.ignored_columns)))
 
 
 # --- sensitivity ---------------------------------------------------------------------
@@ -282,20 +285,14 @@ def sensitivity_command(
         click.echo(json.dumps(result, ensure_ascii=False))
         return
     console = Console(highlight=False, width=140)
-    console.print(
-        f"Sensitivity of {scenario.name} to each assumption over its plausible range "
-        f"({n_rep} replications, seed {seed}, same random numbers; satisfaction values are "
-        "predicted) / 各项假设在合理范围内变化时的结果 (满意度为模型预测)",
-        soft_wrap=True,
-    )
+    console.print(t("sens.title", name=scenario.name, n=n_rep, seed=seed), soft_wrap=True)
     out = Table(show_edge=False, pad_edge=False)
-    out.add_column("assumption", no_wrap=True)
-    out.add_column("kind")
-    out.add_column("value", justify="right")
-    out.add_column("base", justify="right")
-    headers = ("mean wait", "CSAT", "bad reviews", "mean rating", "complaints")
-    for header in headers:
-        out.add_column(header, justify="right", no_wrap=True)
+    out.add_column(t("sens.assumption"), no_wrap=True)
+    out.add_column(t("report.kind"))
+    out.add_column(t("sens.value"), justify="right")
+    out.add_column(t("cal.base"), justify="right")
+    for m in metrics:
+        out.add_column(t(f"sens.col.{m}"), justify="right", no_wrap=True)
     for row in rows:
         cells = []
         for m in metrics:
@@ -305,12 +302,12 @@ def sensitivity_command(
             elif row["assumption"] == "(base)":
                 cells.append(f"{100 * value:.1f}%" if m in PERCENT else f"{value:.2f}")
             elif m in PERCENT:
-                cells.append(f"{100 * change:+.1f} pp")
+                cells.append(f"{100 * change:+.1f} {t('pp')}")
             else:
                 cells.append(f"{change:+.2f}")
         value = row["value"]
         out.add_row(
-            row["assumption"],
+            t("sens.base_row") if row["assumption"] == "(base)" else row["assumption"],
             row["kind"],
             "" if value is None else (_num(value) if not isinstance(value, str) else value),
             ""
@@ -319,13 +316,6 @@ def sensitivity_command(
             *cells,
         )
     console.print(out)
-    console.print(
-        "Changes are relative to the base row; satisfaction changes are predicted (model, "
-        "not data). Values a scenario cannot take (e.g. a desired wait above its adequate "
-        "wait) are left out. The ranges and their sources are in docs/model.md §5; "
-        "compare --robustness says whether a choice between scenarios survives them. / "
-        "变化相对于基准行; 满意度为模型预测。",
-        soft_wrap=True,
-    )
+    console.print(t("sens.foot"), soft_wrap=True)
     if report_path is not None:
         click.echo(str(report_path))

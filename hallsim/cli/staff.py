@@ -19,6 +19,8 @@ import click
 
 from hallsim.cli.common import BadInput, WriteError
 from hallsim.cli.types import SEED, replications_from
+from hallsim.i18n import current, metric_label, pad, staff_note
+from hallsim.i18n import t as tr
 from hallsim.names import TARGET_METRICS
 
 if TYPE_CHECKING:
@@ -56,14 +58,14 @@ def _why(advice: Advice, p: int) -> str:
     erl, adv = advice.erlang[:, p].sum(), advice.levels[:, p].sum()
     x = float(advice.erlang_result.mean[p])
     q = advice.erlang_result.queue_at_start[p]
-    carry = f"; {q:.1f} waiting at its start" if q >= 1 else ""
+    carry = tr("staff.carry", n=f"{q:.1f}") if q >= 1 else ""
     if adv > erl:
         if t.met(x):
-            return "raised to cut the queue passed on to later periods"
-        return f"Erlang's windows miss the target here{carry}"
+            return tr("staff.why_raised")
+        return tr("staff.why_miss", carry=carry)
     if not t.met(x):
-        return "fewer suffice once earlier periods pass on a shorter queue"
-    return f"Erlang's windows beat the target: fewer suffice{carry}"
+        return tr("staff.why_fewer_later")
+    return tr("staff.why_beat", carry=carry)
 
 
 def advice_json(advice: Advice, target_text: str) -> dict[str, Any]:
@@ -120,56 +122,80 @@ def print_advice(advice: Advice, file: str, seconds: float) -> None:
     m = t.metric
     day = sc.run.mode == "day"
     extra = (
-        f" (called within {sc.hall.service_level_target_min:g} min)" if m == "service_level" else ""
+        tr("staff.called_within", target=f"{sc.hall.service_level_target_min:g}")
+        if m == "service_level"
+        else ""
     )
+    shown = m if current() == "en" else metric_label(m)
     echo = click.echo
-    echo(f"Staffing advisor — {sc.name}: {t}{extra} in every period and over the day")
+    echo(tr("staff.title", name=sc.name, target=t, extra=extra))
     echo(
-        f"{advice.replications} replications, seed {advice.seed}; "
-        f"{advice.runs} rosters simulated in {seconds:.0f} s"
+        tr(
+            "staff.runs",
+            n=advice.replications,
+            seed=advice.seed,
+            rosters=advice.runs,
+            s=f"{seconds:.0f}",
+        )
     )
     groups = " + ".join(w.name for w in sc.windows)
-    echo(f"windows per period ({groups}); {m} of the citizens arriving in the period\n")
-    echo(f"{'period':<7}{'load':>7}{'Erlang':>9}{'advised':>9}   {m + ' [95% CI]':<26}{'queue':>6}")
+    echo(tr("staff.per_period", groups=groups, metric=shown) + "\n")
+    ci_head = f"{shown} {tr('ci95')}"
+    echo(
+        f"{pad(tr('staff.period'), 7)}{pad(tr('staff.load'), 7, True)}{'Erlang':>9}"
+        f"{pad(tr('staff.advised'), 9, True)}   {pad(ci_head, 26)}{pad(tr('staff.queue'), 6, True)}"
+    )
     res = advice.result
+    all_label = tr("all_periods")
     for p, (a, _) in enumerate(advice.periods):
-        label = format_clock(a) if day else "all"
+        label = format_clock(a) if day else all_label
         echo(
-            f"{label:<7}{advice.offered_load[:, p].sum():>7.1f}"
+            f"{pad(label, 7)}{advice.offered_load[:, p].sum():>7.1f}"
             f"{_levels(advice.erlang[:, p]):>9}{_levels(advice.levels[:, p]):>9}   "
             f"{_ci(m, res.mean[p], res.ci_low[p], res.ci_high[p]):<26}"
             f"{res.queue_at_start[p]:>6.1f}"
         )
-    echo("(load: offered Erlangs; queue: citizens waiting at the period start, mean)\n")
+    echo(tr("staff.legend") + "\n")
     d, now = advice.result.day, advice.current.day
     echo(
-        f"whole day: {m} {_ci(m, d['mean'], d['ci_low'], d['ci_high'])} with the advised "
-        f"roster, {_ci(m, now['mean'], now['ci_low'], now['ci_high'])} as written"
+        tr(
+            "staff.whole_day",
+            metric=shown,
+            advised=_ci(m, d["mean"], d["ci_low"], d["ci_high"]),
+            written=_ci(m, now["mean"], now["ci_low"], now["ci_high"]),
+        )
     )
     echo(
-        f"staff-hours (planned window-hours): {advice.staff_hours:.1f} advised, "
-        f"{advice.erlang_staff_hours:.1f} Erlang estimate, "
-        f"{advice.current_staff_hours:.1f} as written"
+        tr(
+            "staff.hours",
+            advised=f"{advice.staff_hours:.1f}",
+            erlang=f"{advice.erlang_staff_hours:.1f}",
+            written=f"{advice.current_staff_hours:.1f}",
+        )
     )
     differ = [
         p for p in range(len(advice.periods)) if (advice.erlang[:, p] != advice.levels[:, p]).any()
     ]
     if differ:
-        echo("\nWhere the Erlang estimate and the simulation disagree:")
-        echo(f"{'period':<7}{'Erlang':>8}{'advised':>9}   {'Erlang roster':<15}why")
+        echo("\n" + tr("staff.disagree"))
+        echo(
+            f"{pad(tr('staff.period'), 7)}{'Erlang':>8}{pad(tr('staff.advised'), 9, True)}   "
+            f"{pad(tr('staff.erlang_roster'), 15)}{tr('staff.why')}"
+        )
         for p in differ:
-            label = format_clock(advice.periods[p][0]) if day else "all"
+            label = format_clock(advice.periods[p][0]) if day else all_label
             echo(
-                f"{label:<7}{_levels(advice.erlang[:, p]):>8}{_levels(advice.levels[:, p]):>9}   "
+                f"{pad(label, 7)}{_levels(advice.erlang[:, p]):>8}"
+                f"{_levels(advice.levels[:, p]):>9}   "
                 f"{_fmt(m, advice.erlang_result.mean[p]):<15}{_why(advice, p)}"
             )
     else:
-        echo("\nThe Erlang estimate and the simulation agree in every period.")
+        echo("\n" + tr("staff.agree"))
     for note in advice.notes:
-        echo(f"note: {note}")
+        echo(f"{tr('staff.note')}: {staff_note(note)}")
     echo("")
     for name, snippet in advice.toml_snippets():
-        echo(f'# in {file}, [[windows]] name = "{name}": set (replacing any existing line)')
+        echo(tr("staff.paste", file=file, name=name))
         echo(snippet)
 
 
@@ -256,7 +282,13 @@ def staff(
     try:
         sc = load_scenario(file)
     except ScenarioError as exc:
-        _bad_input(str(exc))
+        from hallsim import i18n
+
+        _bad_input(i18n.scenario_error(exc))
+    if sc.report is not None:
+        from hallsim import i18n
+
+        i18n.from_scenario(sc.report.lang)
     start = time.monotonic()
 
     def progress(msg: str) -> None:

@@ -17,6 +17,7 @@ from hallsim.cli.common import (
     progress,
 )
 from hallsim.cli.types import REPLICATIONS, SEED
+from hallsim.i18n import t
 from hallsim.names import BACKENDS, ENGINES
 
 
@@ -137,7 +138,7 @@ def sweep(
 
     (sc,) = load_scenarios((file,))
     if scheduler and backend == "local":
-        raise BadInput("--scheduler needs --backend dask")
+        raise BadInput(t("err.scheduler"))
     backend = backend or ("dask" if scheduler else "local")
     if backend == "dask":
         try:  # Dask is the optional extra hallsim[cluster]
@@ -153,11 +154,11 @@ def sweep(
         grid = build_grid(sets, sweep_file, sc)
         plan = plan_sweep(sc, grid, replications, seed, engine)
     except SweepError as exc:
-        raise BadInput(f"{file}: invalid sweep\n" + _indent(str(exc))) from None
+        raise BadInput(t("err.invalid_sweep", file=file) + "\n" + _indent(str(exc))) from None
     folder = out_dir(out, f"{sc.name}-sweep")
     n_workers = default_workers() if workers is None else workers
     try:
-        with progress("sweep", quiet, rate_unit="points") as bar:
+        with progress(t("progress.sweep"), quiet, rate_unit=t("progress.points")) as bar:
             outcome = execute_sweep(
                 plan,
                 folder,
@@ -178,19 +179,27 @@ def sweep(
     except SweepBackendError as exc:
         raise Failure(str(exc)) from None
     if outcome.runs_this_call == 0:
-        click.echo(f"{sc.name}: sweep already complete in {folder}")
+        click.echo(t("sweep.complete", name=sc.name, folder=folder))
     else:
         points = outcome.runs_this_call / plan.replications
         rate = points / outcome.seconds if outcome.seconds > 0 else float("nan")
         where = (
             f"dask {scheduler}"
             if scheduler
-            else f"{backend}, {n_workers} worker{'s' if n_workers > 1 else ''}"
+            else t("sweep.workers", backend=backend, n=n_workers, s="s" if n_workers > 1 else "")
         )
         click.echo(
-            f"{sc.name}: {plan.n_points} points × {plan.replications} replications "
-            f"({', '.join(plan.parameters)}), {outcome.runs_this_call} runs in "
-            f"{outcome.seconds:.1f} s ({rate:.1f} points/s; {where})"
+            t(
+                "sweep.done",
+                name=sc.name,
+                points=plan.n_points,
+                reps=plan.replications,
+                params=", ".join(plan.parameters),
+                runs=outcome.runs_this_call,
+                seconds=f"{outcome.seconds:.1f}",
+                rate=f"{rate:.1f}",
+                where=where,
+            )
         )
     click.echo(str(outcome.results))
 

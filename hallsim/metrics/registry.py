@@ -68,12 +68,12 @@ REGISTRY: tuple[Metric, ...] = (
     # contract metrics first, in the order every --json lists them
     _m("arrived", "arrived", "到达人次", "citizens", "count", better="neither", contract=True),
     _m("served", "served", "办结人次", "citizens", "count", better="higher", contract=True),
-    _m("balked", "balked", "见队长离开", "citizens", "count", contract=True),
-    _m("reneged", "reneged", "等候中离开", "citizens", "count", contract=True),
+    _m("balked", "balked", "见排队过长离开", "citizens", "count", contract=True),
+    _m("reneged", "reneged", "等候中弃号", "citizens", "count", contract=True),
     _m(
         "abandoned",
         "abandoned",
-        "未办理离开",
+        "弃号人次",
         "citizens",
         "count",
         contract=True,
@@ -82,7 +82,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "wait_mean_min",
         "mean wait",
-        "平均等候时间",
+        "平均等候时长",
         "min",
         "time",
         fold="served",
@@ -93,7 +93,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "wait_p50_min",
         "median wait",
-        "等候时间中位数",
+        "等候时长中位数",
         "min",
         "time",
         fold=SKETCH,
@@ -105,7 +105,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "wait_p90_min",
         "90th-percentile wait",
-        "90%分位等候时间",
+        "90%分位等候时长",
         "min",
         "time",
         fold=SKETCH,
@@ -115,11 +115,11 @@ REGISTRY: tuple[Metric, ...] = (
         contract=True,
         short_en="90th-percentile wait",
     ),
-    _m("wait_max_min", "longest wait", "最长等候时间", "min", "time", fold=MAX, contract=True),
+    _m("wait_max_min", "longest wait", "最长等候时长", "min", "time", fold=MAX, contract=True),
     _m(
         "service_level",
         "service level (called within target)",
-        "按时叫号率",
+        "按时叫号率（目标时限内叫号）",
         "%",
         "share",
         better="higher",
@@ -159,7 +159,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "time_in_system_mean_min",
         "mean time in the hall",
-        "平均在厅时间",
+        "平均在厅时长",
         "min",
         "time",
         fold="served",
@@ -190,7 +190,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "csat",
         "predicted CSAT (rating 4–5)",
-        "预测满意率(4–5分)",
+        "预测满意率（4–5分）",
         "%",
         "share",
         predicted=True,
@@ -202,7 +202,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "bad_review_rate",
         "predicted survey bad reviews (rating 1–2; not the 好差评 button)",
-        "预测差评率(1–2分)",
+        "差评率（预测，1–2分）",
         "%",
         "share",
         predicted=True,
@@ -214,11 +214,11 @@ REGISTRY: tuple[Metric, ...] = (
     _m("unserved", "unserved", "未被叫号", "citizens", "count"),
     _m("return_visits", "same-day return visits", "当日再次来访", "citizens", "count"),
     _m("returns_later", "returns on a later day", "改日再来", "citizens", "count"),
-    _m("overtime_min", "overtime", "延时服务", "min", "time", fold=SAME),
+    _m("overtime_min", "overtime", "延时服务时长", "min", "time", fold=SAME),
     _m(
         "complaint_rate",
         "predicted complaints (index)",
-        "预测投诉指数",
+        "投诉指数（预测）",
         "%",
         "share",
         predicted=True,
@@ -235,7 +235,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "service_mean_min",
         "mean service time",
-        "平均办理时间",
+        "平均办理时长",
         "min",
         "time",
         better="neither",
@@ -303,7 +303,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "kiosk_uptake",
         "tried a self-service kiosk",
-        "使用自助终端占比",
+        "自助终端使用率",
         "%",
         "share",
         better="higher",
@@ -329,7 +329,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "kiosk_wait_mean_min",
         "mean wait for a kiosk",
-        "自助终端平均等候",
+        "自助终端平均等候时长",
         "min",
         "time",
         fold="arrived",
@@ -352,7 +352,7 @@ REGISTRY: tuple[Metric, ...] = (
         better="neither",
         fold="arrived",
     ),
-    _m("helped", "accompanied by a helper", "帮办陪同次数", "citizens", "count", better="neither"),
+    _m("helped", "accompanied by a helper", "帮办代办人次", "citizens", "count", better="neither"),
     _m(
         "tidal_switches",
         "tidal window role changes",
@@ -364,7 +364,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "tidal_role_min",
         "window time in the tidal role",
-        "潮汐角色时长",
+        "潮汐窗口转岗时长",
         "min",
         "time",
         better="neither",
@@ -372,7 +372,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "tidal_changing_min",
         "window time lost changing role",
-        "切换角色耗时",
+        "潮汐窗口切换耗时",
         "min",
         "time",
     ),
@@ -397,7 +397,7 @@ REGISTRY: tuple[Metric, ...] = (
     _m(
         "wait_p95_min",
         "95th-percentile wait",
-        "95%分位等候时间",
+        "95%分位等候时长",
         "min",
         "time",
         fold=SKETCH,
