@@ -53,6 +53,7 @@ SOURCES = (
     "before_open",  # the crowd at opening: its size and, in sub-streams, its citizens' draws
     "balking",  # state-dependent balking (patience.balk_probability): one uniform per chance
     "missed_calls",  # 过号: whether a called citizen is there, and when they come back
+    "visits",  # extra matters and station routes per citizen (docs/visits.md)
 )
 
 

@@ -103,6 +103,11 @@ def lacks(scenario: Scenario) -> list[str]:
         missing.append("a same-day return-delay distribution (attitude_effects.return_delay)")
     if (mechanism := unsupported_mechanism(scenario)) is not None:
         missing.append(mechanism)
+    # several queues per citizen (docs/visits.md): the one-pass recursion serves one each
+    if scenario.visits is not None:
+        missing.append("visits")
+    if scenario.stations:
+        missing.append("stations")
     return missing
 
 
