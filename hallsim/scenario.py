@@ -789,6 +789,12 @@ class Visits(_Frozen):
         description="share of each extra matter's service time saved when one window serves it "
         "in the same sitting (assumption; 0 = times simply add)",
     )
+    one_sitting: bool = Field(
+        True,
+        description="a window serves all of a citizen's matters it may serve in one sitting "
+        "(false: a ticket per matter even at an integrated window, to separate pooling from "
+        "fewer queues per citizen)",
+    )
     order: Literal["listed", "shortest_queue"] = Field(
         "listed",
         description="with dedicated windows, which remaining matter's queue a citizen joins "

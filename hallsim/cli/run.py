@@ -20,7 +20,7 @@ from hallsim.cli.common import (
     writing,
 )
 from hallsim.cli.types import REPLICATIONS, SEED, replications_from
-from hallsim.metrics.registry import COUNTS, METRICS, PERCENT, PREDICTED
+from hallsim.metrics.registry import ALL_METRICS, COUNTS, METRICS, PERCENT, PREDICTED, reported
 from hallsim.names import ENGINES
 
 if TYPE_CHECKING:
@@ -127,6 +127,28 @@ def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
             )
 
 
+def _stations_table(res: ExperimentResult) -> Table:
+    """Per station (docs/visits.md): means over replications / 各环节（均值）."""
+    table = Table(
+        title="stations / 各环节 (mean over replications)",
+        title_justify="left",
+    )
+    cols = [
+        ("arrived", "queues joined\n排队人次", "{:.1f}"),
+        ("wait_mean_min", "mean wait, min\n平均等候", "{:.2f}"),
+        ("time_at_station_mean_min", "time there, min\n环节用时", "{:.2f}"),
+        ("in_station_mean", "mean number there\n平均在场人数", "{:.2f}"),
+        ("utilisation", "utilisation\n利用率", "{:.0%}"),
+    ]
+    table.add_column("station")
+    for _, title, _ in cols:
+        table.add_column(title, justify="right")
+    means = res.stations.groupby("station", sort=False).mean(numeric_only=True)
+    for name, row in means.iterrows():
+        table.add_row(str(name), *(fmt.format(row[c]) for c, _, fmt in cols))
+    return table
+
+
 def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
     from hallsim.stats import interval_note
 
@@ -135,7 +157,7 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
     for r in results:
         table.add_column(f"{r.scenario.name}\nmean [95% CI]", justify="right")
     cut = False
-    for m in METRICS:
+    for m in reported(*(r.summary for r in results)):
         cells = []
         for r in results:
             s = r.summary[m]
@@ -455,6 +477,8 @@ def run(
     con.print(
         _metrics_table([res], f"{sc.name} — {len(res.replications)} replications, seed {res.seed}")
     )
+    if len(res.stations):
+        con.print(_stations_table(res))
     con.print("Satisfaction figures are model predictions, not measurements.", style="dim")
     con.print(headline(res), style="bold", highlight=False, soft_wrap=True)
     click.echo(str(path))
@@ -466,7 +490,7 @@ def run(
 @click.option(
     "--metric",
     "-m",
-    type=click.Choice(METRICS),
+    type=click.Choice(ALL_METRICS),
     default="wait_mean_min",
     show_default=True,
     help="Metric that names the best scenario.",

@@ -168,6 +168,7 @@ class _VisitSteps:
         self.k_values, self.k_cum = visits.k_table() if visits else ([1], [1.0])
         self.saving = visits.bundle_saving if visits else 0.0
         self.order = visits.order if visits else "listed"
+        self.one_sitting = visits.one_sitting if visits else True
         self.shares = np.array([m.share for m in sc.matters], dtype=float)
         self.citizen_rows: list[tuple] = []
         self.second_trips = 0
@@ -248,8 +249,8 @@ class _VisitSteps:
     def _sitting(self, c, w) -> float:
         """Base minutes of this step: at a matter window, every remaining matter it serves."""
         plan = c.plan
-        if c.station >= 0:
-            plan.sitting = 0
+        if c.station >= 0 or not self.one_sitting:
+            plan.sitting = 0 if c.station >= 0 else 1
             return c.base_service
         total, n = c.base_service, 1
         keep = []
