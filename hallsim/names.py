@@ -30,6 +30,7 @@ PLOT_KINDS = (
     "sweep",
     "tornado",
     "backtest",
+    "stations",
 )
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 

@@ -425,10 +425,44 @@ def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
     return src, list(getattr(fig, "hallsim_missing_glyphs", []))
 
 
+STATION_FIGURE = (
+    "stations",
+    "Time at each station / 各环节用时",
+    "Per station (reception, windows, pick-up): the mean wait (light) and service (dark) "
+    "per queue joined, with the 95% interval of the time there (docs/visits.md).",
+)
+
+
+def station_rows(res: Results) -> list[dict[str, Any]]:
+    """Per scenario and station: queues joined, wait, time there, number there,
+    utilisation (means over replications); empty without stations.parquet."""
+    st = res.table("stations", required=False)
+    if st is None or st.empty:
+        return []
+    if "scenario" not in st.columns:
+        st = st.assign(scenario=res.scenarios[0])
+    means = st.groupby(["scenario", "station"], sort=False).mean(numeric_only=True)
+    return [
+        {
+            "scenario": scenario,
+            "station": station,
+            "arrived": f"{row['arrived']:.1f}",
+            "wait": f"{row['wait_mean_min']:.2f}",
+            "time": f"{row['time_at_station_mean_min']:.2f}",
+            "number": f"{row['in_station_mean']:.2f}",
+            "utilisation": f"{100 * row['utilisation']:.0f}%",
+        }
+        for (scenario, station), row in means.iterrows()
+    ]
+
+
 def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
-    for kind, heading, caption in REPORT_FIGURES:
+    figures = REPORT_FIGURES
+    if res.table("stations", required=False) is not None:
+        figures = (*figures, STATION_FIGURE)
+    for kind, heading, caption in figures:
         item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
         try:
             item["src"], glyphs = _png_data_uri(res, kind)
@@ -512,6 +546,7 @@ def build_report(folder: str | os.PathLike | Results) -> str:
         "attitude_assumptions": attitude_rows(res),
         "robustness": robustness_context(res),
         "decomposition": decomposition_rows(res),
+        "stations": station_rows(res),
         "provenance": provenance(res),
         "replay": replay_context(res),
     }

@@ -327,6 +327,7 @@ def test_example_scenarios_supported() -> None:
     for path in example_scenario_files():
         sc = load_scenario(path)
         uses_operations = getattr(sc, "uses_operations", lambda: False)()
+        uses_operations |= sc.uses_visits()  # several queues per citizen: SimPy only
         assert fastpath.supports(sc) is not uses_operations, path
         if not uses_operations:
             assert_same_run(sc, 2, 1)
