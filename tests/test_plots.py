@@ -118,7 +118,36 @@ def figure_for(kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path)
         return plots.render(sweep_dir, "sweep", metric="wait_mean_min")
     if kind == "tornado":
         return plots.render(tornado_dir, "tornado", metric="csat")
+    if kind == "stations":  # needs scenarios with stations (docs/visits.md)
+        return plots.render(stations_dir(compare_dir.parent), "stations")
     return plots.render(compare_dir, kind)
+
+
+def stations_dir(parent: Path) -> Path:
+    """visits_dedicated vs reception_pickup (3 replications), made once per session."""
+    out = parent / "stations"
+    if not (out / "stations.parquet").is_file():
+        simulate(
+            [
+                "compare",
+                str(SCENARIOS / "visits_dedicated.toml"),
+                str(SCENARIOS / "reception_pickup.toml"),
+                "--out",
+                str(out),
+            ]
+        )
+    return out
+
+
+def test_stations_plot_shows_every_station_and_refuses_a_folder_without_them(
+    compare_dir: Path,
+) -> None:
+    fig = plots.plot_stations(stations_dir(compare_dir.parent))
+    ticks = {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    assert ticks == {"windows", "reception", "pickup"}
+    assert "minutes" in fig.axes[0].get_xlabel()
+    with pytest.raises(plots.ResultsError, match="stations.parquet"):
+        plots.plot_stations(compare_dir)
 
 
 def all_axis_labels(fig: Figure) -> list[str]:
