@@ -134,6 +134,7 @@ class _VisitPlan:
         "arrival",
         "before",
         "done",
+        "home",
         "in_hall",
         "matters",
         "n_matters",
@@ -144,6 +145,7 @@ class _VisitPlan:
 
     def __init__(self, arrival, before, matters, after):
         self.arrival = arrival  # first ticket
+        self.home = matters[0][0]  # the first matter: station rows are recorded under it
         self.before = before  # [(station, base service)] still to visit, in order
         self.matters = matters  # [(matter, base service, settle uniform)] not yet served
         self.after = after  # [(station, base service, back-office minutes or None)]
@@ -200,10 +202,10 @@ class _VisitSteps:
             base = float(quantile(sc.matters[m].service_min, u[2 + 3 * j : 3 + 3 * j])[0])
             matters.append((m, base, float(u[3 + 3 * j])))
         before, after = [], []
-        home = sc.matters[c.matter].name
+        names = [sc.matters[m].name for m, _, _ in matters]
         for s, st in enumerate(stations):
             v = u[1 + 3 * (k_max - 1) + 3 * s :][:3]
-            if not (v[0] < st.share and st.routes(home)):
+            if not (v[0] < st.share and any(st.routes(n) for n in names)):
                 continue
             base = float(quantile(st.service_min, v[1:2])[0])
             if st.position == "before":
@@ -836,7 +838,7 @@ class _Hall(_VisitSteps):
         self._add_visit(
             (
                 c.arrival,
-                c.matter,
+                c.matter if c.station < 0 else c.plan.home,
                 w.index if w else -1,
                 w.group if w else -1,
                 call,

@@ -311,8 +311,14 @@ def compute(
     in_hall = in_hall_all[served]
     n_served = int(np.count_nonzero(served))
 
+    # with stations (docs/visits.md) a queue is a (station, matter) pair, not a matter
+    queue_key = (
+        matter
+        if trace.station is None
+        else matter + len(scenario.matters) * (sub(trace.station) + 1)
+    )
     overtaken = overtaken_counts(
-        arr, matter, np.where(served, call, end), np.where(served, call, np.inf)
+        arr, queue_key, np.where(served, call, end), np.where(served, call, np.inf)
     )
 
     # time averages: day mode over open..last departure; steady state over [s0, s1)
