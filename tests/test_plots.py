@@ -146,7 +146,7 @@ def test_stations_plot_shows_every_station_and_refuses_a_folder_without_them(
     ticks = {t.get_text() for t in fig.axes[0].get_yticklabels()}
     assert ticks == {"windows", "reception", "pickup"}
     assert "minutes" in fig.axes[0].get_xlabel()
-    with pytest.raises(plots.ResultsError, match="stations.parquet"):
+    with pytest.raises(plots.ResultsError, match=r"stations\.parquet"):
         plots.plot_stations(compare_dir)
 
 

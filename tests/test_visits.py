@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hallsim import theory
 from hallsim.cli import entry
@@ -81,8 +83,9 @@ def _network(lam, c_windows, s_windows, stations, station_windows, length=10_000
     )
     data = scenario_to_dict(sc)
     data["stations"] = stations
-    for st, count in zip(stations, station_windows, strict=True):
-        data["windows"].append({"name": f"{st['name']}_w", "count": count, "station": st["name"]})
+    for station, count in zip(stations, station_windows, strict=True):
+        name = station["name"]
+        data["windows"].append({"name": f"{name}_w", "count": count, "station": name})
     return scenario_from_dict(data)
 
 
@@ -286,3 +289,78 @@ def test_bad_visit_and_station_keys_name_the_field(capsys, tmp_path, extra, fiel
     assert code == 2, err
     assert "Traceback" not in err
     assert "bad.toml" in err and field in err, err
+
+
+# --- properties over random halls -----------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
+    dedicated=st.booleans(),
+    one_sitting=st.booleans(),
+    order=st.sampled_from(["listed", "shortest_queue"]),
+    reception=st.floats(0.0, 1.0),
+    pickup=st.floats(0.0, 1.0),
+    patience=st.sampled_from([None, 3.0, 30.0]),
+    seed=st.integers(0, 1000),
+)
+def test_every_citizen_is_accounted_for(
+    k_shares, dedicated, one_sitting, order, reception, pickup, patience, seed
+) -> None:
+    total = sum(k_shares)
+    ks = {str(k + 1): s / total for k, s in enumerate(k_shares)}
+    ks[str(len(k_shares))] += 1.0 - sum(ks.values())  # exact sum despite rounding
+    matters = [
+        {"name": n, "share": s, "service_min": {**EXP, "mean": 4}}
+        for n, s in (("a", 0.5), ("b", 0.3), ("c", 0.2))
+    ]
+    windows = (
+        [{"name": f"w{n}", "count": 1, "matters": [n]} for n in "abc"]
+        if dedicated
+        else [{"name": "all", "count": 3}]
+    )
+    windows += [
+        {"name": "desk", "count": 1, "station": "reception"},
+        {"name": "counter", "count": 1, "station": "pickup"},
+    ]
+    sc = day_scenario(
+        matters=matters,
+        windows=windows,
+        arrivals={"rate_per_hour": 30},
+        visits={"matters_per_visit": ks, "one_sitting": one_sitting, "order": order},
+        stations=[
+            {
+                "name": "reception",
+                "position": "before",
+                "share": reception,
+                "service_min": {**EXP, "mean": 1},
+            },
+            {
+                "name": "pickup",
+                "position": "after",
+                "share": pickup,
+                "service_min": {**EXP, "mean": 1},
+            },
+        ],
+        patience=None if patience is None else {"renege_min": {**EXP, "mean": patience}},
+        attitude_effects={"enabled": False},
+    )
+    res = simulate(sc, seed=seed, engine="simpy", log=True)
+    m, log = res.metrics, res.log
+    n = m["citizens"]
+    # every queue joined is one row; matters done never exceed matters brought
+    assert m["arrived"] == len(log) == m["queues_per_citizen"] * n
+    assert log.matters_done.sum() <= m["matters_per_citizen"] * n + 1e-9
+    assert 0 <= m["left_part_done"] <= n
+    assert m["matters_per_citizen"] <= len(k_shares)
+    at_windows = log[log.station == "windows"]
+    if patience is None:  # nobody leaves: every matter is served exactly once
+        assert m["served"] == m["arrived"] and m["left_part_done"] == 0
+        assert log.matters_done.sum() == pytest.approx(m["matters_per_citizen"] * n)
+        if not dedicated and one_sitting:
+            assert len(at_windows) == n
+        else:
+            assert len(at_windows) == pytest.approx(m["matters_per_citizen"] * n)
+    st_rows = log[log.station != "windows"]
+    assert (st_rows.matters_done == 0).all()

@@ -317,7 +317,7 @@ def describe(sc: Scenario) -> str:
         else "rate table " + ", ".join(f"{k}={v:g}" for k, v in rate.items())
     )
     groups = "; ".join(
-        f"{w.count}× {w.name} ({', '.join(w.matters)}"
+        f"{w.count}× {w.name} ({'station ' + w.station if w.station else ', '.join(w.matters)}"
         + (f", factor {w.service_time_factor:g}" if w.service_time_factor != 1 else "")
         + ")"
         for w in sc.windows
@@ -342,7 +342,25 @@ def describe(sc: Scenario) -> str:
     return (
         f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
         f"{sc.layout.queue} queue{_line_choice(sc)}; windows {groups}{patience}{_describe_day(sc)}"
+        f"{_describe_visits(sc)}"
     )
+
+
+def _describe_visits(sc: Scenario) -> str:
+    """Multi-matter visits and stations (docs/visits.md), for ``describe`` ('' if none)."""
+    parts = []
+    if sc.visits is not None:
+        v = sc.visits
+        ks = ", ".join(f"{k}: {100 * p:.0f}%" for k, p in v.matters_per_visit.items())
+        parts.append(
+            f"matters per visit {ks}"
+            + ("" if v.one_sitting else ", a ticket per matter")
+            + (f", bundle saving {v.bundle_saving:g}" if v.bundle_saving else "")
+        )
+    for st in sc.stations or []:
+        back = ", then back office" if st.back_office_min is not None else ""
+        parts.append(f"station {st.name} ({st.position}, {100 * st.share:.0f}%{back})")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def _line_choice(sc: Scenario) -> str:

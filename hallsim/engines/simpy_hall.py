@@ -330,6 +330,7 @@ class _VisitSteps:
         cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
         return {
             "station": col["station"],
+            "visit_start_min": col["visit_start_min"],
             "matters_done": col["matters_done"],
             "citizen_arrival_min": np.asarray(cols[0], dtype=float),
             "citizen_in_hall_min": np.asarray(cols[1], dtype=float),
@@ -850,6 +851,7 @@ class _Hall(_VisitSteps):
                 c.booked,
                 c.station,
                 c.plan.sitting if c.plan is not None else int(outcome == SERVED),
+                c.plan.arrival if c.plan is not None else c.arrival,
             )
         )
 

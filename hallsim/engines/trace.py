@@ -49,6 +49,8 @@ class HallTrace:
     # multi-matter visits and stations in sequence (docs/visits.md); None when not used.
     # With them, each row above is one queue joined (a step), not one citizen.
     station: np.ndarray | None = None  # station index of each row, -1 = the matter windows
+    visit_start_min: np.ndarray | None = None  # each row's citizen's first ticket: the
+    # statistics window counts a citizen's every step by it, not by the step's own ticket
     matters_done: np.ndarray | None = None  # matters served at each row's sitting (0 if none)
     citizen_arrival_min: np.ndarray | None = None  # one entry per citizen: first ticket
     citizen_in_hall_min: np.ndarray | None = None  # time inside, summed over both trips
@@ -74,6 +76,7 @@ VISIT_COLUMNS: tuple[tuple[str, type], ...] = (
     ("booked", bool),
     ("station", np.int64),  # -1: the matter windows (docs/visits.md)
     ("matters_done", np.int64),  # matters served at this sitting
+    ("visit_start_min", float),  # the citizen's first ticket (= arrival_min without visits)
 )
 """A visit record's named columns, in the order ``VisitRecorder.add`` takes them."""
 

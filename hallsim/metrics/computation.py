@@ -292,7 +292,10 @@ def compute(
     const = _scenario_constants(scenario)
     s0, s1 = const.s0, const.s1
     day = const.day
-    counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
+    # with several steps per visit (docs/visits.md) a citizen's every step counts by
+    # their first ticket, so per-queue and per-citizen counts cover the same citizens
+    ticket = trace.arrival_min if trace.visit_start_min is None else trace.visit_start_min
+    counted = (ticket >= s0) & (ticket < s1)
     n = int(np.count_nonzero(counted))
     every = n == len(counted)  # usual in day mode: a copy is cheaper than a mask
 
