@@ -17,7 +17,13 @@ from typing import Any
 
 from hallsim.experiment import ExperimentResult, as_scenario, run_replications
 from hallsim.metrics import METRICS
-from hallsim.metrics.registry import ALL_METRICS, HIGHER_IS_BETTER, KEY_METRICS, reported
+from hallsim.metrics.registry import (
+    ALL_METRICS,
+    HIGHER_IS_BETTER,
+    KEY_METRICS,
+    VISIT_KEY_METRICS,
+    reported,
+)
 from hallsim.scenario import Scenario
 from hallsim.stats import bonferroni, paired_difference
 
@@ -164,4 +170,10 @@ def compare(
         best=best_scenario(results, metric),
         wait_decomposition=decomposition,
         robustness=check,
+        key_metrics=KEY_METRICS
+        + tuple(
+            m
+            for m in VISIT_KEY_METRICS
+            if m in reported(*(r.replications.columns for r in results))
+        ),
     )

@@ -22,7 +22,7 @@ import jinja2
 
 from hallsim import __version__
 from hallsim.fonts import css_font_face, missing_notice
-from hallsim.metrics.registry import KEY_METRICS
+from hallsim.metrics.registry import KEY_METRICS, VISIT_KEY_METRICS
 from hallsim.plots import (
     METRIC_INFO,
     Results,
@@ -227,7 +227,7 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
     rows = []
     for d in diffs:
         m = d.get("metric")
-        if m not in DIFFERENCE_METRICS or d.get("mean") is None:
+        if m not in (*DIFFERENCE_METRICS, *VISIT_KEY_METRICS) or d.get("mean") is None:
             continue
         lo, hi = d.get("ci_low"), d.get("ci_high")
         if lo is None or hi is None:

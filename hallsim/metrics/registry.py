@@ -443,6 +443,9 @@ KEY_METRICS: tuple[str, ...] = (
 )
 """The metrics a comparison reports differences of (``hallsim compare``, the report)."""
 
+VISIT_KEY_METRICS: tuple[str, ...] = ("time_in_hall_mean_min", "queues_per_citizen")
+"""Added to ``KEY_METRICS`` when every compared scenario reports them (docs/visits.md)."""
+
 TARGET_METRICS: dict[str, tuple[str, str]] = {
     m.name: ("<=" if m.better == "lower" else ">=", f"{m.label_en} of served citizens, minutes")
     if m.kind == "time"
