@@ -19,7 +19,7 @@ the plain ticket order (docs/operations.md).
 from __future__ import annotations
 
 import itertools
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 import simpy
@@ -291,13 +291,27 @@ class _VisitSteps:
                 self._visit_ends(c, env.now, complete=True, trip_counted=True)
                 return
             self.second_trips += 1
+            self._forget(c)
             env.process(self._second_trip(c, ready))
             return
+        self._forget(c)
         if not self._take_step(c):
             self._visit_ends(c, env.now, complete=True)
             return
         self._requeue(c, env.now)
         env.process(self.citizen(c))
+
+    def _forget(self, c) -> None:
+        """Drop ``c``'s stale entries (a promotion, a missed call) from the lines of the
+        step just done: the next step sets ``c`` WAITING again, which would revive them."""
+        if self.single:
+            heaps = [self.queues[(c.matter, c.klass)]]
+        else:
+            heaps = [w.line for w in self.windows if c.matter in w.matters]
+        for h in heaps:
+            if any(e[4] is c for e in h):
+                h[:] = [e for e in h if e[4] is not c]
+                heapify(h)
 
     def _second_trip(self, c, ready):
         yield self.env.timeout(ready - self.env.now)
