@@ -9,8 +9,8 @@ Student-t interval.  Not a test:
 
     python benchmarks/verify_mechanisms.py [--engine simpy|fast] [-r 20]
 
-Mechanisms the fast engine declines (balking curve, missed calls) always run
-on the reference engine.
+The balking curve and missed calls always run on the reference engine here (the
+fast engine gives the same traces for them, on its event kernel).
 """
 
 from __future__ import annotations

@@ -64,11 +64,17 @@ def simulate(
     engine: str = "auto",
     breakdowns: bool = True,
     streaming: bool | None = None,
+    metrics: Iterable[str] | None = None,
 ) -> ReplicationResult:
     """Run one replication; returns metrics, breakdowns and optionally the citizen log.
 
     ``breakdowns=False`` skips the per-matter/group/period tables (metrics only),
     which is what sweeps need and several times cheaper for a short day.
+
+    ``metrics`` (names from ``hallsim.METRICS``): compute only these, with no
+    breakdown tables, e.g. ``metrics=["wait_mean_min", "service_level"]`` for a
+    search that needs two; each value is the full computation's, bit for bit.
+    None (default): every metric.
 
     ``streaming`` simulates in segments and folds their metrics, so memory does
     not grow with the horizon (``hallsim.streaming``); wait quantiles are then
@@ -86,15 +92,24 @@ def simulate(
     seed = scenario.run.seed if seed is None else check_seed(seed)
     replication = check_int(replication, "replication", 0)
     _check_engine(engine)
+    selection = _metrics.metric_selection(metrics)
+    if selection is not None and log:
+        raise ValueError("a citizen log comes with every metric: leave metrics=None")
     if streaming is None:
         streaming = not log and engine != "simpy" and _streaming.applies(scenario)
     if streaming:
         if log or engine == "simpy":
             raise ValueError("streaming keeps no citizen log and needs the fast engine")
         # simulate_streamed refuses what it cannot fold (day mode, operations features)
-        return _streaming.simulate_streamed(scenario, seed, replication, breakdowns)
+        res = _streaming.simulate_streamed(
+            scenario, seed, replication, breakdowns and selection is None
+        )
+        if selection is not None:  # a long run's segments fold every metric
+            res.metrics = {k: v for k, v in res.metrics.items() if k in selection}
+            res.visits = {}
+        return res
     trace = trace_replication(scenario, seed, replication, engine)
-    return _metrics.compute(scenario, trace, log=log, breakdowns=breakdowns)
+    return _metrics.compute(scenario, trace, log=log, breakdowns=breakdowns, metrics=selection)
 
 
 def default_workers() -> int:
@@ -120,6 +135,7 @@ class ExperimentResult:
     periods: pd.DataFrame
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)  # per citizen class, if any
     stations: pd.DataFrame = field(default_factory=pd.DataFrame)  # per station (visits.md)
+    clerks: pd.DataFrame = field(default_factory=pd.DataFrame)  # per clerk, if they differ
     log: pd.DataFrame | None = None
     summary: dict[str, dict] = field(default_factory=dict)
 
@@ -131,9 +147,9 @@ class ExperimentResult:
             }
 
 
-def _replicate_one(args: tuple[Scenario, int, int, bool, str]) -> tuple[int, ReplicationResult]:
-    scenario, seed, rep, log, engine = args
-    res = simulate(scenario, seed=seed, replication=rep, log=log, engine=engine)
+def _replicate_one(args: tuple) -> tuple[int, ReplicationResult]:
+    scenario, seed, rep, log, engine, selection = args
+    res = simulate(scenario, seed=seed, replication=rep, log=log, engine=engine, metrics=selection)
     res.visits = {}  # not needed by the parent; keeps inter-process traffic small
     return rep, res
 
@@ -179,6 +195,11 @@ def worker_pool(workers: int, context: str | None = None) -> ProcessPoolExecutor
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init)
 
 
+# Serial seconds of replications left below which ``run_replications`` does not start a
+# pool: starting and stopping one costs ~0.1-0.2 s (benchmarks/README.md, "Start-up time").
+POOL_WORTH_S = 0.4
+
+
 def run_replications(
     scenario: Scenario | str | Path,
     replications: int | None = None,
@@ -187,34 +208,51 @@ def run_replications(
     log: bool = False,
     progress: Callable[[int], None] | None = None,
     engine: str = "auto",
+    metrics: Iterable[str] | None = None,
 ) -> ExperimentResult:
     """Run independent replications 0..N-1 of a scenario (in parallel if workers > 1).
+
+    ``metrics``: compute only these metrics (``simulate``); the breakdown tables are
+    then empty and ``summary`` covers these metrics only.
 
     ``scenario`` is a Scenario or the path of a scenario file.  Bad arguments
     raise TypeError or ValueError (ScenarioError for a bad file), with the
     limits the command line uses (1..100,000 replications, seeds 0..2^63-1).
     Ctrl-C raises ``ReplicationsInterrupted`` carrying the finished prefix.
+    With workers > 1 the first one or two replications run in this process, and the
+    rest too when they would take less than ``POOL_WORTH_S`` seconds here.
     """
     scenario = as_scenario(scenario)
     n = scenario.run.replications if replications is None else check_replications(replications)
     seed = scenario.run.seed if seed is None else check_seed(seed)
     workers = check_int(workers, "workers", 1)
     _check_engine(engine)
-    jobs = [(scenario, seed, r, log, engine) for r in range(n)]
+    selection = _metrics.metric_selection(metrics)
+    jobs = [(scenario, seed, r, log, engine, selection) for r in range(n)]
     results: dict[int, ReplicationResult] = {}
     try:
-        if workers <= 1 or n <= 1:
-            for job in jobs:
-                rep, res = _replicate_one(job)
-                results[rep] = res
-                if progress:
-                    progress(1)
-        else:
-            with worker_pool(min(workers, n)) as pool:
+        # the first replications run here, timed: when the rest is too little work
+        # to pay for starting and stopping a pool, they run here too (same numbers)
+        serial = workers <= 1 or n <= 1
+        for i, job in enumerate(jobs):
+            started = time.perf_counter()
+            rep, res = _replicate_one(job)
+            results[rep] = res
+            if progress:
+                progress(1)
+            if serial:
+                continue
+            if (time.perf_counter() - started) * (n - len(results)) < POOL_WORTH_S:
+                serial = True  # the rest is little work: it runs here too
+            elif i >= 1:  # the second replication (the first pays one-off set-ups)
+                break
+        if len(results) < n:
+            rest = jobs[len(results) :]
+            with worker_pool(min(workers, len(rest))) as pool:
                 try:
                     # small chunks: cheap enough, and Ctrl-C keeps all but the last few
-                    chunk = max(1, min(n // (4 * workers), 8))
-                    for rep, res in pool.map(_replicate_one, jobs, chunksize=chunk):
+                    chunk = max(1, min(len(rest) // (4 * workers), 8))
+                    for rep, res in pool.map(_replicate_one, rest, chunksize=chunk):
                         results[rep] = res
                         if progress:
                             progress(1)
@@ -225,13 +263,22 @@ def run_replications(
         done = 0
         while done in results:
             done += 1
-        partial = collect(scenario, seed, [results[r] for r in range(done)]) if done else None
+        partial = (
+            collect(scenario, seed, [results[r] for r in range(done)], selection) if done else None
+        )
         raise ReplicationsInterrupted(partial, n) from None
-    return collect(scenario, seed, [results[r] for r in range(n)])
+    return collect(scenario, seed, [results[r] for r in range(n)], selection)
 
 
-def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> ExperimentResult:
-    """Stack per-replication results into tidy tables (one concatenation per table)."""
+def collect(
+    scenario: Scenario,
+    seed: int,
+    results: list[ReplicationResult],
+    metrics: Iterable[str] | None = None,
+) -> ExperimentResult:
+    """Stack per-replication results into tidy tables (one concatenation per table).
+
+    ``metrics``: the metrics the results hold (None: all), which ``summary`` covers."""
 
     def stack(name: str) -> pd.DataFrame:
         columns: dict[str, list] = {"replication": []}
@@ -253,15 +300,20 @@ def collect(scenario: Scenario, seed: int, results: list[ReplicationResult]) -> 
     if logs:
         log = pd.concat(logs, ignore_index=True)
         log = log[["replication", *[c for c in log.columns if c != "replication"]]]
+    summary = {}
+    if metrics is not None:  # the others were not computed
+        summary = {m: summarise_values(reps[m], metric=m) for m in METRICS if m in set(metrics)}
     return ExperimentResult(
         scenario=scenario,
         seed=seed,
+        summary=summary,
         replications=reps,
         matters=stack("matters"),
         groups=stack("groups"),
         periods=stack("periods"),
         classes=stack("classes"),
         stations=stack("stations"),
+        clerks=stack("clerks"),
         log=log,
     )
 
@@ -328,7 +380,7 @@ def run_until_precision(
             first = len(results)
             want = min_replications if first == 0 else batch
             jobs = [
-                (scenario, seed, r, False, engine)
+                (scenario, seed, r, False, engine, None)
                 for r in range(first, min(first + want, max_replications))
             ]
             done = pool.map(_replicate_one, jobs) if pool else map(_replicate_one, jobs)

@@ -27,10 +27,12 @@ PLOT_KINDS = (
     "day",
     "utilisation",
     "satisfaction",
+    "matters",
     "sweep",
     "tornado",
     "backtest",
     "stations",
+    "clerks",
 )
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""
 

@@ -42,6 +42,7 @@ from hallsim.fonts import (
     name_svg_fonts,
 )
 from hallsim.metrics.registry import REGISTRY
+from hallsim.metrics.registry import bounds as metric_bounds
 from hallsim.results import PLOT_KINDS, Results, ResultsError, load_results  # the folder reader
 from hallsim.stats import PREDICTED, interval
 
@@ -98,6 +99,111 @@ def metric_label(metric: str, *, difference: bool = False) -> str:
 def metric_scale(metric: str) -> float:
     """Factor from stored value to displayed value (100 for shares)."""
     return 100.0 if is_percent(metric) else 1.0
+
+
+PERCENT_MIN_SPAN = 10.0
+"""Smallest span of a percentage axis, percentage points: a 1-point span would make 0.3
+points look like a third of the axis (an axis narrower than 0–100% says "axis zoomed")."""
+PERCENT_DIFF_MIN_SPAN = 4.0
+"""Smallest span of an axis of differences of shares, percentage points."""
+
+TEXT: dict[str, str] = {
+    "zoomed": "axis zoomed: {lo:.0f}–{hi:.0f}%",
+    "compare_method": "Top: mean with 95% CI over {reps}{crn}. ",
+    "crn": " on common random numbers",
+    "compare_bottom": "Bottom: paired difference to baseline {base} ({level}); "
+    "hollow marker = interval includes 0.",
+    "after_close": "after {close} (closing): periods dropped",
+}
+"""Sentence pieces of the figures that are not metric labels (English)."""
+
+
+def _cols(ch: str) -> int:
+    """Display columns of a character: CJK and full-width forms take two."""
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap_text(text: str, width: int, lines: int | None = None) -> str:
+    """``text`` wrapped to ``width`` display columns (a CJK character counts two), breaking
+    at spaces or between CJK characters; at most ``lines`` lines, the last ending in '…'
+    when text was left out."""
+    out: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line, cols, last_break = "", 0, -1
+        for ch in paragraph:
+            w = _cols(ch)
+            if cols + w > width and line:
+                if ch == " ":
+                    out.append(line.rstrip())
+                    line, cols, last_break = "", 0, -1
+                    continue
+                if w == 1 and last_break > 0:  # break at the last space or CJK character
+                    head, tail = line[:last_break], line[last_break:].lstrip()
+                else:
+                    head, tail = line, ""
+                out.append(head.rstrip())
+                line, cols = tail, sum(_cols(c) for c in tail)
+                last_break = -1
+            line += ch
+            cols += w
+            if ch == " " or w == 2:
+                last_break = len(line)
+        out.append(line.rstrip())
+    if lines is not None and len(out) > lines:
+        out = out[:lines]
+        last = out[-1]
+        while last and sum(_cols(c) for c in last) + 1 > width:
+            last = last[:-1]
+        out[-1] = last.rstrip() + "…"
+    return "\n".join(out)
+
+
+def wrap_name(name: str, width: int = 22, lines: int = 3) -> str:
+    """A scenario/matter name wrapped for a tick label (CJK characters count double)."""
+    return wrap_text(str(name), width, lines)
+
+
+def value_limits(metric: str, lows, highs, *, difference: bool = False) -> tuple[float, float]:
+    """Axis limits (displayed units) covering ``lows``..``highs`` with a margin, inside the
+    metric's range (a difference may be negative), with a minimum span for shares."""
+    from hallsim.metrics.registry import bounds
+
+    k = metric_scale(metric)
+    lo_b, hi_b = bounds(metric)
+    lo_b, hi_b = lo_b * k, hi_b * k
+    if difference:
+        lo_b, hi_b = -(hi_b - lo_b), hi_b - lo_b
+    lows = [v for v in lows if v is not None and np.isfinite(v)]
+    highs = [v for v in highs if v is not None and np.isfinite(v)]
+    if not lows or not highs:
+        return (max(lo_b, 0.0), 1.0) if not difference else (-1.0, 1.0)
+    lo, hi = min(lows), max(highs)
+    if difference:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    pad = 0.12 * (hi - lo) if hi > lo else max(abs(hi) * 0.1, 0.5)
+    lo, hi = lo - pad, hi + pad
+    if is_percent(metric):
+        span = PERCENT_DIFF_MIN_SPAN if difference else PERCENT_MIN_SPAN
+        if hi - lo < span:
+            mid = (hi + lo) / 2
+            lo, hi = mid - span / 2, mid + span / 2
+        if hi > hi_b:
+            lo, hi = lo - (hi - hi_b), hi_b
+        if lo < lo_b:
+            lo, hi = lo_b, min(hi_b, hi + (lo_b - lo))
+    return max(lo, lo_b), min(hi, hi_b)
+
+
+def mark_zoomed(ax, metric: str, axis: str = "x") -> None:
+    """On a share axis that does not show 0–100%, say so in the axis label."""
+    if not is_percent(metric):
+        return
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if lo > 0.5 or hi < 99.5:
+        get, put = (ax.get_xlabel, ax.set_xlabel) if axis == "x" else (ax.get_ylabel, ax.set_ylabel)
+        put(f"{get()}\n({TEXT['zoomed'].format(lo=lo, hi=hi)})".strip(), color="#8a2f00")
 
 
 # --------------------------------------------------------------------------- fonts
@@ -169,7 +275,9 @@ def _finish(fig: Figure, cjk: bool = False) -> Figure:
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
-def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | None = None) -> Any:
+def save_figure(
+    fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | None = None, dpi: int = DPI
+) -> Any:
     """Write a figure as PNG (150 dpi), SVG or PDF; format from ``fmt`` or the path's suffix.
 
     ``path`` may be a binary file object (then ``fmt`` defaults to png).
@@ -194,10 +302,10 @@ def save_figure(fig: Figure, path: str | os.PathLike | IO[bytes], fmt: str | Non
             if cjk_font() is None:  # the user was told once by _style_rc
                 warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
             if fmt != "svg":
-                fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
                 return path
             buf = io.StringIO()
-            fig.savefig(buf, format=fmt, dpi=DPI, metadata=metadata)
+            fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     svg = name_svg_fonts(buf.getvalue()).encode("utf-8")
     if hasattr(path, "write"):
         path.write(svg)
@@ -250,6 +358,13 @@ def _reps_note(res: Results) -> str:
 # --------------------------------------------------------------------------- plots
 
 
+WAITS_X_TARGETS = 2.0
+"""The wait axis shows at least this many times the service-level target ..."""
+WAITS_X_QUANTILE = 0.98
+"""... and at most up to this quantile of the served citizens' waits (the long tail of
+the last 2% would squeeze the part of the curve that matters)."""
+
+
 def plot_waits(folder: str | os.PathLike | Results) -> Figure:
     """Wait-time distribution per scenario with the service-level target marked.
 
@@ -273,14 +388,14 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
                     raise ResultsError(
                         f"{res.folder / 'citizens.parquet'}: incomplete, no column {c!r}"
                     )
-            xmax = max(targets.values()) * 1.5
+            xmax = max(targets.values()) * WAITS_X_TARGETS
             for name in names:
                 d = citizens[citizens["scenario"] == name]
                 waits = np.sort(d.loc[d["outcome"] == "served", "wait_min"].to_numpy(float))
                 n = len(d)
                 if n == 0:
                     continue
-                xmax = max(xmax, float(np.quantile(waits, 0.995)) if len(waits) else 0.0)
+                xmax = max(xmax, float(np.quantile(waits, WAITS_X_QUANTILE)) if len(waits) else 0.0)
                 y = np.arange(1, len(waits) + 1) / n
                 within = float(
                     np.mean((d["outcome"] == "served") & (d["wait_min"] <= targets[name]))
@@ -291,11 +406,12 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
                     where="post",
                     color=colours[name],
                     lw=2,
-                    label=f"{name}: {100 * within:.0f}% within {targets[name]:g} min",
+                    label=f"{wrap_name(name, 60, 2)}: {100 * within:.0f}% within "
+                    f"{targets[name]:g} min",
                 )
                 ax.plot([targets[name]], [within], "o", color=colours[name], ms=7, zorder=5)
             ax.set_xlim(0, xmax)
-            ax.set_ylim(0, 1.02)
+            ax.set_ylim(0, 1.0)  # a share: never beyond 100%
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))
             ax.set_xlabel("wait from ticket to call (min)")
             ax.set_ylabel("citizens called within that wait (%)")
@@ -304,7 +420,12 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
                 f"all citizens over {_reps_note(res)}; those who left unserved are never called",
                 loc="left",
             )
-            ax.legend(loc="lower right", title="share called within target")
+            # below the axes: never over the curves or the target label
+            fig.legend(
+                loc="outside lower center",
+                title="share called within target",
+                ncols=1 if max(len(n) for n in names) > 24 else min(len(names), 3),
+            )
         else:
             reps = res.check_columns("replications", ["wait_p50_min", "wait_p90_min"])
             data, positions, colors = [], [], []
@@ -325,14 +446,16 @@ def plot_waits(folder: str | os.PathLike | Results) -> Figure:
             ax.set_xticks(
                 positions,
                 labels=[
-                    f"{n}\nmedian" if j == 0 else f"{n}\n90th pct." for n in names for j in (0, 1)
+                    f"{wrap_name(n, 16)}\nmedian" if j == 0 else f"{wrap_name(n, 16)}\n90th pct."
+                    for n in names
+                    for j in (0, 1)
                 ],
             )
             ax.set_ylabel("wait from ticket to call (min)")
             ax.set_xlabel("scenario and wait statistic (one value per replication)")
             ax.set_title(
                 "Median and 90th-percentile wait per replication (box plots)\n"
-                "no citizens.parquet in this folder: rerun with --log for the full distribution",
+                f"one value per replication, {_reps_note(res)}",
                 loc="left",
             )
         ecdf = citizens is not None and not citizens.empty
@@ -354,12 +477,21 @@ SHORT_LABELS = {m.name: m.short_en for m in REGISTRY if m.short_en}
 """Column titles of ``plot_compare`` (units go on the x axis)."""
 
 
-def _interval(block: dict, k: float) -> tuple[float, float, float] | None:
+def _interval(
+    block: dict, k: float, metric: str | None = None
+) -> tuple[float, float, float] | None:
+    """(mean, low, high) in displayed units; with ``metric``, the interval is kept inside
+    the metric's range (a stored interval already is; this guards older folders)."""
     if block is None or block.get("mean") is None:
         return None
     mean = block["mean"] * k
     lo = block["ci_low"] * k if block.get("ci_low") is not None else mean
     hi = block["ci_high"] * k if block.get("ci_high") is not None else mean
+    if metric is not None:
+        from hallsim.metrics.registry import bounds
+
+        b_lo, b_hi = (v * k for v in bounds(metric))
+        lo, hi = max(lo, b_lo), min(hi, b_hi)
     return mean, lo, hi
 
 
@@ -375,6 +507,7 @@ def _dot(ax, row: int, mean: float, lo: float, hi: float, colour: str, filled: b
         lw=2,
         color=colour,
         mfc=colour if filled else "white",
+        clip_on=False,  # a mean at the end of its range (100%) shows whole
     )
 
 
@@ -387,7 +520,12 @@ def plot_compare(
     Bottom row (compare folders): scenario − baseline over common random
     numbers with the stored interval (Bonferroni-adjusted for more than two
     scenarios); hollow markers are differences whose interval contains 0.
+    The title states the finding (``hallsim.decision.verdict``); the method is the
+    footnote.  Share axes span at least ``PERCENT_MIN_SPAN`` points and say when zoomed.
     """
+
+    from hallsim import decision
+
     res = load_results(folder)
     names = _need_scenarios(res, "a comparison plot")
     metrics = list(metrics or KEY_METRICS)
@@ -397,7 +535,8 @@ def plot_compare(
     colours = _colours(names)
     diffs = res.meta.get("differences_detail") or res.summary.get("differences") or []
     paired = res.kind == "compare" and len(names) > 1
-    with _style(names) as cjk:
+    finding = decision.verdict(res)
+    with _style([*names, finding]) as cjk:
         fig = _figure()
         if paired:
             grid = fig.subplots(
@@ -412,11 +551,14 @@ def plot_compare(
             axes, axes_d = fig.subplots(1, len(metrics), squeeze=False, sharey=True)[0], None
         for ax, m in zip(axes, metrics, strict=True):
             k = metric_scale(m)
+            lows, highs = [], []
             for i, name in enumerate(names):
-                iv = _interval(res.metrics(name).get(m), k)
+                iv = _interval(res.metrics(name).get(m), k, m)
                 if iv is None:
                     continue
                 mean, lo, hi = iv
+                lows.append(lo)
+                highs.append(hi)
                 _dot(ax, i, mean, lo, hi, colours[name])
                 ax.annotate(
                     f"{mean:.1f}",
@@ -428,21 +570,27 @@ def plot_compare(
                 )
             ax.set_title(SHORT_LABELS.get(m, metric_label(m)), fontsize=10)
             ax.set_xlabel(METRIC_INFO.get(m, (m, ""))[1])
-            ax.margins(x=0.3, y=0.4)
+            ax.set_xlim(*value_limits(m, lows, highs))
+            ax.margins(y=0.4)
             ax.grid(axis="x", alpha=0.3)
-        axes[0].set_yticks(range(len(names)), labels=names)
+            mark_zoomed(ax, m)
+        axes[0].set_yticks(range(len(names)), labels=[wrap_name(n, 26, 2) for n in names])
         axes[0].invert_yaxis()
-        head = "Scenarios compared" if len(names) > 1 else names[0]
         fig.suptitle(
-            f"{head}: mean with 95% CI over {_reps_note(res)}"
-            + (" on common random numbers" if paired else ""),
-            fontsize=12,
+            wrap_text(finding, 100, 4),
+            fontsize=11,
+            ha="left",
+            x=0.01,
+        )
+        foot = TEXT["compare_method"].format(
+            reps=_reps_note(res), crn=TEXT["crn"] if paired else ""
         )
         if paired and axes_d is not None:
             base, others = names[0], names[1:]
             conf = None
             for ax, m in zip(axes_d, metrics, strict=True):
                 k = metric_scale(m)
+                lows, highs = [], []
                 for i, name in enumerate(others):
                     d = next((x for x in diffs if x["scenario"] == name and x["metric"] == m), None)
                     iv = _interval(d, k) if d else None
@@ -450,32 +598,77 @@ def plot_compare(
                         continue
                     conf = d.get("confidence", conf)
                     mean, lo, hi = iv
+                    lows.append(lo)
+                    highs.append(hi)
                     clear = d.get("ci_low") is not None and (lo > 0 or hi < 0)
                     _dot(ax, i, mean, lo, hi, colours[name], filled=clear)
                 ax.axvline(0, color="black", lw=1)
                 unit = METRIC_INFO.get(m, (m, ""))[1]
                 ax.set_xlabel("Δ " + ("percentage points" if unit == "%" else unit))
-                ax.margins(x=0.3, y=0.4)
+                ax.set_xlim(*value_limits(m, lows, highs, difference=True))
+                ax.margins(y=0.4)
                 ax.grid(axis="x", alpha=0.3)
-            axes_d[0].set_yticks(range(len(others)), labels=[f"{n} − {base}" for n in others])
+            axes_d[0].set_yticks(
+                range(len(others)), labels=[wrap_name(f"{n} − {base}", 26, 2) for n in others]
+            )
             axes_d[0].invert_yaxis()
             if conf and len(names) > 2:
                 level = f"{100 * conf:.1f}% CIs, Bonferroni-adjusted: 95% family-wise"
             else:
                 level = "95% CI"
-            fig.supxlabel(
-                f"Bottom row: paired difference to baseline {base} ({level}); "
-                "hollow marker = interval includes 0",
-                fontsize=10,
-            )
+            foot += TEXT["compare_bottom"].format(base=base, level=level)
+        fig.supxlabel(wrap_text(foot, 150), fontsize=9, color="#3a3a3a")
         return _finish(fig, cjk)
+
+
+def group_queue_by_period(res: Results, width: float) -> pd.DataFrame | None:
+    """Time-average number waiting per window group and period, mean over replications,
+    from citizens.parquet (a citizen waits from ticket to call; one who leaves unserved,
+    from ticket until leaving, when the log has that wait).  None without the log."""
+    citizens = res.table("citizens", required=False)
+    if citizens is None or citizens.empty:
+        return None
+    need = {"scenario", "replication", "arrival_min", "wait_min", "window_group"}
+    if not need <= set(citizens.columns):
+        return None
+    c = citizens.dropna(subset=["wait_min", "window_group"])
+    if c["window_group"].nunique() < 2:
+        return None
+    periods = res.table("periods")
+    assert periods is not None
+    starts = np.sort(periods["period_start_min"].unique()).astype(float)
+    rows = []
+    for (name, group), d in c.groupby(["scenario", "window_group"], sort=False):
+        reps = max(1, int(citizens.loc[citizens["scenario"] == name, "replication"].nunique()))
+        t0 = d["arrival_min"].to_numpy(float)
+        t1 = t0 + d["wait_min"].to_numpy(float)
+        for s0 in starts:
+            overlap = np.clip(np.minimum(t1, s0 + width) - np.maximum(t0, s0), 0, None)
+            rows.append((name, str(group), s0, float(overlap.sum()) / width / reps))
+    return pd.DataFrame(rows, columns=["scenario", "group", "period_start_min", "queue"])
+
+
+GROUP_DASHES = ("-", "--", ":", "-.", (0, (6, 2, 1, 2, 1, 2)), (0, (1, 4)), (0, (8, 3)))
+"""Line styles telling window groups apart (colour tells scenarios apart)."""
+
+BAND_ALPHA = 0.12
+"""Opacity of a 95% band: three overlapping bands stay readable; each band's edges are
+drawn as thin lines so that overlaps do not blur into one colour."""
+
+
+def _band(ax, x, lo, hi, colour) -> None:
+    ax.fill_between(x, lo, hi, color=colour, alpha=BAND_ALPHA, lw=0)
+    for edge in (lo, hi):
+        ax.plot(x, edge, color=colour, lw=0.6, alpha=0.6)
 
 
 def plot_day(folder: str | os.PathLike | Results) -> Figure:
     """Queue length and mean wait by period over the day, with windows staffed.
 
-    Lines are means across replications with 95% Student-t bands; the dotted
-    steps (right axis, top panel) are the windows staffed in each period.
+    Lines are means across replications with 95% Student-t bands (light, with edge
+    lines); with the citizen log and more than one window group, a panel of the queue
+    per window group; the windows staffed in a small panel of their own at the bottom
+    (no second y axis).
     """
     res = load_results(folder)
     names = _need_scenarios(res, "a day plot")
@@ -485,54 +678,75 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
     starts = np.sort(periods["period_start_min"].unique())
     width = float(np.min(np.diff(starts))) if len(starts) > 1 else 30.0
     day = all(res.settings.get(n, {}).get("run", {}).get("mode", "day") == "day" for n in names)
-    with _style(names) as cjk:
+    by_group = group_queue_by_period(res, width)
+    groups = sorted(by_group["group"].unique()) if by_group is not None else []
+    styles = GROUP_DASHES
+    with _style([*names, *groups]) as cjk:
         fig = _figure()
-        ax_q, ax_w = fig.subplots(2, 1, sharex=True)
-        ax_s = ax_q.twinx()
+        ratios = [3, 3, 3, 1.3] if groups else [3, 3, 1.3]
+        axes = fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios)
+        ax_q, ax_w, ax_s = axes[0], axes[-2], axes[-1]
+        ax_g = axes[1] if groups else None
         for name in names:
             d = periods[periods["scenario"] == name]
             for ax, col in ((ax_q, "queue_len_mean"), (ax_w, "wait_mean_min")):
                 t = t_summary(d, ["period_start_min"], col)
                 x = t["period_start_min"] + width / 2
-                ax.plot(x, t["mean"], color=colours[name], lw=2, label=name)
-                ax.fill_between(
-                    x,
-                    np.clip(t["ci_low"], 0, None),
-                    t["ci_high"],
-                    color=colours[name],
-                    alpha=0.2,
-                    lw=0,
-                )
+                ax.plot(x, t["mean"], color=colours[name], lw=2, label=wrap_name(name, 30, 2))
+                _band(ax, x, np.clip(t["ci_low"], 0, None), t["ci_high"], colours[name])
             s = d.groupby("period_start_min")["staffed_windows"].mean()
             ax_s.step(
                 np.r_[s.index.to_numpy(float), s.index[-1] + width],
                 np.r_[s.to_numpy(float), s.iloc[-1]],
                 where="post",
                 color=colours[name],
-                ls=":",
                 lw=1.5,
             )
-        ax_s.set_ylabel("windows staffed (dotted)")
-        ax_s.spines["right"].set_visible(True)
-        ax_s.set_ylim(0, max(1.0, float(periods["staffed_windows"].max()) * 1.15))
+            if ax_g is not None and by_group is not None:
+                g = by_group[by_group["scenario"] == name]
+                for j, group in enumerate(groups):
+                    q = g[g["group"] == group].sort_values("period_start_min")
+                    if q.empty:
+                        continue
+                    ax_g.plot(
+                        q["period_start_min"] + width / 2,
+                        q["queue"],
+                        color=colours[name],
+                        ls=styles[j % len(styles)],
+                        lw=1.6,
+                    )
+        ax_s.set_ylim(0, max(1.0, float(periods["staffed_windows"].max()) * 1.2))
+        ax_s.set_ylabel("windows\nstaffed", fontsize=8)
+        ax_s.tick_params(labelsize=8)
         ax_q.set_ylim(bottom=0)
         ax_w.set_ylim(bottom=0)
-        ax_q.set_ylabel("citizens waiting\n(time-average)")
-        ax_w.set_ylabel("mean wait of those\ncalled (min)")
-        ax_q.set_title("Queue length by period", loc="left", fontsize=11)
-        ax_w.set_title("Mean wait by period (ticket to call)", loc="left", fontsize=11)
+        ax_q.set_ylabel("waiting\n(citizens)", fontsize=9)
+        ax_w.set_ylabel("mean wait\n(min)", fontsize=9)
+        ax_q.set_title("Queue length by period, whole hall", loc="left", fontsize=10)
+        ax_w.set_title("Mean wait by period (ticket to call)", loc="left", fontsize=10)
         handles, labels = ax_q.get_legend_handles_labels()
-        handles.append(Line2D([], [], color="grey", ls=":", lw=1.5))
-        labels.append("windows staffed (right axis)")
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
+        if ax_g is not None:
+            ax_g.set_ylim(bottom=0)
+            ax_g.set_ylabel("waiting\n(citizens)", fontsize=9)
+            ax_g.set_title("Queue by window group (from the citizen log)", loc="left", fontsize=10)
+            for j, group in enumerate(groups):
+                handles.append(Line2D([], [], color="grey", ls=styles[j % len(styles)], lw=1.6))
+                labels.append("group " + wrap_name(group, 24, 1))
+        widest = max(len(t) for line in labels for t in line.split("\n"))
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=min(len(labels), 5 if widest <= 16 else 3 if widest <= 26 else 2),
+        )
         if day:
-            ax_w.xaxis.set_major_formatter(FuncFormatter(_clock))
-            ax_w.set_xticks(np.arange(starts[0], starts[-1] + width + 1, 60.0))
-            ax_w.set_xlabel("time of day (points at mid-period)")
+            ax_s.xaxis.set_major_formatter(FuncFormatter(_clock))
+            ax_s.set_xticks(np.arange(starts[0], starts[-1] + width + 1, 60.0))
+            ax_s.set_xlabel("time of day (points at mid-period)")
             closes = {res.settings.get(n, {}).get("hall", {}).get("close") for n in names} - {None}
             for c in closes:
                 hh, mm = (int(v) for v in c.split(":"))
-                for ax in (ax_q, ax_w):
+                for ax in axes:
                     ax.axvline(hh * 60 + mm, color="grey", lw=1, ls="--")
                 ax_q.annotate(
                     f"close {c}",
@@ -544,13 +758,32 @@ def plot_day(folder: str | os.PathLike | Results) -> Figure:
                     color="grey",
                 )
         else:
-            ax_w.set_xlabel("simulation time (min)")
+            ax_s.set_xlabel("simulation time (min)")
         fig.suptitle(
             f"Over the day: mean across {_reps_note(res)} with 95% CI bands "
             f"({width:g}-minute periods)",
             fontsize=12,
         )
         return _finish(fig, cjk)
+
+
+CELL_FONT_PT = 11
+"""Numbers in heatmap cells, points: a 10-inch figure shown across a 13.3-inch 16:9
+slide draws them at 11 × 13.33 / 10 ≈ 14.7 pt (the slide-readable minimum is 14)."""
+UTILISATION_MAX_NUMBERED = 20
+"""More periods than this and the cells are too narrow for numbers (colour only)."""
+
+
+def _close_min(res: Results, name: str) -> float | None:
+    """The hall's closing time (minutes after midnight) of a day-mode scenario."""
+    settings = res.settings.get(name, {})
+    if settings.get("run", {}).get("mode", "day") != "day":
+        return None
+    close = settings.get("hall", {}).get("close")
+    if not close:
+        return None
+    hh, mm = (int(v) for v in str(close).split(":"))
+    return hh * 60.0 + mm
 
 
 def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
@@ -568,8 +801,15 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
             f"{res.folder / 'periods.parquet'}: incomplete, no utilisation[<group>] columns"
         )
     panels = []
+    dropped = set()
     for name in names:
         d = periods[periods["scenario"] == name]
+        close = _close_min(res, name)
+        if close is not None and (d["period_start_min"] >= close).any():
+            # after closing only the last citizens are served: a 100% column there is
+            # not the peak of the day (the day plot shows that overtime)
+            d = d[d["period_start_min"] < close]
+            dropped.add(res.settings[name]["hall"]["close"])
         groups = [c for c in ucols if d[c].notna().any()]
         if not groups:
             continue
@@ -600,9 +840,9 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
                 vmax=1,
                 interpolation="nearest",
             )
-            ax.set_yticks(range(len(groups)), labels=groups)
-            ax.set_title(name, loc="left", fontsize=11)
-            if values.shape[1] <= 24:
+            ax.set_yticks(range(len(groups)), labels=[wrap_name(g, 24, 1) for g in groups])
+            ax.set_title(wrap_name(name, 90, 1), loc="left", fontsize=11)
+            if values.shape[1] <= UTILISATION_MAX_NUMBERED:
                 for (r, c), v in np.ndenumerate(values):
                     if np.isfinite(v):
                         ax.text(
@@ -611,7 +851,7 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
                             f"{100 * v:.0f}",
                             ha="center",
                             va="center",
-                            fontsize=7,
+                            fontsize=CELL_FONT_PT,
                             color="black" if v > 0.55 else "white",
                         )
             for side in ("top", "right", "left", "bottom"):
@@ -625,11 +865,81 @@ def plot_utilisation(folder: str | os.PathLike | Results) -> Figure:
         bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
         bar.set_label("utilisation: busy ÷ staffed time (%)")
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        title = f"Window utilisation by group and period (mean of {_reps_note(res)}; cells in %)"
+        if dropped:
+            title += "\n" + TEXT["after_close"].format(close=", ".join(sorted(dropped)))
+        fig.suptitle(title, fontsize=12)
+        return _finish(fig, cjk)
+
+
+def plot_matters(folder: str | os.PathLike | Results) -> Figure:
+    """Heatmap of the mean wait by matter and hour of arrival (citizens.parquet, pooled
+    over the replications; served citizens).  One panel per scenario on one colour
+    scale, light = shorter wait; cells with fewer than ``MATTERS_MIN_CITIZENS``
+    citizens are left grey (too few to say)."""
+    res = load_results(folder)
+    names = _need_scenarios(res, "a matter-by-hour plot")
+    citizens = res.table("citizens")
+    assert citizens is not None
+    for c in ("scenario", "arrival_min", "matter", "wait_min", "outcome"):
+        if c not in citizens.columns:
+            raise ResultsError(f"{res.folder / 'citizens.parquet'}: incomplete, no column {c!r}")
+    served = citizens[citizens["outcome"] == "served"].dropna(subset=["wait_min"])
+    served = served.assign(hour=(served["arrival_min"] // 60).astype(int))
+    hours = sorted(served["hour"].unique())
+    matters = list(dict.fromkeys(served["matter"].astype(str)))
+    grids = []
+    for name in names:
+        d = served[served["scenario"] == name]
+        g = d.groupby(["matter", "hour"])["wait_min"].agg(["mean", "count"])
+        mean = g["mean"].where(g["count"] >= MATTERS_MIN_CITIZENS).unstack("hour")
+        grids.append(mean.reindex(index=matters, columns=hours).to_numpy(float))
+    vmax = max([float(np.nanmax(g)) for g in grids if np.isfinite(g).any()] or [1.0])
+    with _style([*names, *matters]) as cjk:
+        fig = _figure()
+        axes = fig.subplots(len(names), 1, squeeze=False, sharex=True)[:, 0]
+        cmap = matplotlib.colormaps[SEQUENTIAL_CMAP + "_r"].with_extremes(bad="#DDDDDD")
+        image = None
+        for ax, name, values in zip(axes, names, grids, strict=True):
+            image = ax.imshow(
+                np.ma.masked_invalid(values),
+                aspect="auto",
+                cmap=cmap,
+                vmin=0,
+                vmax=vmax,
+                interpolation="nearest",
+            )
+            ax.set_yticks(range(len(matters)), labels=[wrap_name(m, 24, 1) for m in matters])
+            ax.set_title(wrap_name(name, 60, 1), loc="left", fontsize=11)
+            numbers = len(hours) <= 14 and len(names) * len(matters) <= 12
+            for (r, c), v in np.ndenumerate(values):
+                if numbers and np.isfinite(v):
+                    ax.text(
+                        c,
+                        r,
+                        f"{v:.1f}",
+                        ha="center",
+                        va="center",
+                        fontsize=CELL_FONT_PT,
+                        color="black" if v < 0.45 * vmax else "white",
+                    )
+            for side in ("top", "right", "left", "bottom"):
+                ax.spines[side].set_visible(False)
+        axes[-1].set_xticks(range(len(hours)), labels=[f"{h:02d}:00" for h in hours])
+        axes[-1].set_xlabel("hour of arrival (ticket)")
+        assert image is not None
+        bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
+        bar.set_label("mean wait (min); lighter = shorter")
         fig.suptitle(
-            f"Window utilisation by group and period (mean of {_reps_note(res)}; cells in %)",
+            f"Mean wait by matter and hour of arrival (served citizens, {_reps_note(res)}; "
+            f"grey: fewer than {MATTERS_MIN_CITIZENS})",
             fontsize=12,
         )
         return _finish(fig, cjk)
+
+
+MATTERS_MIN_CITIZENS = 5
+"""A matter × hour cell with fewer served citizens (pooled over replications) is grey."""
 
 
 SATISFACTION_BANDS = (
@@ -721,17 +1031,19 @@ def plot_satisfaction(folder: str | os.PathLike | Results) -> Figure:
                     fontsize=10,
                     annotation_clip=False,
                 )
-        ax.set_yticks(range(len(rows)), labels=[r[0] for r in rows])
+        ax.set_yticks(range(len(rows)), labels=[wrap_name(r[0]) for r in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)  # first scenario on top; rows without bars too
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("share of visits with each predicted rating (%)")
         ax.set_ylabel("scenario")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=len(bands))
-        ax.set_title(
+        fig.suptitle(
             "Predicted rating distribution (1–5 rating scale): model prediction, not survey data\n"
             f"mean over {_reps_note(res)}; abandoning citizens are rated too",
-            loc="left",
+            x=0.01,
+            ha="left",
+            fontsize=12,
         )
         return _finish(fig, cjk)
 
@@ -771,6 +1083,59 @@ def _sweep_params(res: Results) -> list[str]:
         df = res.table("summary")
     assert df is not None
     return [c for c in df.columns if "." in c and not c.endswith(("_mean", "_ci_low", "_ci_high"))]
+
+
+PARAM_LABELS: dict[str, str] = {
+    "windows.*.count": "windows: {group}",
+    "windows.*.attitude": "staff attitude (0–1): {group}",
+    "windows.*.service_time_factor": "service-time factor: {group}",
+    "arrivals.rate_per_hour": "arrivals per hour",
+    "arrivals.online_share": "share booked online",
+    "hall.service_level_target_min": "service-level target (min)",
+    "hall.comfort": "hall comfort (0–1)",
+    "patience.balk_at_queue": "leave on sight of a queue of",
+}
+"""Human labels of swept dotted paths ('*' stands for a list index; {group}: the window
+group's name in the swept scenario).  Other paths: their last part in words."""
+
+
+def param_label(res: Results, path: str) -> str:
+    """A swept parameter in words, e.g. 'windows.0.count' -> 'windows: integrated'."""
+    import re
+
+    parts = path.split(".")
+    pattern = ".".join("*" if p.isdigit() else p for p in parts)
+    group = ""
+    if len(parts) > 1 and parts[1].isdigit():
+        scenario = _sweep_scenario(res)
+        items = scenario.get(parts[0]) or []
+        index = int(parts[1])
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            group = str(items[index].get("name", f"group {index + 1}"))
+        else:
+            group = f"group {index + 1}"
+    if pattern in PARAM_LABELS:
+        return PARAM_LABELS[pattern].format(group=group)
+    last = re.sub(r"_min$", " (min)", parts[-1]).replace("_", " ")
+    return f"{last}: {group}" if group else last
+
+
+def _sweep_scenario(res: Results) -> dict[str, Any]:
+    """The swept scenario's settings (scenario.json of a sweep folder), or {}."""
+    path = res.folder / "scenario.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def metric_number(metric: str, value: float) -> str:
+    """One number format per metric for every label of a figure: shares in whole-ish
+    per cent (one decimal), everything else with one decimal."""
+    if not np.isfinite(value):
+        return ""
+    return f"{value:.1f}"
 
 
 def _fmt_param(value: Any) -> str:
@@ -824,7 +1189,7 @@ def plot_sweep(
             continue
         first = sorted(table[p].unique())[0]
         table = table[table[p] == first]
-        held.append(f"{p} = {first}")
+        held.append(f"{param_label(res, p)} = {_fmt_param(first)}")
     k = metric_scale(metric)
     xs = sorted(table[x].unique())
     xpos, categorical = _positions(xs)
@@ -833,6 +1198,7 @@ def plot_sweep(
     reps = res.table("results", required=False)
     n_reps = int(reps["replication"].nunique()) if reps is not None and "replication" in reps else 0
     texts = [_fmt_param(v) for v in xs] + [_fmt_param(v) for v in hues] + [metric]
+    texts += [param_label(res, p) for p in params]
     with _style(texts) as cjk:
         fig = _figure()
         if hue:
@@ -852,52 +1218,71 @@ def plot_sweep(
                 label=None if h is None else _fmt_param(h),
             )
             # every hallsim metric is >= 0: a t-band below zero would only mislead
+            lo_b, hi_b = (v * k for v in metric_bounds(metric))
             ax.fill_between(
                 d["_x"],
-                np.clip(d["ci_low"] * k, 0, None),
-                d["ci_high"] * k,
+                np.clip(d["ci_low"] * k, lo_b, hi_b),
+                np.clip(d["ci_high"] * k, lo_b, hi_b),
                 color=colour,
                 alpha=0.2,
                 lw=0,
             )
         if categorical or len(xs) <= 12:
             ax.set_xticks(xpos, labels=[_fmt_param(v) for v in xs])
-        ax.set_xlabel(x)
+        x_label = param_label(res, x)
+        hue_label = param_label(res, hue) if hue else ""
+        ax.set_xlabel(x_label)
         ax.set_ylabel(metric_label(metric))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: metric_number(metric, v)))
         ax.grid(alpha=0.3)
+        if is_percent(metric):
+            ax.set_ylim(*value_limits(metric, [ax.get_ylim()[0]], [ax.get_ylim()[1]]))
+            mark_zoomed(ax, metric, "y")
+        else:
+            ax.set_ylim(bottom=0)
         if hue:
             fig.legend(
-                title=f"one line per {hue}",
+                title=f"one line per {hue_label}",
                 loc="outside lower center",
                 ncols=min(len(hues), 8),
             )
             grid = table.pivot_table(index=hue, columns=x, values="mean", aggfunc="mean")
             grid = grid.reindex(index=hues, columns=xs)
             values = grid.to_numpy(float) * k
-            image = ax_h.imshow(values, aspect="auto", cmap=SEQUENTIAL_CMAP, origin="lower")
+            # better is always the light (yellow) end of the map, whatever the metric
+            from hallsim.decision import direction
+
+            lower_better = direction(metric) < 0
+            cmap = SEQUENTIAL_CMAP + ("_r" if lower_better else "")
+            image = ax_h.imshow(values, aspect="auto", cmap=cmap, origin="lower")
             ax_h.set_xticks(range(len(xs)), labels=[_fmt_param(v) for v in xs])
             ax_h.set_yticks(range(len(hues)), labels=[_fmt_param(v) for v in hues])
-            ax_h.set_xlabel(x)
-            ax_h.set_ylabel(hue)
+            ax_h.set_xlabel(x_label)
+            ax_h.set_ylabel(hue_label)
             lo, hi = np.nanmin(values), np.nanmax(values)
             for (r, c), v in np.ndenumerate(values):
                 if np.isfinite(v):
                     frac = (v - lo) / (hi - lo) if hi > lo else 0.5
+                    light = (1 - frac if lower_better else frac) > 0.55
                     ax_h.text(
                         c,
                         r,
-                        f"{v:.3g}",
+                        metric_number(metric, v),
                         ha="center",
                         va="center",
-                        fontsize=8,
-                        color="black" if frac > 0.55 else "white",
+                        fontsize=CELL_FONT_PT,
+                        color="black" if light else "white",
                     )
             bar = fig.colorbar(image, ax=ax_h, shrink=0.9)
-            bar.set_label(metric_label(metric))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: metric_number(metric, v)))
+            if direction(metric) != 0:
+                bar.set_label(metric_label(metric) + "\nlighter = better")
+            else:
+                bar.set_label(metric_label(metric))
             ax_h.set_title("mean by parameter pair", loc="left", fontsize=11)
             for side in ("top", "right", "left", "bottom"):
                 ax_h.spines[side].set_visible(False)
-        title = f"{metric_label(metric)} vs {x}"
+        title = f"{metric_label(metric)} vs {x_label}"
         sub = f"mean with 95% CI band over {n_reps} replications" if n_reps else "mean with 95% CI"
         if held:
             sub += "; held: " + ", ".join(held)
@@ -1015,15 +1400,213 @@ def plot_stations(folder: str | os.PathLike | Results) -> Figure:
         return _finish(fig, cjk)
 
 
+def plot_roster(advice: dict[str, Any]) -> Figure:
+    """The staffing advisor's roster (``hallsim staff --json`` as a dict): top, the
+    windows per period of each group, advised (simulation-checked, solid) and Erlang's
+    (dashed); bottom, the target metric per period achieved by the advised roster
+    (95% interval) and by Erlang's roster, with the target as a line."""
+    periods = advice.get("periods") or []
+    if not periods:
+        raise ResultsError("staffing advice: no periods")
+    groups = [str(g) for g in advice.get("groups") or ["windows"]]
+    metric = str(advice.get("metric", "service_level"))
+    target_text = str(advice.get("target", ""))
+    import re
+
+    found = re.search(r"([<>]=)\s*([0-9.]+)", target_text)
+    goal = float(found.group(2)) if found else None
+    k = metric_scale(metric)
+    starts = np.array([float(p["start_min"]) for p in periods])
+    ends = np.array([float(p["end_min"]) for p in periods])
+    with _style([*groups, str(advice.get("scenario", ""))]) as cjk:
+        fig = _figure()
+        ax_w, ax_m = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.2])
+        for j, g in enumerate(groups):
+            colour = OKABE_ITO[j % len(OKABE_ITO)]
+            for key, ls, what in (("advised", "-", "advised"), ("erlang", "--", "Erlang")):
+                ys = np.array([float(p[key][j]) for p in periods])
+                ax_w.step(
+                    np.r_[starts, ends[-1]],
+                    np.r_[ys, ys[-1]],
+                    where="post",
+                    color=colour,
+                    ls=ls,
+                    lw=2 if ls == "-" else 1.4,
+                    label=f"{wrap_name(g, 24, 1)}: {what}",
+                )
+        ax_w.set_ylim(bottom=0)
+        ax_w.set_ylabel("windows staffed")
+        ax_w.set_title(
+            f"Windows per period: advised (simulation-checked) vs Erlang; staff-hours "
+            f"{advice.get('staff_hours', 0):g} vs {advice.get('staff_hours_erlang', 0):g}",
+            loc="left",
+            fontsize=10,
+        )
+        ax_w.legend(loc="upper left", ncols=2, fontsize=8)
+        mids = (starts + ends) / 2
+        achieved = [p.get(metric) or {} for p in periods]
+        mean = np.array([np.nan if a.get("mean") is None else a["mean"] * k for a in achieved])
+        lo = np.array([np.nan if a.get("ci_low") is None else a["ci_low"] * k for a in achieved])
+        hi = np.array([np.nan if a.get("ci_high") is None else a["ci_high"] * k for a in achieved])
+        ax_m.errorbar(
+            mids,
+            mean,
+            yerr=[np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)],
+            fmt="o-",
+            color=OKABE_ITO[0],
+            lw=1.6,
+            capsize=3,
+            label="advised roster (simulated, 95% CI)",
+        )
+        erl = [p.get(f"{metric}_erlang_roster") for p in periods]
+        ax_m.plot(
+            mids,
+            [np.nan if v is None else v * k for v in erl],
+            "s--",
+            color=OKABE_ITO[3],
+            lw=1.2,
+            ms=4,
+            label="Erlang's roster (simulated)",
+        )
+        if goal is not None:
+            ax_m.axhline(goal * k, color="black", lw=1, ls=":")
+            ax_m.annotate(
+                f"target {target_text}",
+                (0, goal * k),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        ax_m.set_ylabel(metric_label(metric))
+        if is_percent(metric):
+            ax_m.set_ylim(*value_limits(metric, [np.nanmin(lo)], [np.nanmax(hi)]))
+            mark_zoomed(ax_m, metric, "y")
+        else:
+            ax_m.set_ylim(bottom=0)
+        ax_m.legend(loc="best", fontsize=8)
+        ax_m.xaxis.set_major_formatter(FuncFormatter(_clock))
+        ax_m.set_xticks(np.arange(starts[0], ends[-1] + 1, 60.0))
+        ax_m.set_xlabel("time of day")
+        fig.suptitle(
+            f"Staffing advice for {advice.get('scenario', '')}: {target_text} in every period "
+            f"({advice.get('replications', '?')} replications)",
+            fontsize=12,
+        )
+        return _finish(fig, cjk)
+
+
+def plot_sensitivity(sensitivity: dict[str, Any], metric: str = "wait_mean_min") -> Figure:
+    """Tornado chart of ``hallsim sensitivity --json`` (as a dict): per assumption, the
+    range of the change in ``metric`` from the base over its plausible values, largest
+    swing on top (at most 12)."""
+    rows = [r for r in sensitivity.get("rows") or [] if r.get("assumption") != "(base)"]
+    key = f"{metric}_change"
+    spans: dict[str, list[float]] = {}
+    for r in rows:
+        v = r.get(key)
+        if v is None or not np.isfinite(v):
+            continue
+        spans.setdefault(str(r["assumption"]), []).append(float(v))
+    if not spans:
+        raise ResultsError(f"sensitivity: no changes of {metric}")
+    k = metric_scale(metric)
+    bars = sorted(
+        (
+            (a, min(0.0, *v) * k, max(0.0, *v) * k)
+            for a, v in spans.items()
+            if max(abs(x) for x in v) > 0  # an assumption that does not touch this metric
+        ),
+        key=lambda t: t[2] - t[1],
+    )[-12:]
+    if not bars:
+        raise ResultsError(f"sensitivity: no assumption changes {metric}")
+    label = metric_label(metric, difference=True)
+    with _style([*(a for a, _, _ in bars), str(sensitivity.get("scenario", ""))]) as cjk:
+        fig = _figure()
+        ax = fig.add_subplot()
+        ys = np.arange(len(bars))
+        for y, (_a, lo, hi) in zip(ys, bars, strict=True):
+            ax.barh(y, hi - lo, left=lo, color=OKABE_ITO[1], alpha=0.85, height=0.6)
+        ax.set_yticks(ys, [wrap_name(a, 40, 1) for a, _, _ in bars], fontsize=9)
+        ax.axvline(0, color="black", lw=1)
+        ax.set_xlabel("change from the base: " + label)
+        ax.grid(axis="x", alpha=0.3)
+        note = " (predicted)" if is_predicted(metric) and "predicted" not in label else ""
+        fig.suptitle(
+            f"Sensitivity of {sensitivity.get('scenario', '')}: {metric_label(metric)}{note}, "
+            f"each assumption over its plausible range",
+            fontsize=11,
+        )
+        return _finish(fig, cjk)
+
+
+def plot_clerks(folder: str | os.PathLike | Results) -> Figure:
+    """Each clerk's utilisation and mean service time, with their speed factor.
+
+    From ``clerks.parquet`` (written when clerks differ in speed: windows.N.speed_sd or
+    speed_factors; docs/kiosks-tidal.md); one row of panels per scenario, means over
+    the replications.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a per-clerk plot")
+    clerks = res.table("clerks", required=False)
+    if clerks is None or clerks.empty:
+        raise ResultsError(
+            f"{res.folder / 'clerks.parquet'}: missing (written when clerks differ in speed: "
+            "windows.N.speed_sd or speed_factors)"
+        )
+    rows = []
+    for name in names:
+        d = clerks[clerks["scenario"] == name]
+        if d.empty:
+            continue
+        m = d.groupby("window").agg(
+            group=("window_group", "first"),
+            speed=("speed_factor", "mean"),
+            util=("utilisation", "mean"),
+            service=("service_mean_min", "mean"),
+        )
+        rows.append((name, m))
+    texts = names + [str(g) for _, m in rows for g in m["group"]]
+    with _style(texts) as cjk:
+        fig = _figure()
+        axes = fig.subplots(len(rows), 2, squeeze=False)
+        for (name, m), (ax_u, ax_s) in zip(rows, axes, strict=True):
+            labels = [
+                f"{g} #{w} (×{s:.2f})" for w, g, s in zip(m.index, m.group, m.speed, strict=True)
+            ]
+            y = np.arange(len(m))
+            ax_u.barh(y, m.util.to_numpy(float), color="#0072B2")
+            ax_u.set_yticks(y, labels=labels, fontsize=8)
+            ax_u.invert_yaxis()
+            ax_u.set_xlim(0, 1)
+            ax_u.xaxis.set_major_formatter(PercentFormatter(1.0))
+            ax_u.set_title(f"{name}: utilisation (busy ÷ staffed)", loc="left", fontsize=10)
+            ax_s.barh(y, m.service.to_numpy(float), color="#E69F00")
+            ax_s.set_yticks(y, labels=[])
+            ax_s.invert_yaxis()
+            ax_s.set_title("mean service time (min)", loc="left", fontsize=10)
+        axes[-1, 0].set_xlabel("utilisation (%)")
+        axes[-1, 1].set_xlabel("minutes")
+        fig.suptitle(
+            f"Clerks by window (speed factor in brackets; mean of {_reps_note(res)})",
+            fontsize=12,
+        )
+        return _finish(fig, cjk)
+
+
 PLOTS: dict[str, Callable[..., Figure]] = {
     "waits": plot_waits,
     "compare": plot_compare,
     "day": plot_day,
     "utilisation": plot_utilisation,
     "satisfaction": plot_satisfaction,
+    "matters": plot_matters,
     "sweep": plot_sweep,
     "tornado": plot_tornado,
     "stations": plot_stations,
+    "clerks": plot_clerks,
 }
 
 
@@ -1127,6 +1710,35 @@ def backtest_plot(folder):
     if not isinstance(js, dict):
         raise ResultsError(f"{path}: not a backtest result")
     return backtest_figure_from_json(js, str(path))
+
+
+SLIDE_DPI = 192
+"""Resolution of the ``slides/`` set: a 10 × 5.6 in figure becomes 1920 × 1075 px."""
+
+
+def applicable(folder: str | os.PathLike | Results) -> list[tuple[str, str | None]]:
+    """(kind, metric) of every figure that applies to a results folder, in slide order:
+    a sweep folder gets a sweep figure per key metric it has; a run/compare folder every
+    run kind its tables allow (the matter × hour heatmap needs the citizen log, the
+    tornado a robustness check, the clerks figure a clerks table)."""
+    res = load_results(folder)
+    if res.kind == "sweep":
+        table = res.table("results", required=False)
+        if table is None:
+            table = res.table("summary")
+        assert table is not None
+        cols = set(table.columns)
+        have = [m for m in KEY_METRICS if m in cols or f"{m}_mean" in cols]
+        return [("sweep", m) for m in have]
+    kinds: list[tuple[str, str | None]] = [("compare", None), ("waits", None), ("day", None)]
+    if res.table("citizens", required=False) is not None:
+        kinds.append(("matters", None))
+    kinds += [("utilisation", None), ("satisfaction", None)]
+    tornado = (res.summary.get("robustness") or {}).get("tornado", {})
+    kinds += [("tornado", m) for m in ("wait_mean_min", "csat") if m in tornado]
+    if res.table("clerks", required=False) is not None:  # clerks who differ in speed
+        kinds.append(("clerks", None))
+    return kinds
 
 
 def render(

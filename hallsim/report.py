@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from hallsim import __version__
+from hallsim import __version__, decision
 from hallsim.fonts import css_font_face, missing_notice
 from hallsim.metrics.registry import KEY_METRICS, VISIT_KEY_METRICS
 from hallsim.plots import (
@@ -59,6 +59,12 @@ REPORT_FIGURES = (
         "dotted: windows staffed.",
     ),
     (
+        "matters",
+        "Wait by matter and hour",
+        "Mean wait of the served citizens by matter and hour of arrival, pooled over the "
+        "replications; lighter is shorter, grey cells had too few citizens to say.",
+    ),
+    (
         "utilisation",
         "Window utilisation by group and period",
         "Busy time ÷ staffed time of each window group in each period, mean across replications.",
@@ -69,8 +75,57 @@ REPORT_FIGURES = (
         "Predicted share of ratings 1–2, 3 and 4–5 on the 1–5 scale. These are outputs of the "
         "satisfaction model below, not survey measurements.",
     ),
+    (
+        "clerks",
+        "Clerks who differ in speed",
+        "Each window's clerk: utilisation and mean service time over the replications, "
+        "with the clerk's speed factor (shown only when the scenario sets speed_sd or "
+        "speed_factors).",
+    ),
 )
 """(kind, heading, caption) of each figure in the report, in order."""
+
+TEXT: dict[str, Any] = {
+    "reps_run": "{run} run (the scenario file says {file})",
+    "windows_n": "{n} windows",
+    "staff_question": "How many windows does {name} need each period for {target}?",
+    "staff_sub": "{reps} replications, seed {seed}, on common random numbers",
+    "staff_verdict": "The advised roster meets {target} in every period with {hours} "
+    "window hours a day (Erlang's formula alone: {erlang}; the scenario as written: "
+    "{written}); over the whole day it achieves {day} [{range}].",
+    "period": "period",
+    "advised": "advised",
+    "erlang": "Erlang",
+    "per_period": "Per period",
+    "roster_heading": "Roster: windows per period, Erlang vs simulation",
+    "roster_caption": "Top: windows staffed per period, advised after simulation (solid) "
+    "and from Erlang's formula (dashed). Bottom: the target metric each period achieves "
+    "with each roster (simulated; 95% interval for the advised one); the dotted line is "
+    "the target.",
+    "sens_question": "Which model assumptions move the results of {name} most?",
+    "sens_clause": "{what} moves most with {top} (up to {amount})",
+    "sens_note": "Each assumption is set, one at a time, to each value of its plausible "
+    "range on the same random numbers; satisfaction figures are model predictions.",
+    "tornado": "Tornado",
+    "sens_caption": "Per assumption, the range of the change from the base over its "
+    "plausible values; largest swing on top.",
+    "assumption": "assumption",
+    "value": "value",
+    "base": "base",
+    "every_value": "Every value tried",
+    "best": "best",
+    "worst": "worst",
+    "lowest": "lowest",
+    "highest": "highest",
+    "sweep_question": "How do {what} change with {params}?",
+    "sweep_range": "{what} goes from {lo} to {hi} over the settings, best at {best}",
+    # a metric that is neither better nor worse (decision.UNJUDGED_METRICS): its direction
+    "lower_higher": ("lower", "higher"),
+}
+"""User-visible words of this module that are not metric labels (English)."""
+
+LOG_FIGURES = frozenset({"matters"})
+"""Report figures drawn from citizens.parquet only (``--log``)."""
 
 DIFFERENCE_METRICS = KEY_METRICS
 """Metrics listed in the paired-differences table (all are in summary.json)."""
@@ -121,8 +176,10 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _flatten(settings: dict[str, Any]) -> dict[str, str]:
-    """One scenario's settings as 'section.key' → text (matters/windows keyed by name)."""
+def _flatten(settings: dict[str, Any], replications: int | None = None) -> dict[str, str]:
+    """One scenario's settings as 'section.key' → text (matters/windows keyed by name);
+    ``run.replications`` is the number actually run (the command line may override
+    the file's)."""
     out: dict[str, str] = {}
     for section, value in settings.items():
         if section in ("name", "satisfaction"):
@@ -145,6 +202,12 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
         elif isinstance(value, dict):
             for k, v in value.items():
                 out[f"{section}.{k}"] = _plain(v)
+                if (section, k) == ("run", "replications") and replications is not None:
+                    out[f"{section}.{k}"] = (
+                        str(replications)
+                        if v == replications
+                        else TEXT["reps_run"].format(run=replications, file=_plain(v))
+                    )
         else:
             out[section] = _plain(value)
     return out
@@ -152,7 +215,7 @@ def _flatten(settings: dict[str, Any]) -> dict[str, str]:
 
 def settings_rows(res: Results) -> list[dict[str, Any]]:
     """Scenario settings side by side: key, one text per scenario, whether they differ."""
-    flat = {n: _flatten(res.settings.get(n, {})) for n in res.scenarios}
+    flat = {n: _flatten(res.settings.get(n, {}), res.replications) for n in res.scenarios}
     keys: list[str] = []
     for f in flat.values():
         keys += [k for k in f if k not in keys]
@@ -197,28 +260,6 @@ def headline_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def glance(res: Results) -> list[str]:
-    """One line per scenario from stored means, e.g. 'mean wait 4.7 min [4.0, 5.5], ...'."""
-    lines = []
-    for n in res.scenarios:
-        m = res.metrics(n)
-        parts = []
-        w = m.get("wait_mean_min", {})
-        if w.get("mean") is not None:
-            parts.append(f"mean wait {fmt_interval('wait_mean_min', w)} min")
-        sl = m.get("service_level", {}).get("mean")
-        if sl is not None:
-            parts.append(f"{100 * sl:.0f}% called within {res.target_min(n):g} min")
-        ab = m.get("abandoned", {}).get("mean")
-        if ab:
-            parts.append(f"{ab:.1f} abandoned")
-        csat = m.get("csat", {}).get("mean")
-        if csat is not None:
-            parts.append(f"predicted CSAT {100 * csat:.0f}%")
-        lines.append(f"{n}: " + ", ".join(parts))
-    return lines
-
-
 def difference_rows(res: Results) -> list[dict[str, Any]]:
     """Stored paired differences (scenario − baseline) of the key metrics."""
     if res.kind != "compare":
@@ -229,15 +270,8 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
         m = d.get("metric")
         if m not in (*DIFFERENCE_METRICS, *VISIT_KEY_METRICS) or d.get("mean") is None:
             continue
-        lo, hi = d.get("ci_low"), d.get("ci_high")
-        if lo is None or hi is None:
-            verdict = "no interval"
-        elif lo > 0:
-            verdict = "higher"
-        elif hi < 0:
-            verdict = "lower"
-        else:
-            verdict = "no clear difference"
+        judgement = decision.judge(d, m)
+        verdict = decision.TEXT[judgement] or TEXT["lower_higher"][d["mean"] > 0]
         rows.append(
             {
                 "pair": f"{d['scenario']} − {d['baseline']}",
@@ -245,6 +279,7 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
                 "predicted": is_predicted(m),
                 "text": fmt_interval(m, d, diff=True),
                 "verdict": verdict,
+                "judgement": judgement,
                 "confidence": d.get("confidence"),
             }
         )
@@ -416,6 +451,51 @@ def decomposition_rows(res: Results) -> list[dict[str, Any]]:
     return rows
 
 
+def breakdown_rows(res: Results, view: str) -> list[dict[str, Any]]:
+    """Per matter (``view='matters'``) or per window group (``'groups'``): one row per
+    name with a cell per scenario, from the stored breakdowns in summary.json (means over
+    the replications).  Matters: average wait · share called within target · predicted
+    CSAT; groups: windows · average wait · busy share."""
+    stored = res.meta.get("breakdowns") or {}
+    key = "matter" if view == "matters" else "window_group"
+    names: list[str] = []
+    by: dict[str, dict[str, dict]] = {}
+    for n in res.scenarios:
+        for row in (stored.get(n) or {}).get(view, []) or []:
+            name = str(row.get(key))
+            if name not in names:
+                names.append(name)
+            by.setdefault(name, {})[n] = row
+    rows = []
+    for name in names:
+        cells = []
+        for n in res.scenarios:
+            r = by[name].get(n)
+            if r is None:
+                cells.append("—")
+                continue
+            parts = [fmt_short("wait_mean_min", r.get("wait_mean_min"))]
+            if view == "matters":
+                parts.append(fmt_short("service_level", r.get("service_level")))
+                if r.get("csat") is not None:
+                    parts.append(fmt_short("csat", r.get("csat")))
+            else:
+                parts.insert(0, TEXT["windows_n"].format(n=f"{r.get('windows', 0):g}"))
+                parts.append(fmt_short("utilisation", r.get("utilisation")))
+            cells.append(" · ".join(parts))
+        rows.append({"name": name, "cells": cells})
+    return rows
+
+
+def fmt_short(metric: str, value: float | None) -> str:
+    """A breakdown value: shares as whole per cent, minutes with one decimal."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if is_percent(metric):
+        return f"{100 * value:.0f}%"
+    return f"{value:.1f} min" if metric.endswith("_min") else f"{value:.1f}"
+
+
 def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
     """The figure as a PNG data URI, and the characters no font could draw in it."""
     fig = render(res, kind)
@@ -459,10 +539,15 @@ def station_rows(res: Results) -> list[dict[str, Any]]:
 def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
+    has_log = res.table("citizens", required=False) is not None
     figures = REPORT_FIGURES
     if res.table("stations", required=False) is not None:
         figures = (*figures, STATION_FIGURE)
     for kind, heading, caption in figures:
+        if kind == "clerks" and res.table("clerks", required=False) is None:
+            continue  # only halls whose clerks differ have the table
+        if kind in LOG_FIGURES and not has_log:
+            continue  # a folder without the citizen log: the figure is left out, not "missing"
         item = {"kind": kind, "heading": heading, "caption": caption, "src": "", "missing": ""}
         try:
             item["src"], glyphs = _png_data_uri(res, kind)
@@ -511,7 +596,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def build_report(folder: str | os.PathLike | Results) -> str:
+def build_report(folder: str | os.PathLike | Results, title: str | None = None) -> str:
     """The HTML report of a run/compare results folder (a str; nothing is written).
 
     Raises ``ResultsError`` when the folder is missing or incomplete, or is a
@@ -519,22 +604,21 @@ def build_report(folder: str | os.PathLike | Results) -> str:
     """
     res = load_results(folder)
     if res.kind == "sweep":
-        raise ResultsError(
-            f"{res.folder}: a sweep folder; the report covers run/compare folders "
-            "(plot a sweep with: hallsim plot DIR --kind sweep --metric M)"
-        )
+        return build_sweep_report(res, title)
     names = res.scenarios
     assumptions, assumptions_note = assumption_rows(res)
-    best = res.summary.get("best") if res.kind == "compare" else None
     context = {
-        "title": (" vs ".join(names) if len(names) > 1 else names[0]),
+        "title": decision.question(res, title),
+        "verdict": decision.verdict(res),
+        "tiles": decision.tiles(res),
+        "plain_rows": decision.plain_rows(res),
+        "matters": breakdown_rows(res, "matters"),
+        "groups": breakdown_rows(res, "groups"),
+        "t": {**decision.TEXT, **TEXT},
         "kind": res.kind,
         "scenarios": names,
         "baseline": names[0] if res.kind == "compare" else None,
         "replications": res.replications,
-        "best": best,
-        "best_label": metric_label(best["metric"]) if best and best.get("metric") else "",
-        "glance": glance(res),
         "descriptions": [res.settings.get(n, {}).get("description", "") for n in names],
         "settings": settings_rows(res),
         "headline": headline_rows(res),
@@ -555,9 +639,296 @@ def build_report(folder: str | os.PathLike | Results) -> str:
     return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
 
 
-def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+SWEEP_METRICS = ("wait_mean_min", "service_level", "abandoned", "csat", "staff_hours")
+"""The columns of a sweep report's table and its tiles (those the sweep has)."""
+
+
+def build_sweep_report(res: Results, title: str | None = None) -> str:
+    """The HTML report of a sweep folder: the question, a verdict naming the best and
+    worst setting per key metric, tiles, one row per setting and the sweep figures."""
+    from hallsim.plots import _sweep_params, _sweep_scenario, _sweep_table, param_label, plot_sweep
+
+    hall = _sweep_scenario(res).get("hall") or {}
+    target = f"{float(hall.get('service_level_target_min', 15.0)):g}"
+
+    def what(m: str) -> str:
+        return decision.VERDICT_WHAT.get(m, metric_label(m)).format(target=target)
+
+    def short(m: str) -> str:
+        return decision.TILE_TITLES.get(m, metric_label(m)).format(target=target)
+
+    params = _sweep_params(res)
+    if not params:
+        raise ResultsError(f"{res.folder / 'manifest.json'}: no swept parameters")
+    labels = [param_label(res, p) for p in params]
+    tables: dict[str, Any] = {}
+    for m in SWEEP_METRICS:
+        try:
+            tables[m] = _sweep_table(res, m, params).reset_index(drop=True)
+        except ResultsError:
+            continue
+    if not tables:
+        raise ResultsError(f"{res.folder}: none of the metrics {SWEEP_METRICS}")
+    first = next(iter(tables.values()))
+
+    def setting(i: int, frame) -> str:
+        return ", ".join(
+            f"{lab} = {_plain(frame.iloc[i][p])}" for lab, p in zip(labels, params, strict=True)
+        )
+
+    tiles, clauses = [], []
+    for m, t in tables.items():
+        sign = decision.direction(m)
+        if sign == 0 or t["mean"].isna().all():
+            continue
+        best = int((t["mean"] * -sign).idxmin())
+        worst = int((t["mean"] * -sign).idxmax())
+        cells = []
+        cost = m in decision.COST_METRICS
+        ends = (
+            (best, TEXT["lowest" if cost else "best"], "better"),
+            (worst, TEXT["highest" if cost else "worst"], "worse"),
+        )
+        for i, word, judgement in ends:
+            row = t.iloc[i]
+            block = {"mean": row["mean"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
+            cells.append(
+                {
+                    "scenario": setting(i, t),
+                    "value": decision.fmt(m, row["mean"]),
+                    "range": decision.fmt_range(m, block),
+                    "word": word,
+                    "judgement": judgement,
+                }
+            )
+        tiles.append(
+            {
+                "metric": m,
+                "title": short(m),
+                "predicted": is_predicted(m),
+                "cells": cells,
+            }
+        )
+        if m in ("wait_mean_min", "service_level"):
+            clauses.append(
+                TEXT["sweep_range"].format(
+                    what=what(m),
+                    lo=decision.fmt(m, t["mean"].min()),
+                    hi=decision.fmt(m, t["mean"].max()),
+                    best=setting(best, t),
+                )
+            )
+    rows = []
+    for i in range(len(first)):
+        cells = []
+        for m, t in tables.items():
+            r = t.iloc[i]
+            block = {"mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+            cells.append(
+                {"value": decision.fmt(m, r["mean"]), "range": decision.fmt_range(m, block)}
+            )
+        rows.append({"params": [_plain(first.iloc[i][p]) for p in params], "cells": cells})
+    figures = []
+    for m in tables:
+        if m not in ("wait_mean_min", "service_level", "csat"):
+            continue
+        buf = io.BytesIO()
+        save_figure(plot_sweep(res, m), buf, "png")
+        figures.append(
+            {
+                "metric": m,
+                "heading": metric_label(m),
+                "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            }
+        )
+    question = title or TEXT["sweep_question"].format(
+        what=" and ".join(what(m) for m in list(tables)[:2]), params=" and ".join(labels)
+    )
+    grid = res.summary.get("grid") or {}
+    context = {
+        "title": question,
+        "verdict": ("; ".join(clauses) + ".")[:1].upper() + ("; ".join(clauses) + ".")[1:]
+        if clauses
+        else "",
+        "tiles": tiles,
+        "points": len(first),
+        "replications": res.replications,
+        "param_labels": labels,
+        "metric_labels": [short(m) for m in tables],
+        "rows": rows,
+        "figures": figures,
+        "provenance": {
+            "command": res.summary.get("command", "—"),
+            "version": res.summary.get("version", "—"),
+            "report_version": __version__,
+            "seed": res.summary.get("seed"),
+            "grid": [
+                (f"{lab} ({p})", _plain(grid.get(p))) for lab, p in zip(labels, params, strict=True)
+            ],
+            "folder": str(res.folder),
+        },
+    }
+    html = _environment().get_template("sweep_report.html.j2").render(**context)
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+def _figure_src(fig) -> str:
+    buf = io.BytesIO()
+    save_figure(fig, buf, "png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _brief(context: dict[str, Any]) -> str:
+    html = _environment().get_template("brief_report.html.j2").render(**context)
+    return html.replace(FONT_FACE_SLOT, f"<style>{css_font_face(html)}</style>", 1)
+
+
+def build_staff_report(advice: dict[str, Any], title: str | None = None) -> str:
+    """The HTML report of the staffing advisor (``hallsim staff --json`` as a dict): the
+    question, the verdict (staff-hours advised vs Erlang vs as written, the whole-day
+    figure), the roster chart and one row per period."""
+    from hallsim.plots import plot_roster
+
+    metric = str(advice.get("metric", ""))
+    name = str(advice.get("scenario", ""))
+    target = str(advice.get("target", ""))
+    day = advice.get("day") or {}
+    hours = advice.get("staff_hours")
+    verdict = TEXT["staff_verdict"].format(
+        name=name,
+        target=target,
+        hours=_plain(hours),
+        erlang=_plain(advice.get("staff_hours_erlang")),
+        written=_plain(advice.get("staff_hours_as_written")),
+        day=decision.fmt(metric, day.get("mean")),
+        range=decision.fmt_range(metric, day),
+    )
+    groups = [str(g) for g in advice.get("groups") or []]
+    headers = [TEXT["period"]]
+    headers += [f"{g}: {TEXT['advised']} ({TEXT['erlang']})" for g in groups]
+    headers += [metric_label(metric)]
+    rows = []
+    for p in advice.get("periods") or []:
+        cells = [str(p.get("period", ""))]
+        cells += [
+            f"{a} ({e})" for a, e in zip(p.get("advised", []), p.get("erlang", []), strict=False)
+        ]
+        block = p.get(metric) or {}
+        cells.append(
+            f"{decision.fmt(metric, block.get('mean'))} [{decision.fmt_range(metric, block)}]"
+        )
+        rows.append(cells)
+    return _brief(
+        {
+            "kind": "staffing",
+            "title": title or TEXT["staff_question"].format(name=name, target=target),
+            "sub": TEXT["staff_sub"].format(
+                reps=advice.get("replications"), seed=advice.get("seed")
+            ),
+            "verdict": verdict,
+            "tiles": [],
+            "note": " ".join(advice.get("notes") or []),
+            "figures": [
+                {
+                    "heading": TEXT["roster_heading"],
+                    "src": _figure_src(plot_roster(advice)),
+                    "caption": TEXT["roster_caption"],
+                }
+            ],
+            "table": {"heading": TEXT["per_period"], "headers": headers, "rows": rows},
+            "provenance": {
+                "scenario": name,
+                "target": target,
+                "replications": _plain(advice.get("replications")),
+                "seed": _plain(advice.get("seed")),
+                "rosters simulated": _plain(advice.get("rosters_simulated")),
+                "staffed = (paste into [[windows]])": "; ".join(
+                    f"{g}: {_plain(w.get('staffed'))}"
+                    for g, w in (advice.get("windows") or {}).items()
+                ),
+                "report_version": __version__,
+            },
+        }
+    )
+
+
+SENSITIVITY_FIGURES = ("wait_mean_min", "csat")
+"""Metrics of the sensitivity report's tornado charts."""
+
+
+def build_sensitivity_report(sensitivity: dict[str, Any], title: str | None = None) -> str:
+    """The HTML report of ``hallsim sensitivity --json`` (as a dict): which assumptions
+    move the mean wait and predicted CSAT most (tornado charts) and every row."""
+    from hallsim.plots import plot_sensitivity
+
+    name = str(sensitivity.get("scenario", ""))
+    rows_in = sensitivity.get("rows") or []
+    swings = []
+    for m in SENSITIVITY_FIGURES:
+        spans: dict[str, float] = {}
+        for r in rows_in:
+            v = r.get(f"{m}_change")
+            if isinstance(v, int | float) and v == v and r.get("assumption") != "(base)":
+                spans[r["assumption"]] = max(spans.get(r["assumption"], 0.0), abs(float(v)))
+        if spans:
+            top = max(spans, key=spans.__getitem__)
+            swings.append(
+                TEXT["sens_clause"].format(
+                    what=decision.VERDICT_WHAT.get(m, metric_label(m)).format(target=""),
+                    top=top,
+                    amount=decision.fmt(m, spans[top], diff=True).lstrip("+"),
+                )
+            )
+    figures = []
+    for m in SENSITIVITY_FIGURES:
+        try:
+            figures.append(
+                {
+                    "heading": f"{TEXT['tornado']}: {metric_label(m)}",
+                    "src": _figure_src(plot_sensitivity(sensitivity, m)),
+                    "caption": TEXT["sens_caption"],
+                }
+            )
+        except ResultsError:
+            continue
+    headers = [TEXT["assumption"], TEXT["value"], TEXT["base"]]
+    headers += [metric_label(m, difference=True) for m in SENSITIVITY_FIGURES]
+    rows = []
+    for r in rows_in:
+        if r.get("assumption") == "(base)":
+            continue
+        cells = [str(r["assumption"]), _plain(r.get("value")), _plain(r.get("base"))]
+        cells += [decision.fmt(m, r.get(f"{m}_change"), diff=True) for m in SENSITIVITY_FIGURES]
+        rows.append(cells)
+    verdict = "; ".join(swings)
+    return _brief(
+        {
+            "kind": "sensitivity",
+            "title": title or TEXT["sens_question"].format(name=name),
+            "sub": TEXT["staff_sub"].format(
+                reps=sensitivity.get("replications"), seed=sensitivity.get("seed")
+            ),
+            "verdict": (verdict[:1].upper() + verdict[1:] + ".") if verdict else "",
+            "tiles": [],
+            "note": TEXT["sens_note"],
+            "figures": figures,
+            "table": {"heading": TEXT["every_value"], "headers": headers, "rows": rows},
+            "provenance": {
+                "scenario": name,
+                "replications": _plain(sensitivity.get("replications")),
+                "seed": _plain(sensitivity.get("seed")),
+                "visits rated": _plain(sensitivity.get("visits")),
+                "report_version": __version__,
+            },
+        }
+    )
+
+
+def write_report(
+    folder: str | os.PathLike, out: str | os.PathLike | None = None, title: str | None = None
+) -> Path:
     """Build the report and write it (default ``FOLDER/report.html``); returns the path."""
-    html = build_report(folder)
+    html = build_report(folder, title)
     path = Path(out) if out else Path(folder) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

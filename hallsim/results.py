@@ -187,6 +187,9 @@ def write_results(
     stations = tidy("stations")  # multi-matter visits and stations (docs/visits.md)
     if len(stations):
         folder.write("stations.parquet", parquet(stations))
+    clerks = tidy("clerks")  # per clerk, when clerks differ (docs/kiosks-tidal.md)
+    if len(clerks):
+        folder.write("clerks.parquet", parquet(clerks))
     folder.write("periods.csv", csv(tidy("periods")))
     log = tidy("log")
     if len(log):

@@ -50,6 +50,7 @@ RESULT_FILES = (
     "matters.parquet",
     "groups.parquet",
     "classes.parquet",
+    "clerks.parquet",
     "citizens.parquet",
 )
 """Files a run or compare may write at the top of its folder (scenario copies go in scenarios/)."""

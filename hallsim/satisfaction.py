@@ -744,12 +744,15 @@ def linear_features(
     overtaken = _column(visits, "overtaken", n).astype(float)
 
     perceived = cfg.perceived_wait_factor * wait
+    # expectations per visit (citizen classes that expect more or less), else the config's
+    desired = visits.get("desired_wait_min", cfg.desired_wait_min)
+    adequate = visits.get("adequate_wait_min", cfg.adequate_wait_min)
     # Where a visit was not served the index is NaN; np.where picks 0 there.
     index = attitude_index(visits, cfg)
     comfort_arr = np.broadcast_to(np.asarray(comfort, dtype=float), (n,))
     return {
-        "beta_wait_per_min": np.maximum(perceived - cfg.desired_wait_min, 0.0),
-        "beta_wait_beyond_adequate_per_min": np.maximum(perceived - cfg.adequate_wait_min, 0.0),
+        "beta_wait_per_min": np.maximum(perceived - desired, 0.0),
+        "beta_wait_beyond_adequate_per_min": np.maximum(perceived - adequate, 0.0),
         "beta_attitude": np.where(served, index - cfg.attitude_reference, 0.0),
         "beta_unsettled": (~settled | ~served).astype(float),
         "beta_overtaken": np.minimum(overtaken, cfg.overtaken_cap),

@@ -478,6 +478,62 @@ class Break(_Frozen):
 StaffedCount = Annotated[int, Field(strict=True)]
 
 
+class Tidal(_Frozen):
+    """A tidal window group (潮汐窗口): a second role taken while its queue is long."""
+
+    matters: list[str] = Field(
+        min_length=1,
+        description='matters served in the tidal role ("*" = every matter)',
+    )
+    classes: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="citizen classes served in the tidal role (absent: as the home role)",
+    )
+    switch_on_queue: int = Field(
+        ge=1,
+        description="switch to the tidal role when this many wait for it (and the home "
+        "role cannot serve them)",
+    )
+    switch_off_queue: int = Field(
+        0,
+        ge=0,
+        description="switch back home when at most this many wait for the tidal role "
+        "(hysteresis: below switch_on_queue)",
+    )
+    switch_min: float = Field(
+        0.0,
+        ge=0,
+        le=120,
+        description="minutes a window is unavailable while it changes role (after "
+        "finishing its citizen); assumption",
+    )
+
+    def serves(self, matter: str) -> bool:
+        return "*" in self.matters or matter in self.matters
+
+
+class Elastic(_Frozen):
+    """弹性窗口: a standby group that opens while its queue is long (docs/kiosks-tidal.md §3)."""
+
+    switch_on_queue: int = Field(
+        ge=1, description="open the group's windows when this many wait for its matters"
+    )
+    switch_off_queue: int = Field(
+        0,
+        ge=0,
+        description="close them (each after its citizen) when at most this many wait "
+        "(hysteresis: below switch_on_queue)",
+    )
+    switch_min: float = Field(
+        0.0,
+        ge=0,
+        le=120,
+        description="minutes from the call to open until the window serves (a clerk from "
+        "the back office walks over and logs in); assumption",
+    )
+
+
 class WindowGroup(_Frozen):
     name: str = Field(min_length=1, description="window group name, used in outputs")
     count: int = Field(1, ge=0, le=1000, description="identical windows in the group")
@@ -515,6 +571,29 @@ class WindowGroup(_Frozen):
         min_length=1,
         description="the [[stations]] entry these windows staff (reception, cashier, pick-up); "
         "absent = windows that serve matters",
+    )
+    # --- citizens and clerks who differ, tidal windows (docs/kiosks-tidal.md)
+    speed_sd: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="spread of clerk speed: each clerk's service-time factor is lognormal "
+        "with mean 1 and this cv (0: every clerk the same)",
+    )
+    speed_factors: list[Annotated[float, Field(gt=0, le=10)]] | None = Field(
+        None,
+        description="each clerk's own service-time factor, one per window (instead of "
+        "speed_sd), e.g. [0.9, 1.0, 1.3]",
+    )
+    tidal: Tidal | None = Field(
+        None,
+        description="潮汐窗口: the group switches to another role (matters, classes) while "
+        "that role's queue is long, with hysteresis (docs/kiosks-tidal.md)",
+    )
+    elastic: Elastic | None = Field(
+        None,
+        description="弹性窗口: the group is on standby (closed, not staffed) and opens while "
+        "the queue for its matters is long, with hysteresis (docs/kiosks-tidal.md)",
     )
 
     @field_validator("attitude")
@@ -653,6 +732,59 @@ class Appointments(_Frozen):
     )
 
 
+class Kiosks(_Frozen):
+    """Self-service kiosks (自助终端), docs/kiosks-tidal.md §1."""
+
+    count: int = Field(ge=1, le=1000, description="kiosks (one queue for all of them)")
+    matters: list[str] = Field(
+        min_length=1, description='matters a kiosk can do ("*" = every matter)'
+    )
+    service_min: Distribution = Field(description="time at the kiosk, minutes")
+    uptake: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="P(an eligible citizen tries the kiosk first); 0: nobody (today's hall)",
+    )
+    success: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="P(a regular citizen is done at the kiosk); the rest go to a counter "
+        "with the time already spent; assumption",
+    )
+
+    def serves(self, matter: str) -> bool:
+        return "*" in self.matters or matter in self.matters
+
+
+class Helpers(_Frozen):
+    """帮办代办/导办 helpers who accompany citizens of some classes (docs/kiosks-tidal.md §2)."""
+
+    count: int = Field(ge=1, le=1000, description="helpers on duty all day")
+    classes: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        description="classes a helper accompanies ('regular', class names, '*' = all)",
+    )
+    kiosk_success: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="P(done at the kiosk) with a helper; absent: as without one",
+    )
+    counter_time_factor: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="multiplies counter service time when a helper comes along (1: no "
+        "change, no helper at the counter)",
+    )
+
+    def helps(self, klass: str) -> bool:
+        return "*" in self.classes or klass in self.classes
+
+
 class CitizenClass(_Frozen):
     """A class of citizens (e.g. elderly, disabled, urgent): the priority / green channel."""
 
@@ -669,6 +801,39 @@ class CitizenClass(_Frozen):
     )
     service_time_factor: float = Field(
         1.0, gt=0, description="multiplies this class's service times"
+    )
+    # --- citizens who differ (docs/kiosks-tidal.md); absent = as regular citizens
+    patience_factor: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="multiplies this class's patience (renege_min) draws",
+    )
+    kiosk_success: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="P(this class's citizen is done at a kiosk); absent: kiosks.success",
+    )
+    desired_wait_min: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="this class's desired wait (satisfaction model); absent: "
+        "satisfaction.desired_wait_min",
+    )
+    adequate_wait_min: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_RUN_MIN,
+        description="this class's adequate wait (satisfaction model); absent: "
+        "satisfaction.adequate_wait_min",
+    )
+    kiosk_uptake: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="P(this class's eligible citizen tries a kiosk); absent: kiosks.uptake",
     )
 
     def share_of(self, matter: str) -> float:
@@ -722,8 +887,7 @@ class AttitudeEffects(_Frozen):
     )
     return_delay: Distribution | None = Field(
         None,
-        description="distribution of the same-day return delay, minutes; replaces "
-        "return_delay_min (only the simpy engine runs a non-fixed delay)",
+        description="distribution of the same-day return delay, minutes; replaces return_delay_min",
     )
     care_time_per_unit: float = Field(
         0.10,
@@ -872,6 +1036,12 @@ class Scenario(_Frozen):
     missed_calls: MissedCalls | None = Field(
         None, description="过号: called citizens who are not there (absent: everyone answers)"
     )
+    kiosks: Kiosks | None = Field(
+        None, description="self-service kiosks (自助终端); absent: none (docs/kiosks-tidal.md)"
+    )
+    helpers: Helpers | None = Field(
+        None, description="帮办代办 helpers; absent: none (docs/kiosks-tidal.md)"
+    )
     day_types: list[DayType] | None = Field(
         None, description="named kinds of day with their own demand, chosen by run.day_type"
     )
@@ -951,6 +1121,7 @@ class Scenario(_Frozen):
         self._check_classes()
         self._check_day_features()
         self._check_visits()
+        self._check_kiosks_tidal()
         return self
 
     def _check_visits(self) -> None:
@@ -996,6 +1167,14 @@ class Scenario(_Frozen):
                     f"windows.{i}.matters",
                     "a station's windows serve the station, not matters: remove matters",
                 )
+        for i, w in enumerate(self.windows):
+            if w.station is not None and (w.tidal is not None or w.elastic is not None):
+                key = "tidal" if w.tidal is not None else "elastic"
+                raise _FieldError(
+                    f"windows.{i}.{key}", "a station's windows cannot be tidal or elastic"
+                )
+        if self.kiosks_active() and self.uses_visits():
+            raise _FieldError("kiosks", "kiosks with [visits] or [[stations]] are not modelled yet")
         if not any(w.count > 0 and w.station is None for w in self.windows):
             raise _FieldError("windows", "at least one window must serve matters (count >= 1)")
         if self.visits is not None:
@@ -1014,6 +1193,107 @@ class Scenario(_Frozen):
     @property
     def station_names(self) -> list[str]:
         return [st.name for st in self.stations or []]
+
+    def _check_kiosks_tidal(self) -> None:
+        """Kiosks, helpers, tidal windows, clerk speeds (docs/kiosks-tidal.md)."""
+        names = self.matter_names
+        cnames = self.class_names
+        if self.kiosks is not None:
+            for j, m in enumerate(self.kiosks.matters):
+                if m != "*" and m not in names:
+                    raise _FieldError(
+                        f"kiosks.matters.{j}",
+                        f"unknown matter {m!r}; matters are {names} (or '*' for all)",
+                    )
+        sat = self.satisfaction
+        for k, c in enumerate(self.classes or []):
+            desired = c.desired_wait_min if c.desired_wait_min is not None else sat.desired_wait_min
+            adequate = (
+                c.adequate_wait_min if c.adequate_wait_min is not None else sat.adequate_wait_min
+            )
+            if adequate < desired:
+                raise _FieldError(
+                    f"classes.{k}.adequate_wait_min",
+                    f"the adequate wait ({adequate:g}) must be >= the desired wait ({desired:g})",
+                )
+        if self.helpers is not None:
+            for j, k in enumerate(self.helpers.classes):
+                if k not in ("*", *cnames):
+                    raise _FieldError(
+                        f"helpers.classes.{j}",
+                        f"unknown class {k!r}; classes are {cnames} (or '*')",
+                    )
+        for i, w in enumerate(self.windows):
+            if w.speed_factors is not None:
+                if w.speed_sd:
+                    raise _FieldError(
+                        f"windows.{i}.speed_factors", "give speed_factors or speed_sd, not both"
+                    )
+                if len(w.speed_factors) != w.count:
+                    raise _FieldError(
+                        f"windows.{i}.speed_factors",
+                        f"needs one factor per window ({w.count}), got {len(w.speed_factors)}",
+                    )
+            if w.tidal is not None and w.elastic is not None:
+                raise _FieldError(f"windows.{i}.elastic", "a group is tidal or elastic, not both")
+            switching = w.tidal or w.elastic
+            key = "tidal" if w.tidal is not None else "elastic"
+            if switching is None:
+                continue
+            if self.layout.queue != "single":
+                raise _FieldError(
+                    f"windows.{i}.{key}", f"{key} windows need layout.queue = 'single'"
+                )
+            if w.has_roster:
+                raise _FieldError(
+                    f"windows.{i}.{key}", f"a {key} group cannot also have a roster or breaks"
+                )
+            if switching.switch_off_queue >= switching.switch_on_queue:
+                raise _FieldError(
+                    f"windows.{i}.{key}.switch_off_queue",
+                    f"must be below switch_on_queue ({switching.switch_on_queue}), "
+                    f"got {switching.switch_off_queue} (hysteresis)",
+                )
+            if w.tidal is None:
+                continue
+            for j, m in enumerate(w.tidal.matters):
+                if m != "*" and m not in names:
+                    raise _FieldError(
+                        f"windows.{i}.tidal.matters.{j}",
+                        f"unknown matter {m!r}; matters are {names} (or '*' for all)",
+                    )
+            for j, k in enumerate(w.tidal.classes or []):
+                if k not in ("*", *cnames):
+                    raise _FieldError(
+                        f"windows.{i}.tidal.classes.{j}",
+                        f"unknown class {k!r}; classes are {cnames} (or '*')",
+                    )
+
+    def kiosks_active(self) -> bool:
+        """Kiosks that someone may try (uptake 0 for every class: a hall without them)."""
+        if self.kiosks is None:
+            return False
+        ups = [self.kiosks.uptake] + [
+            k.kiosk_uptake for k in self.classes or [] if k.kiosk_uptake is not None
+        ]
+        return any(u > 0 for u in ups)
+
+    def uses_kiosks_tidal(self) -> list[str]:
+        """The keys of kiosks, helpers, tidal and elastic windows and class patience this
+        scenario sets (what the fast engine does not model; it does model clerk speeds)."""
+        keys = []
+        if self.kiosks_active():
+            keys.append("kiosks")
+        if self.helpers is not None:
+            keys.append("helpers")
+        for i, w in enumerate(self.windows):
+            if w.tidal is not None:
+                keys.append(f"windows.{i}.tidal")
+            if w.elastic is not None:
+                keys.append(f"windows.{i}.elastic")
+        if any(k.patience_factor != 1.0 for k in self.classes or []):
+            keys.append("classes.patience_factor")
+        return keys
 
     def _check_day_features(self) -> None:
         """Caps, the crowd at opening, day levels and day types (docs/mechanisms.md)."""

@@ -18,6 +18,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from hallsim import decision
 from hallsim.fonts import has_cjk
 from hallsim.plots import (
     DPI,
@@ -95,7 +96,14 @@ def verdict(res: Results, scenario: str) -> str:
     return f"{scenario} vs {baseline}: " + "; ".join(parts)
 
 
-def summary_slide(folder: str | os.PathLike | Results) -> Figure:
+def _short(name: str, width: int = 40) -> str:
+    return textwrap.shorten(name, width, placeholder="…") if " " in name else (
+        name if len(name) <= width // (2 if has_cjk(name) else 1) else
+        name[: width // (2 if has_cjk(name) else 1) - 1] + "…"
+    )  # fmt: skip
+
+
+def summary_slide(folder: str | os.PathLike | Results, title: str | None = None) -> Figure:
     """The one-slide summary (see the module docstring)."""
     res = load_results(folder)
     names = res.scenarios[:3]
@@ -106,18 +114,28 @@ def summary_slide(folder: str | os.PathLike | Results) -> Figure:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
-        title = " vs ".join(names) if compare else names[0]
-        fig.text(0.04, 0.93, title, fontsize=26, fontweight="bold", va="top")
+        # the report's question (hallsim.decision), wrapped to the slide's width
+        question = decision.question(res, title)
+        title_lines = textwrap.wrap(question, 36 if has_cjk(question) else 70)[:2]
+        if len(textwrap.wrap(question, 36 if has_cjk(question) else 70)) > 2:
+            title_lines[-1] = title_lines[-1][:-1] + "…"
+        fig.text(
+            0.04, 0.95, "\n".join(title_lines), fontsize=22 if len(title_lines) > 1 else 26,
+            fontweight="bold", va="top",
+        )  # fmt: skip
+        sub_y = 0.95 - 0.075 * len(title_lines) - 0.01
         sub = f"{res.replications} replications"
         if compare:
-            sub += f" on common random numbers · baseline {baseline}"
-        fig.text(0.04, 0.855, sub, fontsize=13, color="#5a5a5a", va="top")
+            sub += f" on common random numbers · baseline {_short(baseline)}"
+        fig.text(0.04, sub_y, sub, fontsize=13, color="#5a5a5a", va="top")
         lines = []
+        width = 62 if has_cjk(" ".join(names)) else 120
         for n in names[1:] if compare else []:
-            lines += textwrap.wrap(verdict(res, n), 120, subsequent_indent="    ")
+            lines += textwrap.wrap(verdict(res, n), width, subsequent_indent="    ")
+        lines = lines[:6]
         for i, line in enumerate(lines):
-            fig.text(0.04, 0.80 - 0.04 * i, line, fontsize=14, va="top")
-        top = 0.80 - 0.04 * len(lines) - 0.05
+            fig.text(0.04, sub_y - 0.055 - 0.04 * i, line, fontsize=14, va="top")
+        top = sub_y - 0.055 - 0.04 * len(lines) - 0.05
         bottom = 0.09
         rows, cols = len(names), len(KPIS)
         left, label_w, gap = 0.04, 0.16, 0.012
@@ -128,7 +146,7 @@ def summary_slide(folder: str | os.PathLike | Results) -> Figure:
             fig.text(x + 0.01, top + 0.005, head, fontsize=13, fontweight="bold", va="bottom")
         for i, n in enumerate(names):
             y = top - (i + 1) * tile_h - i * gap
-            label = textwrap.fill(n, 8 if has_cjk(n) else 16, max_lines=3, placeholder="…")
+            label = textwrap.fill(n, 7 if has_cjk(n) else 16, max_lines=3, placeholder="…")
             fig.text(left, y + tile_h / 2, label, fontsize=15, fontweight="bold", va="center")
             for j, (metric, _head, sign) in enumerate(KPIS):
                 x = left + label_w + j * (tile_w + gap)

@@ -139,6 +139,12 @@ TABLE_RULES: dict[str, dict[str, str]] = {
         "staffed_windows": SAME,
         "wait_mean_min": "served",
     },
+    "clerks": {  # clerks who differ in speed (docs/kiosks-tidal.md §4)
+        "window": SAME,
+        "window_group": SAME,
+        "speed_factor": SAME,
+        "service_mean_min": "served",
+    },
 }
 
 
@@ -213,12 +219,12 @@ def expected_citizens(scenario: Scenario) -> float:
 def applies(scenario: Scenario) -> bool:
     """Does ``simulate`` stream this scenario by default?
 
-    Long steady-state runs that the fast engine covers.  A day is short, so a
+    Long steady-state runs that the fast engine runs in segments.  A day is short, so a
     day's memory is bounded anyway.
     """
     return (
         scenario.run.mode == "steady_state"
-        and not engines.supports(scenario, "fast")
+        and engines.runs_in_segments(scenario)
         and expected_citizens(scenario) >= MIN_CITIZENS
     )
 

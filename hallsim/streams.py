@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -53,6 +54,8 @@ SOURCES = (
     "before_open",  # the crowd at opening: its size and, in sub-streams, its citizens' draws
     "balking",  # state-dependent balking (patience.balk_probability): one uniform per chance
     "missed_calls",  # 过号: whether a called citizen is there, and when they come back
+    "kiosks",  # self-service kiosks: try one or not, time at the kiosk, success (3 per try)
+    "clerk_speed",  # each clerk's speed factor (windows.speed_sd), a sub-stream per clerk
     "visits",  # extra matters and station routes per citizen (docs/visits.md)
 )
 
@@ -782,3 +785,32 @@ def draw_clerks(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
             noise = clerk_rng.standard_normal(4) * group.attitude_sd
             rows.append(np.clip(base + noise, 0.0, 1.0))
     return np.vstack(rows) if rows else np.empty((0, 4))
+
+
+def draw_clerk_speeds(scenario: Scenario, rng: np.random.Generator) -> np.ndarray | None:
+    """Each window's clerk speed factor (multiplies service time), or None when all are 1.
+
+    ``speed_factors`` gives them; ``speed_sd`` = v draws each from a lognormal with
+    mean 1 and cv v, from a stream of each clerk's own keyed by (group, window in
+    group) as in ``draw_clerks``, so adding windows to one group changes no other
+    clerk (docs/kiosks-tidal.md §4).
+    """
+    if not any(g.speed_sd > 0 or g.speed_factors is not None for g in scenario.windows):
+        return None
+    out: list[float] = []
+    for g, group in enumerate(scenario.windows):
+        if group.speed_factors is not None:
+            out.extend(float(f) for f in group.speed_factors)
+            continue
+        if group.speed_sd == 0:
+            out.extend(1.0 for _ in range(group.count))
+            continue
+        sigma2 = math.log1p(group.speed_sd**2)
+        parent = rng.bit_generator.seed_seq  # read only when a clerk is drawn
+        for k in range(group.count):
+            clerk_rng = np.random.default_rng(
+                np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, g, k))
+            )
+            z = float(clerk_rng.standard_normal())
+            out.append(math.exp(-sigma2 / 2 + math.sqrt(sigma2) * z))
+    return np.array(out, dtype=float)

@@ -210,3 +210,27 @@ def test_report_prints_to_a4_pdf(browser, report_file: Path) -> None:
     assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes)
     assert len(boxes) >= 3  # a multi-page report, not one squeezed page
     assert not console_errors(browser)
+
+
+def test_first_screen_shows_question_verdict_and_every_tile(browser, report_file: Path) -> None:
+    """At 1400 × 900 the question, the verdict and all KPI tiles are above the fold."""
+    open_page(browser, report_file, 1400)
+    bottoms = browser.execute_script(
+        "return ['h1', '.verdict', '#glance'].map("
+        "s => document.querySelector(s).getBoundingClientRect().bottom)"
+    )
+    assert all(0 < b <= 900 for b in bottoms), bottoms
+    tiles = browser.execute_script("return document.querySelectorAll('#glance .tile').length")
+    assert 4 <= tiles <= 6
+
+
+def test_sweep_report_fits_a_phone(browser, tmp_path: Path) -> None:
+    from .test_plots import write_sweep
+
+    folder = write_sweep(tmp_path / "sweep")
+    path = tmp_path / "sweep.html"
+    path.write_text(build_report(folder), encoding="utf-8")
+    open_page(browser, path, 420)
+    scroll_width, client_width, overflowing = browser.execute_script(OVERFLOW_JS)
+    assert scroll_width <= client_width and not overflowing, overflowing
+    assert not console_errors(browser)

@@ -4,7 +4,7 @@ Theory: two windows of different speeds, each with its own line, Poisson arrival
 the line with the least (citizens there × that window's mean service). The exact
 continuous-time Markov chain on the two line lengths, solved numerically
 (``theory.two_lines_shortest_expected_wait``), must lie inside the simulation's 99%
-intervals. The fast engine does not model the rule and declines it by itself.
+intervals. The fast engine reproduces the rule bit for bit (tests/test_fastpath.py).
 """
 
 from __future__ import annotations
@@ -76,14 +76,13 @@ def test_the_rule_changes_the_answer_against_shortest_line() -> None:
     assert res.summary["wait_mean_min"]["mean"] < plain.summary["wait_mean_min"]["mean"]
 
 
-def test_the_fast_engine_declines_it_by_itself() -> None:
-    sc = two_windows()
-    lacks = engines.supports(sc, "fast")
-    assert lacks and "expected wait" in lacks[0]
-    assert engines.choose(sc, "auto") == "simpy"
-    with pytest.raises(ValueError, match="expected wait"):
-        engines.choose(sc, "fast")
-    assert engines.choose(two_windows(None), "auto") == "fast"
+def test_the_fast_engine_runs_it_bit_for_bit() -> None:
+    sc = two_windows(length_min=3000)
+    assert engines.supports(sc, "fast") == [] and engines.choose(sc, "auto") == "fast"
+    ref = simpy_hall.run_hall(sc, make_streams(3, 1))
+    fast = engines.run_trace(sc, make_streams(3, 1), "fast")
+    for name in ("arrival_min", "window", "call_min", "end_min", "outcome", "queue_levels"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
 
 
 def test_line_choice_needs_per_window_lines() -> None:

@@ -329,7 +329,17 @@ def test_run_and_sweep_never_share_a_folder(capsys, hall, tmp_path) -> None:
     assert not (sweep_dir / "summary.json").exists()
 
 
-def test_fast_engine_on_a_rostered_hall_is_bad_input(capsys, tmp_path) -> None:
+def test_fast_engine_on_a_rostered_hall_runs(capsys, tmp_path) -> None:
+    ops = str(ROOT / "scenarios/operations.toml")
+    out = tmp_path / "o"
+    code, _, _ = run_cli(capsys, "run", ops, "--engine", "fast", "-r", "2", "--out", str(out))
+    assert code == 0 and out.exists()
+
+
+def test_fast_engine_on_a_scenario_it_lacks_is_bad_input(capsys, tmp_path, monkeypatch) -> None:
+    from hallsim.engines import fast
+
+    monkeypatch.setattr(fast, "lacks", lambda scenario: ["a mechanism it lacks"])
     ops = str(ROOT / "scenarios/operations.toml")
     code, _, err = run_cli(capsys, "run", ops, "--engine", "fast", "--out", str(tmp_path / "o"))
     assert code == 2 and "--engine" in err and not (tmp_path / "o").exists()

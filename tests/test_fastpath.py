@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hallsim.engines import fast as fastpath
+from hallsim.engines import kernel, supports
 from hallsim.engines import simpy_hall as model
-from hallsim.engines.trace import BALKED, RENEGED, SERVED
+from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED
 from hallsim.experiment import run_replications, trace_replication
 from hallsim.scenario import load_scenario, scenario_from_dict
 from hallsim.streams import draw_clerks, make_streams, quantile
@@ -62,6 +64,11 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     served = tr.outcome == SERVED
     balked = tr.outcome == BALKED
     reneged = tr.outcome == RENEGED
+    # operations and mechanisms: sent away at a roster's end, turned away by a full
+    # waiting room, lost after a missed call; all leave without a call
+    unserved = tr.outcome == UNSERVED
+    blocked = tr.outcome == BLOCKED
+    missed = tr.outcome == MISSED
     n = len(tr.arrival_min)
     eps = 1e-9  # SimPy's clock may sit an ulp off a ticket time
     assert np.all(np.diff(tr.arrival_min) >= 0)
@@ -73,9 +80,15 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     assert np.all(tr.window[served] >= 0)
     np.testing.assert_array_equal(tr.group[served], tr.window_group[tr.window[served]])
     assert not np.any(tr.settled & ~served)
-    np.testing.assert_allclose(tr.end_min[balked], tr.arrival_min[balked], rtol=0, atol=eps)
-    # conservation: every visit is served, balks or reneges (nobody is left inside)
-    assert served.sum() + balked.sum() + reneged.sum() == n
+    turned_away = balked | blocked
+    np.testing.assert_allclose(
+        tr.end_min[turned_away], tr.arrival_min[turned_away], rtol=0, atol=eps
+    )
+    # conservation: every visit ends in one of the outcomes (nobody is left inside)
+    assert (served | balked | reneged | unserved | blocked | missed).sum() == n
+    # nobody joins a full waiting room (one who missed a call keeps their ticket)
+    if scenario.hall.max_waiting is not None and scenario.missed_calls is None:
+        assert tr.queue_levels.max(initial=0) <= scenario.hall.max_waiting
     # every unsettled visit either came back or returns after the horizon
     assert int((served & ~tr.settled).sum()) == int(tr.is_return.sum()) + tr.returns_later
     assert tr.horizon_end_min == (tr.end_min.max() if n else scenario.arrival_start_min)
@@ -87,7 +100,9 @@ def check_invariants(scenario, tr: model.HallTrace) -> None:
     changes = len(tr.queue_times) - 1
     waited = served & (tr.call_min > tr.arrival_min + eps)
     assert changes % 2 == 0
-    assert 2 * int(reneged.sum() + waited.sum()) <= changes <= 2 * int(reneged.sum() + served.sum())
+    if scenario.missed_calls is None:  # a missed call re-queues: more changes
+        assert 2 * int(reneged.sum() + waited.sum()) <= changes  # some unserved never joined
+        assert changes <= 2 * int(reneged.sum() + unserved.sum() + served.sum())
 
 
 # --------------------------------------------------------------------------- hand-written
@@ -264,6 +279,131 @@ CASES = {
             "return_delay": {"dist": "deterministic", "mean": 45},
         },
     ),
+    # per-window lines chosen by expected wait: windows of unequal speed
+    "shortest_expected_wait": lambda: _sc(
+        layout={"queue": "per_window", "line_choice": "shortest_expected_wait"},
+        windows=[
+            {"name": "slow", "count": 2, "service_time_factor": 1.6},
+            {"name": "fast", "count": 2, "service_time_factor": 0.7},
+            {"name": "c", "count": 1, "matters": ["c"]},
+        ],
+        arrivals={"rate_per_hour": 60},
+        patience={"balk_at_queue": 4},
+    ),
+    # chance balking (patience.balk_probability): one balking draw per arrival who waits
+    "balk_probability": lambda: _sc(
+        patience={"balk_probability": {"0": 0.0, "3": 0.3, "8": 0.9}},
+        arrivals={"rate_per_hour": 70},
+        windows=RESTRICTED,
+    ),
+    "balk_probability_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        patience={"balk_probability": {"0": 0.1, "2": 0.5}, "balk_at_queue": 4},
+        arrivals={"rate_per_hour": 70},
+    ),
+    # a waiting room shared by per-window lines (hall.max_waiting counts every line)
+    "waiting_room_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        hall={"open": "09:00", "close": "12:00", "max_waiting": 4},
+        arrivals={"rate_per_hour": 75},
+        windows=RESTRICTED,
+    ),
+    # same-day returns after a random delay: they need not come back in creation order
+    "return_delay_distribution": lambda: _sc(
+        attitude_effects={
+            "fcr_base": 0.4,
+            "fcr_per_unit": 0.0,
+            "return_same_day_share": 0.7,
+            "return_delay": {"dist": "exponential", "mean": 25},
+        },
+        arrivals={"rate_per_hour": 40},
+    ),
+}
+
+
+# Scenarios the one-pass recursion does not cover: the fast engine runs the reference's
+# hall code on its event kernel (hallsim.engines.kernel); the traces must still be equal.
+ROSTER = {"09:00": 3, "10:00": 5, "11:00": 2, "11:30": 4}
+KERNEL_CASES = {
+    "operations": lambda: load_scenario(SCENARIOS / "operations.toml"),
+    "roster_breaks_returns": lambda: _sc(
+        windows=[
+            {
+                "name": "ab",
+                "count": 5,
+                "matters": ["a", "b"],
+                "staffed": ROSTER,
+                "breaks": [{"start": "10:15", "end": "10:45", "windows": 2}],
+            },
+            {"name": "c", "count": 2, "matters": ["c"], "staffed": {"09:00": 2, "11:00": 0}},
+            {"name": "ab2", "count": 1, "matters": ["a", "b"], "attitude_sd": 0.2},
+        ],
+        arrivals={"rate_per_hour": 60},
+        patience={"balk_at_queue": 12, "renege_min": {"dist": "lognormal", "mean": 40, "cv": 0.6}},
+        attitude_effects={"fcr_base": 0.5, "return_delay_min": 10, "fatigue_per_hour": 0.2},
+    ),
+    "appointments_classes": lambda: _sc(
+        appointments={
+            "booked_share": 0.3,
+            "slot_min": 20,
+            "punctuality_mean_min": -4,
+            "punctuality_sd_min": 6,
+            "grace_min": 5,
+            "no_show": 0.1,
+        },
+        classes=[
+            {"name": "old", "share": 0.1, "priority": 1, "service_time_factor": 1.4},
+            {"name": "vip", "share": 0.05, "priority": 2},
+        ],
+        windows=[
+            {"name": "all", "count": 4, "staffed": {"09:00": 3, "10:30": 4}},
+            {"name": "green", "count": 1, "classes": ["old", "vip"]},
+        ],
+        arrivals={"rate_per_hour": 55},
+        patience={"renege_min": {"dist": "exponential", "mean": 30}},
+    ),
+    "appointments_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        appointments={"booked_share": 0.4, "slot_min": 15, "punctuality_sd_min": 5},
+        windows=RESTRICTED,
+        arrivals={"rate_per_hour": 60},
+    ),
+    # deterministic services and slot-time promotions at roster steps: simultaneous
+    # events, which the kernel orders exactly as SimPy does
+    "deterministic_ties": lambda: _sc(
+        matters=[{"name": "a", "share": 1.0, "service_min": {"dist": "deterministic", "mean": 5}}],
+        appointments={"booked_share": 0.5, "slot_min": 30, "punctuality_mean_min": -10},
+        windows=[{"name": "all", "count": 3, "staffed": {"09:00": 2, "09:30": 3, "10:30": 1}}],
+        arrivals={"rate_per_hour": 40},
+        patience={"renege_min": {"dist": "deterministic", "mean": 15}},
+        attitude_effects={"fcr_base": 0.6, "fcr_per_unit": 0.0, "return_delay_min": 5},
+    ),
+    "classes_per_window_lines": lambda: _sc(
+        layout={"queue": "per_window"},
+        classes=[{"name": "old", "share": 0.15, "priority": 1}],
+        windows=[
+            {"name": "all", "count": 3},
+            {"name": "green", "count": 1, "classes": ["old"]},
+        ],
+        arrivals={"rate_per_hour": 50},
+    ),
+    "missed_calls_front": lambda: _sc(
+        missed_calls={"absent": 0.2, "grace_min": 8, "requeue": "front", "wasted_min": 1.5},
+        windows=RESTRICTED,
+        arrivals={"rate_per_hour": 60},
+        patience={"renege_min": {"dist": "lognormal", "mean": 30, "cv": 0.5}},
+        attitude_effects={"fcr_base": 0.7, "return_delay_min": 20},
+    ),
+    "missed_calls_back_per_window": lambda: _sc(
+        layout={"queue": "per_window"},
+        missed_calls={
+            "absent": 0.25,
+            "away_min": {"dist": "lognormal", "mean": 6, "cv": 1},
+            "requeue": "back",
+            "wasted_min": 0.0,
+        },
+        arrivals={"rate_per_hour": 55},
+    ),
 }
 
 
@@ -277,17 +417,26 @@ def test_identical_to_reference(case: str, seed: int) -> None:
         check_invariants(scenario, tr)
 
 
-def test_fast_engine_declines_a_same_day_delay_distribution() -> None:
+@pytest.mark.parametrize("case", sorted(KERNEL_CASES))
+@pytest.mark.parametrize("seed", [1, 7])
+def test_kernel_cases_identical_to_reference(case: str, seed: int) -> None:
+    scenario = KERNEL_CASES[case]()
+    assert fastpath.supports(scenario) and fastpath.one_pass_lacks(scenario)
+    for replication in (0, 3):
+        tr = assert_same_run(scenario, seed, replication)
+        check_invariants(scenario, tr)
+
+
+def test_a_same_day_delay_distribution_is_one_pass() -> None:
     sc = _sc(attitude_effects={"return_delay": {"dist": "exponential", "mean": 60}})
-    assert not fastpath.supports(sc)
-    # no same-day returns: the distribution is never used, the fast engine runs it
-    assert fastpath.supports(sc.with_changes({"attitude_effects.return_same_day_share": 0.0}))
-    assert fastpath.supports(sc.with_changes({"attitude_effects.enabled": False}))
+    assert fastpath.supports(sc) and not fastpath.one_pass_lacks(sc)
+    assert fastpath._setup(sc).delay_of is not None  # each citizen's own delay
 
 
 def test_cases_exercise_their_features() -> None:
     def trace(case, seed=1, rep=0):
-        return fastpath.run_hall(CASES[case](), make_streams(seed, rep))
+        make = CASES.get(case) or KERNEL_CASES[case]
+        return fastpath.run_hall(make(), make_streams(seed, rep))
 
     tr = trace("single_restricted_balk_renege_exp")
     assert (tr.outcome == BALKED).any() and (tr.outcome == RENEGED).any()
@@ -313,6 +462,32 @@ def test_cases_exercise_their_features() -> None:
     tr = trace("per_matter_patience_returns")
     assert tr.is_return.any()
 
+    # the kernel cases: each takes the kernel path and shows its feature
+    for case in KERNEL_CASES:
+        assert fastpath.one_pass_lacks(KERNEL_CASES[case]()), case
+    tr = trace("roster_breaks_returns")
+    assert tr.duty_window is not None and len(tr.duty_window) > 0
+    assert (tr.outcome == UNSERVED).any() and tr.is_return.any()  # group c closes at 11:00
+    tr = trace("appointments_classes", rep=1)
+    assert tr.booked.any() and tr.no_shows > 0 and set(np.unique(tr.klass)) == {0, 1, 2}
+    assert set(tr.window[tr.klass == 0]) <= {0, 1, 2, 3, -1}  # the green window serves classes
+    tr = trace("deterministic_ties")
+    served = tr.outcome == SERVED
+    assert (np.diff(tr.queue_times) == 0).any()  # simultaneous queue changes
+    assert tr.booked.any() and (tr.outcome == RENEGED).any() and served.any()
+    for case in ("missed_calls_front", "missed_calls_back_per_window"):
+        tr = trace(case)
+        assert tr.missed_calls > 0 and (tr.outcome == MISSED).any(), case
+    assert (trace("balk_probability").outcome == BALKED).any()
+    assert (trace("balk_probability_per_window").outcome == BALKED).any()
+    assert (trace("waiting_room_per_window").outcome == BLOCKED).any()
+    tr = trace("return_delay_distribution")
+    assert tr.is_return.any() and tr.returns_later > 0
+    assert not fastpath.one_pass_lacks(CASES["shortest_expected_wait"]())
+    tr = trace("shortest_expected_wait")  # the fast windows take more citizens
+    per_window = np.bincount(tr.window[tr.outcome == SERVED], minlength=5)
+    assert per_window[2:4].min() > per_window[:2].max()
+
 
 def test_engine_selection_uses_the_fast_path() -> None:
     sc = CASES["hybrid"]()
@@ -323,14 +498,37 @@ def test_engine_selection_uses_the_fast_path() -> None:
     assert_same_trace(ref, auto)
 
 
-def test_example_scenarios_supported() -> None:
+def test_every_example_scenario_runs_on_the_fast_engine_identically() -> None:
+    """The goal of issue 19 §1: no example scenario falls back to the SimPy engine,
+    except those with kiosks or helpers (SimPy resources; declined by name)."""
     for path in example_scenario_files():
         sc = load_scenario(path)
-        uses_operations = getattr(sc, "uses_operations", lambda: False)()
-        uses_operations |= sc.uses_visits()  # several queues per citizen: SimPy only
-        assert fastpath.supports(sc) is not uses_operations, path
-        if not uses_operations:
-            assert_same_run(sc, 2, 1)
+        resources = [k for k in sc.uses_kiosks_tidal() if k in ("kiosks", "helpers")]
+        assert supports(sc, "fast") == resources, path
+        if resources:
+            continue
+        for replication in (0, 1, 2):
+            assert_same_run(sc, 2, replication)
+
+
+def test_kernel_scenarios_are_simulated_whole_not_in_segments() -> None:
+    """Segments (bounded memory) need the one-pass recursion: a long steady-state run
+    with missed calls is simulated whole, and run_segments refuses it by name."""
+    from hallsim import engines, streaming
+
+    sc = _sc(
+        run={"mode": "steady_state", "warmup_min": 0.0, "length_min": 200_000.0},
+        hall={},
+        arrivals={"rate_per_hour": 40},
+        missed_calls={"absent": 0.1},
+    )
+    assert streaming.expected_citizens(sc) >= streaming.MIN_CITIZENS
+    assert engines.choose(sc, "auto") == "fast" and not engines.runs_in_segments(sc)
+    assert not streaming.applies(sc)
+    with pytest.raises(ValueError, match="missed_calls"):
+        engines.run_segments(sc, make_streams(1, 0))
+    plain = sc.with_changes({"missed_calls": None})
+    assert engines.runs_in_segments(plain) and streaming.applies(plain)
 
 
 def test_clerks_without_spread_match_draw_clerks() -> None:
@@ -388,6 +586,66 @@ def test_a_zero_share_matter_is_never_drawn() -> None:
         assert (d.matter < 3).all()
 
 
+# --------------------------------------------------------------------------- the event kernel
+
+
+def _tie_model(env, seed: int) -> list[tuple]:
+    """A toy model full of simultaneous events (integer delays, many zero): processes
+    started by processes, conditions, events succeeded by other processes, plain
+    callbacks on timeouts. Its log records what ran when, and its random draws are
+    made in processing order, so any difference in event order changes the log."""
+    rng = random.Random(seed)
+    log: list[tuple] = []
+    calls: list[tuple[int, Any]] = []
+
+    def citizen(k: int):
+        log.append((env.now, "arrive", k))
+        called = env.event()
+        calls.append((k, called))
+        if rng.random() < 0.5:
+            yield called | env.timeout(rng.choice([0, 1, 2, 3]))
+        else:
+            yield called & env.timeout(rng.choice([0, 1]))
+        log.append((env.now, "resumed", k, called.triggered))
+        yield env.timeout(rng.choice([0, 0, 1, 2]))
+        log.append((env.now, "done", k))
+        if rng.random() < 0.3:
+            env.process(citizen(100 + k))
+
+    def window(j: int):
+        for _ in range(40):
+            yield env.timeout(rng.choice([0, 1, 2]))
+            while calls:
+                k, called = calls.pop(0)
+                if not called.triggered:
+                    called.succeed()
+                    log.append((env.now, "call", j, k))
+                    break
+
+    def source():
+        for k in range(30):
+            yield env.timeout(rng.choice([0, 1, 1, 2]))
+            env.process(citizen(k))
+            if rng.random() < 0.3:
+                env.timeout(rng.choice([0, 1])).callbacks.append(
+                    lambda _e, k=k: log.append((env.now, "callback", k))
+                )
+
+    env.process(window(0))
+    env.process(source())
+    env.process(window(1))
+    env.run()
+    log.append((env.now, "end"))
+    return log
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_kernel_orders_simultaneous_events_as_simpy(seed: int) -> None:
+    import simpy
+
+    assert _tie_model(kernel.Environment(0), seed) == _tie_model(simpy.Environment(0), seed)
+
+
 # --------------------------------------------------------------------------- hypothesis
 
 
@@ -404,7 +662,9 @@ def _dist(draw, continuous: bool = True) -> dict[str, Any]:
 
 
 @st.composite
-def scenarios(draw, continuous: bool = True):
+def scenarios(draw, continuous: bool = True, kernel_only: bool = False):
+    """Random halls; ``kernel_only``: with at least one feature the one-pass recursion
+    does not cover (the fast engine runs those on its event kernel)."""
     n_matters = draw(st.integers(1, 3))
     names = [f"m{k}" for k in range(n_matters)]
     weights = [draw(st.integers(1, 5)) for _ in names]
@@ -471,8 +731,12 @@ def scenarios(draw, continuous: bool = True):
             }
         else:
             data["arrivals"] = {"rate_per_hour": rate}
+    if draw(st.integers(0, 3)) == 0:  # a waiting room (hall.max_waiting), 0 = none at all
+        data.setdefault("hall", {})["max_waiting"] = draw(st.integers(0, 6))
     if draw(st.booleans()):
         patience: dict[str, Any] = {"balk_at_queue": draw(st.integers(0, 5))}
+        if draw(st.booleans()):
+            patience["balk_probability"] = {"0": draw(st.floats(0.0, 0.3)), "3": 0.6, "6": 0.9}
         if draw(st.booleans()):
             patience["renege_min"] = _dist(draw, continuous)
         data["patience"] = patience
@@ -485,7 +749,60 @@ def scenarios(draw, continuous: bool = True):
         "care_time_per_unit": draw(st.floats(-0.5, 0.5)),
         "rework_time_per_unit": draw(st.floats(-0.5, 0.5)),
     }
+    if draw(st.integers(0, 3)) == 0:  # a same-day return delay drawn per citizen
+        data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
+        data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
+    if kernel_only:
+        _add_kernel_features(draw, data, names, continuous)
     return scenario_from_dict(data)
+
+
+def _add_kernel_features(draw, data: dict[str, Any], names: list[str], continuous: bool) -> None:
+    """Rosters and breaks, appointments, classes, missed calls: a random non-empty
+    selection."""
+    day = data.get("run", {}).get("mode") != "steady_state"
+    single = data["layout"]["queue"] == "single"
+    options = ["appointments", "classes", "missed_calls"]
+    if day and single:
+        options.append("roster")
+    chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=4, unique=True))
+    if "roster" in chosen:
+        close = data["hall"]["close"]
+        times = ["09:00", "09:20", "09:40"] if close == "10:00" else ["09:00", "09:45", "10:30"]
+        first = next(k for k, g in enumerate(data["windows"]) if g["count"])
+        for k, g in enumerate(data["windows"]):
+            if g["count"] and (k == first or draw(st.booleans())):
+                levels = [g["count"]] + [draw(st.integers(0, g["count"])) for _ in times[1:]]
+                g["staffed"] = dict(zip(times, levels, strict=True))
+                if levels[1] and draw(st.booleans()):
+                    g["breaks"] = [{"start": times[1], "end": times[2], "windows": 1}]
+    if "appointments" in chosen:
+        data["appointments"] = {
+            "booked_share": draw(st.floats(0.1, 0.6)),
+            "slot_min": draw(st.sampled_from([0.0, 15.0, 30.0])),
+            "punctuality_mean_min": draw(st.sampled_from([0.0, -5.0, 3.0])),
+            "punctuality_sd_min": draw(st.sampled_from([0.0, 6.0])),
+            "grace_min": draw(st.sampled_from([0.0, 5.0])),
+            "no_show": draw(st.sampled_from([0.0, 0.1])),
+        }
+    if "classes" in chosen:
+        data["classes"] = [
+            {
+                "name": f"k{k}",
+                "share": draw(st.floats(0.05, 0.3)),
+                "priority": draw(st.integers(0, 2)),
+                "service_time_factor": draw(st.sampled_from([1.0, 1.3])),
+            }
+            for k in range(draw(st.integers(1, 2)))
+        ]
+    if "missed_calls" in chosen:
+        data["missed_calls"] = {
+            "absent": draw(st.floats(0.05, 0.4)),
+            "away_min": _dist(draw, continuous),
+            "grace_min": draw(st.sampled_from([3.0, 10.0])),
+            "requeue": draw(st.sampled_from(["front", "back"])),
+            "wasted_min": draw(st.sampled_from([0.0, 1.0])),
+        }
 
 
 HYP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -496,6 +813,23 @@ HYP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthChe
 def test_random_scenarios_identical(scenario, seed: int, replication: int) -> None:
     assert fastpath.supports(scenario)
     tr = assert_same_run(scenario, seed, replication)
+    check_invariants(scenario, tr)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(kernel_only=True), st.integers(0, 2**16), st.integers(0, 5))
+def test_random_kernel_scenarios_identical(scenario, seed: int, replication: int) -> None:
+    assume(fastpath.one_pass_lacks(scenario))  # e.g. a roster that never changes the level
+    assert fastpath.supports(scenario)
+    tr = assert_same_run(scenario, seed, replication)
+    check_invariants(scenario, tr)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(continuous=False, kernel_only=True), st.integers(0, 2**16))
+def test_random_kernel_scenarios_with_deterministic_times_identical(scenario, seed: int) -> None:
+    """Simultaneous events everywhere: the kernel orders them as SimPy, so still identical."""
+    tr = assert_same_run(scenario, seed, 0)
     check_invariants(scenario, tr)
 
 

@@ -149,7 +149,7 @@ def test_missed_calls_match_the_geometric_number_of_calls(requeue) -> None:
             "wasted_min": 0.5,
         },
     )
-    assert not fastpath.supports(sc)
+    assert fastpath.one_pass_lacks(sc)  # the fast engine runs it on its event kernel
     reps = run_replications(sc, replications=8, seed=7, engine="simpy").replications
     assert_in_ci(reps.missed_lost / reps.arrived, p * q / (1 - p * (1 - q)), "P(lost)")
     assert_in_ci(reps.missed_calls / reps.arrived, p / (1 - p * (1 - q)), "missed calls")
@@ -232,7 +232,7 @@ def test_state_dependent_balking_matches_its_birth_death_chain() -> None:
         length_min=10_000,
         patience={"balk_probability": curve},
     )
-    assert not fastpath.supports(sc)
+    assert not fastpath.one_pass_lacks(sc)  # the fast engine's one-pass loop draws it
     balk = lambda q: float(np.interp(q, [0, 4], [0.0, 0.8]))  # noqa: E731
     # p_n up to n = 200: births at n (>= 1 in the hall, n - 1 waiting) are lam (1 - b(n - 1))
     weights = [1.0]
@@ -341,11 +341,7 @@ def test_engines_agree(changes, queue) -> None:
     sc = day_scenario(
         layout={"queue": queue}, patience={"renege_min": {"dist": "exponential", "mean": 15}}
     ).with_changes(changes)
-    if queue == "per_window" and "hall.max_waiting" in changes:
-        assert not fastpath.supports(sc)
-        assert fastpath.unsupported_mechanism(sc).startswith("hall.max_waiting")
-        return
-    assert fastpath.supports(sc)
+    assert fastpath.supports(sc) and not fastpath.one_pass_lacks(sc)
     for seed in (1, 2, 3):
         assert_same_run(sc, seed, 0)
 
@@ -405,7 +401,7 @@ def test_cli_names_file_and_field_and_exits_2(tmp_path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_cli_fast_engine_declines_by_name(tmp_path) -> None:
+def test_cli_fast_engine_runs_missed_calls(tmp_path) -> None:
     from click.testing import CliRunner
 
     from hallsim.cli import main
@@ -419,9 +415,8 @@ def test_cli_fast_engine_declines_by_name(tmp_path) -> None:
     result = CliRunner().invoke(
         main, ["run", str(sc), "--engine", "fast", "-r", "2", "-q", "--out", str(out)]
     )
-    assert result.exit_code == 2
-    assert "missed_calls" in result.output
-    assert not out.exists()
+    assert result.exit_code == 0, result.output
+    assert out.exists()
 
 
 @settings(max_examples=20)
@@ -505,10 +500,10 @@ def test_a_day_type_scales_the_ordinary_crowd_rate_not_its_own() -> None:
     ],
     ids=["missed_calls", "balk_probability", "per_window_room"],
 )
-def test_auto_falls_back_to_the_reference_where_the_fast_engine_declines(tables) -> None:
+def test_the_fast_engine_runs_the_mechanisms_as_the_reference(tables) -> None:
     sc = day_scenario(**tables)
-    assert not fastpath.supports(sc) and fastpath.unsupported_mechanism(sc) is not None
-    auto = run_replications(sc, replications=2, seed=6, engine="auto").replications
+    assert fastpath.supports(sc)
+    auto = run_replications(sc, replications=2, seed=6, engine="fast").replications
     ref = run_replications(sc, replications=2, seed=6, engine="simpy").replications
     assert auto.equals(ref)
 

@@ -591,7 +591,7 @@ def test_a_small_roster_problem_solved_exhaustively(max_candidates) -> None:
 
 
 def test_cli_saves_replications_as_it_goes_and_resumes(capsys, tmp_path, monkeypatch) -> None:
-    from hallsim import cli_optimise
+    from hallsim.cli import optimise as cli_optimise
 
     monkeypatch.setattr(cli_optimise, "CHECKPOINT_SECONDS", 0.0)  # save after every batch
     space = _write_space(tmp_path, GOOD)

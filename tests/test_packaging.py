@@ -108,12 +108,12 @@ def test_submodules_stay_reachable_as_attributes_and_typos_are_attribute_errors(
 
 
 def test_choice_names_are_the_objects_their_modules_export() -> None:
-    from hallsim import experiment, metrics, names, outputs, staffing, sweep
+    from hallsim import experiment, metrics, names, results, staffing, sweep
 
     assert metrics.METRICS is names.METRICS and len(set(names.METRICS)) == len(names.METRICS)
     assert experiment.ENGINES is names.ENGINES
     assert sweep.BACKENDS is names.BACKENDS
-    assert outputs.PLOT_KINDS is names.PLOT_KINDS
+    assert results.PLOT_KINDS is names.PLOT_KINDS
     assert staffing.TARGET_METRICS is names.TARGET_METRICS
 
 

@@ -94,7 +94,7 @@ def test_report_is_self_contained(compare_html: str) -> None:
         if el.get(attr) is not None
     ]
     images = [r for r in refs if r[1] == "src"]
-    assert len(images) == 5  # compare, waits, day, utilisation, satisfaction
+    assert len(images) == 6  # compare, waits, day, matters, utilisation, satisfaction
     for _tag, _attr, value in refs:
         assert value.startswith(("data:image/png;base64,", "#")), value
     assert "http://" not in compare_html.replace("http://www.w3.org", "")
@@ -192,7 +192,7 @@ def test_cli_report_default_path_printed_last(compare_dir: Path, report_run) -> 
 
 
 def test_cli_report_out(compare_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hallsim.report.build_report", lambda folder: "<!DOCTYPE html>")
+    monkeypatch.setattr("hallsim.report.build_report", lambda folder, title=None: "<!DOCTYPE html>")
     out = tmp_path / "share" / "ab.html"
     result = CliRunner().invoke(main, ["report", str(compare_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -222,13 +222,210 @@ def test_cli_report_incomplete_folder_exits_2_and_writes_nothing(
     assert not (folder / "report.html").exists()
 
 
-def test_cli_report_on_a_sweep_folder_exits_2(sweep_dir: Path) -> None:
+def test_cli_report_on_a_sweep_folder_reports_every_setting(sweep_dir: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(sweep_dir)])
-    assert result.exit_code == 2 and "sweep" in result.stderr
-    assert not (sweep_dir / "report.html").exists()
+    assert result.exit_code == 0, result.output
+    html = (sweep_dir / "report.html").read_text(encoding="utf-8")
+    doc = parse(html)
+    h1 = "".join(doc.find(f".//{NS}h1").itertext())
+    assert "windows" in h1 and "windows.0.count" not in h1  # the parameter in words
+    rows = doc.findall(f".//{NS}section[@id='summary']//{NS}tbody/{NS}tr")
+    assert len(rows) == 2  # one per setting
+    assert html.count("data:image/png;base64,") == 1  # the sweep figure of the mean wait
+    text = text_of(html)
+    # the better setting of the mean wait (2.0 min at 3 windows) is named best
+    assert "best at windows: group 1 = 3" in text
+
+
+def test_sweep_report_without_key_metrics_exits_2(tmp_path: Path) -> None:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    pd.DataFrame(
+        {"windows.0.count": [2], "point": [0], "replication": [0], "seed": [1], "arrived": [5]}
+    ).to_parquet(folder / "results.parquet", index=False)
+    (folder / "manifest.json").write_text(
+        json.dumps({"kind": "sweep", "parameters": ["windows.0.count"]}), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2 and "metrics" in result.stderr
+    assert not (folder / "report.html").exists()
 
 
 def test_results_error_for_a_folder_that_is_not_results(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hi", encoding="utf-8")
     with pytest.raises(plots.ResultsError, match="not a hallsim results folder"):
         build_report(tmp_path)
+
+
+# --------------------------------------------------------------------------- decision first
+
+
+def section_order(html: str) -> list[str]:
+    return re.findall(r'<(?:section|div) id="([a-z-]+)"', html)
+
+
+def test_first_screen_is_question_verdict_and_tiles_and_settings_are_in_the_appendix(
+    compare_html: str,
+) -> None:
+    doc = parse(compare_html)
+    h1 = "".join(doc.find(f".//{NS}h1").itertext())
+    assert "dedicated" in h1 and "integrated" in h1 and h1.endswith("?")
+    order = section_order(compare_html)
+    assert order.index("glance") < order.index("summary") < order.index("figures")
+    appendix = order.index("appendix")
+    for later in ("settings", "headline", "differences", "assumptions", "provenance"):
+        assert order.index(later) > appendix, later
+    titles = [
+        "".join(h.itertext()) for h in doc.iter(f"{NS}h2") if "tile-title" in (h.get("class") or "")
+    ]
+    assert 4 <= len(titles) <= 6
+    assert any("Window hours" in t for t in titles)  # the cost is on the first screen
+
+
+def test_tiles_and_rows_word_differences_by_the_stored_paired_interval(
+    compare_dir: Path,
+) -> None:
+    from hallsim import decision
+    from hallsim.results import load_results
+
+    res = load_results(compare_dir)
+    for tile in decision.tiles(res):
+        base, alt = tile["cells"][0], tile["cells"][1]
+        assert base["word"] == "baseline"
+        d = decision.stored_difference(res, "integrated", tile["metric"])
+        sign = decision.direction(tile["metric"])
+        if d["ci_low"] > 0 or d["ci_high"] < 0:  # the interval excludes 0
+            expected = "better" if (d["mean"] > 0) == (sign > 0) else "worse"
+        else:
+            expected = "no_clear"
+        assert alt["judgement"] == expected, tile["metric"]
+    rows = decision.plain_rows(res)
+    assert 5 <= len(rows) <= 10
+    for row in rows:
+        assert "_" not in row["label"]  # plain words, not code names
+        assert any(c["value"] not in ("0.0", "0.0%", "0.0 min") for c in row["cells"])
+
+
+def test_direction_follows_the_registry_and_staff_hours_are_a_cost() -> None:
+    from hallsim import decision
+
+    assert decision.direction("wait_mean_min") == -1
+    assert decision.direction("service_level") == 1
+    assert decision.direction("staff_hours") == -1
+    d = {"mean": -2.0, "ci_low": -3.0, "ci_high": -1.0}
+    assert decision.judge(d, "wait_mean_min") == "better"
+    assert decision.judge(d, "service_level") == "worse"
+    assert decision.judge({"mean": 1.0, "ci_low": -1.0, "ci_high": 3.0}, "csat") == "no_clear"
+    assert decision.judge(d, "utilisation") == "unjudged"
+
+
+def test_settings_table_shows_the_replications_actually_run(compare_html: str) -> None:
+    text = text_of(compare_html)
+    # the fixture ran 3 replications; dedicated.toml asks for more
+    assert "3 run (the scenario file says" in text
+
+
+def test_report_title_option_sets_the_question(compare_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.html"
+    result = CliRunner().invoke(
+        main, ["report", str(compare_dir), "--out", str(out), "--title", "增开窗口还是培训？"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = parse(out.read_text(encoding="utf-8"))
+    assert "".join(doc.find(f".//{NS}h1").itertext()) == "增开窗口还是培训？"
+
+
+# --------------------------------------------------------------------------- advisor, sensitivity
+
+
+def advice_dict() -> dict:
+    """A small staffing advice in the shape of `hallsim staff --json` (two periods)."""
+    periods = [
+        {
+            "period": "09:00",
+            "start_min": 540.0,
+            "end_min": 570.0,
+            "erlang": [3],
+            "advised": [4],
+            "service_level": {"mean": 0.93, "ci_low": 0.9, "ci_high": 0.96},
+            "service_level_erlang_roster": 0.85,
+        },
+        {
+            "period": "09:30",
+            "start_min": 570.0,
+            "end_min": 600.0,
+            "erlang": [3],
+            "advised": [3],
+            "service_level": {"mean": 0.95, "ci_low": 0.92, "ci_high": 0.98},
+            "service_level_erlang_roster": 0.95,
+        },
+    ]
+    return {
+        "scenario": "综合窗口",
+        "target": "service_level>=0.9",
+        "metric": "service_level",
+        "replications": 4,
+        "seed": 1,
+        "groups": ["integrated"],
+        "periods": periods,
+        "day": {"mean": 0.94, "ci_low": 0.92, "ci_high": 0.96},
+        "staff_hours": 3.5,
+        "staff_hours_erlang": 3.0,
+        "staff_hours_as_written": 4.0,
+        "windows": {"integrated": {"count": 4, "staffed": {"09:00": 4, "09:30": 3}}},
+        "rosters_simulated": 3,
+        "notes": [],
+    }
+
+
+def test_staff_report_has_the_roster_chart_and_one_row_per_period() -> None:
+    html = report_module.build_staff_report(advice_dict())
+    doc = parse(html)
+    assert "综合窗口" in "".join(doc.find(f".//{NS}h1").itertext())
+    assert html.count("data:image/png;base64,") == 1
+    rows = doc.findall(f".//{NS}section[@id='summary']//{NS}tbody/{NS}tr")
+    assert len(rows) == 2
+    text = text_of(html)
+    assert "3.5 window hours" in text and "Erlang" in text
+
+
+def test_roster_chart_draws_advised_and_erlang_windows_and_the_target() -> None:
+    fig = plots.plot_roster(advice_dict())
+    top, bottom = fig.axes[0], fig.axes[1]
+    advised, erlang = top.get_lines()[0], top.get_lines()[1]
+    assert list(advised.get_ydata()) == [4, 3, 3]  # the step's last value repeats
+    assert list(erlang.get_ydata()) == [3, 3, 3]
+    assert any(list(line.get_ydata()) == [90.0, 90.0] for line in bottom.get_lines())
+    lo, hi = bottom.get_ylim()
+    assert 0 <= lo and hi <= 100
+
+
+def sensitivity_dict() -> dict:
+    rows = [{"assumption": "(base)", "wait_mean_min_change": 0.0, "csat_change": 0.0}]
+    for name, wait, csat in (("a.small", 0.5, 0.0), ("b.big", -3.0, 0.02), ("c.none", 0.0, 0.05)):
+        rows.append(
+            {"assumption": name, "kind": "queue", "value": 1.0, "base": 0.5}
+            | {"wait_mean_min_change": wait, "csat_change": csat}
+        )
+    return {"scenario": "s", "replications": 2, "seed": 1, "visits": 10, "rows": rows}
+
+
+def test_sensitivity_tornado_puts_the_largest_swing_on_top_and_drops_untouched() -> None:
+    fig = plots.plot_sensitivity(sensitivity_dict(), "wait_mean_min")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["a.small", "b.big"]  # bottom to top; c.none does not move the wait
+    html = report_module.build_sensitivity_report(sensitivity_dict())
+    text = text_of(html)
+    assert "moves most with b.big" in text and html.count("data:image/png;base64,") == 2
+
+
+def test_cli_staff_report_writes_the_advisor_report_and_keeps_json_clean(tmp_path: Path) -> None:
+    out = tmp_path / "staff.html"
+    args = ["staff", str(SCENARIOS / "staff_baseline.toml"), "-t", "service_level>=0.8"]
+    result = CliRunner().invoke(
+        main, [*args, "-r", "2", "-w", "1", "-q", "--json", "--report", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # --json stays one object
+    doc = parse(out.read_text(encoding="utf-8"))
+    assert "staff-baseline" in "".join(doc.find(f".//{NS}h1").itertext())

@@ -475,9 +475,12 @@ def test_grid_values_may_be_numpy_arrays_or_ranges(tmp_path) -> None:
         pd.testing.assert_frame_equal(got, plain)
 
 
-def test_fast_engine_on_a_rostered_hall_is_refused_before_anything_is_written(
-    capsys, tmp_path
+def test_fast_engine_on_a_scenario_it_lacks_is_refused_before_anything_is_written(
+    capsys, tmp_path, monkeypatch
 ) -> None:
+    from hallsim.engines import fast
+
+    monkeypatch.setattr(fast, "lacks", lambda scenario: ["a mechanism it lacks"])
     out = tmp_path / "ops"
     code, _, err = cli(capsys, "sweep", str(ROOT / "scenarios/operations.toml"), "--set",
                        "windows.0.attitude=0.5,0.6", "-r", "2", "--engine", "fast",
@@ -564,6 +567,7 @@ def test_summarise_points_matches_a_pandas_groupby(data) -> None:
 
     class Plan:  # the part of SweepPlan that summarise_points reads
         parameters = ("x",)
+        metric_names = METRICS
 
     got = summarise_points(df, Plan())
     assert got.point.tolist() == list(range(points)) and got.x.tolist() == [

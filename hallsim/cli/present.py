@@ -68,6 +68,19 @@ def _write_output(results_dir: Path, out: Path | None, default: str, writer, for
     help="sweep, tornado: the metric to plot (default wait_mean_min); compare: show only "
     "this metric.",
 )
+@click.option(
+    "--all",
+    "all_kinds",
+    is_flag=True,
+    help="Write every figure that applies to RESULTS_DIR into RESULTS_DIR/plots/ "
+    "(a sweep: one per key metric), each path on its own line.",
+)
+@click.option(
+    "--slides",
+    is_flag=True,
+    help="Write a 16:9 slide set into RESULTS_DIR/slides/: the one-slide summary, then "
+    "every figure that applies, numbered in presenting order (PNG 1920 px wide).",
+)
 @click.option("--x", "x", default=None, help="sweep: parameter on the x axis (dotted path).")
 @click.option("--hue", default=None, help="sweep: parameter giving one line per value.")
 @click.option("--force", is_flag=True, help="Replace an --out file hallsim did not write.")
@@ -77,6 +90,8 @@ def plot(
     fmt: str | None,
     out: Path | None,
     metric: str | None,
+    all_kinds: bool,
+    slides: bool,
     x: str | None,
     hue: str | None,
     force: bool,
@@ -94,6 +109,11 @@ def plot(
       hallsim plot results/ab --kind day --format svg --out slides/day.svg
       hallsim plot results/sweep --kind sweep --metric wait_p90_min --hue windows.0.count
     """
+    if all_kinds or slides:
+        if out is not None or kind is not None or metric is not None or x or hue:
+            raise BadInput("--all and --slides write every figure: leave out --kind/--metric/--out")
+        _plot_set(results_dir, fmt or "png", slides)
+        return
     suffix = out.suffix.lower().lstrip(".") if out is not None else ""
     if out is not None and suffix not in FIGURE_FORMATS:
         raise BadInput(
@@ -124,6 +144,39 @@ def plot(
     click.echo(str(path))
 
 
+def _plot_set(results_dir: Path, fmt: str, slides: bool) -> None:
+    """Every applicable figure into plots/ (or a numbered 16:9 set into slides/)."""
+    from hallsim.plots import SLIDE_DPI, applicable, render, save_figure
+    from hallsim.results import ResultsError, load_results
+
+    try:
+        res = load_results(results_dir)
+        wanted = applicable(res)
+        figures = []
+        if slides and res.kind != "sweep":
+            from hallsim.slide import summary_slide
+
+            figures.append(("summary", summary_slide(res)))
+        for kind, metric in wanted:
+            name = kind if metric is None or kind == "compare" else f"{kind}-{metric}"
+            figures.append((name, render(res, kind, metric=metric)))
+    except ResultsError as exc:
+        raise BadInput(str(exc)) from None
+    folder = ResultsFolder(results_dir, "plot", replace=False)
+    written = []
+    with writing(folder):
+        for i, (name, fig) in enumerate(figures, start=1):
+            if slides:
+                rel, dpi = f"slides/{i:02d}-{name}.{fmt}", SLIDE_DPI
+                if name == "summary":
+                    dpi = 150  # already 1920 × 1080 at 150 dpi (hallsim.slide)
+            else:
+                rel, dpi = f"plots/{name}.{fmt}", 150
+            written.append(folder.write(rel, lambda p, f=fig, d=dpi: save_figure(f, p, fmt, d)))
+    for path in written:
+        click.echo(str(path))
+
+
 @click.command("report")
 @click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -133,8 +186,13 @@ def plot(
     default=None,
     help="Output HTML file (default: RESULTS_DIR/report.html).",
 )
+@click.option(
+    "--title",
+    default=None,
+    help="The question the report answers, as its heading (default: from the scenario names).",
+)
 @click.option("--force", is_flag=True, help="Replace an --out file hallsim did not write.")
-def report(results_dir: Path, out: Path | None, force: bool) -> None:
+def report(results_dir: Path, out: Path | None, title: str | None, force: bool) -> None:
     """Write one self-contained HTML report of a run/compare RESULTS_DIR.
 
     Settings side by side, headline metrics with 95% intervals, paired
@@ -151,7 +209,7 @@ def report(results_dir: Path, out: Path | None, force: bool) -> None:
     from hallsim.results import ResultsError
 
     try:
-        html = build_report(results_dir)
+        html = build_report(results_dir, title=title)
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
     path = _write_output(

@@ -342,7 +342,7 @@ def describe(sc: Scenario) -> str:
     return (
         f"{sc.name!r}: {mode}; demand {demand}; matters {matters}; "
         f"{sc.layout.queue} queue{_line_choice(sc)}; windows {groups}{patience}{_describe_day(sc)}"
-        f"{_describe_visits(sc)}"
+        f"{_describe_kiosks_tidal(sc)}{_describe_visits(sc)}"
     )
 
 
@@ -360,6 +360,40 @@ def _describe_visits(sc: Scenario) -> str:
     for st in sc.stations or []:
         back = ", then back office" if st.back_office_min is not None else ""
         parts.append(f"station {st.name} ({st.position}, {100 * st.share:.0f}%{back})")
+    return "; " + "; ".join(parts) if parts else ""
+
+
+def _describe_kiosks_tidal(sc: Scenario) -> str:
+    """Kiosks, helpers, tidal/elastic windows, clerk speeds (docs/kiosks-tidal.md); '' if none."""
+    parts = []
+    if sc.kiosks is not None:
+        k = sc.kiosks
+        parts.append(
+            f"kiosks {k.count}× ({', '.join(k.matters)}; uptake {100 * k.uptake:.0f}%, "
+            f"success {100 * k.success:.0f}%)"
+        )
+    if sc.helpers is not None:
+        parts.append(f"helpers {sc.helpers.count} ({', '.join(sc.helpers.classes)})")
+    for w in sc.windows:
+        if w.tidal is not None:
+            t = w.tidal
+            parts.append(
+                f"tidal {w.name} → {', '.join(t.matters)} at {t.switch_on_queue} waiting, "
+                f"back at {t.switch_off_queue}"
+            )
+        if w.elastic is not None:
+            e = w.elastic
+            parts.append(
+                f"elastic {w.name} opens at {e.switch_on_queue} waiting, "
+                f"closes at {e.switch_off_queue}"
+            )
+        if w.speed_sd > 0 or w.speed_factors is not None:
+            spread = (
+                f"speed sd {w.speed_sd:g}"
+                if w.speed_factors is None
+                else "speeds " + ", ".join(f"{f:g}" for f in w.speed_factors)
+            )
+            parts.append(f"{w.name} clerks {spread}")
     return "; " + "; ".join(parts) if parts else ""
 
 

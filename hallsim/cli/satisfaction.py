@@ -192,6 +192,21 @@ def _print_calibration(result: CalibrationResult, survey: str, scenario: str | N
 # --- sensitivity ---------------------------------------------------------------------
 
 
+def _write_sensitivity_report(path: Path, result: dict) -> None:
+    """The sensitivity HTML report, written atomically (hallsim.resultsdir rules)."""
+    from hallsim.cli.common import WriteError
+    from hallsim.report import build_sensitivity_report
+    from hallsim.resultsdir import OutputError, WriteFailed, write_single_file
+
+    html = build_sensitivity_report(result)
+    try:
+        write_single_file(path, lambda p: p.write_text(html, encoding="utf-8"))
+    except OutputError as exc:
+        _bad_input("sensitivity", f"--report: {exc}")
+    except WriteFailed as exc:
+        raise WriteError(f"could not write {exc.strerror}") from None
+
+
 @click.command("sensitivity")
 @click.argument("scenario_file", type=click.Path(path_type=str))
 @click.option(
@@ -209,8 +224,20 @@ def _print_calibration(result: CalibrationResult, survey: str, scenario: str | N
     help="Base seed (default: the scenario's run.seed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report (tornado charts of the mean wait and "
+    "predicted CSAT, every value tried) to this file.",
+)
 def sensitivity_command(
-    scenario_file: str, replications: int | None, seed: int | None, as_json: bool
+    scenario_file: str,
+    replications: int | None,
+    seed: int | None,
+    as_json: bool,
+    report_path: Path | None,
 ) -> None:
     """How much the results move when each model assumption is varied over its range.
 
@@ -242,19 +269,17 @@ def sensitivity_command(
     metrics = ("wait_mean_min", *SENSITIVITY_METRICS)
     check = rb.check([scenario], n_rep, seed, metrics=metrics)
     rows = check.levels()
+    result = {
+        "scenario": scenario.name,
+        "replications": n_rep,
+        "seed": seed,
+        "visits": check.n_visits,
+        "rows": [{k: json_safe(v) for k, v in row.items()} for row in rows],
+    }
+    if report_path is not None:
+        _write_sensitivity_report(report_path, result)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "scenario": scenario.name,
-                    "replications": n_rep,
-                    "seed": seed,
-                    "visits": check.n_visits,
-                    "rows": [{k: json_safe(v) for k, v in row.items()} for row in rows],
-                },
-                ensure_ascii=False,
-            )
-        )
+        click.echo(json.dumps(result, ensure_ascii=False))
         return
     console = Console(highlight=False, width=140)
     console.print(
@@ -302,3 +327,5 @@ def sensitivity_command(
         "变化相对于基准行; 满意度为模型预测。",
         soft_wrap=True,
     )
+    if report_path is not None:
+        click.echo(str(report_path))

@@ -12,11 +12,12 @@ import json
 import math
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from hallsim.cli.common import BadInput
+from hallsim.cli.common import BadInput, WriteError
 from hallsim.cli.types import SEED, replications_from
 from hallsim.names import TARGET_METRICS
 
@@ -217,8 +218,18 @@ def print_advice(advice: Advice, file: str, seconds: float) -> None:
     "target); by default the advisor raises count where that is the only way.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report (roster chart: windows per period, "
+    "Erlang vs simulation, target line) to this file.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-def staff(file, target, replications, seed, workers, max_windows, keep_count, as_json, quiet):
+def staff(
+    file, target, replications, seed, workers, max_windows, keep_count, as_json, report_path, quiet
+):
     """Advise how many windows to staff each period to meet a waiting TARGET.
 
     Starts from Erlang C (Erlang A when citizens renege) for each period of
@@ -265,7 +276,25 @@ def staff(file, target, replications, seed, workers, max_windows, keep_count, as
         )
     except StaffingError as exc:
         _bad_input(f"{file}: --target: {exc}")
+    if report_path is not None:
+        _write_html_report(report_path, advice_json(advice, target))
     if as_json:
         click.echo(json.dumps(advice_json(advice, target), ensure_ascii=False))
         return
     print_advice(advice, file, time.monotonic() - start)
+    if report_path is not None:
+        click.echo(str(report_path))
+
+
+def _write_html_report(path: Path, advice: dict[str, Any]) -> None:
+    """The advisor's HTML report, written atomically (hallsim.resultsdir rules)."""
+    from hallsim.report import build_staff_report
+    from hallsim.resultsdir import OutputError, WriteFailed, write_single_file
+
+    html = build_staff_report(json.loads(json.dumps(advice, ensure_ascii=False)))
+    try:
+        write_single_file(path, lambda p: p.write_text(html, encoding="utf-8"))
+    except OutputError as exc:
+        _bad_input(f"--report: {exc}")
+    except WriteFailed as exc:
+        raise WriteError(f"could not write {exc.strerror}") from None

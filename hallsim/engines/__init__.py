@@ -1,7 +1,9 @@
 """Simulation engines: from a scenario and its random streams to a raw ``HallTrace``.
 
 ``simpy`` (``simpy_hall``) is the reference model and covers every scenario; ``fast``
-(``fast``) reproduces its trace bit for bit, without SimPy, for the scenarios it covers.
+(``fast``) reproduces its trace bit for bit, without SimPy: by a one-pass recursion for
+the plain format, and by running the reference's hall code on a lean event kernel
+(``kernel``) for the rest (rosters, appointments, classes, missed calls...).
 Which engine runs a scenario is decided here and nowhere else (``choose``): the
 experiment layer, streaming, the sweep, staffing and the command line all ask this
 module. Engines import neither the experiment layer nor the results folder.
@@ -26,9 +28,22 @@ def supports(scenario: Scenario, engine: str) -> list[str]:
     check_engine(engine)
     if engine != "fast":
         return []
-    from hallsim.engines import fast
+    return list(_fast_lacks()(scenario))
 
-    return fast.lacks(scenario)
+
+_FAST_LACKS = None
+
+
+def _fast_lacks():
+    """``fast.lacks`` memoised per scenario (scenarios are frozen): every replication
+    asks, and on a short day the question cost ~7% of a run (benchmarks/README.md)."""
+    global _FAST_LACKS
+    if _FAST_LACKS is None:
+        from hallsim.engines import fast
+        from hallsim.scenario import scenario_cache
+
+        _FAST_LACKS = scenario_cache(lambda scenario: tuple(fast.lacks(scenario)))
+    return _FAST_LACKS
 
 
 def check_engine(engine: str) -> None:
@@ -79,6 +94,13 @@ def run_segments(
     """One replication's trace in segments, in bounded memory (fast engine only)."""
     from hallsim.engines import fast
 
-    if lacks := fast.lacks(scenario):
+    if lacks := fast.lacks(scenario) or fast.one_pass_lacks(scenario):
         raise ValueError(unsupported_message(scenario, lacks))
     return fast.run_hall_segments(scenario, streams, chunk)
+
+
+def runs_in_segments(scenario: Scenario) -> bool:
+    """Can ``run_segments`` simulate ``scenario`` (in bounded memory)?"""
+    from hallsim.engines import fast
+
+    return not fast.lacks(scenario) and not fast.one_pass_lacks(scenario)

@@ -1,11 +1,12 @@
 """Calling-order rules: who a free window calls, and which line an arriving citizen joins.
 
 Each rule is one small function plus a ``Rule`` record saying when a scenario uses it and
-whether the fast engine (``hallsim.engines.fast``) reproduces it. The SimPy reference
-(``hallsim.engines.simpy_hall``) implements every rule by calling these functions; the
-fast engine declines, by itself, any scenario using a rule it does not cover
-(``fast_engine_lacks``). Adding a rule: a function here, a ``Rule`` in ``RULES``, and
-the scenario key that selects it (docs/where-to-add-what.md).
+whether the fast engine's one-pass recursion (``hallsim.engines.fast``) reproduces it.
+The SimPy reference (``hallsim.engines.simpy_hall``) implements every rule by calling these
+functions; the fast engine runs a scenario using a rule its recursion does not cover
+(``one_pass_lacks``) on its event kernel, with the reference's own hall code. Adding a
+rule: a function here, a ``Rule`` in ``RULES``, and the scenario key that selects it
+(docs/where-to-add-what.md).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ LINE_CHOICE: dict[str, Callable[..., int]] = {
 """``layout.line_choice`` -> the function that picks the line (per-window layouts)."""
 
 
-# -- which rules a scenario uses, and which the fast engine covers
+# -- which rules a scenario uses, and which the fast engine's one-pass recursion covers
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Rule:
     name: str
     feature: str  # as a user reads it in "the fast engine does not cover ..."
     used_by: Callable[[Any], bool]  # scenario -> does it use this rule
-    fast_engine: bool  # the fast engine reproduces it bit for bit
+    one_pass: bool  # the fast engine's one-pass recursion reproduces it bit for bit
 
 
 RULES: tuple[Rule, ...] = (
@@ -93,11 +94,11 @@ RULES: tuple[Rule, ...] = (
         lambda sc: (
             sc.layout.queue == "per_window" and sc.layout.line_choice == "shortest_expected_wait"
         ),
-        False,
+        True,
     ),
 )
 
 
-def fast_engine_lacks(scenario: Any) -> list[str]:
-    """The calling rules this scenario uses that the fast engine does not cover."""
-    return [r.feature for r in RULES if not r.fast_engine and r.used_by(scenario)]
+def one_pass_lacks(scenario: Any) -> list[str]:
+    """The calling rules this scenario uses that the fast engine's recursion does not cover."""
+    return [r.feature for r in RULES if not r.one_pass and r.used_by(scenario)]

@@ -5,10 +5,16 @@
 random streams exactly as the reference does (``draw_clerks``, ``draw_demand``,
 one ``routing.integers`` call per per-window arrival with tied shortest lines,
 ``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
-return visit in creation order).  Same-day returns need a fixed delay (then
-they arrive in creation order); ``supports`` declines a delay distribution.
+return visit in creation order).
 
-How: the reference is work-conserving and first-come-first-served per window,
+Two paths.  The one-pass recursion below covers the plain format.  What it does
+not cover (``one_pass_lacks``: rosters and breaks, appointments, citizen classes,
+missed calls) runs the
+reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
+(``hallsim.engines.kernel``) that processes events in SimPy's order: the same
+trace by construction, at close to the reference's speed.
+
+The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
 
 * single queue: a free window calls the longest-waiting citizen among the
@@ -59,6 +65,7 @@ an arrival finds nobody waiting, so that memory holds one segment at a time
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush, heapreplace
@@ -72,6 +79,7 @@ from hallsim.scenario import Scenario, scenario_cache
 from hallsim.streams import (
     Demand,
     demand_chunks,
+    draw_clerk_speeds,
     draw_clerks,
     draw_demand,
     draw_plan,
@@ -79,7 +87,7 @@ from hallsim.streams import (
     return_plan,
 )
 
-__all__ = ["lacks", "run_hall", "run_hall_segments", "supports"]
+__all__ = ["lacks", "one_pass_lacks", "run_hall", "run_hall_segments", "supports"]
 
 INF = float("inf")
 NAN = float("nan")
@@ -89,18 +97,29 @@ _STUCK = 3  # outcome code of a visit that never leaves (no window serves it, no
 def lacks(scenario: Scenario) -> list[str]:
     """The features of ``scenario`` this engine does not reproduce (empty: it runs it).
 
-    It covers the whole plain scenario format: several window groups with matter
-    restrictions, single and per-window queues, balking, reneging, day mode with rate
-    tables, steady state, attitude effects with spread, fatigue and return visits with a
-    fixed same-day delay. Not rosters and breaks, nor the calling rules
-    ``calling.RULES`` marks as not covered (citizen classes, appointments, ...), nor a
-    same-day return-delay distribution.
+    It covers the whole scenario format: what its one-pass recursion does not cover
+    (``one_pass_lacks``) runs on the event kernel (``_run_on_kernel``). A mechanism
+    added to the reference that the kernel cannot run (it uses SimPy beyond
+    ``hallsim.engines.kernel``) is named here until it can: kiosks and helpers are
+    SimPy resources.
     """
-    missing = calling.fast_engine_lacks(scenario)
+    return [k for k in scenario.uses_kiosks_tidal() if k in ("kiosks", "helpers")]
+
+
+def one_pass_lacks(scenario: Scenario) -> list[str]:
+    """What the one-pass recursion does not cover; such scenarios run on the kernel.
+
+    It covers the plain scenario format: several window groups with matter
+    restrictions, single and per-window queues (shortest line or expected wait),
+    balking (at a length or by chance), reneging, a waiting room, day mode with rate
+    tables, steady state, attitude effects with spread, fatigue and return visits (a
+    fixed same-day delay or a distribution). Not rosters and breaks, nor the calling
+    rules ``calling.RULES`` marks as not one-pass (citizen classes, appointments), nor
+    the mechanisms ``unsupported_mechanism`` names (missed calls).
+    """
+    missing = calling.one_pass_lacks(scenario)
     if scenario.uses_roster():
         missing.append("rosters or breaks")
-    if return_plan(scenario).fixed_delay is None:
-        missing.append("a same-day return-delay distribution (attitude_effects.return_delay)")
     if (mechanism := unsupported_mechanism(scenario)) is not None:
         missing.append(mechanism)
     # several queues per citizen (docs/visits.md): the one-pass recursion serves one each
@@ -108,6 +127,8 @@ def lacks(scenario: Scenario) -> list[str]:
         missing.append("visits")
     if scenario.stations:
         missing.append("stations")
+    # kiosks, helpers, tidal windows, clerk speeds, class patience (docs/kiosks-tidal.md)
+    missing.extend(scenario.uses_kiosks_tidal())
     return missing
 
 
@@ -117,20 +138,17 @@ def supports(scenario: Scenario) -> bool:
 
 
 def unsupported_mechanism(scenario: Scenario) -> str | None:
-    """The scenario key of a mechanism only the reference engine runs, or None.
+    """The scenario key of a mechanism the one-pass recursion does not run, or None.
 
-    Missed calls (a called citizen re-queued later) and chance balking (a
-    random draw per arrival who finds no window free) break the one-pass
-    recursion; a waiting-room limit counts the whole hall, which the
-    per-window loop does not track.  Ticket caps, the crowd at opening, day
-    levels and day types are in the demand, which both engines share.
+    Missed calls (a called citizen re-queued later) break the one-pass
+    recursion.  Chance balking is one ``balking`` draw per arrival who finds no
+    window free, in arrival-event order, which the loops make in that order; a
+    waiting room is a count of everyone waiting, which the loops keep.  Ticket caps,
+    the crowd at opening, day levels and day types are in the demand, which both
+    engines share.
     """
     if scenario.missed_calls is not None:
         return "missed_calls"
-    if scenario.patience is not None and scenario.patience.balk_probability is not None:
-        return "patience.balk_probability"
-    if scenario.hall.max_waiting is not None and scenario.layout.queue != "single":
-        return "hall.max_waiting with layout.queue = 'per_window'"
     return None
 
 
@@ -274,17 +292,27 @@ class _Setup:
         fx = sc.attitude_effects
         self.fatigue = fx.fatigue_per_hour / 60.0 if fx.enabled else 0.0
         plan = return_plan(sc)
-        # fixed same-day delay (supports() declines a delay distribution)
-        self.return_delay = plan.fixed_delay if plan.fixed_delay is not None else INF
+        # the same-day delay: fixed, or a distribution's quantile of each citizen's
+        # timing uniform (delay_of, the reference's own function)
+        self.return_delay = plan.fixed_delay if plan.fixed_delay is not None else NAN
+        self.delay_of = plan.same_day_delay if plan.fixed_delay is None else None
         self.same_day_share = plan.share
         self.start = sc.arrival_start_min
         self.arrival_end = sc.arrival_end_min
         patience = sc.patience
-        self.balk_at, self.turned_away = turn_away_rule(sc)
+        self.single = sc.layout.queue == "single"
+        if self.single:
+            self.balk_at, self.turned_away = turn_away_rule(sc)
+            self.lines_room = None
+        else:  # lines: balk_at is the chosen line's, the waiting room the whole hall's
+            self.balk_at, self.turned_away = (patience.balk_at_queue if patience else 0), BALKED
+            self.lines_room = sc.hall.max_waiting
+        # patience.balk_probability: (queue lengths, probabilities), or None
+        self.balk_curve = patience.balk_curve() if patience else None
         self.renege = patience.renege_min if patience else None
         if any(m.renege_min is not None for m in sc.matters):
             self.renege = sc.renege_by_matter  # per-matter patience: someone may renege
-        self.single = sc.layout.queue == "single"
+        self.line_choice = sc.layout.line_choice or "shortest_line"
         # windows serving the same matters form a class with one heap of free times
         classes: dict[tuple[int, ...], list[int]] = {}
         for w, m in enumerate(served):
@@ -294,13 +322,19 @@ class _Setup:
             [w for w in range(len(served)) if k in served[w]] for k in range(len(names))
         ]
         self.spread = any(g.attitude_sd != 0 for g in sc.windows)
+        # clerk speeds (docs/kiosks-tidal.md §4): given factors are fixed, speed_sd draws
+        self.speed_spread = any(g.speed_sd > 0 for g in sc.windows)
+        self.clerk_speed = None if self.speed_spread else draw_clerk_speeds(sc, None)
         if not self.spread:
             rows = [g.attitude_components() for g in sc.windows for _ in range(g.count)]
-            self._set_clerks(np.array(rows, dtype=float).reshape(len(rows), 4))
+            self.clerks = np.array(rows, dtype=float).reshape(len(rows), 4)
+            if not self.speed_spread:
+                self._set_clerks(self.clerks, self.clerk_speed)
 
-    def _set_clerks(self, clerks: np.ndarray) -> None:
+    def _set_clerks(self, clerks: np.ndarray, clerk_speed: np.ndarray | None = None) -> None:
         sc = self.scenario
         self.clerks = clerks
+        self.clerk_speed = clerk_speed
         speed, p_settle = [], []
         memo: dict[bytes, tuple[float, float]] = {}  # clerks of a group are often alike
         for w, g in enumerate(self.window_group.tolist()):
@@ -310,17 +344,26 @@ class _Setup:
                 memo[key] = (attitude_multiplier(sc, clerk), settle_probability(sc, clerk))
             mult, p = memo[key]
             speed.append(float(sc.windows[g].service_time_factor * mult))
+            if clerk_speed is not None:  # as the reference: factor x attitude, then x clerk
+                speed[-1] *= float(clerk_speed[w])
             p_settle.append(float(p))
         self.speed = speed
         self.p_settle = p_settle
-        # per-code tables for the trace, row = code - _W_STUCK (codes -4..-1, then windows)
+        # each window's mean service (shortest_expected_wait), as simpy_hall computes it
+        self.mean_service = [
+            speed[w]
+            * sum(sc.matters[k].share * sc.matters[k].service_min.mean for k in self.served[w])
+            / max(sum(sc.matters[k].share for k in self.served[w]), 1e-300)
+            for w in range(len(speed))
+        ]
+        # per-code tables for the trace, row = code - _W_LOWEST (codes -5..-1, then windows)
         nw = len(speed)
-        self.window_of = np.array([-1] * 4 + list(range(nw)), dtype=np.int64)
-        self.group_of = np.concatenate([np.full(4, -1, dtype=np.int64), self.window_group])
+        self.window_of = np.array([-1] * 5 + list(range(nw)), dtype=np.int64)
+        self.group_of = np.concatenate([np.full(5, -1, dtype=np.int64), self.window_group])
         self.outcome_of = np.array(
-            [_STUCK, RENEGED, self.turned_away, SERVED] + [SERVED] * nw, np.int8
+            [BLOCKED, _STUCK, RENEGED, self.turned_away, BALKED] + [SERVED] * nw, np.int8
         )
-        self.p_settle_of = np.array([-1.0] * 4 + p_settle)  # never settled unless served
+        self.p_settle_of = np.array([-1.0] * 5 + p_settle)  # never settled unless served
         self.returns_possible = any(p < 1.0 for p in p_settle)  # settle_u < 1 always
         # the common case for the Kiefer-Wolfowitz loop (see _basic_single)
         self.basic = (
@@ -328,6 +371,7 @@ class _Setup:
             and len(self.classes) == 1
             and len(self.classes[0][0]) == self.n_matters
             and not self.balk_at
+            and self.balk_curve is None
             and self.renege is None
             and not self.fatigue
             and not self.returns_possible
@@ -335,14 +379,21 @@ class _Setup:
 
     def replication(self, streams: dict[str, np.random.Generator]) -> _Setup:
         """This setup with the clerks of one replication."""
-        if not self.spread:
+        if not self.spread and not self.speed_spread:
             return self
         setup = copy.copy(self)
-        setup._set_clerks(draw_clerks(self.scenario, streams["attitude"]))
+        clerks = draw_clerks(self.scenario, streams["attitude"]) if self.spread else self.clerks
+        speeds = (
+            draw_clerk_speeds(self.scenario, streams["clerk_speed"])
+            if self.speed_spread
+            else self.clerk_speed
+        )
+        setup._set_clerks(clerks, speeds)
         return setup
 
 
 _setup = scenario_cache(_Setup)  # the setup of a scenario, derived once
+_on_kernel = scenario_cache(lambda sc: bool(one_pass_lacks(sc)))  # the path, chosen once
 
 
 # --------------------------------------------------------------------------- loops
@@ -390,6 +441,10 @@ def _basic_single(S, svc, B, speed, free):
 # Codes in the loops' window list (``_Visits.window``, the loops' W):
 # a window index >= 0 means served.
 _W_BALKED, _W_RENEGED, _W_STUCK = -1 - BALKED, -1 - RENEGED, -1 - _STUCK
+# balked by chance (patience.balk_probability): BALKED even when _W_BALKED means BLOCKED
+_W_BALKED_BY_CHANCE = -1
+# turned away by a full waiting room with per-window lines (hall.max_waiting)
+_W_BLOCKED = _W_LOWEST = -5
 
 
 @dataclass
@@ -398,7 +453,7 @@ class _Pending:
 
     arrivals: list[tuple]  # created: (clock, ticket time, created at, matter, base, patience,
     # settle u, timing u)
-    creations: list[tuple]  # to be created at a service end: (service end, k, matter)
+    creations: list[tuple]  # to be created at a service end: (service end, k, matter, delay)
     k_next: int  # next creation-order tie-breaker
 
 
@@ -450,8 +505,8 @@ class _Visits:
         self.window = [0] * n
         self.joined: list[int] = []  # visits that joined the queue, in arrival order
         self.returns = returns
-        self.delay = setup.return_delay
-        self.cre: list[tuple] = []  # (service end, k, matter) of unsettled visits returning today
+        # (service end, k, matter, visit, delay) of unsettled visits returning today
+        self.cre: list[tuple] = []
         self.rq: list[tuple] = []  # (clock at return, visit index)
         self.returns_later = 0
         self.k_cre = 0  # tie-breaker of ``cre``: creation order
@@ -465,8 +520,8 @@ class _Visits:
                 self.created.append(rc)
                 self.parent.append(-1)  # an earlier segment's visit: before everything here
                 heappush(self.rq, (clock_r, c))
-            for e, k, m in carry.creations:
-                heappush(self.cre, (e, k, m, -1))
+            for e, k, m, d in carry.creations:
+                heappush(self.cre, (e, k, m, -1, d))
             self.k_cre = carry.k_next
 
     def _lists(self) -> tuple[list, ...]:
@@ -531,8 +586,9 @@ class _Visits:
         """Has every visit before original ``i`` left the queue before ``s``?
 
         Also requires the return visits still to come to be the last ones
-        created: return visits are processed in creation order (the delay is
-        the same for all), so they are, or this says no.  Incremental: each
+        created: with a fixed delay return visits are processed in creation
+        order, so they are; with a delay distribution they may not be, and then
+        this says no.  Incremental: each
         visit is scanned once.
         """
         C, E, W = self.call, self.end, self.window
@@ -586,7 +642,7 @@ class _Visits:
             for lst in (*self._lists(), self.ticket, self.created, self.parent):
                 del lst[len(lst) - k :]
             self.rq = []
-        creations = [(e, kk, m) for e, kk, m, _ in sorted(self.cre)]
+        creations = [(e, kk, m, d) for e, kk, m, _, d in sorted(self.cre)]
         self.cre = []
         return _Pending(arrivals, creations, self.k_cre)
 
@@ -650,11 +706,10 @@ class _Visits:
         end before ``nxt`` is known: its visit arrived earlier.
         """
         cre, rq, S = self.cre, self.rq, self.clock
-        D = self.delay
         draw = self.returns.draw
         while cre and cre[0][0] <= nxt:
-            e0, _, m0, parent = heappop(cre)
-            back = e0 + D
+            e0, _, m0, parent, d0 = heappop(cre)
+            back = e0 + d0
             b0, p0, u0, rt0 = draw(m0)
             clock = e0 + (back - e0)  # the return process waits timeout(back - now)
             c = len(S)
@@ -682,7 +737,23 @@ class _Visits:
 # more than the rest of the loop body.
 
 
-def _single_loop(v: _Visits, setup: _Setup) -> None:
+def _balk_chance(setup: _Setup, balking: np.random.Generator | None):
+    """(P(balk) of a line length, memoised; the draw) for balk_probability, else None."""
+    if setup.balk_curve is None:
+        return None, None
+    curve = setup.balk_curve
+    table: dict[int, float] = {}
+
+    def p_balk(n: int) -> float:
+        p = table.get(n)
+        if p is None:
+            p = table[n] = float(np.interp(n, *curve))  # as simpy_hall._turned_away
+        return p
+
+    return p_balk, balking.random
+
+
+def _single_loop(v: _Visits, setup: _Setup, balking=None) -> None:
     """Single ticket queue: each citizen gets the eligible window that frees first.
 
     A window that frees at the very instant a citizen arrives is free for
@@ -699,6 +770,7 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
     fat, open_min = setup.fatigue, setup.start
     balk_at = setup.balk_at
     D, arrival_end = setup.return_delay, setup.arrival_end
+    delay_of = setup.delay_of
     returning = v.returns is not None
     n = v.n
     last_visit = [-1] * len(
@@ -713,6 +785,8 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
     ]
     only_heap = [hs[0] if len(hs) == 1 else None for hs in heaps_of_matter]
     waiting: list[tuple] = []  # (leave time, ...) of everyone waiting, kept for balking
+    p_balk, balk_draw = _balk_chance(setup, balking)
+    track = bool(balk_at) or p_balk is not None  # keep ``waiting``
     drop_simultaneous = v.drop_simultaneous
     k_cre = v.k_cre
     returns_later = 0
@@ -769,30 +843,34 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
         if f < s or (f == s and release_first(last_visit[w], c)):
             call = s  # the eligible window idle longest takes them
         else:
-            if balk_at:
+            if track:
                 while waiting and waiting[0][0] < s:
                     heappop(waiting)
                 if waiting and waiting[0][0] == s:
                     drop_simultaneous(waiting, c)
-                if len(waiting) >= balk_at:
+                if balk_at and len(waiting) >= balk_at:
                     W[c] = _W_BALKED
+                    E[c] = s
+                    continue
+                if p_balk is not None and balk_draw() < p_balk(len(waiting)):
+                    W[c] = _W_BALKED_BY_CHANCE
                     E[c] = s
                     continue
             joined_append(c)
             R = s + P[c]
             if f <= R and f < INF:  # called at the very instant patience ends: served
                 call = f
-                if balk_at:
+                if track:
                     heappush(waiting, (f, last_visit[w], 0))
             elif R < INF:
                 W[c] = _W_RENEGED
                 E[c] = R
-                if balk_at:
+                if track:
                     heappush(waiting, (R, c, 2))
                 continue
             else:  # no window serves the matter and nobody gives up
                 W[c] = _W_STUCK
-                if balk_at:
+                if track:
                     heappush(waiting, (INF, c, 2))
                 continue
 
@@ -807,10 +885,11 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
         E[c] = e
         W[c] = w
         if returning and U[c] >= ps[w]:
-            if not RT[c] < share or e + D >= arrival_end:
+            d = (D if delay_of is None else delay_of(RT[c])) if RT[c] < share else INF
+            if e + d >= arrival_end:  # a later day (or after the last ticket)
                 returns_later += 1
             else:
-                heappush(cre, (e, k_cre, m, c))
+                heappush(cre, (e, k_cre, m, c, d))
                 k_cre += 1
                 if e < guard:
                     guard = e
@@ -821,7 +900,16 @@ def _single_loop(v: _Visits, setup: _Setup) -> None:
     v.k_cre = k_cre
 
 
-def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None:
+def _hall_waiting(waiting: list[tuple], s: float, c: int, drop_simultaneous) -> int:
+    """How many wait in all lines when visit ``c`` arrives at ``s`` (a waiting room)."""
+    while waiting and waiting[0][0] < s:
+        heappop(waiting)
+    if waiting and waiting[0][0] == s:
+        drop_simultaneous(waiting, c)
+    return len(waiting)
+
+
+def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator, balking=None) -> None:
     """One line per window: the citizen joins the shortest eligible line (ties at random)."""
     S, M, B, P, U, RT = v.clock, v.matter, v.base_service, v.patience, v.settle_u, v.return_u
     share = setup.same_day_share
@@ -833,6 +921,7 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
     fat, open_min = setup.fatigue, setup.start
     balk_at = setup.balk_at
     D, arrival_end = setup.return_delay, setup.arrival_end
+    delay_of = setup.delay_of
     returning = v.returns is not None
     n = v.n
     nw = len(speed)
@@ -844,6 +933,11 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
     drop_simultaneous = v.drop_simultaneous
     eligible_windows = setup.eligible
     draw = routing.integers
+    p_balk, balk_draw = _balk_chance(setup, balking)
+    room = setup.lines_room
+    waiting: list[tuple] = []  # with a waiting room: the leave entries of every line
+    mean_service = setup.mean_service
+    expected_wait = setup.line_choice == "shortest_expected_wait"
     k_cre = v.k_cre
     returns_later = 0
     first = [*S[:n], INF]  # clocks of the original arrivals
@@ -891,6 +985,8 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
                 drop_simultaneous(lw, c)
             fx = F[x]
             size = len(lw) + (fx > s or (fx == s and not release_first(last_visit[x], c)))
+            if expected_wait:  # calling.shortest_expected_wait: citizens x mean service
+                size = size * mean_service[x]
             if best < 0 or size < best:
                 best = size
                 ties = [x]
@@ -903,8 +999,16 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
         lw = line_leaves[w]
         if not lw and (f < s or (f == s and release_first(last_visit[w], c))):
             call = s
+        elif room is not None and _hall_waiting(waiting, s, c, drop_simultaneous) >= room:
+            W[c] = _W_BLOCKED
+            E[c] = s
+            continue
         elif balk_at and len(lw) >= balk_at:
             W[c] = _W_BALKED
+            E[c] = s
+            continue
+        elif p_balk is not None and balk_draw() < p_balk(len(lw)):
+            W[c] = _W_BALKED_BY_CHANCE
             E[c] = s
             continue
         else:
@@ -912,11 +1016,15 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
             R = s + P[c]
             if f <= R:  # called at the very instant patience ends: served
                 call = f
-                heappush(lw, (f, last_visit[w], 0))
+                leave = (f, last_visit[w], 0)
             else:
                 W[c] = _W_RENEGED
                 E[c] = R
-                heappush(lw, (R, c, 2))
+                leave = (R, c, 2)
+            heappush(lw, leave)
+            if room is not None:
+                heappush(waiting, leave)
+            if W[c] == _W_RENEGED:
                 continue
 
         # ---- service
@@ -930,10 +1038,11 @@ def _lines_loop(v: _Visits, setup: _Setup, routing: np.random.Generator) -> None
         E[c] = e
         W[c] = w
         if returning and U[c] >= ps[w]:
-            if not RT[c] < share or e + D >= arrival_end:
+            d = (D if delay_of is None else delay_of(RT[c])) if RT[c] < share else INF
+            if e + d >= arrival_end:  # a later day (or after the last ticket)
                 returns_later += 1
             else:
-                heappush(cre, (e, k_cre, m, c))
+                heappush(cre, (e, k_cre, m, c, d))
                 k_cre += 1
                 if e < guard:
                     guard = e
@@ -1035,10 +1144,11 @@ def _trace(
     returns_later: int,
 ) -> HallTrace:
     """Assemble the HallTrace; ``code`` is the window, or -1 - outcome if not served."""
-    idx = code - _W_STUCK  # row of the per-code tables of the setup
+    idx = code - _W_LOWEST  # row of the per-code tables of the setup
     cols = [arrival, matter, call, end, idx, settle_u]
-    if n_orig and idx.min() == 0:  # stuck visits never left: the reference records nothing
-        keep = idx != 0
+    stuck = _W_STUCK - _W_LOWEST
+    if n_orig and (idx == stuck).any():  # stuck visits never left: the reference records nothing
+        keep = idx != stuck
         cols = [x[keep] for x in cols]
         first = np.flatnonzero(keep) < n_orig
     else:
@@ -1066,6 +1176,7 @@ def _trace(
         queue_levels=queue[1],
         window_group=setup.window_group.copy(),
         clerks=setup.clerks.copy(),
+        clerk_speed=setup.clerk_speed,
         returns_later=returns_later,
         horizon_end_min=float(end.max()) if nrec else float(setup.start),
     )
@@ -1136,13 +1247,15 @@ def _run_basic(setup: _Setup, demand, clock: np.ndarray, free: list[float], stop
     return trace, cut, after, None
 
 
-def _run_loop(setup: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None):
+def _run_loop(
+    setup: _Setup, demand, clock: np.ndarray, free, stop, returns, routing, carry=None, balking=None
+):
     """The general loops: (trace, cut, free times at the cut or the end, pending returns)."""
     v = _Visits(demand, clock, setup, returns, free, stop, carry)
     if setup.single:
-        _single_loop(v, setup)
+        _single_loop(v, setup, balking)
     else:
-        _lines_loop(v, setup, routing)
+        _lines_loop(v, setup, routing, balking)
     cut = v.cut
     pending = None
     if cut is not None:
@@ -1172,8 +1285,45 @@ def _new_returns(scenario: Scenario, setup: _Setup, streams, n: int) -> _Returns
     return _Returns(scenario, streams["returns"], int(expected))
 
 
+def _run_on_kernel(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
+    """The reference hall model, run on the lean event kernel instead of SimPy.
+
+    The same code as ``simpy_hall.run_hall`` (clerks drawn when the hall is built,
+    then the demand), so the same trace, while the kernel processes the events in
+    SimPy's order (``hallsim.engines.kernel``).
+    """
+    from hallsim.engines import kernel, simpy_hall  # simpy only for scenarios needing it
+
+    env = kernel.Environment(float(scenario.arrival_start_min))
+    hall = simpy_hall._Hall(scenario, streams, env)
+    demand = draw_demand(scenario, streams)
+    # per-citizen inputs as Python numbers: the same IEEE doubles, but arithmetic on
+    # them (and on the clock they become) costs a third of numpy scalars'
+    listed = {
+        name: value.tolist()
+        for name in _PER_CITIZEN
+        if isinstance(value := getattr(demand, name), np.ndarray)
+    }
+    return hall.run(dataclasses.replace(demand, **listed))
+
+
+_PER_CITIZEN = (
+    "arrival_min",
+    "matter",
+    "base_service_min",
+    "patience_min",
+    "settle_u",
+    "booked",
+    "slot_min",
+    "klass",
+    "return_u",
+)
+
+
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
+    if _on_kernel(scenario):
+        return _run_on_kernel(scenario, streams)
     setup = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)
     clock = event_times(demand.arrival_min, setup.start)
@@ -1187,7 +1337,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             return out[0]
     returns = _new_returns(scenario, setup, streams, n)
     routing = None if setup.single else streams["routing"]  # only lines draw ties at random
-    trace = _run_loop(setup, demand, clock, free, n, returns, routing)[0]
+    balking = streams["balking"] if setup.balk_curve is not None else None
+    trace = _run_loop(setup, demand, clock, free, n, returns, routing, None, balking)[0]
     if returns is not None:
         returns.finish()
     trace.refused_cap = demand.refused_cap  # ticket caps act in the demand
@@ -1213,9 +1364,15 @@ def run_hall_segments(
     Each segment's trace is complete in itself: its queue-length trace starts
     at 0 at the scenario's start and every visit in it has left the queue
     before the next segment's first arrival.
+
+    Scenarios the one-pass recursion does not cover (``one_pass_lacks``) have no
+    segments: ``engines.run_segments`` refuses them.
     """
+    if lacks := one_pass_lacks(scenario):
+        raise ValueError(f"the fast engine runs {', '.join(lacks)} only whole, not in segments")
     setup = _setup(scenario).replication(streams)
     routing = None if setup.single else streams["routing"]  # only lines draw ties at random
+    balking = streams["balking"] if setup.balk_curve is not None else None
     returns = _new_returns(scenario, setup, streams, chunk)
     free = [setup.start] * len(setup.speed)
     parts = demand_chunks(scenario, streams, max(64, chunk // 8))  # fill in small steps
@@ -1241,16 +1398,19 @@ def run_hall_segments(
         saved = (
             routing.bit_generator.state if routing is not None else None,
             returns.used if returns else 0,
+            balking.bit_generator.state if balking is not None else None,
         )
         out = _run_basic(setup, demand, clock, free, stop) if setup.basic else None
         if out is None:
-            out = _run_loop(setup, demand, clock, free, stop, returns, routing, carry)
+            out = _run_loop(setup, demand, clock, free, stop, returns, routing, carry, balking)
         trace, cut, after, pending = out
         if cut is None and not exhausted:  # no quiet instant: roll back, take more citizens
             if routing is not None:
                 routing.bit_generator.state = saved[0]
             if returns is not None:
                 returns.used = saved[1]
+            if balking is not None:
+                balking.bit_generator.state = saved[2]
             want *= 2
             continue
         yield trace

@@ -37,9 +37,19 @@ from hallsim.engines.trace import (
     VisitRecorder,
 )
 from hallsim.scenario import Scenario
-from hallsim.streams import Demand, draw_clerks, draw_demand, quantile, return_plan
+from hallsim.streams import (
+    Demand,
+    draw_clerk_speeds,
+    draw_clerks,
+    draw_demand,
+    quantile,
+    return_plan,
+)
 
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3
+# a citizen's kiosk use (docs/kiosks-tidal.md): none, done there, failed (then a
+# counter), left the kiosk queue
+NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3
 
 
 class _Citizen:
@@ -48,7 +58,12 @@ class _Citizen:
         "base_service",
         "booked",
         "called",
+        "entered",
+        "helped",
         "is_return",
+        "k_call",
+        "k_end",
+        "kiosk",
         "klass",
         "matter",
         "patience",
@@ -64,7 +79,11 @@ class _Citizen:
     )
 
     def __init__(self, arrival, matter, base_service, patience, settle_u, is_return, return_u):
-        self.arrival = arrival
+        self.arrival = arrival  # ticket time for the counter queue
+        self.entered = arrival  # came into the hall (before a kiosk, if any)
+        self.kiosk = NO_KIOSK
+        self.helped = False
+        self.k_call = self.k_end = np.nan
         self.return_u = return_u  # same day or a later day, if unsettled (ReturnPlan)
         self.matter = matter
         self.base_service = base_service
@@ -99,7 +118,10 @@ class _Window:
         "matters",
         "on_duty",
         "p_settle",
+        "role",
+        "role_since",
         "speed",
+        "switch_to",
     )
 
     def __init__(self, index, group, matters, speed, p_settle, start):
@@ -119,6 +141,10 @@ class _Window:
         self.closing = False  # finishes its citizen, then goes off duty
         self.duty_start = start
         self.last_end = -np.inf  # end of its latest service
+        # tidal windows only (docs/kiosks-tidal.md §3)
+        self.role = 0  # 0 home role, 1 tidal role, -1 changing role
+        self.role_since = start
+        self.switch_to = None  # a role change waiting for the current citizen to finish
 
 
 # --------------------------------------------------------------------------- visits
@@ -324,6 +350,7 @@ class _VisitSteps:
     def _requeue(c, now) -> None:
         """A fresh ticket for the next queue (later steps are never booked)."""
         c.arrival = now
+        c.entered = now  # the step's own ticket: no kiosk before a later step
         c.state = WAITING
         c.called = None
         c.window = None
@@ -378,9 +405,10 @@ class _Hall(_VisitSteps):
     at that moment, or on arrival.
     """
 
-    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator]):
+    def __init__(self, scenario: Scenario, streams: dict[str, np.random.Generator], env=None):
         self.sc = scenario
-        self.env = simpy.Environment(initial_time=scenario.arrival_start_min)
+        # ``env``: the fast engine's event kernel (engines/kernel.py), same event order
+        self.env = env or simpy.Environment(initial_time=scenario.arrival_start_min)
         self.streams = streams
         self.single = scenario.layout.queue == "single"
         patience = scenario.patience
@@ -486,6 +514,7 @@ class _Hall(_VisitSteps):
         self.balk_curve = sc.patience.balk_curve() if sc.patience else None
         self.missed = sc.missed_calls
         self.missed_count = 0
+        self._init_kiosks_tidal()
         self._init_visits()
 
     # -- queue bookkeeping --------------------------------------------------
@@ -493,6 +522,8 @@ class _Hall(_VisitSteps):
         self.waiting += delta
         self.q_times.append(self.env.now)
         self.q_levels.append(self.waiting)
+        if self.tidal:
+            self._tidal_check()
 
     # -- dispatch ---------------------------------------------------------
     def _start(self, w: _Window, c: _Citizen) -> None:
@@ -526,6 +557,8 @@ class _Hall(_VisitSteps):
 
     def _return_visit(self, c: _Citizen):
         yield self.env.timeout(c.arrival - self.env.now)
+        if self.patience_factor is not None:  # a return visit goes straight to a counter
+            c.patience *= self.patience_factor[c.klass]
         yield from self.citizen(c)
 
     def _trace(self) -> HallTrace:
@@ -709,6 +742,9 @@ class _Hall(_VisitSteps):
 
     def _release(self, w: _Window) -> None:
         w.last_end = self.env.now
+        if w.switch_to is not None:  # a tidal window changes role before calling again
+            self._begin_switch(w)
+            return
         if w.closing:
             w.closing = False
             w.busy = False
@@ -762,7 +798,7 @@ class _Hall(_VisitSteps):
                 c.slot = float(slot[i])
             if self.visiting:
                 self._plan_visit(c)
-            env.process(self.citizen(c))
+            env.process(self.visit(c))
 
     def _choose_line(self, c: _Citizen) -> _Window:
         cands = self.combo_windows[(c.matter, c.klass)]
@@ -834,12 +870,12 @@ class _Hall(_VisitSteps):
             speed *= self.class_factor[c.klass]
         if self.fatigue:
             speed *= 1.0 + self.fatigue * (call - self.open_min)
-        if c.plan is None:
-            yield env.timeout(c.base_service * speed)
-            settled = c.settle_u < w.p_settle
-        else:  # one sitting: every remaining matter this window serves
-            yield env.timeout(self._sitting(c, w) * speed)
-            settled = c.station >= 0 or c.settle_u < w.p_settle
+        # one sitting of a multi-matter visit: every remaining matter this window serves
+        base = c.base_service if c.plan is None else self._sitting(c, w)
+        if self.counter_help:
+            speed *= self._counter_helper(c, base * speed)
+        yield env.timeout(base * speed)
+        settled = c.settle_u < w.p_settle or (c.plan is not None and c.station >= 0)
         self._record(c, w, call, env.now, SERVED, settled)
         if not settled:
             self._schedule_return(c)
@@ -850,9 +886,11 @@ class _Hall(_VisitSteps):
     def _record(self, c, w, call, end, outcome, settled=False):
         if c.plan is not None:
             self._step_recorded(c, end, outcome)
+        if self.kiosk_rows is not None:
+            self.kiosk_rows.append((c.kiosk, c.k_call, c.k_end, c.helped))
         self._add_visit(
             (
-                c.arrival,
+                c.entered,
                 c.matter if c.station < 0 else c.plan.home,
                 w.index if w else -1,
                 w.group if w else -1,
@@ -865,9 +903,297 @@ class _Hall(_VisitSteps):
                 c.booked,
                 c.station,
                 c.plan.sitting if c.plan is not None else int(outcome == SERVED),
-                c.plan.arrival if c.plan is not None else c.arrival,
+                c.plan.arrival if c.plan is not None else c.entered,
             )
         )
+
+    # -- kiosks, helpers, tidal windows, clerks who differ (docs/kiosks-tidal.md) --
+    # Kept apart from the counter model: each hook above is one line, and a
+    # scenario without these keys never reaches this code.
+    def _init_kiosks_tidal(self) -> None:
+        sc = self.sc
+        self.visit = self.citizen  # what a new arrival does (a kiosk first, or the counter)
+        class_names = sc.class_names
+        classes = [None, *(sc.classes or [])]
+        # clerk speed (windows.speed_sd / speed_factors): one factor per window
+        self.clerk_speed = draw_clerk_speeds(sc, self.streams["clerk_speed"])
+        if self.clerk_speed is not None:
+            for w in self.windows:
+                w.speed *= float(self.clerk_speed[w.index])
+                self.mean_service[w.index] *= float(self.clerk_speed[w.index])
+        # per-class patience
+        factors = [1.0 if k is None else k.patience_factor for k in classes]
+        self.patience_factor = factors if any(f != 1.0 for f in factors) else None
+        # kiosks
+        ks = sc.kiosks if sc.kiosks_active() else None
+        self.kiosks = ks
+        self.kiosk_rows: list[tuple] | None = None
+        if ks is not None:
+            self.kiosk_ok = [ks.serves(m) for m in sc.matter_names]
+            self.kiosk_uptake = [
+                ks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake
+                for k in classes
+            ]
+            self.kiosk_success = [
+                ks.success if k is None or k.kiosk_success is None else k.kiosk_success
+                for k in classes
+            ]
+            self.kiosk_res = simpy.Resource(self.env, capacity=ks.count)
+            self.kiosk_rows = []
+        if ks is not None or self.patience_factor is not None:
+            self.visit = self._citizen_differs
+        # helpers
+        hp = sc.helpers
+        self.helpers = hp
+        self.helper_busy = 0
+        self.helper_busy_min = 0.0
+        self.helper_spells: list[tuple[float, float]] = []
+        self.helped_count = 0  # accompaniments (a citizen helped at the kiosk and counter: 2)
+        self.helps = [hp is not None and hp.helps(name) for name in class_names]
+        self.counter_help = hp is not None and hp.counter_time_factor != 1.0
+        # tidal windows
+        # tidal (two roles) and elastic (closed <-> open) groups share the switching code
+        self.tidal = [g for g, wg in enumerate(sc.windows) if wg.tidal or wg.elastic]
+        self.tidal_switches = 0
+        self.elastic_duty = False  # duty spells written for elastic windows
+        self.role_spells: list[tuple[int, int, float, float]] = []
+        self.roles: dict[int, list[tuple[list[int], list[int]]]] = {}
+        self.tidal_role = {g: 0 for g in self.tidal}
+        self.tidal_pending = set()
+        self.tidal_watch: dict[int, list[list]] = {}
+        for g in self.tidal:
+            wg = sc.windows[g]
+            home_m = self.group_windows[g][0].matters if self.group_windows[g] else []
+            home_k = self.group_windows[g][0].classes if self.group_windows[g] else []
+            if wg.elastic is not None:  # role 0 closed (standby), role 1 open
+                self.roles[g] = [([], []), (home_m, home_k)]
+                self.tidal_watch[g] = [self.queues[(m, k)] for m in home_m for k in home_k]
+                for w in self.group_windows[g]:
+                    w.matters, w.classes = [], []
+                    self.window_queues[w.index] = []
+                    for ws in self.combo_windows.values():
+                        if w in ws:
+                            ws.remove(w)
+                continue
+            tide = wg.tidal
+            tidal_m = [k for k, m in enumerate(sc.matter_names) if tide.serves(m)]
+            tidal_k = (
+                home_k
+                if tide.classes is None
+                else [
+                    k for k, n in enumerate(class_names) if "*" in tide.classes or n in tide.classes
+                ]
+            )
+            self.roles[g] = [(home_m, home_k), (tidal_m, tidal_k)]
+            home = {(m, k) for m in home_m for k in home_k}
+            # the queue that decides: citizens the tidal role serves and the home role does not
+            self.tidal_watch[g] = [
+                self.queues[(m, k)] for m in tidal_m for k in tidal_k if (m, k) not in home
+            ]
+
+    def _citizen_differs(self, c: _Citizen):
+        """A new arrival: class patience, then a kiosk if they try one, else the counter."""
+        if self.patience_factor is not None:
+            c.patience *= self.patience_factor[c.klass]
+        if self.kiosks is not None and self.kiosk_ok[c.matter] and not c.booked:
+            done = yield from self._kiosk_visit(c)
+            if done:
+                return
+        yield from self.citizen(c)
+
+    def _kiosk_visit(self, c: _Citizen):
+        """自助终端: three ``kiosks`` uniforms per eligible arrival (try it, time, success).
+
+        Returns True when the visit ends here (done at the kiosk, or gave up
+        waiting for one); False sends the citizen to the counter queue with a
+        ticket taken now and the patience left (the time already spent counts
+        in their wait and time in the hall).
+        """
+        env, ks = self.env, self.kiosks
+        u = self.streams["kiosks"].random(3)
+        if u[0] >= self.kiosk_uptake[c.klass]:
+            return False
+        req = self.kiosk_res.request()
+        if c.patience < np.inf:
+            got = yield req | env.timeout(c.patience)
+            if req not in got:
+                req.cancel()
+                c.kiosk = KIOSK_LEFT
+                c.k_call = c.k_end = np.nan
+                self._record(c, None, np.nan, env.now, RENEGED)
+                return True
+        else:
+            yield req
+        c.k_call = env.now
+        duration = float(quantile(ks.service_min, u[1:2])[0])
+        p = self.kiosk_success[c.klass]
+        if self.helps[c.klass] and self.helper_busy < self.helpers.count:
+            c.helped = True
+            self._hold_helper(duration)
+            if self.helpers.kiosk_success is not None:
+                p = self.helpers.kiosk_success
+        yield env.timeout(duration)
+        self.kiosk_res.release(req)
+        c.k_end = env.now
+        if u[2] < p:
+            c.kiosk = KIOSK_DONE
+            self._record(c, None, c.k_call, env.now, SERVED, True)
+            return True
+        c.kiosk = KIOSK_FAILED
+        c.patience -= env.now - c.entered  # the patience left for the counter queue
+        c.patience = max(c.patience, 0.0)
+        c.arrival = env.now
+        return False
+
+    def _hold_helper(self, duration: float) -> None:
+        self.helper_busy += 1
+        self.helped_count += 1
+        self.helper_busy_min += duration
+        self.helper_spells.append((self.env.now, self.env.now + duration))
+
+        def free(_e):
+            self.helper_busy -= 1
+
+        self.env.timeout(duration).callbacks.append(free)
+
+    def _counter_helper(self, c: _Citizen, duration: float) -> float:
+        """A free helper comes to the counter with a citizen of a helped class: time factor."""
+        if not self.helps[c.klass] or self.helper_busy >= self.helpers.count:
+            return 1.0
+        c.helped = True
+        factor = self.helpers.counter_time_factor
+        self._hold_helper(duration * factor)
+        return factor
+
+    # tidal windows
+    def _tidal_waiting(self, g: int) -> int:
+        return sum(
+            1 for h in self.tidal_watch[g] for e in h if e[4].state == WAITING and e[1] == e[4].tier
+        )
+
+    def _tidal_check(self) -> None:
+        for g in self.tidal:
+            if g in self.tidal_pending:
+                continue
+            tide = self.sc.windows[g].tidal or self.sc.windows[g].elastic
+            n = self._tidal_waiting(g)
+            role = self.tidal_role[g]
+            if (role == 0 and n >= tide.switch_on_queue) or (
+                role == 1 and n <= tide.switch_off_queue
+            ):
+                # switch after this event: no re-entry into the dispatch under way
+                self.tidal_pending.add(g)
+                self.env.timeout(0).callbacks.append(lambda _e, g=g: self._switch_group(g))
+
+    def _switch_group(self, g: int) -> None:
+        self.tidal_pending.discard(g)
+        role = 1 - self.tidal_role[g]
+        self.tidal_role[g] = role
+        for w in self.group_windows[g]:
+            w.switch_to = role
+            if not w.busy:
+                self._begin_switch(w)
+
+    def _begin_switch(self, w: _Window) -> None:
+        """Leave the current role: unavailable for ``switch_min``, then the new role."""
+        role = w.switch_to
+        w.switch_to = None
+        if role == w.role:  # switched back before it began: nothing to change
+            self._release(w)
+            return
+        w.busy = True  # no arrival picks it while it changes role
+        self.role_spells.append((w.index, w.role, w.role_since, self.env.now))
+        self.tidal_switches += 1
+        for ws in self.combo_windows.values():
+            if w in ws:
+                ws.remove(w)
+        w.role, w.role_since = -1, self.env.now
+        wg = self.sc.windows[w.group]
+        # an elastic window closes at once; opening and a tidal role change take time
+        wait = wg.tidal.switch_min if wg.tidal else (wg.elastic.switch_min if role else 0.0)
+        if wait > 0:
+            self.env.timeout(wait).callbacks.append(lambda _e: self._end_switch(w, role))
+        else:
+            self._end_switch(w, role)
+
+    def _end_switch(self, w: _Window, role: int) -> None:
+        if w.role_since < self.env.now:
+            self.role_spells.append((w.index, -1, w.role_since, self.env.now))
+        matters, classes = self.roles[w.group][role]
+        w.matters, w.classes = matters, classes
+        w.role, w.role_since = role, self.env.now
+        for m in matters:
+            for k in classes:
+                ws = self.combo_windows[(m, k)]
+                ws.append(w)
+                ws.sort(key=lambda x: x.index)
+        self.window_queues[w.index] = [self.queues[(m, k)] for m in matters for k in classes]
+        self._release(w)  # calls the next citizen of its new role (or idles)
+
+    def _close_role_spells(self) -> None:
+        close = self.sc.hall.close_min
+        end = max(close, max((w.last_end for w in self.windows), default=0))
+        elastic = {
+            w.index for g in self.tidal if self.sc.windows[g].elastic for w in self.group_windows[g]
+        }
+        for g in self.tidal:
+            for w in self.group_windows[g]:
+                stop = max(close, w.last_end) if w.index in elastic else end
+                self.role_spells.append((w.index, w.role, w.role_since, max(stop, w.role_since)))
+        if not elastic:
+            return
+        # an elastic window is staffed while open or opening, not on standby: its duty
+        # spells replace the whole day (staffed minutes, utilisation, staff_hours)
+        if not self.rostered:
+            # as computed without duty spells: to close or the last service (day), all along
+            # (steady state, where the metrics clip to the statistics window)
+            day = self.sc.run.mode == "day"
+            self.duty = [
+                (w.index, self.open_min, max(close, w.last_end) if day else np.inf)
+                for w in self.windows
+                if w.index not in elastic
+            ]
+        else:
+            self.duty = [d for d in self.duty if d[0] not in elastic]
+        self.duty += [(i, s, e) for i, r, s, e in self.role_spells if i in elastic and r != 0]
+        self.elastic_duty = True
+
+    def _kiosks_tidal_extras(self) -> dict:
+        """The trace's kiosk, helper, tidal and clerk-speed fields (absent: none)."""
+        out: dict = {}
+        if self.clerk_speed is not None:
+            out["clerk_speed"] = self.clerk_speed
+        if self.kiosk_rows is not None:
+            rows = self.visits.rows
+            order = (
+                np.lexsort(
+                    (np.array([r[5] for r in rows], dtype=float), np.array([r[0] for r in rows]))
+                )
+                if rows
+                else np.empty(0, dtype=np.int64)
+            )
+            cols = list(zip(*self.kiosk_rows, strict=True)) if rows else [[], [], [], []]
+            out["kiosk"] = np.asarray(cols[0], dtype=np.int8)[order]
+            out["kiosk_call_min"] = np.asarray(cols[1], dtype=float)[order]
+            out["kiosk_end_min"] = np.asarray(cols[2], dtype=float)[order]
+        if self.helpers is not None:
+            out["helper_busy_min"] = self.helper_busy_min
+            out["helper_start_min"] = np.array([s[0] for s in self.helper_spells], dtype=float)
+            out["helper_end_min"] = np.array([s[1] for s in self.helper_spells], dtype=float)
+            out["helped"] = self.helped_count
+        if self.elastic_duty and not self.rostered:
+            duty = sorted(self.duty)
+            out["duty_window"] = np.array([d[0] for d in duty], dtype=np.int64)
+            out["duty_start_min"] = np.array([d[1] for d in duty], dtype=float)
+            out["duty_end_min"] = np.array([d[2] for d in duty], dtype=float)
+        if self.tidal:
+            spells = sorted(self.role_spells, key=lambda s: (s[0], s[2], s[3]))
+            out["role_window"] = np.array([s[0] for s in spells], dtype=np.int64)
+            out["role"] = np.array([s[1] for s in spells], dtype=np.int64)
+            out["role_start_min"] = np.array([s[2] for s in spells], dtype=float)
+            out["role_end_min"] = np.array([s[3] for s in spells], dtype=float)
+            out["tidal_switches"] = self.tidal_switches
+        return out
 
     # -- the run --------------------------------------------------------------
     def run(self, demand: Demand) -> HallTrace:
@@ -888,6 +1214,8 @@ class _Hall(_VisitSteps):
             for w in self.windows:
                 if w.on_duty:  # on duty at close: serves until its last citizen leaves
                     self.duty.append((w.index, w.duty_start, max(close, w.last_end)))
+        if self.tidal:
+            self._close_role_spells()
         return self._trace()
 
     def _trace_extras(self, col) -> dict:
@@ -903,6 +1231,7 @@ class _Hall(_VisitSteps):
             "missed_wasted_min": self.missed_count
             * (self.missed.wasted_min if self.missed else 0.0),
         }
+        extras.update(self._kiosks_tidal_extras())
         if self.visiting:
             extras.update(self._visit_extras(col))
         if self.rostered:

@@ -60,6 +60,20 @@ class HallTrace:
     citizen_complete: np.ndarray | None = None  # bool: every step done
     second_trips: int = 0  # 承诺件 citizens back the same day for pick-up
     second_trips_later: int = 0  # ... whose back office ends after close (another day)
+    # kiosks, helpers, tidal windows, clerk speeds (docs/kiosks-tidal.md); None when unused
+    kiosk: np.ndarray | None = None  # per visit: 0 none, 1 done at a kiosk, 2 failed, 3 left
+    kiosk_call_min: np.ndarray | None = None  # start at the kiosk (NaN if none)
+    kiosk_end_min: np.ndarray | None = None  # end at the kiosk (NaN if none)
+    helper_busy_min: float | None = None  # helper-minutes accompanying citizens
+    helped: int = 0  # accompaniments by a helper (at a kiosk or a counter)
+    helper_start_min: np.ndarray | None = None  # one row per accompaniment
+    helper_end_min: np.ndarray | None = None
+    role_window: np.ndarray | None = None  # tidal windows: one row per role spell
+    role: np.ndarray | None = None  # 0 home role, 1 tidal role, -1 changing role
+    role_start_min: np.ndarray | None = None
+    role_end_min: np.ndarray | None = None
+    tidal_switches: int = 0  # role changes begun (per window)
+    clerk_speed: np.ndarray | None = None  # each window's clerk speed factor (None: all 1)
 
 
 VISIT_COLUMNS: tuple[tuple[str, type], ...] = (

@@ -19,7 +19,7 @@ import pandas as pd
 from hallsim import satisfaction
 from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.metrics.registry import METRICS as METRICS
-from hallsim.metrics.registry import QUANTILES
+from hallsim.metrics.registry import QUANTILES, REGISTRY
 from hallsim.scenario import Scenario, format_clock, scenario_cache
 
 NAN = float("nan")
@@ -246,6 +246,15 @@ class _WholeRun:
     csat: float  # predicted CSAT over every counted visit
 
 
+def _served_at_windows(trace) -> np.ndarray:
+    """Every visit (warm-up included) served at a window: a citizen done at a kiosk is
+    served, but at no window."""
+    served = trace.outcome == SERVED
+    if trace.kiosk is not None:
+        served = served & (trace.window >= 0)
+    return served
+
+
 def _window_minutes(trace, const, all_served, all_call, all_end) -> tuple[np.ndarray, np.ndarray]:
     """Each window's busy and staffed minutes (utilisation = their ratio).
 
@@ -261,6 +270,12 @@ def _window_minutes(trace, const, all_served, all_call, all_end) -> tuple[np.nda
             weights=np.maximum(np.minimum(all_end, s1) - np.maximum(all_call, s0), 0.0),
             minlength=n_windows,
         )
+        if trace.duty_window is not None:  # elastic windows: staffed only while open
+            spell = np.minimum(trace.duty_end_min, s1) - np.maximum(trace.duty_start_min, s0)
+            staffed = np.bincount(
+                trace.duty_window, weights=np.maximum(spell, 0.0), minlength=n_windows
+            )
+            return busy, staffed
         return busy, np.full(n_windows, s1 - s0)
     busy = np.bincount(win_of, weights=all_end - all_call, minlength=n_windows)
     if trace.duty_window is not None:  # rosters: the spells each window was on duty
@@ -276,19 +291,66 @@ def _window_minutes(trace, const, all_served, all_call, all_end) -> tuple[np.nda
     return busy, last_end - const.open_min
 
 
+# Which metrics need which of compute()'s costlier intermediate results: a caller that
+# asks for a few metrics (a sweep, the optimiser) skips the rest.
+_PREDICTED = frozenset(m.name for m in REGISTRY if m.predicted)
+_USE_OVERTAKEN = frozenset({"overtaken_mean", "overtaken_mean_regular"}) | _PREDICTED
+_USE_QUEUE = frozenset({"queue_len_mean", "queue_len_max"})
+_USE_WINDOWS = frozenset({"utilisation", "staff_hours", "staff_overtime_min"})
+_USE_OPERATIONS = frozenset(
+    {
+        "wait_mean_booked_min",
+        "wait_mean_walkin_min",
+        "wait_mean_priority_min",
+        "wait_mean_regular_min",
+        "overtaken_mean_regular",
+        "no_shows",
+    }
+)
+
+
+def metric_selection(metrics) -> frozenset[str] | None:
+    """The set of metric names a caller asked for (None: every metric).
+
+    Raises ValueError naming an unknown metric or an empty selection.
+    """
+    if metrics is None:
+        return None
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    chosen = frozenset(metrics)
+    unknown = sorted(chosen.difference(METRICS))
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; known: {', '.join(METRICS)}")
+    if not chosen:
+        raise ValueError("metrics: name at least one metric (or None for all)")
+    return chosen
+
+
 def compute(
     scenario: Scenario,
     trace: HallTrace,
     log: bool = False,
     breakdowns: bool = True,
     period_rows: tuple[int, int] | None = None,
+    metrics: frozenset[str] | None = None,
 ) -> ReplicationResult:
     """Metrics of one replication (contract §3) and its breakdown tables.
 
     ``period_rows`` (k0, k1) limits the period table to those rows of the
     full table (``hallsim.streaming``: a segment of a long run touches only a
     few periods, and the full table would cost O(periods) per segment).
+
+    ``metrics`` (a set from ``metric_selection``): compute only these metrics,
+    with no breakdown tables, no log and an empty ``visits``; each value is the
+    one the full computation gives, bit for bit.
     """
+    if metrics is not None and trace.station is None:
+        return _compute_selected(scenario, trace, metrics)
+    if metrics is not None:  # visits (docs/visits.md): rows are steps, counted by the
+        # first ticket; the shortcut counts rows by their own ticket, so use the full path
+        full = compute(scenario, trace, breakdowns=False)
+        return ReplicationResult({m: full.metrics[m] for m in METRICS if m in metrics}, {})
     const = _scenario_constants(scenario)
     s0, s1 = const.s0, const.s1
     day = const.day
@@ -330,12 +392,14 @@ def compute(
     q_levels = ql.astype(float)
     q_area = _step_area(qt, q_levels)  # shared by queue_len_mean and the period table
     span = t1 - t0
-    all_served = trace.outcome == SERVED
+    all_served = _served_at_windows(trace)
     all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
     busy_w, staffed_w = _window_minutes(trace, const, all_served, all_call, all_end)
 
     clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
     clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
+    if trace.kiosk is not None:  # a kiosk has no clerk: the model's neutral attitude
+        clerk[served & (sub(trace.window) < 0)] = scenario.satisfaction.attitude_reference
     visits = {
         "wait_min": wait_all,
         "time_in_system_min": in_hall_all,
@@ -350,6 +414,7 @@ def compute(
         "window_group": sub(trace.group),
     }
     sat_cfg = scenario.satisfaction
+    visits.update(_class_expectations(scenario, trace, counted))
     if sat_cfg.enabled and n:
         probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
     else:
@@ -433,6 +498,7 @@ def compute(
         "missed_lost": float(missed_lost),
         "missed_wasted_min": float(trace.missed_wasted_min),
         **{f"rating_{k + 1}": float(share) for k, share in enumerate(rating_shares)},
+        **_kiosks_tidal_metrics(const, trace, counted, n, t0, t1),
     }
     for name, value in quantiles.items():
         metrics.setdefault(name, value)
@@ -453,7 +519,8 @@ def compute(
             | _refused_column(trace, len(const.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
-            ),
+            )
+            | _role_columns(scenario, trace),
             "periods": _period_table(
                 const,
                 trace,
@@ -472,6 +539,8 @@ def compute(
         result.tables["stations"] = _station_table(
             scenario, trace, sub, served, wait_all, in_hall_all, busy_w, staffed_w, span
         )
+    if trace.clerk_speed is not None:
+        result.tables["clerks"] = _clerk_table(scenario, trace, busy_w, staffed_w)
     if const.uses_classes:
         result.tables["classes"] = _class_table(
             scenario, trace.klass[counted], outcome, wait_all, overtaken, probs, target
@@ -574,6 +643,157 @@ def _station_table(
             }
         )
     return _columns(rows)
+
+
+def _compute_selected(scenario: Scenario, trace: HallTrace, wanted: frozenset[str]):
+    """``compute`` for a few metrics: the same formulas, each intermediate result only
+    if a wanted metric needs it (see the _USE_* sets). Keep in step with ``compute``."""
+    const = _scenario_constants(scenario)
+    s0, s1 = const.s0, const.s1
+    day = const.day
+    counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
+    n = int(np.count_nonzero(counted))
+    every = n == len(counted)
+
+    def sub(x: np.ndarray) -> np.ndarray:
+        return x.copy() if every else x[counted]
+
+    arr = sub(trace.arrival_min)
+    outcome = sub(trace.outcome)
+    call = sub(trace.call_min)
+    end = sub(trace.end_min)
+    served = outcome == SERVED
+    wait_all = np.where(served, call - arr, end - arr)
+    wait = wait_all[served]
+    n_served = int(np.count_nonzero(served))
+    out: dict[str, float] = {}
+    want = wanted.__contains__
+
+    simple_ops = trace.booked is None and trace.klass is None
+    overtaken = None
+    if not wanted.isdisjoint(_USE_OVERTAKEN) or (
+        not simple_ops and not wanted.isdisjoint(_USE_OPERATIONS)
+    ):
+        matter = sub(trace.matter)
+        overtaken = overtaken_counts(
+            arr, matter, np.where(served, call, end), np.where(served, call, np.inf)
+        )
+    wait_mean = _mean(wait) if want("wait_mean_min") or simple_ops else NAN
+
+    if not wanted.isdisjoint(_PREDICTED):
+        clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
+        clerk[~served] = np.nan
+        visits = {
+            "wait_min": wait_all,
+            "time_in_system_min": end - arr,
+            "outcome": outcome,
+            "settled": sub(trace.settled) & served,
+            "overtaken": overtaken,
+            "proactiveness": clerk[:, 0],
+            "responsibility": clerk[:, 1],
+            "care": clerk[:, 2],
+            "enthusiasm": clerk[:, 3],
+            "matter": matter,
+            "window_group": sub(trace.group),
+        }
+        sat_cfg = scenario.satisfaction
+        if sat_cfg.enabled and n:
+            probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
+        else:
+            probs = np.empty((0, 5))
+        rating_shares = satisfaction.rating_distribution(probs)
+        sat = satisfaction.summarise_shares(rating_shares, sat_cfg)
+        out["satisfaction_mean"] = sat["satisfaction_mean"]
+        out["csat"] = sat["csat"]
+        out["bad_review_rate"] = sat["bad_review_rate"]
+        out["complaint_rate"] = sat.get("complaint_rate", NAN)
+        for k, share in enumerate(rating_shares):
+            out[f"rating_{k + 1}"] = float(share)
+
+    if not wanted.isdisjoint(_USE_OPERATIONS):
+        if simple_ops:
+            out.update(
+                wait_mean_booked_min=NAN,
+                wait_mean_walkin_min=wait_mean,
+                wait_mean_priority_min=NAN,
+                wait_mean_regular_min=wait_mean,
+                overtaken_mean_regular=_mean_count(overtaken) if overtaken is not None else NAN,
+                no_shows=float(trace.no_shows),
+            )
+        else:
+            out.update(_operations_metrics(scenario, trace, counted, served, wait, overtaken))
+
+    t0, t1 = (s0, max(trace.horizon_end_min, const.close_min)) if day else (s0, s1)
+    if not wanted.isdisjoint(_USE_QUEUE):
+        qt, ql = trace.queue_times, trace.queue_levels
+        if want("queue_len_mean"):
+            q_levels = ql.astype(float)
+            q_at = _step_at(qt, q_levels, _step_area(qt, q_levels), np.array([t0, t1]))
+            span = t1 - t0
+            out["queue_len_mean"] = float(q_at[1] - q_at[0]) / span if span > 0 else NAN
+        if want("queue_len_max"):
+            out["queue_len_max"] = _level_max(qt, ql, t0, t1)
+    if not wanted.isdisjoint(_USE_WINDOWS):
+        all_served = _served_at_windows(trace)
+        all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
+        busy_w, staffed_w = _window_minutes(trace, const, all_served, all_call, all_end)
+        staffed_sum = staffed_w.sum()
+        out["staff_overtime_min"] = max(0.0, float(staffed_sum) - const.planned_min) if day else 0.0
+        out["staff_hours"] = float(staffed_sum) / 60.0
+        out["utilisation"] = float(busy_w.sum() / staffed_sum) if staffed_sum > 0 else NAN
+
+    samples = {"wait": lambda: wait, "time_in_system": lambda: (end - arr)[served]}
+    for sample, items in QUANTILES.items():
+        items = [(name, q) for name, q in items if name in wanted]
+        if items:
+            values = _quantiles(samples[sample](), tuple(q for _, q in items))
+            out.update(zip((name for name, _ in items), values, strict=True))
+
+    def count(code: int) -> int:
+        return int(np.count_nonzero(outcome == code))
+
+    cheap = {
+        "arrived": lambda: float(n),
+        "served": lambda: float(n_served),
+        "balked": lambda: float(count(BALKED)),
+        "reneged": lambda: float(count(RENEGED)),
+        "abandoned": lambda: float(count(BALKED) + count(RENEGED)),
+        "wait_mean_min": lambda: wait_mean,
+        "wait_max_min": lambda: float(wait.max()) if len(wait) else NAN,
+        "service_level": lambda: int(np.count_nonzero(wait <= const.target)) / n if n else NAN,
+        "time_in_system_mean_min": lambda: _mean((end - arr)[served]),
+        "first_contact_resolution": lambda: (
+            int(np.count_nonzero(sub(trace.settled) & served)) / n_served if n_served else NAN
+        ),
+        "unserved": lambda: float(
+            n - n_served - count(BALKED) - count(RENEGED) - count(BLOCKED) - count(MISSED)
+        ),
+        "return_visits": lambda: float(np.count_nonzero(sub(trace.is_return))),
+        "returns_later": lambda: float(trace.returns_later),
+        "overtime_min": lambda: max(0.0, trace.horizon_end_min - const.close_min) if day else 0.0,
+        "overtaken_mean": lambda: _mean_count(overtaken),
+        "service_mean_min": lambda: _mean((end - call)[served]),
+        "refused_cap": lambda: float(trace.refused_cap),
+        "blocked": lambda: float(count(BLOCKED)),
+        "missed_calls": lambda: float(trace.missed_calls),
+        "missed_lost": lambda: float(count(MISSED)),
+        "missed_wasted_min": lambda: float(trace.missed_wasted_min),
+    }
+    metrics = {}
+    full = None  # a metric this shortcut does not know (a newer mechanism's): the full
+    # computation gives it, so a new metric needs no edit here to be selectable
+    for name in METRICS:  # registry order, as in the full computation
+        if name not in wanted:
+            continue
+        if name in out:
+            metrics[name] = out[name]
+        elif name in cheap:
+            metrics[name] = cheap[name]()
+        else:
+            if full is None:
+                full = compute(scenario, trace, breakdowns=False).metrics
+            metrics[name] = full[name]
+    return ReplicationResult(metrics, {})
 
 
 def _operations_metrics(scenario, trace, counted, served, wait, overtaken) -> dict[str, float]:
@@ -805,3 +1025,128 @@ def _period_table(
             util = busy / (wg.count * lengths) if wg.count else np.full(nbins, np.nan)
         table[f"utilisation[{wg.name}]"] = util
     return table
+
+
+# --------------------------------------------------- kiosks, helpers, tidal windows, clerks
+def _kiosks_tidal_metrics(const, trace, counted, n, t0, t1) -> dict[str, float]:
+    """Kiosk uptake and failures, helper use, tidal switches (docs/kiosks-tidal.md).
+
+    Shares are of the counted arrivals (uptake, counter demand avoided) or of the
+    kiosk sessions (failure rate); NaN when the scenario has no kiosks (helpers,
+    tidal windows) rather than 0, so that a hall without them shows no value.
+    """
+    out = dict.fromkeys(KIOSK_TIDAL_METRICS, NAN)
+    if trace.kiosk is not None:
+        k = trace.kiosk[counted]
+        tried = int(np.count_nonzero(k != 0))
+        sessions = int(np.count_nonzero((k == 1) | (k == 2)))
+        done = int(np.count_nonzero(k == 1))
+        out["kiosk_uptake"] = tried / n if n else NAN
+        out["kiosk_failure_rate"] = (sessions - done) / sessions if sessions else NAN
+        out["counter_demand_avoided"] = done / n if n else NAN
+        kc = trace.kiosk_call_min[counted]
+        started = ~np.isnan(kc)
+        arr = trace.arrival_min[counted]
+        out["kiosk_wait_mean_min"] = _mean(kc[started] - arr[started]) if started.any() else NAN
+        used = (trace.kiosk == 1) | (trace.kiosk == 2)  # every session, counted or not
+        busy = _busy_within(trace.kiosk_call_min[used], trace.kiosk_end_min[used], t0, t1)
+        span = const.scenario.kiosks.count * (t1 - t0)
+        out["kiosk_utilisation"] = busy / span if span > 0 else NAN
+    if trace.helper_busy_min is not None:
+        span = const.scenario.helpers.count * (t1 - t0)
+        busy = _busy_within(trace.helper_start_min, trace.helper_end_min, t0, t1)
+        out["helper_utilisation"] = busy / span if span > 0 else NAN
+        out["helped"] = float(trace.helped)
+    if trace.role is not None:
+        out["tidal_switches"] = float(trace.tidal_switches)
+        length = trace.role_end_min - trace.role_start_min
+        out["tidal_role_min"] = float(length[trace.role == 1].sum())
+        out["tidal_changing_min"] = float(length[trace.role == -1].sum())
+    return out
+
+
+def _busy_within(starts: np.ndarray, ends: np.ndarray, t0: float, t1: float) -> float:
+    """Minutes of the spells [start, end) inside [t0, t1) (the time-average window)."""
+    return float(np.maximum(np.minimum(ends, t1) - np.maximum(starts, t0), 0.0).sum())
+
+
+KIOSK_TIDAL_METRICS = (
+    "kiosk_uptake",
+    "kiosk_failure_rate",
+    "counter_demand_avoided",
+    "kiosk_wait_mean_min",
+    "kiosk_utilisation",
+    "helper_utilisation",
+    "helped",
+    "tidal_switches",
+    "tidal_role_min",
+    "tidal_changing_min",
+)
+
+
+def _clerk_table(scenario, trace, busy_w, staffed_w) -> dict[str, list]:
+    """One row per window's clerk: speed factor, citizens served, busy time, utilisation."""
+    served = (trace.outcome == SERVED) & (trace.window >= 0)
+    win = trace.window[served]
+    n_windows = len(trace.window_group)
+    count = np.bincount(win, minlength=n_windows)
+    service = np.bincount(
+        win, weights=trace.end_min[served] - trace.call_min[served], minlength=n_windows
+    )
+    names = [scenario.windows[g].name for g in trace.window_group]
+    return {
+        "window": list(range(n_windows)),
+        "window_group": names,
+        "speed_factor": trace.clerk_speed.tolist(),
+        "served": count.tolist(),
+        "service_mean_min": [
+            float(s / c) if c else NAN for s, c in zip(service, count, strict=True)
+        ],
+        "busy_min": busy_w.tolist(),
+        "utilisation": [
+            float(b / t) if t > 0 else NAN for b, t in zip(busy_w, staffed_w, strict=True)
+        ],
+    }
+
+
+def _class_expectations(scenario, trace, counted) -> dict[str, np.ndarray]:
+    """Per-visit desired and adequate waits when a citizen class sets its own (else none)."""
+    classes = scenario.classes or []
+    if trace.klass is None or not any(
+        c.desired_wait_min is not None or c.adequate_wait_min is not None for c in classes
+    ):
+        return {}
+    sat = scenario.satisfaction
+    desired = np.array(
+        [sat.desired_wait_min]
+        + [
+            sat.desired_wait_min if c.desired_wait_min is None else c.desired_wait_min
+            for c in classes
+        ]
+    )
+    adequate = np.array(
+        [sat.adequate_wait_min]
+        + [
+            sat.adequate_wait_min if c.adequate_wait_min is None else c.adequate_wait_min
+            for c in classes
+        ]
+    )
+    k = trace.klass[counted]
+    return {"desired_wait_min": desired[k], "adequate_wait_min": adequate[k]}
+
+
+def _role_columns(scenario, trace) -> dict[str, list]:
+    """Window-minutes each group spent in its home role, tidal role (elastic: closed,
+    open) and changing role; no columns without tidal or elastic windows."""
+    if trace.role is None:
+        return {}
+    length = trace.role_end_min - trace.role_start_min
+    group = trace.window_group[trace.role_window]
+    n = len(scenario.windows)
+    switching = np.array([w.tidal is not None or w.elastic is not None for w in scenario.windows])
+    out = {}
+    for name, role in (("home_role_min", 0), ("tidal_role_min", 1), ("changing_role_min", -1)):
+        sel = trace.role == role
+        minutes = np.bincount(group[sel], weights=length[sel], minlength=n)
+        out[name] = np.where(switching, minutes, NAN).tolist()  # undefined: no roles
+    return out

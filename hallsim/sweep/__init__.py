@@ -72,6 +72,7 @@ def run_sweep(
     force: bool = False,
     csv: bool = False,
     chunk_size: int | None = None,
+    metrics: list[str] | None = None,
 ) -> pd.DataFrame:
     """Run a full-grid sweep and return the tidy table (one row per point and replication).
 
@@ -80,7 +81,8 @@ def run_sweep(
     Every point is validated before anything runs (SweepError otherwise).
     Replication r of every point uses ``make_streams(seed, r)``: common random
     numbers across points.  With ``out`` the folder is kept (and a rerun
-    resumes); without, a temporary folder is used.
+    resumes); without, a temporary folder is used.  ``metrics``: compute and keep
+    only these metrics (None: all), e.g. ``["wait_mean_min", "service_level"]``.
 
     >>> import hallsim
     >>> from hallsim.sweep import run_sweep
@@ -92,7 +94,7 @@ def run_sweep(
     if not isinstance(scenario, Scenario):
         source = Path(scenario)
         scenario = load_scenario(source)
-    plan = plan_sweep(scenario, grid, replications, seed, engine)
+    plan = plan_sweep(scenario, grid, replications, seed, engine, metrics)
     kwargs = dict(
         workers=workers,
         backend=backend,

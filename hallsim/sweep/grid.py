@@ -32,6 +32,7 @@ from hallsim.scenario import (
 )
 
 MAX_POINTS = 1_000_000
+KEEP_VALIDATED = 5_000  # a plan keeps its points' scenarios up to this many points
 MAX_RANGE_VALUES = 100_000
 # paths whose sweep would have no effect: the sweep's own --seed/--replications rule
 UNSWEEPABLE = {
@@ -315,6 +316,25 @@ class SweepPlan:
     replications: int
     seed: int
     engine: str = "auto"
+    metrics: tuple[str, ...] | None = None  # the metrics computed and kept (None: all)
+
+    def point_scenario(self, point: int) -> Scenario:
+        """The scenario of a point: the one validated by ``plan_sweep`` when kept."""
+        kept = self.__dict__.get("_validated")
+        if kept is not None and kept[point] is not None:
+            return kept[point]
+        return self.scenario.with_changes(self.changes(point), source=f"point {point}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the validated scenarios stay in this process: a worker re-derives its points
+        state = dict(self.__dict__)
+        state.pop("_validated", None)
+        return state
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The metric columns of the results, in registry order."""
+        return METRICS if self.metrics is None else self.metrics
 
     @property
     def n_points(self) -> int:
@@ -338,7 +358,7 @@ class SweepPlan:
 
     def identity(self) -> dict[str, Any]:
         """What must match for a folder's finished runs to be reused."""
-        return {
+        identity = {
             "kind": "sweep",
             "scenario_hash": scenario_hash(self.scenario),
             "parameters": list(self.parameters),
@@ -348,6 +368,9 @@ class SweepPlan:
             "engine": self.engine,
             "version": __version__,
         }
+        if self.metrics is not None:  # absent for every metric: earlier folders still match
+            identity["metrics"] = list(self.metrics)
+        return identity
 
     def param_columns(self) -> list[tuple[str, pa.DataType, list]]:
         return [(p, *_column(list(v))) for p, v in zip(self.parameters, self.values, strict=True)]
@@ -356,14 +379,14 @@ class SweepPlan:
         fields = [pa.field("point", pa.int64())]
         fields += [pa.field(p, t) for p, t, _ in self.param_columns()]
         fields += [pa.field("replication", pa.int64()), pa.field("seed", pa.int64())]
-        fields += [pa.field(m, pa.float64()) for m in METRICS]
+        fields += [pa.field(m, pa.float64()) for m in self.metric_names]
         return pa.schema(fields)
 
     def summary_schema(self) -> pa.Schema:
         fields = [pa.field("point", pa.int64())]
         fields += [pa.field(p, t) for p, t, _ in self.param_columns()]
         fields += [pa.field("replications", pa.int64())]
-        for m in METRICS:
+        for m in self.metric_names:
             fields += [pa.field(f"{m}_{s}", pa.float64()) for s in ("mean", "ci_low", "ci_high")]
         return pa.schema(fields)
 
@@ -382,8 +405,11 @@ def plan_sweep(
     replications: int | None = None,
     seed: int | None = None,
     engine: str = "auto",
+    metrics: Iterable[str] | None = None,
 ) -> SweepPlan:
     """Validate every point of the grid with ``Scenario.with_changes``; raises SweepError.
+
+    ``metrics``: compute and keep only these metrics (None: all of them).
 
     A string in place of a value list is parsed as after ``--set PATH=``.
     Problems name the swept path and value (or the whole point when the
@@ -429,6 +455,14 @@ def plan_sweep(
             seed = check_seed(seed)
         except (TypeError, ValueError) as exc:
             problems.append(("", str(exc)))
+    chosen = None
+    if metrics is not None:
+        wanted = {metrics} if isinstance(metrics, str) else set(metrics)
+        if unknown := sorted(wanted.difference(METRICS)):
+            problems.append(("metrics", f"unknown metric(s) {unknown}"))
+        elif not wanted:
+            problems.append(("metrics", "name at least one metric (or None for all)"))
+        chosen = tuple(m for m in METRICS if m in wanted)
     if problems:
         raise SweepError(problems)
     plan = SweepPlan(
@@ -438,14 +472,21 @@ def plan_sweep(
         replications=reps,
         seed=scenario.run.seed if seed is None else seed,
         engine=engine,
+        metrics=chosen,
     )
     if plan.n_points > MAX_POINTS:
         raise SweepError([("", f"the grid has {plan.n_points} points (at most {MAX_POINTS})")])
     seen_msgs: set[str] = set()
+    # kept for the points this process runs (one worker, or the parent's share)
+    validated: list[Scenario | None] | None = (
+        [None] * plan.n_points if plan.n_points <= KEEP_VALIDATED else None
+    )
     for point in range(plan.n_points):
         changes = plan.changes(point)
         try:
-            point_scenario = scenario.with_changes(changes, source="sweep")
+            point_scenario = scenario.with_changes(changes, source=f"point {point}")
+            if validated is not None:
+                validated[point] = point_scenario
             if engine == "fast" and (lacks := engines.supports(point_scenario, "fast")):
                 problems.append(
                     (
@@ -471,4 +512,6 @@ def plan_sweep(
                 break
     if problems:
         raise SweepError(problems)
+    if validated is not None:
+        object.__setattr__(plan, "_validated", validated)
     return plan

@@ -4,9 +4,11 @@ process pool, or a Dask cluster), adaptive chunk sizes, interrupt handling."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import json
 import math
 import os
+import queue
 import shutil
 import threading
 import time
@@ -50,26 +52,36 @@ CHUNK_SECONDS = (0.02, 1.0)
 
 
 def run_chunk(
-    payload: tuple[Scenario, int, str, list[tuple[int, dict, list[int]]]],
+    payload: tuple[Scenario, int, str, list[tuple[int, dict, list[int]]], tuple | None],
+    scenario_of: Callable[[int], Scenario] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Run a chunk; returns (points, replications, metrics[run, METRICS], seconds).
+    """Run a chunk; returns (points, replications, metrics[run, metric], seconds).
 
+    The metrics are the plan's (``SweepPlan.metric_names``; None: all of them).
+    ``scenario_of(point)``: the point's scenario where this process has it (the
+    plan's validated ones), else it is derived from the base and the changes.
     Only the metric records travel back: no per-citizen data leaves the worker.
     """
     t0 = time.perf_counter()
-    scenario, seed, engine, items = payload
+    scenario, seed, engine, items, chosen = payload
+    names = METRICS if chosen is None else chosen
     points, reps, rows = [], [], []
     for point, changes, rep_list in items:
-        sc = scenario.with_changes(changes, source=f"point {point}")
+        if scenario_of is not None:
+            sc = scenario_of(point)
+        else:
+            sc = scenario.with_changes(changes, source=f"point {point}")
         for r in rep_list:
-            m = simulate(sc, seed=seed, replication=r, engine=engine, breakdowns=False).metrics
+            m = simulate(
+                sc, seed=seed, replication=r, engine=engine, breakdowns=False, metrics=chosen
+            ).metrics
             points.append(point)
             reps.append(r)
-            rows.append([math.nan if m.get(k) is None else m[k] for k in METRICS])
+            rows.append([math.nan if m.get(k) is None else m[k] for k in names])
     return (
         np.asarray(points, dtype=np.int64),
         np.asarray(reps, dtype=np.int64),
-        np.asarray(rows, dtype=np.float64).reshape(len(rows), len(METRICS)),
+        np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names)),
         time.perf_counter() - t0,  # for sizing the next chunks (_ChunkSizer)
     )
 
@@ -86,10 +98,14 @@ def run_chunk_to_part(
     rows in memory (see ``_Parts``).
     """
     plan, items, parts_dir = payload
-    pts, reps, rows, seconds = run_chunk((plan.scenario, plan.seed, plan.engine, items))
+    pts, reps, rows, seconds = run_chunk(_payload(plan, items))
     tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
     _write_part(part_table(plan, pts, reps, rows), tmp)
     return str(tmp), pts, reps, rows, seconds
+
+
+def _payload(plan: SweepPlan, items: list) -> tuple:
+    return (plan.scenario, plan.seed, plan.engine, items, plan.metrics)
 
 
 def _write_part(table: pa.Table, path: Path | str) -> None:
@@ -168,18 +184,20 @@ class _Serial:
 
     workers = capacity = 1
 
+    parent_share = False
+
     def __init__(self) -> None:
         self.payloads: dict[cf.Future, tuple] = {}
 
     def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
         f: cf.Future = cf.Future()
-        self.payloads[f] = (plan.scenario, plan.seed, plan.engine, items)
+        self.payloads[f] = (_payload(plan, items), plan.point_scenario)
         return f
 
     def wait(self, futures):
         for f in futures:
             if not f.done():
-                f.set_result(run_chunk(self.payloads.pop(f)))
+                f.set_result(run_chunk(*self.payloads.pop(f)))
         return set(futures)
 
     def close(self, cancel: bool) -> None:
@@ -204,10 +222,14 @@ class _Executor:
         shared_folder: bool,
         close: Callable[[bool], None],
         close_in_background: bool,
+        parent_share: bool = False,
     ):
         self.executor = executor
+        # parent_share: this process runs chunks too, as one of ``workers``
+        self.parent_share = parent_share
         self.workers = max(1, workers)
-        self.capacity = 2 * self.workers  # chunks in flight: the next one is always there
+        # chunks in flight: the next one is always there (sharing: see _run_shared)
+        self.capacity = self.workers - 1 if parent_share else 2 * self.workers
         self.shared_folder = shared_folder
         self._close = close
         self._close_in_background = close_in_background
@@ -215,7 +237,7 @@ class _Executor:
     def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
         if self.shared_folder:
             return self.executor.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
-        return self.executor.submit(run_chunk, (plan.scenario, plan.seed, plan.engine, items))
+        return self.executor.submit(run_chunk, _payload(plan, items))
 
     def wait(self, futures):
         return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
@@ -236,12 +258,25 @@ class _Executor:
 
 
 def _local_pool(workers: int) -> _Executor:
-    pool = worker_pool(workers)
+    """``workers - 1`` pool processes, and this process runs chunks as the last worker:
+    one process fewer to start and stop, and its chunks need no pickling (100 points x
+    10 short days: benchmarks/README.md, "Issue 19: every target in one run")."""
+    # what a simulation imports, imported before the workers fork: they start warm
+    importlib.import_module("hallsim.engines.fast")
+    importlib.import_module("hallsim.metrics.computation")
+    pool = worker_pool(workers - 1)
 
     def close(cancel: bool) -> None:
         pool.shutdown(wait=True, cancel_futures=cancel)
 
-    return _Executor(pool, workers, shared_folder=True, close=close, close_in_background=True)
+    return _Executor(
+        pool,
+        workers,
+        shared_folder=True,
+        close=close,
+        close_in_background=True,
+        parent_share=True,
+    )
 
 
 def require_dask() -> None:
@@ -383,6 +418,9 @@ def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
     pending = parts.pending
     sizer = _ChunkSizer(len(pending), ex.workers, chunk_size)
     chunks = _chunks(plan, pending, iter(sizer.next, 0))
+    if ex.parent_share:
+        _run_shared(ex, plan, parts, sizer, chunks)
+        return
     inflight: set = set()  # submitted and not saved yet
     finished: set = set()  # of those, the ones that have finished
     try:
@@ -422,6 +460,111 @@ def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
             drain()  # ...and are kept too
         except KeyboardInterrupt:
             pass  # a second Ctrl-C: stop waiting; what is saved stays saved
+        if isinstance(exc, KeyboardInterrupt):
+            raise parts.interrupted() from None
+        raise
+
+
+def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) -> None:
+    """``_run`` when this process is one of the workers (local pool).
+
+    Each pool worker has one chunk at a time, and a finished chunk's callback
+    hands that worker the next at once (the pool's thread), so no chunk waits in
+    a queue while this process runs one of its own: every chunk is taken when a
+    worker is free, which is what keeps guided self-scheduling balanced.  This
+    process saves the finished chunks between its own.
+    """
+    lock = threading.Lock()
+    inflight: set = set()
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    stopping = threading.Event()
+
+    returned: list = []  # chunks the pool refused (a broken pool): run here
+    submitting = [0]  # chunks taken for the pool and not yet in ``inflight``
+
+    def next_chunk():  # with ``lock`` held
+        if stopping.is_set():
+            return None
+        return returned.pop() if returned else next(chunks, None)
+
+    def take():
+        with lock:
+            return next_chunk()
+
+    def submit_next() -> None:
+        with lock:
+            items = next_chunk()
+            if items is None:
+                return
+            submitting[0] += 1
+        try:
+            fut = ex.submit_chunk(plan, items, parts.out / PARTS)
+        except RuntimeError:  # a broken pool: this process runs the chunk
+            with lock:
+                returned.append(items)
+                submitting[0] -= 1
+            return
+        with lock:
+            inflight.add(fut)
+            submitting[0] -= 1
+        fut.add_done_callback(on_done)
+
+    def on_done(fut) -> None:
+        done.put(fut)
+        if not fut.cancelled() and fut.exception() is None:
+            submit_next()
+
+    def save(fut) -> None:
+        result = fut.result()
+        with lock:
+            sizer.record(len(result[1]), result[-1])
+        parts.save(result)
+        with lock:
+            inflight.discard(fut)
+
+    try:
+        for _ in range(ex.capacity):
+            submit_next()
+        while True:
+            while not done.empty():
+                save(done.get())
+            items = take()
+            if items is not None:  # this process's own chunk
+                result = run_chunk(_payload(plan, items), plan.point_scenario)
+                with lock:
+                    sizer.record(len(result[1]), result[-1])
+                parts.save(result)
+                continue
+            with lock:
+                idle = not inflight and not submitting[0] and not returned
+            if idle:
+                break
+            if not inflight:  # a chunk on its way to the pool: wait for it
+                time.sleep(0.001)
+                continue
+            save(done.get())
+    except BaseException as exc:
+        stopping.set()
+
+        def drain() -> None:
+            with lock:
+                left = list(inflight)
+            for fut in left:
+                if fut.done() and not fut.cancelled():
+                    try:
+                        result = fut.result()
+                    except Exception:  # failed or lost: those runs stay missing
+                        continue
+                    parts.save(result)
+                    with lock:
+                        inflight.discard(fut)
+
+        try:
+            drain()
+            ex.close(cancel=True)
+            drain()
+        except KeyboardInterrupt:
+            pass
         if isinstance(exc, KeyboardInterrupt):
             raise parts.interrupted() from None
         raise

@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from hallsim.metrics import METRICS
 from hallsim.resultsdir import MANIFEST as MANIFEST
 from hallsim.resultsdir import OWN_FILES as OWN_FILES
 from hallsim.resultsdir import ResultsFolder
@@ -155,7 +154,7 @@ def part_table(plan: SweepPlan, pts: np.ndarray, reps: np.ndarray, rows: np.ndar
         cols[path] = pa.array([colvals[k] for k in i.tolist()], typ)
     cols["replication"] = pa.array(reps, pa.int64())
     cols["seed"] = pa.array(np.full(len(pts), plan.seed, dtype=np.int64))
-    for j, m in enumerate(METRICS):
+    for j, m in enumerate(plan.metric_names):
         cols[m] = pa.array(rows[:, j], pa.float64())
     return pa.table(cols, schema=plan.schema())
 
@@ -190,7 +189,8 @@ def _summary_columns(df: pd.DataFrame | pa.Table, plan: SweepPlan) -> dict[str, 
     for p in plan.parameters:
         cols[p] = column(p)[order[starts]]
     cols["replications"] = sizes
-    values = np.column_stack([column(m).astype(float) for m in METRICS])[order]
+    names = plan.metric_names
+    values = np.column_stack([column(m).astype(float) for m in names])[order]
     defined = ~np.isnan(values)
     with np.errstate(invalid="ignore", divide="ignore"):
         if len(starts):
@@ -199,9 +199,9 @@ def _summary_columns(df: pd.DataFrame | pa.Table, plan: SweepPlan) -> dict[str, 
             dev = np.where(defined, values - np.repeat(mean, sizes, axis=0), 0.0)
             ss = np.add.reduceat(dev * dev, starts, axis=0)
         else:
-            n = mean = ss = np.empty((0, len(METRICS)))
+            n = mean = ss = np.empty((0, len(names)))
         sd = np.where(n >= 2, np.sqrt(ss / (n - 1)), np.nan)
-    for j, m in enumerate(METRICS):
+    for j, m in enumerate(names):
         cols[f"{m}_mean"] = mean[:, j]
         # inside the metric's range: the interval of the CLI and JSON
         low, high = interval(m, mean[:, j], sd[:, j], n[:, j])

@@ -1,0 +1,185 @@
+"""A lean event kernel: SimPy 4's event order, without SimPy's generality.
+
+The fast engine (``hallsim.engines.fast``) runs the reference hall model
+(``hallsim.engines.simpy_hall``) on this kernel for the scenarios its one-pass
+recursion does not cover (rosters, appointments, citizen classes, missed calls...).
+The hall's code is then literally the reference's, so the trace is the
+reference's bit for bit as long as this kernel processes events in exactly
+SimPy's order and computes times with the same floating-point operations. It
+does, for the part of SimPy's API the hall uses (``now``, ``timeout``, ``event``,
+``process``, ``run``, ``event.succeed``, ``event.callbacks``, ``a | b``, ``a & b``):
+
+* an event is scheduled at ``now + delay`` (a timeout at creation, any other
+  event when it succeeds) and events are processed in (time, scheduling order);
+* a process starts with an *urgent* initialisation: SimPy schedules it with a
+  priority ahead of every normal event at that instant, so it runs right
+  after the event being processed (and after any process started before it):
+  a first-in-first-out list here, emptied before the next event is taken;
+* a process waits on the event it yields (its resume is appended to the event's
+  callbacks) or continues at once if that event was already processed; when its
+  generator returns, the process (itself an event) is scheduled;
+* a condition (``a | b``, ``a & b``) adds its check to its events' callbacks,
+  succeeds (is scheduled) when its rule is met, and removes its remaining checks
+  when it is processed.
+
+What it leaves out: failed events and exceptions thrown into processes,
+interrupts, ``run(until=...)``, resources and stores, and condition values (a
+process gets None from yielding a condition). The hall uses none of them
+(``tests/test_kernel.py`` checks the order of simultaneous events against SimPy).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from heapq import heappop, heappush
+from itertools import count
+from typing import Any
+
+
+class Event:
+    """An event: callbacks run when it is processed (then ``callbacks`` is None)."""
+
+    __slots__ = ("callbacks", "env", "triggered", "value")
+
+    def __init__(self, env: Environment):
+        self.env = env
+        self.callbacks: list | None = []
+        self.triggered = False
+        self.value = None
+
+    def succeed(self, value: Any = None) -> Event:
+        if self.triggered:
+            raise RuntimeError(f"{self!r} has already been triggered")
+        self.triggered = True
+        self.value = value
+        env = self.env
+        heappush(env._queue, (env.now, next(env._eid), self))
+        return self
+
+    def __or__(self, other: Event) -> Condition:
+        return Condition(self.env, (self, other), need_all=False)
+
+    def __and__(self, other: Event) -> Condition:
+        return Condition(self.env, (self, other), need_all=True)
+
+
+class Timeout(Event):
+    """Scheduled at creation, at ``now + delay`` (SimPy's floating-point operation)."""
+
+    __slots__ = ()
+
+    def __init__(self, env: Environment, delay: float, value: Any = None):
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.env = env
+        self.callbacks = []
+        self.triggered = True
+        self.value = value
+        heappush(env._queue, (env.now + delay, next(env._eid), self))
+
+
+class Condition(Event):
+    """Any (``|``) or all (``&``) of some events."""
+
+    __slots__ = ("_check", "count", "events", "need")
+
+    def __init__(self, env: Environment, events: tuple[Event, ...], need_all: bool):
+        Event.__init__(self, env)
+        self.events = events
+        self.count = 0
+        self.need = len(events) if need_all else min(1, len(events))
+        check = self._check = self.check  # one bound method, so that it can be removed
+        if not events:
+            self.succeed()
+        for event in events:
+            if event.callbacks is None:
+                check(event)
+            else:
+                event.callbacks.append(check)
+        self.callbacks.append(self._remove_checks)
+
+    def check(self, event: Event) -> None:
+        if self.triggered:
+            return
+        self.count += 1
+        if self.count >= self.need:
+            self.succeed()
+
+    def _remove_checks(self, event: Event) -> None:
+        check = self._check
+        for e in self.events:
+            callbacks = e.callbacks
+            if callbacks and check in callbacks:
+                callbacks.remove(check)
+
+
+class Process(Event):
+    """A generator driven by the events it yields; an event itself (when it returns)."""
+
+    __slots__ = ("_resume_cb", "generator")
+
+    def __init__(self, env: Environment, generator: Generator):
+        Event.__init__(self, env)
+        self.generator = generator
+        self._resume_cb = self._resume
+        env._urgent.append(self)  # SimPy's urgent Initialize event
+
+    def _resume(self, event: Event | None) -> None:
+        send = self.generator.send
+        value = None if event is None else event.value
+        while True:
+            try:
+                event = send(value)
+            except StopIteration as stop:
+                self.triggered = True
+                self.value = stop.value
+                env = self.env
+                heappush(env._queue, (env.now, next(env._eid), self))
+                return
+            callbacks = event.callbacks
+            if callbacks is not None:
+                callbacks.append(self._resume_cb)
+                return
+            value = event.value  # already processed: go on at once, as SimPy does
+
+
+class Environment:
+    """The clock, the event list and the processes' start list."""
+
+    __slots__ = ("_eid", "_queue", "_urgent", "now")
+
+    def __init__(self, initial_time: float = 0.0):
+        self.now = initial_time
+        self._queue: list[tuple[float, int, Event]] = []
+        self._eid = count()
+        self._urgent: deque[Process] = deque()
+
+    def timeout(self, delay: float, value: Any = None) -> Timeout:
+        return Timeout(self, delay, value)
+
+    def event(self) -> Event:
+        return Event(self)
+
+    def process(self, generator: Generator) -> Process:
+        return Process(self, generator)
+
+    def any_of(self, events) -> Condition:
+        return Condition(self, tuple(events), need_all=False)
+
+    def all_of(self, events) -> Condition:
+        return Condition(self, tuple(events), need_all=True)
+
+    def run(self) -> None:
+        """Process every event, in (time, scheduling order), until none is left."""
+        queue, urgent = self._queue, self._urgent
+        pop, start = heappop, urgent.popleft
+        while True:
+            while urgent:
+                start()._resume(None)
+            if not queue:
+                return
+            self.now, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
