@@ -1207,8 +1207,9 @@ class _Hall(_VisitSteps):
         for line in lines:
             for entry in line:
                 c = entry[4]
-                if c.state == WAITING:
+                if c.state == WAITING:  # e.g. back from a missed call after the roster's end
                     c.state = DISMISSED
+                    self._queue_changed(-1)  # the queue trace ends empty
                     self._record(c, None, np.nan, max(c.arrival, close), UNSERVED)
         if self.rostered:
             for w in self.windows:
