@@ -17,7 +17,13 @@ from typing import Any
 
 from hallsim.experiment import ExperimentResult, as_scenario, run_replications
 from hallsim.metrics import METRICS
-from hallsim.metrics.registry import HIGHER_IS_BETTER, KEY_METRICS
+from hallsim.metrics.registry import (
+    ALL_METRICS,
+    HIGHER_IS_BETTER,
+    KEY_METRICS,
+    VISIT_KEY_METRICS,
+    reported,
+)
 from hallsim.scenario import Scenario
 from hallsim.stats import bonferroni, paired_difference
 
@@ -32,7 +38,7 @@ def paired_differences(results: list[ExperimentResult], confidence: float = 0.95
     level = bonferroni(confidence, len(results) - 1)
     out = []
     for other in results[1:]:
-        for m in METRICS:
+        for m in reported(other.replications.columns, base.replications.columns):
             diff = paired_difference(m, other.replications[m], base.replications[m], level)
             n = diff.pop("n")
             out.append(
@@ -124,8 +130,12 @@ def compare(
     names = [s.name for s in scs]
     if len(set(names)) < len(names):
         raise ValueError("compared scenarios need distinct names")
-    if metric not in METRICS:
+    if metric not in ALL_METRICS:
         raise ValueError(f"metric must be one of the metrics, got {metric!r}")
+    if metric not in METRICS and not all(sc.uses_visits() for sc in scs):
+        raise ValueError(
+            f"metric {metric!r} is reported only by scenarios with [visits] or [[stations]]"
+        )
     seed = scs[0].run.seed if seed is None else seed
     replications = scs[0].run.replications if replications is None else replications
     results = [
@@ -160,4 +170,10 @@ def compare(
         best=best_scenario(results, metric),
         wait_decomposition=decomposition,
         robustness=check,
+        key_metrics=KEY_METRICS
+        + tuple(
+            m
+            for m in VISIT_KEY_METRICS
+            if m in reported(*(r.replications.columns for r in results))
+        ),
     )

@@ -25,6 +25,7 @@ from hallsim import streaming as _streaming
 from hallsim.engines import ENGINES as ENGINES
 from hallsim.limits import check_int, check_replications, check_seed
 from hallsim.metrics import METRICS, ReplicationResult
+from hallsim.metrics.registry import reported
 from hallsim.scenario import Scenario, load_scenario
 from hallsim.stats import summarise
 from hallsim.streams import make_streams
@@ -133,13 +134,17 @@ class ExperimentResult:
     groups: pd.DataFrame
     periods: pd.DataFrame
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)  # per citizen class, if any
+    stations: pd.DataFrame = field(default_factory=pd.DataFrame)  # per station (visits.md)
     clerks: pd.DataFrame = field(default_factory=pd.DataFrame)  # per clerk, if they differ
     log: pd.DataFrame | None = None
     summary: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.summary:
-            self.summary = {m: summarise_values(self.replications[m], metric=m) for m in METRICS}
+            self.summary = {
+                m: summarise_values(self.replications[m], metric=m)
+                for m in reported(self.replications.columns)
+            }
 
 
 def _replicate_one(args: tuple) -> tuple[int, ReplicationResult]:
@@ -307,6 +312,7 @@ def collect(
         groups=stack("groups"),
         periods=stack("periods"),
         classes=stack("classes"),
+        stations=stack("stations"),
         clerks=stack("clerks"),
         log=log,
     )

@@ -300,6 +300,15 @@ def workbook_labels(lang: str | None = None) -> dict[str, str] | None:
 
 
 SCENARIO_KEYS_ZH: dict[str, str] = {
+    "back_office_min": "后台审批时长",
+    "bundle_saving": "合并办理节省比例",
+    "matters_per_visit": "每次来访事项数",
+    "one_sitting": "一次办完（同窗合办）",
+    "order": "办理顺序",
+    "position": "环节位置",
+    "station": "所属环节",
+    "stations": "环节（导办、出件等）",
+    "visits": "多事项来访（一件事一次办）",
     "absent": "缺席（过号）比例",
     "adequate_wait_min": "可接受等候时长",
     "appointments": "预约",
@@ -434,6 +443,8 @@ UNITS: dict[str, tuple[str, str]] = {
     "calls": ("calls", "次"),
     "switches": ("switches", "次"),
     "hours": ("hours", "小时"),
+    "queues": ("queues", "次"),
+    "matters": ("matters", "项"),
     "": ("", ""),
 }
 """The registry's units in both languages."""
@@ -633,6 +644,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "describe.rate_table": ("rate table {rates}", "到达率表 {rates}"),
     "describe.factor": (", factor {factor}", "，系数 {factor}"),
+    "describe.station": ("station {station}", "环节 {station}"),
+    "describe.visits": ("matters per visit {shares}", "每次来访事项数 {shares}"),
+    "describe.ticket_per_matter": (", a ticket per matter", "，每项事项取一次号"),
+    "describe.bundle_saving": (", bundle saving {saving}", "，合并办理节省 {saving}"),
+    "describe.back_office": (", then back office", "，之后转后台审批"),
+    "describe.station_step": (
+        "station {name} ({position}, {share}%{back})",
+        "环节 {name}（{position}，{share}%{back}）",
+    ),
+    "describe.position.before": ("before the windows", "窗口之前"),
+    "describe.position.after": ("after the windows", "窗口之后"),
+    "report.stations.heading": ("Stations", "各环节"),
+    "report.stations.text": (
+        "Per station, means over replications: queues joined, mean wait, mean time at the "
+        "station (wait + service), the mean number there and utilisation. With several "
+        "matters per visit or stations in sequence a citizen joins several queues: the "
+        "per-citizen metrics (time in the hall, queues per citizen) are in the headline table.",
+        "各环节的各次重复均值：排队人次、平均等候、环节用时（等候加办理）、平均在场人数和利用率。"
+        "一次来访办多项事项或经过多个环节时，一位群众会排多次队：人均在厅时间、人均排队次数等"
+        "按人计算的指标见总表。",
+    ),
+    "plot.stations.xlabel": (
+        "minutes at the station: wait (light) then service (dark), 95% CI",
+        "环节用时（分钟）：等候（浅色）与办理（深色），95%置信区间",
+    ),
+    "plot.stations.title": ("Time at each station ({reps})", "各环节用时（{reps}）"),
+    "stations.title": ("stations (mean over replications)", "各环节（各次重复的均值）"),
+    "stations.station": ("station", "环节"),
+    "stations.arrived": ("queues joined", "排队人次"),
+    "stations.wait": ("mean wait, min", "平均等候（分钟）"),
+    "stations.time": ("time there, min", "环节用时（分钟）"),
+    "stations.number": ("mean number there", "平均在场人数"),
+    "stations.utilisation": ("utilisation", "利用率"),
     "describe.patience": ("; patience: {parts}", "；耐心：{parts}"),
     "describe.balk_at": ("balk at {n}", "排队达 {n} 人即离开"),
     "describe.renege": (

@@ -31,6 +31,7 @@ PLOT_KINDS = (
     "sweep",
     "tornado",
     "backtest",
+    "stations",
     "clerks",
 )
 """Figures ``hallsim plot --kind`` draws from a results folder (see hallsim.plots)."""

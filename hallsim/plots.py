@@ -1354,6 +1354,58 @@ def plot_tornado(folder: str | os.PathLike | Results, metric: str = "wait_mean_m
         return _finish(fig, cjk)
 
 
+# --------------------------------------------------------------------------- stations
+
+
+def plot_stations(folder: str | os.PathLike | Results) -> Figure:
+    """Per station (docs/visits.md): mean wait and mean service there, per scenario.
+
+    One bar per (station, scenario): the wait, then the service time, stacked; the
+    whisker is the 95% Student-t interval of the time at the station over replications.
+    """
+    res = load_results(folder)
+    names = _need_scenarios(res, "a stations plot")
+    st = res.table("stations", required=False)
+    if st is None or st.empty:
+        raise ResultsError(
+            f"{res.folder / 'stations.parquet'}: missing (only scenarios with [visits] or "
+            "[[stations]] write it)"
+        )
+    if "scenario" not in st.columns:
+        st = st.assign(scenario=names[0])
+    total = t_summary(st, ["scenario", "station"], "time_at_station_mean_min")
+    wait = st.groupby(["scenario", "station"])["wait_mean_min"].mean()
+    stations = list(dict.fromkeys(st["station"]))
+    colours = _colours(names)
+    with _style(names + stations) as cjk:
+        fig = _figure()
+        ax = fig.subplots()
+        height = 0.8 / max(len(names), 1)
+        for j, name in enumerate(names):
+            for i, station in enumerate(stations):
+                row = total[(total.scenario == name) & (total.station == station)]
+                if row.empty:
+                    continue
+                y = i + j * height
+                w = float(wait.get((name, station), np.nan))
+                t = float(row["mean"].iloc[0])
+                ax.barh(y, w, height, color=colours[name], alpha=0.45)
+                ax.barh(
+                    y, t - w, height, left=w, color=colours[name], label=name if i == 0 else None
+                )
+                lo, hi = row["ci_low"].iloc[0], row["ci_high"].iloc[0]
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.plot([lo, hi], [y, y], color="black", linewidth=1)
+        ax.set_yticks(
+            [i + height * (len(names) - 1) / 2 for i in range(len(stations))], labels=stations
+        )
+        ax.invert_yaxis()
+        ax.set_xlabel(_t("plot.stations.xlabel"))
+        ax.set_title(_t("plot.stations.title", reps=_reps_note(res)), loc="left")
+        ax.legend(frameon=False, fontsize=9)
+        return _finish(fig, cjk)
+
+
 def plot_roster(advice: dict[str, Any]) -> Figure:
     """The staffing advisor's roster (``hallsim staff --json`` as a dict): top, the
     windows per period of each group, advised (simulation-checked, solid) and Erlang's
@@ -1574,6 +1626,7 @@ PLOTS: dict[str, Callable[..., Figure]] = {
     "matters": plot_matters,
     "sweep": plot_sweep,
     "tornado": plot_tornado,
+    "stations": plot_stations,
     "clerks": plot_clerks,
 }
 

@@ -23,7 +23,7 @@ import jinja2
 from hallsim import __version__, decision, i18n
 from hallsim.fonts import css_font_face, missing_notice
 from hallsim.i18n import t
-from hallsim.metrics.registry import KEY_METRICS
+from hallsim.metrics.registry import KEY_METRICS, VISIT_KEY_METRICS
 from hallsim.plots import (
     METRIC_INFO,
     Results,
@@ -217,7 +217,7 @@ def difference_rows(res: Results) -> list[dict[str, Any]]:
     rows = []
     for d in diffs:
         m = d.get("metric")
-        if m not in DIFFERENCE_METRICS or d.get("mean") is None:
+        if m not in (*DIFFERENCE_METRICS, *VISIT_KEY_METRICS) or d.get("mean") is None:
             continue
         judgement = decision.judge(d, m)
         verdict = decision.TEXT.get(judgement, "") or TEXT["higher" if d["mean"] > 0 else "lower"]
@@ -447,11 +447,45 @@ def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
     return src, list(getattr(fig, "hallsim_missing_glyphs", []))
 
 
+STATION_FIGURE = (
+    "stations",
+    "Time at each station / 各环节用时",
+    "Per station (reception, windows, pick-up): the mean wait (light) and service (dark) "
+    "per queue joined, with the 95% interval of the time there (docs/visits.md).",
+)
+
+
+def station_rows(res: Results) -> list[dict[str, Any]]:
+    """Per scenario and station: queues joined, wait, time there, number there,
+    utilisation (means over replications); empty without stations.parquet."""
+    st = res.table("stations", required=False)
+    if st is None or st.empty:
+        return []
+    if "scenario" not in st.columns:
+        st = st.assign(scenario=res.scenarios[0])
+    means = st.groupby(["scenario", "station"], sort=False).mean(numeric_only=True)
+    return [
+        {
+            "scenario": scenario,
+            "station": station,
+            "arrived": f"{row['arrived']:.1f}",
+            "wait": f"{row['wait_mean_min']:.2f}",
+            "time": f"{row['time_at_station_mean_min']:.2f}",
+            "number": f"{row['in_station_mean']:.2f}",
+            "utilisation": f"{100 * row['utilisation']:.0f}%",
+        }
+        for (scenario, station), row in means.iterrows()
+    ]
+
+
 def figure_items(res: Results) -> list[dict[str, str]]:
     """Each report figure as a PNG data URI, or the reason it is not available."""
     items = []
     has_log = res.table("citizens", required=False) is not None
-    for kind, heading, caption in REPORT_FIGURES:
+    figures = REPORT_FIGURES
+    if res.table("stations", required=False) is not None:
+        figures = (*figures, STATION_FIGURE)
+    for kind, heading, caption in figures:
         if kind == "clerks" and res.table("clerks", required=False) is None:
             continue  # only halls whose clerks differ have the table
         if kind in LOG_FIGURES and not has_log:
@@ -551,6 +585,7 @@ def _build_report(res: Results, title: str | None) -> str:
         "attitude_assumptions": attitude_rows(res),
         "robustness": robustness_context(res),
         "decomposition": decomposition_rows(res),
+        "stations": station_rows(res),
         "provenance": provenance(res),
         "replay": replay_context(res),
     }

@@ -32,7 +32,7 @@ from hallsim import __version__
 from hallsim.comparison import best_scenario as best_scenario
 from hallsim.comparison import paired_differences as paired_differences
 from hallsim.experiment import ExperimentResult
-from hallsim.metrics import METRICS
+from hallsim.metrics.registry import ALL_METRICS, reported
 from hallsim.metrics.registry import HIGHER_IS_BETTER as HIGHER_IS_BETTER
 from hallsim.names import PLOT_KINDS as PLOT_KINDS  # defined there, light to import
 from hallsim.resultsdir import RESULT_FILES as RESULT_FILES
@@ -44,7 +44,10 @@ clean = json_safe  # the one JSON cleaner, in resultsdir
 
 
 def metric_block(summary: dict[str, dict]) -> dict[str, dict]:
-    return {m: {k: summary[m][k] for k in ("mean", "ci_low", "ci_high", "sd")} for m in METRICS}
+    return {
+        m: {k: summary[m][k] for k in ("mean", "ci_low", "ci_high", "sd")}
+        for m in reported(summary)
+    }
 
 
 def mark_predicted(obj: Any) -> Any:
@@ -54,7 +57,7 @@ def mark_predicted(obj: Any) -> Any:
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
-            if k in METRICS and isinstance(v, dict) and "mean" in v:
+            if k in ALL_METRICS and isinstance(v, dict) and "mean" in v:
                 out[k] = {**v, "predicted": k in PREDICTED}
             else:
                 out[k] = mark_predicted(v)
@@ -67,7 +70,7 @@ def mark_predicted(obj: Any) -> Any:
 def interval_notes(res: ExperimentResult) -> dict[str, str]:
     """Per metric, why its interval looks as it does (cut at the range, all equal...)."""
     out = {}
-    for m in METRICS:
+    for m in reported(res.summary):
         s = res.summary[m]
         if s["mean"] is None:
             continue
@@ -181,6 +184,9 @@ def write_results(
     classes = tidy("classes")
     if len(classes):
         folder.write("classes.parquet", parquet(classes))
+    stations = tidy("stations")  # multi-matter visits and stations (docs/visits.md)
+    if len(stations):
+        folder.write("stations.parquet", parquet(stations))
     clerks = tidy("clerks")  # per clerk, when clerks differ (docs/kiosks-tidal.md)
     if len(clerks):
         folder.write("clerks.parquet", parquet(clerks))
@@ -198,6 +204,11 @@ def write_results(
             r.scenario.name: {
                 "matters": _breakdown_summary(r.matters, "matter"),
                 "groups": _breakdown_summary(r.groups, "window_group"),
+                **(
+                    {"stations": _breakdown_summary(r.stations, "station")}
+                    if len(r.stations)
+                    else {}
+                ),
             }
             for r in results
         },

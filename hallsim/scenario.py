@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
 import os
 import re
@@ -564,6 +565,13 @@ class WindowGroup(_Frozen):
         description="citizen classes this group serves ('regular', class names, '*'); "
         "absent = every class",
     )
+    # --- stations in sequence (docs/visits.md); absent = a window serving matters
+    station: str | None = Field(
+        None,
+        min_length=1,
+        description="the [[stations]] entry these windows staff (reception, cashier, pick-up); "
+        "absent = windows that serve matters",
+    )
     # --- citizens and clerks who differ, tidal windows (docs/kiosks-tidal.md)
     speed_sd: float = Field(
         0.0,
@@ -603,6 +611,8 @@ class WindowGroup(_Frozen):
         return (a, a, a, a)
 
     def serves(self, matter: str) -> bool:
+        if self.station is not None:  # a station's windows serve the station, not matters
+            return False
         return "*" in self.matters or matter in self.matters
 
     def serves_class(self, klass: str) -> bool:
@@ -934,6 +944,86 @@ class ReportSettings(_Frozen):
     )
 
 
+# --------------------------------------------------------------------------- visits, stations
+# Multi-matter visits (一件事一次办) and stations in sequence (docs/visits.md).
+
+
+class Visits(_Frozen):
+    """Several matters per visit: how many, how they are served, in which order."""
+
+    matters_per_visit: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        description="share of citizens bringing k matters, e.g. { 1 = 0.7, 2 = 0.2, 3 = 0.1 }; "
+        "the first matter is drawn as today, the others by matter share without repeats",
+    )
+    bundle_saving: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="share of each extra matter's service time saved when one window serves it "
+        "in the same sitting (assumption; 0 = times simply add)",
+    )
+    one_sitting: bool = Field(
+        True,
+        description="a window serves all of a citizen's matters it may serve in one sitting "
+        "(false: a ticket per matter even at an integrated window, to separate pooling from "
+        "fewer queues per citizen)",
+    )
+    order: Literal["listed", "shortest_queue"] = Field(
+        "listed",
+        description="with dedicated windows, which remaining matter's queue a citizen joins "
+        "next: in the order drawn, or the one with the fewest waiting",
+    )
+
+    @field_validator("matters_per_visit")
+    @classmethod
+    def _k_table(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("give at least one k = share entry")
+        for key in v:
+            if not key.isdigit() or not 1 <= int(key) <= 20:
+                raise ValueError(f"keys are matter counts 1..20, got {key!r}")
+        total = sum(v.values())
+        if abs(total - 1.0) > 0.001:
+            raise ValueError(f"shares must sum to 1 (within 0.001), they sum to {total:.4f}")
+        return v
+
+    def k_table(self) -> tuple[list[int], list[float]]:
+        """(k values, cumulative shares), k ascending."""
+        ks = sorted(int(k) for k in self.matters_per_visit)
+        cum = list(itertools.accumulate(self.matters_per_visit[str(k)] for k in ks))
+        return ks, cum
+
+
+class Station(_Frozen):
+    """A step of the visit besides the matter windows: 导办 reception, cashier, 出件 pick-up."""
+
+    name: str = Field(min_length=1, description="station name, used in outputs")
+    service_min: Distribution = Field(description="service time at this station")
+    position: Literal["before", "after"] = Field(
+        description="visited before the matter windows (reception) or after them (pick-up)"
+    )
+    share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="probability that a citizen (with an eligible matter) goes to this station",
+    )
+    matters: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        description='matters whose citizens may be routed here; "*" = every matter',
+    )
+    back_office_min: Distribution | None = Field(
+        None,
+        description="承诺件: an 'after' station reached only after this back-office time, "
+        "which the citizen spends outside the hall; they come back the same day if it ends "
+        "before close, otherwise on another day (not simulated). Absent: 即办件, straight on",
+    )
+
+    def routes(self, matter: str) -> bool:
+        return "*" in self.matters or matter in self.matters
+
+
 class Scenario(_Frozen):
     name: str = Field(
         min_length=1,
@@ -966,6 +1056,13 @@ class Scenario(_Frozen):
     )
     report: ReportSettings | None = Field(
         None, description="how outputs read (language); changes no number"
+    )
+    visits: Visits | None = Field(
+        None, description="一件事一次办: several matters per visit (absent: one matter each)"
+    )
+    stations: list[Station] | None = Field(
+        None,
+        description="stations in sequence around the matter windows (absent: windows only)",
     )
 
     @field_validator("name")
@@ -1035,8 +1132,79 @@ class Scenario(_Frozen):
         self._check_rosters()
         self._check_classes()
         self._check_day_features()
+        self._check_visits()
         self._check_kiosks_tidal()
         return self
+
+    def _check_visits(self) -> None:
+        """Multi-matter visits and stations (docs/visits.md)."""
+        snames = [st.name for st in self.stations or []]
+        for k, n in enumerate(snames):
+            if n in snames[:k]:
+                raise _FieldError(f"stations.{k}.name", f"duplicate station name {n!r}")
+            if n in self.matter_names or n == "*":
+                raise _FieldError(f"stations.{k}.name", f"{n!r} is a matter name (or '*')")
+        for k, st in enumerate(self.stations or []):
+            for j, m in enumerate(st.matters):
+                if m != "*" and m not in self.matter_names:
+                    raise _FieldError(
+                        f"stations.{k}.matters.{j}",
+                        f"unknown matter {m!r}; matters are {self.matter_names} (or '*')",
+                    )
+            if st.back_office_min is not None and st.position != "after":
+                raise _FieldError(
+                    f"stations.{k}.back_office_min",
+                    "a back-office step comes after the windows: needs position = 'after'",
+                )
+            if st.back_office_min is not None and self.run.mode != "day":
+                raise _FieldError(
+                    f"stations.{k}.back_office_min", "only used in day mode (run.mode = 'day')"
+                )
+            if st.share > 0 and not any(w.count > 0 and w.station == st.name for w in self.windows):
+                raise _FieldError(
+                    f"stations.{k}.name",
+                    f"station {st.name!r} is staffed by no window group with count >= 1 "
+                    f"(add [[windows]] with station = {st.name!r})",
+                )
+        for i, w in enumerate(self.windows):
+            if w.station is None:
+                continue
+            if w.station not in snames:
+                raise _FieldError(
+                    f"windows.{i}.station",
+                    f"unknown station {w.station!r}; [[stations]] names are {snames}",
+                )
+            if w.matters != ["*"]:
+                raise _FieldError(
+                    f"windows.{i}.matters",
+                    "a station's windows serve the station, not matters: remove matters",
+                )
+        for i, w in enumerate(self.windows):
+            if w.station is not None and (w.tidal is not None or w.elastic is not None):
+                key = "tidal" if w.tidal is not None else "elastic"
+                raise _FieldError(
+                    f"windows.{i}.{key}", "a station's windows cannot be tidal or elastic"
+                )
+        if self.kiosks_active() and self.uses_visits():
+            raise _FieldError("kiosks", "kiosks with [visits] or [[stations]] are not modelled yet")
+        if not any(w.count > 0 and w.station is None for w in self.windows):
+            raise _FieldError("windows", "at least one window must serve matters (count >= 1)")
+        if self.visits is not None:
+            ks, _ = self.visits.k_table()
+            n_pos = sum(1 for m in self.matters if m.share > 0)
+            if max(ks) > n_pos:
+                raise _FieldError(
+                    "visits.matters_per_visit",
+                    f"k = {max(ks)} matters, but only {n_pos} matters have a share > 0",
+                )
+
+    def uses_visits(self) -> bool:
+        """Several matters per visit or stations in sequence (docs/visits.md)."""
+        return self.visits is not None or bool(self.stations)
+
+    @property
+    def station_names(self) -> list[str]:
+        return [st.name for st in self.stations or []]
 
     def _check_kiosks_tidal(self) -> None:
         """Kiosks, helpers, tidal windows, clerk speeds (docs/kiosks-tidal.md)."""

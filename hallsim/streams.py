@@ -56,6 +56,7 @@ SOURCES = (
     "missed_calls",  # 过号: whether a called citizen is there, and when they come back
     "kiosks",  # self-service kiosks: try one or not, time at the kiosk, success (3 per try)
     "clerk_speed",  # each clerk's speed factor (windows.speed_sd), a sub-stream per clerk
+    "visits",  # extra matters and station routes per citizen (docs/visits.md)
 )
 
 

@@ -867,3 +867,28 @@ def test_deterministic_service_agrees_statistically() -> None:
         diff = fast[metric] - ref[metric]  # paired: common random numbers
         half = 3.0 * diff.std(ddof=1) / math.sqrt(reps)
         assert abs(diff.mean()) <= half + 1e-9, metric
+
+
+def test_a_missed_call_returner_after_the_rosters_end_leaves_the_queue_trace_empty() -> None:
+    """Found by test_random_kernel_scenarios_identical: a citizen back from a missed call
+    after the only window went off duty is sent away by the end-of-run safety net, which
+    must also take them out of the queue-length trace (it ended at 1)."""
+    exp1 = {"dist": "exponential", "mean": 1.0}
+    sc = scenario_from_dict(
+        {
+            "name": "missed after roster",
+            "hall": {"open": "09:00", "close": "10:00", "max_waiting": 0},
+            "arrivals": {"rate_per_hour": 15.0},
+            "matters": [{"name": "m0", "share": 1.0, "service_min": exp1}],
+            "windows": [
+                {"name": "g0", "count": 0},
+                {"name": "extra", "count": 1, "staffed": {"09:00": 1, "09:20": 0}},
+            ],
+            "attitude_effects": {"enabled": False},
+            "appointments": {"booked_share": 0.5, "slot_min": 0.0, "grace_min": 0.0},
+            "missed_calls": {"absent": 0.25, "away_min": exp1, "grace_min": 3.0},
+        }
+    )
+    tr = assert_same_run(sc, 0, 0)
+    check_invariants(sc, tr)
+    assert tr.queue_levels[-1] == 0

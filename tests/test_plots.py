@@ -118,12 +118,41 @@ def figure_for(kind: str, compare_dir: Path, sweep_dir: Path, tornado_dir: Path)
         return plots.render(sweep_dir, "sweep", metric="wait_mean_min")
     if kind == "tornado":
         return plots.render(tornado_dir, "tornado", metric="csat")
+    if kind == "stations":  # needs scenarios with stations (docs/visits.md)
+        return plots.render(stations_dir(compare_dir.parent), "stations")
     if kind == "clerks":  # needs clerks who differ (tests/test_kiosks_tidal.py covers it)
         folder = compare_dir.parent / "clerks_plot"
         if not folder.exists():
             simulate(["run", str(SCENARIOS / "kiosks.toml"), "--out", str(folder)])
         return plots.render(folder, "clerks")
     return plots.render(compare_dir, kind)
+
+
+def stations_dir(parent: Path) -> Path:
+    """visits_dedicated vs reception_pickup (3 replications), made once per session."""
+    out = parent / "stations"
+    if not (out / "stations.parquet").is_file():
+        simulate(
+            [
+                "compare",
+                str(SCENARIOS / "visits_dedicated.toml"),
+                str(SCENARIOS / "reception_pickup.toml"),
+                "--out",
+                str(out),
+            ]
+        )
+    return out
+
+
+def test_stations_plot_shows_every_station_and_refuses_a_folder_without_them(
+    compare_dir: Path,
+) -> None:
+    fig = plots.plot_stations(stations_dir(compare_dir.parent))
+    ticks = {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    assert ticks == {"windows", "reception", "pickup"}
+    assert "minutes" in fig.axes[0].get_xlabel()
+    with pytest.raises(plots.ResultsError, match=r"stations\.parquet"):
+        plots.plot_stations(compare_dir)
 
 
 def all_axis_labels(fig: Figure) -> list[str]:
@@ -419,11 +448,10 @@ def test_cli_plot_all_writes_every_kind_that_applies(compare_dir: Path, tmp_path
     result = CliRunner().invoke(main, ["plot", str(folder), "--all"])
     assert result.exit_code == 0, result.output
     written = sorted(Path(p).name for p in result.output.split())
-    # --log ran, no robustness check, clerks all alike: every run kind but the tornado
-    # and the per-clerk figure
-    assert written == sorted(
-        f"{k}.png" for k in plots.KINDS if k not in ("sweep", "tornado", "backtest", "clerks")
-    )
+    # --log ran, no robustness check, clerks all alike, no stations: every run kind but
+    # the tornado, the per-clerk and the per-station figures
+    skipped = ("sweep", "tornado", "backtest", "clerks", "stations")
+    assert written == sorted(f"{k}.png" for k in plots.KINDS if k not in skipped)
 
 
 def test_cli_plot_all_on_a_sweep_draws_each_key_metric(sweep_dir: Path, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from hallsim.cli.common import (
 )
 from hallsim.cli.types import REPLICATIONS, SEED, replications_from
 from hallsim.i18n import current, metric_label, t
-from hallsim.metrics.registry import COUNTS, METRICS, PERCENT, PREDICTED
+from hallsim.metrics.registry import ALL_METRICS, COUNTS, METRICS, PERCENT, PREDICTED, reported
 from hallsim.names import ENGINES
 
 if TYPE_CHECKING:
@@ -116,6 +116,25 @@ def _check_modes(files: tuple[str, ...], scenarios: list[Scenario]) -> None:
             )
 
 
+def _stations_table(res: ExperimentResult) -> Table:
+    """Per station (docs/visits.md): means over replications."""
+    table = Table(title=t("stations.title"), title_justify="left")
+    cols = [
+        ("arrived", "stations.arrived", "{:.1f}"),
+        ("wait_mean_min", "stations.wait", "{:.2f}"),
+        ("time_at_station_mean_min", "stations.time", "{:.2f}"),
+        ("in_station_mean", "stations.number", "{:.2f}"),
+        ("utilisation", "stations.utilisation", "{:.0%}"),
+    ]
+    table.add_column(t("stations.station"))
+    for _, title, _ in cols:
+        table.add_column(t(title), justify="right")
+    means = res.stations.groupby("station", sort=False).mean(numeric_only=True)
+    for name, row in means.iterrows():
+        table.add_row(str(name), *(fmt.format(row[c]) for c, _, fmt in cols))
+    return table
+
+
 def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
     from hallsim.stats import interval_note
 
@@ -124,7 +143,7 @@ def _metrics_table(results: list[ExperimentResult], title: str) -> Table:
     for r in results:
         table.add_column(f"{r.scenario.name}\n{t('mean_ci')}", justify="right")
     cut = False
-    for m in METRICS:
+    for m in reported(*(r.summary for r in results)):
         cells = []
         for r in results:
             s = r.summary[m]
@@ -291,7 +310,8 @@ def describe(sc: Scenario) -> str:
         else t("describe.rate_table", rates=", ".join(f"{k}={v:g}" for k, v in rate.items()))
     )
     groups = "; ".join(
-        f"{w.count}× {w.name} ({', '.join(w.matters)}"
+        f"{w.count}× {w.name} ("
+        + (t("describe.station", station=w.station) if w.station else ", ".join(w.matters))
         + (
             t("describe.factor", factor=f"{w.service_time_factor:g}")
             if w.service_time_factor != 1
@@ -323,8 +343,38 @@ def describe(sc: Scenario) -> str:
         choice=_line_choice(sc),
         groups=groups,
         patience=patience,
-        day=_describe_day(sc) + _describe_kiosks_tidal(sc),
+        day=_describe_day(sc) + _describe_kiosks_tidal(sc) + _describe_visits(sc),
     )
+
+
+def _describe_visits(sc: Scenario) -> str:
+    """Multi-matter visits and stations (docs/visits.md), for ``describe`` ('' if none)."""
+    parts = []
+    sep = t("describe.sep")
+    if sc.visits is not None:
+        v = sc.visits
+        ks = ", ".join(f"{k}: {100 * p:.0f}%" for k, p in v.matters_per_visit.items())
+        parts.append(
+            t("describe.visits", shares=ks)
+            + ("" if v.one_sitting else t("describe.ticket_per_matter"))
+            + (
+                t("describe.bundle_saving", saving=f"{v.bundle_saving:g}")
+                if v.bundle_saving
+                else ""
+            )
+        )
+    for st in sc.stations or []:
+        back = t("describe.back_office") if st.back_office_min is not None else ""
+        parts.append(
+            t(
+                "describe.station_step",
+                name=st.name,
+                position=t(f"describe.position.{st.position}"),
+                share=f"{100 * st.share:.0f}",
+                back=back,
+            )
+        )
+    return sep + sep.join(parts) if parts else ""
 
 
 def _describe_kiosks_tidal(sc: Scenario) -> str:
@@ -500,6 +550,8 @@ def run(
     con = Console()
     title = t("run.title", name=sc.name, n=len(res.replications), seed=res.seed)
     con.print(_metrics_table([res], title))
+    if len(res.stations):
+        con.print(_stations_table(res))
     con.print(t("predictions_note"), style="dim")
     con.print(headline(res), style="bold", highlight=False, soft_wrap=True)
     click.echo(str(path))
@@ -511,7 +563,7 @@ def run(
 @click.option(
     "--metric",
     "-m",
-    type=click.Choice(METRICS),
+    type=click.Choice(ALL_METRICS),
     default="wait_mean_min",
     show_default=True,
     help="Metric that names the best scenario.",

@@ -122,6 +122,11 @@ def one_pass_lacks(scenario: Scenario) -> list[str]:
         missing.append("rosters or breaks")
     if (mechanism := unsupported_mechanism(scenario)) is not None:
         missing.append(mechanism)
+    # several queues per citizen (docs/visits.md): the one-pass recursion serves one each
+    if scenario.visits is not None:
+        missing.append("visits")
+    if scenario.stations:
+        missing.append("stations")
     # kiosks, helpers, tidal windows, clerk speeds, class patience (docs/kiosks-tidal.md)
     missing.extend(scenario.uses_kiosks_tidal())
     return missing

@@ -19,7 +19,7 @@ the plain ticket order (docs/operations.md).
 from __future__ import annotations
 
 import itertools
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 import simpy
@@ -67,11 +67,13 @@ class _Citizen:
         "klass",
         "matter",
         "patience",
+        "plan",
         "return_u",
         "seq",
         "settle_u",
         "slot",
         "state",
+        "station",
         "tier",
         "window",
     )
@@ -96,6 +98,9 @@ class _Citizen:
         self.booked = False
         self.slot = np.nan
         self.tier = 1  # 0: booked and their slot has come; 1: in ticket order
+        # multi-matter visits and stations (docs/visits.md) only
+        self.plan = None  # the _VisitPlan of a citizen with several steps
+        self.station = -1  # station of the current step, -1 = the matter windows
 
 
 class _Window:
@@ -142,7 +147,244 @@ class _Window:
         self.switch_to = None  # a role change waiting for the current citizen to finish
 
 
-class _Hall:
+# --------------------------------------------------------------------------- visits
+# Multi-matter visits (一件事一次办) and stations in sequence (docs/visits.md): kept in
+# one block so that the rest of the hall only calls in at five points.
+
+
+class _VisitPlan:
+    """The remaining steps of one citizen's visit, and what it has cost them so far."""
+
+    __slots__ = (
+        "after",
+        "arrival",
+        "before",
+        "done",
+        "home",
+        "in_hall",
+        "matters",
+        "n_matters",
+        "queues",
+        "sitting",
+        "trip_start",
+    )
+
+    def __init__(self, arrival, before, matters, after):
+        self.arrival = arrival  # first ticket
+        self.home = matters[0][0]  # the first matter: station rows are recorded under it
+        self.before = before  # [(station, base service)] still to visit, in order
+        self.matters = matters  # [(matter, base service, settle uniform)] not yet served
+        self.after = after  # [(station, base service, back-office minutes or None)]
+        self.n_matters = len(matters)
+        self.done = 0  # matters served so far
+        self.queues = 0  # queues joined so far (多头跑)
+        self.sitting = 0  # matters served at the current step
+        self.in_hall = 0.0  # minutes inside, over finished trips
+        self.trip_start = arrival
+
+
+class _VisitSteps:
+    """Mixin of ``_Hall``: draws each citizen's steps and walks them through."""
+
+    def _init_visits(self) -> None:
+        sc = self.sc
+        self.visiting = sc.uses_visits()
+        if not self.visiting:
+            return
+        self.n_keys_matters = len(sc.matters)
+        visits = sc.visits
+        self.k_values, self.k_cum = visits.k_table() if visits else ([1], [1.0])
+        self.saving = visits.bundle_saving if visits else 0.0
+        self.order = visits.order if visits else "listed"
+        self.one_sitting = visits.one_sitting if visits else True
+        self.shares = np.array([m.share for m in sc.matters], dtype=float)
+        self.citizen_rows: list[tuple] = []
+        self.second_trips = 0
+        self.second_trips_later = 0
+
+    def _plan_visit(self, c) -> None:
+        """Draw ``c``'s extra matters and station route from the ``visits`` stream.
+
+        A fixed number of uniforms per citizen (1 + 3 per possible extra matter + 3 per
+        station), so two halls fed the same seed see the same citizens with the same
+        matters, times and routes (common random numbers).
+        """
+        sc = self.sc
+        stations = sc.stations or []
+        k_max = max(self.k_values)
+        u = self.streams["visits"].random(1 + 3 * (k_max - 1) + 3 * len(stations))
+        k = self.k_values[
+            min(int(np.searchsorted(self.k_cum, u[0], side="right")), len(self.k_cum) - 1)
+        ]
+        matters = [(c.matter, c.base_service, c.settle_u)]
+        left = self.shares.copy()
+        left[c.matter] = 0.0
+        for j in range(k - 1):
+            cum = np.cumsum(left)
+            m = min(int(np.searchsorted(cum, u[1 + 3 * j] * cum[-1], side="right")), len(cum) - 1)
+            while left[m] <= 0:  # guard against a rounding step onto an empty matter
+                m -= 1
+            left[m] = 0.0
+            base = float(quantile(sc.matters[m].service_min, u[2 + 3 * j : 3 + 3 * j])[0])
+            matters.append((m, base, float(u[3 + 3 * j])))
+        before, after = [], []
+        names = [sc.matters[m].name for m, _, _ in matters]
+        for s, st in enumerate(stations):
+            v = u[1 + 3 * (k_max - 1) + 3 * s :][:3]
+            if not (v[0] < st.share and any(st.routes(n) for n in names)):
+                continue
+            base = float(quantile(st.service_min, v[1:2])[0])
+            if st.position == "before":
+                before.append((s, base))
+            else:
+                delay = None
+                if st.back_office_min is not None:
+                    delay = float(quantile(st.back_office_min, v[2:3])[0])
+                after.append((s, base, delay))
+        c.plan = _VisitPlan(c.arrival, before, matters, after)
+        self._take_step(c)
+
+    def _take_step(self, c) -> bool:
+        """Make ``c``'s next step current; False when none is left."""
+        plan = c.plan
+        if plan.before:
+            s, base = plan.before.pop(0)
+            c.matter, c.station, c.base_service = self.n_keys_matters + s, s, base
+            return True
+        if plan.matters:
+            j = 0
+            if self.order == "shortest_queue" and len(plan.matters) > 1:
+                j = min(
+                    range(len(plan.matters)), key=lambda i: self._waiting_for(plan.matters[i][0])
+                )
+            m, base, settle_u = plan.matters.pop(j)
+            c.matter, c.station, c.base_service, c.settle_u = m, -1, base, settle_u
+            return True
+        if plan.after:
+            s, base, _ = plan.after[0]
+            c.matter, c.station, c.base_service = self.n_keys_matters + s, s, base
+            return True
+        return False
+
+    def _waiting_for(self, key: int) -> int:
+        """Citizens waiting now for queue key ``key`` (any class)."""
+        if self.single:
+            heaps = [h for (m, _), h in self.queues.items() if m == key]
+        else:
+            heaps = [w.line for w in self.windows if key in w.matters]
+        return sum(1 for h in heaps for e in h if e[4].state == WAITING)
+
+    def _sitting(self, c, w) -> float:
+        """Base minutes of this step: at a matter window, every remaining matter it serves."""
+        plan = c.plan
+        if c.station >= 0 or not self.one_sitting:
+            plan.sitting = 0 if c.station >= 0 else 1
+            return c.base_service
+        total, n = c.base_service, 1
+        keep = []
+        for item in plan.matters:
+            if item[0] in w.matters:
+                total += (1.0 - self.saving) * item[1]
+                n += 1
+            else:
+                keep.append(item)
+        plan.matters = keep
+        plan.sitting = n
+        return total
+
+    def _step_recorded(self, c, end, outcome) -> None:
+        plan = c.plan
+        plan.queues += 1
+        if outcome == SERVED:
+            plan.done += plan.sitting
+            return
+        plan.sitting = 0
+        self._visit_ends(c, end, complete=False)  # leaves with the earlier matters done
+
+    def _next_step(self, c) -> None:
+        """After a served step: the next queue, a trip out for the back office, or home."""
+        plan, env = c.plan, self.env
+        if c.station >= 0 and plan.after and plan.after[0][0] == c.station:
+            plan.after.pop(0)  # the after-station just served
+        if not plan.before and not plan.matters and plan.after and plan.after[0][2] is not None:
+            s, base, delay = plan.after[0]
+            plan.after[0] = (s, base, None)
+            plan.in_hall += env.now - plan.trip_start
+            ready = env.now + delay
+            if ready >= self.sc.arrival_end_min:  # back another day: not simulated
+                self.second_trips_later += 1
+                plan.after.clear()
+                self._visit_ends(c, env.now, complete=True, trip_counted=True)
+                return
+            self.second_trips += 1
+            self._forget(c)
+            env.process(self._second_trip(c, ready))
+            return
+        self._forget(c)
+        if not self._take_step(c):
+            self._visit_ends(c, env.now, complete=True)
+            return
+        self._requeue(c, env.now)
+        env.process(self.citizen(c))
+
+    def _forget(self, c) -> None:
+        """Drop ``c``'s stale entries (a promotion, a missed call) from the lines of the
+        step just done: the next step sets ``c`` WAITING again, which would revive them."""
+        if self.single:
+            heaps = [self.queues[(c.matter, c.klass)]]
+        else:
+            heaps = [w.line for w in self.windows if c.matter in w.matters]
+        for h in heaps:
+            if any(e[4] is c for e in h):
+                h[:] = [e for e in h if e[4] is not c]
+                heapify(h)
+
+    def _second_trip(self, c, ready):
+        yield self.env.timeout(ready - self.env.now)
+        c.plan.trip_start = self.env.now
+        self._take_step(c)
+        self._requeue(c, self.env.now)
+        yield from self.citizen(c)
+
+    @staticmethod
+    def _requeue(c, now) -> None:
+        """A fresh ticket for the next queue (later steps are never booked)."""
+        c.arrival = now
+        c.entered = now  # the step's own ticket: no kiosk before a later step
+        c.state = WAITING
+        c.called = None
+        c.window = None
+        c.tier = 1
+        c.booked = False
+        c.slot = np.nan
+
+    def _visit_ends(self, c, end, complete, trip_counted=False) -> None:
+        plan = c.plan
+        if not trip_counted:
+            plan.in_hall += end - plan.trip_start
+        self.citizen_rows.append(
+            (plan.arrival, plan.in_hall, plan.queues, plan.n_matters, plan.done, complete)
+        )
+
+    def _visit_extras(self, col) -> dict:
+        rows = sorted(self.citizen_rows)
+        cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
+        return {
+            "station": col["station"],
+            "visit_start_min": col["visit_start_min"],
+            "matters_done": col["matters_done"],
+            "citizen_arrival_min": np.asarray(cols[0], dtype=float),
+            "citizen_in_hall_min": np.asarray(cols[1], dtype=float),
+            "citizen_queues": np.asarray(cols[2], dtype=np.int64),
+            "citizen_matters": np.asarray(cols[3], dtype=np.int64),
+            "citizen_matters_done": np.asarray(cols[4], dtype=np.int64),
+            "citizen_complete": np.asarray(cols[5], dtype=bool),
+            "second_trips": self.second_trips,
+            "second_trips_later": self.second_trips_later,
+        }
+
+
+class _Hall(_VisitSteps):
     """The hall: ticket queue or per-window lines, with rosters, appointments
     and a priority channel when the scenario has them (docs/operations.md).
 
@@ -183,8 +425,11 @@ class _Hall:
         names = scenario.matter_names
         self.windows: list[_Window] = []
         groups = []
+        stations = scenario.station_names
         for g, wg in enumerate(scenario.windows):
             served = [k for k, m in enumerate(names) if wg.serves(m)]
+            if wg.station is not None:  # a station is one more queue key after the matters
+                served = [len(names) + stations.index(wg.station)]
             for _ in range(wg.count):
                 i = len(self.windows)
                 clerk = clerks[i]
@@ -219,6 +464,8 @@ class _Hall:
                 scenario.matters[k].share * scenario.matters[k].service_min.mean for k in w.matters
             )
             / max(sum(scenario.matters[k].share for k in w.matters), 1e-300)
+            if w.matters[0] < len(names)
+            else w.speed * scenario.stations[w.matters[0] - len(names)].service_min.mean
             for w in self.windows
         ]
 
@@ -229,7 +476,8 @@ class _Hall:
         for w in self.windows:
             group = sc.windows[w.group]
             w.classes = [k for k, name in enumerate(class_names) if group.serves_class(name)]
-        combos = [(m, k) for m in range(len(sc.matters)) for k in range(len(class_names))]
+        keys = len(sc.matters) + len(sc.stations or [])  # stations queue after the matters
+        combos = [(m, k) for m in range(keys) for k in range(len(class_names))]
         # eligible windows per (matter, class), in window order like ``eligible``
         self.combo_windows = {
             (m, k): [w for w in self.windows if m in w.matters and k in w.classes]
@@ -267,6 +515,7 @@ class _Hall:
         self.missed = sc.missed_calls
         self.missed_count = 0
         self._init_kiosks_tidal()
+        self._init_visits()
 
     # -- queue bookkeeping --------------------------------------------------
     def _queue_changed(self, delta: int) -> None:
@@ -547,6 +796,8 @@ class _Hall:
             if booked is not None and booked[i]:
                 c.booked = True
                 c.slot = float(slot[i])
+            if self.visiting:
+                self._plan_visit(c)
             env.process(self.visit(c))
 
     def _choose_line(self, c: _Citizen) -> _Window:
@@ -619,22 +870,28 @@ class _Hall:
             speed *= self.class_factor[c.klass]
         if self.fatigue:
             speed *= 1.0 + self.fatigue * (call - self.open_min)
+        # one sitting of a multi-matter visit: every remaining matter this window serves
+        base = c.base_service if c.plan is None else self._sitting(c, w)
         if self.counter_help:
-            speed *= self._counter_helper(c, c.base_service * speed)
-        yield env.timeout(c.base_service * speed)
-        settled = c.settle_u < w.p_settle
+            speed *= self._counter_helper(c, base * speed)
+        yield env.timeout(base * speed)
+        settled = c.settle_u < w.p_settle or (c.plan is not None and c.station >= 0)
         self._record(c, w, call, env.now, SERVED, settled)
         if not settled:
             self._schedule_return(c)
         self._release(w)
+        if c.plan is not None:
+            self._next_step(c)
 
     def _record(self, c, w, call, end, outcome, settled=False):
+        if c.plan is not None:
+            self._step_recorded(c, end, outcome)
         if self.kiosk_rows is not None:
             self.kiosk_rows.append((c.kiosk, c.k_call, c.k_end, c.helped))
         self._add_visit(
             (
                 c.entered,
-                c.matter,
+                c.matter if c.station < 0 else c.plan.home,
                 w.index if w else -1,
                 w.group if w else -1,
                 call,
@@ -644,6 +901,9 @@ class _Hall:
                 c.is_return,
                 c.klass,
                 c.booked,
+                c.station,
+                c.plan.sitting if c.plan is not None else int(outcome == SERVED),
+                c.plan.arrival if c.plan is not None else c.entered,
             )
         )
 
@@ -947,8 +1207,9 @@ class _Hall:
         for line in lines:
             for entry in line:
                 c = entry[4]
-                if c.state == WAITING:
+                if c.state == WAITING:  # e.g. back from a missed call after the roster's end
                     c.state = DISMISSED
+                    self._queue_changed(-1)  # the queue trace ends empty
                     self._record(c, None, np.nan, max(c.arrival, close), UNSERVED)
         if self.rostered:
             for w in self.windows:
@@ -972,6 +1233,8 @@ class _Hall:
             * (self.missed.wasted_min if self.missed else 0.0),
         }
         extras.update(self._kiosks_tidal_extras())
+        if self.visiting:
+            extras.update(self._visit_extras(col))
         if self.rostered:
             duty = sorted(self.duty)
             extras["duty_window"] = np.array([d[0] for d in duty], dtype=np.int64)

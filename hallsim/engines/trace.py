@@ -46,6 +46,20 @@ class HallTrace:
     refused_by_matter: np.ndarray | None = None  # the same per matter (None without caps)
     missed_calls: int = 0  # calls nobody answered (a citizen may miss several)
     missed_wasted_min: float = 0.0  # window minutes spent on those calls
+    # multi-matter visits and stations in sequence (docs/visits.md); None when not used.
+    # With them, each row above is one queue joined (a step), not one citizen.
+    station: np.ndarray | None = None  # station index of each row, -1 = the matter windows
+    visit_start_min: np.ndarray | None = None  # each row's citizen's first ticket: the
+    # statistics window counts a citizen's every step by it, not by the step's own ticket
+    matters_done: np.ndarray | None = None  # matters served at each row's sitting (0 if none)
+    citizen_arrival_min: np.ndarray | None = None  # one entry per citizen: first ticket
+    citizen_in_hall_min: np.ndarray | None = None  # time inside, summed over both trips
+    citizen_queues: np.ndarray | None = None  # queues joined (多头跑)
+    citizen_matters: np.ndarray | None = None  # matters brought
+    citizen_matters_done: np.ndarray | None = None  # matters served before leaving
+    citizen_complete: np.ndarray | None = None  # bool: every step done
+    second_trips: int = 0  # 承诺件 citizens back the same day for pick-up
+    second_trips_later: int = 0  # ... whose back office ends after close (another day)
     # kiosks, helpers, tidal windows, clerk speeds (docs/kiosks-tidal.md); None when unused
     kiosk: np.ndarray | None = None  # per visit: 0 none, 1 done at a kiosk, 2 failed, 3 left
     kiosk_call_min: np.ndarray | None = None  # start at the kiosk (NaN if none)
@@ -74,6 +88,9 @@ VISIT_COLUMNS: tuple[tuple[str, type], ...] = (
     ("is_return", bool),
     ("klass", np.int64),
     ("booked", bool),
+    ("station", np.int64),  # -1: the matter windows (docs/visits.md)
+    ("matters_done", np.int64),  # matters served at this sitting
+    ("visit_start_min", float),  # the citizen's first ticket (= arrival_min without visits)
 )
 """A visit record's named columns, in the order ``VisitRecorder.add`` takes them."""
 

@@ -345,12 +345,19 @@ def compute(
     with no breakdown tables, no log and an empty ``visits``; each value is the
     one the full computation gives, bit for bit.
     """
-    if metrics is not None:
+    if metrics is not None and trace.station is None:
         return _compute_selected(scenario, trace, metrics)
+    if metrics is not None:  # visits (docs/visits.md): rows are steps, counted by the
+        # first ticket; the shortcut counts rows by their own ticket, so use the full path
+        full = compute(scenario, trace, breakdowns=False)
+        return ReplicationResult({m: full.metrics[m] for m in METRICS if m in metrics}, {})
     const = _scenario_constants(scenario)
     s0, s1 = const.s0, const.s1
     day = const.day
-    counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
+    # with several steps per visit (docs/visits.md) a citizen's every step counts by
+    # their first ticket, so per-queue and per-citizen counts cover the same citizens
+    ticket = trace.arrival_min if trace.visit_start_min is None else trace.visit_start_min
+    counted = (ticket >= s0) & (ticket < s1)
     n = int(np.count_nonzero(counted))
     every = n == len(counted)  # usual in day mode: a copy is cheaper than a mask
 
@@ -369,8 +376,14 @@ def compute(
     in_hall = in_hall_all[served]
     n_served = int(np.count_nonzero(served))
 
+    # with stations (docs/visits.md) a queue is a (station, matter) pair, not a matter
+    queue_key = (
+        matter
+        if trace.station is None
+        else matter + len(scenario.matters) * (sub(trace.station) + 1)
+    )
     overtaken = overtaken_counts(
-        arr, matter, np.where(served, call, end), np.where(served, call, np.inf)
+        arr, queue_key, np.where(served, call, end), np.where(served, call, np.inf)
     )
 
     # time averages: day mode over open..last departure; steady state over [s0, s1)
@@ -489,6 +502,8 @@ def compute(
     }
     for name, value in quantiles.items():
         metrics.setdefault(name, value)
+    if trace.citizen_arrival_min is not None:
+        metrics.update(_visit_metrics(trace, s0, s1))
 
     if not breakdowns:  # sweeps need only the metrics: skip the tables
         return ReplicationResult(metrics, visits)
@@ -497,7 +512,10 @@ def compute(
         metrics,
         visits,
         {
-            "matters": _matter_table(const, matter, served, wait_all, probs, whole)
+            "matters": _matter_table(
+                const,
+                *_at_matter_windows(trace, sub, target, matter, served, wait_all, probs, whole),
+            )
             | _refused_column(trace, len(const.matter_names)),
             "groups": _group_table(
                 scenario, trace, visits["window_group"], served, wait_all, busy_w, staffed_w, whole
@@ -517,6 +535,10 @@ def compute(
             ),
         },
     )
+    if trace.station is not None:
+        result.tables["stations"] = _station_table(
+            scenario, trace, sub, served, wait_all, in_hall_all, busy_w, staffed_w, span
+        )
     if trace.clerk_speed is not None:
         result.tables["clerks"] = _clerk_table(scenario, trace, busy_w, staffed_w)
     if const.uses_classes:
@@ -547,7 +569,80 @@ def compute(
             ]
         if trace.booked is not None and scenario.uses_appointments():
             result.log["booked"] = trace.booked[counted]
+        if trace.station is not None:  # one row per queue joined (docs/visits.md)
+            names = np.asarray([*scenario.station_names, "windows"], dtype=object)
+            result.log["station"] = names[trace.station[counted]]
+            result.log["matters_done"] = trace.matters_done[counted]
     return result
+
+
+# --------------------------------------------------------------------------- visits
+# Multi-matter visits and stations in sequence (docs/visits.md): with them each trace row
+# is one queue joined; these read the per-citizen arrays and the station column.
+
+
+def _visit_metrics(trace: HallTrace, s0: float, s1: float) -> dict[str, float]:
+    """Per citizen (first ticket in the statistics window), not per queue joined."""
+    mine = (trace.citizen_arrival_min >= s0) & (trace.citizen_arrival_min < s1)
+    complete = trace.citizen_complete[mine]
+    done = trace.citizen_matters_done[mine]
+    return {
+        "citizens": float(np.count_nonzero(mine)),
+        "time_in_hall_mean_min": _mean(trace.citizen_in_hall_min[mine][complete]),
+        "queues_per_citizen": _mean(trace.citizen_queues[mine].astype(float)),
+        "matters_per_citizen": _mean(trace.citizen_matters[mine].astype(float)),
+        "left_part_done": float(np.count_nonzero(~complete & (done > 0))),
+        "second_trips": float(trace.second_trips),
+        "second_trips_later": float(trace.second_trips_later),
+    }
+
+
+def _at_matter_windows(trace, sub, target, matter, served, wait_all, probs, whole):
+    """The matter table's inputs restricted to rows at matter windows (not stations)."""
+    if trace.station is None:
+        return matter, served, wait_all, probs, whole
+    at = sub(trace.station) < 0
+    w = wait_all[at & served]
+    csat = float(np.mean(probs[at][:, 3] + probs[at][:, 4])) if len(probs) and at.any() else NAN
+    within = int(np.count_nonzero(w <= target))
+    sel = (matter[at], served[at], wait_all[at], probs[at] if len(probs) else probs)
+    return (*sel, _WholeRun(len(w), _mean(w), _q(w, 0.9), within, csat))
+
+
+def _station_table(
+    scenario, trace, sub, served, wait_all, in_hall_all, busy_w, staffed_w, span
+) -> dict[str, list]:
+    """Per station (the matter windows as "windows"): queues joined, waits, the mean
+    number there (Little: time spent there per minute of the statistics window) and
+    utilisation."""
+    station = sub(trace.station)
+    group_station = np.array(
+        [
+            scenario.station_names.index(w.station) if w.station is not None else -1
+            for w in scenario.windows
+        ],
+        dtype=np.int64,
+    )
+    window_station = group_station[trace.window_group]
+    rows = []
+    for s, name in [(-1, "windows"), *enumerate(scenario.station_names)]:
+        at = station == s
+        ok = at & served
+        staffed = staffed_w[window_station == s].sum()
+        rows.append(
+            {
+                "station": name,
+                "arrived": int(np.count_nonzero(at)),
+                "served": int(np.count_nonzero(ok)),
+                "wait_mean_min": _mean(wait_all[ok]),
+                "time_at_station_mean_min": _mean(in_hall_all[ok]),
+                "in_station_mean": float(in_hall_all[at].sum() / span) if span > 0 else NAN,
+                "utilisation": float(busy_w[window_station == s].sum() / staffed)
+                if staffed > 0
+                else NAN,
+            }
+        )
+    return _columns(rows)
 
 
 def _compute_selected(scenario: Scenario, trace: HallTrace, wanted: frozenset[str]):

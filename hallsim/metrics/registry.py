@@ -48,6 +48,7 @@ class Metric:
     staffing_target: bool = False  # may be a `hallsim staff --target`
     contract: bool = False  # one of the metrics every --json carries first (README)
     short_en: str | None = None  # a column title where space is short
+    optional: bool = False  # only in results of scenarios that use its mechanism
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -405,13 +406,90 @@ REGISTRY: tuple[Metric, ...] = (
         quantile_of="wait",
         staffing_target=True,
     ),
+    # multi-matter visits and stations in sequence (docs/visits.md): per citizen, not per
+    # queue joined; reported only by scenarios with [visits] or [[stations]]
+    _m(
+        "citizens",
+        "citizens (first ticket)",
+        "来访人数",
+        "citizens",
+        "count",
+        better="neither",
+        optional=True,
+    ),
+    _m(
+        "time_in_hall_mean_min",
+        "time in the hall per citizen (all steps)",
+        "人均在厅时间（全部环节）",
+        "min",
+        "time",
+        fold="citizens",
+        optional=True,
+        short_en="time in hall",
+    ),
+    _m(
+        "queues_per_citizen",
+        "queues joined per citizen (多头跑)",
+        "人均排队次数（多头跑）",
+        "queues",
+        "level",
+        fold="citizens",
+        optional=True,
+    ),
+    _m(
+        "matters_per_citizen",
+        "matters per citizen",
+        "人均办理事项数",
+        "matters",
+        "level",
+        better="neither",
+        fold="citizens",
+        optional=True,
+    ),
+    _m(
+        "left_part_done",
+        "left with some matters done, others not",
+        "部分事项办完即离开",
+        "citizens",
+        "count",
+        optional=True,
+    ),
+    _m(
+        "second_trips",
+        "second trips the same day (承诺件 pick-up)",
+        "当日二次到厅（承诺件取件）",
+        "citizens",
+        "count",
+        better="neither",
+        optional=True,
+    ),
+    _m(
+        "second_trips_later",
+        "second trips on another day (承诺件)",
+        "他日二次到厅（承诺件）",
+        "citizens",
+        "count",
+        optional=True,
+    ),
 )
 
 
 BY_NAME: dict[str, Metric] = {m.name: m for m in REGISTRY}
 
-METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY)
-"""Every metric of a replication, contract metrics first."""
+METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY if not m.optional)
+"""Every metric every replication has, contract metrics first."""
+
+OPTIONAL_METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.optional)
+"""Metrics only scenarios using their mechanism report (multi-matter visits, stations)."""
+
+ALL_METRICS: tuple[str, ...] = METRICS + OPTIONAL_METRICS
+
+
+def reported(*have) -> tuple[str, ...]:
+    """``METRICS`` plus the optional metrics found in every one of ``have`` (collections
+    of metric names: a replications table's columns, a summary dict...)."""
+    return METRICS + tuple(m for m in OPTIONAL_METRICS if all(m in h for h in have))
+
 
 CONTRACT_METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.contract)
 
@@ -441,6 +519,9 @@ KEY_METRICS: tuple[str, ...] = (
     "bad_review_rate",
 )
 """The metrics a comparison reports differences of (``hallsim compare``, the report)."""
+
+VISIT_KEY_METRICS: tuple[str, ...] = ("time_in_hall_mean_min", "queues_per_citizen")
+"""Added to ``KEY_METRICS`` when every compared scenario reports them (docs/visits.md)."""
 
 TARGET_METRICS: dict[str, tuple[str, str]] = {
     m.name: ("<=" if m.better == "lower" else ">=", f"{m.label_en} of served citizens, minutes")
