@@ -246,6 +246,33 @@ class _WholeRun:
     csat: float  # predicted CSAT over every counted visit
 
 
+def _rating_inputs(
+    scenario, trace, counted, served, sub, wait_all, in_hall_all, overtaken, matter
+) -> dict[str, np.ndarray]:
+    """Each counted visit's inputs to the satisfaction model (one place for the full and
+    the selected computation)."""
+    n = int(np.count_nonzero(counted))
+    clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
+    clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
+    if trace.kiosk is not None:  # a kiosk has no clerk: the model's neutral attitude
+        clerk[served & (sub(trace.window) < 0)] = scenario.satisfaction.attitude_reference
+    visits = {
+        "wait_min": wait_all,
+        "time_in_system_min": in_hall_all,
+        "outcome": sub(trace.outcome),
+        "settled": sub(trace.settled) & served,
+        "overtaken": overtaken,
+        "proactiveness": clerk[:, 0],
+        "responsibility": clerk[:, 1],
+        "care": clerk[:, 2],
+        "enthusiasm": clerk[:, 3],
+        "matter": matter,
+        "window_group": sub(trace.group),
+    }
+    visits.update(_class_expectations(scenario, trace, counted))
+    return visits
+
+
 def _served_at_windows(trace) -> np.ndarray:
     """Every visit (warm-up included) served at a window: a citizen done at a kiosk is
     served, but at no window."""
@@ -396,25 +423,10 @@ def compute(
     all_call, all_end = trace.call_min[all_served], trace.end_min[all_served]
     busy_w, staffed_w = _window_minutes(trace, const, all_served, all_call, all_end)
 
-    clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
-    clerk[~served] = np.nan  # clerk is a fresh copy: only served visits met one
-    if trace.kiosk is not None:  # a kiosk has no clerk: the model's neutral attitude
-        clerk[served & (sub(trace.window) < 0)] = scenario.satisfaction.attitude_reference
-    visits = {
-        "wait_min": wait_all,
-        "time_in_system_min": in_hall_all,
-        "outcome": outcome,
-        "settled": sub(trace.settled) & served,
-        "overtaken": overtaken,
-        "proactiveness": clerk[:, 0],
-        "responsibility": clerk[:, 1],
-        "care": clerk[:, 2],
-        "enthusiasm": clerk[:, 3],
-        "matter": matter,
-        "window_group": sub(trace.group),
-    }
+    visits = _rating_inputs(
+        scenario, trace, counted, served, sub, wait_all, in_hall_all, overtaken, matter
+    )
     sat_cfg = scenario.satisfaction
-    visits.update(_class_expectations(scenario, trace, counted))
     if sat_cfg.enabled and n:
         probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
     else:
@@ -681,21 +693,9 @@ def _compute_selected(scenario: Scenario, trace: HallTrace, wanted: frozenset[st
     wait_mean = _mean(wait) if want("wait_mean_min") or simple_ops else NAN
 
     if not wanted.isdisjoint(_PREDICTED):
-        clerk = trace.clerks[trace.window[counted]] if n else np.empty((0, 4))
-        clerk[~served] = np.nan
-        visits = {
-            "wait_min": wait_all,
-            "time_in_system_min": end - arr,
-            "outcome": outcome,
-            "settled": sub(trace.settled) & served,
-            "overtaken": overtaken,
-            "proactiveness": clerk[:, 0],
-            "responsibility": clerk[:, 1],
-            "care": clerk[:, 2],
-            "enthusiasm": clerk[:, 3],
-            "matter": matter,
-            "window_group": sub(trace.group),
-        }
+        visits = _rating_inputs(
+            scenario, trace, counted, served, sub, wait_all, end - arr, overtaken, matter
+        )
         sat_cfg = scenario.satisfaction
         if sat_cfg.enabled and n:
             probs = satisfaction.rating_probabilities(visits, scenario.hall.comfort, sat_cfg)
