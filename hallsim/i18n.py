@@ -1079,6 +1079,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mean wait of the served citizens by matter and hour of arrival, pooled over the replications; lighter is shorter, grey cells had too few citizens to say.",
         "已办理群众按事项和到达时段的平均等候时长（多次重复合并）；颜色越浅等候越短，灰色格子人数太少，无法判断。",
     ),
+    "report.fig.stations": ("Time at each station", "各环节用时"),
+    "report.fig.stations.caption": (
+        "Per station (reception, windows, pick-up): the mean wait (light) and service (dark) "
+        "per queue joined, with the 95% interval of the time there (docs/visits.md).",
+        "各环节（导办、窗口、出件）每次排队的平均等候（浅色）与办理（深色），"
+        "以及环节用时的95%置信区间（docs/visits.md）。",
+    ),
     "report.fig.clerks": ("Clerks who differ in speed", "办事员办理速度差异"),
     "report.fig.clerks.caption": (
         "Each window's clerk: utilisation and mean service time over the replications, with the clerk's speed factor (shown only when the scenario sets speed_sd or speed_factors).",

@@ -447,12 +447,7 @@ def _png_data_uri(res: Results, kind: str) -> tuple[str, list[str]]:
     return src, list(getattr(fig, "hallsim_missing_glyphs", []))
 
 
-STATION_FIGURE = (
-    "stations",
-    "Time at each station / 各环节用时",
-    "Per station (reception, windows, pick-up): the mean wait (light) and service (dark) "
-    "per queue joined, with the 95% interval of the time there (docs/visits.md).",
-)
+STATION_FIGURE = ("stations", "report.fig.stations", "report.fig.stations.caption")
 
 
 def station_rows(res: Results) -> list[dict[str, Any]]:

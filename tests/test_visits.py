@@ -471,3 +471,17 @@ def test_operations_hall_with_visits_stations_and_missed_calls_accounts_for_ever
     # the fast engine runs the same hall on its event kernel: the same trace
     tr = assert_same_run(scenario_from_dict(data), 2, 0)
     assert tr.second_trips > 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading"), [("en", "Time at each station"), ("zh", "各环节用时")]
+)
+def test_a_report_of_a_hall_with_stations_shows_the_station_figure(
+    tmp_path: Path, lang: str, heading: str
+) -> None:
+    out = tmp_path / "rp"
+    hall = Path(__file__).parents[1] / "scenarios" / "reception_pickup.toml"
+    assert entry(["run", str(hall), "-r", "2", "--out", str(out), "--lang", lang]) == 0
+    assert entry(["report", str(out), "--lang", lang]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert heading in html and 'id="stations"' in html
