@@ -14,6 +14,7 @@ import re
 import string
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from hallsim import i18n
 from hallsim.cli import main
+from hallsim.cli.help import command_help_zh
 from hallsim.metrics.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -524,3 +526,88 @@ def test_verdict_in_chinese_word_order(compared: Path) -> None:
         assert re.search(r"(缩短|延长|提高|降低|增加|减少)[0-9.]+(分钟|个百分点|人次)", zh), zh
     with i18n.using("en"):
         assert decision.verdict(res).endswith(".")
+
+
+# --------------------------------------------------------------------------- --help
+
+
+def _walk(command: click.Command, path: str = "hallsim"):
+    """(command path, command) for the CLI group and every command under it."""
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _walk(sub, f"{path} {name}")
+
+
+def _documented_params(command: click.Command) -> list[click.Parameter]:
+    ctx = click.Context(command)
+    params = [p for p in command.get_params(ctx) if not getattr(p, "hidden", False)]
+    return [p for p in params if isinstance(p, click.Option) or getattr(p, "help", None)]
+
+
+def test_every_command_option_and_argument_has_chinese_help() -> None:
+    missing = []
+    for path, command in _walk(main):
+        if command_help_zh(command.name) is None:
+            missing.append(f"{path}: command:{command.name}")
+        for param in _documented_params(command):
+            if not param.help or param.help not in i18n.HELP:
+                missing.append(f"{path} {param.opts[0]}: {param.help!r}")
+    assert not missing, "help without a Chinese entry in hallsim.i18n.HELP:\n" + "\n".join(missing)
+    for english, chinese in i18n.HELP.items():
+        assert i18n.has_chinese(chinese), english
+
+
+def _help(args: list[str], locale: str | None = None) -> str:
+    result = CliRunner().invoke(main, args, env={"LANG": locale} if locale else None)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return result.output
+
+
+def test_chinese_help_has_no_english_help_sentence() -> None:
+    output = _help(["run", "--help", "--lang", "zh"])
+    assert "用法:" in output and "选项:" in output and "显示本帮助并退出。" in output
+    run = main.commands["run"]
+    english = [k for k in i18n.HELP if not k.startswith("command:")]
+    english += [p.help for p in _documented_params(run)]
+    english += [run.help.split("\n", 1)[0], "Example:"]
+    leaked = [text for text in english if text and text in output]
+    assert not leaked, leaked
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help", "--lang", "zh"],
+        ["--lang", "zh", "--help"],
+        ["--help", "--lang=zh"],
+        ["run", "--help", "--lang", "zh"],
+        ["staff", "--help", "--lang", "zh"],
+    ],
+)
+def test_help_language_from_the_arguments_wherever_lang_is(args: list[str]) -> None:
+    output = _help(args)
+    assert output.startswith("用法: hallsim")
+    assert "Usage:" not in output and "Options:" not in output
+
+
+def test_help_language_from_the_locale_and_lang_wins() -> None:
+    assert _help(["--help"], "zh_CN.UTF-8").startswith("用法:")
+    assert _help(["fit", "--help", "--lang", "en"], "zh_CN.UTF-8").startswith("Usage:")
+    english = _help(["run", "--help"], "en_US.UTF-8")
+    assert english.startswith("Usage: hallsim run") and "用法" not in english
+    assert _help(["run", "--help", "--lang", "en"]) == english
+
+
+def test_chinese_help_lines_fit_80_columns() -> None:
+    for path, _command in _walk(main):
+        output = _help([*path.split()[1:], "--help", "--lang", "zh"])
+        for line in output.splitlines():
+            if i18n.has_chinese(line):  # the catalogue's text (examples are kept as written)
+                assert i18n.width(line) <= 80, (path, line)
+
+
+def test_help_in_chinese_leaves_english_help_as_it_was() -> None:
+    before = _help(["compare", "--help"])
+    _help(["compare", "--help", "--lang", "zh"])
+    assert _help(["compare", "--help"]) == before

@@ -21,6 +21,7 @@ from hallsim import __version__, i18n
 from hallsim.cli import common
 from hallsim.cli import export as _export
 from hallsim.cli import fit as _fit
+from hallsim.cli import help as _help
 from hallsim.cli import optimise as _optimise
 from hallsim.cli import present as _present
 from hallsim.cli import run as _run
@@ -30,9 +31,17 @@ from hallsim.cli import sweep as _sweep
 from hallsim.resultsdir import WriteFailed
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "hallsim", cls=_help.HelpGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="hallsim")
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(i18n.LANGS),
+    default=None,
+    hidden=True,  # listed on every command; here so that `hallsim --help --lang zh` parses
+)
+def main(lang: str | None) -> None:
     """Simulate government service halls (政务服务大厅) and compare layouts.
 
     \b
@@ -43,6 +52,7 @@ def main() -> None:
     """
     # each invocation chooses its language afresh (a command's --lang is parsed after this)
     i18n.reset()
+    i18n.choose(lang)
 
 
 for _command in (
@@ -64,10 +74,12 @@ for _command in (
 
 
 def _choose_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    i18n.choose(value)
+    if value is not None:  # not given: keep `hallsim --lang X COMMAND`'s choice
+        i18n.choose(value)
 
 
 for _command in main.commands.values():
+    _command.context_class = _help.HelpContext  # --help in the language of the arguments
     # one option on every command (contract: --lang on every command that prints or
     # draws); it only sets hallsim.i18n's choice, so no command's signature changes
     _command.params.append(
