@@ -57,6 +57,7 @@ def short_help_zh(name: str) -> str | None:
 _WIDE = "\u3000-\u9fff\uff00-\uffef"
 _PIECES = re.compile(f"[{_WIDE}]|[^{_WIDE}]+")
 _NO_LINE_START = frozenset("，。；：、）！？」》")
+_NO_LINE_END = frozenset("（「《")
 
 
 class _WideTextWrapper(click._textwrap.TextWrapper):
@@ -66,9 +67,9 @@ class _WideTextWrapper(click._textwrap.TextWrapper):
         chunks: list[str] = []
         for chunk in super()._split(text):
             # a line may end after any Chinese character, but not inside a Latin word,
-            # and never begins with closing punctuation
+            # never begins with closing punctuation nor ends with opening punctuation
             for piece in _PIECES.findall(chunk):
-                if piece in _NO_LINE_START and chunks:
+                if chunks and (piece in _NO_LINE_START or chunks[-1][-1:] in _NO_LINE_END):
                     chunks[-1] += piece
                 else:
                     chunks.append(piece)
