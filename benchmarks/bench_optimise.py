@@ -1,9 +1,9 @@
 """Benchmark: `hallsim optimise` over the demo hall's 12-clerk layouts.
 
-    python benchmarks/bench_optimise.py [--workers 2] [--space scenarios/space_12_clerks.toml]
+    python benchmarks/bench_optimise.py [--workers 2] [--space spaces/space_12_clerks.toml]
 
 Runs the search of README "How should I split my clerks?" (scenarios/integrated.toml,
-scenarios/space_12_clerks.toml: 125 layouts of exactly 12 windows, minimise mean
+spaces/space_12_clerks.toml: 125 layouts of exactly 12 windows, minimise mean
 wait subject to service_level >= 0.9) and the second question (least planned
 staff-hours with at most 12 clerks), each once, and prints candidates, simulated
 days, seconds, the chosen layout and whether the PCS guarantee held.  Target
@@ -36,7 +36,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "integrated.toml"))
-    ap.add_argument("--space", default=str(ROOT / "scenarios" / "space_12_clerks.toml"))
+    ap.add_argument("--space", default=str(ROOT / "spaces" / "space_12_clerks.toml"))
     args = ap.parse_args()
     base = load_scenario(args.scenario)
     space = opt.load_space(args.space)

@@ -365,14 +365,10 @@ def scenario_features(sc) -> list[str]:
 
 def richest_scenario() -> tuple[Path, list[str]]:
     """The example scenario with the most model features (ties: file name order)."""
-    import tomllib
-
     from hallsim import load_scenario
 
     best = None
     for path in sorted(SCENARIOS.glob("*.toml")):
-        if "optimise" in tomllib.loads(path.read_text(encoding="utf-8")):
-            continue  # an optimiser search space (hallsim optimise --space), not a scenario
         feats = scenario_features(load_scenario(path))
         if best is None or len(feats) > len(best[1]):
             best = (path, feats)

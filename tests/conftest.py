@@ -96,14 +96,7 @@ def chinese_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def example_scenario_files() -> list:
-    """The scenario files in scenarios/: every TOML there except optimiser search spaces
-    (an ``[optimise]`` table; ``hallsim optimise --space``)."""
-    import tomllib
+    """The scenario files in scenarios/ (optimiser search spaces live in spaces/)."""
     from pathlib import Path
 
-    folder = Path(__file__).resolve().parent.parent / "scenarios"
-    return [
-        p
-        for p in sorted(folder.glob("*.toml"))
-        if "optimise" not in tomllib.loads(p.read_text(encoding="utf-8"))
-    ]
+    return sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.toml"))

@@ -189,8 +189,8 @@ def optimise_command(
 
     \b
     Example:
-      hallsim optimise scenarios/integrated.toml --space scenarios/space_12_clerks.toml
-      hallsim optimise scenarios/integrated.toml --space scenarios/space_12_clerks.toml \\
+      hallsim optimise scenarios/integrated.toml --space spaces/space_12_clerks.toml
+      hallsim optimise scenarios/integrated.toml --space spaces/space_12_clerks.toml \\
           --minimise planned_staff_hours --subject-to "service_level>=0.9" --budget "clerks<=12"
     """
     from hallsim import optimise as opt
