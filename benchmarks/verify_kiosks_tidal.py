@@ -25,38 +25,15 @@ import math
 from pathlib import Path
 
 import numpy as np
+from theory_rows import row, steady  # benchmarks/theory_rows.py
 
 from hallsim import theory
 from hallsim.engines import simpy_hall
-from hallsim.experiment import run_replications, summarise_values
+from hallsim.experiment import run_replications
 from hallsim.scenario import load_scenario, scenario_from_dict
 from hallsim.streams import draw_clerk_speeds, make_streams
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def steady(lam: float, mean_s: float, c: int, length: float, **extra) -> object:
-    data = {
-        "name": "check",
-        "run": {"mode": "steady_state", "warmup_min": 500, "length_min": length},
-        "arrivals": {"rate_per_hour": lam * 60},
-        "matters": [
-            {"name": "m", "share": 1.0, "service_min": {"dist": "exponential", "mean": mean_s}}
-        ],
-        "windows": [{"name": "w", "count": c}],
-        "attitude_effects": {"enabled": False},
-        **extra,
-    }
-    return scenario_from_dict(data)
-
-
-def row(what: str, expected: float, values) -> str:
-    s = summarise_values(list(values), 0.99)
-    inside = "yes" if s["ci_low"] <= expected <= s["ci_high"] else "**no**"
-    return (
-        f"| {what} | {expected:.4f} | {s['mean']:.4f} | "
-        f"[{s['ci_low']:.4f}, {s['ci_high']:.4f}] | {inside} |"
-    )
 
 
 def kiosk_waits(sc, reps: int, seed: int):

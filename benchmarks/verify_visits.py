@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from theory_rows import row  # benchmarks/theory_rows.py
+
 from hallsim import theory
-from hallsim.experiment import run_replications, summarise_values
+from hallsim.experiment import run_replications
 from hallsim.scenario import load_scenario, scenario_from_dict, scenario_to_dict
 from hallsim.stats import paired_difference
 
@@ -44,13 +46,6 @@ def network(lam, c_windows, s_windows, stations, station_windows, length):
     for st, count in zip(stations, station_windows, strict=True):
         data["windows"].append({"name": f"{st['name']}_w", "count": count, "station": st["name"]})
     return scenario_from_dict(data)
-
-
-def row(what, th, values):
-    s = summarise_values(values, 0.99)
-    inside = "yes" if s["ci_low"] <= th <= s["ci_high"] else "**no**"
-    ci = f"[{s['ci_low']:.4f}, {s['ci_high']:.4f}]"
-    return f"| {what} | {th:.4f} | {s['mean']:.4f} | {ci} | {inside} |"
 
 
 def jackson_table(reps: int) -> list[str]:

@@ -367,8 +367,8 @@ def _random_hall(
     )
 
 
-@settings(max_examples=8, deadline=None)
-@given(
+RANDOM_HALLS = st.builds(
+    _random_hall,
     k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
     dedicated=st.booleans(),
     one_sitting=st.booleans(),
@@ -378,40 +378,24 @@ def _random_hall(
     patience=st.sampled_from([None, 3.0, 30.0]),
     missed=st.booleans(),
     per_window=st.booleans(),
-    seed=st.integers(0, 1000),
 )
-def test_random_visit_halls_give_the_same_trace_on_both_engines(
-    k_shares, dedicated, one_sitting, order, reception, pickup, patience, missed, per_window, seed
-) -> None:
+"""Random visit halls (``_random_hall``) for the property tests."""
+
+
+@settings(max_examples=8, deadline=None)
+@given(sc=RANDOM_HALLS, seed=st.integers(0, 1000))
+def test_random_visit_halls_give_the_same_trace_on_both_engines(sc, seed) -> None:
     """The fast engine's event kernel runs every visit hall as SimPy does, bit for bit."""
-    assert_same_run(
-        _random_hall(
-            k_shares, dedicated, one_sitting, order, reception, pickup, patience, missed, per_window
-        ),
-        seed,
-        0,
-    )
+    assert_same_run(sc, seed, 0)
 
 
 @settings(max_examples=20, deadline=None)
-@given(
-    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
-    dedicated=st.booleans(),
-    one_sitting=st.booleans(),
-    order=st.sampled_from(["listed", "shortest_queue"]),
-    reception=st.floats(0.0, 1.0),
-    pickup=st.floats(0.0, 1.0),
-    patience=st.sampled_from([None, 3.0, 30.0]),
-    missed=st.booleans(),
-    per_window=st.booleans(),
-    seed=st.integers(0, 1000),
-)
-def test_every_citizen_is_accounted_for(
-    k_shares, dedicated, one_sitting, order, reception, pickup, patience, missed, per_window, seed
-) -> None:
-    sc = _random_hall(
-        k_shares, dedicated, one_sitting, order, reception, pickup, patience, missed, per_window
-    )
+@given(sc=RANDOM_HALLS, seed=st.integers(0, 1000))
+def test_every_citizen_is_accounted_for(sc, seed) -> None:
+    most_matters = max(int(k) for k in sc.visits.matters_per_visit)
+    patience = sc.patience.renege_min if sc.patience else None
+    dedicated = sc.windows[0].name != "all"
+    one_sitting = sc.visits.one_sitting
     res = simulate(sc, seed=seed, engine="simpy", log=True)
     m, log = res.metrics, res.log
     n = m["citizens"]
@@ -420,7 +404,7 @@ def test_every_citizen_is_accounted_for(
     assert m["queues_per_citizen"] * n == pytest.approx(len(log))
     assert log.matters_done.sum() <= m["matters_per_citizen"] * n + 1e-9
     assert 0 <= m["left_part_done"] <= n
-    assert m["matters_per_citizen"] <= len(k_shares)
+    assert m["matters_per_citizen"] <= most_matters
     at_windows = log[log.station == "windows"]
     if patience is None:  # nobody leaves: every matter is served exactly once
         assert m["served"] == m["arrived"] and m["left_part_done"] == 0
