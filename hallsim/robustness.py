@@ -26,7 +26,7 @@ from hallsim import satisfaction as _sat
 from hallsim.metrics.registry import HIGHER_IS_BETTER
 from hallsim.metrics.registry import label as registry_label
 from hallsim.scenario import Scenario
-from hallsim.stats import interval
+from hallsim.stats import paired_difference
 from hallsim.streams import return_plan
 
 METRICS = ("wait_mean_min", "service_level", "csat", "satisfaction_mean", "bad_review_rate")
@@ -268,15 +268,9 @@ def wait_decomposition(
             "metric": metric,
         }
         for key, d in parts.items():
-            d = d[~np.isnan(d)]
-            mean = float(d.mean()) if len(d) else float("nan")
-            row[key] = mean
-            if len(d) > 1:
-                row[f"{key}_ci"] = list(
-                    interval(metric, mean, float(d.std(ddof=1)), len(d), difference=True)
-                )
-            else:
-                row[f"{key}_ci"] = [None, None]
+            p = paired_difference(metric, d, 0.0)  # d is already scenario − baseline
+            row[key] = float("nan") if p["mean"] is None else p["mean"]
+            row[f"{key}_ci"] = [p["ci_low"], p["ci_high"]]
         row["returns_share"] = (
             row["returns"] / row["total"] if row["total"] not in (0.0,) else float("nan")
         )
