@@ -98,12 +98,12 @@ def lacks(scenario: Scenario) -> list[str]:
     """The features of ``scenario`` this engine does not reproduce (empty: it runs it).
 
     It covers the whole scenario format: what its one-pass recursion does not cover
-    (``one_pass_lacks``) runs on the event kernel (``_run_on_kernel``). A mechanism
-    added to the reference that the kernel cannot run (it uses SimPy beyond
-    ``hallsim.engines.kernel``) is named here until it can: kiosks and helpers are
-    SimPy resources.
+    (``one_pass_lacks``) runs on the event kernel (``_run_on_kernel``), kiosks (a
+    resource) and helpers included. A mechanism added to the reference that the
+    kernel cannot run (it uses SimPy beyond ``hallsim.engines.kernel``) is named
+    here until it can.
     """
-    return [k for k in scenario.uses_kiosks_tidal() if k in ("kiosks", "helpers")]
+    return []
 
 
 def one_pass_lacks(scenario: Scenario) -> list[str]:
