@@ -2,7 +2,8 @@
 
 The fast engine (``hallsim.engines.fast``) runs the reference hall model
 (``hallsim.engines.simpy_hall``) on this kernel for the scenarios its one-pass
-recursion does not cover (rosters, appointments, citizen classes, missed calls...).
+recursion does not cover (rosters, appointments, citizen classes, missed calls,
+visits, kiosks...).
 The hall's code is then literally the reference's, so the trace is the
 reference's bit for bit as long as this kernel processes events in exactly
 SimPy's order and computes times with the same floating-point operations. It
@@ -28,9 +29,10 @@ does, for the part of SimPy's API the hall uses (``now``, ``timeout``, ``event``
   it is made, or later by a release, and only ever the head of the queue: SimPy's
   ``_trigger_put`` stops at the first request it looks at. Making a request grants
   the head if a slot is free; ``release`` frees the slot at once but schedules a
-  release event, and only processing that event grants the head, so a request made
-  in between (at the same instant) is granted the freed slot first if it is the
-  head. ``cancel`` takes a request not yet granted out of the queue (a granted one
+  release event, and only processing that event grants the head; a request made
+  in between (at the same instant) hands the freed slot to the head at once (to
+  itself only if nobody was waiting), and the release event then finds it taken.
+  ``cancel`` takes a request not yet granted out of the queue (a granted one
   keeps its slot until released), and a request as a context manager cancels and
   releases itself on leaving the ``with`` block, except when its generator is
   closed (SimPy's GeneratorExit rule).
