@@ -1017,7 +1017,10 @@ class _Hall(_VisitSteps):
         if c.patience < np.inf:
             got = yield req | env.timeout(c.patience)
             if req not in got:
-                req.cancel()
+                if req.triggered:  # granted at the instant they gave up: free it again
+                    self.kiosk_res.release(req)
+                else:
+                    req.cancel()
                 c.kiosk = KIOSK_LEFT
                 c.k_call = c.k_end = np.nan
                 self._record(c, None, np.nan, env.now, RENEGED)
