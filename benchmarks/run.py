@@ -560,18 +560,43 @@ F_FEATURES = [
 ]
 
 
-def f_scenario():
+def f_scenario(citizens: int = F_CITIZENS):
     """Workload (f): busy_monday.toml's hall stretched to 24 hours and ~100,000 citizens.
 
     Every mechanism the fast engine covers is on (F_FEATURES); 700 windows keep the
-    load near the demo's (utilisation about 0.8).
+    load near the demo's (utilisation about 0.8). ``citizens``: another size, with the
+    windows, daily caps and waiting room scaled alike (the same load; 100,000 gives
+    exactly the workload), to show how time and memory grow with the day.
     """
     from hallsim import load_scenario
 
+    k = citizens / 100_000
     shape = [0.5, 0.4, 0.35, 0.35, 0.4, 0.6, 0.9, 1.2, 1.5, 1.7, 1.8, 1.6]
     shape += [1.3, 1.2, 1.5, 1.7, 1.6, 1.3, 1.1, 0.9, 0.8, 0.7, 0.6, 0.55]
-    scale = F_CITIZENS / sum(shape)
+    scale = citizens / sum(shape)
     rates = {f"{h:02d}:00": round(s * scale, 1) for h, s in enumerate(shape)}
+    # a window group has at most 1,000 windows: a larger hall has more integrated groups
+    integrated = round(560 * k)
+    parts = -(-integrated // 1000)
+    windows = [
+        {
+            "name": "integrated" if i == 0 else f"integrated_{i + 1}",
+            "count": integrated // parts + (i < integrated % parts),
+            "matters": ["*"],
+            "service_time_factor": 1.1,
+            "attitude": 0.7,
+            "attitude_sd": 0.1,
+        }
+        for i in range(parts)
+    ]
+    windows.append(
+        {
+            "name": "business",
+            "count": round(140 * k),
+            "matters": ["business_registration"],
+            "attitude": 0.8,
+        }
+    )
     base = load_scenario(SCENARIOS / "busy_monday.toml")
     return base.with_changes(
         {
@@ -580,28 +605,13 @@ def f_scenario():
             "day_types": None,
             "hall.open": "00:00",
             "hall.close": "23:59",
-            "hall.max_waiting": 3000,
+            "hall.max_waiting": round(3000 * k),
             "arrivals.rate_per_hour": rates,
             "arrivals.before_open": {"count": 200},
-            "matters.1.daily_cap": 40000,
-            "matters.2.daily_cap": 30000,
-            "windows": [
-                {
-                    "name": "integrated",
-                    "count": 560,
-                    "matters": ["*"],
-                    "service_time_factor": 1.1,
-                    "attitude": 0.7,
-                    "attitude_sd": 0.1,
-                },
-                {
-                    "name": "business",
-                    "count": 140,
-                    "matters": ["business_registration"],
-                    "attitude": 0.8,
-                },
-            ],
-            "patience.balk_at_queue": 2500,
+            "matters.1.daily_cap": round(40000 * k),
+            "matters.2.daily_cap": round(30000 * k),
+            "windows": windows,
+            "patience.balk_at_queue": round(2500 * k),
             "attitude_effects.fatigue_per_hour": 0.01,
         }
     )

@@ -792,7 +792,27 @@ def rating_probabilities(
     n = _column(visits, "wait_min", None).shape[0]
     if not cfg.enabled:
         return np.full((n, 5), np.nan)
-    return probabilities_from_eta(latent_score(visits, comfort, cfg), cfg.cutpoints)
+    if n <= _ROWS:
+        return probabilities_from_eta(latent_score(visits, comfort, cfg), cfg.cutpoints)
+    # a long day: every step is per visit, so the rows can go in blocks (the same numbers)
+    # and the dozen temporary columns of the features and the logit exist for one block
+    probs = np.empty((n, 5))
+    per_visit = np.ndim(comfort) == 1
+    for start in range(0, n, _ROWS):
+        rows = slice(start, start + _ROWS)
+        part = {k: v[rows] if _per_visit(v, n) else v for k, v in visits.items()}
+        eta = latent_score(part, comfort[rows] if per_visit else comfort, cfg)
+        probs[rows] = probabilities_from_eta(eta, cfg.cutpoints)
+    return probs
+
+
+_ROWS = 32_768  # visits per block of ``rating_probabilities``
+
+
+def _per_visit(value, n: int) -> bool:
+    import numpy as np
+
+    return isinstance(value, np.ndarray) and value.ndim == 1 and value.shape[0] == n
 
 
 def summarise(probs: np.ndarray, cfg: SatisfactionConfig | None = None) -> dict[str, float]:

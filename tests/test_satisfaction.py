@@ -196,6 +196,24 @@ def test_rows_are_independent_and_vectorised():
         np.testing.assert_allclose(rating_probabilities(one, 0.5, DEFAULT), batch[i : i + 1])
 
 
+@FAST
+@given(visit_arrays, configs, st.integers(1, 7), st.booleans())
+def test_blocks_of_rows_give_the_same_probabilities_bit_for_bit(d, cfg, rows, per_visit):
+    """A long day's visits go through the model in blocks of rows (bounded memory); every
+    step is per row, so the result is the one-block result exactly."""
+    v = as_visits(d)
+    n = len(v["wait_min"])
+    comfort = np.linspace(0.0, 1.0, n) if per_visit else 0.4
+    whole = rating_probabilities(v, comfort, cfg)
+    old_rows = sat._ROWS
+    sat._ROWS = rows
+    try:
+        blocks = rating_probabilities(v, comfort, cfg)
+    finally:
+        sat._ROWS = old_rows
+    assert np.array_equal(blocks, whole, equal_nan=True)
+
+
 # ----------------------------------------------------------------- monotonicity
 
 one_visit = st.fixed_dictionaries(
