@@ -138,6 +138,24 @@ class _ScenarioConstants:
         self.uses_classes = scenario.uses_classes()
         self._labels: dict[float, str] = {}  # period start -> label
         self._lists: dict[bytes, tuple[str, ...]] = {}  # the starts' bytes -> their labels
+        self._rostered: dict[tuple[float, float], float] = {}  # (a, b) -> window-minutes
+
+    def staffed_windows(self, edges: np.ndarray) -> np.ndarray:
+        """Mean staffed windows of the roster in each period between ``edges``.
+
+        The window-minutes of each period are memoised: a day's periods are the same in
+        every replication but the last (it ends when the last citizen leaves).
+        """
+        memo = self._rostered
+        if len(memo) > 100_000:  # bounded memory in very long runs
+            memo.clear()
+        minutes = []
+        for a, b in itertools.pairwise(edges.tolist()):
+            m = memo.get((a, b))
+            if m is None:
+                m = memo[a, b] = rostered_window_minutes(self.scenario, a, b)
+            minutes.append(m)
+        return np.array(minutes) / (edges[1:] - edges[:-1])
 
     def period_labels(self, starts: np.ndarray) -> list[str]:
         """Label of each period start ('HH:MM' in day mode), memoised.
@@ -1005,12 +1023,7 @@ def _period_table(
         "staffed_windows": np.full(nbins, float(len(trace.window_group))),
     }
     if rostered:  # time-average of the roster's staffed windows over the period
-        table["staffed_windows"] = (
-            np.array(
-                [rostered_window_minutes(scenario, a, b) for a, b in itertools.pairwise(edges)]
-            )
-            / lengths
-        )
+        table["staffed_windows"] = const.staffed_windows(edges)
     for g, wg in enumerate(scenario.windows):
         mine = grp == g
         if np.count_nonzero(mine) < len(mine):
