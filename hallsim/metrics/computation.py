@@ -831,26 +831,48 @@ def _operations_metrics(scenario, trace, counted, served, wait, overtaken) -> di
 
 
 def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -> dict[str, list]:
-    """Per citizen class ('regular' first): waits, service level, overtakes, predicted ratings."""
+    """Per citizen class ('regular' first): waits, service level, overtakes, predicted ratings.
+
+    Counts come from one bincount each, and each class's served waits are a slice of the
+    served waits stably sorted by class (the same values in the same order as a mask
+    gives them, so the same means and quantiles).
+    """
+    names = scenario.class_names
+    k_all = len(names)
+    served = outcome == SERVED
+    k_srv = klass[served]
+    w_srv = wait_all[served]
+
+    def count(sel: np.ndarray, weights=None) -> list:
+        return np.bincount(sel, weights=weights, minlength=k_all).tolist()
+
+    arrived = count(klass)
+    n_srv = count(k_srv)
+    abandoned = count(klass[(outcome == BALKED) | (outcome == RENEGED)])
+    unserved = count(klass[outcome == UNSERVED])
+    within = count(k_srv[w_srv <= target])
+    # float sums of integer counts are exact: the same as summing each class's floats
+    overtaken_sum = count(klass, overtaken)
+    w_by_class = w_srv[np.argsort(k_srv, kind="stable")]
+    bounds = [0, *itertools.accumulate(n_srv)]
     rows = []
-    for k, name in enumerate(scenario.class_names):
-        sel = klass == k
-        srv = sel & (outcome == SERVED)
-        w = wait_all[srv]
-        p = probs[sel] if len(probs) else np.empty((0, 5))
+    for k, name in enumerate(names):
+        w = w_by_class[bounds[k] : bounds[k + 1]]
+        p = probs[klass == k] if len(probs) else np.empty((0, 5))
         sat = satisfaction.summarise(p, scenario.satisfaction)
+        n_k = arrived[k]
         rows.append(
             {
                 "class": name,
                 "priority": 0 if k == 0 else scenario.classes[k - 1].priority,
-                "arrived": int(sel.sum()),
-                "served": int(srv.sum()),
-                "abandoned": int((sel & ((outcome == BALKED) | (outcome == RENEGED))).sum()),
-                "unserved": int((sel & (outcome == UNSERVED)).sum()),
+                "arrived": n_k,
+                "served": n_srv[k],
+                "abandoned": abandoned[k],
+                "unserved": unserved[k],
                 "wait_mean_min": _mean(w),
                 "wait_p90_min": _q(w, 0.9),
-                "service_level": float(np.sum(w <= target) / sel.sum()) if sel.any() else NAN,
-                "overtaken_mean": _mean(overtaken[sel].astype(float)),
+                "service_level": within[k] / n_k if n_k else NAN,
+                "overtaken_mean": overtaken_sum[k] / n_k if n_k else NAN,
                 "satisfaction_mean": sat["satisfaction_mean"],
                 "csat": sat["csat"],
             }
