@@ -853,7 +853,9 @@ def rating_distribution(probs: np.ndarray) -> np.ndarray:
     probs = np.asarray(probs, dtype=float)
     if probs.shape[0] == 0:
         return np.full(5, np.nan)
-    return probs.mean(axis=0)
+    # probs.mean(axis=0) is this sum divided by the row count (numpy's _mean), bit for
+    # bit, without the generic method's overhead (a few calls per replication)
+    return np.add.reduce(probs, axis=0) / probs.shape[0]
 
 
 def summarise_by(
