@@ -214,6 +214,18 @@ def test_blocks_of_rows_give_the_same_probabilities_bit_for_bit(d, cfg, rows, pe
     assert np.array_equal(blocks, whole, equal_nan=True)
 
 
+@FAST
+@given(
+    st.integers(1, 300),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1e-6, 1.0, 1e6]),
+)
+def test_rating_distribution_is_the_column_mean_bit_for_bit(rows, seed, scale):
+    """The mean share of each rating is numpy's own mean over the rows, exactly."""
+    probs = np.random.default_rng(seed).random((rows, 5)) * scale
+    assert np.array_equal(sat.rating_distribution(probs), probs.mean(axis=0))
+
+
 # ----------------------------------------------------------------- monotonicity
 
 one_visit = st.fixed_dictionaries(
