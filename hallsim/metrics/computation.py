@@ -216,13 +216,22 @@ def overtaken_counts(
         active = np.flatnonzero(later_min < stop_at)
         if not len(active):
             continue
-        reach = np.searchsorted(arr, stop_at, side="left") - np.arange(k) - 1
+        reach = np.searchsorted(arr, stop_at[active], side="left") - active - 1
         cnt = np.zeros(k, dtype=np.int64)
-        d = 1
-        while len(active):
-            cnt[active] += ca[active + d] < stop_at[active]
-            d += 1
-            active = active[reach[active] >= d]
+        if len(active) <= 16:  # a few visits overtaken (a short day): count one by one
+            calls = ca.tolist()
+            rows = zip(active.tolist(), reach.tolist(), stop_at[active].tolist(), strict=True)
+            cnt[active] = [
+                sum(calls[j] < s for j in range(i + 1, i + max(r, 1) + 1)) for i, r, s in rows
+            ]
+        else:
+            rows = np.arange(len(active))  # positions in ``active`` still counting
+            d = 1
+            while len(rows):
+                at = active[rows]
+                cnt[at] += ca[at + d] < stop_at[at]
+                d += 1
+                rows = rows[reach[rows] >= d]
         out[idx] = cnt
     return out
 
@@ -961,12 +970,16 @@ def _covered(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndar
     keeps long steady-state runs (thousands of periods) linear.
     """
     out = np.zeros(len(edges))
-    for pts, sign in ((np.sort(starts), 1.0), (np.sort(ends), -1.0)):
-        k = np.searchsorted(pts, edges, side="left")
-        csum = np.empty(len(pts) + 1)
-        csum[0] = 0.0
-        np.cumsum(pts, out=csum[1:])
-        out += sign * (k * edges - csum[k])
+    for pts, add in ((np.sort(starts), True), (np.sort(ends), False)):
+        k = pts.searchsorted(edges)  # side="left"
+        csum = np.zeros(len(pts) + 1)
+        pts.cumsum(out=csum[1:])
+        term = k * edges
+        term -= csum[k]
+        if add:
+            out += term
+        else:
+            out -= term
     return out[1:] - out[:-1]
 
 
