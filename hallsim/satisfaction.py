@@ -99,7 +99,8 @@ def probabilities_from_eta(eta: np.ndarray, cutpoints: tuple[float, ...]) -> np.
     cdf[:, 0] = 0.0
     cdf[:, 5] = 1.0
     cdf[:, 1:5] = expit(np.asarray(cutpoints, dtype=float)[None, :] - eta[:, None])
-    return np.maximum(np.diff(cdf, axis=1), 0.0)
+    probs = cdf[:, 1:] - cdf[:, :-1]  # np.diff(cdf, axis=1), without its overhead
+    return np.maximum(probs, 0.0, out=probs)
 
 
 # --- baselines and the published-effect → logit conversion --------------------------
