@@ -676,11 +676,23 @@ def f2_scenario(citizens: int = F_CITIZENS):
 
 
 F2_ENGINE = "hallsim fast (simulate), (f2) + rosters, classes, appointments, missed calls"
+F_TWICE_ENGINE = "hallsim fast (simulate), a 200,000-citizen day (hall scaled alike)"
 
 
-def f_hallsim(reps: int, engine: str, whole: bool, variant: str = "f") -> dict:
-    """(f) or (f2) in a fresh process: best replication time and the process's peak memory."""
-    sc = f2_scenario() if variant == "f2" else f_scenario()
+def f_hallsim(
+    reps: int, engine: str, whole: bool, variant: str = "f", citizens: int = F_CITIZENS
+) -> dict:
+    """(f) or (f2) in a fresh process: best replication time and the process's peak memory.
+
+    The base memory is taken after importing what a replication loads (numpy, pandas,
+    scipy, the engines and the metrics), so peak minus base is the day's own memory.
+    """
+    import hallsim.engines.fast
+    import hallsim.engines.simpy_hall
+    import hallsim.experiment
+    import hallsim.metrics.computation  # noqa: F401
+
+    sc = f2_scenario(citizens) if variant == "f2" else f_scenario(citizens)
     rss0 = peak_rss_mb()
     best = None
     for r in range(reps):
@@ -1067,6 +1079,10 @@ class Bench:
         self.measure(
             "f", "hallsim fast (engine only)", f_hallsim, reps, "fast", False, isolate=True
         )
+        # twice the day (hall scaled alike): memory grows with the day, by how much
+        self.measure(
+            "f", F_TWICE_ENGINE, f_hallsim, 1, "fast", True, "f", 2 * F_CITIZENS, isolate=True
+        )
         # (f2): the same day with what the one-pass engine does not cover (event kernel)
         self.workloads["f"]["features_f2"] = F2_FEATURES
         self.measure("f", F2_ENGINE, f_hallsim, reps, "fast", True, "f2", isolate=True)
@@ -1302,8 +1318,9 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
     if wl == "f":
         notes.append(
             "seconds = the best single replication; peak RSS: VmHWM of the fresh process that "
-            "ran the replications (base: after imports); a day is simulated whole, so its "
-            "memory grows with the day's citizens (the trace arrays), not with a log"
+            "ran the replications (base: after importing numpy, pandas, scipy, the engines "
+            "and the metrics); a day is simulated whole, so its memory grows with the day's "
+            "citizens (demand and trace arrays), not with a log: compare the 200,000 row"
         )
         if "features_f2" in info:
             notes.append(
