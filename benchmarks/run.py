@@ -619,7 +619,7 @@ def f_scenario(citizens: int = F_CITIZENS):
 
 F2_FEATURES = [
     "everything in (f)",
-    "rosters (hourly staffing)",
+    "rosters (60% of the windows at night, 80% in the evening)",
     "lunch breaks",
     "appointments",
     "two priority classes and a green channel",
@@ -637,7 +637,7 @@ def f2_scenario(citizens: int = F_CITIZENS):
     base = f_scenario(citizens)
     k = citizens / 100_000
     windows = [w.model_dump(exclude_none=True) for w in base.windows]
-    for w in windows:  # staffed by the hour: a night shift at 60%, lunch breaks at noon
+    for w in windows:  # a roster: 60% of the windows at night, 80% in the evening; lunch
         n = w["count"]
         w["staffed"] = {"00:00": round(0.6 * n), "07:00": n, "20:00": round(0.8 * n)}
         w["breaks"] = [
