@@ -637,7 +637,7 @@ def f2_scenario(citizens: int = F_CITIZENS):
     base = f_scenario(citizens)
     k = citizens / 100_000
     windows = [w.model_dump(exclude_none=True) for w in base.windows]
-    for w in windows:  # a roster: 60% of the windows at night, 80% in the evening; lunch
+    for w in windows:  # 60% of the windows at night, 80% in the evening; lunch in two shifts
         n = w["count"]
         w["staffed"] = {"00:00": round(0.6 * n), "07:00": n, "20:00": round(0.8 * n)}
         w["breaks"] = [
