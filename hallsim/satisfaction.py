@@ -95,12 +95,17 @@ def probabilities_from_eta(eta: np.ndarray, cutpoints: tuple[float, ...]) -> np.
 
     eta = np.asarray(eta, dtype=float)
     n = eta.shape[0]
-    cdf = np.empty((n, 6))
-    cdf[:, 0] = 0.0
-    cdf[:, 5] = 1.0
-    cdf[:, 1:5] = expit(np.asarray(cutpoints, dtype=float)[None, :] - eta[:, None])
-    probs = cdf[:, 1:] - cdf[:, :-1]  # np.diff(cdf, axis=1), without its overhead
-    return np.maximum(probs, 0.0, out=probs)
+    # one row per level, one column per visit: numpy's loops then run along the visits,
+    # several times faster than along 4 or 5 levels per visit; each element is the same
+    # subtraction and logistic, so the same numbers
+    cdf = np.empty((6, n))
+    cdf[0] = 0.0
+    cdf[5] = 1.0
+    cdf[1:5] = expit(np.asarray(cutpoints, dtype=float)[:, None] - eta[None, :])
+    probs = cdf[1:] - cdf[:-1]  # np.diff(cdf, axis=0)
+    np.maximum(probs, 0.0, out=probs)
+    # (n, 5) in C order, as callers sum it over visits (axis 0) in that layout
+    return np.ascontiguousarray(probs.T)
 
 
 # --- baselines and the published-effect → logit conversion --------------------------
