@@ -226,6 +226,25 @@ def test_rating_distribution_is_the_column_mean_bit_for_bit(rows, seed, scale):
     assert np.array_equal(sat.rating_distribution(probs), probs.mean(axis=0))
 
 
+@FAST
+@given(
+    st.lists(st.floats(-60, 60), max_size=200),
+    st.lists(st.floats(-6, 6), min_size=4, max_size=4).map(sorted),
+)
+def test_probabilities_from_eta_are_the_definition_bit_for_bit(etas, cutpoints):
+    """P(Y = k) = logistic(c_k − η) − logistic(c_{k−1} − η) (c_0 = −inf, c_5 = inf), clipped
+    at 0, evaluated row by row, is what the vectorised function returns, in C order."""
+    from scipy.special import expit
+
+    eta = np.array(etas, dtype=float)
+    got = sat.probabilities_from_eta(eta, tuple(cutpoints))
+    assert got.shape == (len(etas), 5) and got.flags.c_contiguous
+    for i, e in enumerate(etas):
+        cdf = [0.0, *(float(expit(np.float64(c) - e)) for c in cutpoints), 1.0]
+        want = [max(cdf[k + 1] - cdf[k], 0.0) for k in range(5)]
+        assert got[i].tolist() == want
+
+
 # ----------------------------------------------------------------- monotonicity
 
 one_visit = st.fixed_dictionaries(
