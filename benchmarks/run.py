@@ -16,8 +16,10 @@ Workloads (see benchmarks/README.md):
 (d) a 100-point sweep x 10 replications of (b)'s day with 1 and 2 workers;
 (e) scenarios/operations.toml (rosters, lunch breaks, appointments, a green
     channel), hallsim only: simpy vs fast;
-(f) a 24-hour, 100,000-citizen day with every mechanism the fast engine
-    covers, no citizen log: seconds per replication and peak memory;
+(f) a 24-hour, 100,000-citizen day with every mechanism the fast engine's
+    one-pass recursion covers, no citizen log: seconds per replication and peak
+    memory (and a 200,000-citizen day beside it); (f2) the same day with rosters,
+    breaks, appointments, priority classes and missed calls (the event kernel);
 (s) start-up: benchmarks/startup.py (--help, validate, the demo run).
 
 The last table lists every target of issue 19 with its measured value.
