@@ -86,8 +86,15 @@ def run_chunk(
     )
 
 
+# The plans of the sweeps running in this process, by ``id``, while their local pool runs.
+# A pool started by fork inherits this table with the plan's validated scenarios, so
+# its chunks carry the plan's number instead of the plan: no scenario to pickle and
+# unpickle, no point's scenario to validate again in the worker for every chunk.
+_FORKED_PLANS: dict[int, SweepPlan] = {}
+
+
 def run_chunk_to_part(
-    payload: tuple[SweepPlan, list, str],
+    payload: tuple[SweepPlan | int, list, str],
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, float]:
     """Run a chunk and write its part file in the worker (local pool only).
 
@@ -95,10 +102,13 @@ def run_chunk_to_part(
     for the workers (on 2 cores the parent's Parquet writing cost ~8%).
     Returns (temporary file, points, replications, metrics, seconds); the
     metrics also travel back so that the parent can keep a small sweep's
-    rows in memory (see ``_Parts``).
+    rows in memory (see ``_Parts``).  The plan is the plan itself or, in a
+    forked worker, its number in ``_FORKED_PLANS``.
     """
     plan, items, parts_dir = payload
-    pts, reps, rows, seconds = run_chunk(_payload(plan, items))
+    if not isinstance(plan, SweepPlan):
+        plan = _FORKED_PLANS[plan]
+    pts, reps, rows, seconds = run_chunk(_payload(plan, items), plan.point_scenario)
     tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
     _write_part(part_table(plan, pts, reps, rows), tmp)
     return str(tmp), pts, reps, rows, seconds
@@ -223,8 +233,11 @@ class _Executor:
         close: Callable[[bool], None],
         close_in_background: bool,
         parent_share: bool = False,
+        forked_plan: bool = False,
     ):
         self.executor = executor
+        # the workers were forked with the plan in _FORKED_PLANS: send its number only
+        self.forked_plan = forked_plan
         # parent_share: this process runs chunks too, as one of ``workers``
         self.parent_share = parent_share
         self.workers = max(1, workers)
@@ -236,7 +249,8 @@ class _Executor:
 
     def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
         if self.shared_folder:
-            return self.executor.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
+            ref = id(plan) if self.forked_plan else plan
+            return self.executor.submit(run_chunk_to_part, (ref, items, str(parts_dir)))
         return self.executor.submit(run_chunk, _payload(plan, items))
 
     def wait(self, futures):
@@ -257,17 +271,26 @@ class _Executor:
         return closing.join
 
 
-def _local_pool(workers: int) -> _Executor:
+def _local_pool(workers: int, plan: SweepPlan) -> _Executor:
     """``workers - 1`` pool processes, and this process runs chunks as the last worker:
     one process fewer to start and stop, and its chunks need no pickling (100 points x
     10 short days: benchmarks/README.md, "Issue 19: every target in one run")."""
+    import multiprocessing
+
     # what a simulation imports, imported before the workers fork: they start warm
     importlib.import_module("hallsim.engines.fast")
     importlib.import_module("hallsim.metrics.computation")
+    # the pool forks at its first chunk, after this: the workers inherit the plan
+    forked = multiprocessing.get_start_method() == "fork"
+    if forked:
+        _FORKED_PLANS[id(plan)] = plan
     pool = worker_pool(workers - 1)
 
     def close(cancel: bool) -> None:
-        pool.shutdown(wait=True, cancel_futures=cancel)
+        try:
+            pool.shutdown(wait=True, cancel_futures=cancel)
+        finally:
+            _FORKED_PLANS.pop(id(plan), None)
 
     return _Executor(
         pool,
@@ -276,6 +299,7 @@ def _local_pool(workers: int) -> _Executor:
         close=close,
         close_in_background=True,
         parent_share=True,
+        forked_plan=forked,
     )
 
 
@@ -324,12 +348,12 @@ def _dask(workers: int, scheduler: str | None) -> _Executor:
     )
 
 
-def _executor(backend: str, workers: int, scheduler: str | None):
+def _executor(backend: str, workers: int, scheduler: str | None, plan: SweepPlan):
     if backend == "dask":
         return _dask(workers, scheduler)
     if workers <= 1:
         return _Serial()
-    return _local_pool(workers)
+    return _local_pool(workers, plan)
 
 
 # --- running and assembling -------------------------------------------------
@@ -644,7 +668,7 @@ def _execute_sweep(
         return SweepOutcome(out, results, plan.n_points, plan.replications, 0, 0.0)
 
     try:  # reach the cluster before writing anything
-        ex = _executor(backend, workers, scheduler)
+        ex = _executor(backend, workers, scheduler, plan)
     except (OSError, TimeoutError) as exc:
         where = f"the dask scheduler at {scheduler}" if scheduler else "a dask LocalCluster"
         raise SweepBackendError(f"cannot reach {where}: {exc}") from None
