@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hallsim.cluster import ClusterError, dask_executor
 from hallsim.experiment import default_workers, simulate, worker_pool
 from hallsim.metrics import METRICS
 from hallsim.names import BACKENDS
@@ -303,47 +304,13 @@ def _local_pool(workers: int, plan: SweepPlan) -> _Executor:
     )
 
 
-def require_dask() -> None:
-    """Raise ImportError naming the extra ``hallsim[cluster]`` when Dask is missing."""
-    try:
-        import dask.distributed  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "the dask backend needs the optional Dask packages, which did not import "
-            f'({exc}); install them with: pip install "hallsim[cluster]"'
-        ) from exc
-
-
 def _dask(workers: int, scheduler: str | None) -> _Executor:
-    require_dask()
-    from dask.distributed import Client, LocalCluster
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="10s")
-    else:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-
-    def close(cancel: bool) -> None:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-    n = sum(client.nthreads().values())
+    dask = dask_executor(workers, scheduler)
     return _Executor(
-        client.get_executor(pure=False),
-        n,
+        dask.executor,
+        dask.workers,
         shared_folder=False,
-        close=close,
+        close=lambda cancel: dask.close(),
         close_in_background=False,
     )
 
@@ -669,9 +636,8 @@ def _execute_sweep(
 
     try:  # reach the cluster before writing anything
         ex = _executor(backend, workers, scheduler, plan)
-    except (OSError, TimeoutError) as exc:
-        where = f"the dask scheduler at {scheduler}" if scheduler else "a dask LocalCluster"
-        raise SweepBackendError(f"cannot reach {where}: {exc}") from None
+    except ClusterError as exc:
+        raise SweepBackendError(str(exc)) from None
     try:
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         if manifest is None:
