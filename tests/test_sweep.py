@@ -390,7 +390,8 @@ def test_interrupted_sweep_resumes_to_the_same_table(hall, tmp_path) -> None:
     with pytest.raises(SweepInterrupted) as err:
         execute_sweep(plan, out, workers=1, chunk_size=2, progress=_stop_after(3))
     assert err.value.runs_done == 6 and err.value.runs_total == 18
-    assert len(list((out / "parts").glob("part-*.parquet"))) == 3
+    # every run counted as done is in a part file (those run here are written on Ctrl-C)
+    assert sweep_store.done_mask(out, plan)[0].sum() == 6
     assert not (out / "results.parquet").exists()
     again = execute_sweep(plan, out, workers=2, chunk_size=2)
     assert again.runs_this_call == 12  # only what was missing
@@ -401,6 +402,21 @@ def test_interrupted_sweep_resumes_to_the_same_table(hall, tmp_path) -> None:
     assert all((out / f).read_bytes() == (whole.out / f).read_bytes() for f in outputs)
     # a finished sweep is not run again
     assert execute_sweep(plan, out, workers=1).runs_this_call == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_run_counted_at_ctrl_c_is_on_disk(hall, tmp_path, workers) -> None:
+    """Ctrl-C keeps every finished run, whichever process ran it (this one writes its
+    own rows when interrupted), and a rerun runs exactly the rest."""
+    grid = {"windows.0.count": [2, 3, 4, 5], "windows.0.attitude": [0.3, 0.6, 0.9]}
+    plan = plan_sweep(load_scenario(hall), grid, replications=3, seed=5)
+    out = tmp_path / "sw"
+    with pytest.raises(SweepInterrupted) as err:
+        execute_sweep(plan, out, workers=workers, chunk_size=2, progress=_stop_after(4))
+    on_disk = int(sweep_store.done_mask(out, plan)[0].sum())
+    assert on_disk == err.value.runs_done >= 4 * 3
+    again = execute_sweep(plan, out, workers=workers, chunk_size=2)
+    assert again.runs_this_call == plan.n_runs - on_disk
 
 
 def test_a_different_sweep_in_the_same_folder_is_refused_unless_forced(

@@ -49,6 +49,10 @@ from hallsim.sweep.store import (
 
 PROBE_CHUNK = 8
 CHUNK_SECONDS = (0.02, 1.0)
+# rows this process ran for a sweep it keeps in memory go to a part file at most this
+# long after they finish (on Ctrl-C or an error, at once): a short sweep writes no part
+# of its own, and a killed one loses at most these seconds of this process's runs
+UNWRITTEN_SECONDS = 5.0
 # --- the task: a chunk of (point, replication) runs, in a worker ------------
 
 
@@ -347,7 +351,10 @@ class _Parts:
     """Writes finished chunks to ``parts/`` and keeps count (parent side, O(points) ints).
 
     A sweep of at most store.MEMORY_RUNS runs also keeps the rows of this call's
-    chunks (``kept``): the assembly then reads only parts from earlier calls.
+    chunks (``kept``): the assembly then reads only parts from earlier calls.  Its
+    chunks run in this process are written every UNWRITTEN_SECONDS (``flush``), not
+    one by one: they are in memory for the assembly, and a part file each cost the
+    CPU that runs chunks (benchmarks/README.md, workload (d)).
     """
 
     def __init__(self, out: Path, plan: SweepPlan, progress):
@@ -360,27 +367,32 @@ class _Parts:
         self.runs_done = int(done.sum())
         self.ran = 0
         self.kept: list[pa.Table] | None = [] if plan.n_runs <= store.MEMORY_RUNS else None
+        self.unwritten: list[pa.Table] = []  # kept chunks run here that have no part file
+        self.written_at = time.monotonic()
         if progress:
             progress(self.points_done, plan.n_points)
 
     def save(self, result: tuple) -> None:
         """Keep a finished chunk: rows to write, or a part file a worker wrote."""
-        path = self.out / PARTS / f"part-{self.next_no:06d}.parquet"
         if isinstance(result[0], str):
             tmp, pts, reps, rows = result[:4]
-            os.replace(tmp, path)  # atomic: the part is either there whole or not at all
+            os.replace(tmp, self._next_part())  # atomic: the part is there whole or not at all
             table = None
         else:
             pts, reps, rows = result[:3]
             table = part_table(self.plan, pts, reps, rows)
-            atomic_write(path, lambda p: _write_part(table, p))
+            if self.kept is None:
+                atomic_write(self._next_part(), lambda p: _write_part(table, p))
+            else:
+                self.unwritten.append(table)
+                if time.monotonic() - self.written_at >= UNWRITTEN_SECONDS:
+                    self.flush()
         if self.kept is not None:
             # as a table now rather than at the end: the first one pays Arrow's
             # one-off set-up, better spent while the workers run
             if table is None:
                 table = part_table(self.plan, pts, reps, rows)
             self.kept.append(table)
-        self.next_no += 1
         self.ran += len(pts)
         self.runs_done += len(pts)
         np.subtract.at(self.remaining, pts, 1)
@@ -388,6 +400,26 @@ class _Parts:
         self.points_done += newly
         if self.progress and newly:
             self.progress(self.points_done, self.plan.n_points)
+
+    def _next_part(self) -> Path:
+        self.next_no += 1
+        return self.out / PARTS / f"part-{self.next_no - 1:06d}.parquet"
+
+    def flush(self) -> None:
+        """Write the kept chunks run here that have no part file yet, as one part."""
+        if self.unwritten:
+            table = pa.concat_tables(self.unwritten)
+            atomic_write(self._next_part(), lambda p: _write_part(table, p))
+            self.unwritten = []
+        self.written_at = time.monotonic()
+
+    def keep_unwritten(self) -> None:
+        """``flush`` when the sweep stops early (Ctrl-C, an error): a rerun resumes
+        from them.  A failure to write them leaves those runs to the rerun."""
+        try:
+            self.flush()
+        except Exception:  # e.g. the disk that failed the sweep: the original error counts
+            pass
 
     def interrupted(self) -> SweepInterrupted:
         p = self.plan
@@ -658,7 +690,11 @@ def _execute_sweep(
             )
         parts = _Parts(out, plan, progress)
         if len(parts.pending):
-            _run(ex, plan, parts, chunk_size)
+            try:
+                _run(ex, plan, parts, chunk_size)
+            except BaseException:
+                parts.keep_unwritten()
+                raise
     except BaseException:
         ex.close(cancel=True)  # idempotent
         raise
@@ -666,6 +702,9 @@ def _execute_sweep(
     closed = ex.close_while_assembling()
     try:
         table = assemble(out, plan, csv, parts.sources())
+    except BaseException:
+        parts.keep_unwritten()
+        raise
     finally:
         closed()
     mpath = out / MANIFEST
