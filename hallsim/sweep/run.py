@@ -49,10 +49,10 @@ from hallsim.sweep.store import (
 
 PROBE_CHUNK = 8
 CHUNK_SECONDS = (0.02, 1.0)
-# rows this process ran for a sweep it keeps in memory go to a part file at most this
+# the rows of a sweep kept in memory (store.MEMORY_RUNS) go to a part file at most this
 # long after they finish (on Ctrl-C or an error, at once): a short sweep writes no part
-# of its own, and a killed one loses at most these seconds of this process's runs
-UNWRITTEN_SECONDS = 5.0
+# file, and a killed one loses at most these seconds of runs
+UNWRITTEN_SECONDS = 1.0
 # --- the task: a chunk of (point, replication) runs, in a worker ------------
 
 
@@ -99,21 +99,24 @@ _FORKED_PLANS: dict[int, SweepPlan] = {}
 
 
 def run_chunk_to_part(
-    payload: tuple[SweepPlan | int, list, str],
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, float]:
-    """Run a chunk and write its part file in the worker (local pool only).
+    payload: tuple[SweepPlan | int, list, str | None],
+) -> tuple:
+    """Run a chunk in a local pool worker, and write its part file there when asked.
 
-    The parent then only renames the file into place, so its CPU stays free
-    for the workers (on 2 cores the parent's Parquet writing cost ~8%).
-    Returns (temporary file, points, replications, metrics, seconds); the
-    metrics also travel back so that the parent can keep a small sweep's
-    rows in memory (see ``_Parts``).  The plan is the plan itself or, in a
-    forked worker, its number in ``_FORKED_PLANS``.
+    With a parts folder, the parent then only renames the file into place, so
+    its CPU stays free for the workers (on 2 cores the parent's Parquet writing
+    cost ~8%); returns (temporary file, points, replications, metrics, seconds),
+    the metrics also travelling back for a sweep kept in memory (see ``_Parts``).
+    Without (None: a sweep kept in memory, whose rows the parent writes every
+    UNWRITTEN_SECONDS), returns what ``run_chunk`` does.  The plan is the plan
+    itself or, in a forked worker, its number in ``_FORKED_PLANS``.
     """
     plan, items, parts_dir = payload
     if not isinstance(plan, SweepPlan):
         plan = _FORKED_PLANS[plan]
     pts, reps, rows, seconds = run_chunk(_payload(plan, items), plan.point_scenario)
+    if parts_dir is None:
+        return pts, reps, rows, seconds
     tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
     _write_part(part_table(plan, pts, reps, rows), tmp)
     return str(tmp), pts, reps, rows, seconds
@@ -204,7 +207,7 @@ class _Serial:
     def __init__(self) -> None:
         self.payloads: dict[cf.Future, tuple] = {}
 
-    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path | None):
         f: cf.Future = cf.Future()
         self.payloads[f] = (_payload(plan, items), plan.point_scenario)
         return f
@@ -252,10 +255,13 @@ class _Executor:
         self._close = close
         self._close_in_background = close_in_background
 
-    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path | None):
+        """``parts_dir``: where a worker that shares this machine's folder writes the
+        chunk's part file; None: send the rows back (a sweep kept in memory)."""
         if self.shared_folder:
             ref = id(plan) if self.forked_plan else plan
-            return self.executor.submit(run_chunk_to_part, (ref, items, str(parts_dir)))
+            where = None if parts_dir is None else str(parts_dir)
+            return self.executor.submit(run_chunk_to_part, (ref, items, where))
         return self.executor.submit(run_chunk, _payload(plan, items))
 
     def wait(self, futures):
@@ -351,10 +357,11 @@ class _Parts:
     """Writes finished chunks to ``parts/`` and keeps count (parent side, O(points) ints).
 
     A sweep of at most store.MEMORY_RUNS runs also keeps the rows of this call's
-    chunks (``kept``): the assembly then reads only parts from earlier calls.  Its
-    chunks run in this process are written every UNWRITTEN_SECONDS (``flush``), not
-    one by one: they are in memory for the assembly, and a part file each cost the
-    CPU that runs chunks (benchmarks/README.md, workload (d)).
+    chunks (``kept``): the assembly then reads only parts from earlier calls.  Those
+    chunks (run here or sent back by local workers) are written every
+    UNWRITTEN_SECONDS (``flush``), not one by one: they are in memory for the
+    assembly, and a part file each cost CPU that runs chunks (benchmarks/README.md,
+    workload (d)).
     """
 
     def __init__(self, out: Path, plan: SweepPlan, progress):
@@ -367,7 +374,11 @@ class _Parts:
         self.runs_done = int(done.sum())
         self.ran = 0
         self.kept: list[pa.Table] | None = [] if plan.n_runs <= store.MEMORY_RUNS else None
-        self.unwritten: list[pa.Table] = []  # kept chunks run here that have no part file
+        self.unwritten: list[pa.Table] = []  # kept chunks that have no part file yet
+        # where local pool workers write their chunks' parts; None: they send the rows
+        # here, to be written with this process's (a part file each cost the workers'
+        # CPU, and the files' renaming and removal this process's)
+        self.worker_parts: Path | None = None if self.kept is not None else out / PARTS
         self.written_at = time.monotonic()
         if progress:
             progress(self.points_done, plan.n_points)
@@ -406,7 +417,7 @@ class _Parts:
         return self.out / PARTS / f"part-{self.next_no - 1:06d}.parquet"
 
     def flush(self) -> None:
-        """Write the kept chunks run here that have no part file yet, as one part."""
+        """Write the kept chunks that have no part file yet, as one part."""
         if self.unwritten:
             table = pa.concat_tables(self.unwritten)
             atomic_write(self._next_part(), lambda p: _write_part(table, p))
@@ -454,7 +465,7 @@ def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
                 len(inflight) - len(finished) < ex.capacity
                 and (items := next(chunks, None)) is not None
             ):
-                inflight.add(ex.submit_chunk(plan, items, parts.out / PARTS))
+                inflight.add(ex.submit_chunk(plan, items, parts.worker_parts))
             for fut in finished:
                 inflight.discard(fut)
                 parts.save(fut.result())
@@ -521,7 +532,7 @@ def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) 
                 return
             submitting[0] += 1
         try:
-            fut = ex.submit_chunk(plan, items, parts.out / PARTS)
+            fut = ex.submit_chunk(plan, items, parts.worker_parts)
         except RuntimeError:  # a broken pool: this process runs the chunk
             with lock:
                 returned.append(items)
