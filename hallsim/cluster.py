@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 
 class ClusterError(RuntimeError):
-    """The Dask cluster could not be started or reached (nothing was run)."""
+    """The Dask cluster could not be started or reached (nothing was run).
+
+    ``scheduler``: the address tried (None: a LocalCluster); ``reason``: Dask's words.
+    """
+
+    def __init__(self, scheduler: str | None, reason: str):
+        self.scheduler, self.reason = scheduler, reason
+        where = f"the dask scheduler at {scheduler}" if scheduler else "a dask LocalCluster"
+        super().__init__(f"cannot reach {where}: {reason}")
 
 
 def require_dask() -> None:
@@ -67,8 +75,7 @@ def dask_executor(workers: int, scheduler: str | None) -> DaskExecutor:
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
-        where = f"the dask scheduler at {scheduler}" if scheduler else "a dask LocalCluster"
-        raise ClusterError(f"cannot reach {where}: {exc}") from None
+        raise ClusterError(scheduler, str(exc)) from None
 
     def close() -> None:
         client.close()

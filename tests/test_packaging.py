@@ -172,6 +172,21 @@ def test_optimise_on_dask_without_the_extra_exits_2_naming_it(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["optimise", "sweep"])
+def test_missing_dask_is_said_in_chinese_too(no_dask, tmp_path, capsys, command) -> None:
+    scenario = str(ROOT / "scenarios" / "integrated.toml")
+    if command == "optimise":
+        args = [command, scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    else:
+        args = [command, scenario, "--set", "windows.0.count=2,3"]
+    out = tmp_path / "out"
+    code = entry([*args, "--backend", "dask", "--out", str(out), "--lang", "zh"])
+    _, err = capsys.readouterr()
+    assert code == 2 and not out.exists()
+    assert "--backend dask：dask 后端需要可选的 Dask 软件包" in err
+    assert 'pip install "hallsim[cluster]"' in err
+
+
 def test_optimise_on_dask_without_the_extra_raises_import_error_naming_it(no_dask) -> None:
     from hallsim import optimise as opt
 

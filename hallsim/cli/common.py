@@ -87,8 +87,17 @@ def chosen_backend(backend: str | None, scheduler: str | None, command: str | No
             require_dask()
         except ImportError as exc:
             option = "--scheduler" if scheduler else "--backend dask"
-            raise BadInput(f"{option}: {exc}", command) from None
+            why = exc.__cause__ or exc
+            raise BadInput(i18n.t("err.no_dask", option=option, why=why), command) from None
     return backend
+
+
+def cluster_failure(exc: Any) -> Failure:
+    """The exit-1 failure for a Dask cluster that could not be started or reached
+    (``hallsim.cluster.ClusterError``), in the user's language."""
+    if exc.scheduler:
+        return Failure(i18n.t("err.no_scheduler", address=exc.scheduler, why=exc.reason))
+    return Failure(i18n.t("err.no_local_cluster", why=exc.reason))
 
 
 def load_scenarios(paths: tuple[str, ...]) -> list[Scenario]:

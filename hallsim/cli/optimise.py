@@ -14,7 +14,7 @@ import os
 
 import click
 
-from hallsim.cli.common import Failure, chosen_backend, cluster_options
+from hallsim.cli.common import chosen_backend, cluster_failure, cluster_options
 from hallsim.cli.types import SEED
 from hallsim.i18n import current
 from hallsim.i18n import t as tr
@@ -243,7 +243,7 @@ def optimise_command(
         except opt.OptimiseError as exc:
             _bad_input(str(exc))
         except ClusterError as exc:
-            raise Failure(str(exc)) from None
+            raise cluster_failure(exc) from None
         data = opt.outcome_json(outcome)
     else:
         data, outcome = _run_into(folder, problem, where, progress)
@@ -299,7 +299,7 @@ def _run_into(folder, problem, where: dict, progress):
         except opt.OptimiseError as exc:
             _bad_input(str(exc))
         except ClusterError as exc:  # nothing run: the folder is left as it was
-            raise Failure(str(exc)) from None
+            raise cluster_failure(exc) from None
         except KeyboardInterrupt:
             if "ev" in holder:
                 save(holder["ev"], force=True)

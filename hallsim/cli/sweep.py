@@ -9,9 +9,9 @@ import click
 
 from hallsim.cli.common import (
     BadInput,
-    Failure,
     Interrupted,
     chosen_backend,
+    cluster_failure,
     cluster_options,
     command_line,
     load_scenarios,
@@ -159,7 +159,7 @@ def sweep(
     except SweepInterrupted as exc:
         raise Interrupted(str(exc)) from None
     except SweepBackendError as exc:
-        raise Failure(str(exc)) from None
+        raise cluster_failure(exc) from None
     if outcome.runs_this_call == 0:
         click.echo(t("sweep.complete", name=sc.name, folder=folder))
     else:

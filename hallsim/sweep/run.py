@@ -680,7 +680,7 @@ def _execute_sweep(
     try:  # reach the cluster before writing anything
         ex = _executor(backend, workers, scheduler, plan)
     except ClusterError as exc:
-        raise SweepBackendError(str(exc)) from None
+        raise SweepBackendError(exc.scheduler, exc.reason) from None
     try:
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         if manifest is None:
