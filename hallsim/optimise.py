@@ -755,6 +755,8 @@ class Evaluator:
         self.checkpoint: Callable[[Evaluator], None] | None = None
 
     def __enter__(self) -> Evaluator:
+        if self._close is not None:  # open already (a search hands on its evaluator)
+            return self
         if self.backend == "dask":
             from hallsim.cluster import dask_executor
 
@@ -1588,14 +1590,17 @@ def optimise(
         say(f"{size} layouts in the space (> max_candidates {s.max_candidates}): searching")
         try:
             cands, ev = neighbourhood_search(problem, factory, n0, s.max_candidates, say)
-        finally:
+        except BaseException:
             if "ev" in holder:
                 holder["ev"].__exit__()
+            raise
+        # the search's pool (or cluster) stays open for the selection below
         notes.append(
             f"the space holds {size} designs; a neighbourhood search visited {len(cands)}, "
             "and the selection guarantee is over those (a local, not a global, optimum)"
         )
     if not cands:
+        ev.__exit__()
         raise OptimiseError(
             f"{problem.source}: no layout of the space meets the budget "
             f"({', '.join(map(str, problem.budgets)) or 'none'}) and serves every matter"

@@ -230,14 +230,20 @@ def _small_space() -> dict:
     }
 
 
-def test_results_on_a_dask_cluster_are_those_of_one_worker() -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"max_candidates": 2, "finalists": 3, "procedure": "ocba", "simulations": 40}],
+    ids=["enumeration-kn", "search-ocba"],
+)
+def test_results_on_a_dask_cluster_are_those_of_one_worker(extra) -> None:
     """A Dask cluster (here one in this process, reached by its scheduler address) runs
     the same replications and gives the same answer and numbers as one local worker."""
     distributed = pytest.importorskip("dask.distributed")
     import logging
 
     base = load_scenario(ROOT / "scenarios" / "integrated.toml")
-    one = opt.outcome_json(opt.optimise(problem(base, _small_space()), workers=1))
+    space = {**_small_space(), **extra}
+    one = opt.outcome_json(opt.optimise(problem(base, space), workers=1))
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -246,13 +252,12 @@ def test_results_on_a_dask_cluster_are_those_of_one_worker() -> None:
         silence_logs=logging.ERROR,
     ) as cluster:
         on_dask = opt.outcome_json(
-            opt.optimise(
-                problem(base, _small_space()), backend="dask", scheduler=cluster.scheduler_address
-            )
+            opt.optimise(problem(base, space), backend="dask", scheduler=cluster.scheduler_address)
         )
         assert "simulate_block" in cluster.scheduler.task_prefixes  # the cluster ran them
     one.pop("seconds"), on_dask.pop("seconds")
     assert on_dask == one
+    assert one["method"] == ("neighbourhood search" if extra else "enumeration")
 
 
 def test_bad_backend_arguments_are_refused_before_anything_runs() -> None:
