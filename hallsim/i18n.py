@@ -528,6 +528,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "err.x_hue": ("--x and --hue apply to --kind sweep only", "--x 和 --hue 只适用于 --kind sweep"),
     "err.scheduler": ("--scheduler needs --backend dask", "--scheduler 需要配合 --backend dask"),
+    "err.no_dask": (
+        "{option}: the dask backend needs the optional Dask packages, which did not import "
+        '({why}); install them with: pip install "hallsim[cluster]"',
+        "{option}：dask 后端需要可选的 Dask 软件包，但它们无法导入（{why}）；"
+        '请安装：pip install "hallsim[cluster]"',
+    ),
+    "err.no_scheduler": (
+        "cannot reach the dask scheduler at {address}: {why}",
+        "无法连接 {address} 上的 dask 调度器：{why}",
+    ),
+    "err.no_local_cluster": (
+        "cannot reach a dask LocalCluster: {why}",
+        "无法启动本机的 dask LocalCluster：{why}",
+    ),
     "err.invalid_sweep": ("{file}: invalid sweep", "{file}：参数扫描设置无效"),
     "progress.sweep": ("sweep", "参数扫描"),
     "progress.points": ("points", "组合"),

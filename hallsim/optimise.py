@@ -52,7 +52,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -720,14 +720,22 @@ def _simulate_block(job: tuple[Scenario, int, int, int, tuple[str, ...]]) -> np.
 
 
 class Evaluator:
-    """Replications of candidates on common random numbers, run in a local process pool.
+    """Replications of candidates on common random numbers, run in a local process pool
+    or on a Dask cluster (``backend="dask"``; ``hallsim.cluster``).
 
     ``obs[i]`` holds candidate i's replications 0..n-1 as rows ``[metric]``
     (the simulated metrics and the design measures).  Which replications run
-    depends only on what is asked, never on the worker count.
+    depends only on what is asked, never on the worker count or the backend.
     """
 
-    def __init__(self, problem: Problem, candidates: list[Candidate], workers: int = 1):
+    def __init__(
+        self,
+        problem: Problem,
+        candidates: list[Candidate],
+        workers: int = 1,
+        backend: str = "local",
+        scheduler: str | None = None,
+    ):
         self.problem = problem
         self.candidates = candidates
         self.names = tuple(m for m in problem.needed if m not in DESIGN_MEASURES)
@@ -737,7 +745,9 @@ class Evaluator:
         self.obs: dict[int, np.ndarray] = {}
         self.simulations = 0
         self.workers = max(1, int(workers))
-        self._pool: ProcessPoolExecutor | None = None
+        self.backend, self.scheduler = _check_backend(backend, scheduler)
+        self._pool: Executor | None = None
+        self._close: Callable[[], None] | None = None
         # replications of an earlier, interrupted run of the same problem (by layout label):
         # taken instead of simulating them again, only as far as this run asks
         self.saved: dict[str, np.ndarray] = {}
@@ -745,16 +755,25 @@ class Evaluator:
         self.checkpoint: Callable[[Evaluator], None] | None = None
 
     def __enter__(self) -> Evaluator:
-        if self.workers > 1:
+        if self._close is not None:  # open already (a search hands on its evaluator)
+            return self
+        if self.backend == "dask":
+            from hallsim.cluster import dask_executor
+
+            dask = dask_executor(self.workers, self.scheduler)
+            self._pool, self._close, self.workers = dask.executor, dask.close, dask.workers
+        elif self.workers > 1:
             from hallsim.experiment import worker_pool
 
-            self._pool = worker_pool(self.workers)
+            pool = worker_pool(self.workers)
+            self._pool = pool
+            self._close = lambda: pool.shutdown(wait=True, cancel_futures=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._close is not None:
+            close, self._pool, self._close = self._close, None, None
+            close()
 
     def n(self, i: int) -> int:
         return len(self.obs.get(i, ()))
@@ -1411,8 +1430,19 @@ class Outcome:
         return front
 
 
-def _evaluator(problem, cands, workers, saved, checkpoint) -> Evaluator:
-    ev = Evaluator(problem, cands, workers)
+def _check_backend(backend: str, scheduler: str | None) -> tuple[str, str | None]:
+    """``backend`` and ``scheduler`` as the sweep takes them: a scheduler means Dask."""
+    from hallsim.names import BACKENDS
+
+    if backend not in BACKENDS:
+        raise OptimiseError(f"backend: must be one of {BACKENDS}, got {backend!r}")
+    if scheduler and backend != "dask":
+        raise OptimiseError("scheduler: a Dask scheduler address needs backend='dask'")
+    return backend, scheduler or None
+
+
+def _evaluator(problem, cands, workers, saved, checkpoint, backend, scheduler) -> Evaluator:
+    ev = Evaluator(problem, cands, workers, backend, scheduler)
     ev.saved = dict(saved or {})
     ev.checkpoint = checkpoint
     return ev
@@ -1511,6 +1541,8 @@ def optimise(
     progress: Callable[[str], None] | None = None,
     saved: dict[str, np.ndarray] | None = None,
     checkpoint: Callable[[Evaluator], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> Outcome:
     """Search the space, check the constraints, select the best (see the module doc).
 
@@ -1518,11 +1550,21 @@ def optimise(
     by layout label, e.g. from ``load_evaluations``; they are used instead of
     simulating again, so an interrupted run resumes with identical results.
     ``checkpoint(evaluator)`` is called after every batch of replications.
+    ``backend="dask"`` runs the replications on a Dask cluster: the one at
+    ``scheduler`` (e.g. ``"tcp://host:8786"``), else a LocalCluster of ``workers``
+    processes.  It needs the extra ``hallsim[cluster]`` (ImportError naming it);
+    a cluster that cannot be reached raises ``hallsim.cluster.ClusterError``.
+    The outcome is the same for any backend and number of workers.
     """
     import time
 
     start = time.monotonic()
     say = progress or (lambda _m: None)
+    backend, scheduler = _check_backend(backend, scheduler)
+    if backend == "dask":
+        from hallsim.cluster import require_dask
+
+        require_dask()  # before anything runs
     check_space(problem)
     s = problem.space
     n0, cap = s.first_replications, max(s.first_replications, s.max_replications)
@@ -1531,7 +1573,7 @@ def optimise(
     if size <= s.max_candidates:
         cands, rejected = enumerate_candidates(problem)
         method = "enumeration"
-        ev = _evaluator(problem, cands, workers, saved, checkpoint)
+        ev = _evaluator(problem, cands, workers, saved, checkpoint, backend, scheduler)
         say(f"{len(cands)} layouts within the budget ({size} in the space); {n0} replications each")
     else:
         method = "neighbourhood search"
@@ -1539,21 +1581,26 @@ def optimise(
         holder: dict[str, Evaluator] = {}
 
         def factory(cands: list[Candidate]) -> Evaluator:
-            holder["ev"] = _evaluator(problem, cands, workers, saved, checkpoint)
+            holder["ev"] = _evaluator(
+                problem, cands, workers, saved, checkpoint, backend, scheduler
+            )
             holder["ev"].__enter__()
             return holder["ev"]
 
         say(f"{size} layouts in the space (> max_candidates {s.max_candidates}): searching")
         try:
             cands, ev = neighbourhood_search(problem, factory, n0, s.max_candidates, say)
-        finally:
+        except BaseException:
             if "ev" in holder:
                 holder["ev"].__exit__()
+            raise
+        # the search's pool (or cluster) stays open for the selection below
         notes.append(
             f"the space holds {size} designs; a neighbourhood search visited {len(cands)}, "
             "and the selection guarantee is over those (a local, not a global, optimum)"
         )
     if not cands:
+        ev.__exit__()
         raise OptimiseError(
             f"{problem.source}: no layout of the space meets the budget "
             f"({', '.join(map(str, problem.budgets)) or 'none'}) and serves every matter"

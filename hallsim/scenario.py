@@ -1843,13 +1843,29 @@ def _big_ints(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield (path, f"integer {node} is out of range (-2^63 to 2^63-1 = {MAX_INT64})")
 
 
+def _has_big_int(node: Any) -> bool:
+    """Whether ``_big_ints`` finds anything: the same walk without the paths, a loop
+    instead of nested generators (a sweep validates every point's scenario)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not MIN_INT64 <= item <= MAX_INT64:
+                return True
+    return False
+
+
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
     """Validate a plain dict (as read from TOML) into a Scenario.  Raises ScenarioError."""
     if not isinstance(data, dict):
         raise ScenarioError(
             source, [("", f"expected a table of fields, got {type(data).__name__}")]
         )
-    big = list(_big_ints(data))
+    big = list(_big_ints(data)) if _has_big_int(data) else []
     if big:
         raise ScenarioError(source, big)
     try:

@@ -52,8 +52,12 @@ def t_half_width(sd, n, confidence: float = 0.95):
     Works on scalars and arrays; NaN where n < 2.
     """
     n = np.asarray(n, dtype=float)
+    # the quantile once per distinct n (a sweep's n is mostly one number): stdtrit is
+    # costly per element, and a sweep's summary asks for points x metrics of them
+    distinct, where = np.unique(n, return_inverse=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        tq = np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2), np.nan)
+        tq = stdtrit(np.maximum(distinct - 1, 1), 0.5 + confidence / 2)
+        tq = np.where(n >= 2, tq[where].reshape(n.shape), np.nan)
         half = tq * np.asarray(sd, dtype=float) / np.sqrt(n)
     return float(half) if half.ndim == 0 else half
 

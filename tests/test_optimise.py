@@ -212,6 +212,100 @@ def test_results_do_not_depend_on_the_worker_count(extra) -> None:
         assert one["method"] == "neighbourhood search" and "OCBA" in one["guarantee"]["en"]
 
 
+def _small_space() -> dict:
+    return {
+        "groups": [
+            {"name": "integrated", "count": [7, 9]},
+            {
+                "name": "business_registration",
+                "count": [0, 2],
+                "matters": ["business_registration"],
+            },
+        ],
+        "budget": ["clerks<=9"],
+        "minimise": "wait_mean_min",
+        "subject_to": ["service_level>=0.8"],
+        "first_replications": 5,
+        "max_replications": 15,
+    }
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"max_candidates": 2, "finalists": 3, "procedure": "ocba", "simulations": 40}],
+    ids=["enumeration-kn", "search-ocba"],
+)
+def test_results_on_a_dask_cluster_are_those_of_one_worker(extra) -> None:
+    """A Dask cluster (here one in this process, reached by its scheduler address) runs
+    the same replications and gives the same answer and numbers as one local worker."""
+    distributed = pytest.importorskip("dask.distributed")
+    import logging
+
+    base = load_scenario(ROOT / "scenarios" / "integrated.toml")
+    space = {**_small_space(), **extra}
+    one = opt.outcome_json(opt.optimise(problem(base, space), workers=1))
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        on_dask = opt.outcome_json(
+            opt.optimise(problem(base, space), backend="dask", scheduler=cluster.scheduler_address)
+        )
+        assert "simulate_block" in cluster.scheduler.task_prefixes  # the cluster ran them
+    one.pop("seconds"), on_dask.pop("seconds")
+    assert on_dask == one
+    assert one["method"] == ("neighbourhood search" if extra else "enumeration")
+
+
+def test_bad_backend_arguments_are_refused_before_anything_runs() -> None:
+    base = load_scenario(ROOT / "scenarios" / "integrated.toml")
+    with pytest.raises(opt.OptimiseError, match="backend"):
+        opt.optimise(problem(base, _small_space()), backend="spark")
+    with pytest.raises(opt.OptimiseError, match="scheduler"):
+        opt.optimise(problem(base, _small_space()), scheduler="tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "hallsim: cannot reach the dask scheduler at tcp://127.0.0.1:1: timed out"),
+        ("zh", "hallsim: 无法连接 tcp://127.0.0.1:1 上的 dask 调度器：timed out"),
+    ],
+)
+def test_an_unreachable_scheduler_exits_1_and_writes_nothing(
+    capsys, tmp_path, monkeypatch, lang, said
+) -> None:
+    pytest.importorskip("dask.distributed")
+    from hallsim import cluster
+
+    def unreachable(workers, scheduler):  # as Client(...) after its 10 s timeout
+        raise cluster.ClusterError(scheduler, "timed out")
+
+    monkeypatch.setattr(cluster, "dask_executor", unreachable)
+    space = _write_space(tmp_path, GOOD)
+    out = tmp_path / "res"
+    code, o, e = run(
+        capsys,
+        "optimise",
+        str(ROOT / "scenarios" / "integrated.toml"),
+        "--space",
+        str(space),
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        "--out",
+        str(out),
+        "-q",
+        "--lang",
+        lang,
+    )
+    assert code == 1 and o == ""
+    assert e.strip() == said
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- procedures
 
 

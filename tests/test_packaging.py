@@ -150,6 +150,52 @@ def test_sweep_on_dask_without_the_extra_exits_2_naming_it(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--backend", "dask"], "--backend dask"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    ],
+)
+def test_optimise_on_dask_without_the_extra_exits_2_naming_it(
+    no_dask, tmp_path, capsys, options, named
+) -> None:
+    out = tmp_path / "out"
+    scenario = ROOT / "scenarios" / "integrated.toml"
+    args = ["optimise", str(scenario), "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    code = entry([*args, "--out", str(out), *options])
+    stdout, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith(f"hallsim optimise: {named}: ")
+    assert 'pip install "hallsim[cluster]"' in err
+    assert "Traceback" not in err and stdout == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["optimise", "sweep"])
+def test_missing_dask_is_said_in_chinese_too(no_dask, tmp_path, capsys, command) -> None:
+    scenario = str(ROOT / "scenarios" / "integrated.toml")
+    if command == "optimise":
+        args = [command, scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    else:
+        args = [command, scenario, "--set", "windows.0.count=2,3"]
+    out = tmp_path / "out"
+    code = entry([*args, "--backend", "dask", "--out", str(out), "--lang", "zh"])
+    _, err = capsys.readouterr()
+    assert code == 2 and not out.exists()
+    assert "--backend dask：dask 后端需要可选的 Dask 软件包" in err
+    assert 'pip install "hallsim[cluster]"' in err
+
+
+def test_optimise_on_dask_without_the_extra_raises_import_error_naming_it(no_dask) -> None:
+    from hallsim import optimise as opt
+
+    space = opt.load_space(ROOT / "spaces" / "space_12_clerks.toml")
+    problem = opt.make_problem(hallsim.load_scenario(ROOT / "scenarios" / "integrated.toml"), space)
+    with pytest.raises(ImportError, match=r'pip install "hallsim\[cluster\]"'):
+        opt.optimise(problem, backend="dask")
+
+
 def test_run_sweep_on_dask_without_the_extra_raises_import_error_naming_it(
     no_dask, tmp_path
 ) -> None:

@@ -203,3 +203,39 @@ def test_satisfaction_table_is_strictly_typed_too(tmp_path) -> None:
     assert {"satisfaction.beta_attitude", "satisfaction.desired_wait_min"} <= paths
     ok = GOOD + "[satisfaction]\nbeta_attitude = 2\ncutpoints = [-3, -2, -1, 0]\n"
     assert load_scenario(write(tmp_path, ok)).satisfaction.cutpoints == (-3.0, -2.0, -1.0, 0.0)
+
+
+def _nested_values():
+    from hypothesis import strategies as st
+
+    ints = st.one_of(
+        st.integers(-(2**63), 2**63 - 1),
+        st.integers(2**63, 2**70),
+        st.integers(-(2**70), -(2**63) - 1),
+        st.booleans(),
+    )
+    leaves = st.one_of(ints, st.floats(allow_nan=False), st.text(max_size=3), st.none())
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(
+            st.lists(kids, max_size=4),
+            st.tuples(kids, kids),
+            st.dictionaries(st.text(max_size=3), kids, max_size=4),
+        ),
+        max_leaves=20,
+    )
+
+
+def test_the_quick_big_integer_check_agrees_with_the_one_naming_paths():
+    """``_has_big_int`` (the check every point of a sweep gets) finds an integer outside
+    the signed 64-bit range exactly when ``_big_ints`` names one; booleans never count."""
+    from hypothesis import given, settings
+
+    from hallsim.scenario import _big_ints, _has_big_int
+
+    @settings(max_examples=200, deadline=None)
+    @given(_nested_values())
+    def check(data):
+        assert _has_big_int(data) == bool(list(_big_ints(data)))
+
+    check()

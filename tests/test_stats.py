@@ -196,3 +196,29 @@ def test_cut_intervals_are_marked_in_the_cli_and_explained_in_the_report(tmp_pat
     assert "* interval cut at the metric's range" in result.output
     html = build_report(out)
     assert "An interval stays inside its metric" in html and "t-interval cut at the" in html
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.floats(0, 100, allow_nan=False)), min_size=0, max_size=25
+    ),
+    st.sampled_from([0.9, 0.95, 0.99]),
+)
+def test_t_half_width_of_an_array_is_each_elements_t_interval(pairs, confidence):
+    """An array of sample sizes (a sweep's points x metrics) gives, element by element,
+    t(1 - alpha/2, n - 1) * sd / sqrt(n) from scipy's t distribution; NaN below n = 2."""
+    from scipy import stats as sps
+
+    n = np.array([p[0] for p in pairs], dtype=float)
+    sd = np.array([p[1] for p in pairs], dtype=float)
+    half = t_half_width(sd, n, confidence)
+    assert half.shape == n.shape
+    for k in range(len(n)):
+        if n[k] < 2:
+            assert math.isnan(half[k])
+        else:
+            q = sps.t.ppf(0.5 + confidence / 2, n[k] - 1)
+            assert half[k] == pytest.approx(q * sd[k] / math.sqrt(n[k]), rel=1e-9, abs=1e-12)
+    grid = np.tile(n, (3, 1))  # a 2-D table keeps its shape
+    assert t_half_width(np.ones_like(grid), grid, confidence).shape == grid.shape

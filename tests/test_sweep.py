@@ -34,6 +34,7 @@ from hallsim.sweep import (
     run_sweep,
     summarise_points,
 )
+from hallsim.sweep import run as sweep_run
 from hallsim.sweep import store as sweep_store
 from hallsim.sweep.run import CHUNK_SECONDS, PROBE_CHUNK, _ChunkSizer
 
@@ -333,6 +334,40 @@ def test_run_sweep_gives_the_frame_read_from_its_results_file(hall, tmp_path, mo
 def test_no_pool_worker_outlives_the_sweep(hall) -> None:
     run_sweep(load_scenario(hall), {"windows.0.count": [2, 3]}, replications=2, workers=2)
     assert multiprocessing.active_children() == []  # closed while assembling, then joined
+    assert sweep_run._FORKED_PLANS == {}  # nor the plan its workers inherited
+
+
+def test_a_chunk_gives_the_same_rows_from_the_inherited_plan_or_the_plan_sent(
+    hall, tmp_path, monkeypatch
+) -> None:
+    """A forked worker finds the plan (with its validated scenarios) by number; a worker
+    started otherwise (spawn, forkserver) gets the pickled plan and validates its points
+    itself: the same rows either way."""
+    import pickle
+
+    plan = plan_sweep(load_scenario(hall), {"arrivals.rate_per_hour": [30, 45]}, 3, seed=4)
+    items = [(0, plan.changes(0), [1, 2]), (1, plan.changes(1), [0])]
+    monkeypatch.setitem(sweep_run._FORKED_PLANS, id(plan), plan)
+    sent = pickle.loads(pickle.dumps(plan))  # what a spawned worker receives
+    assert "_validated" not in sent.__dict__ and "_validated" in plan.__dict__
+    by_number = sweep_run.run_chunk_to_part((id(plan), items, str(tmp_path)))
+    whole = sweep_run.run_chunk_to_part((sent, items, str(tmp_path)))
+    for a, b in zip(by_number[1:4], whole[1:4], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert by_number[1].tolist() == [0, 0, 1] and by_number[2].tolist() == [1, 2, 0]
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_the_plan_is_left_to_inherit_only_for_a_forked_pool(hall, monkeypatch, method) -> None:
+    plan = plan_sweep(load_scenario(hall), {"windows.0.count": [2, 3]}, 2, seed=1)
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda *a, **k: method)
+    ex = sweep_run._local_pool(2, plan)
+    try:
+        assert ex.forked_plan == (method == "fork")
+        assert (id(plan) in sweep_run._FORKED_PLANS) == (method == "fork")
+    finally:
+        ex.close(cancel=False)
+    assert id(plan) not in sweep_run._FORKED_PLANS
 
 
 # --- resuming -----------------------------------------------------------------
@@ -355,7 +390,8 @@ def test_interrupted_sweep_resumes_to_the_same_table(hall, tmp_path) -> None:
     with pytest.raises(SweepInterrupted) as err:
         execute_sweep(plan, out, workers=1, chunk_size=2, progress=_stop_after(3))
     assert err.value.runs_done == 6 and err.value.runs_total == 18
-    assert len(list((out / "parts").glob("part-*.parquet"))) == 3
+    # every run counted as done is in a part file (those run here are written on Ctrl-C)
+    assert sweep_store.done_mask(out, plan)[0].sum() == 6
     assert not (out / "results.parquet").exists()
     again = execute_sweep(plan, out, workers=2, chunk_size=2)
     assert again.runs_this_call == 12  # only what was missing
@@ -366,6 +402,21 @@ def test_interrupted_sweep_resumes_to_the_same_table(hall, tmp_path) -> None:
     assert all((out / f).read_bytes() == (whole.out / f).read_bytes() for f in outputs)
     # a finished sweep is not run again
     assert execute_sweep(plan, out, workers=1).runs_this_call == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_run_counted_at_ctrl_c_is_on_disk(hall, tmp_path, workers) -> None:
+    """Ctrl-C keeps every finished run, whichever process ran it (this one writes its
+    own rows when interrupted), and a rerun runs exactly the rest."""
+    grid = {"windows.0.count": [2, 3, 4, 5], "windows.0.attitude": [0.3, 0.6, 0.9]}
+    plan = plan_sweep(load_scenario(hall), grid, replications=3, seed=5)
+    out = tmp_path / "sw"
+    with pytest.raises(SweepInterrupted) as err:
+        execute_sweep(plan, out, workers=workers, chunk_size=2, progress=_stop_after(4))
+    on_disk = int(sweep_store.done_mask(out, plan)[0].sum())
+    assert on_disk == err.value.runs_done >= 4 * 3
+    again = execute_sweep(plan, out, workers=workers, chunk_size=2)
+    assert again.runs_this_call == plan.n_runs - on_disk
 
 
 def test_a_different_sweep_in_the_same_folder_is_refused_unless_forced(

@@ -50,6 +50,56 @@ class BadInput(click.ClickException):
         click.echo(f"{where}: {self.format_message()}", err=True)
 
 
+def cluster_options(command: Any) -> Any:
+    """``--backend`` and ``--scheduler``: where a command that can use a Dask cluster
+    (sweep, optimise) runs its simulations.  Read them with ``chosen_backend``."""
+    from hallsim.names import BACKENDS
+
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).",
+    )(command)
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default=None,
+        help="local: a process pool on this machine (default); dask: a dask.distributed "
+        "cluster (a LocalCluster unless --scheduler is given).",
+    )(command)
+
+
+def chosen_backend(backend: str | None, scheduler: str | None, command: str | None = None) -> str:
+    """The backend ``--backend``/``--scheduler`` ask for (a scheduler means dask).
+
+    Bad input (exit 2, before anything is written): ``--scheduler`` with
+    ``--backend local``, or Dask asked for and not installed (the message names the
+    option and the extra ``hallsim[cluster]``).
+    """
+    from hallsim.cluster import require_dask
+
+    if scheduler and backend == "local":
+        raise BadInput(i18n.t("err.scheduler"), command)
+    backend = backend or ("dask" if scheduler else "local")
+    if backend == "dask":
+        try:  # Dask is the optional extra hallsim[cluster]
+            require_dask()
+        except ImportError as exc:
+            option = "--scheduler" if scheduler else "--backend dask"
+            why = exc.__cause__ or exc
+            raise BadInput(i18n.t("err.no_dask", option=option, why=why), command) from None
+    return backend
+
+
+def cluster_failure(exc: Any) -> Failure:
+    """The exit-1 failure for a Dask cluster that could not be started or reached
+    (``hallsim.cluster.ClusterError``), in the user's language."""
+    if exc.scheduler:
+        return Failure(i18n.t("err.no_scheduler", address=exc.scheduler, why=exc.reason))
+    return Failure(i18n.t("err.no_local_cluster", why=exc.reason))
+
+
 def load_scenarios(paths: tuple[str, ...]) -> list[Scenario]:
     from hallsim.scenario import ScenarioError, load_scenario
 

@@ -14,6 +14,7 @@ import os
 
 import click
 
+from hallsim.cli.common import chosen_backend, cluster_failure, cluster_options
 from hallsim.cli.types import SEED
 from hallsim.i18n import current
 from hallsim.i18n import t as tr
@@ -162,6 +163,7 @@ def print_outcome(data: dict, base_file: str) -> None:
     default=None,
     help="Worker processes (default: CPU cores); results do not depend on it.",
 )
+@cluster_options
 @click.option("--out", "-o", default=None, help="Write the results folder here.")
 @click.option("--force", is_flag=True, help="Write beside files that are not hallsim's.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -179,6 +181,8 @@ def optimise_command(
     simulations,
     seed,
     workers,
+    backend,
+    scheduler,
     out,
     force,
     as_json,
@@ -194,12 +198,14 @@ def optimise_command(
           --minimise planned_staff_hours --subject-to "service_level>=0.9" --budget "clerks<=12"
     """
     from hallsim import optimise as opt
+    from hallsim.cluster import ClusterError
     from hallsim.scenario import ScenarioError, load_scenario
 
     try:
         base = load_scenario(scenario)
     except ScenarioError as exc:
         _bad_input(str(exc))
+    backend = chosen_backend(backend, scheduler, "optimise")
     try:
         settings = opt.load_space(space)
         overrides = {"procedure": procedure, "simulations": simulations}
@@ -230,14 +236,17 @@ def optimise_command(
             click.echo(f"optimise: {msg}", err=True)
 
     workers = workers or os.cpu_count() or 1
+    where = {"workers": workers, "backend": backend, "scheduler": scheduler}
     if folder is None:
         try:
-            outcome = opt.optimise(problem, workers=workers, progress=progress)
+            outcome = opt.optimise(problem, progress=progress, **where)
         except opt.OptimiseError as exc:
             _bad_input(str(exc))
+        except ClusterError as exc:
+            raise cluster_failure(exc) from None
         data = opt.outcome_json(outcome)
     else:
-        data, outcome = _run_into(folder, problem, workers, progress)
+        data, outcome = _run_into(folder, problem, where, progress)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -250,7 +259,7 @@ CHECKPOINT_SECONDS = 5.0
 """How often the replications run so far are saved in the results folder (for resuming)."""
 
 
-def _run_into(folder, problem, workers: int, progress):
+def _run_into(folder, problem, where: dict, progress):
     """Optimise while holding the results folder: replications are saved as they come
     (``evaluations.npz``), so Ctrl-C or a crash loses at most a few seconds of work and
     the same command resumes; then the results are written."""
@@ -260,6 +269,7 @@ def _run_into(folder, problem, workers: int, progress):
     from hallsim import plots
     from hallsim.cli.common import command_line as _command_line
     from hallsim.cli.common import writing
+    from hallsim.cluster import ClusterError
 
     key = opt.problem_key(problem)
     with writing(folder) as f:
@@ -284,10 +294,12 @@ def _run_into(folder, problem, workers: int, progress):
 
         try:
             outcome = opt.optimise(
-                problem, workers=workers, progress=progress, saved=saved, checkpoint=checkpoint
+                problem, progress=progress, saved=saved, checkpoint=checkpoint, **where
             )
         except opt.OptimiseError as exc:
             _bad_input(str(exc))
+        except ClusterError as exc:  # nothing run: the folder is left as it was
+            raise cluster_failure(exc) from None
         except KeyboardInterrupt:
             if "ev" in holder:
                 save(holder["ev"], force=True)

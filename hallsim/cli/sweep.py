@@ -9,8 +9,10 @@ import click
 
 from hallsim.cli.common import (
     BadInput,
-    Failure,
     Interrupted,
+    chosen_backend,
+    cluster_failure,
+    cluster_options,
     command_line,
     load_scenarios,
     out_dir,
@@ -18,7 +20,7 @@ from hallsim.cli.common import (
 )
 from hallsim.cli.types import REPLICATIONS, SEED
 from hallsim.i18n import t
-from hallsim.names import BACKENDS, ENGINES
+from hallsim.names import ENGINES
 
 
 @click.command()
@@ -60,19 +62,7 @@ from hallsim.names import BACKENDS, ENGINES
     default=None,
     help="Worker processes (default: number of CPU cores).",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default=None,
-    help="local: a process pool on this machine (default); dask: a dask.distributed "
-    "cluster (a LocalCluster unless --scheduler is given).",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    default=None,
-    help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).",
-)
+@cluster_options
 @click.option(
     "--out",
     "-o",
@@ -133,18 +123,10 @@ def sweep(
         build_grid,
         execute_sweep,
         plan_sweep,
-        require_dask,
     )
 
     (sc,) = load_scenarios((file,))
-    if scheduler and backend == "local":
-        raise BadInput(t("err.scheduler"))
-    backend = backend or ("dask" if scheduler else "local")
-    if backend == "dask":
-        try:  # Dask is the optional extra hallsim[cluster]
-            require_dask()
-        except ImportError as exc:
-            raise BadInput(f"{'--scheduler' if scheduler else '--backend dask'}: {exc}") from None
+    backend = chosen_backend(backend, scheduler)
     if not sets and not sweep_file:
         raise BadInput(
             "nothing to sweep: give --set PATH=V1,V2,... (e.g. --set windows.0.count=2,3,4) "
@@ -177,7 +159,7 @@ def sweep(
     except SweepInterrupted as exc:
         raise Interrupted(str(exc)) from None
     except SweepBackendError as exc:
-        raise Failure(str(exc)) from None
+        raise cluster_failure(exc) from None
     if outcome.runs_this_call == 0:
         click.echo(t("sweep.complete", name=sc.name, folder=folder))
     else:

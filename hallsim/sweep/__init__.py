@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from hallsim.cluster import require_dask as require_dask
 from hallsim.names import BACKENDS as BACKENDS
 from hallsim.resultsdir import MANIFEST as MANIFEST
 from hallsim.resultsdir import OWN_FILES as OWN_FILES
@@ -52,7 +53,6 @@ from hallsim.sweep.grid import (
 )
 from hallsim.sweep.run import SweepOutcome as SweepOutcome
 from hallsim.sweep.run import execute_sweep
-from hallsim.sweep.run import require_dask as require_dask
 from hallsim.sweep.store import summarise_points
 
 # --- the Python API ---------------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from hallsim import __version__, engines
+from hallsim.cluster import ClusterError
 from hallsim.experiment import ENGINES
 from hallsim.limits import check_replications, check_seed
 from hallsim.metrics import METRICS
@@ -53,7 +54,7 @@ class SweepError(ValueError):
         super().__init__("\n".join(f"{what}: {msg}" if what else msg for what, msg in problems))
 
 
-class SweepBackendError(RuntimeError):
+class SweepBackendError(ClusterError):
     """The Dask cluster could not be started or reached (nothing was written)."""
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hallsim.cluster import ClusterError, dask_executor
 from hallsim.experiment import default_workers, simulate, worker_pool
 from hallsim.metrics import METRICS
 from hallsim.names import BACKENDS
@@ -48,6 +49,10 @@ from hallsim.sweep.store import (
 
 PROBE_CHUNK = 8
 CHUNK_SECONDS = (0.02, 1.0)
+# the rows of a sweep kept in memory (store.MEMORY_RUNS) go to a part file at most this
+# long after they finish (on Ctrl-C or an error, at once): a short sweep writes no part
+# file, and a killed one loses at most these seconds of runs
+UNWRITTEN_SECONDS = 1.0
 # --- the task: a chunk of (point, replication) runs, in a worker ------------
 
 
@@ -86,19 +91,32 @@ def run_chunk(
     )
 
 
-def run_chunk_to_part(
-    payload: tuple[SweepPlan, list, str],
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, float]:
-    """Run a chunk and write its part file in the worker (local pool only).
+# The plans of the sweeps running in this process, by ``id``, while their local pool runs.
+# A pool started by fork inherits this table with the plan's validated scenarios, so
+# its chunks carry the plan's number instead of the plan: no scenario to pickle and
+# unpickle, no point's scenario to validate again in the worker for every chunk.
+_FORKED_PLANS: dict[int, SweepPlan] = {}
 
-    The parent then only renames the file into place, so its CPU stays free
-    for the workers (on 2 cores the parent's Parquet writing cost ~8%).
-    Returns (temporary file, points, replications, metrics, seconds); the
-    metrics also travel back so that the parent can keep a small sweep's
-    rows in memory (see ``_Parts``).
+
+def run_chunk_to_part(
+    payload: tuple[SweepPlan | int, list, str | None],
+) -> tuple:
+    """Run a chunk in a local pool worker, and write its part file there when asked.
+
+    With a parts folder, the parent then only renames the file into place, so
+    its CPU stays free for the workers (on 2 cores the parent's Parquet writing
+    cost ~8%); returns (temporary file, points, replications, metrics, seconds),
+    the metrics also travelling back for a sweep kept in memory (see ``_Parts``).
+    Without (None: a sweep kept in memory, whose rows the parent writes every
+    UNWRITTEN_SECONDS), returns what ``run_chunk`` does.  The plan is the plan
+    itself or, in a forked worker, its number in ``_FORKED_PLANS``.
     """
     plan, items, parts_dir = payload
-    pts, reps, rows, seconds = run_chunk(_payload(plan, items))
+    if not isinstance(plan, SweepPlan):
+        plan = _FORKED_PLANS[plan]
+    pts, reps, rows, seconds = run_chunk(_payload(plan, items), plan.point_scenario)
+    if parts_dir is None:
+        return pts, reps, rows, seconds
     tmp = Path(parts_dir) / f"{PENDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.parquet"
     _write_part(part_table(plan, pts, reps, rows), tmp)
     return str(tmp), pts, reps, rows, seconds
@@ -189,7 +207,7 @@ class _Serial:
     def __init__(self) -> None:
         self.payloads: dict[cf.Future, tuple] = {}
 
-    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path | None):
         f: cf.Future = cf.Future()
         self.payloads[f] = (_payload(plan, items), plan.point_scenario)
         return f
@@ -223,8 +241,11 @@ class _Executor:
         close: Callable[[bool], None],
         close_in_background: bool,
         parent_share: bool = False,
+        forked_plan: bool = False,
     ):
         self.executor = executor
+        # the workers were forked with the plan in _FORKED_PLANS: send its number only
+        self.forked_plan = forked_plan
         # parent_share: this process runs chunks too, as one of ``workers``
         self.parent_share = parent_share
         self.workers = max(1, workers)
@@ -234,9 +255,13 @@ class _Executor:
         self._close = close
         self._close_in_background = close_in_background
 
-    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path):
+    def submit_chunk(self, plan: SweepPlan, items: list, parts_dir: Path | None):
+        """``parts_dir``: where a worker that shares this machine's folder writes the
+        chunk's part file; None: send the rows back (a sweep kept in memory)."""
         if self.shared_folder:
-            return self.executor.submit(run_chunk_to_part, (plan, items, str(parts_dir)))
+            ref = id(plan) if self.forked_plan else plan
+            where = None if parts_dir is None else str(parts_dir)
+            return self.executor.submit(run_chunk_to_part, (ref, items, where))
         return self.executor.submit(run_chunk, _payload(plan, items))
 
     def wait(self, futures):
@@ -257,17 +282,26 @@ class _Executor:
         return closing.join
 
 
-def _local_pool(workers: int) -> _Executor:
+def _local_pool(workers: int, plan: SweepPlan) -> _Executor:
     """``workers - 1`` pool processes, and this process runs chunks as the last worker:
     one process fewer to start and stop, and its chunks need no pickling (100 points x
     10 short days: benchmarks/README.md, "Issue 19: every target in one run")."""
+    import multiprocessing
+
     # what a simulation imports, imported before the workers fork: they start warm
     importlib.import_module("hallsim.engines.fast")
     importlib.import_module("hallsim.metrics.computation")
+    # the pool forks at its first chunk, after this: the workers inherit the plan
+    forked = multiprocessing.get_start_method() == "fork"
+    if forked:
+        _FORKED_PLANS[id(plan)] = plan
     pool = worker_pool(workers - 1)
 
     def close(cancel: bool) -> None:
-        pool.shutdown(wait=True, cancel_futures=cancel)
+        try:
+            pool.shutdown(wait=True, cancel_futures=cancel)
+        finally:
+            _FORKED_PLANS.pop(id(plan), None)
 
     return _Executor(
         pool,
@@ -276,60 +310,27 @@ def _local_pool(workers: int) -> _Executor:
         close=close,
         close_in_background=True,
         parent_share=True,
+        forked_plan=forked,
     )
 
 
-def require_dask() -> None:
-    """Raise ImportError naming the extra ``hallsim[cluster]`` when Dask is missing."""
-    try:
-        import dask.distributed  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "the dask backend needs the optional Dask packages, which did not import "
-            f'({exc}); install them with: pip install "hallsim[cluster]"'
-        ) from exc
-
-
 def _dask(workers: int, scheduler: str | None) -> _Executor:
-    require_dask()
-    from dask.distributed import Client, LocalCluster
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="10s")
-    else:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-
-    def close(cancel: bool) -> None:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-    n = sum(client.nthreads().values())
+    dask = dask_executor(workers, scheduler)
     return _Executor(
-        client.get_executor(pure=False),
-        n,
+        dask.executor,
+        dask.workers,
         shared_folder=False,
-        close=close,
+        close=lambda cancel: dask.close(),
         close_in_background=False,
     )
 
 
-def _executor(backend: str, workers: int, scheduler: str | None):
+def _executor(backend: str, workers: int, scheduler: str | None, plan: SweepPlan):
     if backend == "dask":
         return _dask(workers, scheduler)
     if workers <= 1:
         return _Serial()
-    return _local_pool(workers)
+    return _local_pool(workers, plan)
 
 
 # --- running and assembling -------------------------------------------------
@@ -356,7 +357,11 @@ class _Parts:
     """Writes finished chunks to ``parts/`` and keeps count (parent side, O(points) ints).
 
     A sweep of at most store.MEMORY_RUNS runs also keeps the rows of this call's
-    chunks (``kept``): the assembly then reads only parts from earlier calls.
+    chunks (``kept``): the assembly then reads only parts from earlier calls.  Those
+    chunks (run here or sent back by local workers) are written every
+    UNWRITTEN_SECONDS (``flush``), not one by one: they are in memory for the
+    assembly, and a part file each cost CPU that runs chunks (benchmarks/README.md,
+    workload (d)).
     """
 
     def __init__(self, out: Path, plan: SweepPlan, progress):
@@ -369,27 +374,36 @@ class _Parts:
         self.runs_done = int(done.sum())
         self.ran = 0
         self.kept: list[pa.Table] | None = [] if plan.n_runs <= store.MEMORY_RUNS else None
+        self.unwritten: list[pa.Table] = []  # kept chunks that have no part file yet
+        # where local pool workers write their chunks' parts; None: they send the rows
+        # here, to be written with this process's (a part file each cost the workers'
+        # CPU, and the files' renaming and removal this process's)
+        self.worker_parts: Path | None = None if self.kept is not None else out / PARTS
+        self.written_at = time.monotonic()
         if progress:
             progress(self.points_done, plan.n_points)
 
     def save(self, result: tuple) -> None:
         """Keep a finished chunk: rows to write, or a part file a worker wrote."""
-        path = self.out / PARTS / f"part-{self.next_no:06d}.parquet"
         if isinstance(result[0], str):
             tmp, pts, reps, rows = result[:4]
-            os.replace(tmp, path)  # atomic: the part is either there whole or not at all
+            os.replace(tmp, self._next_part())  # atomic: the part is there whole or not at all
             table = None
         else:
             pts, reps, rows = result[:3]
             table = part_table(self.plan, pts, reps, rows)
-            atomic_write(path, lambda p: _write_part(table, p))
+            if self.kept is None:
+                atomic_write(self._next_part(), lambda p: _write_part(table, p))
+            else:
+                self.unwritten.append(table)
+                if time.monotonic() - self.written_at >= UNWRITTEN_SECONDS:
+                    self.flush()
         if self.kept is not None:
             # as a table now rather than at the end: the first one pays Arrow's
             # one-off set-up, better spent while the workers run
             if table is None:
                 table = part_table(self.plan, pts, reps, rows)
             self.kept.append(table)
-        self.next_no += 1
         self.ran += len(pts)
         self.runs_done += len(pts)
         np.subtract.at(self.remaining, pts, 1)
@@ -397,6 +411,26 @@ class _Parts:
         self.points_done += newly
         if self.progress and newly:
             self.progress(self.points_done, self.plan.n_points)
+
+    def _next_part(self) -> Path:
+        self.next_no += 1
+        return self.out / PARTS / f"part-{self.next_no - 1:06d}.parquet"
+
+    def flush(self) -> None:
+        """Write the kept chunks that have no part file yet, as one part."""
+        if self.unwritten:
+            table = pa.concat_tables(self.unwritten)
+            atomic_write(self._next_part(), lambda p: _write_part(table, p))
+            self.unwritten = []
+        self.written_at = time.monotonic()
+
+    def keep_unwritten(self) -> None:
+        """``flush`` when the sweep stops early (Ctrl-C, an error): a rerun resumes
+        from them.  A failure to write them leaves those runs to the rerun."""
+        try:
+            self.flush()
+        except Exception:  # e.g. the disk that failed the sweep: the original error counts
+            pass
 
     def interrupted(self) -> SweepInterrupted:
         p = self.plan
@@ -431,7 +465,7 @@ def _run(ex, plan: SweepPlan, parts: _Parts, chunk_size: int | None) -> None:
                 len(inflight) - len(finished) < ex.capacity
                 and (items := next(chunks, None)) is not None
             ):
-                inflight.add(ex.submit_chunk(plan, items, parts.out / PARTS))
+                inflight.add(ex.submit_chunk(plan, items, parts.worker_parts))
             for fut in finished:
                 inflight.discard(fut)
                 parts.save(fut.result())
@@ -498,7 +532,7 @@ def _run_shared(ex, plan: SweepPlan, parts: _Parts, sizer: _ChunkSizer, chunks) 
                 return
             submitting[0] += 1
         try:
-            fut = ex.submit_chunk(plan, items, parts.out / PARTS)
+            fut = ex.submit_chunk(plan, items, parts.worker_parts)
         except RuntimeError:  # a broken pool: this process runs the chunk
             with lock:
                 returned.append(items)
@@ -644,10 +678,9 @@ def _execute_sweep(
         return SweepOutcome(out, results, plan.n_points, plan.replications, 0, 0.0)
 
     try:  # reach the cluster before writing anything
-        ex = _executor(backend, workers, scheduler)
-    except (OSError, TimeoutError) as exc:
-        where = f"the dask scheduler at {scheduler}" if scheduler else "a dask LocalCluster"
-        raise SweepBackendError(f"cannot reach {where}: {exc}") from None
+        ex = _executor(backend, workers, scheduler, plan)
+    except ClusterError as exc:
+        raise SweepBackendError(exc.scheduler, exc.reason) from None
     try:
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         if manifest is None:
@@ -668,7 +701,11 @@ def _execute_sweep(
             )
         parts = _Parts(out, plan, progress)
         if len(parts.pending):
-            _run(ex, plan, parts, chunk_size)
+            try:
+                _run(ex, plan, parts, chunk_size)
+            except BaseException:
+                parts.keep_unwritten()
+                raise
     except BaseException:
         ex.close(cancel=True)  # idempotent
         raise
@@ -676,6 +713,9 @@ def _execute_sweep(
     closed = ex.close_while_assembling()
     try:
         table = assemble(out, plan, csv, parts.sources())
+    except BaseException:
+        parts.keep_unwritten()
+        raise
     finally:
         closed()
     mpath = out / MANIFEST
