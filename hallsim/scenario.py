@@ -1509,6 +1509,15 @@ class Scenario(_Frozen):
         break.  The level in force at ``close`` holds after close, while the
         citizens still inside are served.  Without a roster: [(open, count)].
         """
+        return list(self._rosters[g])
+
+    @functools.cached_property
+    def _rosters(self) -> tuple[tuple[tuple[float, int], ...], ...]:
+        # cached: the model is frozen, and every replication (engine and metrics) asks
+        # for each group's roster, which re-parses every clock key (benchmarks/README.md)
+        return tuple(tuple(self._compute_roster(g)) for g in range(len(self.windows)))
+
+    def _compute_roster(self, g: int) -> list[tuple[float, int]]:
         if not self.windows[g].has_roster:
             return [(self.arrival_start_min, self.windows[g].count)]
         out: list[tuple[float, int]] = []

@@ -393,7 +393,19 @@ class _Setup:
 
 
 _setup = scenario_cache(_Setup)  # the setup of a scenario, derived once
-_on_kernel = scenario_cache(lambda sc: bool(one_pass_lacks(sc)))  # the path, chosen once
+
+
+def _path(scenario: Scenario) -> str:
+    """Which path runs ``scenario``: "one_pass", "operations" (the single-queue hall with
+    rosters, classes, appointments: ``operations_loop``) or "kernel" (the rest)."""
+    if not one_pass_lacks(scenario):
+        return "one_pass"
+    from hallsim.engines import operations_loop
+
+    return "kernel" if operations_loop.lacks(scenario) else "operations"
+
+
+path_of = scenario_cache(_path)  # the path, chosen once per scenario
 
 
 # --------------------------------------------------------------------------- loops
@@ -1322,7 +1334,12 @@ _PER_CITIZEN = (
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
-    if _on_kernel(scenario):
+    path = path_of(scenario)
+    if path == "operations":
+        from hallsim.engines import operations_loop
+
+        return operations_loop.run_hall(scenario, streams)
+    if path == "kernel":
         return _run_on_kernel(scenario, streams)
     setup = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)
