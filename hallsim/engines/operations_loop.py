@@ -38,7 +38,6 @@ from hallsim.engines.trace import (
     SERVED,
     UNSERVED,
     HallTrace,
-    VisitRecorder,
 )
 from hallsim.scenario import Scenario, scenario_cache
 from hallsim.streams import draw_demand, return_plan
@@ -64,45 +63,6 @@ def lacks(scenario: Scenario) -> list[str]:
     # kiosks, helpers, tidal and elastic windows (class patience factors it runs)
     missing.extend(k for k in scenario.uses_kiosks_tidal() if k != "classes.patience_factor")
     return missing
-
-
-class _Citizen:
-    __slots__ = (
-        "arrival",
-        "base",
-        "booked",
-        "call",
-        "is_return",
-        "klass",
-        "matter",
-        "patience",
-        "return_u",
-        "seq",
-        "settle_u",
-        "slot",
-        "state",
-        "tier",
-        "trig",
-        "window",
-    )
-
-    def __init__(self, arrival, matter, base, patience, settle_u, is_return, return_u, klass):
-        self.arrival = arrival
-        self.matter = matter
-        self.base = base
-        self.patience = patience
-        self.settle_u = settle_u
-        self.is_return = is_return
-        self.return_u = return_u
-        self.klass = klass
-        self.booked = False
-        self.slot = NAN
-        self.tier = 1  # 0: booked and their slot has come; 1: in ticket order
-        self.state = WAITING
-        self.window = -1
-        self.trig = False  # the "called or out of patience" condition has succeeded
-        self.call = NAN
-        self.seq = -1
 
 
 class _Plan:
@@ -175,13 +135,19 @@ class _Plan:
         self.return_plan = return_plan(sc)
         self.uses_classes = sc.uses_classes()
         self.uses_appointments = sc.uses_appointments()
+        self.renege = sc.renege_by_matter
+        self.group_of = np.array([*self.group, -1], dtype=np.int64)  # [-1]: not served
 
 
 _plan = scenario_cache(_Plan)
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
-    """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc)."""
+    """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc).
+
+    A citizen is an index into per-citizen lists (the demand's, then return visits
+    appended); a heap event is ``(time, order, kind, citizen)``.
+    """
     from hallsim.engines import fast
 
     plan = _plan(scenario)
@@ -190,7 +156,6 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     speed = setup.speed
     p_settle = setup.p_settle
     n_windows = plan.n_windows
-    group = plan.group
     n_classes = plan.n_classes
     combo_windows = plan.combo_windows
     window_queues = plan.window_queues
@@ -206,17 +171,37 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     balk_curve = plan.balk_curve
     balking = streams["balking"] if balk_curve is not None else None
     balk_p: dict[int, float] = {}
-    rplan = plan.return_plan
     arrival_end = plan.arrival_end
-    same_day_delay = rplan.same_day_delay
+    same_day_delay = plan.return_plan.same_day_delay
+    renege = plan.renege
     returns = (
         fast._Returns(scenario, streams["returns"], int(len(demand.arrival_min) * 0.3) + 16)
         if any(p < 1.0 for p in p_settle)
         else None
     )
-    renege = scenario.renege_by_matter
 
-    # window state
+    # citizens: the demand as plain Python numbers (the same doubles), one list per field
+    A = demand.arrival_min.tolist()  # ticket time
+    n = len(A)
+    M = demand.matter.tolist()
+    B = demand.base_service_min.tolist()
+    if patience_factor is not None and n:  # class patience, as simpy_hall on arrival
+        P = (demand.patience_min * np.array(patience_factor)[demand.klass]).tolist()
+    else:
+        P = demand.patience_min.tolist()
+    SU = demand.settle_u.tolist()
+    RU = demand.return_u.tolist() if demand.return_u is not None else [0.0] * n
+    K = demand.klass.tolist() if demand.klass is not None else [0] * n
+    BK = demand.booked.tolist() if demand.booked is not None else None
+    SL = demand.slot_min.tolist() if demand.slot_min is not None else [NAN] * n
+    ST = [WAITING] * n  # state
+    TIER = [1] * n  # 0: booked and their slot has come; 1: in ticket order
+    WIN = [-1] * n  # the window that called them
+    CALL = [NAN] * n
+    SEQ = [-1] * n  # ticket number
+    TRIG = [False] * n  # "called or out of patience" has succeeded
+
+    # windows
     busy = [False] * n_windows
     idle_since = [open_min] * n_windows
     on_duty = [True] * n_windows
@@ -226,7 +211,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     for w in plan.off_at_start:
         on_duty[w] = False
     duty: list[tuple[int, float, float]] = []
-    queues: list[list] = [[] for _ in plan.combos]
+    queues: list[list] = [[] for _ in plan.combos]  # a heap per (matter, class)
 
     heap: list[tuple] = []
     order = 0  # SimPy's scheduling order (event ids), as far as it matters
@@ -234,97 +219,56 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     waiting = 0
     q_times = [open_min]
     q_levels = [0]
-    rows: list[tuple] = []
+    rows: list[tuple] = []  # (citizen, window, call, end, outcome, settled) per visit
     add_row = rows.append
     returns_later = 0
     now = open_min
-
-    def record(c, w, call, end, outcome, settled=False):
-        add_row(
-            (
-                c.arrival,
-                c.matter,
-                w,
-                group[w] if w >= 0 else -1,
-                call,
-                end,
-                outcome,
-                settled,
-                c.is_return,
-                c.klass,
-                c.booked,
-                -1,
-                1 if outcome == SERVED else 0,
-                c.arrival,
-            )
-        )
+    ia = 0  # the source's next citizen
 
     def next_for(w):
+        """simpy_hall._Hall._next_for: the first citizen ``w`` may call, or -1."""
         best = None
         for qi in window_queues[w]:
             h = queues[qi]
             while h:
                 top = h[0]
                 c = top[4]
-                if c.state != WAITING or top[1] != c.tier:
-                    heappop(h)
+                if ST[c] != WAITING or top[1] != TIER[c]:
+                    heappop(h)  # left, or a stale entry of a promoted citizen
                 else:
+                    if best is None or top < best[0]:
+                        best = h
                     break
-            if h and (best is None or h[0] < best[0]):
-                best = h
-        return heappop(best)[4] if best is not None else None
+        return heappop(best)[4] if best is not None else -1
 
-    def call_next(w, c):
-        """``_start`` then ``c.called.succeed()``: the call is an event of its own."""
-        nonlocal order
-        c.state = CALLED
-        c.window = w
-        heappush(heap, (now, order, _CALLED, c))
-        order += 1
-
-    def serve(c):
+    def serve(i):
         """The citizen's process goes on at its call: the service timeout."""
         nonlocal order
-        w = c.window
-        c.call = now
+        w = WIN[i]
+        CALL[i] = now
         s = speed[w]
-        if c.klass:
-            s *= class_factor[c.klass]
+        k = K[i]
+        if k:
+            s *= class_factor[k]
         if fatigue:
             s *= 1.0 + fatigue * (now - open_min)
-        heappush(heap, (now + c.base * s, order, _END, c))
+        heappush(heap, (now + B[i] * s, order, _END, i))
         order += 1
 
-    def release(w):
-        nonlocal waiting
-        last_end[w] = now
-        if closing[w]:
-            closing[w] = False
-            busy[w] = False
-            on_duty[w] = False
-            duty.append((w, duty_start[w], now))
-            return
-        nxt = next_for(w)
-        if nxt is None:
-            busy[w] = False
-            idle_since[w] = now
-            return
-        waiting -= 1
-        q_times.append(now)
-        q_levels.append(waiting)
-        call_next(w, nxt)
-
     def open_window(w):
-        nonlocal waiting
+        nonlocal waiting, order
         on_duty[w] = True
         duty_start[w] = idle_since[w] = now
         nxt = next_for(w)
-        if nxt is not None:
+        if nxt >= 0:
             waiting -= 1
             q_times.append(now)
             q_levels.append(waiting)
             busy[w] = True
-            call_next(w, nxt)
+            ST[nxt] = CALLED
+            WIN[nxt] = w
+            heappush(heap, (now, order, _CALLED, nxt))
+            order += 1
 
     def set_level(g, level):
         ws = plan.group_windows[g]
@@ -343,7 +287,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             taken = [w for w in reversed(staffed) if busy[w]]
             for w in (idle + taken)[:-more]:
                 if busy[w]:
-                    closing[w] = True
+                    closing[w] = True  # no pre-emption: finish this citizen first
                 else:
                     on_duty[w] = False
                     duty.append((w, duty_start[w], now))
@@ -353,12 +297,12 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         queue = queues[qi]
         for entry in queue:
             c = entry[4]
-            if c.state == WAITING:
-                c.state = DISMISSED
+            if ST[c] == WAITING:
+                ST[c] = DISMISSED
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
-                record(c, -1, NAN, now, UNSERVED)
+                add_row((c, -1, NAN, now, UNSERVED, False))
         queue.clear()
 
     def roster_from(k, due):
@@ -379,164 +323,176 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 dismiss(qi)
             k += 1
 
-    def begin(c):
+    def begin(i):
         """A citizen takes a ticket (``simpy_hall._Hall.citizen`` up to its first wait)."""
         nonlocal seq, order, waiting
-        c.seq = seq
+        SEQ[i] = seq
         seq += 1
-        qi = c.matter * n_classes + c.klass
+        k = K[i]
+        qi = M[i] * n_classes + k
         if now >= dismiss_at[qi]:
-            record(c, -1, NAN, now, UNSERVED)
+            add_row((i, -1, NAN, now, UNSERVED, False))
             return
-        punctual = c.booked and c.arrival <= c.slot + grace
-        if punctual and c.arrival >= c.slot:
-            c.tier = 0
+        punctual = tier0 = False
+        if BK is not None and i < n and BK[i]:
+            a, sl = A[i], SL[i]
+            punctual = a <= sl + grace
+            if punctual and a >= sl:
+                TIER[i] = 0
+                tier0 = True
         best = -1
         for x in combo_windows[qi]:
-            if on_duty[x] and not busy[x]:
-                if best < 0 or idle_since[x] < idle_since[best]:
-                    best = x
+            if on_duty[x] and not busy[x] and (best < 0 or idle_since[x] < idle_since[best]):
+                best = x
         if best >= 0:
             busy[best] = True
-            c.state = CALLED
-            c.window = best
-            serve(c)
+            ST[i] = CALLED
+            WIN[i] = best
+            serve(i)
             return
         # turned away? (simpy_hall._Hall._turned_away)
         if room is not None and waiting >= room:
-            record(c, -1, NAN, now, BLOCKED)
+            add_row((i, -1, NAN, now, BLOCKED, False))
             return
         if balk_at and waiting >= balk_at:
-            record(c, -1, NAN, now, BALKED)
+            add_row((i, -1, NAN, now, BALKED, False))
             return
         if balking is not None:
             p = balk_p.get(waiting)
             if p is None:
                 p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
             if balking.random() < p:
-                record(c, -1, NAN, now, BALKED)
+                add_row((i, -1, NAN, now, BALKED, False))
                 return
-        tier0 = c.tier == 0
         heappush(
             queues[qi],
-            (-class_priority[c.klass], c.tier, c.slot if tier0 else c.arrival, c.seq, c),
+            (-class_priority[k], 0 if tier0 else 1, SL[i] if tier0 else A[i], SEQ[i], i),
         )
         waiting += 1
         q_times.append(now)
         q_levels.append(waiting)
         if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
-            heappush(heap, (now + (c.slot - now), order, _PROMOTE, c))
+            heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
             order += 1
-        if c.patience < INF:
-            heappush(heap, (now + c.patience, order, _PATIENCE, c))
+        pat = P[i]
+        if pat < INF:
+            heappush(heap, (now + pat, order, _PATIENCE, i))
             order += 1
-
-    # -- the demand, as plain Python numbers (the same doubles)
-    arrival = demand.arrival_min.tolist()
-    matter = demand.matter.tolist()
-    base = demand.base_service_min.tolist()
-    patience = demand.patience_min.tolist()
-    settle_u = demand.settle_u.tolist()
-    return_u = demand.return_u.tolist() if demand.return_u is not None else [0.0] * len(arrival)
-    klass = demand.klass.tolist() if demand.klass is not None else None
-    booked = demand.booked.tolist() if demand.booked is not None else None
-    slot = demand.slot_min.tolist() if demand.slot_min is not None else None
-    n = len(arrival)
-    i = 0
 
     def source(due):
         """The source process: citizens due now start, then it waits for the next
-        (citizen ``i`` is due when its timeout has just ended)."""
-        nonlocal i, order
-        start = i
-        while i < n:
-            t = arrival[i]
+        (citizen ``ia`` is due when its timeout has just ended)."""
+        nonlocal ia, order
+        start = ia
+        while ia < n:
+            t = A[ia]
             if t > now and not due:
-                heappush(heap, (now + (t - now), order, _ARRIVE, None))
+                heappush(heap, (now + (t - now), order, _ARRIVE, ia))
                 order += 1
                 break
             due = False
-            i += 1
-        for j in range(start, i):  # their processes start after the source's step
-            c = _Citizen(
-                arrival[j],
-                matter[j],
-                base[j],
-                patience[j],
-                settle_u[j],
-                False,
-                return_u[j],
-                klass[j] if klass is not None else 0,
-            )
-            if booked is not None and booked[j]:
-                c.booked = True
-                c.slot = slot[j]
-            if patience_factor is not None:
-                c.patience *= patience_factor[c.klass]
-            begin(c)
+            ia += 1
+        for j in range(start, ia):  # their processes start after the source's step
+            begin(j)
 
     if plan.rostered:
         roster_from(0, False)
     source(False)
     while heap:
-        now, _, kind, c = heappop(heap)
+        now, _, kind, i = heappop(heap)
         if kind == _END:
-            w = c.window
-            settled = c.settle_u < p_settle[w]
-            record(c, w, c.call, now, SERVED, settled)
-            back = None
+            w = WIN[i]
+            settled = SU[i] < p_settle[w]
+            add_row((i, w, CALL[i], now, SERVED, settled))
+            back = -1
             if not settled:  # simpy_hall._Hall._schedule_return
-                delay = same_day_delay(c.return_u)
+                delay = same_day_delay(RU[i])
                 if delay is None or now + delay >= arrival_end:
                     returns_later += 1
                 else:
-                    back = now + delay
-                    b, pat, su, timing = returns.draw(c.matter)
-                    if renege[c.matter] is None:
+                    m = M[i]
+                    base, pat, su, timing = returns.draw(m)
+                    if renege[m] is None:
                         pat = INF
-                    back = _Citizen(back, c.matter, b, pat, su, True, timing, c.klass)
-            release(w)
-            if back is not None:  # the return visit's process starts: it waits
-                heappush(heap, (now + (back.arrival - now), order, _RETURN, back))
+                    if patience_factor is not None:  # a return goes straight to a counter
+                        pat *= patience_factor[K[i]]
+                    back = len(A)
+                    A.append(now + delay)
+                    M.append(m)
+                    B.append(base)
+                    P.append(pat)
+                    SU.append(su)
+                    RU.append(timing)
+                    K.append(K[i])
+                    SL.append(NAN)
+                    ST.append(WAITING)
+                    TIER.append(1)
+                    WIN.append(-1)
+                    CALL.append(NAN)
+                    SEQ.append(-1)
+                    TRIG.append(False)
+            # simpy_hall._Hall._release
+            last_end[w] = now
+            if closing[w]:
+                closing[w] = False
+                busy[w] = False
+                on_duty[w] = False
+                duty.append((w, duty_start[w], now))
+            else:
+                nxt = next_for(w)
+                if nxt < 0:
+                    busy[w] = False
+                    idle_since[w] = now
+                else:
+                    waiting -= 1
+                    q_times.append(now)
+                    q_levels.append(waiting)
+                    ST[nxt] = CALLED
+                    WIN[nxt] = w
+                    heappush(heap, (now, order, _CALLED, nxt))
+                    order += 1
+            if back >= 0:  # the return visit's process starts: it waits
+                heappush(heap, (now + (A[back] - now), order, _RETURN, back))
                 order += 1
         elif kind == _CALLED:
-            if c.state == DISMISSED:
-                continue
-            if c.patience == INF:
-                serve(c)
-            elif not c.trig:
-                c.trig = True
-                heappush(heap, (now, order, _RESUME, c))
-                order += 1
+            if P[i] == INF:
+                serve(i)
+            elif not TRIG[i]:
+                TRIG[i] = True
+                if heap and heap[0][0] == now:
+                    heappush(heap, (now, order, _RESUME, i))
+                    order += 1
+                else:  # nothing else happens at this instant: resume at once
+                    serve(i)
         elif kind == _ARRIVE:
             source(True)
         elif kind == _PATIENCE:
-            if not c.trig and c.state != DISMISSED:
-                c.trig = True
-                heappush(heap, (now, order, _RESUME, c))
-                order += 1
-        elif kind == _RESUME:
-            if c.state == CALLED:
-                serve(c)
-            elif c.state == WAITING:
-                c.state = GONE
+            if not TRIG[i] and ST[i] != DISMISSED:
+                TRIG[i] = True
+                if heap and heap[0][0] == now:
+                    heappush(heap, (now, order, _RESUME, i))
+                    order += 1
+                else:  # nothing else happens at this instant: resume at once
+                    kind = _RESUME
+        elif kind == _PROMOTE:
+            if ST[i] == WAITING and TIER[i] == 1:
+                TIER[i] = 0
+                k = K[i]
+                heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
+        elif kind == _RETURN:
+            begin(i)
+        elif kind == _ROSTER:
+            roster_from(i, True)
+        if kind == _RESUME:  # after the chain: a patience timeout may resume at once
+            state = ST[i]
+            if state == CALLED:
+                serve(i)
+            elif state == WAITING:
+                ST[i] = GONE
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
-                record(c, -1, NAN, now, RENEGED)
-        elif kind == _PROMOTE:
-            if c.state == WAITING and c.tier == 1:
-                c.tier = 0
-                heappush(
-                    queues[c.matter * n_classes + c.klass],
-                    (-class_priority[c.klass], 0, c.slot, c.seq, c),
-                )
-        elif kind == _RETURN:
-            if patience_factor is not None:  # a return visit goes straight to a counter
-                c.patience *= patience_factor[c.klass]
-            begin(c)
-        else:  # _ROSTER
-            roster_from(c, True)
+                add_row((i, -1, NAN, now, RENEGED, False))
     if returns is not None:
         returns.finish()
 
@@ -545,39 +501,65 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     for queue in queues:
         for entry in queue:
             c = entry[4]
-            if c.state == WAITING:
-                c.state = DISMISSED
+            if ST[c] == WAITING:
+                ST[c] = DISMISSED
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
-                record(c, -1, NAN, max(c.arrival, close), UNSERVED)
+                add_row((c, -1, NAN, max(A[c], close), UNSERVED, False))
     if plan.rostered:
         for w in range(n_windows):
             if on_duty[w]:
                 duty.append((w, duty_start[w], max(close, last_end[w])))
+    return _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty)
 
-    recorder = VisitRecorder()
-    recorder.rows = rows
-    col = recorder.columns()
-    end = col["end_min"]
+
+def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty):
+    """The HallTrace of ``simpy_hall._Hall._trace``: visits sorted by (arrival, end),
+    ties in the order they were recorded."""
+    if rows:
+        who, window, call, end, outcome, settled = (np.array(x) for x in zip(*rows, strict=True))
+        who = who.astype(np.int64)
+        arrival = np.array(A, dtype=float)[who]
+        end = end.astype(float)
+        order = np.lexsort((end, arrival))
+        who, window = who[order], window[order].astype(np.int64)
+        arrival, end = arrival[order], end[order]
+        call = call[order].astype(float)
+        outcome = outcome[order].astype(np.int8)
+        settled = settled[order].astype(bool)
+    else:
+        who = window = np.empty(0, dtype=np.int64)
+        arrival = call = end = np.empty(0)
+        outcome = np.empty(0, dtype=np.int8)
+        settled = np.empty(0, dtype=bool)
+    is_return = who >= n
+    klass = booked = None
+    if plan.uses_classes:
+        klass = np.array(K, dtype=np.int64)[who]
+    if plan.uses_appointments:
+        booked = np.zeros(len(who), dtype=bool)
+        if demand.booked is not None:
+            first = ~is_return
+            booked[first] = np.asarray(demand.booked, dtype=bool)[who[first]]
     trace = HallTrace(
-        arrival_min=col["arrival_min"],
-        matter=col["matter"],
-        window=col["window"],
-        group=col["group"],
-        call_min=col["call_min"],
+        arrival_min=arrival,
+        matter=np.array(M, dtype=np.int64)[who],
+        window=window,
+        group=plan.group_of[window],
+        call_min=call,
         end_min=end,
-        outcome=col["outcome"],
-        settled=col["settled"],
-        is_return=col["is_return"],
+        outcome=outcome,
+        settled=settled,
+        is_return=is_return,
         queue_times=np.asarray(q_times, dtype=float),
         queue_levels=np.asarray(q_levels, dtype=np.int64),
         window_group=setup.window_group.copy(),
         clerks=np.clip(setup.clerks, 0.0, 1.0),
         returns_later=returns_later,
-        horizon_end_min=float(end.max()) if len(end) else scenario.arrival_start_min,
-        klass=col["klass"] if plan.uses_classes else None,
-        booked=col["booked"] if plan.uses_appointments else None,
+        horizon_end_min=float(end.max()) if len(end) else float(plan.start),
+        klass=klass,
+        booked=booked,
         no_shows=demand.no_shows,
         refused_cap=demand.refused_cap,
         refused_by_matter=demand.refused_by_matter,
