@@ -46,7 +46,7 @@ INF = float("inf")
 NAN = float("nan")
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
 # event kinds
-_ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN = range(8)
+_ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
 
 
 def lacks(scenario: Scenario) -> list[str]:
@@ -192,7 +192,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     SU = demand.settle_u.tolist()
     RU = demand.return_u.tolist() if demand.return_u is not None else [0.0] * n
     K = demand.klass.tolist() if demand.klass is not None else [0] * n
-    BK = demand.booked.tolist() if demand.booked is not None else None
+    BK = demand.booked.tolist() if demand.booked is not None else [False] * n
     SL = demand.slot_min.tolist() if demand.slot_min is not None else [NAN] * n
     ST = [WAITING] * n  # state
     TIER = [1] * n  # 0: booked and their slot has come; 1: in ticket order
@@ -212,6 +212,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         on_duty[w] = False
     duty: list[tuple[int, float, float]] = []
     queues: list[list] = [[] for _ in plan.combos]  # a heap per (matter, class)
+    window_heaps = [[queues[qi] for qi in qs] for qs in window_queues]
 
     heap: list[tuple] = []
     order = 0  # SimPy's scheduling order (event ids), as far as it matters
@@ -228,8 +229,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     def next_for(w):
         """simpy_hall._Hall._next_for: the first citizen ``w`` may call, or -1."""
         best = None
-        for qi in window_queues[w]:
-            h = queues[qi]
+        for h in window_heaps[w]:
             while h:
                 top = h[0]
                 c = top[4]
@@ -323,81 +323,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 dismiss(qi)
             k += 1
 
-    def begin(i):
-        """A citizen takes a ticket (``simpy_hall._Hall.citizen`` up to its first wait)."""
-        nonlocal seq, order, waiting
-        SEQ[i] = seq
-        seq += 1
-        k = K[i]
-        qi = M[i] * n_classes + k
-        if now >= dismiss_at[qi]:
-            add_row((i, -1, NAN, now, UNSERVED, False))
-            return
-        punctual = tier0 = False
-        if BK is not None and i < n and BK[i]:
-            a, sl = A[i], SL[i]
-            punctual = a <= sl + grace
-            if punctual and a >= sl:
-                TIER[i] = 0
-                tier0 = True
-        best = -1
-        for x in combo_windows[qi]:
-            if on_duty[x] and not busy[x] and (best < 0 or idle_since[x] < idle_since[best]):
-                best = x
-        if best >= 0:
-            busy[best] = True
-            ST[i] = CALLED
-            WIN[i] = best
-            serve(i)
-            return
-        # turned away? (simpy_hall._Hall._turned_away)
-        if room is not None and waiting >= room:
-            add_row((i, -1, NAN, now, BLOCKED, False))
-            return
-        if balk_at and waiting >= balk_at:
-            add_row((i, -1, NAN, now, BALKED, False))
-            return
-        if balking is not None:
-            p = balk_p.get(waiting)
-            if p is None:
-                p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
-            if balking.random() < p:
-                add_row((i, -1, NAN, now, BALKED, False))
-                return
-        heappush(
-            queues[qi],
-            (-class_priority[k], 0 if tier0 else 1, SL[i] if tier0 else A[i], SEQ[i], i),
-        )
-        waiting += 1
-        q_times.append(now)
-        q_levels.append(waiting)
-        if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
-            heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
-            order += 1
-        pat = P[i]
-        if pat < INF:
-            heappush(heap, (now + pat, order, _PATIENCE, i))
-            order += 1
-
-    def source(due):
-        """The source process: citizens due now start, then it waits for the next
-        (citizen ``ia`` is due when its timeout has just ended)."""
-        nonlocal ia, order
-        start = ia
-        while ia < n:
-            t = A[ia]
-            if t > now and not due:
-                heappush(heap, (now + (t - now), order, _ARRIVE, ia))
-                order += 1
-                break
-            due = False
-            ia += 1
-        for j in range(start, ia):  # their processes start after the source's step
-            begin(j)
-
     if plan.rostered:
         roster_from(0, False)
-    source(False)
+    # the source process's start: citizens due at the opening, then its first timeout
+    heappush(heap, (now, -1, _START, 0))
     while heap:
         now, _, kind, i = heappop(heap)
         if kind == _END:
@@ -424,6 +353,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     SU.append(su)
                     RU.append(timing)
                     K.append(K[i])
+                    BK.append(False)
                     SL.append(NAN)
                     ST.append(WAITING)
                     TIER.append(1)
@@ -454,36 +384,117 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             if back >= 0:  # the return visit's process starts: it waits
                 heappush(heap, (now + (A[back] - now), order, _RETURN, back))
                 order += 1
-        elif kind == _CALLED:
-            if P[i] == INF:
-                serve(i)
-            elif not TRIG[i]:
-                TRIG[i] = True
-                if heap and heap[0][0] == now:
-                    heappush(heap, (now, order, _RESUME, i))
-                    order += 1
-                else:  # nothing else happens at this instant: resume at once
-                    serve(i)
-        elif kind == _ARRIVE:
-            source(True)
-        elif kind == _PATIENCE:
-            if not TRIG[i] and ST[i] != DISMISSED:
-                TRIG[i] = True
-                if heap and heap[0][0] == now:
-                    heappush(heap, (now, order, _RESUME, i))
-                    order += 1
-                else:  # nothing else happens at this instant: resume at once
-                    kind = _RESUME
-        elif kind == _PROMOTE:
-            if ST[i] == WAITING and TIER[i] == 1:
-                TIER[i] = 0
+            continue
+        if kind == _CALLED:
+            if P[i] == INF or not TRIG[i]:
+                if P[i] != INF:
+                    TRIG[i] = True
+                    if heap and heap[0][0] == now:  # the condition's own event
+                        heappush(heap, (now, order, _RESUME, i))
+                        order += 1
+                        continue
+                # resumes now (nothing else happens at this instant): the service
+                w = WIN[i]
+                CALL[i] = now
+                sp = speed[w]
                 k = K[i]
-                heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
-        elif kind == _RETURN:
-            begin(i)
-        elif kind == _ROSTER:
-            roster_from(i, True)
-        if kind == _RESUME:  # after the chain: a patience timeout may resume at once
+                if k:
+                    sp *= class_factor[k]
+                if fatigue:
+                    sp *= 1.0 + fatigue * (now - open_min)
+                heappush(heap, (now + B[i] * sp, order, _END, i))
+                order += 1
+            continue
+        if kind == _ARRIVE or kind == _START or kind == _RETURN:
+            if kind == _RETURN:
+                todo = (i,)
+            else:  # the source: citizen ``ia`` is due (unless at the start), then the next
+                due = kind == _ARRIVE
+                start = ia
+                while ia < n:
+                    t = A[ia]
+                    if t > now and not due:
+                        heappush(heap, (now + (t - now), order, _ARRIVE, ia))
+                        order += 1
+                        break
+                    due = False
+                    ia += 1
+                todo = range(start, ia)  # their processes start after the source's step
+            for i in todo:  # simpy_hall._Hall.citizen up to its first wait
+                SEQ[i] = seq
+                seq += 1
+                k = K[i]
+                qi = M[i] * n_classes + k
+                if now >= dismiss_at[qi]:
+                    add_row((i, -1, NAN, now, UNSERVED, False))
+                    continue
+                punctual = tier0 = False
+                if BK[i]:
+                    a, sl = A[i], SL[i]
+                    punctual = a <= sl + grace
+                    if punctual and a >= sl:
+                        TIER[i] = 0
+                        tier0 = True
+                best = -1
+                for x in combo_windows[qi]:
+                    if (
+                        on_duty[x]
+                        and not busy[x]
+                        and (best < 0 or idle_since[x] < idle_since[best])
+                    ):
+                        best = x
+                if best >= 0:
+                    busy[best] = True
+                    ST[i] = CALLED
+                    WIN[i] = best
+                    CALL[i] = now
+                    sp = speed[best]
+                    if k:
+                        sp *= class_factor[k]
+                    if fatigue:
+                        sp *= 1.0 + fatigue * (now - open_min)
+                    heappush(heap, (now + B[i] * sp, order, _END, i))
+                    order += 1
+                    continue
+                # turned away? (simpy_hall._Hall._turned_away)
+                if room is not None and waiting >= room:
+                    add_row((i, -1, NAN, now, BLOCKED, False))
+                    continue
+                if balk_at and waiting >= balk_at:
+                    add_row((i, -1, NAN, now, BALKED, False))
+                    continue
+                if balking is not None:
+                    p = balk_p.get(waiting)
+                    if p is None:
+                        p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
+                    if balking.random() < p:
+                        add_row((i, -1, NAN, now, BALKED, False))
+                        continue
+                heappush(
+                    queues[qi],
+                    (-class_priority[k], 0 if tier0 else 1, SL[i] if tier0 else A[i], SEQ[i], i),
+                )
+                waiting += 1
+                q_times.append(now)
+                q_levels.append(waiting)
+                if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
+                    heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
+                    order += 1
+                pat = P[i]
+                if pat < INF:
+                    heappush(heap, (now + pat, order, _PATIENCE, i))
+                    order += 1
+            continue
+        if kind == _PATIENCE:
+            if TRIG[i] or ST[i] == DISMISSED:
+                continue
+            TRIG[i] = True
+            if heap and heap[0][0] == now:
+                heappush(heap, (now, order, _RESUME, i))
+                order += 1
+                continue
+            kind = _RESUME  # nothing else happens at this instant: resume at once
+        if kind == _RESUME:
             state = ST[i]
             if state == CALLED:
                 serve(i)
@@ -493,6 +504,13 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 q_times.append(now)
                 q_levels.append(waiting)
                 add_row((i, -1, NAN, now, RENEGED, False))
+        elif kind == _PROMOTE:
+            if ST[i] == WAITING and TIER[i] == 1:
+                TIER[i] = 0
+                k = K[i]
+                heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
+        else:  # _ROSTER
+            roster_from(i, True)
     if returns is not None:
         returns.finish()
 
