@@ -363,6 +363,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     TRIG.append(False)
             # simpy_hall._Hall._release
             last_end[w] = now
+            nxt = -1
             if closing[w]:
                 closing[w] = False
                 busy[w] = False
@@ -379,11 +380,28 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     q_levels.append(waiting)
                     ST[nxt] = CALLED
                     WIN[nxt] = w
-                    heappush(heap, (now, order, _CALLED, nxt))
+                    called = order  # the call's event
                     order += 1
             if back >= 0:  # the return visit's process starts: it waits
                 heappush(heap, (now + (A[back] - now), order, _RETURN, back))
                 order += 1
+            if nxt < 0:
+                continue
+            if heap and heap[0][0] == now:  # something else happens now: the call waits
+                heappush(heap, (now, called, _CALLED, nxt))
+                continue
+            # the call is the next event, and (with patience) so is the condition's:
+            # the called citizen's service starts at once, as it would there
+            TRIG[nxt] = True
+            CALL[nxt] = now
+            sp = speed[w]
+            k = K[nxt]
+            if k:
+                sp *= class_factor[k]
+            if fatigue:
+                sp *= 1.0 + fatigue * (now - open_min)
+            heappush(heap, (now + B[nxt] * sp, order, _END, nxt))
+            order += 1
             continue
         if kind == _CALLED:
             if P[i] == INF or not TRIG[i]:
