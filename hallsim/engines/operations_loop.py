@@ -424,84 +424,103 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 order += 1
             continue
         if kind == _ARRIVE or kind == _START or kind == _RETURN:
-            if kind == _RETURN:
-                todo = (i,)
-            else:  # the source: citizen ``ia`` is due (unless at the start), then the next
-                due = kind == _ARRIVE
-                start = ia
-                while ia < n:
-                    t = A[ia]
-                    if t > now and not due:
-                        heappush(heap, (now + (t - now), order, _ARRIVE, ia))
+            while True:
+                pend_t = INF
+                if kind == _RETURN:
+                    todo = (i,)
+                else:  # the source: citizen ``ia`` is due (unless at the start), then the next
+                    due = kind == _ARRIVE
+                    start = ia
+                    while ia < n:
+                        t = A[ia]
+                        if t > now and not due:  # the source's timeout for the next one
+                            pend_t = now + (t - now)
+                            pend_o = order
+                            order += 1
+                            break
+                        due = False
+                        ia += 1
+                    todo = range(start, ia)  # their processes start after the source's step
+                for i in todo:  # simpy_hall._Hall.citizen up to its first wait
+                    SEQ[i] = seq
+                    seq += 1
+                    k = K[i]
+                    qi = M[i] * n_classes + k
+                    if now >= dismiss_at[qi]:
+                        add_row((i, -1, NAN, now, UNSERVED, False))
+                        continue
+                    punctual = tier0 = False
+                    if BK[i]:
+                        a, sl = A[i], SL[i]
+                        punctual = a <= sl + grace
+                        if punctual and a >= sl:
+                            TIER[i] = 0
+                            tier0 = True
+                    best = -1
+                    for x in combo_windows[qi]:
+                        if (
+                            on_duty[x]
+                            and not busy[x]
+                            and (best < 0 or idle_since[x] < idle_since[best])
+                        ):
+                            best = x
+                    if best >= 0:
+                        busy[best] = True
+                        ST[i] = CALLED
+                        WIN[i] = best
+                        CALL[i] = now
+                        sp = speed[best]
+                        if k:
+                            sp *= class_factor[k]
+                        if fatigue:
+                            sp *= 1.0 + fatigue * (now - open_min)
+                        heappush(heap, (now + B[i] * sp, order, _END, i))
                         order += 1
-                        break
-                    due = False
-                    ia += 1
-                todo = range(start, ia)  # their processes start after the source's step
-            for i in todo:  # simpy_hall._Hall.citizen up to its first wait
-                SEQ[i] = seq
-                seq += 1
-                k = K[i]
-                qi = M[i] * n_classes + k
-                if now >= dismiss_at[qi]:
-                    add_row((i, -1, NAN, now, UNSERVED, False))
-                    continue
-                punctual = tier0 = False
-                if BK[i]:
-                    a, sl = A[i], SL[i]
-                    punctual = a <= sl + grace
-                    if punctual and a >= sl:
-                        TIER[i] = 0
-                        tier0 = True
-                best = -1
-                for x in combo_windows[qi]:
-                    if (
-                        on_duty[x]
-                        and not busy[x]
-                        and (best < 0 or idle_since[x] < idle_since[best])
-                    ):
-                        best = x
-                if best >= 0:
-                    busy[best] = True
-                    ST[i] = CALLED
-                    WIN[i] = best
-                    CALL[i] = now
-                    sp = speed[best]
-                    if k:
-                        sp *= class_factor[k]
-                    if fatigue:
-                        sp *= 1.0 + fatigue * (now - open_min)
-                    heappush(heap, (now + B[i] * sp, order, _END, i))
-                    order += 1
-                    continue
-                # turned away? (simpy_hall._Hall._turned_away)
-                if room is not None and waiting >= room:
-                    add_row((i, -1, NAN, now, BLOCKED, False))
-                    continue
-                if balk_at and waiting >= balk_at:
-                    add_row((i, -1, NAN, now, BALKED, False))
-                    continue
-                if balking is not None:
-                    p = balk_p.get(waiting)
-                    if p is None:
-                        p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
-                    if balking.random() < p:
+                        continue
+                    # turned away? (simpy_hall._Hall._turned_away)
+                    if room is not None and waiting >= room:
+                        add_row((i, -1, NAN, now, BLOCKED, False))
+                        continue
+                    if balk_at and waiting >= balk_at:
                         add_row((i, -1, NAN, now, BALKED, False))
                         continue
-                heappush(
-                    queues[qi],
-                    (-class_priority[k], 0 if tier0 else 1, SL[i] if tier0 else A[i], SEQ[i], i),
-                )
-                waiting += 1
-                q_times.append(now)
-                q_levels.append(waiting)
-                if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
-                    heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
-                    order += 1
-                pat = P[i]
-                if pat < INF:
-                    heappush(heap, (now + pat, order, _PATIENCE, i))
-                    order += 1
+                    if balking is not None:
+                        p = balk_p.get(waiting)
+                        if p is None:
+                            p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
+                        if balking.random() < p:
+                            add_row((i, -1, NAN, now, BALKED, False))
+                            continue
+                    heappush(
+                        queues[qi],
+                        (
+                            -class_priority[k],
+                            0 if tier0 else 1,
+                            SL[i] if tier0 else A[i],
+                            SEQ[i],
+                            i,
+                        ),
+                    )
+                    waiting += 1
+                    q_times.append(now)
+                    q_levels.append(waiting)
+                    if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
+                        heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
+                        order += 1
+                    pat = P[i]
+                    if pat < INF:
+                        heappush(heap, (now + pat, order, _PATIENCE, i))
+                        order += 1
+                if pend_t == INF:
+                    break
+                if heap:
+                    top = heap[0]
+                    if top[0] < pend_t or (top[0] == pend_t and top[1] < pend_o):
+                        heappush(heap, (pend_t, pend_o, _ARRIVE, ia))
+                        break
+                # that timeout is the next event: on to it without the heap
+                now = pend_t
+                kind = _ARRIVE
             continue
         if kind == _PATIENCE:
             if TRIG[i] or ST[i] == DISMISSED:
