@@ -190,6 +190,11 @@ def operations_halls(draw, continuous: bool = True):
         data["patience"] = patience
     if draw(st.integers(0, 3)) == 0:
         data["hall"]["max_waiting"] = draw(st.integers(0, 6))
+    if draw(st.integers(0, 3)) == 0:  # a crowd at the door: many tickets at the same instant
+        data["arrivals"]["before_open"] = {"count": draw(st.integers(1, 12))}
+    if draw(st.integers(0, 3)) == 0:  # a random day level and a ticket cap
+        data["arrivals"]["day_to_day_cv"] = 0.2
+        matters[0]["daily_cap"] = draw(st.integers(5, 60))
     data["attitude_effects"] = {
         "enabled": draw(st.booleans()),
         "fcr_base": draw(st.sampled_from([0.5, 0.8])),
@@ -244,9 +249,10 @@ def test_the_random_halls_exercise_the_features() -> None:
                 ("booked", tr.booked is not None and bool(tr.booked.any())),
                 ("classes", tr.klass is not None and bool((tr.klass > 0).any())),
                 ("roster", tr.duty_window is not None),
+                ("capped", tr.refused_cap > 0),
             ]
             if hit
         )
 
     collect()
-    assert seen == {"unserved", "reneged", "returns", "booked", "classes", "roster"}
+    assert seen == {"unserved", "reneged", "returns", "booked", "classes", "roster", "capped"}
