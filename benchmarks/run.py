@@ -1232,12 +1232,9 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
             "memory grows with the day's citizens (the trace arrays), not with a log"
         )
     if wl == "e":
-        notes.append("check = mean of replication means within 99% of the simpy engine's")
-        notes.append("check = mean of replication means within 99% of the simpy engine's")
-    if wl == "e":
         notes.append(
-            "the fast engine runs this hall on its event kernel (the reference's hall code, "
-            "SimPy's event order): identical traces"
+            "the fast engine runs this hall in its operations loop (engines/operations_loop.py: "
+            "SimPy's event order, tested bit for bit): identical traces"
         )
         notes.append("check = mean of replication means within 99% of the simpy engine's")
     if wl == "d":
