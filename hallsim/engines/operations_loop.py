@@ -142,6 +142,118 @@ class _Plan:
 _plan = scenario_cache(_Plan)
 
 
+def _next_for(heaps, ST, TIER) -> int:
+    """simpy_hall._Hall._next_for: the first citizen a window with these queues may
+    call (popped), or -1."""
+    best = None
+    for h in heaps:
+        while h:
+            top = h[0]
+            c = top[4]
+            if ST[c] != WAITING or top[1] != TIER[c]:
+                heappop(h)  # left, or a stale entry of a promoted citizen
+            else:
+                if best is None or top < best[0]:
+                    best = h
+                break
+    return heappop(best)[4] if best is not None else -1
+
+
+class _Staffing:
+    """The roster process (``simpy_hall._Hall._roster``, ``_set_level``, ``_open``,
+    ``_dismiss``) on the loop's lists; a few events a day, so kept out of the loop.
+    ``roster_from`` takes and returns the loop's scheduling order and waiting count."""
+
+    def __init__(self, plan, heap, queues, window_heaps, ST, TIER, WIN, add_row):
+        self.plan = plan
+        self.heap = heap
+        self.queues = queues
+        self.window_heaps = window_heaps
+        self.ST, self.TIER, self.WIN = ST, TIER, WIN
+        self.add_row = add_row
+        self.now = 0.0
+        self.order = 0
+        self.waiting = 0
+
+    def windows(self, busy, idle_since, on_duty, closing, duty_start, duty) -> None:
+        self.busy, self.idle_since, self.on_duty = busy, idle_since, on_duty
+        self.closing, self.duty_start, self.duty = closing, duty_start, duty
+
+    def queue_trace(self, q_times, q_levels) -> None:
+        self.q_times, self.q_levels = q_times, q_levels
+
+    def roster_from(self, k, due, now, order, waiting):
+        """The roster process from step ``k``: apply the steps due (step ``k`` is when
+        its timeout has just ended), then wait for the next."""
+        self.now, self.order, self.waiting = now, order, waiting
+        steps = self.plan.steps
+        while k < len(steps):
+            t, levels, gone = steps[k]
+            if t > now and not due:
+                heappush(self.heap, (now + (t - now), self.order, _ROSTER, k))
+                self.order += 1
+                break
+            due = False
+            for g, level in levels:
+                self.set_level(g, level)
+            for qi in gone:
+                self.dismiss(qi)
+            k += 1
+        return self.order, self.waiting
+
+    def set_level(self, g, level):
+        on_duty, closing, busy = self.on_duty, self.closing, self.busy
+        ws = self.plan.group_windows[g]
+        staffed = [w for w in ws if on_duty[w] and not closing[w]]
+        more = level - len(staffed)
+        for w in ws:  # carrying on beats closing then reopening
+            if more > 0 and closing[w]:
+                closing[w] = False
+                more -= 1
+        for w in ws:
+            if more > 0 and not on_duty[w]:
+                self.open_window(w)
+                more -= 1
+        if more < 0:
+            idle = [w for w in reversed(staffed) if not busy[w]]
+            taken = [w for w in reversed(staffed) if busy[w]]
+            for w in (idle + taken)[:-more]:
+                if busy[w]:
+                    closing[w] = True  # no pre-emption: finish this citizen first
+                else:
+                    on_duty[w] = False
+                    self.duty.append((w, self.duty_start[w], self.now))
+
+    def open_window(self, w):
+        now = self.now
+        self.on_duty[w] = True
+        self.duty_start[w] = self.idle_since[w] = now
+        nxt = _next_for(self.window_heaps[w], self.ST, self.TIER)
+        if nxt >= 0:
+            self.waiting -= 1
+            self.q_times.append(now)
+            self.q_levels.append(self.waiting)
+            self.busy[w] = True
+            self.ST[nxt] = CALLED
+            self.WIN[nxt] = w
+            heappush(self.heap, (now, self.order, _CALLED, nxt))
+            self.order += 1
+
+    def dismiss(self, qi):
+        """No window will open again for these citizens: they leave unserved now."""
+        queue = self.queues[qi]
+        ST = self.ST
+        for entry in queue:
+            c = entry[4]
+            if ST[c] == WAITING:
+                ST[c] = DISMISSED
+                self.waiting -= 1
+                self.q_times.append(self.now)
+                self.q_levels.append(self.waiting)
+                self.add_row((c, -1, NAN, self.now, UNSERVED, False))
+        queue.clear()
+
+
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc).
 
@@ -212,7 +324,11 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         on_duty[w] = False
     duty: list[tuple[int, float, float]] = []
     queues: list[list] = [[] for _ in plan.combos]  # a heap per (matter, class)
-    window_heaps = [[queues[qi] for qi in qs] for qs in window_queues]
+    # each window's heaps (no comprehension over ``queues``: that would make it a
+    # closure cell, slower to read in the event loop)
+    window_heaps = []
+    for qs in window_queues:
+        window_heaps.append(list(map(queues.__getitem__, qs)))
 
     heap: list[tuple] = []
     order = 0  # SimPy's scheduling order (event ids), as far as it matters
@@ -226,105 +342,12 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     now = open_min
     ia = 0  # the source's next citizen
 
-    def next_for(w):
-        """simpy_hall._Hall._next_for: the first citizen ``w`` may call, or -1."""
-        best = None
-        for h in window_heaps[w]:
-            while h:
-                top = h[0]
-                c = top[4]
-                if ST[c] != WAITING or top[1] != TIER[c]:
-                    heappop(h)  # left, or a stale entry of a promoted citizen
-                else:
-                    if best is None or top < best[0]:
-                        best = h
-                    break
-        return heappop(best)[4] if best is not None else -1
-
-    def serve(i):
-        """The citizen's process goes on at its call: the service timeout."""
-        nonlocal order
-        w = WIN[i]
-        CALL[i] = now
-        s = speed[w]
-        k = K[i]
-        if k:
-            s *= class_factor[k]
-        if fatigue:
-            s *= 1.0 + fatigue * (now - open_min)
-        heappush(heap, (now + B[i] * s, order, _END, i))
-        order += 1
-
-    def open_window(w):
-        nonlocal waiting, order
-        on_duty[w] = True
-        duty_start[w] = idle_since[w] = now
-        nxt = next_for(w)
-        if nxt >= 0:
-            waiting -= 1
-            q_times.append(now)
-            q_levels.append(waiting)
-            busy[w] = True
-            ST[nxt] = CALLED
-            WIN[nxt] = w
-            heappush(heap, (now, order, _CALLED, nxt))
-            order += 1
-
-    def set_level(g, level):
-        ws = plan.group_windows[g]
-        staffed = [w for w in ws if on_duty[w] and not closing[w]]
-        more = level - len(staffed)
-        for w in ws:  # carrying on beats closing then reopening
-            if more > 0 and closing[w]:
-                closing[w] = False
-                more -= 1
-        for w in ws:
-            if more > 0 and not on_duty[w]:
-                open_window(w)
-                more -= 1
-        if more < 0:
-            idle = [w for w in reversed(staffed) if not busy[w]]
-            taken = [w for w in reversed(staffed) if busy[w]]
-            for w in (idle + taken)[:-more]:
-                if busy[w]:
-                    closing[w] = True  # no pre-emption: finish this citizen first
-                else:
-                    on_duty[w] = False
-                    duty.append((w, duty_start[w], now))
-
-    def dismiss(qi):
-        nonlocal waiting
-        queue = queues[qi]
-        for entry in queue:
-            c = entry[4]
-            if ST[c] == WAITING:
-                ST[c] = DISMISSED
-                waiting -= 1
-                q_times.append(now)
-                q_levels.append(waiting)
-                add_row((c, -1, NAN, now, UNSERVED, False))
-        queue.clear()
-
-    def roster_from(k, due):
-        """The roster process from step ``k``: apply the steps due (step ``k`` is when
-        its timeout has just ended), then wait for the next."""
-        nonlocal order
-        steps = plan.steps
-        while k < len(steps):
-            t, levels, gone = steps[k]
-            if t > now and not due:
-                heappush(heap, (now + (t - now), order, _ROSTER, k))
-                order += 1
-                return
-            due = False
-            for g, level in levels:
-                set_level(g, level)
-            for qi in gone:
-                dismiss(qi)
-            k += 1
+    staffing = _Staffing(plan, heap, queues, window_heaps, ST, TIER, WIN, add_row)
+    staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty)
+    staffing.queue_trace(q_times, q_levels)
 
     if plan.rostered:
-        roster_from(0, False)
+        order, waiting = staffing.roster_from(0, False, now, order, waiting)
     # the source process's start: citizens due at the opening, then its first timeout
     heappush(heap, (now, -1, _START, 0))
     while heap:
@@ -369,8 +392,19 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 busy[w] = False
                 on_duty[w] = False
                 duty.append((w, duty_start[w], now))
-            else:
-                nxt = next_for(w)
+            else:  # simpy_hall._Hall._next_for, inline
+                best = None
+                for h in window_heaps[w]:
+                    while h:
+                        top = h[0]
+                        c = top[4]
+                        if ST[c] != WAITING or top[1] != TIER[c]:
+                            heappop(h)  # left, or a stale entry of a promoted citizen
+                        else:
+                            if best is None or top < best[0]:
+                                best = h
+                            break
+                nxt = heappop(best)[4] if best is not None else -1
                 if nxt < 0:
                     busy[w] = False
                     idle_since[w] = now
@@ -533,8 +567,17 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             kind = _RESUME  # nothing else happens at this instant: resume at once
         if kind == _RESUME:
             state = ST[i]
-            if state == CALLED:
-                serve(i)
+            if state == CALLED:  # the service (as in the call's handler)
+                w = WIN[i]
+                CALL[i] = now
+                sp = speed[w]
+                k = K[i]
+                if k:
+                    sp *= class_factor[k]
+                if fatigue:
+                    sp *= 1.0 + fatigue * (now - open_min)
+                heappush(heap, (now + B[i] * sp, order, _END, i))
+                order += 1
             elif state == WAITING:
                 ST[i] = GONE
                 waiting -= 1
@@ -547,7 +590,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 k = K[i]
                 heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
         else:  # _ROSTER
-            roster_from(i, True)
+            order, waiting = staffing.roster_from(i, True, now, order, waiting)
     if returns is not None:
         returns.finish()
 
