@@ -14,15 +14,22 @@ with every SimPy process unrolled into the events it waits on. Each event is a h
 entry ``(time, order, kind, citizen)`` where ``order`` grows at exactly the points
 where SimPy schedules an event that does something (a timeout when created, an event
 when it succeeds), so simultaneous events are processed in SimPy's (time, scheduling
-order). The hops SimPy takes are kept, because events scheduled in between may act
+order). The hops SimPy takes are kept where events scheduled in between may act
 first: a window's call is an event (``CALLED``), and for a citizen with patience the
 condition "called or out of patience" succeeds in a second event (``RESUME``) that
-decides whether they are served or renege. Events that change nothing (a process
-ending, the call of a citizen already sent away) are left out: dropping them keeps
-the relative order of the rest. A process's start (SimPy runs it right after the
-current event) becomes a call at the end of the handler that starts it. Times are
-computed with the reference's floating-point operations (a timeout of ``d`` ends at
-``now + d``), and the random streams are read in the reference's order.
+decides whether they are served or renege. When nothing else is due at that instant
+the hop would be the very next event, so it is taken at once instead (the same
+order). Events that change nothing (a process ending, the call of a citizen already
+sent away) are left out: dropping them keeps the relative order of the rest. A
+process's start (SimPy runs it right after the current event) becomes code at the end
+of the handler that starts it. Times are computed with the reference's floating-point
+operations (a timeout of ``d`` ends at ``now + d``, the source's clock is
+``now + (t - now)``), and the random streams are read in the reference's order (return
+visits' draws in blocks, as the one-pass loops read them: ``fast._Returns``).
+
+What it does not cover (``lacks``) stays on the kernel. A mechanism added to
+``simpy_hall`` must be named in ``lacks`` until this loop runs it: the loop is the
+hall rewritten, not the reference's code, and would ignore it.
 """
 
 from __future__ import annotations
