@@ -16,8 +16,10 @@ Workloads (see benchmarks/README.md):
 (d) a 100-point sweep x 10 replications of (b)'s day with 1 and 2 workers;
 (e) scenarios/operations.toml (rosters, lunch breaks, appointments, a green
     channel), hallsim only: simpy vs fast;
-(f) a 24-hour, 100,000-citizen day with every mechanism the fast engine
-    covers, no citizen log: seconds per replication and peak memory;
+(f) a 24-hour, 100,000-citizen day with every mechanism the fast engine's
+    one-pass recursion covers, no citizen log: seconds per replication and peak
+    memory (and a 200,000-citizen day beside it); (f2) the same day with rosters,
+    breaks, appointments, priority classes and missed calls (the event kernel);
 (s) start-up: benchmarks/startup.py (--help, validate, the demo run).
 
 The last table lists every target of issue 19 with its measured value.
@@ -560,18 +562,43 @@ F_FEATURES = [
 ]
 
 
-def f_scenario():
+def f_scenario(citizens: int = F_CITIZENS):
     """Workload (f): busy_monday.toml's hall stretched to 24 hours and ~100,000 citizens.
 
     Every mechanism the fast engine covers is on (F_FEATURES); 700 windows keep the
-    load near the demo's (utilisation about 0.8).
+    load near the demo's (utilisation about 0.8). ``citizens``: another size, with the
+    windows, daily caps and waiting room scaled alike (the same load; 100,000 gives
+    exactly the workload), to show how time and memory grow with the day.
     """
     from hallsim import load_scenario
 
+    k = citizens / 100_000
     shape = [0.5, 0.4, 0.35, 0.35, 0.4, 0.6, 0.9, 1.2, 1.5, 1.7, 1.8, 1.6]
     shape += [1.3, 1.2, 1.5, 1.7, 1.6, 1.3, 1.1, 0.9, 0.8, 0.7, 0.6, 0.55]
-    scale = F_CITIZENS / sum(shape)
+    scale = citizens / sum(shape)
     rates = {f"{h:02d}:00": round(s * scale, 1) for h, s in enumerate(shape)}
+    # a window group has at most 1,000 windows: a larger hall has more integrated groups
+    integrated = round(560 * k)
+    parts = -(-integrated // 1000)
+    windows = [
+        {
+            "name": "integrated" if i == 0 else f"integrated_{i + 1}",
+            "count": integrated // parts + (i < integrated % parts),
+            "matters": ["*"],
+            "service_time_factor": 1.1,
+            "attitude": 0.7,
+            "attitude_sd": 0.1,
+        }
+        for i in range(parts)
+    ]
+    windows.append(
+        {
+            "name": "business",
+            "count": round(140 * k),
+            "matters": ["business_registration"],
+            "attitude": 0.8,
+        }
+    )
     base = load_scenario(SCENARIOS / "busy_monday.toml")
     return base.with_changes(
         {
@@ -580,36 +607,94 @@ def f_scenario():
             "day_types": None,
             "hall.open": "00:00",
             "hall.close": "23:59",
-            "hall.max_waiting": 3000,
+            "hall.max_waiting": round(3000 * k),
             "arrivals.rate_per_hour": rates,
             "arrivals.before_open": {"count": 200},
-            "matters.1.daily_cap": 40000,
-            "matters.2.daily_cap": 30000,
-            "windows": [
-                {
-                    "name": "integrated",
-                    "count": 560,
-                    "matters": ["*"],
-                    "service_time_factor": 1.1,
-                    "attitude": 0.7,
-                    "attitude_sd": 0.1,
-                },
-                {
-                    "name": "business",
-                    "count": 140,
-                    "matters": ["business_registration"],
-                    "attitude": 0.8,
-                },
-            ],
-            "patience.balk_at_queue": 2500,
+            "matters.1.daily_cap": round(40000 * k),
+            "matters.2.daily_cap": round(30000 * k),
+            "windows": windows,
+            "patience.balk_at_queue": round(2500 * k),
             "attitude_effects.fatigue_per_hour": 0.01,
         }
     )
 
 
-def f_hallsim(reps: int, engine: str, whole: bool) -> dict:
-    """(f) in a fresh process: best replication time and the process's peak memory."""
-    sc = f_scenario()
+F2_FEATURES = [
+    "everything in (f)",
+    "rosters (60% of the windows at night, 80% in the evening)",
+    "lunch breaks",
+    "appointments",
+    "two priority classes and a green channel",
+    "missed calls",
+]
+
+
+def f2_scenario(citizens: int = F_CITIZENS):
+    """Workload (f2): (f)'s day with the mechanisms the one-pass engine does not cover.
+
+    Rosters and breaks, appointments, citizen classes with a green channel and missed
+    calls (as in operations.toml and docs/mechanisms.md, scaled to the 24-hour hall) run
+    on the fast engine's event kernel, a slower path than (f)'s one-pass recursion.
+    """
+    base = f_scenario(citizens)
+    k = citizens / 100_000
+    windows = [w.model_dump(exclude_none=True) for w in base.windows]
+    for w in windows:  # 60% of the windows at night, 80% in the evening; lunch in two shifts
+        n = w["count"]
+        w["staffed"] = {"00:00": round(0.6 * n), "07:00": n, "20:00": round(0.8 * n)}
+        w["breaks"] = [
+            {"start": "11:30", "end": "12:30", "windows": max(1, n // 10)},
+            {"start": "12:30", "end": "13:30", "windows": max(1, n // 10)},
+        ]
+    windows.append(
+        {
+            "name": "green_channel",
+            "count": max(1, round(20 * k)),
+            "matters": ["*"],
+            "classes": ["elderly", "urgent"],
+            "service_time_factor": 1.1,
+            "attitude": 0.8,
+        }
+    )
+    return base.with_changes(
+        {
+            "name": "bench-24h-operations",
+            "windows": windows,
+            "appointments": {
+                "booked_share": 0.25,
+                "slot_min": 30,
+                "punctuality_mean_min": -5,
+                "punctuality_sd_min": 8,
+                "grace_min": 10,
+                "no_show": 0.10,
+            },
+            "classes": [
+                {"name": "elderly", "share": 0.08, "priority": 1, "service_time_factor": 1.3},
+                {"name": "urgent", "share": 0.02, "priority": 2},
+            ],
+            "missed_calls": {"absent": 0.05},
+        }
+    )
+
+
+F2_ENGINE = "hallsim fast (simulate), (f2) + rosters, classes, appointments, missed calls"
+F_TWICE_ENGINE = "hallsim fast (simulate), a 200,000-citizen day (hall scaled alike)"
+
+
+def f_hallsim(
+    reps: int, engine: str, whole: bool, variant: str = "f", citizens: int = F_CITIZENS
+) -> dict:
+    """(f) or (f2) in a fresh process: best replication time and the process's peak memory.
+
+    The base memory is taken after importing what a replication loads (numpy, pandas,
+    scipy, the engines and the metrics), so peak minus base is the day's own memory.
+    """
+    import hallsim.engines.fast
+    import hallsim.engines.simpy_hall
+    import hallsim.experiment
+    import hallsim.metrics.computation  # noqa: F401
+
+    sc = f2_scenario(citizens) if variant == "f2" else f_scenario(citizens)
     rss0 = peak_rss_mb()
     best = None
     for r in range(reps):
@@ -996,6 +1081,13 @@ class Bench:
         self.measure(
             "f", "hallsim fast (engine only)", f_hallsim, reps, "fast", False, isolate=True
         )
+        # twice the day (hall scaled alike): memory grows with the day, by how much
+        self.measure(
+            "f", F_TWICE_ENGINE, f_hallsim, 1, "fast", True, "f", 2 * F_CITIZENS, isolate=True
+        )
+        # (f2): the same day with what the one-pass engine does not cover (event kernel)
+        self.workloads["f"]["features_f2"] = F2_FEATURES
+        self.measure("f", F2_ENGINE, f_hallsim, reps, "fast", True, "f2", isolate=True)
 
     def run_s(self) -> None:
         """Start-up: benchmarks/startup.py in a child process, its JSON read back."""
@@ -1228,9 +1320,15 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
     if wl == "f":
         notes.append(
             "seconds = the best single replication; peak RSS: VmHWM of the fresh process that "
-            "ran the replications (base: after imports); a day is simulated whole, so its "
-            "memory grows with the day's citizens (the trace arrays), not with a log"
+            "ran the replications (base: after importing numpy, pandas, scipy, the engines "
+            "and the metrics); a day is simulated whole, so its memory grows with the day's "
+            "citizens (demand and trace arrays), not with a log: compare the 200,000 row"
         )
+        if "features_f2" in info:
+            notes.append(
+                f"(f2) features: {', '.join(info['features_f2'])}; these run on the fast "
+                "engine's event kernel (the reference's hall code), not its one-pass recursion"
+            )
     if wl == "e":
         notes.append(
             "the fast engine runs this hall in its operations loop (engines/operations_loop.py: "
@@ -1391,6 +1489,16 @@ def targets(bench: Bench) -> list[list[str]]:
             "{:.2f} s",
             lower=True,
             cpu=None if f is None else f.get("cpu_s"),
+        )
+    f2 = _row(bench, "f", F2_ENGINE)
+    if f2 is not None:
+        add(
+            "(f2) the same day with rosters, classes, appointments, missed calls < 2 s",
+            f2["seconds"],
+            2.0,
+            "{:.2f} s",
+            lower=True,
+            cpu=f2.get("cpu_s"),
         )
     st = bench.workloads.get("s")
     if st:

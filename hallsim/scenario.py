@@ -1292,7 +1292,8 @@ class Scenario(_Frozen):
 
     def uses_kiosks_tidal(self) -> list[str]:
         """The keys of kiosks, helpers, tidal and elastic windows and class patience this
-        scenario sets (what the fast engine does not model; it does model clerk speeds)."""
+        scenario sets (what the fast engine's one-pass recursion does not model, so it runs
+        them on its event kernel; the recursion does model clerk speeds)."""
         keys = []
         if self.kiosks_active():
             keys.append("kiosks")
@@ -1513,8 +1514,7 @@ class Scenario(_Frozen):
 
     @functools.cached_property
     def _rosters(self) -> tuple[tuple[tuple[float, int], ...], ...]:
-        # cached: the model is frozen, and every replication (engine and metrics) asks
-        # for each group's roster, which re-parses every clock key (benchmarks/README.md)
+        # cached: the model is frozen, and the period table reads every roster per period
         return tuple(tuple(self._compute_roster(g)) for g in range(len(self.windows)))
 
     def _compute_roster(self, g: int) -> list[tuple[float, int]]:

@@ -28,6 +28,8 @@ from hallsim.scenario import ScenarioError, scenario_from_dict
 from hallsim.streams import draw_clerk_speeds, draw_demand, make_streams
 
 from .conftest import day_scenario, queue_scenario
+from .test_fastpath import _dist, assert_same_run
+from .test_fastpath import scenarios as fast_engine_scenarios
 from .test_theory_vs_sim import assert_in_ci
 
 # trace fields these mechanisms add; everything else must be today's, bit for bit
@@ -115,27 +117,28 @@ def test_without_the_keys_the_metrics_are_undefined_not_zero() -> None:
 
 
 @pytest.mark.parametrize(
-    "changes, key",
+    "changes",
     [
-        (
-            {
-                "kiosks": {
-                    "count": 1,
-                    "matters": ["*"],
-                    "service_min": {"dist": "exponential", "mean": 3},
-                }
-            },
-            "kiosks",
-        ),
-        ({"helpers": {"count": 1}}, "helpers"),
+        {
+            "kiosks": {
+                "count": 1,
+                "matters": ["*"],
+                "service_min": {"dist": "exponential", "mean": 3},
+            }
+        },
+        {"helpers": {"count": 1}},
     ],
+    ids=["kiosks", "helpers"],
 )
-def test_the_fast_engine_declines_by_name(changes, key) -> None:
-    # kiosks and helpers are SimPy resources, which the fast engine's kernel lacks
+def test_the_fast_engine_runs_kiosks_and_helpers_as_the_reference(changes) -> None:
+    # the kiosks are a resource, which the fast engine's event kernel has (kernel.Resource)
     sc = day_scenario().with_changes(changes)
-    assert any(key in m for m in fastpath.lacks(sc))
-    with pytest.raises(Exception, match=key):
-        simulate(sc, seed=1, engine="fast")
+    assert fastpath.lacks(sc) == []
+    fast = simulate(sc, seed=1, engine="fast").metrics
+    ref = simulate(sc, seed=1, engine="simpy").metrics
+    assert fast.keys() == ref.keys()
+    for k in ref:
+        assert fast[k] == ref[k] or (math.isnan(fast[k]) and math.isnan(ref[k])), k
 
 
 def test_class_patience_runs_on_the_fast_engine_as_on_the_reference() -> None:
@@ -744,3 +747,78 @@ def test_a_streamed_run_gives_the_same_clerk_table() -> None:
     )
     for col in ("service_mean_min", "busy_min", "utilisation"):
         np.testing.assert_allclose(streamed[col], whole[col], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- the fast engine
+
+
+@st.composite
+def kiosk_halls(draw, continuous: bool = True):
+    """Random halls (the fast-engine tests' strategy: groups, lines, balking, returns,
+    and maybe rosters, appointments, classes, missed calls) with kiosks, maybe helpers,
+    class kiosk abilities and patience, and a tidal or elastic group."""
+    base = draw(fast_engine_scenarios(continuous=continuous, kernel_only=draw(st.booleans())))
+    names, classes = base.matter_names, base.class_names
+    subsets = st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+    changes: dict[str, Any] = {
+        "kiosks": {
+            "count": draw(st.integers(1, 3)),  # few: citizens queue for them
+            "matters": draw(st.just(["*"]) | subsets),
+            "service_min": _dist(draw, continuous),
+            "uptake": draw(st.sampled_from([0.0, 0.3, 0.7, 1.0, 1.0])),
+            "success": draw(st.sampled_from([0.0, 0.5, 0.85, 1.0])),
+        }
+    }
+    for k in range(len(classes) - 1):
+        if draw(st.booleans()):
+            changes[f"classes.{k}.kiosk_uptake"] = draw(st.sampled_from([0.2, 1.0]))
+            changes[f"classes.{k}.kiosk_success"] = draw(st.sampled_from([0.0, 0.4]))
+        if draw(st.booleans()):
+            changes[f"classes.{k}.patience_factor"] = draw(st.sampled_from([0.5, 2.0]))
+    if draw(st.booleans()):
+        changes["helpers"] = {
+            "count": draw(st.integers(1, 3)),
+            "classes": draw(
+                st.just(["*"])
+                | st.lists(st.sampled_from(classes), min_size=1, max_size=2, unique=True)
+            ),
+            "kiosk_success": draw(st.none() | st.sampled_from([0.5, 1.0])),
+            "counter_time_factor": draw(st.sampled_from([1.0, 0.8, 1.5])),
+        }
+    free = [  # groups that may switch roles: a single queue and no roster
+        i
+        for i, w in enumerate(base.windows)
+        if base.layout.queue == "single" and w.count and not w.has_roster
+    ]
+    if free and draw(st.booleans()):
+        i = draw(st.sampled_from(free))
+        on = draw(st.integers(1, 4))
+        switching = {
+            "switch_on_queue": on,
+            "switch_off_queue": draw(st.integers(0, on - 1)),
+            "switch_min": draw(st.sampled_from([0.0, 2.0])),
+        }
+        if draw(st.booleans()):
+            changes[f"windows.{i}.tidal"] = {"matters": draw(subsets), **switching}
+        elif len([w for w in base.windows if w.count]) > 1:  # someone serves while it waits
+            changes[f"windows.{i}.elastic"] = switching
+    sc = base.with_changes({k: v for k, v in changes.items() if v is not None})
+    return sc
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kiosk_halls(), st.integers(0, 2**16), st.integers(0, 3))
+def test_random_kiosk_halls_run_on_the_fast_engine_bit_for_bit(sc, seed, replication) -> None:
+    """Kiosks, helpers, tidal windows with everything else: the fast engine's kernel gives
+    the reference's trace and leaves every random stream in the same state."""
+    assert fastpath.lacks(sc) == []
+    assert_same_run(sc, seed, replication, exact=True)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kiosk_halls(continuous=False), st.integers(0, 2**16))
+def test_random_kiosk_halls_with_deterministic_times_run_on_the_fast_engine_bit_for_bit(
+    sc, seed
+) -> None:
+    """Simultaneous kiosk requests, releases and give-ups: still the reference's trace."""
+    assert_same_run(sc, seed, 0, exact=True)

@@ -75,6 +75,18 @@ def test_overtaken_counts_match_the_definition(visits) -> None:
     assert got.tolist() == want
 
 
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.floats(0, 80), st.booleans()), min_size=40, max_size=150
+    )
+)
+def test_overtaken_counts_match_the_definition_with_many_overtaken(visits) -> None:
+    """Long waits among many visits: more than a few are overtaken, which the counting
+    does vectorised rather than one by one; the counts are the definition's either way."""
+    test_overtaken_counts_match_the_definition.hypothesis.inner_test(visits)
+
+
 @given(st.integers(2, 500), st.floats(0.01, 100), st.sampled_from([0.9, 0.95, 0.99, 0.9875]))
 def test_t_half_width_is_the_student_t_interval(n, sd, confidence) -> None:
     expected = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)

@@ -196,6 +196,55 @@ def test_rows_are_independent_and_vectorised():
         np.testing.assert_allclose(rating_probabilities(one, 0.5, DEFAULT), batch[i : i + 1])
 
 
+@FAST
+@given(visit_arrays, configs, st.integers(1, 7), st.booleans())
+def test_blocks_of_rows_give_the_same_probabilities_bit_for_bit(d, cfg, rows, per_visit):
+    """A long day's visits go through the model in blocks of rows (bounded memory); every
+    step is per row, so the result is the one-block result exactly."""
+    v = as_visits(d)
+    n = len(v["wait_min"])
+    comfort = np.linspace(0.0, 1.0, n) if per_visit else 0.4
+    whole = rating_probabilities(v, comfort, cfg)
+    old_rows = sat._ROWS
+    sat._ROWS = rows
+    try:
+        blocks = rating_probabilities(v, comfort, cfg)
+    finally:
+        sat._ROWS = old_rows
+    assert np.array_equal(blocks, whole, equal_nan=True)
+
+
+@FAST
+@given(
+    st.integers(1, 300),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1e-6, 1.0, 1e6]),
+)
+def test_rating_distribution_is_the_column_mean_bit_for_bit(rows, seed, scale):
+    """The mean share of each rating is numpy's own mean over the rows, exactly."""
+    probs = np.random.default_rng(seed).random((rows, 5)) * scale
+    assert np.array_equal(sat.rating_distribution(probs), probs.mean(axis=0))
+
+
+@FAST
+@given(
+    st.lists(st.floats(-60, 60), max_size=200),
+    st.lists(st.floats(-6, 6), min_size=4, max_size=4).map(sorted),
+)
+def test_probabilities_from_eta_are_the_definition_bit_for_bit(etas, cutpoints):
+    """P(Y = k) = logistic(c_k − η) − logistic(c_{k−1} − η) (c_0 = −inf, c_5 = inf), clipped
+    at 0, evaluated row by row, is what the vectorised function returns, in C order."""
+    from scipy.special import expit
+
+    eta = np.array(etas, dtype=float)
+    got = sat.probabilities_from_eta(eta, tuple(cutpoints))
+    assert got.shape == (len(etas), 5) and got.flags.c_contiguous
+    for i, e in enumerate(etas):
+        cdf = [0.0, *(float(expit(np.float64(c) - e)) for c in cutpoints), 1.0]
+        want = [max(cdf[k + 1] - cdf[k], 0.0) for k in range(5)]
+        assert got[i].tolist() == want
+
+
 # ----------------------------------------------------------------- monotonicity
 
 one_visit = st.fixed_dictionaries(

@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush, heapreplace
@@ -102,12 +103,11 @@ def lacks(scenario: Scenario) -> list[str]:
 
     It covers the whole scenario format: what its one-pass recursion does not cover
     (``one_pass_lacks``) runs in ``operations_loop`` or on the event kernel
-    (``_run_on_kernel``), whichever ``path_of`` picks. A mechanism
-    added to the reference that the kernel cannot run (it uses SimPy beyond
-    ``hallsim.engines.kernel``) is named here until it can: kiosks and helpers are
-    SimPy resources.
+    (``_run_on_kernel``), whichever ``path_of`` picks; kiosks (a resource) and helpers
+    run on the kernel. A mechanism added to the reference that the kernel cannot run
+    (it uses SimPy beyond ``hallsim.engines.kernel``) is named here until it can.
     """
-    return [k for k in scenario.uses_kiosks_tidal() if k in ("kiosks", "helpers")]
+    return []
 
 
 def one_pass_lacks(scenario: Scenario) -> list[str]:
@@ -474,6 +474,13 @@ class _Pending:
     k_next: int  # next creation-order tie-breaker
 
 
+def _doubles(x: np.ndarray) -> array:
+    """A float column as the loops' compact sequence (the same doubles)."""
+    out = array("d")
+    out.frombytes(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+    return out
+
+
 class _Visits:
     """Per-visit lists of the loops; return visits are appended after the originals.
 
@@ -483,6 +490,11 @@ class _Visits:
     ``W`` window, ``RT`` return timing): attribute look-ups in the hot loop cost time.
     Also holds the pending return visits: ``cre`` the unsettled visits whose
     return is still to be created, ``rq`` the created ones by arrival clock.
+
+    Float and window columns are ``array.array``s, not lists: a Python float in a list
+    takes 32 bytes, in an array 8, so a 100,000-citizen day's loop holds about 8 MB
+    instead of 31 MB (benchmarks/README.md, workload (f)), and reading them is no
+    slower.
     """
 
     def __init__(
@@ -508,18 +520,18 @@ class _Visits:
         self._max_leave = -INF
         self._seen = 0  # originals scanned by ``quiet``
         self._seen_ret = n  # return visits scanned by ``quiet``
-        self.clock = clock.tolist()  # SimPy clock at arrival
+        self.clock = _doubles(clock)  # SimPy clock at arrival
         self.matter = demand.matter.tolist()
-        self.base_service = demand.base_service_min.tolist()
-        self.patience = demand.patience_min.tolist()
-        self.settle_u = demand.settle_u.tolist()
-        self.return_u = demand.return_u.tolist()  # same day or later, if unsettled (ReturnPlan)
+        self.base_service = _doubles(demand.base_service_min)
+        self.patience = _doubles(demand.patience_min)
+        self.settle_u = _doubles(demand.settle_u)
+        self.return_u = _doubles(demand.return_u)  # same day or later, if unsettled (ReturnPlan)
         self.ticket: list[float] = []  # ticket time (arrival_min) of return visits
         self.created: list[float] = []  # when each return visit was created (its arrival scheduled)
         self.parent: list[int] = []  # the unsettled visit each return visit comes from
-        self.call = [NAN] * n
-        self.end = [NAN] * n
-        self.window = [0] * n
+        self.call = array("d", [NAN]) * n
+        self.end = array("d", [NAN]) * n
+        self.window = array("q", [0]) * n
         self.joined: list[int] = []  # visits that joined the queue, in arrival order
         self.returns = returns
         # (service end, k, matter, visit, delay) of unsettled visits returning today
@@ -540,6 +552,13 @@ class _Visits:
             for e, k, m, d in carry.creations:
                 heappush(self.cre, (e, k, m, -1, d))
             self.k_cre = carry.k_next
+
+    def release(self) -> None:
+        """Drop the per-visit columns once the trace's numpy arrays are made from them
+        (lower peak memory on a long day)."""
+        for name in ("clock", "matter", "base_service", "patience", "settle_u", "return_u"):
+            setattr(self, name, [])
+        self.call, self.end, self.window, self.ticket = [], [], [], []
 
     def _lists(self) -> tuple[list, ...]:
         return (
@@ -1281,16 +1300,21 @@ def _run_loop(
         demand = _head(demand, cut)
         clock = clock[:cut]
     n = v.n
+    # each column is dropped as soon as it is a numpy array: lower peak memory
     call = np.array(v.call, dtype=float)
+    v.call = []
     end = np.array(v.end, dtype=float)
+    v.end = []
     code = np.array(v.window, dtype=np.int64)
+    v.window = []
     clock_all = np.concatenate([clock, v.clock[n:]]) if len(v.ticket) else clock
-    queue = _queue_trace(v, clock_all, call, end, code)
     arrival, matter, settle_u = demand.arrival_min, demand.matter, demand.settle_u
     if len(v.ticket):
         arrival = np.concatenate([arrival, v.ticket])
         matter = np.concatenate([matter, v.matter[n:]])
         settle_u = np.concatenate([settle_u, v.settle_u[n:]])
+    v.release()
+    queue = _queue_trace(v, clock_all, call, end, code)
     trace = _trace(setup, arrival, matter, call, end, code, settle_u, n, queue, v.returns_later)
     return trace, cut, v.free, pending
 

@@ -24,7 +24,7 @@ from heapq import heapify, heappop, heappush
 import numpy as np
 import simpy
 
-from hallsim.engines import calling
+from hallsim.engines import calling, kernel
 from hallsim.engines.clerks import attitude_multiplier, settle_probability
 from hallsim.engines.trace import (
     BALKED,
@@ -938,7 +938,7 @@ class _Hall(_VisitSteps):
                 ks.success if k is None or k.kiosk_success is None else k.kiosk_success
                 for k in classes
             ]
-            self.kiosk_res = simpy.Resource(self.env, capacity=ks.count)
+            self.kiosk_res = _resource(self.env, ks.count)
             self.kiosk_rows = []
         if ks is not None or self.patience_factor is not None:
             self.visit = self._citizen_differs
@@ -1017,7 +1017,10 @@ class _Hall(_VisitSteps):
         if c.patience < np.inf:
             got = yield req | env.timeout(c.patience)
             if req not in got:
-                req.cancel()
+                if req.triggered:  # granted at the instant they gave up: free it again
+                    self.kiosk_res.release(req)
+                else:
+                    req.cancel()
                 c.kiosk = KIOSK_LEFT
                 c.k_call = c.k_end = np.nan
                 self._record(c, None, np.nan, env.now, RENEGED)
@@ -1241,6 +1244,14 @@ class _Hall(_VisitSteps):
             extras["duty_start_min"] = np.array([d[1] for d in duty], dtype=float)
             extras["duty_end_min"] = np.array([d[2] for d in duty], dtype=float)
         return extras
+
+
+def _resource(env, capacity: int):
+    """A SimPy ``Resource`` of ``capacity`` slots, or the event kernel's twin when the
+    hall runs on the kernel (the fast engine; same grants in the same order)."""
+    if isinstance(env, kernel.Environment):
+        return kernel.Resource(env, capacity)
+    return simpy.Resource(env, capacity=capacity)
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:

@@ -138,6 +138,24 @@ class _ScenarioConstants:
         self.uses_classes = scenario.uses_classes()
         self._labels: dict[float, str] = {}  # period start -> label
         self._lists: dict[bytes, tuple[str, ...]] = {}  # the starts' bytes -> their labels
+        self._rostered: dict[tuple[float, float], float] = {}  # (a, b) -> window-minutes
+
+    def staffed_windows(self, edges: np.ndarray) -> np.ndarray:
+        """Mean staffed windows of the roster in each period between ``edges``.
+
+        The window-minutes of each period are memoised: a day's periods are the same in
+        every replication but the last (it ends when the last citizen leaves).
+        """
+        memo = self._rostered
+        if len(memo) > 100_000:  # bounded memory in very long runs
+            memo.clear()
+        minutes = []
+        for a, b in itertools.pairwise(edges.tolist()):
+            m = memo.get((a, b))
+            if m is None:
+                m = memo[a, b] = rostered_window_minutes(self.scenario, a, b)
+            minutes.append(m)
+        return np.array(minutes) / (edges[1:] - edges[:-1])
 
     def period_labels(self, starts: np.ndarray) -> list[str]:
         """Label of each period start ('HH:MM' in day mode), memoised.
@@ -198,13 +216,22 @@ def overtaken_counts(
         active = np.flatnonzero(later_min < stop_at)
         if not len(active):
             continue
-        reach = np.searchsorted(arr, stop_at, side="left") - np.arange(k) - 1
+        reach = np.searchsorted(arr, stop_at[active], side="left") - active - 1
         cnt = np.zeros(k, dtype=np.int64)
-        d = 1
-        while len(active):
-            cnt[active] += ca[active + d] < stop_at[active]
-            d += 1
-            active = active[reach[active] >= d]
+        if len(active) <= 16:  # a few visits overtaken (a short day): count one by one
+            calls = ca.tolist()
+            rows = zip(active.tolist(), reach.tolist(), stop_at[active].tolist(), strict=True)
+            cnt[active] = [
+                sum(calls[j] < s for j in range(i + 1, i + max(r, 1) + 1)) for i, r, s in rows
+            ]
+        else:
+            rows = np.arange(len(active))  # positions in ``active`` still counting
+            d = 1
+            while len(rows):
+                at = active[rows]
+                cnt[at] += ca[at + d] < stop_at[at]
+                d += 1
+                rows = rows[reach[rows] >= d]
         out[idx] = cnt
     return out
 
@@ -813,26 +840,48 @@ def _operations_metrics(scenario, trace, counted, served, wait, overtaken) -> di
 
 
 def _class_table(scenario, klass, outcome, wait_all, overtaken, probs, target) -> dict[str, list]:
-    """Per citizen class ('regular' first): waits, service level, overtakes, predicted ratings."""
+    """Per citizen class ('regular' first): waits, service level, overtakes, predicted ratings.
+
+    Counts come from one bincount each, and each class's served waits are a slice of the
+    served waits stably sorted by class (the same values in the same order as a mask
+    gives them, so the same means and quantiles).
+    """
+    names = scenario.class_names
+    k_all = len(names)
+    served = outcome == SERVED
+    k_srv = klass[served]
+    w_srv = wait_all[served]
+
+    def count(sel: np.ndarray, weights=None) -> list:
+        return np.bincount(sel, weights=weights, minlength=k_all).tolist()
+
+    arrived = count(klass)
+    n_srv = count(k_srv)
+    abandoned = count(klass[(outcome == BALKED) | (outcome == RENEGED)])
+    unserved = count(klass[outcome == UNSERVED])
+    within = count(k_srv[w_srv <= target])
+    # float sums of integer counts are exact: the same as summing each class's floats
+    overtaken_sum = count(klass, overtaken)
+    w_by_class = w_srv[np.argsort(k_srv, kind="stable")]
+    bounds = [0, *itertools.accumulate(n_srv)]
     rows = []
-    for k, name in enumerate(scenario.class_names):
-        sel = klass == k
-        srv = sel & (outcome == SERVED)
-        w = wait_all[srv]
-        p = probs[sel] if len(probs) else np.empty((0, 5))
+    for k, name in enumerate(names):
+        w = w_by_class[bounds[k] : bounds[k + 1]]
+        p = probs[klass == k] if len(probs) else np.empty((0, 5))
         sat = satisfaction.summarise(p, scenario.satisfaction)
+        n_k = arrived[k]
         rows.append(
             {
                 "class": name,
                 "priority": 0 if k == 0 else scenario.classes[k - 1].priority,
-                "arrived": int(sel.sum()),
-                "served": int(srv.sum()),
-                "abandoned": int((sel & ((outcome == BALKED) | (outcome == RENEGED))).sum()),
-                "unserved": int((sel & (outcome == UNSERVED)).sum()),
+                "arrived": n_k,
+                "served": n_srv[k],
+                "abandoned": abandoned[k],
+                "unserved": unserved[k],
                 "wait_mean_min": _mean(w),
                 "wait_p90_min": _q(w, 0.9),
-                "service_level": float(np.sum(w <= target) / sel.sum()) if sel.any() else NAN,
-                "overtaken_mean": _mean(overtaken[sel].astype(float)),
+                "service_level": within[k] / n_k if n_k else NAN,
+                "overtaken_mean": overtaken_sum[k] / n_k if n_k else NAN,
                 "satisfaction_mean": sat["satisfaction_mean"],
                 "csat": sat["csat"],
             }
@@ -921,12 +970,16 @@ def _covered(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndar
     keeps long steady-state runs (thousands of periods) linear.
     """
     out = np.zeros(len(edges))
-    for pts, sign in ((np.sort(starts), 1.0), (np.sort(ends), -1.0)):
-        k = np.searchsorted(pts, edges, side="left")
-        csum = np.empty(len(pts) + 1)
-        csum[0] = 0.0
-        np.cumsum(pts, out=csum[1:])
-        out += sign * (k * edges - csum[k])
+    for pts, add in ((np.sort(starts), True), (np.sort(ends), False)):
+        k = pts.searchsorted(edges)  # side="left"
+        csum = np.zeros(len(pts) + 1)
+        pts.cumsum(out=csum[1:])
+        term = k * edges
+        term -= csum[k]
+        if add:
+            out += term
+        else:
+            out -= term
     return out[1:] - out[:-1]
 
 
@@ -1005,12 +1058,7 @@ def _period_table(
         "staffed_windows": np.full(nbins, float(len(trace.window_group))),
     }
     if rostered:  # time-average of the roster's staffed windows over the period
-        table["staffed_windows"] = (
-            np.array(
-                [rostered_window_minutes(scenario, a, b) for a, b in itertools.pairwise(edges)]
-            )
-            / lengths
-        )
+        table["staffed_windows"] = const.staffed_windows(edges)
     for g, wg in enumerate(scenario.windows):
         mine = grp == g
         if np.count_nonzero(mine) < len(mine):
