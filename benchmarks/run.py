@@ -1330,12 +1330,9 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
                 "engine's event kernel (the reference's hall code), not its one-pass recursion"
             )
     if wl == "e":
-        notes.append("check = mean of replication means within 99% of the simpy engine's")
-        notes.append("check = mean of replication means within 99% of the simpy engine's")
-    if wl == "e":
         notes.append(
-            "the fast engine runs this hall on its event kernel (the reference's hall code, "
-            "SimPy's event order): identical traces"
+            "the fast engine runs this hall in its operations loop (engines/operations_loop.py: "
+            "SimPy's event order, tested bit for bit): identical traces"
         )
         notes.append("check = mean of replication means within 99% of the simpy engine's")
     if wl == "d":

@@ -7,12 +7,15 @@ one ``routing.integers`` call per per-window arrival with tied shortest lines,
 ``returns.random(3)``, or ``random(4)`` with a timing uniform, per same-day
 return visit in creation order).
 
-Two paths.  The one-pass recursion below covers the plain format.  What it does
-not cover (``one_pass_lacks``: rosters and breaks, appointments, citizen classes,
-missed calls) runs the
-reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
-(``hallsim.engines.kernel``) that processes events in SimPy's order: the same
-trace by construction, at close to the reference's speed.
+Three paths (``path_of``).  The one-pass recursion below covers the plain format.
+What it does not cover (``one_pass_lacks``: rosters and breaks, appointments,
+citizen classes, missed calls...) runs, for a single-queue hall with rosters,
+classes and appointments, in ``hallsim.engines.operations_loop`` (the reference's
+hall unrolled into one callback loop over a heap of events, about 3x the
+reference's speed), and otherwise the reference's own hall code
+(``simpy_hall._Hall``) on a lean event kernel (``hallsim.engines.kernel``) that
+processes events in SimPy's order: the same trace by construction, at close to
+the reference's speed.
 
 The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
@@ -99,16 +102,17 @@ def lacks(scenario: Scenario) -> list[str]:
     """The features of ``scenario`` this engine does not reproduce (empty: it runs it).
 
     It covers the whole scenario format: what its one-pass recursion does not cover
-    (``one_pass_lacks``) runs on the event kernel (``_run_on_kernel``), kiosks (a
-    resource) and helpers included. A mechanism added to the reference that the
-    kernel cannot run (it uses SimPy beyond ``hallsim.engines.kernel``) is named
-    here until it can.
+    (``one_pass_lacks``) runs in ``operations_loop`` or on the event kernel
+    (``_run_on_kernel``), whichever ``path_of`` picks; kiosks (a resource) and helpers
+    run on the kernel. A mechanism added to the reference that the kernel cannot run
+    (it uses SimPy beyond ``hallsim.engines.kernel``) is named here until it can.
     """
     return []
 
 
 def one_pass_lacks(scenario: Scenario) -> list[str]:
-    """What the one-pass recursion does not cover; such scenarios run on the kernel.
+    """What the one-pass recursion does not cover; such scenarios run in
+    ``operations_loop`` (what its ``lacks`` accepts) or on the kernel.
 
     It covers the plain scenario format: several window groups with matter
     restrictions, single and per-window queues (shortest line or expected wait),
@@ -394,7 +398,19 @@ class _Setup:
 
 
 _setup = scenario_cache(_Setup)  # the setup of a scenario, derived once
-_on_kernel = scenario_cache(lambda sc: bool(one_pass_lacks(sc)))  # the path, chosen once
+
+
+def _path(scenario: Scenario) -> str:
+    """Which path runs ``scenario``: "one_pass", "operations" (the single-queue hall with
+    rosters, classes, appointments: ``operations_loop``) or "kernel" (the rest)."""
+    if not one_pass_lacks(scenario):
+        return "one_pass"
+    from hallsim.engines import operations_loop
+
+    return "kernel" if operations_loop.lacks(scenario) else "operations"
+
+
+path_of = scenario_cache(_path)  # the path, chosen once per scenario
 
 
 # --------------------------------------------------------------------------- loops
@@ -1347,7 +1363,12 @@ _PER_CITIZEN = (
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """Simulate one replication; the same trace as ``hallsim.engines.simpy_hall.run_hall``."""
-    if _on_kernel(scenario):
+    path = path_of(scenario)
+    if path == "operations":
+        from hallsim.engines import operations_loop
+
+        return operations_loop.run_hall(scenario, streams)
+    if path == "kernel":
         return _run_on_kernel(scenario, streams)
     setup = _setup(scenario).replication(streams)
     demand = draw_demand(scenario, streams)

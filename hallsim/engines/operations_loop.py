@@ -1,0 +1,681 @@
+"""The single-queue hall with operations, as one callback loop over a heap of events.
+
+``run_hall(scenario, streams)`` gives the ``HallTrace`` of
+``hallsim.engines.simpy_hall.run_hall`` bit for bit for the scenarios ``lacks`` accepts:
+one ticket queue with rosters and breaks, citizen classes (priority calling,
+class-restricted windows, per-class service and patience factors), appointments
+(slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
+effects with fatigue and return visits, clerk speeds. The fast engine
+(``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
+recursion does not cover runs on its event kernel.
+
+Why it agrees with the reference: it is the reference's hall (``simpy_hall._Hall``)
+with every SimPy process unrolled into the events it waits on. Each event is a heap
+entry ``(time, order, kind, citizen)`` where ``order`` grows at exactly the points
+where SimPy schedules an event that does something (a timeout when created, an event
+when it succeeds), so simultaneous events are processed in SimPy's (time, scheduling
+order). The hops SimPy takes are kept where events scheduled in between may act
+first: a window's call is an event (``CALLED``), and for a citizen with patience the
+condition "called or out of patience" succeeds in a second event (``RESUME``) that
+decides whether they are served or renege. When nothing else is due at that instant
+the hop would be the very next event, so it is taken at once instead (the same
+order). Events that change nothing (a process ending, the call of a citizen already
+sent away) are left out: dropping them keeps the relative order of the rest. A
+process's start (SimPy runs it right after the current event) becomes code at the end
+of the handler that starts it. Times are computed with the reference's floating-point
+operations (a timeout of ``d`` ends at ``now + d``, the source's clock is
+``now + (t - now)``), and the random streams are read in the reference's order (return
+visits' draws in blocks, as the one-pass loops read them: ``fast._Returns``).
+
+What it does not cover (``lacks``) stays on the kernel. A mechanism added to
+``simpy_hall`` must be named in ``lacks`` until this loop runs it: the loop is the
+hall rewritten, not the reference's code, and would ignore it.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+import numpy as np
+
+from hallsim.engines.trace import (
+    BALKED,
+    BLOCKED,
+    RENEGED,
+    SERVED,
+    UNSERVED,
+    HallTrace,
+)
+from hallsim.scenario import Scenario, scenario_cache
+from hallsim.streams import draw_demand, return_plan
+
+INF = float("inf")
+NAN = float("nan")
+WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
+# event kinds
+_ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
+
+
+def lacks(scenario: Scenario) -> list[str]:
+    """What this loop does not run (empty: it gives the reference's trace)."""
+    missing = []
+    if scenario.layout.queue != "single":
+        missing.append("per-window lines")
+    if scenario.missed_calls is not None:
+        missing.append("missed_calls")
+    if scenario.visits is not None:
+        missing.append("visits")
+    if scenario.stations:
+        missing.append("stations")
+    # kiosks, helpers, tidal and elastic windows (class patience factors it runs)
+    missing.extend(k for k in scenario.uses_kiosks_tidal() if k != "classes.patience_factor")
+    return missing
+
+
+class _Plan:
+    """What the loop derives from a scenario once (windows, queues, roster steps)."""
+
+    def __init__(self, sc: Scenario):
+        from hallsim.engines import fast
+
+        self.base = fast._setup(sc)  # windows' speeds and settle probabilities (+ clerks)
+        names = sc.matter_names
+        class_names = sc.class_names
+        n_windows = len(self.base.window_group)
+        self.n_windows = n_windows
+        self.group = self.base.window_group.tolist()
+        self.served = [list(m) for m in self.base.served]
+        self.classes_of = []
+        for w in range(n_windows):
+            wg = sc.windows[self.group[w]]
+            self.classes_of.append(
+                [k for k, name in enumerate(class_names) if wg.serves_class(name)]
+            )
+        combos = [(m, k) for m in range(len(names)) for k in range(len(class_names))]
+        self.combos = combos
+        self.combo_index = {combo: i for i, combo in enumerate(combos)}
+        self.n_classes = len(class_names)
+        # eligible windows per (matter, class) in window order (combo index)
+        self.combo_windows = [
+            [w for w in range(n_windows) if m in self.served[w] and k in self.classes_of[w]]
+            for m, k in combos
+        ]
+        self.window_queues = [
+            [self.combo_index[(m, k)] for m in self.served[w] for k in self.classes_of[w]]
+            for w in range(n_windows)
+        ]
+        self.class_priority = [0] + [k.priority for k in sc.classes or []]
+        self.class_factor = [1.0] + [k.service_time_factor for k in sc.classes or []]
+        factors = [1.0] + [k.patience_factor for k in sc.classes or []]
+        self.patience_factor = factors if any(f != 1.0 for f in factors) else None
+        self.grace = sc.appointments.grace_min if sc.appointments else 5.0
+        self.rostered = sc.uses_roster()
+        rosters = [sc.roster(g) for g in range(len(sc.windows))]
+        self.group_windows = [
+            [w for w in range(n_windows) if self.group[w] == g] for g in range(len(sc.windows))
+        ]
+        self.off_at_start = [
+            w for g, roster in enumerate(rosters) for w in self.group_windows[g][roster[0][1] :]
+        ]
+        until = [r[-1][0] if r[-1][1] == 0 else INF for r in rosters]
+        self.dismiss_at = [
+            max((until[self.group[w]] for w in ws), default=-INF) for ws in self.combo_windows
+        ]
+        steps: dict[float, list[tuple[int, int]]] = {}
+        for g, roster in enumerate(rosters):
+            for t, level in roster[1:]:
+                steps.setdefault(t, []).append((g, level))
+        times = sorted(steps)
+        # (time, [(group, level)], [combos whose last window goes off duty then])
+        self.steps = [
+            (t, steps[t], [i for i, when in enumerate(self.dismiss_at) if when == t]) for t in times
+        ]
+        fx = sc.attitude_effects
+        self.fatigue = fx.fatigue_per_hour / 60.0 if fx.enabled else 0.0
+        self.start = float(sc.arrival_start_min)
+        self.arrival_end = sc.arrival_end_min
+        self.close = sc.hall.close_min
+        patience = sc.patience
+        self.balk_at = patience.balk_at_queue if patience else 0
+        self.room = sc.hall.max_waiting
+        self.balk_curve = patience.balk_curve() if patience else None
+        self.return_plan = return_plan(sc)
+        self.uses_classes = sc.uses_classes()
+        self.uses_appointments = sc.uses_appointments()
+        self.renege = sc.renege_by_matter
+        self.group_of = np.array([*self.group, -1], dtype=np.int64)  # [-1]: not served
+
+
+_plan = scenario_cache(_Plan)
+
+
+def _next_for(heaps, ST, TIER) -> int:
+    """simpy_hall._Hall._next_for: the first citizen a window with these queues may
+    call (popped), or -1."""
+    best = None
+    for h in heaps:
+        while h:
+            top = h[0]
+            c = top[4]
+            if ST[c] != WAITING or top[1] != TIER[c]:
+                heappop(h)  # left, or a stale entry of a promoted citizen
+            else:
+                if best is None or top < best[0]:
+                    best = h
+                break
+    return heappop(best)[4] if best is not None else -1
+
+
+class _Staffing:
+    """The roster process (``simpy_hall._Hall._roster``, ``_set_level``, ``_open``,
+    ``_dismiss``) on the loop's lists; a few events a day, so kept out of the loop.
+    ``roster_from`` takes and returns the loop's scheduling order and waiting count."""
+
+    def __init__(self, plan, heap, queues, window_heaps, ST, TIER, WIN, add_row):
+        self.plan = plan
+        self.heap = heap
+        self.queues = queues
+        self.window_heaps = window_heaps
+        self.ST, self.TIER, self.WIN = ST, TIER, WIN
+        self.add_row = add_row
+        self.now = 0.0
+        self.order = 0
+        self.waiting = 0
+
+    def windows(self, busy, idle_since, on_duty, closing, duty_start, duty) -> None:
+        self.busy, self.idle_since, self.on_duty = busy, idle_since, on_duty
+        self.closing, self.duty_start, self.duty = closing, duty_start, duty
+
+    def queue_trace(self, q_times, q_levels) -> None:
+        self.q_times, self.q_levels = q_times, q_levels
+
+    def roster_from(self, k, due, now, order, waiting):
+        """The roster process from step ``k``: apply the steps due (step ``k`` is when
+        its timeout has just ended), then wait for the next."""
+        self.now, self.order, self.waiting = now, order, waiting
+        steps = self.plan.steps
+        while k < len(steps):
+            t, levels, gone = steps[k]
+            if t > now and not due:
+                heappush(self.heap, (now + (t - now), self.order, _ROSTER, k))
+                self.order += 1
+                break
+            due = False
+            for g, level in levels:
+                self.set_level(g, level)
+            for qi in gone:
+                self.dismiss(qi)
+            k += 1
+        return self.order, self.waiting
+
+    def set_level(self, g, level):
+        on_duty, closing, busy = self.on_duty, self.closing, self.busy
+        ws = self.plan.group_windows[g]
+        staffed = [w for w in ws if on_duty[w] and not closing[w]]
+        more = level - len(staffed)
+        for w in ws:  # carrying on beats closing then reopening
+            if more > 0 and closing[w]:
+                closing[w] = False
+                more -= 1
+        for w in ws:
+            if more > 0 and not on_duty[w]:
+                self.open_window(w)
+                more -= 1
+        if more < 0:
+            idle = [w for w in reversed(staffed) if not busy[w]]
+            taken = [w for w in reversed(staffed) if busy[w]]
+            for w in (idle + taken)[:-more]:
+                if busy[w]:
+                    closing[w] = True  # no pre-emption: finish this citizen first
+                else:
+                    on_duty[w] = False
+                    self.duty.append((w, self.duty_start[w], self.now))
+
+    def open_window(self, w):
+        now = self.now
+        self.on_duty[w] = True
+        self.duty_start[w] = self.idle_since[w] = now
+        nxt = _next_for(self.window_heaps[w], self.ST, self.TIER)
+        if nxt >= 0:
+            self.waiting -= 1
+            self.q_times.append(now)
+            self.q_levels.append(self.waiting)
+            self.busy[w] = True
+            self.ST[nxt] = CALLED
+            self.WIN[nxt] = w
+            heappush(self.heap, (now, self.order, _CALLED, nxt))
+            self.order += 1
+
+    def dismiss(self, qi):
+        """No window will open again for these citizens: they leave unserved now."""
+        queue = self.queues[qi]
+        ST = self.ST
+        for entry in queue:
+            c = entry[4]
+            if ST[c] == WAITING:
+                ST[c] = DISMISSED
+                self.waiting -= 1
+                self.q_times.append(self.now)
+                self.q_levels.append(self.waiting)
+                self.add_row((c, -1, NAN, self.now, UNSERVED, False))
+        queue.clear()
+
+
+def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
+    """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc).
+
+    A citizen is an index into per-citizen lists (the demand's, then return visits
+    appended); a heap event is ``(time, order, kind, citizen)``.
+    """
+    from hallsim.engines import fast
+
+    plan = _plan(scenario)
+    setup = plan.base.replication(streams)  # the reference's clerk draws, in its order
+    demand = draw_demand(scenario, streams)
+    speed = setup.speed
+    p_settle = setup.p_settle
+    n_windows = plan.n_windows
+    n_classes = plan.n_classes
+    combo_windows = plan.combo_windows
+    window_queues = plan.window_queues
+    class_priority = plan.class_priority
+    class_factor = plan.class_factor
+    patience_factor = plan.patience_factor
+    grace = plan.grace
+    dismiss_at = plan.dismiss_at
+    fatigue = plan.fatigue
+    open_min = plan.start
+    room = plan.room
+    balk_at = plan.balk_at
+    balk_curve = plan.balk_curve
+    balking = streams["balking"] if balk_curve is not None else None
+    balk_p: dict[int, float] = {}
+    arrival_end = plan.arrival_end
+    same_day_delay = plan.return_plan.same_day_delay
+    renege = plan.renege
+    returns = (
+        fast._Returns(scenario, streams["returns"], int(len(demand.arrival_min) * 0.3) + 16)
+        if any(p < 1.0 for p in p_settle)
+        else None
+    )
+
+    # citizens: the demand as plain Python numbers (the same doubles), one list per field
+    A = demand.arrival_min.tolist()  # ticket time
+    n = len(A)
+    M = demand.matter.tolist()
+    B = demand.base_service_min.tolist()
+    if patience_factor is not None and n:  # class patience, as simpy_hall on arrival
+        P = (demand.patience_min * np.array(patience_factor)[demand.klass]).tolist()
+    else:
+        P = demand.patience_min.tolist()
+    SU = demand.settle_u.tolist()
+    RU = demand.return_u.tolist() if demand.return_u is not None else [0.0] * n
+    K = demand.klass.tolist() if demand.klass is not None else [0] * n
+    BK = demand.booked.tolist() if demand.booked is not None else [False] * n
+    SL = demand.slot_min.tolist() if demand.slot_min is not None else [NAN] * n
+    ST = [WAITING] * n  # state
+    TIER = [1] * n  # 0: booked and their slot has come; 1: in ticket order
+    WIN = [-1] * n  # the window that called them
+    CALL = [NAN] * n
+    SEQ = [-1] * n  # ticket number
+    TRIG = [False] * n  # "called or out of patience" has succeeded
+
+    # windows
+    busy = [False] * n_windows
+    idle_since = [open_min] * n_windows
+    on_duty = [True] * n_windows
+    closing = [False] * n_windows
+    duty_start = [open_min] * n_windows
+    last_end = [-INF] * n_windows
+    for w in plan.off_at_start:
+        on_duty[w] = False
+    duty: list[tuple[int, float, float]] = []
+    queues: list[list] = [[] for _ in plan.combos]  # a heap per (matter, class)
+    # each window's heaps (no comprehension over ``queues``: that would make it a
+    # closure cell, slower to read in the event loop)
+    window_heaps = []
+    for qs in window_queues:
+        window_heaps.append(list(map(queues.__getitem__, qs)))
+
+    heap: list[tuple] = []
+    order = 0  # SimPy's scheduling order (event ids), as far as it matters
+    seq = 0  # ticket numbers, as simpy_hall's _seq
+    waiting = 0
+    q_times = [open_min]
+    q_levels = [0]
+    rows: list[tuple] = []  # (citizen, window, call, end, outcome, settled) per visit
+    add_row = rows.append
+    returns_later = 0
+    now = open_min
+    ia = 0  # the source's next citizen
+
+    staffing = _Staffing(plan, heap, queues, window_heaps, ST, TIER, WIN, add_row)
+    staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty)
+    staffing.queue_trace(q_times, q_levels)
+
+    if plan.rostered:
+        order, waiting = staffing.roster_from(0, False, now, order, waiting)
+    # the source process's start: citizens due at the opening, then its first timeout
+    heappush(heap, (now, -1, _START, 0))
+    while heap:
+        now, _, kind, i = heappop(heap)
+        if kind == _END:
+            w = WIN[i]
+            settled = SU[i] < p_settle[w]
+            add_row((i, w, CALL[i], now, SERVED, settled))
+            back = -1
+            if not settled:  # simpy_hall._Hall._schedule_return
+                delay = same_day_delay(RU[i])
+                if delay is None or now + delay >= arrival_end:
+                    returns_later += 1
+                else:
+                    m = M[i]
+                    base, pat, su, timing = returns.draw(m)
+                    if renege[m] is None:
+                        pat = INF
+                    if patience_factor is not None:  # a return goes straight to a counter
+                        pat *= patience_factor[K[i]]
+                    back = len(A)
+                    A.append(now + delay)
+                    M.append(m)
+                    B.append(base)
+                    P.append(pat)
+                    SU.append(su)
+                    RU.append(timing)
+                    K.append(K[i])
+                    BK.append(False)
+                    SL.append(NAN)
+                    ST.append(WAITING)
+                    TIER.append(1)
+                    WIN.append(-1)
+                    CALL.append(NAN)
+                    SEQ.append(-1)
+                    TRIG.append(False)
+            # simpy_hall._Hall._release
+            last_end[w] = now
+            nxt = -1
+            if closing[w]:
+                closing[w] = False
+                busy[w] = False
+                on_duty[w] = False
+                duty.append((w, duty_start[w], now))
+            else:  # simpy_hall._Hall._next_for, inline
+                best = None
+                for h in window_heaps[w]:
+                    while h:
+                        top = h[0]
+                        c = top[4]
+                        if ST[c] != WAITING or top[1] != TIER[c]:
+                            heappop(h)  # left, or a stale entry of a promoted citizen
+                        else:
+                            if best is None or top < best[0]:
+                                best = h
+                            break
+                nxt = heappop(best)[4] if best is not None else -1
+                if nxt < 0:
+                    busy[w] = False
+                    idle_since[w] = now
+                else:
+                    waiting -= 1
+                    q_times.append(now)
+                    q_levels.append(waiting)
+                    ST[nxt] = CALLED
+                    WIN[nxt] = w
+                    called = order  # the call's event
+                    order += 1
+            if back >= 0:  # the return visit's process starts: it waits
+                heappush(heap, (now + (A[back] - now), order, _RETURN, back))
+                order += 1
+            if nxt < 0:
+                continue
+            if heap and heap[0][0] == now:  # something else happens now: the call waits
+                heappush(heap, (now, called, _CALLED, nxt))
+                continue
+            # the call is the next event, and (with patience) so is the condition's:
+            # the called citizen's service starts at once, as it would there
+            TRIG[nxt] = True
+            CALL[nxt] = now
+            sp = speed[w]
+            k = K[nxt]
+            if k:
+                sp *= class_factor[k]
+            if fatigue:
+                sp *= 1.0 + fatigue * (now - open_min)
+            heappush(heap, (now + B[nxt] * sp, order, _END, nxt))
+            order += 1
+            continue
+        if kind == _CALLED:
+            if P[i] == INF or not TRIG[i]:
+                if P[i] != INF:
+                    TRIG[i] = True
+                    if heap and heap[0][0] == now:  # the condition's own event
+                        heappush(heap, (now, order, _RESUME, i))
+                        order += 1
+                        continue
+                # resumes now (nothing else happens at this instant): the service
+                w = WIN[i]
+                CALL[i] = now
+                sp = speed[w]
+                k = K[i]
+                if k:
+                    sp *= class_factor[k]
+                if fatigue:
+                    sp *= 1.0 + fatigue * (now - open_min)
+                heappush(heap, (now + B[i] * sp, order, _END, i))
+                order += 1
+            continue
+        if kind == _ARRIVE or kind == _START or kind == _RETURN:
+            while True:
+                pend_t = INF
+                if kind == _RETURN:
+                    todo = (i,)
+                else:  # the source: citizen ``ia`` is due (unless at the start), then the next
+                    due = kind == _ARRIVE
+                    start = ia
+                    while ia < n:
+                        t = A[ia]
+                        if t > now and not due:  # the source's timeout for the next one
+                            pend_t = now + (t - now)
+                            pend_o = order
+                            order += 1
+                            break
+                        due = False
+                        ia += 1
+                    todo = range(start, ia)  # their processes start after the source's step
+                for i in todo:  # simpy_hall._Hall.citizen up to its first wait
+                    SEQ[i] = seq
+                    seq += 1
+                    k = K[i]
+                    qi = M[i] * n_classes + k
+                    if now >= dismiss_at[qi]:
+                        add_row((i, -1, NAN, now, UNSERVED, False))
+                        continue
+                    punctual = tier0 = False
+                    if BK[i]:
+                        a, sl = A[i], SL[i]
+                        punctual = a <= sl + grace
+                        if punctual and a >= sl:
+                            TIER[i] = 0
+                            tier0 = True
+                    best = -1
+                    for x in combo_windows[qi]:
+                        if (
+                            on_duty[x]
+                            and not busy[x]
+                            and (best < 0 or idle_since[x] < idle_since[best])
+                        ):
+                            best = x
+                    if best >= 0:
+                        busy[best] = True
+                        ST[i] = CALLED
+                        WIN[i] = best
+                        CALL[i] = now
+                        sp = speed[best]
+                        if k:
+                            sp *= class_factor[k]
+                        if fatigue:
+                            sp *= 1.0 + fatigue * (now - open_min)
+                        heappush(heap, (now + B[i] * sp, order, _END, i))
+                        order += 1
+                        continue
+                    # turned away? (simpy_hall._Hall._turned_away)
+                    if room is not None and waiting >= room:
+                        add_row((i, -1, NAN, now, BLOCKED, False))
+                        continue
+                    if balk_at and waiting >= balk_at:
+                        add_row((i, -1, NAN, now, BALKED, False))
+                        continue
+                    if balking is not None:
+                        p = balk_p.get(waiting)
+                        if p is None:
+                            p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
+                        if balking.random() < p:
+                            add_row((i, -1, NAN, now, BALKED, False))
+                            continue
+                    heappush(
+                        queues[qi],
+                        (
+                            -class_priority[k],
+                            0 if tier0 else 1,
+                            SL[i] if tier0 else A[i],
+                            SEQ[i],
+                            i,
+                        ),
+                    )
+                    waiting += 1
+                    q_times.append(now)
+                    q_levels.append(waiting)
+                    if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
+                        heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
+                        order += 1
+                    pat = P[i]
+                    if pat < INF:
+                        heappush(heap, (now + pat, order, _PATIENCE, i))
+                        order += 1
+                if pend_t == INF:
+                    break
+                if heap:
+                    top = heap[0]
+                    if top[0] < pend_t or (top[0] == pend_t and top[1] < pend_o):
+                        heappush(heap, (pend_t, pend_o, _ARRIVE, ia))
+                        break
+                # that timeout is the next event: on to it without the heap
+                now = pend_t
+                kind = _ARRIVE
+            continue
+        if kind == _PATIENCE:
+            if TRIG[i] or ST[i] == DISMISSED:
+                continue
+            TRIG[i] = True
+            if heap and heap[0][0] == now:
+                heappush(heap, (now, order, _RESUME, i))
+                order += 1
+                continue
+            kind = _RESUME  # nothing else happens at this instant: resume at once
+        if kind == _RESUME:
+            state = ST[i]
+            if state == CALLED:  # the service (as in the call's handler)
+                w = WIN[i]
+                CALL[i] = now
+                sp = speed[w]
+                k = K[i]
+                if k:
+                    sp *= class_factor[k]
+                if fatigue:
+                    sp *= 1.0 + fatigue * (now - open_min)
+                heappush(heap, (now + B[i] * sp, order, _END, i))
+                order += 1
+            elif state == WAITING:
+                ST[i] = GONE
+                waiting -= 1
+                q_times.append(now)
+                q_levels.append(waiting)
+                add_row((i, -1, NAN, now, RENEGED, False))
+        elif kind == _PROMOTE:
+            if ST[i] == WAITING and TIER[i] == 1:
+                TIER[i] = 0
+                k = K[i]
+                heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
+        else:  # _ROSTER
+            order, waiting = staffing.roster_from(i, True, now, order, waiting)
+    if returns is not None:
+        returns.finish()
+
+    # safety net (simpy_hall._Hall.run): nobody may stay waiting
+    close = plan.close
+    for queue in queues:
+        for entry in queue:
+            c = entry[4]
+            if ST[c] == WAITING:
+                ST[c] = DISMISSED
+                waiting -= 1
+                q_times.append(now)
+                q_levels.append(waiting)
+                add_row((c, -1, NAN, max(A[c], close), UNSERVED, False))
+    if plan.rostered:
+        for w in range(n_windows):
+            if on_duty[w]:
+                duty.append((w, duty_start[w], max(close, last_end[w])))
+    return _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty)
+
+
+def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty):
+    """The HallTrace of ``simpy_hall._Hall._trace``: visits sorted by (arrival, end),
+    ties in the order they were recorded."""
+    if rows:
+        who, window, call, end, outcome, settled = (np.array(x) for x in zip(*rows, strict=True))
+        who = who.astype(np.int64)
+        arrival = np.array(A, dtype=float)[who]
+        end = end.astype(float)
+        order = np.lexsort((end, arrival))
+        who, window = who[order], window[order].astype(np.int64)
+        arrival, end = arrival[order], end[order]
+        call = call[order].astype(float)
+        outcome = outcome[order].astype(np.int8)
+        settled = settled[order].astype(bool)
+    else:
+        who = window = np.empty(0, dtype=np.int64)
+        arrival = call = end = np.empty(0)
+        outcome = np.empty(0, dtype=np.int8)
+        settled = np.empty(0, dtype=bool)
+    is_return = who >= n
+    klass = booked = None
+    if plan.uses_classes:
+        klass = np.array(K, dtype=np.int64)[who]
+    if plan.uses_appointments:
+        booked = np.zeros(len(who), dtype=bool)
+        if demand.booked is not None:
+            first = ~is_return
+            booked[first] = np.asarray(demand.booked, dtype=bool)[who[first]]
+    trace = HallTrace(
+        arrival_min=arrival,
+        matter=np.array(M, dtype=np.int64)[who],
+        window=window,
+        group=plan.group_of[window],
+        call_min=call,
+        end_min=end,
+        outcome=outcome,
+        settled=settled,
+        is_return=is_return,
+        queue_times=np.asarray(q_times, dtype=float),
+        queue_levels=np.asarray(q_levels, dtype=np.int64),
+        window_group=setup.window_group.copy(),
+        clerks=np.clip(setup.clerks, 0.0, 1.0),
+        returns_later=returns_later,
+        horizon_end_min=float(end.max()) if len(end) else float(plan.start),
+        klass=klass,
+        booked=booked,
+        no_shows=demand.no_shows,
+        refused_cap=demand.refused_cap,
+        refused_by_matter=demand.refused_by_matter,
+        missed_calls=0,
+        missed_wasted_min=0 * 0.0,
+    )
+    if setup.clerk_speed is not None:
+        trace.clerk_speed = setup.clerk_speed
+    if plan.rostered:
+        duty.sort()
+        trace.duty_window = np.array([d[0] for d in duty], dtype=np.int64)
+        trace.duty_start_min = np.array([d[1] for d in duty], dtype=float)
+        trace.duty_end_min = np.array([d[2] for d in duty], dtype=float)
+    return trace

@@ -1,0 +1,258 @@
+"""The fast engine's operations loop (hallsim.engines.operations_loop) against the reference.
+
+The loop unrolls the reference hall's SimPy processes into heap events, so for every
+hall it covers (one ticket queue with rosters and breaks, citizen classes, appointments,
+reneging, balking, return visits) the trace must equal the SimPy engine's bit for bit,
+and the random streams must be left in the same state. That includes simultaneous
+events: deterministic durations and slot times on the roster's clock make them common.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from hallsim.engines import choose, fast, operations_loop, simpy_hall
+from hallsim.engines.trace import RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.experiment import trace_replication
+from hallsim.scenario import ScenarioError, load_scenario, scenario_from_dict
+from hallsim.streams import make_streams
+
+OPERATIONS = Path(__file__).resolve().parent.parent / "scenarios" / "operations.toml"
+
+
+def assert_identical(ref: HallTrace, got: HallTrace) -> None:
+    """Every field equal bit for bit (NaN where NaN), same dtypes and shapes."""
+    for field in dataclasses.fields(HallTrace):
+        a, b = getattr(ref, field.name), getattr(got, field.name)
+        if isinstance(a, np.ndarray):
+            assert isinstance(b, np.ndarray), field.name
+            assert a.dtype == b.dtype and a.shape == b.shape, field.name
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), field.name
+        else:
+            assert type(a) is type(b) and (a == b or (a != a and b != b)), field.name
+
+
+def same_run(scenario, seed: int, replication: int) -> HallTrace:
+    s_ref, s_got = make_streams(seed, replication), make_streams(seed, replication)
+    ref = simpy_hall.run_hall(scenario, s_ref)
+    got = operations_loop.run_hall(scenario, s_got)
+    assert_identical(ref, got)
+    for name in s_ref:
+        assert s_got[name].bit_generator.state == s_ref[name].bit_generator.state, name
+    return got
+
+
+# --------------------------------------------------------------------------- the demo hall
+
+
+def test_the_fast_engine_runs_operations_toml_on_this_loop() -> None:
+    sc = load_scenario(OPERATIONS)
+    assert operations_loop.lacks(sc) == []
+    assert fast.one_pass_lacks(sc)  # not the one-pass recursion ...
+    assert fast.path_of(sc) == "operations"  # ... but this loop, not the kernel
+    assert choose(sc, "auto") == "fast"
+
+
+@pytest.mark.parametrize("replication", range(6))
+def test_operations_toml_identical(replication: int) -> None:
+    sc = load_scenario(OPERATIONS)
+    tr = same_run(sc, 1, replication)
+    # the demo exercises what the loop is for
+    assert tr.booked.any() and tr.no_shows > 0 and set(np.unique(tr.klass)) == {0, 1, 2}
+    assert len(tr.duty_window) > len(sc.windows) and tr.is_return.any()
+    via_api = trace_replication(sc, seed=1, replication=replication, engine="fast")
+    assert_identical(simpy_hall.run_hall(sc, make_streams(1, replication)), via_api)
+
+
+def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
+    base: dict[str, Any] = {
+        "name": "t",
+        "hall": {"open": "09:00", "close": "12:00"},
+        "arrivals": {"rate_per_hour": 40},
+        "matters": [{"name": "a", "share": 1.0, "service_min": {"dist": "exponential", "mean": 5}}],
+        "windows": [{"name": "all", "count": 3}],
+        "classes": [{"name": "old", "share": 0.2, "priority": 1}],
+    }
+    assert fast.path_of(scenario_from_dict(base)) == "operations"
+    lines = scenario_from_dict({**base, "layout": {"queue": "per_window"}})
+    assert operations_loop.lacks(lines) == ["per-window lines"]
+    assert fast.path_of(lines) == "kernel"
+    away = {"absent": 0.1, "away_min": {"dist": "exponential", "mean": 2}}
+    missed = scenario_from_dict({**base, "missed_calls": away})
+    assert operations_loop.lacks(missed) == ["missed_calls"]
+    assert fast.path_of(missed) == "kernel"
+
+
+# --------------------------------------------------------------------------- random halls
+
+
+def _dist(draw, continuous: bool) -> dict[str, Any]:
+    kinds = ["exponential", "lognormal", "gamma", "uniform"]
+    kind = draw(st.sampled_from(kinds if continuous else [*kinds, "deterministic"]))
+    mean = draw(st.sampled_from([2.0, 5.0, 8.5]))
+    if kind in ("exponential", "deterministic"):
+        return {"dist": kind, "mean": mean}
+    if kind == "uniform":
+        return {"dist": kind, "low": 1.0, "high": 1.0 + mean}
+    return {"dist": kind, "mean": mean, "cv": draw(st.sampled_from([0.3, 1.0, 2.0]))}
+
+
+CLOCK = ["09:00", "09:15", "09:30", "09:45", "10:00", "10:30", "11:00"]
+
+
+@st.composite
+def operations_halls(draw, continuous: bool = True):
+    """Single-queue day halls with rosters (levels up, down and to 0, overlapping
+    breaks), classes (priorities, class-restricted windows, service and patience
+    factors), appointments (slots, punctuality, grace, no-shows), reneging, balking,
+    a waiting room, return visits, clerk speeds, several window groups."""
+    n_matters = draw(st.integers(1, 3))
+    names = [f"m{k}" for k in range(n_matters)]
+    matters = [
+        {"name": n, "share": 1.0 / n_matters, "service_min": _dist(draw, continuous)} for n in names
+    ]
+    n_classes = draw(st.integers(0, 2))
+    class_names = [f"k{k}" for k in range(n_classes)]
+    groups = []
+    for g in range(draw(st.integers(1, 3))):
+        count = draw(st.integers(1, 3))
+        group: dict[str, Any] = {
+            "name": f"g{g}",
+            "count": count,
+            "matters": draw(
+                st.one_of(st.just(["*"]), st.lists(st.sampled_from(names), min_size=1, unique=True))
+            ),
+            "service_time_factor": draw(st.sampled_from([1.0, 0.8, 1.25])),
+            "attitude": draw(st.sampled_from([0.3, 0.6, 0.9])),
+            "attitude_sd": draw(st.sampled_from([0.0, 0.0, 0.2])),
+        }
+        if n_classes and draw(st.booleans()):  # a class-restricted window (green channel)
+            group["classes"] = draw(
+                st.lists(st.sampled_from(["regular", *class_names]), min_size=1, unique=True)
+            )
+        if draw(st.booleans()):
+            keys = draw(st.lists(st.sampled_from(CLOCK[:-1]), min_size=1, max_size=4, unique=True))
+            group["staffed"] = {k: draw(st.integers(0, count)) for k in sorted(keys)}
+            if draw(st.booleans()):  # overlapping breaks may take every staffed window
+                group["breaks"] = [
+                    {"start": "09:30", "end": "10:30", "windows": 1},
+                    {"start": "10:00", "end": "11:00", "windows": 1},
+                ][: draw(st.integers(1, 2))]
+        if draw(st.integers(0, 4)) == 0:
+            group["speed_factors"] = [draw(st.sampled_from([0.8, 1.0, 1.3])) for _ in range(count)]
+        groups.append(group)
+    if draw(st.booleans()):  # a window for everyone, all day: nobody is ever unserved
+        groups.append({"name": "all", "count": 1, "matters": ["*"]})
+    elif draw(st.booleans()):  # every window closes before the hall: the rest go unserved
+        for group in groups:
+            group["staffed"] = {**group.get("staffed", {"09:00": group["count"]}), "11:00": 0}
+    data: dict[str, Any] = {
+        "name": "ops",
+        "hall": {"open": "09:00", "close": "11:30"},
+        "arrivals": {"rate_per_hour": draw(st.sampled_from([20.0, 45.0, 80.0]))},
+        "matters": matters,
+        "windows": groups,
+        "layout": {"queue": "single"},
+    }
+    if n_classes:
+        data["classes"] = [
+            {
+                "name": name,
+                "share": draw(st.sampled_from([0.1, 0.3])),
+                "priority": draw(st.integers(0, 2)),
+                "service_time_factor": draw(st.sampled_from([1.0, 1.3])),
+                "patience_factor": draw(st.sampled_from([1.0, 1.0, 2.0])),
+            }
+            for name in class_names
+        ]
+    if draw(st.booleans()):
+        data["appointments"] = {
+            "booked_share": draw(st.sampled_from([0.2, 0.5])),
+            "slot_min": draw(st.sampled_from([0.0, 15.0, 30.0])),
+            "punctuality_mean_min": draw(st.sampled_from([0.0, -5.0, 3.0])),
+            "punctuality_sd_min": draw(st.sampled_from([0.0, 6.0])),
+            "grace_min": draw(st.sampled_from([0.0, 5.0])),
+            "no_show": draw(st.sampled_from([0.0, 0.1])),
+        }
+    if draw(st.booleans()):
+        patience: dict[str, Any] = {"renege_min": _dist(draw, continuous)}
+        if draw(st.booleans()):
+            patience["balk_at_queue"] = draw(st.integers(3, 8))
+        if draw(st.booleans()):
+            patience["balk_probability"] = {"0": 0.0, "3": 0.3, "6": 0.8}
+        data["patience"] = patience
+    if draw(st.integers(0, 3)) == 0:
+        data["hall"]["max_waiting"] = draw(st.integers(0, 6))
+    if draw(st.integers(0, 3)) == 0:  # a crowd at the door: many tickets at the same instant
+        data["arrivals"]["before_open"] = {"count": draw(st.integers(1, 12))}
+    if draw(st.integers(0, 3)) == 0:  # a random day level and a ticket cap
+        data["arrivals"]["day_to_day_cv"] = 0.2
+        matters[0]["daily_cap"] = draw(st.integers(5, 60))
+    data["attitude_effects"] = {
+        "enabled": draw(st.booleans()),
+        "fcr_base": draw(st.sampled_from([0.5, 0.8])),
+        "return_delay_min": draw(st.sampled_from([0.0, 5.0, 30.0])),
+        "fatigue_per_hour": draw(st.sampled_from([0.0, 0.25])),
+    }
+    if draw(st.integers(0, 3)) == 0:  # a same-day return delay drawn per citizen
+        data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
+        data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
+    try:
+        scenario = scenario_from_dict(data)
+    except ScenarioError:  # e.g. a class no staffed window serves
+        assume(False)
+    assume(not operations_loop.lacks(scenario))
+    return scenario
+
+
+OPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@OPS
+@given(operations_halls(), st.integers(0, 2**16), st.integers(0, 3))
+def test_random_operations_halls_identical(scenario, seed: int, replication: int) -> None:
+    tr = same_run(scenario, seed, replication)
+    assert np.all(tr.end_min[tr.outcome == SERVED] >= tr.call_min[tr.outcome == SERVED])
+    assert tr.queue_levels.min(initial=0) >= 0 and tr.queue_levels[-1] == 0
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operations_halls(continuous=False), st.integers(0, 2**16))
+def test_random_operations_halls_with_simultaneous_events_identical(scenario, seed: int) -> None:
+    """Deterministic services, patience and return delays on the slots' and roster's
+    clock: many events at the same instant, ordered as SimPy orders them."""
+    same_run(scenario, seed, 0)
+
+
+def test_the_random_halls_exercise_the_features() -> None:
+    """The strategy reaches what it is meant to test (a fixed sample of it)."""
+    seen: set[str] = set()
+
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True)
+    @given(operations_halls(), st.integers(0, 99))
+    def collect(scenario, seed):
+        tr = operations_loop.run_hall(scenario, make_streams(seed, 0))
+        outcomes = set(np.unique(tr.outcome).tolist())
+        seen.update(
+            name
+            for name, hit in [
+                ("unserved", UNSERVED in outcomes),
+                ("reneged", RENEGED in outcomes),
+                ("returns", bool(tr.is_return.any())),
+                ("booked", tr.booked is not None and bool(tr.booked.any())),
+                ("classes", tr.klass is not None and bool((tr.klass > 0).any())),
+                ("roster", tr.duty_window is not None),
+                ("capped", tr.refused_cap > 0),
+            ]
+            if hit
+        )
+
+    collect()
+    assert seen == {"unserved", "reneged", "returns", "booked", "classes", "roster", "capped"}
