@@ -17,10 +17,12 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.random.bit_generator import ISpawnableSeedSequence
 from scipy import special
 
 from hallsim.engines.clerks import settle_probability
@@ -63,30 +65,171 @@ SOURCES = (
 _SOURCE_INDEX = {name: k for k, name in enumerate(SOURCES)}
 
 
+# numpy's SeedSequence (numpy/random/bit_generator.pyx, O'Neill's seed_seq design):
+# its constants, for ``_SourceSeed``
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4  # SeedSequence's default pool size (words)
+
+
+def _words32(n: int) -> list[int]:
+    """An integer as SeedSequence reads it: 32-bit words, least significant first."""
+    out = [n & _MASK32]
+    n >>= 32
+    while n:
+        out.append(n & _MASK32)
+        n >>= 32
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_steps(h: int, mult: int, count: int) -> tuple[tuple[int, int], ...]:
+    """The (before, after) hash constants of ``count`` hashmix steps from ``h``.
+
+    They do not depend on the words hashed, so they are derived once."""
+    steps = []
+    for _ in range(count):
+        after = (h * mult) & _MASK32
+        steps.append((h, after))
+        h = after
+    return tuple(steps)
+
+
+def _mix_in(pool: list[int], h: int, word: int) -> int:
+    """Mix one entropy word into every pool word (SeedSequence.mix_entropy's last loop);
+    returns the hash constant after it."""
+    steps = _hash_steps(h, _MULT_A, _POOL)
+    for d, (before, after) in enumerate(steps):
+        v = ((word ^ before) * after) & _MASK32  # hashmix(word)
+        v ^= v >> 16
+        r = (_MIX_L * pool[d] - _MIX_R * v) & _MASK32  # mix(pool[d], hashmix(word))
+        pool[d] = r ^ (r >> 16)
+    return steps[-1][1]
+
+
+@functools.lru_cache(maxsize=256)
+def _seed_pool(seed: int) -> tuple[tuple[int, ...], int]:
+    """SeedSequence's pool and hash constant after the words of ``seed`` (padded to the
+    pool size, as SeedSequence pads the entropy when there is a spawn key)."""
+    run = _words32(seed)
+    run += [0] * (_POOL - len(run))
+    h = _INIT_A
+    pool = []
+    for word in run[:_POOL]:
+        v = (word ^ h) & _MASK32
+        h = (h * _MULT_A) & _MASK32
+        v = (v * h) & _MASK32
+        pool.append(v ^ (v >> 16))
+    for src in range(_POOL):
+        for d in range(_POOL):
+            if src != d:
+                v = (pool[src] ^ h) & _MASK32
+                h = (h * _MULT_A) & _MASK32
+                v = (v * h) & _MASK32
+                v ^= v >> 16
+                r = (_MIX_L * pool[d] - _MIX_R * v) & _MASK32
+                pool[d] = r ^ (r >> 16)
+    for word in run[_POOL:]:
+        h = _mix_in(pool, h, word)
+    return tuple(pool), h
+
+
+class _SourceSeed(ISpawnableSeedSequence):
+    """``SeedSequence(entropy, spawn_key=key)`` for a source's generator, computed here.
+
+    numpy's SeedSequence costs about 9 us to build and to hand PCG64 its state,
+    eight times per replication of a plain scenario.  Its algorithm is a few
+    32-bit multiplications per entropy word: the words of the seed and of the
+    replication are mixed once per replication (``Streams``), and only the
+    source's own word per source, so each generator costs about half as much.
+    The state words, hence every draw, are SeedSequence's (tests/test_streams.py
+    checks them over random seeds, replications and every source).  ``entropy``
+    and ``spawn_key`` read as SeedSequence's (``SubStreams``, ``draw_clerks``);
+    anything else (``spawn``, ``pool``) comes from a real SeedSequence made then.
+    """
+
+    __slots__ = ("_pool", "_real", "entropy", "spawn_key")
+
+    def __init__(self, entropy: int, spawn_key: tuple[int, ...], pool: list[int]) -> None:
+        self.entropy = entropy
+        self.spawn_key = spawn_key
+        self._pool = pool  # after every entropy word
+        self._real: np.random.SeedSequence | None = None
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        """SeedSequence.generate_state: ``n_words`` words of ``dtype`` (uint32 or uint64)."""
+        out_dtype = np.dtype(dtype)
+        count = n_words * 2 if out_dtype == np.dtype(np.uint64) else n_words
+        if out_dtype not in (np.dtype(np.uint32), np.dtype(np.uint64)):
+            return self._seed_sequence().generate_state(n_words, dtype)  # its error
+        pool = self._pool
+        words = [
+            ((pool[i % _POOL] ^ before) * after) & _MASK32
+            for i, (before, after) in enumerate(_hash_steps(_INIT_B, _MULT_B, count))
+        ]
+        state = np.array([v ^ (v >> 16) for v in words], dtype=np.uint32)
+        if out_dtype == np.dtype(np.uint32):
+            return state
+        if sys.byteorder == "little":
+            return state.view(np.uint64)
+        return state.astype("<u4").view("<u8").astype(np.uint64)  # as SeedSequence does
+
+    def _seed_sequence(self) -> np.random.SeedSequence:
+        if self._real is None:
+            self._real = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+        return self._real
+
+    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:
+        return self._seed_sequence().spawn(n_children)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._seed_sequence(), name)  # pool, pool_size, n_children_spawned
+
+
 class Streams(Mapping[str, np.random.Generator]):
     """The generators of one replication by source name, each created on first use.
 
-    Creating a generator from its SeedSequence costs about 10 us, a fixed cost
-    per replication that matters for short days, and a plain scenario reads
-    only half of SOURCES.  A source's generator depends only on (seed,
-    replication, source), so creating it later or never changes no draw.
-    Iterating yields every source, as the dict this replaces did.
+    Creating a generator costs about 5 us (``_SourceSeed``), a fixed cost per
+    replication that matters for short days, and a plain scenario reads only
+    half of SOURCES.  A source's generator depends only on (seed, replication,
+    source): ``default_rng(SeedSequence(seed, spawn_key=(replication, source)))``,
+    so creating it later or never changes no draw.  Iterating yields every
+    source, as the dict this replaces did.
     """
 
-    __slots__ = ("_made", "replication", "seed")
+    __slots__ = ("_made", "_prefix", "replication", "seed")
 
     def __init__(self, seed: int, replication: int) -> None:
         self.seed = seed
         self.replication = replication
         self._made: dict[str, np.random.Generator] = {}
+        self._prefix: tuple[list[int], int] | None = None
 
     def __getitem__(self, name: str) -> np.random.Generator:
         rng = self._made.get(name)
         if rng is None:
             k = _SOURCE_INDEX[name]  # KeyError for an unknown source, like a dict
-            ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, k))
-            rng = self._made[name] = np.random.default_rng(ss)
+            rng = self._made[name] = np.random.Generator(np.random.PCG64(self._seed_of(k)))
         return rng
+
+    def _seed_of(self, k: int) -> np.random.SeedSequence | _SourceSeed:
+        seed, rep = self.seed, self.replication
+        if not (type(seed) is int and type(rep) is int and seed >= 0 and rep >= 0):
+            return np.random.SeedSequence(seed, spawn_key=(rep, k))  # numpy's checks, words
+        if self._prefix is None:  # the seed's and the replication's words, mixed once
+            pool, h = _seed_pool(seed)
+            pool = list(pool)
+            for word in _words32(rep):
+                h = _mix_in(pool, h, word)
+            self._prefix = pool, h
+        pool, h = self._prefix
+        pool = list(pool)
+        _mix_in(pool, h, k)
+        return _SourceSeed(seed, (rep, k), pool)
 
     def __iter__(self) -> Iterator[str]:
         return iter(SOURCES)

@@ -77,3 +77,38 @@ def test_demand_in_chunks_equals_demand_whole() -> None:
     np.testing.assert_array_equal(
         np.concatenate([p.base_service_min for p in parts]), whole.base_service_min
     )
+
+
+@given(
+    seed=st.one_of(st.integers(0, 2**64 + 5), st.integers(2**120, 2**160)),
+    rep=st.one_of(st.integers(0, 10_000), st.integers(2**32 - 2, 2**70)),
+)
+@settings(max_examples=60)
+def test_every_source_is_numpys_seed_sequence(seed, rep) -> None:
+    # make_streams derives SeedSequence's state itself (faster): the generators must be
+    # exactly default_rng(SeedSequence(seed, spawn_key=(replication, source index)))
+    streams = make_streams(seed, rep)
+    for k, name in enumerate(SOURCES):
+        ref = np.random.SeedSequence(seed, spawn_key=(rep, k))
+        rng = streams[name]
+        assert rng.bit_generator.state == np.random.default_rng(ref).bit_generator.state
+        seq = rng.bit_generator.seed_seq
+        assert (seq.entropy, seq.spawn_key) == (ref.entropy, ref.spawn_key)
+        for dtype in (np.uint32, np.uint64):
+            mine, theirs = seq.generate_state(5, dtype), ref.generate_state(5, dtype)
+            assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+    seq = streams["returns"].bit_generator.seed_seq
+    ref = np.random.SeedSequence(seed, spawn_key=(rep, SOURCES.index("returns")))
+    assert list(seq.pool) == list(ref.pool)
+    assert [c.generate_state(2).tolist() for c in seq.spawn(2)] == [
+        c.generate_state(2).tolist() for c in ref.spawn(2)
+    ]
+
+
+def test_a_source_generator_survives_pickling() -> None:
+    import pickle
+
+    rng = make_streams(3, 4)["service"]
+    rng.random(3)
+    again = pickle.loads(pickle.dumps(rng))
+    assert np.array_equal(rng.random(5), again.random(5))
