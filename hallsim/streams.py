@@ -602,11 +602,18 @@ draw_plan = scenario_cache(_DrawPlan)
 
 
 def _citizen_draws(
-    scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
+    scenario: Scenario,
+    times: np.ndarray,
+    streams: dict[str, np.random.Generator],
+    come_in_only: bool = False,
 ) -> tuple[np.ndarray, ...]:
-    """(matter, keep, base service, patience, settle_u) of the citizens ticketing at ``times``.
+    """(matter, keep, base service, patience, settle_u, return_u) of the citizens
+    ticketing at ``times``.
 
     ``keep`` (who comes in rather than going online) is None when everybody does.
+    ``come_in_only``: the other arrays hold only the citizens kept, whose service
+    and patience quantiles alone are then computed (the same values: each
+    quantile is elementwise).
 
     One uniform per citizen from each stream, in order, so drawing the
     citizens in chunks gives the same values as drawing them all at once.
@@ -635,16 +642,36 @@ def _citizen_draws(
         u_return = streams["return_timing"].random(n)
     else:  # every return the same day (u = 0 < share) or none (u = 1 >= share)
         u_return = np.full(n, 0.0 if rp.share > 0 else 1.0)
+    renege = plan.renege_by is not None or plan.renege is not None
+    u_patience = streams["patience"].random(n) if renege else None
+    if come_in_only and keep is not None:
+        matter, u_service, u_settle, u_return = (
+            matter[keep],
+            u_service[keep],
+            u_settle[keep],
+            u_return[keep],
+        )
+        if u_patience is not None:
+            u_patience = u_patience[keep]
 
     base = plan.service(matter, u_service)
 
     if plan.renege_by is not None:
-        patience = patience_by_matter(plan.renege_by, matter, streams["patience"].random(n))
+        patience = patience_by_matter(plan.renege_by, matter, u_patience)
     elif plan.renege is not None:
-        patience = quantile(plan.renege, streams["patience"].random(n))
+        patience = quantile(plan.renege, u_patience)
     else:
-        patience = np.full(n, np.inf)
+        patience = np.full(len(matter), np.inf)
     return matter, keep, base, patience, u_settle, u_return
+
+
+def _come_in(
+    scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
+) -> tuple[np.ndarray, ...]:
+    """(times, matter, base, patience, settle_u, return_u) of those ticketing at ``times``
+    who come in."""
+    matter, keep, *rest = _citizen_draws(scenario, times, streams, come_in_only=True)
+    return (times if keep is None else times[keep], matter, *rest)
 
 
 def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -655,14 +682,6 @@ def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.nda
             mine = matter == k
             out[mine] = quantile(dist, u[mine])
     return out
-
-
-def _kept(cols: tuple) -> tuple[np.ndarray, ...]:
-    """(times, matter, base, patience, settle_u, return_u) of those who come in, from
-    ``(times, matter, keep, base, patience, settle_u, return_u)``."""
-    times, matter, keep, *rest = cols
-    arrays = (times, matter, *rest)
-    return arrays if keep is None else tuple(x[keep] for x in arrays)
 
 
 def demand_chunks(
@@ -692,8 +711,7 @@ def demand_chunks(
             break
         times = np.concatenate(pending)
         pending, count = [], 0
-        cols = (times, *_citizen_draws(scenario, times, streams))
-        *kept, u_return = _kept(cols)
+        *kept, u_return = _come_in(scenario, times, streams)
         yield Demand(*kept, return_u=u_return)
 
 
@@ -722,10 +740,10 @@ def _draw_walk_ins(
 ) -> Demand:
     """The citizens arriving from opening on at the rates of ``schedule``."""
     times = piecewise_poisson(list(schedule), scenario.arrival_end_min, streams["arrivals"])
-    matter, keep, base, patience, u_settle, u_return = _citizen_draws(scenario, times, streams)
     if not scenario.uses_operations():
-        *kept, u_return = _kept((times, matter, keep, base, patience, u_settle, u_return))
+        *kept, u_return = _come_in(scenario, times, streams)
         return Demand(*kept, return_u=u_return)
+    matter, keep, base, patience, u_settle, u_return = _citizen_draws(scenario, times, streams)
     if keep is None:
         keep = np.ones(len(times), dtype=bool)
 
