@@ -311,11 +311,14 @@ class _Batch:
     """Per-element constants for drawing every piece's first block at once (read-only)."""
 
     total: int  # draws in all first blocks
-    bounds: list[tuple[int, int]]  # [begin, end) of each piece's block
-    begins: np.ndarray
     blocks: np.ndarray
-    start: np.ndarray  # per draw: its piece's start, 1 / rate and end
-    scale: np.ndarray
+    scale: np.ndarray  # per draw: its piece's 1 / rate
+    # the draws laid out one piece per row, rows padded with zeros to the longest
+    # block: ``slots`` are the draws' flat positions; per slot its piece's start and
+    # end (-inf in the padding, so nothing there is inside)
+    slots: np.ndarray
+    shape: tuple[int, int]
+    start: np.ndarray
     stop: np.ndarray
 
 
@@ -337,17 +340,19 @@ def _arrival_pieces(
     if len(pieces) < 2:
         return pieces, None
     starts, rates, stops, blocks = (np.array(x) for x in zip(*pieces, strict=True))
-    ends = np.cumsum(blocks)
+    width = int(blocks.max())
+    shape = (len(blocks), width)
+    in_block = np.arange(width)[None, :] < blocks[:, None]
     batch = _Batch(
-        total=int(ends[-1]),
-        bounds=list(zip((ends - blocks).tolist(), ends.tolist(), strict=True)),
-        begins=ends - blocks,
+        total=int(blocks.sum()),
         blocks=blocks,
-        start=np.repeat(starts, blocks),
         scale=np.repeat(1.0 / rates, blocks),
-        stop=np.repeat(stops, blocks),
+        slots=np.flatnonzero(in_block),
+        shape=shape,
+        start=np.broadcast_to(starts[:, None], shape).copy(),
+        stop=np.where(in_block, stops[:, None], -np.inf),
     )
-    for x in (batch.begins, batch.blocks, batch.start, batch.scale, batch.stop):
+    for x in (batch.blocks, batch.scale, batch.slots, batch.start, batch.stop):
         x.setflags(write=False)
     return pieces, batch
 
@@ -368,17 +373,18 @@ def poisson_blocks(
         # A day's rate table: every piece's first block in one call (the values
         # are those of one exponential(1 / rate) call per piece, as below);
         # if some piece needs a second block, rewind and go piece by piece.
-        # The elementwise steps run over all pieces at once (the same float
-        # operations); only the cumulative sums, which restart at each piece,
-        # go piece by piece.
+        # The steps run over all pieces at once, one piece per row: the same
+        # float operations, the cumulative sums restarting at each row (a
+        # cumulative sum adds in order, and the zeros padding a row come after
+        # its draws).
         saved = rng.bit_generator.state
-        gaps = rng.standard_exponential(batch.total) * batch.scale
-        for a, b in batch.bounds:
-            np.cumsum(gaps[a:b], out=gaps[a:b])
-        times = batch.start + gaps
+        gaps = np.zeros(batch.shape)
+        np.put(gaps, batch.slots, rng.standard_exponential(batch.total) * batch.scale)
+        times = np.cumsum(gaps, axis=1)
+        times += batch.start
         inside = times < batch.stop
         # times rise within a piece: the arrivals inside are a prefix of its block
-        if (np.add.reduceat(inside, batch.begins, dtype=np.int64) < batch.blocks).all():
+        if (np.count_nonzero(inside, axis=1) < batch.blocks).all():
             inside_times = times[inside]
             if len(inside_times):
                 yield inside_times
