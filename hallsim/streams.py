@@ -71,7 +71,8 @@ _MASK32 = 0xFFFFFFFF
 _INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
 _INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
 _MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
-_POOL = 4  # SeedSequence's default pool size (words)
+_POOL = 4  # SeedSequence's default pool size (words; pool[i & 3] below relies on it)
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def _words32(n: int) -> list[int]:
@@ -160,19 +161,22 @@ class _SourceSeed(ISpawnableSeedSequence):
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
         """SeedSequence.generate_state: ``n_words`` words of ``dtype`` (uint32 or uint64)."""
-        out_dtype = np.dtype(dtype)
-        count = n_words * 2 if out_dtype == np.dtype(np.uint64) else n_words
-        if out_dtype not in (np.dtype(np.uint32), np.dtype(np.uint64)):
+        wide = dtype is np.uint64 or np.dtype(dtype) == np.dtype(np.uint64)  # PCG64 asks this
+        if not wide and np.dtype(dtype) != np.dtype(np.uint32):
             return self._seed_sequence().generate_state(n_words, dtype)  # its error
         pool = self._pool
-        words = [
-            ((pool[i % _POOL] ^ before) * after) & _MASK32
-            for i, (before, after) in enumerate(_hash_steps(_INIT_B, _MULT_B, count))
-        ]
-        state = np.array([v ^ (v >> 16) for v in words], dtype=np.uint32)
-        if out_dtype == np.dtype(np.uint32):
+        state = np.array(
+            [
+                (v := ((pool[i & 3] ^ before) * after) & _MASK32) ^ (v >> 16)  # hashmix
+                for i, (before, after) in enumerate(
+                    _hash_steps(_INIT_B, _MULT_B, 2 * n_words if wide else n_words)
+                )
+            ],
+            dtype=np.uint32,
+        )
+        if not wide:
             return state
-        if sys.byteorder == "little":
+        if _LITTLE_ENDIAN:
             return state.view(np.uint64)
         return state.astype("<u4").view("<u8").astype(np.uint64)  # as SeedSequence does
 
