@@ -245,8 +245,14 @@ class _Returns:
         ):
             base_k.extend(q.tolist())
         u1 = np.ascontiguousarray(u[:, 1])
+        done: dict[int, list[float]] = {}  # matters sharing a patience distribution share it
         for pat_k, dist in zip(self.patience, self.renege, strict=True):
-            pat_k.extend(quantile(dist, u1).tolist() if dist is not None else [INF] * self.block)
+            values = done.get(id(dist))
+            if values is None:
+                values = done[id(dist)] = (
+                    quantile(dist, u1).tolist() if dist is not None else [INF] * self.block
+                )
+            pat_k.extend(values)
         self.settle_u.extend(u[:, 2].tolist())
         if self.cols == 4:
             self.timing.extend(u[:, 3].tolist())
