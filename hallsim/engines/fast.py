@@ -1312,7 +1312,9 @@ def _run_loop(
 def _new_returns(scenario: Scenario, setup: _Setup, streams, n: int) -> _Returns | None:
     if not setup.returns_possible:
         return None
-    expected = n * (1.0 - min(setup.p_settle)) * 1.25 + 16
+    # blocks are drawn ahead and the unused draws handed back (``finish``), so the
+    # size changes no value: a quarter more than the expected same-day returns
+    expected = n * (1.0 - min(setup.p_settle)) * setup.same_day_share * 1.25 + 16
     return _Returns(scenario, streams["returns"], int(expected))
 
 
