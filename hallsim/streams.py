@@ -558,23 +558,41 @@ class ReturnPlan:
         k = np.searchsorted(self._starts, t, side="right") - 1
         return np.where(k >= 0, self._rate_values[np.maximum(k, 0)], 0.0)
 
-    def keep_probability(self, times: np.ndarray) -> np.ndarray:
-        """P(a candidate at ``times`` is a new citizen or an earlier day's return)."""
-        times = np.asarray(times, dtype=float)
-        lam = self._rate_at(times)
-        # g(t): same-day return arrivals at t relative to lam(t), over the delay quantiles
-        if len(self._delays) == 1:  # a fixed delay: the mean over one quantile is its value
-            back = times - self._delays[0]
-            earlier = np.where(back >= self.start, self._rate_at(back), 0.0)
-        else:
-            back = times[:, None] - self._delays[None, :]
-            at = self._rate_at(back.ravel()).reshape(back.shape)
-            earlier = np.where(back >= self.start, at, 0.0).mean(axis=1)
+    def _keep_of(self, lam: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+        """The keep probability from the rate at t and the mean rate at t − delay."""
         # earlier / lam where lam > 0, else 0 (np.where over the quotient, without its warnings)
-        g = np.divide(earlier, lam, out=np.zeros(len(times)), where=lam > 0)
+        g = np.divide(earlier, lam, out=np.zeros(lam.shape), where=lam > 0)
         same_day = self.share * (1.0 - self.p) * g
         keep = (self.p_ref / self.p) * (1.0 - same_day) / self.factor
         return np.minimum(np.maximum(keep, 0.0), 1.0)  # np.clip's values, at half its cost
+
+    @functools.cached_property
+    def _keep_table(self) -> np.ndarray:
+        """A fixed delay: the keep probability for every (piece of t, piece of t − delay),
+        row and column 0 standing for "before the first piece" (rate 0).
+
+        The rates are piecewise constant, so ``keep_probability`` only picks entries:
+        each entry is ``_keep_of`` of the same two rates, hence the same number.
+        """
+        rates = np.concatenate(([0.0], self._rate_values))
+        lam, earlier = np.meshgrid(rates, rates, indexing="ij")  # [row, col]
+        return self._keep_of(lam, earlier)
+
+    def keep_probability(self, times: np.ndarray) -> np.ndarray:
+        """P(a candidate at ``times`` is a new citizen or an earlier day's return)."""
+        times = np.asarray(times, dtype=float)
+        # g(t): same-day return arrivals at t relative to lam(t), over the delay quantiles
+        if len(self._delays) == 1:  # a fixed delay: the mean over one quantile is its value
+            row = np.searchsorted(self._starts, times, side="right")  # piece + 1, 0 before
+            back = times - self._delays[0]
+            col = np.searchsorted(self._starts, back, side="right")
+            col[back < self.start] = 0  # before the arrivals start: no returns yet
+            return self._keep_table[row, col]
+        lam = self._rate_at(times)
+        back = times[:, None] - self._delays[None, :]
+        at = self._rate_at(back.ravel()).reshape(back.shape)
+        earlier = np.where(back >= self.start, at, 0.0).mean(axis=1)
+        return self._keep_of(lam, earlier)
 
 
 return_plan = scenario_cache(ReturnPlan)

@@ -112,3 +112,35 @@ def test_a_source_generator_survives_pickling() -> None:
     rng.random(3)
     again = pickle.loads(pickle.dumps(rng))
     assert np.array_equal(rng.random(5), again.random(5))
+
+
+@given(
+    times=st.lists(st.floats(480.0, 1140.0), min_size=1, max_size=60),
+    delay=st.sampled_from([0.0, 15.0, 45.0, 200.0]),
+)
+@settings(max_examples=40, deadline=None)
+def test_keep_probability_is_the_formula_at_each_time(times, delay) -> None:
+    # ReturnPlan picks the keep probability from a table of rate pairs (a fixed delay);
+    # each value must be the docstring's formula at that time alone:
+    # keep = clip((p_ref / p) * (1 - share * (1 - p) * lam(t - delay) / lam(t)) / factor)
+    from hallsim.streams import ReturnPlan
+
+    sc = day_scenario(
+        arrivals={"rate_per_hour": {"09:00": 40, "10:00": 0, "10:30": 70}},
+        attitude_effects={"return_delay_min": delay, "return_same_day_share": 0.6},
+    )
+    plan = ReturnPlan(sc)
+    assert plan.thin and plan.fixed_delay == delay
+    rates = sc.rate_schedule()
+
+    def lam(t: float) -> float:
+        past = [r for start, r in rates if start <= t]
+        return past[-1] if past else 0.0
+
+    got = plan.keep_probability(np.array(times))
+    for t, value in zip(times, got.tolist(), strict=True):
+        back = t - delay
+        earlier = lam(back) if back >= plan.start else 0.0
+        g = earlier / lam(t) if lam(t) > 0 else 0.0
+        keep = (plan.p_ref / plan.p) * (1.0 - plan.share * (1.0 - plan.p) * g) / plan.factor
+        assert value == min(max(keep, 0.0), 1.0)
