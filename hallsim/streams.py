@@ -188,6 +188,9 @@ class _SourceSeed(ISpawnableSeedSequence):
     def spawn(self, n_children: int) -> list[np.random.SeedSequence]:
         return self._seed_sequence().spawn(n_children)
 
+    def __repr__(self) -> str:
+        return f"_SourceSeed(entropy={self.entropy}, spawn_key={self.spawn_key})"
+
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
