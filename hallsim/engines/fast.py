@@ -249,8 +249,14 @@ class _Returns:
         ):
             base_k.extend(q.tolist())
         u1 = np.ascontiguousarray(u[:, 1])
+        done: dict[int, list[float]] = {}  # matters sharing a patience distribution share it
         for pat_k, dist in zip(self.patience, self.renege, strict=True):
-            pat_k.extend(quantile(dist, u1).tolist() if dist is not None else [INF] * self.block)
+            values = done.get(id(dist))
+            if values is None:
+                values = done[id(dist)] = (
+                    quantile(dist, u1).tolist() if dist is not None else [INF] * self.block
+                )
+            pat_k.extend(values)
         self.settle_u.extend(u[:, 2].tolist())
         if self.cols == 4:
             self.timing.extend(u[:, 3].tolist())
@@ -1322,7 +1328,9 @@ def _run_loop(
 def _new_returns(scenario: Scenario, setup: _Setup, streams, n: int) -> _Returns | None:
     if not setup.returns_possible:
         return None
-    expected = n * (1.0 - min(setup.p_settle)) * 1.25 + 16
+    # blocks are drawn ahead and the unused draws handed back (``finish``), so the
+    # size changes no value: a quarter more than the expected same-day returns
+    expected = n * (1.0 - min(setup.p_settle)) * setup.same_day_share * 1.25 + 16
     return _Returns(scenario, streams["returns"], int(expected))
 
 
