@@ -25,7 +25,7 @@ process's start (SimPy runs it right after the current event) becomes code at th
 of the handler that starts it. Times are computed with the reference's floating-point
 operations (a timeout of ``d`` ends at ``now + d``, the source's clock is
 ``now + (t - now)``), and the random streams are read in the reference's order (return
-visits' draws in blocks, as the one-pass loops read them: ``fast._Returns``).
+visits' draws in blocks, as the one-pass loops read them: ``hall_setup._Returns``).
 
 What it does not cover (``lacks``) stays on the kernel. A mechanism added to
 ``simpy_hall`` must be named in ``lacks`` until this loop runs it: the loop is the
@@ -38,6 +38,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from hallsim.engines import hall_setup
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
@@ -76,9 +77,7 @@ class _Plan:
     """What the loop derives from a scenario once (windows, queues, roster steps)."""
 
     def __init__(self, sc: Scenario):
-        from hallsim.engines import fast
-
-        self.base = fast._setup(sc)  # windows' speeds and settle probabilities (+ clerks)
+        self.base = hall_setup._setup(sc)  # windows' speeds and settle probabilities (+ clerks)
         names = sc.matter_names
         class_names = sc.class_names
         n_windows = len(self.base.window_group)
@@ -267,8 +266,6 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     A citizen is an index into per-citizen lists (the demand's, then return visits
     appended); a heap event is ``(time, order, kind, citizen)``.
     """
-    from hallsim.engines import fast
-
     plan = _plan(scenario)
     setup = plan.base.replication(streams)  # the reference's clerk draws, in its order
     demand = draw_demand(scenario, streams)
@@ -294,7 +291,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     same_day_delay = plan.return_plan.same_day_delay
     renege = plan.renege
     returns = (
-        fast._Returns(scenario, streams["returns"], int(len(demand.arrival_min) * 0.3) + 16)
+        hall_setup._Returns(scenario, streams["returns"], int(len(demand.arrival_min) * 0.3) + 16)
         if any(p < 1.0 for p in p_settle)
         else None
     )
