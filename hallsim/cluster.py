@@ -38,6 +38,18 @@ def require_dask() -> None:
         ) from exc
 
 
+def check_scheduler_address(address: str) -> None:
+    """Raise ValueError (Dask's words) when ``address`` cannot be a scheduler's
+    address: no port, a port that is not a number, a protocol without host and port.
+    Checked before anything runs, so a typo is bad input, not a failure after the
+    connection timeout.  Needs Dask (``require_dask``)."""
+    from distributed.comm.addressing import get_address_host_port
+
+    if not address.strip():
+        raise ValueError("the address is empty")
+    get_address_host_port(address)
+
+
 @dataclass
 class DaskExecutor:
     """A cluster's executor, its number of worker threads and how to let it go."""

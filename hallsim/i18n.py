@@ -528,6 +528,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "err.x_hue": ("--x and --hue apply to --kind sweep only", "--x 和 --hue 只适用于 --kind sweep"),
     "err.scheduler": ("--scheduler needs --backend dask", "--scheduler 需要配合 --backend dask"),
+    "err.bad_scheduler": (
+        "--scheduler {address!r}: not a Dask scheduler address ({why}); give one like "
+        "tcp://host:8786",
+        "--scheduler {address!r}：不是 Dask 调度器地址（{why}）；应形如 tcp://host:8786",
+    ),
+    "err.sweep_interrupted": (
+        "interrupted: {runs_done} of {runs_total} runs done ({points_done} of "
+        "{points_total} points); rerun the same command to resume",
+        "已中断：{runs_total} 次运行中完成 {runs_done} 次（{points_total} 个参数组合中完成 "
+        "{points_done} 个）；重新运行同一命令即可继续",
+    ),
+    "err.optimise_interrupted": (
+        "interrupted; the replications so far are saved in {path}: rerun the same "
+        "command to resume",
+        "已中断；已完成的重复保存在 {path}：重新运行同一命令即可继续",
+    ),
+    "err.empty_scheduler": (
+        "--scheduler: the address is empty; give one like tcp://host:8786",
+        "--scheduler：地址为空；应形如 tcp://host:8786",
+    ),
     "err.no_dask": (
         "{option}: the dask backend needs the optional Dask packages, which did not import "
         '({why}); install them with: pip install "hallsim[cluster]"',

@@ -187,6 +187,44 @@ def test_missing_dask_is_said_in_chinese_too(no_dask, tmp_path, capsys, command)
     assert 'pip install "hallsim[cluster]"' in err
 
 
+@pytest.mark.parametrize("command", ["optimise", "sweep"])
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("nonsense", "--scheduler 'nonsense': not a Dask scheduler address (missing port"),
+        ("tcp://host:port", "--scheduler 'tcp://host:port': not a Dask scheduler address"),
+        ("", "--scheduler: the address is empty"),
+        ("  ", "--scheduler: the address is empty"),
+    ],
+)
+def test_a_malformed_scheduler_address_exits_2_naming_the_option(
+    tmp_path, capsys, command, address, said
+) -> None:
+    # a typo is bad input, said before anything runs or is written: not an "unexpected
+    # error" (Dask's ValueError), nor, for an empty address, a silent local run
+    pytest.importorskip("dask.distributed")
+    scenario = str(ROOT / "scenarios" / "integrated.toml")
+    if command == "optimise":
+        args = [command, scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    else:
+        args = [command, scenario, "--set", "windows.0.count=2,3"]
+    out = tmp_path / "out"
+    code = entry([*args, "--scheduler", address, "--out", str(out), "-q"])
+    stdout, err = capsys.readouterr()
+    assert code == 2 and stdout == "" and not out.exists()
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert said in err and "tcp://host:8786" in err
+
+
+def test_a_malformed_scheduler_address_is_said_in_chinese_too(tmp_path, capsys) -> None:
+    pytest.importorskip("dask.distributed")
+    scenario = str(ROOT / "scenarios" / "integrated.toml")
+    args = ["sweep", scenario, "--set", "windows.0.count=2,3", "--scheduler", "nonsense"]
+    code = entry([*args, "--out", str(tmp_path / "out"), "--lang", "zh"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "--scheduler 'nonsense'：不是 Dask 调度器地址" in err
+
+
 def test_optimise_on_dask_without_the_extra_raises_import_error_naming_it(no_dask) -> None:
     from hallsim import optimise as opt
 
@@ -229,3 +267,52 @@ def _write(tmp_path: Path) -> Path:
     f = tmp_path / "tiny.toml"
     f.write_text(HALL)
     return f
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "hallsim: interrupted: 6 of 18 runs done (2 of 9 points); rerun the same command"),
+        (
+            "zh",
+            "hallsim: 已中断：18 次运行中完成 6 次（9 个参数组合中完成 2 个）；重新运行同一命令",
+        ),
+    ],
+)
+def test_an_interrupted_sweep_says_so_in_the_chosen_language(
+    tmp_path, capsys, monkeypatch, lang, said
+) -> None:
+    import hallsim.sweep as sweep
+
+    def ctrl_c(*args, **kwargs):  # as execute_sweep on Ctrl-C after 6 runs
+        raise sweep.SweepInterrupted(6, 18, 2, 9)
+
+    monkeypatch.setattr(sweep, "execute_sweep", ctrl_c)
+    args = ["sweep", str(_write(tmp_path)), "--set", "windows.0.count=2,3", "-q"]
+    code = entry([*args, "--out", str(tmp_path / "out"), "--lang", lang])
+    _, err = capsys.readouterr()
+    assert code == 130 and err.startswith(said)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "interrupted; the replications so far are saved in"),
+        ("zh", "已中断；已完成的重复保存在"),
+    ],
+)
+def test_an_interrupted_optimise_says_so_in_the_chosen_language(
+    tmp_path, capsys, monkeypatch, lang, said
+) -> None:
+    from hallsim import optimise as opt
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opt, "optimise", ctrl_c)
+    out = tmp_path / "out"
+    scenario = str(ROOT / "scenarios" / "integrated.toml")
+    args = ["optimise", scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    code = entry([*args, "--out", str(out), "-q", "--lang", lang])
+    _, err = capsys.readouterr()
+    assert code == 130 and err.startswith(f"hallsim optimise: {said} {out}")

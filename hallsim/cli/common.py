@@ -73,12 +73,15 @@ def cluster_options(command: Any) -> Any:
 def chosen_backend(backend: str | None, scheduler: str | None, command: str | None = None) -> str:
     """The backend ``--backend``/``--scheduler`` ask for (a scheduler means dask).
 
-    Bad input (exit 2, before anything is written): ``--scheduler`` with
-    ``--backend local``, or Dask asked for and not installed (the message names the
-    option and the extra ``hallsim[cluster]``).
+    Bad input (exit 2, before anything is written): an empty or malformed
+    ``--scheduler`` (no port, say), ``--scheduler`` with ``--backend local``, or Dask
+    asked for and not installed (the message names the option and the extra
+    ``hallsim[cluster]``).
     """
-    from hallsim.cluster import require_dask
+    from hallsim.cluster import check_scheduler_address, require_dask
 
+    if scheduler is not None and not scheduler.strip():
+        raise BadInput(i18n.t("err.empty_scheduler"), command)
     if scheduler and backend == "local":
         raise BadInput(i18n.t("err.scheduler"), command)
     backend = backend or ("dask" if scheduler else "local")
@@ -89,6 +92,12 @@ def chosen_backend(backend: str | None, scheduler: str | None, command: str | No
             option = "--scheduler" if scheduler else "--backend dask"
             why = exc.__cause__ or exc
             raise BadInput(i18n.t("err.no_dask", option=option, why=why), command) from None
+    if scheduler:
+        try:
+            check_scheduler_address(scheduler)
+        except ValueError as exc:
+            message = i18n.t("err.bad_scheduler", address=scheduler, why=exc)
+            raise BadInput(message, command) from None
     return backend
 
 

@@ -304,9 +304,7 @@ def _run_into(folder, problem, where: dict, progress):
             if "ev" in holder:
                 save(holder["ev"], force=True)
             click.echo(
-                f"hallsim optimise: interrupted; the replications so far are saved in "
-                f"{folder.path}: rerun the same command to resume",
-                err=True,
+                "hallsim optimise: " + tr("err.optimise_interrupted", path=folder.path), err=True
             )
             raise click.exceptions.Exit(130) from None
         data = {**opt.outcome_json(outcome), "command": _command_line()}

@@ -157,7 +157,15 @@ def sweep(
     except SweepError as exc:
         raise BadInput(str(exc)) from None
     except SweepInterrupted as exc:
-        raise Interrupted(str(exc)) from None
+        raise Interrupted(
+            t(
+                "err.sweep_interrupted",
+                runs_done=exc.runs_done,
+                runs_total=exc.runs_total,
+                points_done=exc.points_done,
+                points_total=exc.points_total,
+            )
+        ) from None
     except SweepBackendError as exc:
         raise cluster_failure(exc) from None
     if outcome.runs_this_call == 0:
