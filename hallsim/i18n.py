@@ -1619,7 +1619,7 @@ HELP: dict[str, str] = {
     "Also write citizens.parquet: one row per citizen visit.": "另写 citizens.parquet：每位群众每次来访一行。",
     "No progress bar.": "不显示进度条。",
     "Use a non-empty --out that is not a hallsim results folder, writing beside its files (hallsim never deletes or overwrites a file it did not write).": "使用非空且不是 hallsim 结果文件夹的 --out，在其中原有文件旁写入（hallsim 从不删除或覆盖不是它写的文件）。",
-    "simpy: the reference model; fast: the specialised event loop; auto: fast where it supports the scenario.": "simpy：参考模型；fast：专用事件循环；auto：场景受支持时用 fast。",
+    "simpy: the reference model; fast: the specialised engine, the same numbers (it runs every scenario); auto: fast wherever it runs the scenario.": "simpy：参考模型；fast：专用引擎，结果相同（可运行所有场景）；auto：凡 fast 能运行的场景都用 fast。",
     "Add replications until the 95% CI half-width of --metric is at most H (absolute, or relative to the mean like 5%).": "不断增加重复次数，直到 --metric 的95%置信区间半宽不超过 H（绝对值，或如 5% 相对于均值）。",
     "Metric for --precision.": "--precision 所针对的指标。",
     "Upper limit for --precision.": "--precision 的重复次数上限。",

@@ -261,8 +261,8 @@ common_options: list[Callable] = [
         type=click.Choice(ENGINES),
         default="auto",
         show_default=True,
-        help="simpy: the reference model; fast: the specialised event loop; "
-        "auto: fast where it supports the scenario.",
+        help="simpy: the reference model; fast: the specialised engine, the same "
+        "numbers (it runs every scenario); auto: fast wherever it runs the scenario.",
     ),
 ]
 
