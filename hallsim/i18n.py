@@ -174,6 +174,62 @@ def staff_note(note: str, lang: str | None = None) -> str:
     return note
 
 
+_OPTIMISE_TEXTS = (
+    (r"enumeration", "opt.method.enumeration"),
+    (r"neighbourhood search", "opt.method.search"),
+    (
+        r"(?P<n>\d+) layouts within the budget \((?P<size>\d+) in the space\); "
+        r"(?P<n0>\d+) replications each",
+        "opt.progress.enumerated",
+    ),
+    (
+        r"(?P<size>\d+) layouts in the space \(> max_candidates (?P<most>\d+)\): searching",
+        "opt.progress.searching",
+    ),
+    (r"search: (?P<n>\d+) designs visited, at (?P<label>.*)", "opt.progress.visited"),
+    (r"feasibility check of (?P<k>\d+) constraint\(s\)", "opt.progress.feasibility"),
+    (
+        r"(?P<n>\d+) feasible; selecting the best by KN \(δ = (?P<delta>\S+)\)",
+        "opt.progress.selecting",
+    ),
+    (r"KN: (?P<k>\d+) candidates left after (?P<r>\d+) replications", "opt.progress.kn"),
+    (
+        r"the space holds (?P<size>\d+) designs; a neighbourhood search visited "
+        r"(?P<visited>\d+), and the selection guarantee is over those \(a local, not a "
+        r"global, optimum\)",
+        "opt.note.local",
+    ),
+    (
+        r"the (?P<finalists>\d+) best of the (?P<visited>\d+) designs visited \(by their "
+        r"first (?P<n0>\d+) days\) went on to the feasibility check and selection",
+        "opt.note.finalists",
+    ),
+    (
+        r"the replication cap \((?P<cap>\d+)\) stopped KN with (?P<k>\d+) candidates still "
+        r"in contention: the best of them by sample mean is shown, without the guarantee "
+        r"\(raise max_replications or delta\)",
+        "opt.note.kn_capped",
+    ),
+    (
+        r"(?P<n>\d+) candidate\(s\) reached the replication cap undecided on a constraint "
+        r"and were classified by their sample mean",
+        "opt.note.feasibility_capped",
+    ),
+)
+
+
+def optimise_text(text: str, lang: str | None = None) -> str:
+    """A progress line, note or search method of ``hallsim.optimise`` (English, as in
+    its JSON) in the language; text it does not know stays as it is."""
+    import re
+
+    for pattern, key in _OPTIMISE_TEXTS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            return t(key, lang, **found.groupdict())
+    return text
+
+
 _SCENARIO_PROBLEMS = (
     (r"unknown key \(misspelt\?\); docs/scenario.md lists the allowed keys", "scn.unknown_key"),
     (r"required field is missing", "scn.missing"),
@@ -1528,6 +1584,60 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.pareto_row": (
         "wait {wait} min, {hours} h, CSAT {csat} (predicted)",
         "等候 {wait} 分钟，{hours} 小时，满意率 {csat}（预测）",
+    ),
+    "opt.method.enumeration": ("enumeration", "逐一枚举"),
+    "opt.method.search": ("neighbourhood search", "邻域搜索"),
+    "opt.pp": ("pp", "个百分点"),
+    "opt.resuming": (
+        "resuming: {n} replications of {k} layouts from {path}",
+        "继续上次的运行：从 {path} 读入 {k} 个方案的 {n} 次重复",
+    ),
+    "opt.progress.enumerated": (
+        "{n} layouts within the budget ({size} in the space); {n0} replications each",
+        "预算内 {n} 个方案（搜索空间共 {size} 个）；每个先重复 {n0} 次",
+    ),
+    "opt.progress.searching": (
+        "{size} layouts in the space (> max_candidates {most}): searching",
+        "搜索空间共 {size} 个方案（多于 max_candidates {most}）：邻域搜索",
+    ),
+    "opt.progress.visited": (
+        "search: {n} designs visited, at {label}",
+        "搜索：已访问 {n} 个方案，当前 {label}",
+    ),
+    "opt.progress.feasibility": (
+        "feasibility check of {k} constraint(s)",
+        "检查 {k} 个约束的可行性",
+    ),
+    "opt.progress.selecting": (
+        "{n} feasible; selecting the best by KN (δ = {delta})",
+        "可行 {n} 个；用 KN 选择最优方案（δ = {delta}）",
+    ),
+    "opt.progress.kn": (
+        "KN: {k} candidates left after {r} replications",
+        "KN：重复 {r} 次后还剩 {k} 个候选方案",
+    ),
+    "opt.note.local": (
+        "the space holds {size} designs; a neighbourhood search visited {visited}, and the "
+        "selection guarantee is over those (a local, not a global, optimum)",
+        "搜索空间共 {size} 个方案；邻域搜索访问了 {visited} 个，选择的概率保证只针对这些方案"
+        "（局部最优，而非全局最优）",
+    ),
+    "opt.note.finalists": (
+        "the {finalists} best of the {visited} designs visited (by their first {n0} days) "
+        "went on to the feasibility check and selection",
+        "访问过的 {visited} 个方案中，按前 {n0} 天结果最好的 {finalists} 个进入可行性检查和选择",
+    ),
+    "opt.note.kn_capped": (
+        "the replication cap ({cap}) stopped KN with {k} candidates still in contention: "
+        "the best of them by sample mean is shown, without the guarantee (raise "
+        "max_replications or delta)",
+        "重复次数上限（{cap}）使 KN 在仍有 {k} 个候选方案时停止：显示的是其中样本均值最好的"
+        "方案，不带概率保证（可提高 max_replications 或 delta）",
+    ),
+    "opt.note.feasibility_capped": (
+        "{n} candidate(s) reached the replication cap undecided on a constraint and were "
+        "classified by their sample mean",
+        "{n} 个候选方案到重复次数上限时仍无法判定是否满足约束，已按样本均值归类",
     ),
     "opt.more": ("... {n} more (--json or --out)", "……另有 {n} 个（见 --json 或 --out）"),
     "opt.paste": (

@@ -787,3 +787,25 @@ def test_days_where_the_objective_is_undefined_are_left_out() -> None:
         ev.days[:, 2] = np.nan  # system 2 never defined: never chosen
         sel = opt.kn_select(ev, [0, 1, 2], "m", sense, 0.5, 0.05, 10, 400)
         assert sel.best == 0
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"max_candidates": 2, "finalists": 2, "max_replications": 5}],
+    ids=["enumeration", "search-capped"],
+)
+def test_every_progress_line_note_and_method_reads_in_chinese(extra) -> None:
+    """What `hallsim optimise --lang zh` prints of the library's English words (progress,
+    notes, the search method) is Chinese: a reworded English message must be reworded in
+    i18n's patterns too, or it would show untranslated."""
+    from hallsim.i18n import has_chinese, optimise_text
+
+    base = load_scenario(ROOT / "scenarios" / "integrated.toml")
+    said: list[str] = []
+    out = opt.optimise(problem(base, {**_small_space(), **extra}), workers=1, progress=said.append)
+    texts = [*said, *out.notes, out.method]
+    assert said and (out.notes or not extra)
+    for text in texts:
+        assert has_chinese(optimise_text(text, "zh")), text
+        assert optimise_text(text, "en") == text
+    assert optimise_text("not a known message", "zh") == "not a known message"

@@ -16,7 +16,7 @@ import click
 
 from hallsim.cli.common import chosen_backend, cluster_failure, cluster_options
 from hallsim.cli.types import SEED
-from hallsim.i18n import current
+from hallsim.i18n import current, optimise_text
 from hallsim.i18n import t as tr
 
 
@@ -46,7 +46,7 @@ def _diff(metric: str, s: dict) -> str:
     from hallsim.optimise import SHARE_METRICS
 
     k = 100 if metric in SHARE_METRICS else 1
-    unit = " pp" if metric in SHARE_METRICS else ""
+    unit = " " + tr("opt.pp") if metric in SHARE_METRICS else ""
     if s["mean"] is None:
         return "—"
     txt = f"{k * s['mean']:+.2f}"
@@ -69,7 +69,7 @@ def print_outcome(data: dict, base_file: str) -> None:
         tr(
             "opt.searched",
             candidates=data["candidates"],
-            method=data["method"],
+            method=optimise_text(data["method"]),
             space=data["layouts_in_space"],
             checked=data["checked"],
             feasible=data["feasible"],
@@ -115,7 +115,7 @@ def print_outcome(data: dict, base_file: str) -> None:
     echo("")
     echo(data["guarantee"][lang])
     for note in data["notes"]:
-        echo(f"{tr('staff.note')}: {note}")
+        echo(f"{tr('staff.note')}: {optimise_text(note)}")
     echo("")
     echo(data["answer"][lang])
     if best is not None:
@@ -233,7 +233,7 @@ def optimise_command(
 
     def progress(msg: str) -> None:
         if not quiet:
-            click.echo(f"optimise: {msg}", err=True)
+            click.echo(f"optimise: {optimise_text(msg)}", err=True)
 
     workers = workers or os.cpu_count() or 1
     where = {"workers": workers, "backend": backend, "scheduler": scheduler}
@@ -278,7 +278,7 @@ def _run_into(folder, problem, where: dict, progress):
             saved = opt.load_evaluations(f.path / opt.EVALUATIONS, key)
             if saved:
                 n = sum(len(v) for v in saved.values())
-                progress(f"resuming: {n} replications of {len(saved)} layouts from {f.path}")
+                progress(tr("opt.resuming", n=n, k=len(saved), path=f.path))
         last = [time.monotonic()]
 
         def save(ev, force: bool = False) -> None:
