@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hallsim.engines import choose, fast, operations_loop, simpy_hall
-from hallsim.engines.trace import RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.engines.trace import MISSED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.experiment import trace_replication
 from hallsim.scenario import ScenarioError, load_scenario, scenario_from_dict
 from hallsim.streams import make_streams
@@ -86,8 +86,9 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
     assert fast.path_of(lines) == "kernel"
     away = {"absent": 0.1, "away_min": {"dist": "exponential", "mean": 2}}
     missed = scenario_from_dict({**base, "missed_calls": away})
-    assert operations_loop.lacks(missed) == ["missed_calls"]
-    assert fast.path_of(missed) == "kernel"
+    assert operations_loop.lacks(missed) == []  # missed calls run on the loop
+    assert fast.path_of(missed) == "operations"
+    assert fast.path_of(missed.with_changes({"layout": {"queue": "per_window"}})) == "kernel"
 
 
 # --------------------------------------------------------------------------- random halls
@@ -112,7 +113,9 @@ def operations_halls(draw, continuous: bool = True):
     """Single-queue day halls with rosters (levels up, down and to 0, overlapping
     breaks), classes (priorities, class-restricted windows, service and patience
     factors), appointments (slots, punctuality, grace, no-shows), reneging, balking,
-    a waiting room, return visits, clerk speeds, several window groups."""
+    a waiting room, return visits, missed calls (re-queued at the front or the back,
+    with or without wasted window time, lost beyond the grace), clerk speeds, several
+    window groups."""
     n_matters = draw(st.integers(1, 3))
     names = [f"m{k}" for k in range(n_matters)]
     matters = [
@@ -204,6 +207,14 @@ def operations_halls(draw, continuous: bool = True):
     if draw(st.integers(0, 3)) == 0:  # a same-day return delay drawn per citizen
         data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
         data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
+    if draw(st.booleans()):
+        data["missed_calls"] = {
+            "absent": draw(st.sampled_from([0.1, 0.3, 0.7])),
+            "away_min": _dist(draw, continuous),
+            "grace_min": draw(st.sampled_from([0.0, 5.0, 15.0])),
+            "requeue": draw(st.sampled_from(["front", "back"])),
+            "wasted_min": draw(st.sampled_from([0.0, 1.0, 2.0])),
+        }
     try:
         scenario = scenario_from_dict(data)
     except ScenarioError:  # e.g. a class no staffed window serves
@@ -250,9 +261,21 @@ def test_the_random_halls_exercise_the_features() -> None:
                 ("classes", tr.klass is not None and bool((tr.klass > 0).any())),
                 ("roster", tr.duty_window is not None),
                 ("capped", tr.refused_cap > 0),
+                ("missed", MISSED in outcomes),
+                ("requeued", tr.missed_calls > int((tr.outcome == MISSED).sum())),
             ]
             if hit
         )
 
     collect()
-    assert seen == {"unserved", "reneged", "returns", "booked", "classes", "roster", "capped"}
+    assert seen == {
+        "unserved",
+        "reneged",
+        "returns",
+        "booked",
+        "classes",
+        "roster",
+        "capped",
+        "missed",
+        "requeued",
+    }

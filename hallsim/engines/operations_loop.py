@@ -41,19 +41,21 @@ import numpy as np
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
+    MISSED,
     RENEGED,
     SERVED,
     UNSERVED,
     HallTrace,
 )
 from hallsim.scenario import Scenario, scenario_cache
-from hallsim.streams import draw_demand, return_plan
+from hallsim.streams import draw_demand, quantile, return_plan
 
 INF = float("inf")
 NAN = float("nan")
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
 # event kinds
 _ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
+_RELEASE, _BACK = 9, 10  # a missed call's window released, the citizen back
 
 
 def lacks(scenario: Scenario) -> list[str]:
@@ -61,8 +63,6 @@ def lacks(scenario: Scenario) -> list[str]:
     missing = []
     if scenario.layout.queue != "single":
         missing.append("per-window lines")
-    if scenario.missed_calls is not None:
-        missing.append("missed_calls")
     if scenario.visits is not None:
         missing.append("visits")
     if scenario.stations:
@@ -104,6 +104,9 @@ class _Plan:
             [self.combo_index[(m, k)] for m in self.served[w] for k in self.classes_of[w]]
             for w in range(n_windows)
         ]
+        # the groups of those windows: a window's matters and classes are its group's,
+        # so a (matter, class) looks for an idle window in a few groups' idle heaps
+        self.combo_groups = [sorted({self.group[w] for w in ws}) for ws in self.combo_windows]
         self.class_priority = [0] + [k.priority for k in sc.classes or []]
         self.class_factor = [1.0] + [k.service_time_factor for k in sc.classes or []]
         factors = [1.0] + [k.patience_factor for k in sc.classes or []]
@@ -144,6 +147,7 @@ class _Plan:
         self.uses_appointments = sc.uses_appointments()
         self.renege = sc.renege_by_matter
         self.group_of = np.array([*self.group, -1], dtype=np.int64)  # [-1]: not served
+        self.missed = sc.missed_calls
 
 
 _plan = scenario_cache(_Plan)
@@ -168,8 +172,9 @@ def _next_for(heaps, ST, TIER) -> int:
 
 class _Staffing:
     """The roster process (``simpy_hall._Hall._roster``, ``_set_level``, ``_open``,
-    ``_dismiss``) on the loop's lists; a few events a day, so kept out of the loop.
-    ``roster_from`` takes and returns the loop's scheduling order and waiting count."""
+    ``_dismiss``) and a missed call's release of its window (``_release``) on the loop's
+    lists; a few events a day, so kept out of the loop. ``roster_from`` and ``release``
+    take and return the loop's scheduling order and waiting count."""
 
     def __init__(self, plan, heap, queues, window_heaps, ST, TIER, WIN, add_row):
         self.plan = plan
@@ -182,9 +187,35 @@ class _Staffing:
         self.order = 0
         self.waiting = 0
 
-    def windows(self, busy, idle_since, on_duty, closing, duty_start, duty) -> None:
+    def windows(
+        self, busy, idle_since, on_duty, closing, duty_start, duty, last_end, idle_heaps
+    ) -> None:
         self.busy, self.idle_since, self.on_duty = busy, idle_since, on_duty
         self.closing, self.duty_start, self.duty = closing, duty_start, duty
+        self.last_end, self.idle_heaps = last_end, idle_heaps
+
+    def release(self, w, now, order, waiting):
+        """simpy_hall._Hall._release (a window's call always an event here)."""
+        self.last_end[w] = now
+        if self.closing[w]:
+            self.closing[w] = False
+            self.busy[w] = False
+            self.on_duty[w] = False
+            self.duty.append((w, self.duty_start[w], now))
+            return order, waiting
+        nxt = _next_for(self.window_heaps[w], self.ST, self.TIER)
+        if nxt < 0:
+            self.busy[w] = False
+            self.idle_since[w] = now
+            heappush(self.idle_heaps[self.plan.group[w]], (now, w))
+            return order, waiting
+        waiting -= 1
+        self.q_times.append(now)
+        self.q_levels.append(waiting)
+        self.ST[nxt] = CALLED
+        self.WIN[nxt] = w
+        heappush(self.heap, (now, order, _CALLED, nxt))
+        return order + 1, waiting
 
     def queue_trace(self, q_times, q_levels) -> None:
         self.q_times, self.q_levels = q_times, q_levels
@@ -245,6 +276,8 @@ class _Staffing:
             self.WIN[nxt] = w
             heappush(self.heap, (now, self.order, _CALLED, nxt))
             self.order += 1
+        else:
+            heappush(self.idle_heaps[self.plan.group[w]], (now, w))
 
     def dismiss(self, qi):
         """No window will open again for these citizens: they leave unserved now."""
@@ -259,6 +292,51 @@ class _Staffing:
                 self.q_levels.append(self.waiting)
                 self.add_row((c, -1, NAN, self.now, UNSERVED, False))
         queue.clear()
+
+
+class _Missed:
+    """过号 (``simpy_hall._Hall._answer_call``): whether a called citizen is there.
+
+    ``answer`` is the call's answer up to its first wait, at the moment the citizen's
+    process resumes after being called (where the reference calls ``_answer_call``).
+    Each call reads one ``missed_calls`` uniform; when the citizen is not there, the
+    window's release is a timeout of ``wasted_min`` (or happens now), then one more
+    uniform gives the time away: beyond the grace the citizen is lost (MISSED), within
+    it their return is a ``_BACK`` event (the loop re-queues them).
+    """
+
+    def __init__(self, mc, rng, staffing, heap, ST, add_row):
+        self.absent = mc.absent
+        self.wasted = mc.wasted_min
+        self.away_min = mc.away_min
+        self.grace = mc.grace_min
+        self.tier = -1 if mc.requeue == "front" else 1
+        self.rng = rng
+        self.staffing = staffing
+        self.heap = heap
+        self.ST = ST
+        self.add_row = add_row
+        self.count = 0
+
+    def answer(self, i, w, now, order, waiting):
+        """(order, waiting, True) when citizen ``i`` answers ``w``'s call (service
+        starts), else (order, waiting, False)."""
+        rng = self.rng
+        if not rng.random() < self.absent:
+            return order, waiting, True
+        self.count += 1
+        if self.wasted > 0:
+            heappush(self.heap, (now + self.wasted, order, _RELEASE, w))
+            order += 1
+        else:
+            order, waiting = self.staffing.release(w, now, order, waiting)
+        away = float(quantile(self.away_min, rng.random(1))[0])
+        if away > self.grace:
+            self.ST[i] = GONE
+            self.add_row((i, -1, NAN, now, MISSED, False))
+            return order, waiting, False
+        heappush(self.heap, (now + away, order, _BACK, i))
+        return order + 1, waiting, False
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
@@ -276,7 +354,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     p_settle = setup.p_settle
     n_windows = plan.n_windows
     n_classes = plan.n_classes
-    combo_windows = plan.combo_windows
+    group = plan.group
     window_queues = plan.window_queues
     class_priority = plan.class_priority
     class_factor = plan.class_factor
@@ -336,6 +414,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     window_heaps = []
     for qs in window_queues:
         window_heaps.append(list(map(queues.__getitem__, qs)))
+    # idle windows on duty: a heap of (idle since, window) per group, so an arrival
+    # finds the reference's choice (longest idle, then lowest index) without a scan of
+    # every window; entries of windows since called or sent off duty are dropped when met
+    idle_heaps: list[list] = [[] for _ in plan.group_windows]
+    for w in range(n_windows):
+        if on_duty[w]:
+            idle_heaps[group[w]].append((open_min, w))  # in window order: already heaps
+    combo_idle = []  # each (matter, class)'s groups' idle heaps
+    for gs in plan.combo_groups:
+        combo_idle.append(list(map(idle_heaps.__getitem__, gs)))
 
     heap: list[tuple] = []
     order = 0  # SimPy's scheduling order (event ids), as far as it matters
@@ -350,8 +438,12 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     ia = 0  # the source's next citizen
 
     staffing = _Staffing(plan, heap, queues, window_heaps, ST, TIER, WIN, add_row)
-    staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty)
+    staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty, last_end, idle_heaps)
     staffing.queue_trace(q_times, q_levels)
+    missed = None
+    if plan.missed is not None:
+        missed = _Missed(plan.missed, streams["missed_calls"], staffing, heap, ST, add_row)
+        requeue_tier = missed.tier
 
     if plan.rostered:
         order, waiting = staffing.roster_from(0, False, now, order, waiting)
@@ -415,6 +507,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 if nxt < 0:
                     busy[w] = False
                     idle_since[w] = now
+                    heappush(idle_heaps[group[w]], (now, w))
                 else:
                     waiting -= 1
                     q_times.append(now)
@@ -434,6 +527,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             # the call is the next event, and (with patience) so is the condition's:
             # the called citizen's service starts at once, as it would there
             TRIG[nxt] = True
+            if missed is not None:
+                order, waiting, there = missed.answer(nxt, w, now, order, waiting)
+                if not there:
+                    continue
             CALL[nxt] = now
             sp = speed[w]
             k = K[nxt]
@@ -454,6 +551,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         continue
                 # resumes now (nothing else happens at this instant): the service
                 w = WIN[i]
+                if missed is not None:
+                    order, waiting, there = missed.answer(i, w, now, order, waiting)
+                    if not there:
+                        continue
                 CALL[i] = now
                 sp = speed[w]
                 k = K[i]
@@ -497,18 +598,26 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         if punctual and a >= sl:
                             TIER[i] = 0
                             tier0 = True
-                    best = -1
-                    for x in combo_windows[qi]:
-                        if (
-                            on_duty[x]
-                            and not busy[x]
-                            and (best < 0 or idle_since[x] < idle_since[best])
-                        ):
-                            best = x
-                    if best >= 0:
+                    top = None  # the longest idle window on duty (then the lowest index)
+                    for h in combo_idle[qi]:
+                        while h:
+                            e = h[0]
+                            x = e[1]
+                            if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                                heappop(h)  # called, or off duty, since it went idle
+                            else:
+                                if top is None or e < top:
+                                    top = e
+                                break
+                    if top is not None:
+                        best = top[1]
                         busy[best] = True
                         ST[i] = CALLED
                         WIN[i] = best
+                        if missed is not None:
+                            order, waiting, there = missed.answer(i, best, now, order, waiting)
+                            if not there:
+                                continue
                         CALL[i] = now
                         sp = speed[best]
                         if k:
@@ -576,6 +685,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             state = ST[i]
             if state == CALLED:  # the service (as in the call's handler)
                 w = WIN[i]
+                if missed is not None:
+                    order, waiting, there = missed.answer(i, w, now, order, waiting)
+                    if not there:
+                        continue
                 CALL[i] = now
                 sp = speed[w]
                 k = K[i]
@@ -596,8 +709,43 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 TIER[i] = 0
                 k = K[i]
                 heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
-        else:  # _ROSTER
+        elif kind == _ROSTER:
             order, waiting = staffing.roster_from(i, True, now, order, waiting)
+        elif kind == _RELEASE:  # a missed call's wasted time is over
+            order, waiting = staffing.release(i, now, order, waiting)
+        else:  # _BACK: back from a missed call within the grace (simpy_hall._answer_call)
+            ST[i] = WAITING
+            TIER[i] = requeue_tier
+            P[i] = INF  # waits for the next call without a patience timeout
+            k = K[i]
+            qi = M[i] * n_classes + k
+            heappush(queues[qi], (-class_priority[k], requeue_tier, now, seq, i))
+            seq += 1
+            waiting += 1
+            q_times.append(now)
+            q_levels.append(waiting)
+            top = None  # a free window calls at once (nobody else it serves is waiting)
+            for h in combo_idle[qi]:
+                while h:
+                    e = h[0]
+                    x = e[1]
+                    if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                        heappop(h)
+                    else:
+                        if top is None or e < top:
+                            top = e
+                        break
+            if top is not None:
+                x = top[1]
+                nxt = _next_for(window_heaps[x], ST, TIER)
+                waiting -= 1
+                q_times.append(now)
+                q_levels.append(waiting)
+                busy[x] = True
+                ST[nxt] = CALLED
+                WIN[nxt] = x
+                heappush(heap, (now, order, _CALLED, nxt))
+                order += 1
     if returns is not None:
         returns.finish()
 
@@ -616,10 +764,13 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         for w in range(n_windows):
             if on_duty[w]:
                 duty.append((w, duty_start[w], max(close, last_end[w])))
-    return _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty)
+    n_missed = missed.count if missed is not None else 0
+    return _trace(
+        plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed
+    )
 
 
-def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty):
+def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed):
     """The HallTrace of ``simpy_hall._Hall._trace``: visits sorted by (arrival, end),
     ties in the order they were recorded."""
     if rows:
@@ -668,8 +819,8 @@ def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_lat
         no_shows=demand.no_shows,
         refused_cap=demand.refused_cap,
         refused_by_matter=demand.refused_by_matter,
-        missed_calls=0,
-        missed_wasted_min=0 * 0.0,
+        missed_calls=n_missed,
+        missed_wasted_min=n_missed * (plan.missed.wasted_min if plan.missed else 0.0),
     )
     if setup.clerk_speed is not None:
         trace.clerk_speed = setup.clerk_speed
