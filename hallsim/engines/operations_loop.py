@@ -5,7 +5,7 @@
 one ticket queue with rosters and breaks, citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
-effects with fatigue and return visits, clerk speeds. The fast engine
+effects with fatigue and return visits, missed calls (过号), clerk speeds. The fast engine
 (``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
 recursion does not cover runs on its event kernel.
 
@@ -25,7 +25,15 @@ process's start (SimPy runs it right after the current event) becomes code at th
 of the handler that starts it. Times are computed with the reference's floating-point
 operations (a timeout of ``d`` ends at ``now + d``, the source's clock is
 ``now + (t - now)``), and the random streams are read in the reference's order (return
-visits' draws in blocks, as the one-pass loops read them: ``fast._Returns``).
+visits' draws in blocks, as the one-pass loops read them: ``fast._Returns``; missed
+calls' uniforms likewise: ``_Missed``). A missed call is the reference's
+``_answer_call`` at the point where the called citizen's process resumes: its window's
+release (now, or a ``_RELEASE`` timeout after the wasted time) and the citizen's return
+(a ``_BACK`` timeout) are scheduled in the reference's order.
+
+An arriving citizen takes the longest idle window on duty (then the lowest index) that
+serves their matter and class; the loop keeps a heap of idle windows per group, so with
+hundreds of windows an arrival looks at a few heap tops, not at every window.
 
 What it does not cover (``lacks``) stays on the kernel. A mechanism added to
 ``simpy_hall`` must be named in ``lacks`` until this loop runs it: the loop is the
@@ -303,6 +311,11 @@ class _Missed:
     window's release is a timeout of ``wasted_min`` (or happens now), then one more
     uniform gives the time away: beyond the grace the citizen is lost (MISSED), within
     it their return is a ``_BACK`` event (the loop re-queues them).
+
+    The uniforms are drawn in blocks (as ``fast._Returns`` draws return visits);
+    ``finish`` rewinds the stream and advances it by exactly the number used, as the
+    reference's one draw at a time would (a double takes one draw of the bit generator
+    whatever the block size, so the values are the same).
     """
 
     def __init__(self, mc, rng, staffing, heap, ST, add_row):
@@ -317,12 +330,40 @@ class _Missed:
         self.ST = ST
         self.add_row = add_row
         self.count = 0
+        self.saved = None  # the stream's state before the first block
+        self.used = 0  # uniforms used before the current block
+        self.block = np.empty(0)
+        self.u: list[float] = []  # the current block as Python floats
+        self.pos = 0  # the next one in it
+        self.size = 256
+
+    def _uniform(self) -> int:
+        """Position in ``self.u`` of the stream's next uniform."""
+        if self.pos == len(self.u):
+            if self.saved is None:
+                self.saved = self.rng.bit_generator.state
+            self.used += len(self.u)
+            self.block = self.rng.random(self.size)
+            self.u = self.block.tolist()
+            self.pos = 0
+            self.size *= 2
+        self.pos += 1
+        return self.pos - 1
+
+    def finish(self) -> None:
+        if self.saved is not None:
+            self.rng.bit_generator.state = self.saved
+            self.rng.random(self.used + self.pos)
 
     def answer(self, i, w, now, order, waiting):
         """(order, waiting, True) when citizen ``i`` answers ``w``'s call (service
         starts), else (order, waiting, False)."""
-        rng = self.rng
-        if not rng.random() < self.absent:
+        j = self.pos
+        if j == len(self.u):
+            j = self._uniform()
+        else:
+            self.pos = j + 1
+        if not self.u[j] < self.absent:
             return order, waiting, True
         self.count += 1
         if self.wasted > 0:
@@ -330,7 +371,8 @@ class _Missed:
             order += 1
         else:
             order, waiting = self.staffing.release(w, now, order, waiting)
-        away = float(quantile(self.away_min, rng.random(1))[0])
+        j = self._uniform()
+        away = float(quantile(self.away_min, self.block[j : j + 1])[0])
         if away > self.grace:
             self.ST[i] = GONE
             self.add_row((i, -1, NAN, now, MISSED, False))
@@ -748,6 +790,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 order += 1
     if returns is not None:
         returns.finish()
+    if missed is not None:
+        missed.finish()
 
     # safety net (simpy_hall._Hall.run): nobody may stay waiting
     close = plan.close
