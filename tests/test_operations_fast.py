@@ -81,14 +81,21 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
         "classes": [{"name": "old", "share": 0.2, "priority": 1}],
     }
     assert fast.path_of(scenario_from_dict(base)) == "operations"
-    lines = scenario_from_dict({**base, "layout": {"queue": "per_window"}})
-    assert operations_loop.lacks(lines) == ["per-window lines"]
-    assert fast.path_of(lines) == "kernel"
     away = {"absent": 0.1, "away_min": {"dist": "exponential", "mean": 2}}
     missed = scenario_from_dict({**base, "missed_calls": away})
     assert operations_loop.lacks(missed) == []  # missed calls run on the loop
     assert fast.path_of(missed) == "operations"
-    assert fast.path_of(missed.with_changes({"layout": {"queue": "per_window"}})) == "kernel"
+    for layout in (
+        {"queue": "per_window"},
+        {"queue": "per_window", "line_choice": "shortest_expected_wait"},
+    ):
+        lines = missed.with_changes({"layout": layout})  # and so do per-window lines
+        assert operations_loop.lacks(lines) == [] and fast.path_of(lines) == "operations"
+    exp4 = {"dist": "exponential", "mean": 4}
+    kiosks = {"count": 1, "matters": ["a"], "service_min": exp4, "uptake": 0.5, "success": 0.8}
+    with_kiosks = scenario_from_dict({**base, "kiosks": kiosks})
+    assert operations_loop.lacks(with_kiosks) == ["kiosks"]
+    assert fast.path_of(with_kiosks) == "kernel"
 
 
 # --------------------------------------------------------------------------- random halls
@@ -115,7 +122,8 @@ def operations_halls(draw, continuous: bool = True):
     factors), appointments (slots, punctuality, grace, no-shows), reneging, balking,
     a waiting room, return visits, missed calls (re-queued at the front or the back,
     with or without wasted window time, lost beyond the grace), clerk speeds, several
-    window groups."""
+    window groups; or per-window lines (shortest line or shortest expected wait, ties
+    drawn at random) with all of that but rosters."""
     n_matters = draw(st.integers(1, 3))
     names = [f"m{k}" for k in range(n_matters)]
     matters = [
@@ -123,6 +131,7 @@ def operations_halls(draw, continuous: bool = True):
     ]
     n_classes = draw(st.integers(0, 2))
     class_names = [f"k{k}" for k in range(n_classes)]
+    per_window = draw(st.integers(0, 2)) == 0  # rosters need the single queue
     groups = []
     for g in range(draw(st.integers(1, 3))):
         count = draw(st.integers(1, 3))
@@ -140,7 +149,7 @@ def operations_halls(draw, continuous: bool = True):
             group["classes"] = draw(
                 st.lists(st.sampled_from(["regular", *class_names]), min_size=1, unique=True)
             )
-        if draw(st.booleans()):
+        if not per_window and draw(st.booleans()):
             keys = draw(st.lists(st.sampled_from(CLOCK[:-1]), min_size=1, max_size=4, unique=True))
             group["staffed"] = {k: draw(st.integers(0, count)) for k in sorted(keys)}
             if draw(st.booleans()):  # overlapping breaks may take every staffed window
@@ -153,7 +162,7 @@ def operations_halls(draw, continuous: bool = True):
         groups.append(group)
     if draw(st.booleans()):  # a window for everyone, all day: nobody is ever unserved
         groups.append({"name": "all", "count": 1, "matters": ["*"]})
-    elif draw(st.booleans()):  # every window closes before the hall: the rest go unserved
+    elif not per_window and draw(st.booleans()):  # every window closes before the hall
         for group in groups:
             group["staffed"] = {**group.get("staffed", {"09:00": group["count"]}), "11:00": 0}
     data: dict[str, Any] = {
@@ -164,6 +173,9 @@ def operations_halls(draw, continuous: bool = True):
         "windows": groups,
         "layout": {"queue": "single"},
     }
+    if per_window:
+        choice = draw(st.sampled_from(["shortest_line", "shortest_expected_wait"]))
+        data["layout"] = {"queue": "per_window", "line_choice": choice}
     if n_classes:
         data["classes"] = [
             {
@@ -263,6 +275,7 @@ def test_the_random_halls_exercise_the_features() -> None:
                 ("capped", tr.refused_cap > 0),
                 ("missed", MISSED in outcomes),
                 ("requeued", tr.missed_calls > int((tr.outcome == MISSED).sum())),
+                ("lines", scenario.layout.queue == "per_window" and bool(tr.booked is not None)),
             ]
             if hit
         )
@@ -278,4 +291,5 @@ def test_the_random_halls_exercise_the_features() -> None:
         "capped",
         "missed",
         "requeued",
+        "lines",
     }

@@ -1,8 +1,10 @@
-"""The single-queue hall with operations, as one callback loop over a heap of events.
+"""The hall with operations, as one callback loop over a heap of events.
 
 ``run_hall(scenario, streams)`` gives the ``HallTrace`` of
 ``hallsim.engines.simpy_hall.run_hall`` bit for bit for the scenarios ``lacks`` accepts:
-one ticket queue with rosters and breaks, citizen classes (priority calling,
+one ticket queue with rosters and breaks, or per-window lines (the shortest line or
+the shortest expected wait, ties drawn from the ``routing`` stream as the reference
+draws them; no rosters there), citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
 effects with fatigue and return visits, missed calls (过号), clerk speeds. The fast engine
@@ -31,9 +33,11 @@ calls' uniforms likewise: ``_Missed``). A missed call is the reference's
 release (now, or a ``_RELEASE`` timeout after the wasted time) and the citizen's return
 (a ``_BACK`` timeout) are scheduled in the reference's order.
 
-An arriving citizen takes the longest idle window on duty (then the lowest index) that
-serves their matter and class; the loop keeps a heap of idle windows per group, so with
-hundreds of windows an arrival looks at a few heap tops, not at every window.
+With one ticket queue an arriving citizen takes the longest idle window on duty (then
+the lowest index) that serves their matter and class; the loop keeps a heap of idle
+windows per group, so with hundreds of windows an arrival looks at a few heap tops,
+not at every window. With per-window lines each window has one heap (its line) and
+an arrival picks a line as ``simpy_hall._Hall._choose_line`` does (``calling``).
 
 What it does not cover (``lacks``) stays on the kernel. A mechanism added to
 ``simpy_hall`` must be named in ``lacks`` until this loop runs it: the loop is the
@@ -46,6 +50,8 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from hallsim.engines import calling
+from hallsim.engines.clerks import attitude_multiplier
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
@@ -69,8 +75,6 @@ _RELEASE, _BACK = 9, 10  # a missed call's window released, the citizen back
 def lacks(scenario: Scenario) -> list[str]:
     """What this loop does not run (empty: it gives the reference's trace)."""
     missing = []
-    if scenario.layout.queue != "single":
-        missing.append("per-window lines")
     if scenario.visits is not None:
         missing.append("visits")
     if scenario.stations:
@@ -156,6 +160,36 @@ class _Plan:
         self.renege = sc.renege_by_matter
         self.group_of = np.array([*self.group, -1], dtype=np.int64)  # [-1]: not served
         self.missed = sc.missed_calls
+        # per-window lines (no rosters there: scenario validation): a line per window
+        self.lines = sc.layout.queue != "single"
+        self.line_choice = calling.LINE_CHOICE[sc.layout.line_choice or "shortest_line"]
+        names_of = sc.matters
+        # the demand-weighted mean service of the matters a window serves, as
+        # (numerator, denominator): simpy_hall divides after multiplying by the speed
+        self.mean_of_matters = [
+            (
+                sum(names_of[k].share * names_of[k].service_min.mean for k in self.served[w]),
+                max(sum(names_of[k].share for k in self.served[w]), 1e-300),
+            )
+            for w in range(n_windows)
+        ]
+        self.scenario = sc
+
+    def mean_service(self, setup) -> list[float]:
+        """simpy_hall's ``mean_service`` (what shortest_expected_wait multiplies line
+        lengths by), with its floating-point operations: speed x mean, then x clerk."""
+        sc = self.scenario
+        out = []
+        for w in range(self.n_windows):
+            speed = sc.windows[self.group[w]].service_time_factor * attitude_multiplier(
+                sc, setup.clerks[w]
+            )
+            num, den = self.mean_of_matters[w]
+            ms = speed * num / den
+            if setup.clerk_speed is not None:
+                ms *= float(setup.clerk_speed[w])
+            out.append(ms)
+        return out
 
 
 _plan = scenario_cache(_Plan)
@@ -215,8 +249,11 @@ class _Staffing:
         if nxt < 0:
             self.busy[w] = False
             self.idle_since[w] = now
-            heappush(self.idle_heaps[self.plan.group[w]], (now, w))
+            if self.line_count is None:
+                heappush(self.idle_heaps[self.plan.group[w]], (now, w))
             return order, waiting
+        if self.line_count is not None:
+            self.line_count[w] -= 1
         waiting -= 1
         self.q_times.append(now)
         self.q_levels.append(waiting)
@@ -397,6 +434,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     n_windows = plan.n_windows
     n_classes = plan.n_classes
     group = plan.group
+    combo_windows = plan.combo_windows
+    lines = plan.lines
     window_queues = plan.window_queues
     class_priority = plan.class_priority
     class_factor = plan.class_factor
@@ -439,6 +478,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     CALL = [NAN] * n
     SEQ = [-1] * n  # ticket number
     TRIG = [False] * n  # "called or out of patience" has succeeded
+    LN = [-1] * n  # per-window lines: the window whose line they joined
 
     # windows
     busy = [False] * n_windows
@@ -454,8 +494,18 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     # each window's heaps (no comprehension over ``queues``: that would make it a
     # closure cell, slower to read in the event loop)
     window_heaps = []
-    for qs in window_queues:
-        window_heaps.append(list(map(queues.__getitem__, qs)))
+    if lines:  # each window calls from its own line only
+        queues = [[] for _ in range(n_windows)]  # the lines, in window order
+        for line in queues:
+            window_heaps.append([line])
+        line_count = [0] * n_windows  # citizens waiting in each line
+        line_choice = plan.line_choice
+        mean_service = plan.mean_service(setup)
+        draw_tie = streams["routing"].integers
+    else:
+        for qs in window_queues:
+            window_heaps.append(list(map(queues.__getitem__, qs)))
+        line_count = None
     # idle windows on duty: a heap of (idle since, window) per group, so an arrival
     # finds the reference's choice (longest idle, then lowest index) without a scan of
     # every window; entries of windows since called or sent off duty are dropped when met
@@ -482,6 +532,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     staffing = _Staffing(plan, heap, queues, window_heaps, ST, TIER, WIN, add_row)
     staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty, last_end, idle_heaps)
     staffing.queue_trace(q_times, q_levels)
+    staffing.line_count = line_count
     missed = None
     if plan.missed is not None:
         missed = _Missed(plan.missed, streams["missed_calls"], staffing, heap, ST, add_row)
@@ -525,6 +576,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     CALL.append(NAN)
                     SEQ.append(-1)
                     TRIG.append(False)
+                    LN.append(-1)
             # simpy_hall._Hall._release
             last_end[w] = now
             nxt = -1
@@ -549,8 +601,11 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 if nxt < 0:
                     busy[w] = False
                     idle_since[w] = now
-                    heappush(idle_heaps[group[w]], (now, w))
+                    if not lines:
+                        heappush(idle_heaps[group[w]], (now, w))
                 else:
+                    if lines:
+                        line_count[w] -= 1
                     waiting -= 1
                     q_times.append(now)
                     q_levels.append(waiting)
@@ -640,17 +695,30 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         if punctual and a >= sl:
                             TIER[i] = 0
                             tier0 = True
-                    top = None  # the longest idle window on duty (then the lowest index)
-                    for h in combo_idle[qi]:
-                        while h:
-                            e = h[0]
-                            x = e[1]
-                            if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
-                                heappop(h)  # called, or off duty, since it went idle
-                            else:
-                                if top is None or e < top:
-                                    top = e
-                                break
+                    if lines:  # simpy_hall._Hall._choose_line: the line to join
+                        cands = combo_windows[qi]
+                        target = cands[
+                            line_choice(
+                                [line_count[x] + busy[x] for x in cands],
+                                [mean_service[x] for x in cands],
+                                draw_tie,
+                            )
+                        ]
+                        line = line_count[target]
+                        top = (0, target) if not busy[target] and line == 0 else None
+                    else:
+                        line = waiting
+                        top = None  # the longest idle window on duty (then the lowest index)
+                        for h in combo_idle[qi]:
+                            while h:
+                                e = h[0]
+                                x = e[1]
+                                if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                                    heappop(h)  # called, or off duty, since it went idle
+                                else:
+                                    if top is None or e < top:
+                                        top = e
+                                    break
                     if top is not None:
                         best = top[1]
                         busy[best] = True
@@ -673,16 +741,20 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     if room is not None and waiting >= room:
                         add_row((i, -1, NAN, now, BLOCKED, False))
                         continue
-                    if balk_at and waiting >= balk_at:
+                    if balk_at and line >= balk_at:
                         add_row((i, -1, NAN, now, BALKED, False))
                         continue
                     if balking is not None:
-                        p = balk_p.get(waiting)
+                        p = balk_p.get(line)
                         if p is None:
-                            p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
+                            p = balk_p[line] = float(np.interp(line, *balk_curve))
                         if balking.random() < p:
                             add_row((i, -1, NAN, now, BALKED, False))
                             continue
+                    if lines:
+                        qi = target  # the window's line
+                        line_count[target] += 1
+                        LN[i] = target
                     heappush(
                         queues[qi],
                         (
@@ -742,6 +814,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 order += 1
             elif state == WAITING:
                 ST[i] = GONE
+                if lines:
+                    line_count[LN[i]] -= 1
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
@@ -750,7 +824,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             if ST[i] == WAITING and TIER[i] == 1:
                 TIER[i] = 0
                 k = K[i]
-                heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
+                qi = LN[i] if lines else M[i] * n_classes + k
+                heappush(queues[qi], (-class_priority[k], 0, SL[i], SEQ[i], i))
         elif kind == _ROSTER:
             order, waiting = staffing.roster_from(i, True, now, order, waiting)
         elif kind == _RELEASE:  # a missed call's wasted time is over
@@ -760,26 +835,36 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             TIER[i] = requeue_tier
             P[i] = INF  # waits for the next call without a patience timeout
             k = K[i]
-            qi = M[i] * n_classes + k
-            heappush(queues[qi], (-class_priority[k], requeue_tier, now, seq, i))
+            entry = (-class_priority[k], requeue_tier, now, seq, i)
             seq += 1
+            top = None  # a free window calls at once (nobody else it serves is waiting)
+            if lines:  # back to the line of the window that called them (their own)
+                x = WIN[i]
+                heappush(queues[x], entry)
+                line_count[x] += 1
+                if not busy[x] and on_duty[x]:
+                    top = (0, x)
+            else:
+                qi = M[i] * n_classes + k
+                heappush(queues[qi], entry)
+                for h in combo_idle[qi]:
+                    while h:
+                        e = h[0]
+                        x = e[1]
+                        if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                            heappop(h)
+                        else:
+                            if top is None or e < top:
+                                top = e
+                            break
             waiting += 1
             q_times.append(now)
             q_levels.append(waiting)
-            top = None  # a free window calls at once (nobody else it serves is waiting)
-            for h in combo_idle[qi]:
-                while h:
-                    e = h[0]
-                    x = e[1]
-                    if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
-                        heappop(h)
-                    else:
-                        if top is None or e < top:
-                            top = e
-                        break
             if top is not None:
                 x = top[1]
                 nxt = _next_for(window_heaps[x], ST, TIER)
+                if lines:
+                    line_count[x] -= 1
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
