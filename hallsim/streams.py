@@ -17,10 +17,12 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.random.bit_generator import ISpawnableSeedSequence
 from scipy import special
 
 from hallsim.engines.clerks import settle_probability
@@ -63,30 +65,178 @@ SOURCES = (
 _SOURCE_INDEX = {name: k for k, name in enumerate(SOURCES)}
 
 
+# numpy's SeedSequence (numpy/random/bit_generator.pyx, O'Neill's seed_seq design):
+# its constants, for ``_SourceSeed``
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4  # SeedSequence's default pool size (words; pool[i & 3] below relies on it)
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def _words32(n: int) -> list[int]:
+    """An integer as SeedSequence reads it: 32-bit words, least significant first."""
+    out = [n & _MASK32]
+    n >>= 32
+    while n:
+        out.append(n & _MASK32)
+        n >>= 32
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_steps(h: int, mult: int, count: int) -> tuple[tuple[int, int], ...]:
+    """The (before, after) hash constants of ``count`` hashmix steps from ``h``.
+
+    They do not depend on the words hashed, so they are derived once."""
+    steps = []
+    for _ in range(count):
+        after = (h * mult) & _MASK32
+        steps.append((h, after))
+        h = after
+    return tuple(steps)
+
+
+def _mix_in(pool: list[int], h: int, word: int) -> int:
+    """Mix one entropy word into every pool word (SeedSequence.mix_entropy's last loop);
+    returns the hash constant after it."""
+    steps = _hash_steps(h, _MULT_A, _POOL)
+    for d, (before, after) in enumerate(steps):
+        v = ((word ^ before) * after) & _MASK32  # hashmix(word)
+        v ^= v >> 16
+        r = (_MIX_L * pool[d] - _MIX_R * v) & _MASK32  # mix(pool[d], hashmix(word))
+        pool[d] = r ^ (r >> 16)
+    return steps[-1][1]
+
+
+@functools.lru_cache(maxsize=256)
+def _seed_pool(seed: int) -> tuple[tuple[int, ...], int]:
+    """SeedSequence's pool and hash constant after the words of ``seed`` (padded to the
+    pool size, as SeedSequence pads the entropy when there is a spawn key)."""
+    run = _words32(seed)
+    run += [0] * (_POOL - len(run))
+    h = _INIT_A
+    pool = []
+    for word in run[:_POOL]:
+        v = (word ^ h) & _MASK32
+        h = (h * _MULT_A) & _MASK32
+        v = (v * h) & _MASK32
+        pool.append(v ^ (v >> 16))
+    for src in range(_POOL):
+        for d in range(_POOL):
+            if src != d:
+                v = (pool[src] ^ h) & _MASK32
+                h = (h * _MULT_A) & _MASK32
+                v = (v * h) & _MASK32
+                v ^= v >> 16
+                r = (_MIX_L * pool[d] - _MIX_R * v) & _MASK32
+                pool[d] = r ^ (r >> 16)
+    for word in run[_POOL:]:
+        h = _mix_in(pool, h, word)
+    return tuple(pool), h
+
+
+class _SourceSeed(ISpawnableSeedSequence):
+    """``SeedSequence(entropy, spawn_key=key)`` for a source's generator, computed here.
+
+    numpy's SeedSequence costs about 9 us to build and to hand PCG64 its state,
+    eight times per replication of a plain scenario.  Its algorithm is a few
+    32-bit multiplications per entropy word: the words of the seed and of the
+    replication are mixed once per replication (``Streams``), and only the
+    source's own word per source, so each generator costs about half as much.
+    The state words, hence every draw, are SeedSequence's (tests/test_streams.py
+    checks them over random seeds, replications and every source).  ``entropy``
+    and ``spawn_key`` read as SeedSequence's (``SubStreams``, ``draw_clerks``);
+    anything else (``spawn``, ``pool``) comes from a real SeedSequence made then.
+    """
+
+    __slots__ = ("_pool", "_real", "entropy", "spawn_key")
+
+    def __init__(self, entropy: int, spawn_key: tuple[int, ...], pool: list[int]) -> None:
+        self.entropy = entropy
+        self.spawn_key = spawn_key
+        self._pool = pool  # after every entropy word
+        self._real: np.random.SeedSequence | None = None
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        """SeedSequence.generate_state: ``n_words`` words of ``dtype`` (uint32 or uint64)."""
+        wide = dtype is np.uint64 or np.dtype(dtype) == np.dtype(np.uint64)  # PCG64 asks this
+        if not wide and np.dtype(dtype) != np.dtype(np.uint32):
+            return self._seed_sequence().generate_state(n_words, dtype)  # its error
+        pool = self._pool
+        state = np.array(
+            [
+                (v := ((pool[i & 3] ^ before) * after) & _MASK32) ^ (v >> 16)  # hashmix
+                for i, (before, after) in enumerate(
+                    _hash_steps(_INIT_B, _MULT_B, 2 * n_words if wide else n_words)
+                )
+            ],
+            dtype=np.uint32,
+        )
+        if not wide:
+            return state
+        if _LITTLE_ENDIAN:
+            return state.view(np.uint64)
+        return state.astype("<u4").view("<u8").astype(np.uint64)  # as SeedSequence does
+
+    def _seed_sequence(self) -> np.random.SeedSequence:
+        if self._real is None:
+            self._real = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+        return self._real
+
+    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:
+        return self._seed_sequence().spawn(n_children)
+
+    def __repr__(self) -> str:
+        return f"_SourceSeed(entropy={self.entropy}, spawn_key={self.spawn_key})"
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._seed_sequence(), name)  # pool, pool_size, n_children_spawned
+
+
 class Streams(Mapping[str, np.random.Generator]):
     """The generators of one replication by source name, each created on first use.
 
-    Creating a generator from its SeedSequence costs about 10 us, a fixed cost
-    per replication that matters for short days, and a plain scenario reads
-    only half of SOURCES.  A source's generator depends only on (seed,
-    replication, source), so creating it later or never changes no draw.
-    Iterating yields every source, as the dict this replaces did.
+    Creating a generator costs about 5 us (``_SourceSeed``), a fixed cost per
+    replication that matters for short days, and a plain scenario reads only
+    half of SOURCES.  A source's generator depends only on (seed, replication,
+    source): ``default_rng(SeedSequence(seed, spawn_key=(replication, source)))``,
+    so creating it later or never changes no draw.  Iterating yields every
+    source, as the dict this replaces did.
     """
 
-    __slots__ = ("_made", "replication", "seed")
+    __slots__ = ("_made", "_prefix", "replication", "seed")
 
     def __init__(self, seed: int, replication: int) -> None:
         self.seed = seed
         self.replication = replication
         self._made: dict[str, np.random.Generator] = {}
+        self._prefix: tuple[list[int], int] | None = None
 
     def __getitem__(self, name: str) -> np.random.Generator:
         rng = self._made.get(name)
         if rng is None:
             k = _SOURCE_INDEX[name]  # KeyError for an unknown source, like a dict
-            ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, k))
-            rng = self._made[name] = np.random.default_rng(ss)
+            rng = self._made[name] = np.random.Generator(np.random.PCG64(self._seed_of(k)))
         return rng
+
+    def _seed_of(self, k: int) -> np.random.SeedSequence | _SourceSeed:
+        seed, rep = self.seed, self.replication
+        if not (type(seed) is int and type(rep) is int and seed >= 0 and rep >= 0):
+            return np.random.SeedSequence(seed, spawn_key=(rep, k))  # numpy's checks, words
+        if self._prefix is None:  # the seed's and the replication's words, mixed once
+            pool, h = _seed_pool(seed)
+            pool = list(pool)
+            for word in _words32(rep):
+                h = _mix_in(pool, h, word)
+            self._prefix = pool, h
+        pool, h = self._prefix
+        pool = list(pool)
+        _mix_in(pool, h, k)
+        return _SourceSeed(seed, (rep, k), pool)
 
     def __iter__(self) -> Iterator[str]:
         return iter(SOURCES)
@@ -168,11 +318,14 @@ class _Batch:
     """Per-element constants for drawing every piece's first block at once (read-only)."""
 
     total: int  # draws in all first blocks
-    bounds: list[tuple[int, int]]  # [begin, end) of each piece's block
-    begins: np.ndarray
     blocks: np.ndarray
-    start: np.ndarray  # per draw: its piece's start, 1 / rate and end
-    scale: np.ndarray
+    scale: np.ndarray  # per draw: its piece's 1 / rate
+    # the draws laid out one piece per row, rows padded with zeros to the longest
+    # block: ``slots`` are the draws' flat positions; per slot its piece's start and
+    # end (-inf in the padding, so nothing there is inside)
+    slots: np.ndarray
+    shape: tuple[int, int]
+    start: np.ndarray
     stop: np.ndarray
 
 
@@ -194,17 +347,19 @@ def _arrival_pieces(
     if len(pieces) < 2:
         return pieces, None
     starts, rates, stops, blocks = (np.array(x) for x in zip(*pieces, strict=True))
-    ends = np.cumsum(blocks)
+    width = int(blocks.max())
+    shape = (len(blocks), width)
+    in_block = np.arange(width)[None, :] < blocks[:, None]
     batch = _Batch(
-        total=int(ends[-1]),
-        bounds=list(zip((ends - blocks).tolist(), ends.tolist(), strict=True)),
-        begins=ends - blocks,
+        total=int(blocks.sum()),
         blocks=blocks,
-        start=np.repeat(starts, blocks),
         scale=np.repeat(1.0 / rates, blocks),
-        stop=np.repeat(stops, blocks),
+        slots=np.flatnonzero(in_block),
+        shape=shape,
+        start=np.broadcast_to(starts[:, None], shape).copy(),
+        stop=np.where(in_block, stops[:, None], -np.inf),
     )
-    for x in (batch.begins, batch.blocks, batch.start, batch.scale, batch.stop):
+    for x in (batch.blocks, batch.scale, batch.slots, batch.start, batch.stop):
         x.setflags(write=False)
     return pieces, batch
 
@@ -225,17 +380,18 @@ def poisson_blocks(
         # A day's rate table: every piece's first block in one call (the values
         # are those of one exponential(1 / rate) call per piece, as below);
         # if some piece needs a second block, rewind and go piece by piece.
-        # The elementwise steps run over all pieces at once (the same float
-        # operations); only the cumulative sums, which restart at each piece,
-        # go piece by piece.
+        # The steps run over all pieces at once, one piece per row: the same
+        # float operations, the cumulative sums restarting at each row (a
+        # cumulative sum adds in order, and the zeros padding a row come after
+        # its draws).
         saved = rng.bit_generator.state
-        gaps = rng.standard_exponential(batch.total) * batch.scale
-        for a, b in batch.bounds:
-            np.cumsum(gaps[a:b], out=gaps[a:b])
-        times = batch.start + gaps
+        gaps = np.zeros(batch.shape)
+        np.put(gaps, batch.slots, rng.standard_exponential(batch.total) * batch.scale)
+        times = np.cumsum(gaps, axis=1)
+        times += batch.start
         inside = times < batch.stop
         # times rise within a piece: the arrivals inside are a prefix of its block
-        if (np.add.reduceat(inside, batch.begins, dtype=np.int64) < batch.blocks).all():
+        if (np.count_nonzero(inside, axis=1) < batch.blocks).all():
             inside_times = times[inside]
             if len(inside_times):
                 yield inside_times
@@ -377,6 +533,8 @@ class ReturnPlan:
         self.factor = max(2.0, 1.0 / max(floor, 0.05)) if self.thin else 1.0
         self.schedule = tuple((t, r * self.factor) for t, r in scenario.rate_schedule())
         self._rates = scenario.rate_schedule()
+        self._starts = np.array([a for a, _ in self._rates])  # the rate table, as arrays
+        self._rate_values = np.array([r for _, r in self._rates])
         self.start = scenario.arrival_start_min
         # a fixed same-day delay (what the fast engine runs), None for a distribution
         self.fixed_delay: float | None = None
@@ -400,23 +558,44 @@ class ReturnPlan:
         return float(quantile(self.delay, np.array([u / self.share]))[0])
 
     def _rate_at(self, t: np.ndarray) -> np.ndarray:
-        starts = np.array([a for a, _ in self._rates])
-        rates = np.array([r for _, r in self._rates])
-        k = np.searchsorted(starts, t, side="right") - 1
-        return np.where(k >= 0, rates[np.maximum(k, 0)], 0.0)
+        k = np.searchsorted(self._starts, t, side="right") - 1
+        return np.where(k >= 0, self._rate_values[np.maximum(k, 0)], 0.0)
+
+    def _keep_of(self, lam: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+        """The keep probability from the rate at t and the mean rate at t − delay."""
+        # earlier / lam where lam > 0, else 0 (np.where over the quotient, without its warnings)
+        g = np.divide(earlier, lam, out=np.zeros(lam.shape), where=lam > 0)
+        same_day = self.share * (1.0 - self.p) * g
+        keep = (self.p_ref / self.p) * (1.0 - same_day) / self.factor
+        return np.minimum(np.maximum(keep, 0.0), 1.0)  # np.clip's values, at half its cost
+
+    @functools.cached_property
+    def _keep_table(self) -> np.ndarray:
+        """A fixed delay: the keep probability for every (piece of t, piece of t − delay),
+        row and column 0 standing for "before the first piece" (rate 0).
+
+        The rates are piecewise constant, so ``keep_probability`` only picks entries:
+        each entry is ``_keep_of`` of the same two rates, hence the same number.
+        """
+        rates = np.concatenate(([0.0], self._rate_values))
+        lam, earlier = np.meshgrid(rates, rates, indexing="ij")  # [row, col]
+        return self._keep_of(lam, earlier)
 
     def keep_probability(self, times: np.ndarray) -> np.ndarray:
         """P(a candidate at ``times`` is a new citizen or an earlier day's return)."""
         times = np.asarray(times, dtype=float)
-        lam = self._rate_at(times)
         # g(t): same-day return arrivals at t relative to lam(t), over the delay quantiles
+        if len(self._delays) == 1:  # a fixed delay: the mean over one quantile is its value
+            row = np.searchsorted(self._starts, times, side="right")  # piece + 1, 0 before
+            back = times - self._delays[0]
+            col = np.searchsorted(self._starts, back, side="right")
+            col[back < self.start] = 0  # before the arrivals start: no returns yet
+            return self._keep_table[row, col]
+        lam = self._rate_at(times)
         back = times[:, None] - self._delays[None, :]
-        earlier = np.where(back >= self.start, self._rate_at(back.ravel()).reshape(back.shape), 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = np.where(lam > 0, earlier.mean(axis=1) / lam, 0.0)
-        same_day = self.share * (1.0 - self.p) * g
-        keep = (self.p_ref / self.p) * (1.0 - same_day) / self.factor
-        return np.clip(keep, 0.0, 1.0)
+        at = self._rate_at(back.ravel()).reshape(back.shape)
+        earlier = np.where(back >= self.start, at, 0.0).mean(axis=1)
+        return self._keep_of(lam, earlier)
 
 
 return_plan = scenario_cache(ReturnPlan)
@@ -454,11 +633,18 @@ draw_plan = scenario_cache(_DrawPlan)
 
 
 def _citizen_draws(
-    scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
+    scenario: Scenario,
+    times: np.ndarray,
+    streams: dict[str, np.random.Generator],
+    come_in_only: bool = False,
 ) -> tuple[np.ndarray, ...]:
-    """(matter, keep, base service, patience, settle_u) of the citizens ticketing at ``times``.
+    """(matter, keep, base service, patience, settle_u, return_u) of the citizens
+    ticketing at ``times``.
 
     ``keep`` (who comes in rather than going online) is None when everybody does.
+    ``come_in_only``: the other arrays hold only the citizens kept, whose service
+    and patience quantiles alone are then computed (the same values: each
+    quantile is elementwise).
 
     One uniform per citizen from each stream, in order, so drawing the
     citizens in chunks gives the same values as drawing them all at once.
@@ -487,16 +673,36 @@ def _citizen_draws(
         u_return = streams["return_timing"].random(n)
     else:  # every return the same day (u = 0 < share) or none (u = 1 >= share)
         u_return = np.full(n, 0.0 if rp.share > 0 else 1.0)
+    renege = plan.renege_by is not None or plan.renege is not None
+    u_patience = streams["patience"].random(n) if renege else None
+    if come_in_only and keep is not None:
+        matter, u_service, u_settle, u_return = (
+            matter[keep],
+            u_service[keep],
+            u_settle[keep],
+            u_return[keep],
+        )
+        if u_patience is not None:
+            u_patience = u_patience[keep]
 
     base = plan.service(matter, u_service)
 
     if plan.renege_by is not None:
-        patience = patience_by_matter(plan.renege_by, matter, streams["patience"].random(n))
+        patience = patience_by_matter(plan.renege_by, matter, u_patience)
     elif plan.renege is not None:
-        patience = quantile(plan.renege, streams["patience"].random(n))
+        patience = quantile(plan.renege, u_patience)
     else:
-        patience = np.full(n, np.inf)
+        patience = np.full(len(matter), np.inf)
     return matter, keep, base, patience, u_settle, u_return
+
+
+def _come_in(
+    scenario: Scenario, times: np.ndarray, streams: dict[str, np.random.Generator]
+) -> tuple[np.ndarray, ...]:
+    """(times, matter, base, patience, settle_u, return_u) of those ticketing at ``times``
+    who come in."""
+    matter, keep, *rest = _citizen_draws(scenario, times, streams, come_in_only=True)
+    return (times if keep is None else times[keep], matter, *rest)
 
 
 def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -507,14 +713,6 @@ def patience_by_matter(dists: list, matter: np.ndarray, u: np.ndarray) -> np.nda
             mine = matter == k
             out[mine] = quantile(dist, u[mine])
     return out
-
-
-def _kept(cols: tuple) -> tuple[np.ndarray, ...]:
-    """(times, matter, base, patience, settle_u, return_u) of those who come in, from
-    ``(times, matter, keep, base, patience, settle_u, return_u)``."""
-    times, matter, keep, *rest = cols
-    arrays = (times, matter, *rest)
-    return arrays if keep is None else tuple(x[keep] for x in arrays)
 
 
 def demand_chunks(
@@ -544,8 +742,7 @@ def demand_chunks(
             break
         times = np.concatenate(pending)
         pending, count = [], 0
-        cols = (times, *_citizen_draws(scenario, times, streams))
-        *kept, u_return = _kept(cols)
+        *kept, u_return = _come_in(scenario, times, streams)
         yield Demand(*kept, return_u=u_return)
 
 
@@ -574,10 +771,10 @@ def _draw_walk_ins(
 ) -> Demand:
     """The citizens arriving from opening on at the rates of ``schedule``."""
     times = piecewise_poisson(list(schedule), scenario.arrival_end_min, streams["arrivals"])
-    matter, keep, base, patience, u_settle, u_return = _citizen_draws(scenario, times, streams)
     if not scenario.uses_operations():
-        *kept, u_return = _kept((times, matter, keep, base, patience, u_settle, u_return))
+        *kept, u_return = _come_in(scenario, times, streams)
         return Demand(*kept, return_u=u_return)
+    matter, keep, base, patience, u_settle, u_return = _citizen_draws(scenario, times, streams)
     if keep is None:
         keep = np.ones(len(times), dtype=bool)
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hallsim.engines import fast as fastpath
+from hallsim.engines import hall_setup, supports
 from hallsim.engines import simpy_hall as model
-from hallsim.engines import supports
 from hallsim.engines.trace import BALKED, BLOCKED, MISSED, RENEGED, SERVED, UNSERVED
 from hallsim.experiment import run_replications, trace_replication
 from hallsim.scenario import load_scenario, scenario_from_dict
@@ -554,7 +554,7 @@ def test_event_times_follow_the_simpy_clock() -> None:
 def test_return_draws_in_blocks_equal_one_call_per_return() -> None:
     sc = CASES["single_fatigue_returns_sd"]()
     fast, ref = make_streams(3, 0)["returns"], make_streams(3, 0)["returns"]
-    draws = fastpath._Returns(sc, fast, 5)
+    draws = hall_setup._Returns(sc, fast, 5)
     renege = sc.patience.renege_min
     for k in range(100):
         m = k % 3

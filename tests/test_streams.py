@@ -77,3 +77,70 @@ def test_demand_in_chunks_equals_demand_whole() -> None:
     np.testing.assert_array_equal(
         np.concatenate([p.base_service_min for p in parts]), whole.base_service_min
     )
+
+
+@given(
+    seed=st.one_of(st.integers(0, 2**64 + 5), st.integers(2**120, 2**160)),
+    rep=st.one_of(st.integers(0, 10_000), st.integers(2**32 - 2, 2**70)),
+)
+@settings(max_examples=60)
+def test_every_source_is_numpys_seed_sequence(seed, rep) -> None:
+    # make_streams derives SeedSequence's state itself (faster): the generators must be
+    # exactly default_rng(SeedSequence(seed, spawn_key=(replication, source index)))
+    streams = make_streams(seed, rep)
+    for k, name in enumerate(SOURCES):
+        ref = np.random.SeedSequence(seed, spawn_key=(rep, k))
+        rng = streams[name]
+        assert rng.bit_generator.state == np.random.default_rng(ref).bit_generator.state
+        seq = rng.bit_generator.seed_seq
+        assert (seq.entropy, seq.spawn_key) == (ref.entropy, ref.spawn_key)
+        for dtype in (np.uint32, np.uint64):
+            mine, theirs = seq.generate_state(5, dtype), ref.generate_state(5, dtype)
+            assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+    seq = streams["returns"].bit_generator.seed_seq
+    ref = np.random.SeedSequence(seed, spawn_key=(rep, SOURCES.index("returns")))
+    assert list(seq.pool) == list(ref.pool)
+    assert [c.generate_state(2).tolist() for c in seq.spawn(2)] == [
+        c.generate_state(2).tolist() for c in ref.spawn(2)
+    ]
+
+
+def test_a_source_generator_survives_pickling() -> None:
+    import pickle
+
+    rng = make_streams(3, 4)["service"]
+    rng.random(3)
+    again = pickle.loads(pickle.dumps(rng))
+    assert np.array_equal(rng.random(5), again.random(5))
+
+
+@given(
+    times=st.lists(st.floats(480.0, 1140.0), min_size=1, max_size=60),
+    delay=st.sampled_from([0.0, 15.0, 45.0, 200.0]),
+)
+@settings(max_examples=40, deadline=None)
+def test_keep_probability_is_the_formula_at_each_time(times, delay) -> None:
+    # ReturnPlan picks the keep probability from a table of rate pairs (a fixed delay);
+    # each value must be the docstring's formula at that time alone:
+    # keep = clip((p_ref / p) * (1 - share * (1 - p) * lam(t - delay) / lam(t)) / factor)
+    from hallsim.streams import ReturnPlan
+
+    sc = day_scenario(
+        arrivals={"rate_per_hour": {"09:00": 40, "10:00": 0, "10:30": 70}},
+        attitude_effects={"return_delay_min": delay, "return_same_day_share": 0.6},
+    )
+    plan = ReturnPlan(sc)
+    assert plan.thin and plan.fixed_delay == delay
+    rates = sc.rate_schedule()
+
+    def lam(t: float) -> float:
+        past = [r for start, r in rates if start <= t]
+        return past[-1] if past else 0.0
+
+    got = plan.keep_probability(np.array(times))
+    for t, value in zip(times, got.tolist(), strict=True):
+        back = t - delay
+        earlier = lam(back) if back >= plan.start else 0.0
+        g = earlier / lam(t) if lam(t) > 0 else 0.0
+        keep = (plan.p_ref / plan.p) * (1.0 - plan.share * (1.0 - plan.p) * g) / plan.factor
+        assert value == min(max(keep, 0.0), 1.0)

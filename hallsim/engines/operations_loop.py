@@ -27,7 +27,7 @@ process's start (SimPy runs it right after the current event) becomes code at th
 of the handler that starts it. Times are computed with the reference's floating-point
 operations (a timeout of ``d`` ends at ``now + d``, the source's clock is
 ``now + (t - now)``), and the random streams are read in the reference's order (return
-visits' draws in blocks, as the one-pass loops read them: ``fast._Returns``; missed
+visits' draws in blocks, as the one-pass loops read them: ``hall_setup._Returns``; missed
 calls' uniforms likewise: ``_Missed``). A missed call is the reference's
 ``_answer_call`` at the point where the called citizen's process resumes: its window's
 release (now, or a ``_RELEASE`` timeout after the wasted time) and the citizen's return
@@ -50,7 +50,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from hallsim.engines import calling
+from hallsim.engines import calling, hall_setup
 from hallsim.engines.clerks import attitude_multiplier
 from hallsim.engines.trace import (
     BALKED,
@@ -88,9 +88,7 @@ class _Plan:
     """What the loop derives from a scenario once (windows, queues, roster steps)."""
 
     def __init__(self, sc: Scenario):
-        from hallsim.engines import fast
-
-        self.base = fast._setup(sc)  # windows' speeds and settle probabilities (+ clerks)
+        self.base = hall_setup._setup(sc)  # windows' speeds and settle probabilities (+ clerks)
         names = sc.matter_names
         class_names = sc.class_names
         n_windows = len(self.base.window_group)
@@ -349,7 +347,7 @@ class _Missed:
     uniform gives the time away: beyond the grace the citizen is lost (MISSED), within
     it their return is a ``_BACK`` event (the loop re-queues them).
 
-    The uniforms are drawn in blocks (as ``fast._Returns`` draws return visits);
+    The uniforms are drawn in blocks (as ``hall_setup._Returns`` draws return visits);
     ``finish`` rewinds the stream and advances it by exactly the number used, as the
     reference's one draw at a time would (a double takes one draw of the bit generator
     whatever the block size, so the values are the same).
@@ -424,8 +422,6 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     A citizen is an index into per-citizen lists (the demand's, then return visits
     appended); a heap event is ``(time, order, kind, citizen)``.
     """
-    from hallsim.engines import fast
-
     plan = _plan(scenario)
     setup = plan.base.replication(streams)  # the reference's clerk draws, in its order
     demand = draw_demand(scenario, streams)
@@ -453,7 +449,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     same_day_delay = plan.return_plan.same_day_delay
     renege = plan.renege
     returns = (
-        fast._Returns(scenario, streams["returns"], int(len(demand.arrival_min) * 0.3) + 16)
+        hall_setup._Returns(scenario, streams["returns"], int(len(demand.arrival_min) * 0.3) + 16)
         if any(p < 1.0 for p in p_settle)
         else None
     )
