@@ -1,8 +1,9 @@
 """The fast engine's operations loop (hallsim.engines.operations_loop) against the reference.
 
 The loop unrolls the reference hall's SimPy processes into heap events, so for every
-hall it covers (one ticket queue with rosters and breaks, citizen classes, appointments,
-reneging, balking, return visits) the trace must equal the SimPy engine's bit for bit,
+hall it covers (one ticket queue with rosters and breaks, or per-window lines; citizen
+classes, appointments, reneging, balking, return visits, missed calls) the trace must
+equal the SimPy engine's bit for bit,
 and the random streams must be left in the same state. That includes simultaneous
 events: deterministic durations and slot times on the roster's clock make them common.
 """
@@ -96,6 +97,44 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
     with_kiosks = scenario_from_dict({**base, "kiosks": kiosks})
     assert operations_loop.lacks(with_kiosks) == ["kiosks"]
     assert fast.path_of(with_kiosks) == "kernel"
+
+
+@pytest.mark.parametrize("service", ["deterministic", "exponential"])
+def test_many_windows_identical(service: str) -> None:
+    """Dozens of windows in groups of different sizes, going idle at the same instants
+    (deterministic service, rosters and breaks on the quarter hour): the loop's idle
+    heaps must pick the reference's window (longest idle, then lowest index) every time,
+    also when a citizen back from a missed call is called by an idle window."""
+    dist = {"dist": service, "mean": 6.0}
+    sc = scenario_from_dict(
+        {
+            "name": "many windows",
+            "hall": {"open": "09:00", "close": "12:00"},
+            "arrivals": {"rate_per_hour": 300, "before_open": {"count": 20}},
+            "matters": [
+                {"name": "a", "share": 0.7, "service_min": dist},
+                {"name": "b", "share": 0.3, "service_min": dist},
+            ],
+            "windows": [
+                {
+                    "name": "all",
+                    "count": 24,
+                    "staffed": {"09:00": 12, "09:30": 24, "11:00": 16},
+                    "breaks": [{"start": "10:00", "end": "10:30", "windows": 6}],
+                },
+                {"name": "b_only", "count": 9, "matters": ["b"]},
+                {"name": "green", "count": 5, "classes": ["old"]},
+            ],
+            "classes": [{"name": "old", "share": 0.15, "priority": 1}],
+            "appointments": {"booked_share": 0.3, "slot_min": 15, "punctuality_sd_min": 0},
+            "missed_calls": {"absent": 0.2, "away_min": dist, "grace_min": 10},
+        }
+    )
+    assert fast.path_of(sc) == "operations"
+    for replication in range(3):
+        tr = same_run(sc, 7, replication)
+        assert tr.missed_calls > 0 and len(np.unique(tr.window)) > 30
+    assert len(tr.arrival_min) > 700
 
 
 # --------------------------------------------------------------------------- random halls
