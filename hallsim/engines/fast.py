@@ -9,9 +9,9 @@ return visit in creation order).
 
 Three paths (``path_of``).  The one-pass recursion below covers the plain format.
 What it does not cover (``one_pass_lacks``: rosters and breaks, appointments,
-citizen classes, missed calls...) runs, for a single-queue hall with rosters,
-classes and appointments, in ``hallsim.engines.operations_loop`` (the reference's
-hall unrolled into one callback loop over a heap of events, about 3x the
+citizen classes, missed calls...) runs, for a hall with rosters, classes,
+appointments or missed calls, in ``hallsim.engines.operations_loop`` (the reference's
+hall unrolled into one callback loop over a heap of events, 2.5-6x the
 reference's speed), and otherwise the reference's own hall code
 (``simpy_hall._Hall``) on a lean event kernel (``hallsim.engines.kernel``) that
 processes events in SimPy's order: the same trace by construction, at close to
@@ -193,8 +193,8 @@ def event_times(arrival: np.ndarray, start: float) -> np.ndarray:
 
 
 def _path(scenario: Scenario) -> str:
-    """Which path runs ``scenario``: "one_pass", "operations" (the single-queue hall with
-    rosters, classes, appointments: ``operations_loop``) or "kernel" (the rest)."""
+    """Which path runs ``scenario``: "one_pass", "operations" (rosters, classes,
+    appointments, missed calls: ``operations_loop``) or "kernel" (the rest)."""
     if not one_pass_lacks(scenario):
         return "one_pass"
     from hallsim.engines import operations_loop
