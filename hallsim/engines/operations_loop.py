@@ -46,6 +46,7 @@ hall rewritten, not the reference's code, and would ignore it.
 
 from __future__ import annotations
 
+from collections import deque
 from heapq import heappop, heappush
 
 import numpy as np
@@ -70,6 +71,10 @@ WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
 # event kinds
 _ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
 _RELEASE, _BACK = 9, 10  # a missed call's window released, the citizen back
+# kiosks (simpy_hall._Hall._kiosk_visit): a request granted, the patience timeout, the
+# condition "granted or out of patience", a session's end, a release event; a helper freed
+_KGRANT, _KPAT, _KRESUME, _KEND, _KREL, _HFREE = 11, 12, 13, 14, 15, 16
+NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 
 
 def lacks(scenario: Scenario) -> list[str]:
@@ -79,8 +84,9 @@ def lacks(scenario: Scenario) -> list[str]:
         missing.append("visits")
     if scenario.stations:
         missing.append("stations")
-    # kiosks, helpers, tidal and elastic windows (class patience factors it runs)
-    missing.extend(k for k in scenario.uses_kiosks_tidal() if k != "classes.patience_factor")
+    # tidal and elastic windows (kiosks, helpers and class patience factors it runs)
+    runs = ("classes.patience_factor", "kiosks", "helpers")
+    missing.extend(k for k in scenario.uses_kiosks_tidal() if k not in runs)
     return missing
 
 
@@ -171,6 +177,24 @@ class _Plan:
             )
             for w in range(n_windows)
         ]
+        # kiosks and helpers (simpy_hall._Hall._init_kiosks_tidal)
+        classes = [None, *(sc.classes or [])]
+        ks = sc.kiosks if sc.kiosks_active() else None
+        self.kiosks = ks
+        if ks is not None:
+            self.kiosk_ok = [ks.serves(m) for m in names]
+            self.kiosk_uptake = [
+                ks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake
+                for k in classes
+            ]
+            self.kiosk_success = [
+                ks.success if k is None or k.kiosk_success is None else k.kiosk_success
+                for k in classes
+            ]
+        hp = sc.helpers
+        self.helpers = hp
+        self.helps = [hp is not None and hp.helps(name) for name in class_names]
+        self.counter_help = hp is not None and hp.counter_time_factor != 1.0
         self.scenario = sc
 
     def mean_service(self, setup) -> list[float]:
@@ -416,6 +440,53 @@ class _Missed:
         return order + 1, waiting, False
 
 
+class _Helpers:
+    """帮办代办 (``simpy_hall._Hall._hold_helper``): a helper held for a session; the
+    helper is free again at a timeout (an ``_HFREE`` event) scheduled before the
+    session's own end, as the reference schedules it."""
+
+    def __init__(self, hp, heap):
+        self.count = hp.count
+        self.kiosk_success = hp.kiosk_success
+        self.counter_factor = hp.counter_time_factor
+        self.heap = heap
+        self.busy = 0
+        self.busy_min = 0.0
+        self.spells: list[tuple[float, float]] = []
+        self.helped = 0
+        self.numpy_sum = False
+
+    def hold(self, duration, now, order, numpy_time=False) -> int:
+        """Hold a helper for ``duration`` from ``now``. ``numpy_time``: the reference's
+        duration is a NumPy double (a demand's service time), which makes its sum one."""
+        if numpy_time:
+            self.numpy_sum = True
+        self.busy += 1
+        self.helped += 1
+        self.busy_min += duration
+        self.spells.append((now, now + duration))
+        heappush(self.heap, (now + duration, order, _HFREE, -1))
+        return order + 1
+
+
+def _kiosk_draws(plan, demand, rng, n):
+    """The kiosks stream's three uniforms per eligible arrival (try it, time, success),
+    read at once: every arrival's process starts, in arrival order, and reads its three
+    first thing. Per citizen: tries a kiosk, the session's time, the success uniform."""
+    booked = demand.booked if demand.booked is not None else np.zeros(n, dtype=bool)
+    eligible = np.array(plan.kiosk_ok, dtype=bool)[demand.matter] & ~np.asarray(booked, bool)
+    idx = np.flatnonzero(eligible)
+    u = rng.random((len(idx), 3))
+    klass = demand.klass if demand.klass is not None else np.zeros(n, dtype=np.int64)
+    tries = np.zeros(n, dtype=bool)
+    tries[idx] = u[:, 0] < np.array(plan.kiosk_uptake)[klass[idx]]
+    duration = np.zeros(n)
+    duration[idx] = quantile(plan.kiosks.service_min, np.ascontiguousarray(u[:, 1]))
+    success_u = np.ones(n)
+    success_u[idx] = u[:, 2]
+    return tries.tolist(), duration.tolist(), success_u.tolist()
+
+
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc).
 
@@ -455,8 +526,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     )
 
     # citizens: the demand as plain Python numbers (the same doubles), one list per field
-    A = demand.arrival_min.tolist()  # ticket time
+    A = demand.arrival_min.tolist()  # came into the hall
     n = len(A)
+    TK = A  # ticket time: the arrival, or a failed kiosk session's end
     M = demand.matter.tolist()
     B = demand.base_service_min.tolist()
     if patience_factor is not None and n:  # class patience, as simpy_hall on arrival
@@ -475,6 +547,32 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     SEQ = [-1] * n  # ticket number
     TRIG = [False] * n  # "called or out of patience" has succeeded
     LN = [-1] * n  # per-window lines: the window whose line they joined
+
+    heap: list[tuple] = []
+    # kiosks: a SimPy Resource (kernel.Resource documents its order): slots in use and
+    # a first-in-first-out queue of requests not yet granted
+    kiosk_try = None
+    if plan.kiosks is not None:
+        kiosk_try, KD, KU = _kiosk_draws(plan, demand, streams["kiosks"], n)
+        k_count = plan.kiosks.count
+        k_users = 0
+        k_queue: deque[int] = deque()
+        k_success = plan.kiosk_success
+        TK = list(A)
+        KIO = [NO_KIOSK] * n  # what happened at a kiosk
+        KC = [NAN] * n  # session start
+        KE = [NAN] * n  # session end
+        KOK = [False] * n  # done there
+        KG = [False] * n  # request granted (its event scheduled)
+        KGP = [False] * n  # ... and processed
+        KTR = [False] * n  # "granted or out of patience" has succeeded
+    helpers = _Helpers(plan.helpers, heap) if plan.helpers is not None else None
+    helps = plan.helps
+    counter_help = plan.counter_help
+    if helpers:
+        h_count = helpers.count
+        h_kiosk_success = helpers.kiosk_success
+        counter_factor = helpers.counter_factor
 
     # windows
     busy = [False] * n_windows
@@ -513,7 +611,6 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     for gs in plan.combo_groups:
         combo_idle.append(list(map(idle_heaps.__getitem__, gs)))
 
-    heap: list[tuple] = []
     order = 0  # SimPy's scheduling order (event ids), as far as it matters
     seq = 0  # ticket numbers, as simpy_hall's _seq
     waiting = 0
@@ -558,6 +655,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         pat *= patience_factor[K[i]]
                     back = len(A)
                     A.append(now + delay)
+                    if TK is not A:
+                        TK.append(now + delay)
                     M.append(m)
                     B.append(base)
                     P.append(pat)
@@ -631,6 +730,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 sp *= class_factor[k]
             if fatigue:
                 sp *= 1.0 + fatigue * (now - open_min)
+            if counter_help and helps[k] and helpers.busy < h_count:
+                order = helpers.hold(B[nxt] * sp * counter_factor, now, order, nxt < n)
+                sp *= counter_factor
             heappush(heap, (now + B[nxt] * sp, order, _END, nxt))
             order += 1
             continue
@@ -655,9 +757,76 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
+                if counter_help and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                    sp *= counter_factor
                 heappush(heap, (now + B[i] * sp, order, _END, i))
                 order += 1
             continue
+        if kind >= _KGRANT:  # kiosks and helpers (simpy_hall._Hall._kiosk_visit)
+            if kind == _HFREE:
+                helpers.busy -= 1
+                continue
+            if kind == _KREL:  # a release event: SimPy's _trigger_put grants the head
+                if k_queue and k_users < k_count:
+                    x = k_queue.popleft()
+                    k_users += 1
+                    KG[x] = True
+                    heappush(heap, (now, order, _KGRANT, x))
+                    order += 1
+                continue
+            if kind == _KPAT:
+                if not KTR[i]:  # the condition succeeds: its own event
+                    KTR[i] = True
+                    heappush(heap, (now, order, _KRESUME, i))
+                    order += 1
+                continue
+            if kind == _KGRANT:
+                KGP[i] = True  # the request is processed: in the condition's value
+                if P[i] < INF:
+                    if not KTR[i]:
+                        KTR[i] = True
+                        heappush(heap, (now, order, _KRESUME, i))
+                        order += 1
+                    continue
+                kind = _KRESUME  # ``yield req``: the process resumes now
+            if kind == _KRESUME:
+                if not KGP[i]:  # out of patience first: leaves (a granted kiosk freed)
+                    if KG[i]:
+                        k_users -= 1
+                        heappush(heap, (now, order, _KREL, -1))
+                        order += 1
+                    else:
+                        k_queue.remove(i)
+                    KIO[i] = KIOSK_LEFT
+                    add_row((i, -1, NAN, now, RENEGED, False))
+                    continue
+                KC[i] = now  # the session: a helper if one is free, then its timeout
+                d = KD[i]
+                k = K[i]
+                p = k_success[k]
+                if helpers is not None and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(d, now, order)
+                    if h_kiosk_success is not None:
+                        p = h_kiosk_success
+                KOK[i] = KU[i] < p
+                heappush(heap, (now + d, order, _KEND, i))
+                order += 1
+                continue
+            # _KEND: the kiosk released (its event scheduled), done or on to a counter
+            k_users -= 1
+            heappush(heap, (now, order, _KREL, -1))
+            order += 1
+            KE[i] = now
+            if KOK[i]:
+                KIO[i] = KIOSK_DONE
+                add_row((i, -1, KC[i], now, SERVED, True))
+                continue
+            KIO[i] = KIOSK_FAILED
+            pat = P[i] - (now - A[i])  # the patience left for the counter queue
+            P[i] = max(pat, 0.0)
+            TK[i] = now  # a ticket taken now
+            kind = _RETURN  # simpy_hall._Hall.citizen, at once
         if kind == _ARRIVE or kind == _START or kind == _RETURN:
             while True:
                 pend_t = INF
@@ -677,6 +846,20 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         ia += 1
                     todo = range(start, ia)  # their processes start after the source's step
                 for i in todo:  # simpy_hall._Hall.citizen up to its first wait
+                    if kiosk_try is not None and kind != _RETURN and kiosk_try[i]:
+                        # _kiosk_visit up to its wait: a request (granted now if a kiosk
+                        # is free: the queue's head only), then the patience timeout
+                        k_queue.append(i)
+                        if k_users < k_count:
+                            x = k_queue.popleft()
+                            k_users += 1
+                            KG[x] = True
+                            heappush(heap, (now, order, _KGRANT, x))
+                            order += 1
+                        if P[i] < INF:
+                            heappush(heap, (now + P[i], order, _KPAT, i))
+                            order += 1
+                        continue
                     SEQ[i] = seq
                     seq += 1
                     k = K[i]
@@ -730,6 +913,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                             sp *= class_factor[k]
                         if fatigue:
                             sp *= 1.0 + fatigue * (now - open_min)
+                        if counter_help and helps[k] and helpers.busy < h_count:
+                            order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                            sp *= counter_factor
                         heappush(heap, (now + B[i] * sp, order, _END, i))
                         order += 1
                         continue
@@ -756,7 +942,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         (
                             -class_priority[k],
                             0 if tier0 else 1,
-                            SL[i] if tier0 else A[i],
+                            SL[i] if tier0 else TK[i],
                             SEQ[i],
                             i,
                         ),
@@ -806,6 +992,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
+                if counter_help and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                    sp *= counter_factor
                 heappush(heap, (now + B[i] * sp, order, _END, i))
                 order += 1
             elif state == WAITING:
@@ -884,20 +1073,32 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
-                add_row((c, -1, NAN, max(A[c], close), UNSERVED, False))
+                add_row((c, -1, NAN, max(TK[c], close), UNSERVED, False))
     if plan.rostered:
         for w in range(n_windows):
             if on_duty[w]:
                 duty.append((w, duty_start[w], max(close, last_end[w])))
     n_missed = missed.count if missed is not None else 0
-    return _trace(
+    trace, who = _trace(
         plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed
     )
+    if kiosk_try is not None:  # per visit, in the trace's order (returns never at a kiosk)
+        more = len(A) - n
+        trace.kiosk = np.array(KIO + [NO_KIOSK] * more, dtype=np.int8)[who]
+        trace.kiosk_call_min = np.array(KC + [NAN] * more, dtype=float)[who]
+        trace.kiosk_end_min = np.array(KE + [NAN] * more, dtype=float)[who]
+    if helpers is not None:
+        busy_min = helpers.busy_min
+        trace.helper_busy_min = np.float64(busy_min) if helpers.numpy_sum else busy_min
+        trace.helper_start_min = np.array([s[0] for s in helpers.spells], dtype=float)
+        trace.helper_end_min = np.array([s[1] for s in helpers.spells], dtype=float)
+        trace.helped = helpers.helped
+    return trace
 
 
 def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed):
     """The HallTrace of ``simpy_hall._Hall._trace``: visits sorted by (arrival, end),
-    ties in the order they were recorded."""
+    ties in the order they were recorded; and the citizen of each visit."""
     if rows:
         who, window, call, end, outcome, settled = (np.array(x) for x in zip(*rows, strict=True))
         who = who.astype(np.int64)
@@ -954,4 +1155,4 @@ def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_lat
         trace.duty_window = np.array([d[0] for d in duty], dtype=np.int64)
         trace.duty_start_min = np.array([d[1] for d in duty], dtype=float)
         trace.duty_end_min = np.array([d[2] for d in duty], dtype=float)
-    return trace
+    return trace, who
