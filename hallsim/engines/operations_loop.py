@@ -764,33 +764,47 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 order += 1
             continue
         if kind >= _KGRANT:  # kiosks and helpers (simpy_hall._Hall._kiosk_visit)
-            if kind == _HFREE:
-                helpers.busy -= 1
-                continue
-            if kind == _KREL:  # a release event: SimPy's _trigger_put grants the head
-                if k_queue and k_users < k_count:
-                    x = k_queue.popleft()
-                    k_users += 1
-                    KG[x] = True
-                    heappush(heap, (now, order, _KGRANT, x))
-                    order += 1
-                continue
-            if kind == _KPAT:
-                if not KTR[i]:  # the condition succeeds: its own event
-                    KTR[i] = True
-                    heappush(heap, (now, order, _KRESUME, i))
-                    order += 1
-                continue
-            if kind == _KGRANT:
-                KGP[i] = True  # the request is processed: in the condition's value
-                if P[i] < INF:
-                    if not KTR[i]:
-                        KTR[i] = True
-                        heappush(heap, (now, order, _KRESUME, i))
+            if kind == _KEND:
+                # the kiosk released (its event scheduled), done or on to a counter
+                k_users -= 1
+                heappush(heap, (now, order, _KREL, -1))
+                order += 1
+                KE[i] = now
+                if KOK[i]:
+                    KIO[i] = KIOSK_DONE
+                    add_row((i, -1, KC[i], now, SERVED, True))
+                    continue
+                KIO[i] = KIOSK_FAILED
+                pat = P[i] - (now - A[i])  # the patience left for the counter queue
+                P[i] = max(pat, 0.0)
+                TK[i] = now  # a ticket taken now
+                kind = _RETURN  # simpy_hall._Hall.citizen, at once
+            else:
+                if kind == _HFREE:
+                    helpers.busy -= 1
+                    continue
+                if kind == _KREL:  # a release event: SimPy's _trigger_put grants the head
+                    if k_queue and k_users < k_count:
+                        x = k_queue.popleft()
+                        k_users += 1
+                        KG[x] = True
+                        heappush(heap, (now, order, _KGRANT, x))
                         order += 1
                     continue
-                kind = _KRESUME  # ``yield req``: the process resumes now
-            if kind == _KRESUME:
+                if kind == _KGRANT:
+                    KGP[i] = True  # the request is processed: in the condition's value
+                    if P[i] == INF:
+                        kind = _KRESUME  # ``yield req``: the process resumes now
+                if kind != _KRESUME:  # a grant or the patience timeout: the condition's check
+                    if KTR[i]:
+                        continue  # it has succeeded already (or been processed)
+                    KTR[i] = True
+                    if heap and heap[0][0] == now:  # the condition's own event
+                        heappush(heap, (now, order, _KRESUME, i))
+                        order += 1
+                        continue
+                    kind = _KRESUME  # nothing else happens at this instant: it is next
+                # the condition processed: the request in its value, or out of patience
                 if not KGP[i]:  # out of patience first: leaves (a granted kiosk freed)
                     if KG[i]:
                         k_users -= 1
@@ -813,20 +827,6 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 heappush(heap, (now + d, order, _KEND, i))
                 order += 1
                 continue
-            # _KEND: the kiosk released (its event scheduled), done or on to a counter
-            k_users -= 1
-            heappush(heap, (now, order, _KREL, -1))
-            order += 1
-            KE[i] = now
-            if KOK[i]:
-                KIO[i] = KIOSK_DONE
-                add_row((i, -1, KC[i], now, SERVED, True))
-                continue
-            KIO[i] = KIOSK_FAILED
-            pat = P[i] - (now - A[i])  # the patience left for the counter queue
-            P[i] = max(pat, 0.0)
-            TK[i] = now  # a ticket taken now
-            kind = _RETURN  # simpy_hall._Hall.citizen, at once
         if kind == _ARRIVE or kind == _START or kind == _RETURN:
             while True:
                 pend_t = INF
