@@ -2,10 +2,10 @@
 
     python benchmarks/kernel_vs_simpy.py scenarios/kiosks.toml [--blocks 5] [--reps 20]
 
-For scenarios the fast engine runs on its event kernel (the reference's hall code,
-hallsim/engines/kernel.py) the question is what the lean kernel saves over SimPy. On
-a shared machine wall time is noise, so this counts CPU time (time.process_time) in
-one process, the two engines interleaved block by block, and keeps each one's best
+It prints which of its paths the fast engine takes (``fast.path_of``: the one-pass
+recursion, the operations loop, or the event kernel running the reference's hall
+code). On a shared machine wall time is noise, so this counts CPU time
+(time.process_time) in one process, the two engines interleaved block by block, and keeps each one's best
 block: ``trace_replication`` (the engine only) and ``simulate`` (with every metric).
 """
 
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     args = parser.parse_args()
     sc = load_scenario(args.scenario)
-    print(f"{args.scenario}: fast engine on its kernel: {fast._on_kernel(sc)}")
+    print(f"{args.scenario}: the fast engine's path: {fast.path_of(sc)}")
     print(f"best of {args.blocks} blocks of {args.reps} replications, CPU ms per replication")
     jobs = {
         "trace_replication": lambda engine, r: trace_replication(sc, 1, r, engine=engine),
