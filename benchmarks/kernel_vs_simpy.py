@@ -5,8 +5,9 @@
 It prints which of its paths the fast engine takes (``fast.path_of``: the one-pass
 recursion, the operations loop, or the event kernel running the reference's hall
 code). On a shared machine wall time is noise, so this counts CPU time
-(time.process_time) in one process, the two engines interleaved block by block, and keeps each one's best
-block: ``trace_replication`` (the engine only) and ``simulate`` (with every metric).
+(time.process_time) in one process, the two engines interleaved block by block, and
+keeps each one's best block: ``trace_replication`` (the engine only) and ``simulate``
+(with every metric).
 """
 
 from __future__ import annotations
