@@ -7,7 +7,8 @@ the shortest expected wait, ties drawn from the ``routing`` stream as the refere
 draws them; no rosters there), citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
-effects with fatigue and return visits, missed calls (过号), clerk speeds. The fast engine
+effects with fatigue and return visits, missed calls (过号), clerk speeds, kiosks (自助终端)
+and helpers (帮办代办). The fast engine
 (``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
 recursion does not cover runs on its event kernel.
 
@@ -32,6 +33,18 @@ calls' uniforms likewise: ``_Missed``). A missed call is the reference's
 ``_answer_call`` at the point where the called citizen's process resumes: its window's
 release (now, or a ``_RELEASE`` timeout after the wasted time) and the citizen's return
 (a ``_BACK`` timeout) are scheduled in the reference's order.
+
+Kiosks (``simpy_hall._Hall._kiosk_visit``) are SimPy 4's ``Resource`` as
+``kernel.Resource`` documents it: slots in use and a first-in-first-out queue of
+requests; a request grants the queue's head if a slot is free, a release frees the slot
+at once but grants only when its own event (``_KREL``) is processed; a grant is an event
+(``_KGRANT``). With patience, "granted or out of patience" succeeds in its own event
+(``_KRESUME``, taken at once when nothing else is due then) and the request counts as
+granted only if its grant event was processed by then; a citizen who gives up with a
+grant still pending frees the kiosk again. The ``kiosks`` stream's three uniforms per
+eligible arrival are read at once (every arrival's process reads them first, in arrival
+order). A helper held for a session or a service is freed by its own timeout
+(``_HFREE``), scheduled before the session's or the service's end, as there.
 
 With one ticket queue an arriving citizen takes the longest idle window on duty (then
 the lowest index) that serves their matter and class; the loop keeps a heap of idle
