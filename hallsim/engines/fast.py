@@ -12,9 +12,10 @@ What it does not cover (``one_pass_lacks``: rosters and breaks, appointments,
 citizen classes, missed calls, kiosks...) runs, for a hall with rosters, classes,
 appointments, missed calls, kiosks or helpers, in ``hallsim.engines.operations_loop``
 (the reference's hall unrolled into one callback loop over a heap of events, 2.5-6x
-the reference's speed), and otherwise (visits, stations, tidal and elastic windows) the reference's own hall code
-(``simpy_hall._Hall``) on a lean event kernel (``hallsim.engines.kernel``) that
-processes events in SimPy's order: the same trace by construction, at close to
+the reference's speed), and otherwise (visits, stations, tidal and elastic windows)
+the reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
+(``hallsim.engines.kernel``) that processes events in SimPy's order: the same trace by
+construction, at close to
 the reference's speed.
 
 The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
@@ -96,8 +97,9 @@ def lacks(scenario: Scenario) -> list[str]:
 
     It covers the whole scenario format: what its one-pass recursion does not cover
     (``one_pass_lacks``) runs in ``operations_loop`` or on the event kernel
-    (``_run_on_kernel``), whichever ``path_of`` picks. A mechanism added to the reference that the kernel cannot run
-    (it uses SimPy beyond ``hallsim.engines.kernel``) is named here until it can.
+    (``_run_on_kernel``), whichever ``path_of`` picks. A mechanism added to the
+    reference that the kernel cannot run (it uses SimPy beyond
+    ``hallsim.engines.kernel``) is named here until it can.
     """
     return []
 
