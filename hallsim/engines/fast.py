@@ -15,8 +15,7 @@ appointments, missed calls, kiosks or helpers, in ``hallsim.engines.operations_l
 the reference's speed), and otherwise (visits, stations, tidal and elastic windows)
 the reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
 (``hallsim.engines.kernel``) that processes events in SimPy's order: the same trace by
-construction, at close to
-the reference's speed.
+construction, at close to the reference's speed.
 
 The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
