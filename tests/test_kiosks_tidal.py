@@ -826,22 +826,23 @@ def test_random_kiosk_halls_with_deterministic_times_run_on_the_fast_engine_bit_
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kiosk_halls(switching=False), st.integers(0, 2**16), st.integers(0, 3))
+@given(kiosk_halls(), st.integers(0, 2**16), st.integers(0, 3))
 def test_random_kiosk_halls_run_in_the_operations_loop_bit_for_bit(sc, seed, replication) -> None:
-    """Kiosks and helpers with rosters, appointments, classes, missed calls, lines: the
-    fast engine's operations loop (not its kernel) gives the reference's trace."""
-    # (uptake 0 for everyone and no helpers: maybe a plain hall, the one-pass recursion's)
-    if sc.kiosks_active() or sc.helpers is not None:
+    """Kiosks, helpers, tidal and elastic windows with rosters, appointments, classes,
+    missed calls, lines: the fast engine's operations loop (not its kernel) gives the
+    reference's trace."""
+    # (uptake 0 for everyone, no helpers: maybe a plain hall, the one-pass recursion's)
+    if sc.uses_kiosks_tidal():
         assert fastpath.path_of(sc) == "operations"
     assert_same_run(sc, seed, replication, exact=True)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kiosk_halls(continuous=False, switching=False), st.integers(0, 2**16))
+@given(kiosk_halls(continuous=False), st.integers(0, 2**16))
 def test_random_kiosk_halls_with_ties_run_in_the_operations_loop_bit_for_bit(sc, seed) -> None:
-    """Deterministic times: requests, grants, releases, give-ups and helpers freed at the
-    same instants, in the operations loop: still the reference's trace."""
-    # (uptake 0 for everyone and no helpers: maybe a plain hall, the one-pass recursion's)
-    if sc.kiosks_active() or sc.helpers is not None:
+    """Deterministic times: requests, grants, releases, give-ups, helpers freed and role
+    switches at the same instants, in the operations loop: still the reference's trace."""
+    # (uptake 0 for everyone, no helpers: maybe a plain hall, the one-pass recursion's)
+    if sc.uses_kiosks_tidal():
         assert fastpath.path_of(sc) == "operations"
     assert_same_run(sc, seed, 0, exact=True)

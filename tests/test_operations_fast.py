@@ -100,10 +100,15 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
     assert operations_loop.lacks(with_kiosks) == []  # kiosks and helpers run on the loop
     assert fast.path_of(with_kiosks) == "operations"
     tidal = {"matters": ["a"], "switch_on_queue": 3, "switch_off_queue": 1}
-    two = [{"name": "all", "count": 3}, {"name": "t", "count": 1, "tidal": tidal}]
-    with_tidal = with_kiosks.with_changes({"windows": two})
-    assert operations_loop.lacks(with_tidal) == ["windows.1.tidal"]
-    assert fast.path_of(with_tidal) == "kernel"
+    elastic = {"switch_on_queue": 3, "switch_off_queue": 1}
+    for key, switching in (("tidal", tidal), ("elastic", elastic)):
+        two = [{"name": "all", "count": 3}, {"name": "t", "count": 1, key: switching}]
+        with_switching = with_kiosks.with_changes({"windows": two})
+        assert operations_loop.lacks(with_switching) == []  # and tidal, elastic windows
+        assert fast.path_of(with_switching) == "operations"
+    visits = load_scenario(OPERATIONS.parent / "visits_integrated.toml")
+    assert operations_loop.lacks(visits) == ["visits"]  # visits stay on the kernel
+    assert fast.path_of(visits) == "kernel"
 
 
 @pytest.mark.parametrize("service", ["deterministic", "exponential"])
@@ -344,7 +349,7 @@ def test_the_random_halls_exercise_the_features() -> None:
 # --------------------------------------------------------------------------- kiosks, helpers
 
 
-def _kiosk_crowd(patience: float, kiosk_min: float, helpers, queue: str) -> Any:
+def _kiosk_crowd(patience: float, kiosk_min: float, helpers, queue: str, switching=None) -> Any:
     """A crowd at the door and whole-minute kiosk, counter and patience times (and, in
     the test, arrivals on the minute): kiosk requests, grants, releases, give-ups and
     helpers freed fall on the same instants."""
@@ -369,6 +374,9 @@ def _kiosk_crowd(patience: float, kiosk_min: float, helpers, queue: str) -> Any:
     }
     if helpers is not None:
         data["helpers"] = helpers
+    if switching is not None:  # a second group that switches: (key, its settings)
+        key, rule = switching
+        data["windows"].append({"name": "switching", "count": 2, "matters": ["b"], key: rule})
     return scenario_from_dict(data)
 
 
@@ -405,13 +413,35 @@ def _on_the_minute(draw_demand):
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kiosk_halls(continuous=False, switching=False), st.integers(0, 2**16))
+@given(kiosk_halls(continuous=False), st.integers(0, 2**16))
 def test_kiosk_halls_with_arrivals_on_the_minute_identical(sc, seed: int) -> None:
-    """Kiosk requests, grants, give-ups, releases, helpers freed, counter calls and the
-    source's steps all on whole minutes: the loop still gives the reference's trace."""
-    assume(sc.kiosks_active() or sc.helpers is not None)
+    """Kiosk requests, grants, give-ups, releases, helpers freed, role switches, counter
+    calls and the source's steps all on whole minutes: still the reference's trace."""
+    assume(sc.uses_kiosks_tidal())
     assert fast.path_of(sc) == "operations"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
         mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
         same_run(sc, seed, 0)
+
+
+@pytest.mark.parametrize("switch_min", [0.0, 1.0, 2.0])
+@pytest.mark.parametrize("on", [1, 2])
+@pytest.mark.parametrize("key", ["tidal", "elastic"])
+@pytest.mark.parametrize("patience", [2.0, 60.0])
+def test_tidal_and_elastic_ties_identical(key: str, on: int, switch_min: float, patience) -> None:
+    """Role switches asked for, begun and ended on the same whole minutes as calls,
+    arrivals and kiosk events: the loop gives the reference's trace."""
+    rule: dict[str, Any] = {"switch_on_queue": on, "switch_off_queue": on - 1}
+    rule["switch_min"] = switch_min
+    if key == "tidal":
+        rule["matters"] = ["a"]
+    sc = _kiosk_crowd(patience, 2.0, {"count": 1}, "single", (key, rule))
+    assert fast.path_of(sc) == "operations"
+    switches = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        for replication in range(3):
+            switches += same_run(sc, 5, replication).tidal_switches
+    assert switches > 0
