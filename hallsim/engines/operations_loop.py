@@ -7,8 +7,8 @@ the shortest expected wait, ties drawn from the ``routing`` stream as the refere
 draws them; no rosters there), citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
-effects with fatigue and return visits, missed calls (过号), clerk speeds, kiosks (自助终端)
-and helpers (帮办代办). The fast engine
+effects with fatigue and return visits, missed calls (过号), clerk speeds, kiosks (自助终端),
+helpers (帮办代办), tidal and elastic windows (潮汐窗口, 弹性窗口). The fast engine
 (``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
 recursion does not cover runs on its event kernel.
 
@@ -44,7 +44,8 @@ granted only if its grant event was processed by then; a citizen who gives up wi
 grant still pending frees the kiosk again. The ``kiosks`` stream's three uniforms per
 eligible arrival are read at once (every arrival's process reads them first, in arrival
 order). A helper held for a session or a service is freed by its own timeout
-(``_HFREE``), scheduled before the session's or the service's end, as there.
+(``_HFREE``), scheduled before the session's or the service's end, as there. Tidal and
+elastic windows: ``_Tidal``.
 
 With one ticket queue an arriving citizen takes the longest idle window on duty (then
 the lowest index) that serves their matter and class; the loop keeps a heap of idle
