@@ -467,14 +467,20 @@ class _Tidal:
         for g in self.groups:
             if g in self.pending:
                 continue
+            on, off = self.plan.tidal_rule[g]
+            role = self.role[g]
+            # the reference's count of those waiting, stopped where the rule is decided
+            limit = on if role == 0 else off + 1
             n = 0
             for h in self.watch[g]:
                 for e in h:
                     c = e[4]
                     if ST[c] == WAITING and e[1] == TIER[c]:
                         n += 1
-            on, off = self.plan.tidal_rule[g]
-            role = self.role[g]
+                        if n >= limit:
+                            break
+                if n >= limit:
+                    break
             if (role == 0 and n >= on) or (role == 1 and n <= off):
                 self.pending.add(g)  # switch after this event
                 heappush(self.heap, (now, order, _SWITCH, g))
