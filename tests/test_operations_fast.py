@@ -25,6 +25,8 @@ from hallsim.experiment import trace_replication
 from hallsim.scenario import ScenarioError, load_scenario, scenario_from_dict
 from hallsim.streams import make_streams
 
+from .test_kiosks_tidal import kiosk_halls
+
 OPERATIONS = Path(__file__).resolve().parent.parent / "scenarios" / "operations.toml"
 
 
@@ -94,9 +96,19 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
         assert operations_loop.lacks(lines) == [] and fast.path_of(lines) == "operations"
     exp4 = {"dist": "exponential", "mean": 4}
     kiosks = {"count": 1, "matters": ["a"], "service_min": exp4, "uptake": 0.5, "success": 0.8}
-    with_kiosks = scenario_from_dict({**base, "kiosks": kiosks})
-    assert operations_loop.lacks(with_kiosks) == ["kiosks"]
-    assert fast.path_of(with_kiosks) == "kernel"
+    with_kiosks = scenario_from_dict({**base, "kiosks": kiosks, "helpers": {"count": 1}})
+    assert operations_loop.lacks(with_kiosks) == []  # kiosks and helpers run on the loop
+    assert fast.path_of(with_kiosks) == "operations"
+    tidal = {"matters": ["a"], "switch_on_queue": 3, "switch_off_queue": 1}
+    elastic = {"switch_on_queue": 3, "switch_off_queue": 1}
+    for key, switching in (("tidal", tidal), ("elastic", elastic)):
+        two = [{"name": "all", "count": 3}, {"name": "t", "count": 1, key: switching}]
+        with_switching = with_kiosks.with_changes({"windows": two})
+        assert operations_loop.lacks(with_switching) == []  # and tidal, elastic windows
+        assert fast.path_of(with_switching) == "operations"
+    visits = load_scenario(OPERATIONS.parent / "visits_integrated.toml")
+    assert operations_loop.lacks(visits) == ["visits"]  # visits stay on the kernel
+    assert fast.path_of(visits) == "kernel"
 
 
 @pytest.mark.parametrize("service", ["deterministic", "exponential"])
@@ -332,3 +344,104 @@ def test_the_random_halls_exercise_the_features() -> None:
         "requeued",
         "lines",
     }
+
+
+# --------------------------------------------------------------------------- kiosks, helpers
+
+
+def _kiosk_crowd(patience: float, kiosk_min: float, helpers, queue: str, switching=None) -> Any:
+    """A crowd at the door and whole-minute kiosk, counter and patience times (and, in
+    the test, arrivals on the minute): kiosk requests, grants, releases, give-ups and
+    helpers freed fall on the same instants."""
+    data: dict[str, Any] = {
+        "name": "kiosk crowd",
+        "hall": {"open": "09:00", "close": "10:00"},
+        "arrivals": {"rate_per_hour": 50, "before_open": {"count": 8}},
+        "matters": [
+            {"name": "a", "share": 0.7, "service_min": {"dist": "deterministic", "mean": 3.0}},
+            {"name": "b", "share": 0.3, "service_min": {"dist": "deterministic", "mean": 2.0}},
+        ],
+        "layout": {"queue": queue},
+        "windows": [{"name": "all", "count": 2}],
+        "patience": {"renege_min": {"dist": "deterministic", "mean": patience}},
+        "classes": [{"name": "old", "share": 0.4, "kiosk_success": 0.3, "patience_factor": 2.0}],
+        "kiosks": {
+            "count": 2,
+            "matters": ["a"],
+            "service_min": {"dist": "deterministic", "mean": kiosk_min},
+            "success": 0.6,
+        },
+    }
+    if helpers is not None:
+        data["helpers"] = helpers
+    if switching is not None:  # a second group that switches: (key, its settings)
+        key, rule = switching
+        data["windows"].append({"name": "switching", "count": 2, "matters": ["b"], key: rule})
+    return scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("queue", ["single", "per_window"])
+@pytest.mark.parametrize("patience", [1.0, 2.0, 3.0, 60.0])
+@pytest.mark.parametrize("kiosk_min", [1.0, 2.0])
+@pytest.mark.parametrize(
+    "helpers",
+    [None, {"count": 1, "classes": ["old"], "counter_time_factor": 0.5}, {"count": 2}],
+    ids=["no helpers", "one at counters", "two"],
+)
+def test_kiosk_ties_identical(queue: str, patience: float, kiosk_min: float, helpers) -> None:
+    sc = _kiosk_crowd(patience, kiosk_min, helpers, queue)
+    assert fast.path_of(sc) == "operations"
+    kiosk_visits = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        for replication in range(3):
+            tr = same_run(sc, 5, replication)
+            kiosk_visits += int((tr.kiosk > 0).sum())
+    assert kiosk_visits > 0
+
+
+def _on_the_minute(draw_demand):
+    """The demand with every arrival moved back to its whole minute: with deterministic
+    times nearly every event then shares its instant with others."""
+
+    def draw(scenario, streams):
+        demand = draw_demand(scenario, streams)
+        return dataclasses.replace(demand, arrival_min=np.floor(demand.arrival_min))
+
+    return draw
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kiosk_halls(continuous=False), st.integers(0, 2**16))
+def test_kiosk_halls_with_arrivals_on_the_minute_identical(sc, seed: int) -> None:
+    """Kiosk requests, grants, give-ups, releases, helpers freed, role switches, counter
+    calls and the source's steps all on whole minutes: still the reference's trace."""
+    assume(sc.uses_kiosks_tidal())
+    assert fast.path_of(sc) == "operations"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        same_run(sc, seed, 0)
+
+
+@pytest.mark.parametrize("switch_min", [0.0, 1.0, 2.0])
+@pytest.mark.parametrize("on", [1, 2])
+@pytest.mark.parametrize("key", ["tidal", "elastic"])
+@pytest.mark.parametrize("patience", [2.0, 60.0])
+def test_tidal_and_elastic_ties_identical(key: str, on: int, switch_min: float, patience) -> None:
+    """Role switches asked for, begun and ended on the same whole minutes as calls,
+    arrivals and kiosk events: the loop gives the reference's trace."""
+    rule: dict[str, Any] = {"switch_on_queue": on, "switch_off_queue": on - 1}
+    rule["switch_min"] = switch_min
+    if key == "tidal":
+        rule["matters"] = ["a"]
+    sc = _kiosk_crowd(patience, 2.0, {"count": 1}, "single", (key, rule))
+    assert fast.path_of(sc) == "operations"
+    switches = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        for replication in range(3):
+            switches += same_run(sc, 5, replication).tidal_switches
+    assert switches > 0
