@@ -19,7 +19,7 @@ Workloads (see benchmarks/README.md):
 (f) a 24-hour, 100,000-citizen day with every mechanism the fast engine's
     one-pass recursion covers, no citizen log: seconds per replication and peak
     memory (and a 200,000-citizen day beside it); (f2) the same day with rosters,
-    breaks, appointments, priority classes and missed calls (the event kernel);
+    breaks, appointments, priority classes and missed calls (the event loop);
 (s) start-up: benchmarks/startup.py (--help, validate, the demo run).
 
 The last table lists every target of issue 19 with its measured value.
@@ -634,7 +634,8 @@ def f2_scenario(citizens: int = F_CITIZENS):
 
     Rosters and breaks, appointments, citizen classes with a green channel and missed
     calls (as in operations.toml and docs/mechanisms.md, scaled to the 24-hour hall) run
-    on the fast engine's event kernel, a slower path than (f)'s one-pass recursion.
+    in the fast engine's event loop (``operations_loop``), a slower path than (f)'s
+    one-pass recursion.
     """
     base = f_scenario(citizens)
     k = citizens / 100_000
@@ -1085,7 +1086,7 @@ class Bench:
         self.measure(
             "f", F_TWICE_ENGINE, f_hallsim, 1, "fast", True, "f", 2 * F_CITIZENS, isolate=True
         )
-        # (f2): the same day with what the one-pass engine does not cover (event kernel)
+        # (f2): the same day with what the one-pass engine does not cover (event loop)
         self.workloads["f"]["features_f2"] = F2_FEATURES
         self.measure("f", F2_ENGINE, f_hallsim, reps, "fast", True, "f2", isolate=True)
 
@@ -1326,8 +1327,8 @@ def table_notes(bench: Bench, wl: str) -> list[str]:
         )
         if "features_f2" in info:
             notes.append(
-                f"(f2) features: {', '.join(info['features_f2'])}; these run on the fast "
-                "engine's event kernel (the reference's hall code), not its one-pass recursion"
+                f"(f2) features: {', '.join(info['features_f2'])}; these run in the fast "
+                "engine's event loop (operations_loop), not its one-pass recursion"
             )
     if wl == "e":
         notes.append(

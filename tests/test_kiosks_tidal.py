@@ -753,10 +753,11 @@ def test_a_streamed_run_gives_the_same_clerk_table() -> None:
 
 
 @st.composite
-def kiosk_halls(draw, continuous: bool = True):
+def kiosk_halls(draw, continuous: bool = True, switching: bool = True):
     """Random halls (the fast-engine tests' strategy: groups, lines, balking, returns,
     and maybe rosters, appointments, classes, missed calls) with kiosks, maybe helpers,
-    class kiosk abilities and patience, and a tidal or elastic group."""
+    class kiosk abilities and patience, and (with ``switching``) maybe a tidal or
+    elastic group."""
     base = draw(fast_engine_scenarios(continuous=continuous, kernel_only=draw(st.booleans())))
     names, classes = base.matter_names, base.class_names
     subsets = st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
@@ -790,7 +791,7 @@ def kiosk_halls(draw, continuous: bool = True):
         for i, w in enumerate(base.windows)
         if base.layout.queue == "single" and w.count and not w.has_roster
     ]
-    if free and draw(st.booleans()):
+    if switching and free and draw(st.booleans()):
         i = draw(st.sampled_from(free))
         on = draw(st.integers(1, 4))
         switching = {
@@ -821,4 +822,27 @@ def test_random_kiosk_halls_with_deterministic_times_run_on_the_fast_engine_bit_
     sc, seed
 ) -> None:
     """Simultaneous kiosk requests, releases and give-ups: still the reference's trace."""
+    assert_same_run(sc, seed, 0, exact=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kiosk_halls(), st.integers(0, 2**16), st.integers(0, 3))
+def test_random_kiosk_halls_run_in_the_operations_loop_bit_for_bit(sc, seed, replication) -> None:
+    """Kiosks, helpers, tidal and elastic windows with rosters, appointments, classes,
+    missed calls, lines: the fast engine's operations loop (not its kernel) gives the
+    reference's trace."""
+    # (uptake 0 for everyone, no helpers: maybe a plain hall, the one-pass recursion's)
+    if sc.uses_kiosks_tidal():
+        assert fastpath.path_of(sc) == "operations"
+    assert_same_run(sc, seed, replication, exact=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kiosk_halls(continuous=False), st.integers(0, 2**16))
+def test_random_kiosk_halls_with_ties_run_in_the_operations_loop_bit_for_bit(sc, seed) -> None:
+    """Deterministic times: requests, grants, releases, give-ups, helpers freed and role
+    switches at the same instants, in the operations loop: still the reference's trace."""
+    # (uptake 0 for everyone, no helpers: maybe a plain hall, the one-pass recursion's)
+    if sc.uses_kiosks_tidal():
+        assert fastpath.path_of(sc) == "operations"
     assert_same_run(sc, seed, 0, exact=True)

@@ -1,8 +1,9 @@
 """The fast engine's operations loop (hallsim.engines.operations_loop) against the reference.
 
 The loop unrolls the reference hall's SimPy processes into heap events, so for every
-hall it covers (one ticket queue with rosters and breaks, citizen classes, appointments,
-reneging, balking, return visits) the trace must equal the SimPy engine's bit for bit,
+hall it covers (one ticket queue with rosters and breaks, or per-window lines; citizen
+classes, appointments, reneging, balking, return visits, missed calls) the trace must
+equal the SimPy engine's bit for bit,
 and the random streams must be left in the same state. That includes simultaneous
 events: deterministic durations and slot times on the roster's clock make them common.
 """
@@ -19,10 +20,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hallsim.engines import choose, fast, operations_loop, simpy_hall
-from hallsim.engines.trace import RENEGED, SERVED, UNSERVED, HallTrace
+from hallsim.engines.trace import MISSED, RENEGED, SERVED, UNSERVED, HallTrace
 from hallsim.experiment import trace_replication
 from hallsim.scenario import ScenarioError, load_scenario, scenario_from_dict
 from hallsim.streams import make_streams
+
+from .test_kiosks_tidal import kiosk_halls
 
 OPERATIONS = Path(__file__).resolve().parent.parent / "scenarios" / "operations.toml"
 
@@ -81,13 +84,69 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
         "classes": [{"name": "old", "share": 0.2, "priority": 1}],
     }
     assert fast.path_of(scenario_from_dict(base)) == "operations"
-    lines = scenario_from_dict({**base, "layout": {"queue": "per_window"}})
-    assert operations_loop.lacks(lines) == ["per-window lines"]
-    assert fast.path_of(lines) == "kernel"
     away = {"absent": 0.1, "away_min": {"dist": "exponential", "mean": 2}}
     missed = scenario_from_dict({**base, "missed_calls": away})
-    assert operations_loop.lacks(missed) == ["missed_calls"]
-    assert fast.path_of(missed) == "kernel"
+    assert operations_loop.lacks(missed) == []  # missed calls run on the loop
+    assert fast.path_of(missed) == "operations"
+    for layout in (
+        {"queue": "per_window"},
+        {"queue": "per_window", "line_choice": "shortest_expected_wait"},
+    ):
+        lines = missed.with_changes({"layout": layout})  # and so do per-window lines
+        assert operations_loop.lacks(lines) == [] and fast.path_of(lines) == "operations"
+    exp4 = {"dist": "exponential", "mean": 4}
+    kiosks = {"count": 1, "matters": ["a"], "service_min": exp4, "uptake": 0.5, "success": 0.8}
+    with_kiosks = scenario_from_dict({**base, "kiosks": kiosks, "helpers": {"count": 1}})
+    assert operations_loop.lacks(with_kiosks) == []  # kiosks and helpers run on the loop
+    assert fast.path_of(with_kiosks) == "operations"
+    tidal = {"matters": ["a"], "switch_on_queue": 3, "switch_off_queue": 1}
+    elastic = {"switch_on_queue": 3, "switch_off_queue": 1}
+    for key, switching in (("tidal", tidal), ("elastic", elastic)):
+        two = [{"name": "all", "count": 3}, {"name": "t", "count": 1, key: switching}]
+        with_switching = with_kiosks.with_changes({"windows": two})
+        assert operations_loop.lacks(with_switching) == []  # and tidal, elastic windows
+        assert fast.path_of(with_switching) == "operations"
+    visits = load_scenario(OPERATIONS.parent / "visits_integrated.toml")
+    assert operations_loop.lacks(visits) == ["visits"]  # visits stay on the kernel
+    assert fast.path_of(visits) == "kernel"
+
+
+@pytest.mark.parametrize("service", ["deterministic", "exponential"])
+def test_many_windows_identical(service: str) -> None:
+    """Dozens of windows in groups of different sizes, going idle at the same instants
+    (deterministic service, rosters and breaks on the quarter hour): the loop's idle
+    heaps must pick the reference's window (longest idle, then lowest index) every time,
+    also when a citizen back from a missed call is called by an idle window."""
+    dist = {"dist": service, "mean": 6.0}
+    sc = scenario_from_dict(
+        {
+            "name": "many windows",
+            "hall": {"open": "09:00", "close": "12:00"},
+            "arrivals": {"rate_per_hour": 300, "before_open": {"count": 20}},
+            "matters": [
+                {"name": "a", "share": 0.7, "service_min": dist},
+                {"name": "b", "share": 0.3, "service_min": dist},
+            ],
+            "windows": [
+                {
+                    "name": "all",
+                    "count": 24,
+                    "staffed": {"09:00": 12, "09:30": 24, "11:00": 16},
+                    "breaks": [{"start": "10:00", "end": "10:30", "windows": 6}],
+                },
+                {"name": "b_only", "count": 9, "matters": ["b"]},
+                {"name": "green", "count": 5, "classes": ["old"]},
+            ],
+            "classes": [{"name": "old", "share": 0.15, "priority": 1}],
+            "appointments": {"booked_share": 0.3, "slot_min": 15, "punctuality_sd_min": 0},
+            "missed_calls": {"absent": 0.2, "away_min": dist, "grace_min": 10},
+        }
+    )
+    assert fast.path_of(sc) == "operations"
+    for replication in range(3):
+        tr = same_run(sc, 7, replication)
+        assert tr.missed_calls > 0 and len(np.unique(tr.window)) > 30
+    assert len(tr.arrival_min) > 700
 
 
 # --------------------------------------------------------------------------- random halls
@@ -112,7 +171,10 @@ def operations_halls(draw, continuous: bool = True):
     """Single-queue day halls with rosters (levels up, down and to 0, overlapping
     breaks), classes (priorities, class-restricted windows, service and patience
     factors), appointments (slots, punctuality, grace, no-shows), reneging, balking,
-    a waiting room, return visits, clerk speeds, several window groups."""
+    a waiting room, return visits, missed calls (re-queued at the front or the back,
+    with or without wasted window time, lost beyond the grace), clerk speeds, several
+    window groups; or per-window lines (shortest line or shortest expected wait, ties
+    drawn at random) with all of that but rosters."""
     n_matters = draw(st.integers(1, 3))
     names = [f"m{k}" for k in range(n_matters)]
     matters = [
@@ -120,6 +182,7 @@ def operations_halls(draw, continuous: bool = True):
     ]
     n_classes = draw(st.integers(0, 2))
     class_names = [f"k{k}" for k in range(n_classes)]
+    per_window = draw(st.integers(0, 2)) == 0  # rosters need the single queue
     groups = []
     for g in range(draw(st.integers(1, 3))):
         count = draw(st.integers(1, 3))
@@ -137,7 +200,7 @@ def operations_halls(draw, continuous: bool = True):
             group["classes"] = draw(
                 st.lists(st.sampled_from(["regular", *class_names]), min_size=1, unique=True)
             )
-        if draw(st.booleans()):
+        if not per_window and draw(st.booleans()):
             keys = draw(st.lists(st.sampled_from(CLOCK[:-1]), min_size=1, max_size=4, unique=True))
             group["staffed"] = {k: draw(st.integers(0, count)) for k in sorted(keys)}
             if draw(st.booleans()):  # overlapping breaks may take every staffed window
@@ -150,7 +213,7 @@ def operations_halls(draw, continuous: bool = True):
         groups.append(group)
     if draw(st.booleans()):  # a window for everyone, all day: nobody is ever unserved
         groups.append({"name": "all", "count": 1, "matters": ["*"]})
-    elif draw(st.booleans()):  # every window closes before the hall: the rest go unserved
+    elif not per_window and draw(st.booleans()):  # every window closes before the hall
         for group in groups:
             group["staffed"] = {**group.get("staffed", {"09:00": group["count"]}), "11:00": 0}
     data: dict[str, Any] = {
@@ -161,6 +224,9 @@ def operations_halls(draw, continuous: bool = True):
         "windows": groups,
         "layout": {"queue": "single"},
     }
+    if per_window:
+        choice = draw(st.sampled_from(["shortest_line", "shortest_expected_wait"]))
+        data["layout"] = {"queue": "per_window", "line_choice": choice}
     if n_classes:
         data["classes"] = [
             {
@@ -204,6 +270,14 @@ def operations_halls(draw, continuous: bool = True):
     if draw(st.integers(0, 3)) == 0:  # a same-day return delay drawn per citizen
         data["attitude_effects"]["return_delay"] = _dist(draw, continuous)
         data["attitude_effects"]["return_same_day_share"] = draw(st.sampled_from([0.5, 1.0]))
+    if draw(st.booleans()):
+        data["missed_calls"] = {
+            "absent": draw(st.sampled_from([0.1, 0.3, 0.7])),
+            "away_min": _dist(draw, continuous),
+            "grace_min": draw(st.sampled_from([0.0, 5.0, 15.0])),
+            "requeue": draw(st.sampled_from(["front", "back"])),
+            "wasted_min": draw(st.sampled_from([0.0, 1.0, 2.0])),
+        }
     try:
         scenario = scenario_from_dict(data)
     except ScenarioError:  # e.g. a class no staffed window serves
@@ -250,9 +324,124 @@ def test_the_random_halls_exercise_the_features() -> None:
                 ("classes", tr.klass is not None and bool((tr.klass > 0).any())),
                 ("roster", tr.duty_window is not None),
                 ("capped", tr.refused_cap > 0),
+                ("missed", MISSED in outcomes),
+                ("requeued", tr.missed_calls > int((tr.outcome == MISSED).sum())),
+                ("lines", scenario.layout.queue == "per_window" and bool(tr.booked is not None)),
             ]
             if hit
         )
 
     collect()
-    assert seen == {"unserved", "reneged", "returns", "booked", "classes", "roster", "capped"}
+    assert seen == {
+        "unserved",
+        "reneged",
+        "returns",
+        "booked",
+        "classes",
+        "roster",
+        "capped",
+        "missed",
+        "requeued",
+        "lines",
+    }
+
+
+# --------------------------------------------------------------------------- kiosks, helpers
+
+
+def _kiosk_crowd(patience: float, kiosk_min: float, helpers, queue: str, switching=None) -> Any:
+    """A crowd at the door and whole-minute kiosk, counter and patience times (and, in
+    the test, arrivals on the minute): kiosk requests, grants, releases, give-ups and
+    helpers freed fall on the same instants."""
+    data: dict[str, Any] = {
+        "name": "kiosk crowd",
+        "hall": {"open": "09:00", "close": "10:00"},
+        "arrivals": {"rate_per_hour": 50, "before_open": {"count": 8}},
+        "matters": [
+            {"name": "a", "share": 0.7, "service_min": {"dist": "deterministic", "mean": 3.0}},
+            {"name": "b", "share": 0.3, "service_min": {"dist": "deterministic", "mean": 2.0}},
+        ],
+        "layout": {"queue": queue},
+        "windows": [{"name": "all", "count": 2}],
+        "patience": {"renege_min": {"dist": "deterministic", "mean": patience}},
+        "classes": [{"name": "old", "share": 0.4, "kiosk_success": 0.3, "patience_factor": 2.0}],
+        "kiosks": {
+            "count": 2,
+            "matters": ["a"],
+            "service_min": {"dist": "deterministic", "mean": kiosk_min},
+            "success": 0.6,
+        },
+    }
+    if helpers is not None:
+        data["helpers"] = helpers
+    if switching is not None:  # a second group that switches: (key, its settings)
+        key, rule = switching
+        data["windows"].append({"name": "switching", "count": 2, "matters": ["b"], key: rule})
+    return scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("queue", ["single", "per_window"])
+@pytest.mark.parametrize("patience", [1.0, 2.0, 3.0, 60.0])
+@pytest.mark.parametrize("kiosk_min", [1.0, 2.0])
+@pytest.mark.parametrize(
+    "helpers",
+    [None, {"count": 1, "classes": ["old"], "counter_time_factor": 0.5}, {"count": 2}],
+    ids=["no helpers", "one at counters", "two"],
+)
+def test_kiosk_ties_identical(queue: str, patience: float, kiosk_min: float, helpers) -> None:
+    sc = _kiosk_crowd(patience, kiosk_min, helpers, queue)
+    assert fast.path_of(sc) == "operations"
+    kiosk_visits = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        for replication in range(3):
+            tr = same_run(sc, 5, replication)
+            kiosk_visits += int((tr.kiosk > 0).sum())
+    assert kiosk_visits > 0
+
+
+def _on_the_minute(draw_demand):
+    """The demand with every arrival moved back to its whole minute: with deterministic
+    times nearly every event then shares its instant with others."""
+
+    def draw(scenario, streams):
+        demand = draw_demand(scenario, streams)
+        return dataclasses.replace(demand, arrival_min=np.floor(demand.arrival_min))
+
+    return draw
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kiosk_halls(continuous=False), st.integers(0, 2**16))
+def test_kiosk_halls_with_arrivals_on_the_minute_identical(sc, seed: int) -> None:
+    """Kiosk requests, grants, give-ups, releases, helpers freed, role switches, counter
+    calls and the source's steps all on whole minutes: still the reference's trace."""
+    assume(sc.uses_kiosks_tidal())
+    assert fast.path_of(sc) == "operations"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        same_run(sc, seed, 0)
+
+
+@pytest.mark.parametrize("switch_min", [0.0, 1.0, 2.0])
+@pytest.mark.parametrize("on", [1, 2])
+@pytest.mark.parametrize("key", ["tidal", "elastic"])
+@pytest.mark.parametrize("patience", [2.0, 60.0])
+def test_tidal_and_elastic_ties_identical(key: str, on: int, switch_min: float, patience) -> None:
+    """Role switches asked for, begun and ended on the same whole minutes as calls,
+    arrivals and kiosk events: the loop gives the reference's trace."""
+    rule: dict[str, Any] = {"switch_on_queue": on, "switch_off_queue": on - 1}
+    rule["switch_min"] = switch_min
+    if key == "tidal":
+        rule["matters"] = ["a"]
+    sc = _kiosk_crowd(patience, 2.0, {"count": 1}, "single", (key, rule))
+    assert fast.path_of(sc) == "operations"
+    switches = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        for replication in range(3):
+            switches += same_run(sc, 5, replication).tidal_switches
+    assert switches > 0

@@ -2,9 +2,10 @@
 
 ``simpy`` (``simpy_hall``) is the reference model and covers every scenario; ``fast``
 (``fast``) reproduces its trace bit for bit, without SimPy: by a one-pass recursion for
-the plain format, by one event loop (``operations_loop``) for a single-queue hall with
-rosters, appointments and classes, and by running the reference's hall code on a lean
-event kernel (``kernel``) for the rest (missed calls, per-window lines with classes...).
+the plain format, by one event loop (``operations_loop``) for a hall with rosters,
+appointments, classes, missed calls (one ticket queue or per-window lines), kiosks,
+helpers, tidal or elastic windows, and by running the reference's hall code on a lean
+event kernel (``kernel``) for the rest (visits, stations).
 Which engine runs a scenario is decided here and nowhere else (``choose``): the
 experiment layer, streaming, the sweep, staffing and the command line all ask this
 module. Engines import neither the experiment layer nor the results folder.

@@ -9,13 +9,13 @@ return visit in creation order).
 
 Three paths (``path_of``).  The one-pass recursion below covers the plain format.
 What it does not cover (``one_pass_lacks``: rosters and breaks, appointments,
-citizen classes, missed calls...) runs, for a single-queue hall with rosters,
-classes and appointments, in ``hallsim.engines.operations_loop`` (the reference's
-hall unrolled into one callback loop over a heap of events, about 3x the
-reference's speed), and otherwise the reference's own hall code
-(``simpy_hall._Hall``) on a lean event kernel (``hallsim.engines.kernel``) that
-processes events in SimPy's order: the same trace by construction, at close to
-the reference's speed.
+citizen classes, missed calls, kiosks...) runs, for a hall with rosters, classes,
+appointments, missed calls, kiosks, helpers, tidal or elastic windows, in
+``hallsim.engines.operations_loop`` (the reference's hall unrolled into one callback
+loop over a heap of events, 2.5-6x the reference's speed), and otherwise (visits,
+stations) the reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
+(``hallsim.engines.kernel``) that processes events in SimPy's order: the same trace by
+construction, at close to the reference's speed.
 
 The one-pass recursion: the reference is work-conserving and first-come-first-served per window,
 and nobody who arrives later can change what happens to an earlier citizen.
@@ -96,9 +96,9 @@ def lacks(scenario: Scenario) -> list[str]:
 
     It covers the whole scenario format: what its one-pass recursion does not cover
     (``one_pass_lacks``) runs in ``operations_loop`` or on the event kernel
-    (``_run_on_kernel``), whichever ``path_of`` picks; kiosks (a resource) and helpers
-    run on the kernel. A mechanism added to the reference that the kernel cannot run
-    (it uses SimPy beyond ``hallsim.engines.kernel``) is named here until it can.
+    (``_run_on_kernel``), whichever ``path_of`` picks. A mechanism added to the
+    reference that the kernel cannot run (it uses SimPy beyond
+    ``hallsim.engines.kernel``) is named here until it can.
     """
     return []
 
@@ -193,8 +193,9 @@ def event_times(arrival: np.ndarray, start: float) -> np.ndarray:
 
 
 def _path(scenario: Scenario) -> str:
-    """Which path runs ``scenario``: "one_pass", "operations" (the single-queue hall with
-    rosters, classes, appointments: ``operations_loop``) or "kernel" (the rest)."""
+    """Which path runs ``scenario``: "one_pass", "operations" (rosters, classes,
+    appointments, missed calls, kiosks, helpers, tidal and elastic windows:
+    ``operations_loop``) or "kernel" (visits, stations)."""
     if not one_pass_lacks(scenario):
         return "one_pass"
     from hallsim.engines import operations_loop

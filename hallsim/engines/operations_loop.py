@@ -1,11 +1,14 @@
-"""The single-queue hall with operations, as one callback loop over a heap of events.
+"""The hall with operations, as one callback loop over a heap of events.
 
 ``run_hall(scenario, streams)`` gives the ``HallTrace`` of
 ``hallsim.engines.simpy_hall.run_hall`` bit for bit for the scenarios ``lacks`` accepts:
-one ticket queue with rosters and breaks, citizen classes (priority calling,
+one ticket queue with rosters and breaks, or per-window lines (the shortest line or
+the shortest expected wait, ties drawn from the ``routing`` stream as the reference
+draws them; no rosters there), citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
-effects with fatigue and return visits, clerk speeds. The fast engine
+effects with fatigue and return visits, missed calls (过号), clerk speeds, kiosks (自助终端),
+helpers (帮办代办), tidal and elastic windows (潮汐窗口, 弹性窗口). The fast engine
 (``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
 recursion does not cover runs on its event kernel.
 
@@ -25,7 +28,30 @@ process's start (SimPy runs it right after the current event) becomes code at th
 of the handler that starts it. Times are computed with the reference's floating-point
 operations (a timeout of ``d`` ends at ``now + d``, the source's clock is
 ``now + (t - now)``), and the random streams are read in the reference's order (return
-visits' draws in blocks, as the one-pass loops read them: ``hall_setup._Returns``).
+visits' draws in blocks, as the one-pass loops read them: ``hall_setup._Returns``; missed
+calls' uniforms likewise: ``_Missed``). A missed call is the reference's
+``_answer_call`` at the point where the called citizen's process resumes: its window's
+release (now, or a ``_RELEASE`` timeout after the wasted time) and the citizen's return
+(a ``_BACK`` timeout) are scheduled in the reference's order.
+
+Kiosks (``simpy_hall._Hall._kiosk_visit``) are SimPy 4's ``Resource`` as
+``kernel.Resource`` documents it: slots in use and a first-in-first-out queue of
+requests; a request grants the queue's head if a slot is free, a release frees the slot
+at once but grants only when its own event (``_KREL``) is processed; a grant is an event
+(``_KGRANT``). With patience, "granted or out of patience" succeeds in its own event
+(``_KRESUME``, taken at once when nothing else is due then) and the request counts as
+granted only if its grant event was processed by then; a citizen who gives up with a
+grant still pending frees the kiosk again. The ``kiosks`` stream's three uniforms per
+eligible arrival are read at once (every arrival's process reads them first, in arrival
+order). A helper held for a session or a service is freed by its own timeout
+(``_HFREE``), scheduled before the session's or the service's end, as there. Tidal and
+elastic windows: ``_Tidal``.
+
+With one ticket queue an arriving citizen takes the longest idle window on duty (then
+the lowest index) that serves their matter and class; the loop keeps a heap of idle
+windows per group, so with hundreds of windows an arrival looks at a few heap tops,
+not at every window. With per-window lines each window has one heap (its line) and
+an arrival picks a line as ``simpy_hall._Hall._choose_line`` does (``calling``).
 
 What it does not cover (``lacks``) stays on the kernel. A mechanism added to
 ``simpy_hall`` must be named in ``lacks`` until this loop runs it: the loop is the
@@ -34,42 +60,52 @@ hall rewritten, not the reference's code, and would ignore it.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from collections import deque
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 
-from hallsim.engines import hall_setup
+from hallsim.engines import calling, hall_setup
+from hallsim.engines.clerks import attitude_multiplier
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
+    MISSED,
     RENEGED,
     SERVED,
     UNSERVED,
     HallTrace,
 )
 from hallsim.scenario import Scenario, scenario_cache
-from hallsim.streams import draw_demand, return_plan
+from hallsim.streams import draw_demand, quantile, return_plan
 
 INF = float("inf")
 NAN = float("nan")
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
 # event kinds
 _ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
+_RELEASE, _BACK = 9, 10  # a missed call's window released, the citizen back
+# kiosks (simpy_hall._Hall._kiosk_visit): a request granted, the patience timeout, the
+# condition "granted or out of patience", a session's end, a release event; a helper freed
+_KGRANT, _KPAT, _KRESUME, _KEND, _KREL, _HFREE = 11, 12, 13, 14, 15, 16
+# tidal and elastic windows: a group's switch (after the event that asked for it), a
+# window's role change over
+_SWITCH, _ENDSW = 17, 18
+NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 
 
 def lacks(scenario: Scenario) -> list[str]:
     """What this loop does not run (empty: it gives the reference's trace)."""
     missing = []
-    if scenario.layout.queue != "single":
-        missing.append("per-window lines")
-    if scenario.missed_calls is not None:
-        missing.append("missed_calls")
     if scenario.visits is not None:
         missing.append("visits")
     if scenario.stations:
         missing.append("stations")
-    # kiosks, helpers, tidal and elastic windows (class patience factors it runs)
-    missing.extend(k for k in scenario.uses_kiosks_tidal() if k != "classes.patience_factor")
+    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors)
+    runs = ("classes.patience_factor", "kiosks", "helpers")
+    for g in range(len(scenario.windows)):
+        runs += (f"windows.{g}.tidal", f"windows.{g}.elastic")
+    missing.extend(k for k in scenario.uses_kiosks_tidal() if k not in runs)
     return missing
 
 
@@ -103,6 +139,9 @@ class _Plan:
             [self.combo_index[(m, k)] for m in self.served[w] for k in self.classes_of[w]]
             for w in range(n_windows)
         ]
+        # the groups of those windows: a window's matters and classes are its group's,
+        # so a (matter, class) looks for an idle window in a few groups' idle heaps
+        self.combo_groups = [sorted({self.group[w] for w in ws}) for ws in self.combo_windows]
         self.class_priority = [0] + [k.priority for k in sc.classes or []]
         self.class_factor = [1.0] + [k.service_time_factor for k in sc.classes or []]
         factors = [1.0] + [k.patience_factor for k in sc.classes or []]
@@ -143,6 +182,93 @@ class _Plan:
         self.uses_appointments = sc.uses_appointments()
         self.renege = sc.renege_by_matter
         self.group_of = np.array([*self.group, -1], dtype=np.int64)  # [-1]: not served
+        self.missed = sc.missed_calls
+        # per-window lines (no rosters there: scenario validation): a line per window
+        self.lines = sc.layout.queue != "single"
+        self.line_choice = calling.LINE_CHOICE[sc.layout.line_choice or "shortest_line"]
+        names_of = sc.matters
+        # the demand-weighted mean service of the matters a window serves, as
+        # (numerator, denominator): simpy_hall divides after multiplying by the speed
+        self.mean_of_matters = [
+            (
+                sum(names_of[k].share * names_of[k].service_min.mean for k in self.served[w]),
+                max(sum(names_of[k].share for k in self.served[w]), 1e-300),
+            )
+            for w in range(n_windows)
+        ]
+        # kiosks and helpers (simpy_hall._Hall._init_kiosks_tidal)
+        classes = [None, *(sc.classes or [])]
+        ks = sc.kiosks if sc.kiosks_active() else None
+        self.kiosks = ks
+        if ks is not None:
+            self.kiosk_ok = [ks.serves(m) for m in names]
+            self.kiosk_uptake = [
+                ks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake
+                for k in classes
+            ]
+            self.kiosk_success = [
+                ks.success if k is None or k.kiosk_success is None else k.kiosk_success
+                for k in classes
+            ]
+        hp = sc.helpers
+        self.helpers = hp
+        self.helps = [hp is not None and hp.helps(name) for name in class_names]
+        self.counter_help = hp is not None and hp.counter_time_factor != 1.0
+        # tidal (two roles) and elastic (closed <-> open) groups (_init_kiosks_tidal)
+        self.tidal = [g for g, wg in enumerate(sc.windows) if wg.tidal or wg.elastic]
+        self.tidal_rule = {}  # group: (switch_on_queue, switch_off_queue)
+        self.tidal_wait = {}  # group: time to change into role 0, into role 1
+        self.role_combos = {}  # group: the (matter, class) combos each role serves
+        self.watch = {}  # group: the combos whose waiting citizens decide the switch
+        self.elastic = set()  # windows of elastic groups
+        self.elastic_groups = {g for g in self.tidal if sc.windows[g].elastic}
+        combo_index = self.combo_index
+        for g in self.tidal:
+            wg = sc.windows[g]
+            ws = self.group_windows[g]
+            home_m = self.served[ws[0]] if ws else []
+            home_k = self.classes_of[ws[0]] if ws else []
+            home = [combo_index[(m, k)] for m in home_m for k in home_k]
+            if wg.elastic is not None:  # role 0 closed (standby), role 1 open
+                self.elastic.update(ws)
+                self.role_combos[g] = ([], home)
+                self.watch[g] = home
+                rule = wg.elastic
+                self.tidal_wait[g] = (0.0, rule.switch_min)
+            else:
+                rule = wg.tidal
+                tidal_m = [k for k, m in enumerate(names) if rule.serves(m)]
+                tidal_k = (
+                    home_k
+                    if rule.classes is None
+                    else [
+                        k
+                        for k, c in enumerate(class_names)
+                        if "*" in rule.classes or c in rule.classes
+                    ]
+                )
+                role1 = [combo_index[(m, k)] for m in tidal_m for k in tidal_k]
+                self.role_combos[g] = (home, role1)
+                self.watch[g] = [qi for qi in role1 if qi not in set(home)]
+                self.tidal_wait[g] = (rule.switch_min, rule.switch_min)
+            self.tidal_rule[g] = (rule.switch_on_queue, rule.switch_off_queue)
+        self.scenario = sc
+
+    def mean_service(self, setup) -> list[float]:
+        """simpy_hall's ``mean_service`` (what shortest_expected_wait multiplies line
+        lengths by), with its floating-point operations: speed x mean, then x clerk."""
+        sc = self.scenario
+        out = []
+        for w in range(self.n_windows):
+            speed = sc.windows[self.group[w]].service_time_factor * attitude_multiplier(
+                sc, setup.clerks[w]
+            )
+            num, den = self.mean_of_matters[w]
+            ms = speed * num / den
+            if setup.clerk_speed is not None:
+                ms *= float(setup.clerk_speed[w])
+            out.append(ms)
+        return out
 
 
 _plan = scenario_cache(_Plan)
@@ -167,8 +293,9 @@ def _next_for(heaps, ST, TIER) -> int:
 
 class _Staffing:
     """The roster process (``simpy_hall._Hall._roster``, ``_set_level``, ``_open``,
-    ``_dismiss``) on the loop's lists; a few events a day, so kept out of the loop.
-    ``roster_from`` takes and returns the loop's scheduling order and waiting count."""
+    ``_dismiss``) and a missed call's release of its window (``_release``) on the loop's
+    lists; a few events a day, so kept out of the loop. ``roster_from`` and ``release``
+    take and return the loop's scheduling order and waiting count."""
 
     def __init__(self, plan, heap, queues, window_heaps, ST, TIER, WIN, add_row):
         self.plan = plan
@@ -180,10 +307,43 @@ class _Staffing:
         self.now = 0.0
         self.order = 0
         self.waiting = 0
+        self.tidal = None  # the tidal and elastic groups' switching (_Tidal), if any
 
-    def windows(self, busy, idle_since, on_duty, closing, duty_start, duty) -> None:
+    def windows(self, busy, idle_since, on_duty, closing, duty_start, duty, last_end, IH) -> None:
         self.busy, self.idle_since, self.on_duty = busy, idle_since, on_duty
         self.closing, self.duty_start, self.duty = closing, duty_start, duty
+        self.last_end, self.IH = last_end, IH  # IH: the idle heap each window goes to
+
+    def release(self, w, now, order, waiting):
+        """simpy_hall._Hall._release (a window's call always an event here)."""
+        self.last_end[w] = now
+        tidal = self.tidal
+        if tidal is not None and tidal.SW[w] >= 0:  # changes role before calling again
+            return tidal.begin(w, now, order, waiting)
+        if self.closing[w]:
+            self.closing[w] = False
+            self.busy[w] = False
+            self.on_duty[w] = False
+            self.duty.append((w, self.duty_start[w], now))
+            return order, waiting
+        nxt = _next_for(self.window_heaps[w], self.ST, self.TIER)
+        if nxt < 0:
+            self.busy[w] = False
+            self.idle_since[w] = now
+            if self.line_count is None:
+                heappush(self.IH[w], (now, w))
+            return order, waiting
+        if self.line_count is not None:
+            self.line_count[w] -= 1
+        waiting -= 1
+        self.q_times.append(now)
+        self.q_levels.append(waiting)
+        if tidal is not None:
+            order = tidal.check(now, order)
+        self.ST[nxt] = CALLED
+        self.WIN[nxt] = w
+        heappush(self.heap, (now, order, _CALLED, nxt))
+        return order + 1, waiting
 
     def queue_trace(self, q_times, q_levels) -> None:
         self.q_times, self.q_levels = q_times, q_levels
@@ -239,11 +399,15 @@ class _Staffing:
             self.waiting -= 1
             self.q_times.append(now)
             self.q_levels.append(self.waiting)
+            if self.tidal is not None:
+                self.order = self.tidal.check(now, self.order)
             self.busy[w] = True
             self.ST[nxt] = CALLED
             self.WIN[nxt] = w
             heappush(self.heap, (now, self.order, _CALLED, nxt))
             self.order += 1
+        else:
+            heappush(self.IH[w], (now, w))
 
     def dismiss(self, qi):
         """No window will open again for these citizens: they leave unserved now."""
@@ -256,8 +420,262 @@ class _Staffing:
                 self.waiting -= 1
                 self.q_times.append(self.now)
                 self.q_levels.append(self.waiting)
+                if self.tidal is not None:
+                    self.order = self.tidal.check(self.now, self.order)
                 self.add_row((c, -1, NAN, self.now, UNSERVED, False))
         queue.clear()
+
+
+class _Tidal:
+    """Tidal and elastic windows (``simpy_hall._Hall._tidal_check``, ``_switch_group``,
+    ``_begin_switch``, ``_end_switch``, ``_close_role_spells``).
+
+    After every change of the waiting count each group not already switching counts the
+    citizens waiting whom it watches (the reference's scan of those heaps) and, past a
+    threshold, asks for a switch: an ``_SWITCH`` event at the same instant. A window idle
+    then (or busy, once its citizen leaves) is unavailable while it changes role (an
+    ``_ENDSW`` timeout, or at once), then calls the next citizen of its new role. An idle
+    window waits in the idle heap of its group's current role (``role_heaps``): a role
+    serves fixed (matter, class) combos, so each combo looks at fixed heaps; a window
+    leaving a role takes its entries out of that role's heap.
+    """
+
+    def __init__(self, plan, heap, queues, window_heaps, ST, TIER, busy, IH, role_heaps, start):
+        self.plan = plan
+        self.heap = heap
+        self.window_heaps = window_heaps
+        self.ST, self.TIER, self.busy, self.IH = ST, TIER, busy, IH
+        self.role_heaps = role_heaps
+        self.groups = plan.tidal
+        self.watch = {g: [queues[qi] for qi in plan.watch[g]] for g in plan.tidal}
+        self.role_queues = {
+            g: [[queues[qi] for qi in combos] for combos in plan.role_combos[g]] for g in plan.tidal
+        }
+        self.role = dict.fromkeys(plan.tidal, 0)
+        self.pending: set[int] = set()
+        n = plan.n_windows
+        self.ROLE = [0] * n  # 0 home, 1 tidal (elastic: closed, open), -1 changing
+        self.since = [start] * n  # in the current role since
+        self.SW = [-1] * n  # the role to switch to (-1: none)
+        self.to = [0] * n  # the role a window changing role will take
+        self.spells: list[tuple[int, int, float, float]] = []
+        self.switches = 0
+        self.staffing = None
+
+    def check(self, now, order) -> int:
+        ST, TIER = self.ST, self.TIER
+        for g in self.groups:
+            if g in self.pending:
+                continue
+            on, off = self.plan.tidal_rule[g]
+            role = self.role[g]
+            # the reference's count of those waiting, stopped where the rule is decided
+            limit = on if role == 0 else off + 1
+            n = 0
+            for h in self.watch[g]:
+                for e in h:
+                    c = e[4]
+                    if ST[c] == WAITING and e[1] == TIER[c]:
+                        n += 1
+                        if n >= limit:
+                            break
+                if n >= limit:
+                    break
+            if (role == 0 and n >= on) or (role == 1 and n <= off):
+                self.pending.add(g)  # switch after this event
+                heappush(self.heap, (now, order, _SWITCH, g))
+                order += 1
+        return order
+
+    def switch_group(self, g, now, order, waiting):
+        self.pending.discard(g)
+        role = 1 - self.role[g]
+        self.role[g] = role
+        for w in self.plan.group_windows[g]:
+            self.SW[w] = role
+            if not self.busy[w]:
+                order, waiting = self.begin(w, now, order, waiting)
+        return order, waiting
+
+    def begin(self, w, now, order, waiting):
+        role = self.SW[w]
+        self.SW[w] = -1
+        if role == self.ROLE[w]:  # switched back before it began: nothing to change
+            return self.staffing.release(w, now, order, waiting)
+        self.busy[w] = True  # no arrival picks it while it changes role
+        self.spells.append((w, self.ROLE[w], self.since[w], now))
+        self.switches += 1
+        h = self.IH[w]  # its idle entries in the role it leaves
+        h[:] = [e for e in h if e[1] != w]
+        heapify(h)
+        self.ROLE[w] = -1
+        self.since[w] = now
+        wait = self.plan.tidal_wait[self.plan.group[w]][role]
+        if wait > 0:
+            self.to[w] = role
+            heappush(self.heap, (now + wait, order, _ENDSW, w))
+            return order + 1, waiting
+        return self.end(w, role, now, order, waiting)
+
+    def end(self, w, role, now, order, waiting):
+        if self.since[w] < now:
+            self.spells.append((w, -1, self.since[w], now))
+        g = self.plan.group[w]
+        self.ROLE[w] = role
+        self.since[w] = now
+        self.window_heaps[w] = list(self.role_queues[g][role])
+        self.IH[w] = self.role_heaps[g][role]
+        return self.staffing.release(w, now, order, waiting)
+
+    def close(self, sc, last_end, duty, start):
+        """The role spells open at the end, and elastic windows' duty spells
+        (``simpy_hall._Hall._close_role_spells``); True when those replace the duty."""
+        close = sc.hall.close_min
+        end = max(close, max(last_end, default=0))
+        elastic = self.plan.elastic
+        for g in self.groups:
+            for w in self.plan.group_windows[g]:
+                stop = max(close, last_end[w]) if w in elastic else end
+                self.spells.append((w, self.ROLE[w], self.since[w], max(stop, self.since[w])))
+        if not elastic:
+            return False
+        if not self.plan.rostered:
+            day = sc.run.mode == "day"
+            duty[:] = [
+                (w, start, max(close, last_end[w]) if day else INF)
+                for w in range(self.plan.n_windows)
+                if w not in elastic
+            ]
+        else:
+            duty[:] = [d for d in duty if d[0] not in elastic]
+        duty += [(i, a, b) for i, r, a, b in self.spells if i in elastic and r != 0]
+        return True
+
+
+class _Missed:
+    """过号 (``simpy_hall._Hall._answer_call``): whether a called citizen is there.
+
+    ``answer`` is the call's answer up to its first wait, at the moment the citizen's
+    process resumes after being called (where the reference calls ``_answer_call``).
+    Each call reads one ``missed_calls`` uniform; when the citizen is not there, the
+    window's release is a timeout of ``wasted_min`` (or happens now), then one more
+    uniform gives the time away: beyond the grace the citizen is lost (MISSED), within
+    it their return is a ``_BACK`` event (the loop re-queues them).
+
+    The uniforms are drawn in blocks (as ``hall_setup._Returns`` draws return visits);
+    ``finish`` rewinds the stream and advances it by exactly the number used, as the
+    reference's one draw at a time would (a double takes one draw of the bit generator
+    whatever the block size, so the values are the same).
+    """
+
+    def __init__(self, mc, rng, staffing, heap, ST, add_row):
+        self.absent = mc.absent
+        self.wasted = mc.wasted_min
+        self.away_min = mc.away_min
+        self.grace = mc.grace_min
+        self.tier = -1 if mc.requeue == "front" else 1
+        self.rng = rng
+        self.staffing = staffing
+        self.heap = heap
+        self.ST = ST
+        self.add_row = add_row
+        self.count = 0
+        self.saved = None  # the stream's state before the first block
+        self.used = 0  # uniforms used before the current block
+        self.block = np.empty(0)
+        self.u: list[float] = []  # the current block as Python floats
+        self.pos = 0  # the next one in it
+        self.size = 256
+
+    def _uniform(self) -> int:
+        """Position in ``self.u`` of the stream's next uniform."""
+        if self.pos == len(self.u):
+            if self.saved is None:
+                self.saved = self.rng.bit_generator.state
+            self.used += len(self.u)
+            self.block = self.rng.random(self.size)
+            self.u = self.block.tolist()
+            self.pos = 0
+            self.size *= 2
+        self.pos += 1
+        return self.pos - 1
+
+    def finish(self) -> None:
+        if self.saved is not None:
+            self.rng.bit_generator.state = self.saved
+            self.rng.random(self.used + self.pos)
+
+    def answer(self, i, w, now, order, waiting):
+        """(order, waiting, True) when citizen ``i`` answers ``w``'s call (service
+        starts), else (order, waiting, False)."""
+        j = self.pos
+        if j == len(self.u):
+            j = self._uniform()
+        else:
+            self.pos = j + 1
+        if not self.u[j] < self.absent:
+            return order, waiting, True
+        self.count += 1
+        if self.wasted > 0:
+            heappush(self.heap, (now + self.wasted, order, _RELEASE, w))
+            order += 1
+        else:
+            order, waiting = self.staffing.release(w, now, order, waiting)
+        j = self._uniform()
+        away = float(quantile(self.away_min, self.block[j : j + 1])[0])
+        if away > self.grace:
+            self.ST[i] = GONE
+            self.add_row((i, -1, NAN, now, MISSED, False))
+            return order, waiting, False
+        heappush(self.heap, (now + away, order, _BACK, i))
+        return order + 1, waiting, False
+
+
+class _Helpers:
+    """帮办代办 (``simpy_hall._Hall._hold_helper``): a helper held for a session; the
+    helper is free again at a timeout (an ``_HFREE`` event) scheduled before the
+    session's own end, as the reference schedules it."""
+
+    def __init__(self, hp, heap):
+        self.count = hp.count
+        self.kiosk_success = hp.kiosk_success
+        self.counter_factor = hp.counter_time_factor
+        self.heap = heap
+        self.busy = 0
+        self.busy_min = 0.0
+        self.spells: list[tuple[float, float]] = []
+        self.helped = 0
+        self.numpy_sum = False
+
+    def hold(self, duration, now, order, numpy_time=False) -> int:
+        """Hold a helper for ``duration`` from ``now``. ``numpy_time``: the reference's
+        duration is a NumPy double (a demand's service time), which makes its sum one."""
+        if numpy_time:
+            self.numpy_sum = True
+        self.busy += 1
+        self.helped += 1
+        self.busy_min += duration
+        self.spells.append((now, now + duration))
+        heappush(self.heap, (now + duration, order, _HFREE, -1))
+        return order + 1
+
+
+def _kiosk_draws(plan, demand, rng, n):
+    """The kiosks stream's three uniforms per eligible arrival (try it, time, success),
+    read at once: every arrival's process starts, in arrival order, and reads its three
+    first thing. Per citizen: tries a kiosk, the session's time, the success uniform."""
+    booked = demand.booked if demand.booked is not None else np.zeros(n, dtype=bool)
+    eligible = np.array(plan.kiosk_ok, dtype=bool)[demand.matter] & ~np.asarray(booked, bool)
+    idx = np.flatnonzero(eligible)
+    u = rng.random((len(idx), 3))
+    klass = demand.klass if demand.klass is not None else np.zeros(n, dtype=np.int64)
+    tries = np.zeros(n, dtype=bool)
+    tries[idx] = u[:, 0] < np.array(plan.kiosk_uptake)[klass[idx]]
+    duration = np.zeros(n)
+    duration[idx] = quantile(plan.kiosks.service_min, np.ascontiguousarray(u[:, 1]))
+    success_u = np.ones(n)
+    success_u[idx] = u[:, 2]
+    return tries.tolist(), duration.tolist(), success_u.tolist()
 
 
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
@@ -273,7 +691,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     p_settle = setup.p_settle
     n_windows = plan.n_windows
     n_classes = plan.n_classes
+    group = plan.group
     combo_windows = plan.combo_windows
+    lines = plan.lines
     window_queues = plan.window_queues
     class_priority = plan.class_priority
     class_factor = plan.class_factor
@@ -297,8 +717,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     )
 
     # citizens: the demand as plain Python numbers (the same doubles), one list per field
-    A = demand.arrival_min.tolist()  # ticket time
+    A = demand.arrival_min.tolist()  # came into the hall
     n = len(A)
+    TK = A  # ticket time: the arrival, or a failed kiosk session's end
     M = demand.matter.tolist()
     B = demand.base_service_min.tolist()
     if patience_factor is not None and n:  # class patience, as simpy_hall on arrival
@@ -316,6 +737,33 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     CALL = [NAN] * n
     SEQ = [-1] * n  # ticket number
     TRIG = [False] * n  # "called or out of patience" has succeeded
+    LN = [-1] * n  # per-window lines: the window whose line they joined
+
+    heap: list[tuple] = []
+    # kiosks: a SimPy Resource (kernel.Resource documents its order): slots in use and
+    # a first-in-first-out queue of requests not yet granted
+    kiosk_try = None
+    if plan.kiosks is not None:
+        kiosk_try, KD, KU = _kiosk_draws(plan, demand, streams["kiosks"], n)
+        k_count = plan.kiosks.count
+        k_users = 0
+        k_queue: deque[int] = deque()
+        k_success = plan.kiosk_success
+        TK = list(A)
+        KIO = [NO_KIOSK] * n  # what happened at a kiosk
+        KC = [NAN] * n  # session start
+        KE = [NAN] * n  # session end
+        KOK = [False] * n  # done there
+        KG = [False] * n  # request granted (its event scheduled)
+        KGP = [False] * n  # ... and processed
+        KTR = [False] * n  # "granted or out of patience" has succeeded
+    helpers = _Helpers(plan.helpers, heap) if plan.helpers is not None else None
+    helps = plan.helps
+    counter_help = plan.counter_help
+    if helpers:
+        h_count = helpers.count
+        h_kiosk_success = helpers.kiosk_success
+        counter_factor = helpers.counter_factor
 
     # windows
     busy = [False] * n_windows
@@ -331,10 +779,39 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     # each window's heaps (no comprehension over ``queues``: that would make it a
     # closure cell, slower to read in the event loop)
     window_heaps = []
-    for qs in window_queues:
-        window_heaps.append(list(map(queues.__getitem__, qs)))
+    if lines:  # each window calls from its own line only
+        queues = [[] for _ in range(n_windows)]  # the lines, in window order
+        for line in queues:
+            window_heaps.append([line])
+        line_count = [0] * n_windows  # citizens waiting in each line
+        line_choice = plan.line_choice
+        mean_service = plan.mean_service(setup)
+        draw_tie = streams["routing"].integers
+    else:
+        for qs in window_queues:
+            window_heaps.append(list(map(queues.__getitem__, qs)))
+        line_count = None
+    # idle windows on duty: a heap of (idle since, window) per group, so an arrival
+    # finds the reference's choice (longest idle, then lowest index) without a scan of
+    # every window; entries of windows since called or sent off duty are dropped when met
+    idle_heaps: list[list] = [[] for _ in plan.group_windows]
+    IH = [idle_heaps[g] for g in group]  # the idle heap each window goes to
+    tidal = None
+    if plan.tidal:  # a tidal or elastic group: a heap per role (_Tidal)
+        role_heaps = {g: ([], []) for g in plan.tidal}
+        for g in plan.tidal:
+            for w in plan.group_windows[g]:
+                IH[w] = role_heaps[g][0]
+    for w in range(n_windows):
+        if on_duty[w]:
+            IH[w].append((open_min, w))  # in window order: already heaps
+    combo_idle = []  # each (matter, class)'s groups' idle heaps
+    for qi, gs in enumerate(plan.combo_groups):
+        heaps = [idle_heaps[g] for g in gs if g not in plan.tidal]
+        for g in plan.tidal:
+            heaps += [role_heaps[g][r] for r in (0, 1) if qi in plan.role_combos[g][r]]
+        combo_idle.append(heaps)
 
-    heap: list[tuple] = []
     order = 0  # SimPy's scheduling order (event ids), as far as it matters
     seq = 0  # ticket numbers, as simpy_hall's _seq
     waiting = 0
@@ -347,8 +824,21 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     ia = 0  # the source's next citizen
 
     staffing = _Staffing(plan, heap, queues, window_heaps, ST, TIER, WIN, add_row)
-    staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty)
+    staffing.windows(busy, idle_since, on_duty, closing, duty_start, duty, last_end, IH)
+    if plan.tidal:
+        tidal = _Tidal(plan, heap, queues, window_heaps, ST, TIER, busy, IH, role_heaps, open_min)
+        tidal.staffing = staffing
+        staffing.tidal = tidal
+        for g in plan.tidal:
+            if g in plan.elastic_groups:  # closed: calls nobody
+                for w in plan.group_windows[g]:
+                    window_heaps[w] = []
     staffing.queue_trace(q_times, q_levels)
+    staffing.line_count = line_count
+    missed = None
+    if plan.missed is not None:
+        missed = _Missed(plan.missed, streams["missed_calls"], staffing, heap, ST, add_row)
+        requeue_tier = missed.tier
 
     if plan.rostered:
         order, waiting = staffing.roster_from(0, False, now, order, waiting)
@@ -374,6 +864,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         pat *= patience_factor[K[i]]
                     back = len(A)
                     A.append(now + delay)
+                    if TK is not A:
+                        TK.append(now + delay)
                     M.append(m)
                     B.append(base)
                     P.append(pat)
@@ -388,10 +880,13 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     CALL.append(NAN)
                     SEQ.append(-1)
                     TRIG.append(False)
+                    LN.append(-1)
             # simpy_hall._Hall._release
             last_end[w] = now
             nxt = -1
-            if closing[w]:
+            if tidal is not None and tidal.SW[w] >= 0:  # a role change first
+                order, waiting = tidal.begin(w, now, order, waiting)
+            elif closing[w]:
                 closing[w] = False
                 busy[w] = False
                 on_duty[w] = False
@@ -412,10 +907,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 if nxt < 0:
                     busy[w] = False
                     idle_since[w] = now
+                    if not lines:
+                        heappush(IH[w], (now, w))
                 else:
+                    if lines:
+                        line_count[w] -= 1
                     waiting -= 1
                     q_times.append(now)
                     q_levels.append(waiting)
+                    if tidal is not None:
+                        order = tidal.check(now, order)
                     ST[nxt] = CALLED
                     WIN[nxt] = w
                     called = order  # the call's event
@@ -431,6 +932,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             # the call is the next event, and (with patience) so is the condition's:
             # the called citizen's service starts at once, as it would there
             TRIG[nxt] = True
+            if missed is not None:
+                order, waiting, there = missed.answer(nxt, w, now, order, waiting)
+                if not there:
+                    continue
             CALL[nxt] = now
             sp = speed[w]
             k = K[nxt]
@@ -438,6 +943,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 sp *= class_factor[k]
             if fatigue:
                 sp *= 1.0 + fatigue * (now - open_min)
+            if counter_help and helps[k] and helpers.busy < h_count:
+                order = helpers.hold(B[nxt] * sp * counter_factor, now, order, nxt < n)
+                sp *= counter_factor
             heappush(heap, (now + B[nxt] * sp, order, _END, nxt))
             order += 1
             continue
@@ -451,6 +959,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         continue
                 # resumes now (nothing else happens at this instant): the service
                 w = WIN[i]
+                if missed is not None:
+                    order, waiting, there = missed.answer(i, w, now, order, waiting)
+                    if not there:
+                        continue
                 CALL[i] = now
                 sp = speed[w]
                 k = K[i]
@@ -458,9 +970,82 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
+                if counter_help and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                    sp *= counter_factor
                 heappush(heap, (now + B[i] * sp, order, _END, i))
                 order += 1
             continue
+        if kind >= _SWITCH:  # tidal and elastic windows (_Tidal)
+            if kind == _SWITCH:
+                order, waiting = tidal.switch_group(i, now, order, waiting)
+            else:  # a window's role change is over
+                order, waiting = tidal.end(i, tidal.to[i], now, order, waiting)
+            continue
+        if kind >= _KGRANT:  # kiosks and helpers (simpy_hall._Hall._kiosk_visit)
+            if kind == _KEND:
+                # the kiosk released (its event scheduled), done or on to a counter
+                k_users -= 1
+                heappush(heap, (now, order, _KREL, -1))
+                order += 1
+                KE[i] = now
+                if KOK[i]:
+                    KIO[i] = KIOSK_DONE
+                    add_row((i, -1, KC[i], now, SERVED, True))
+                    continue
+                KIO[i] = KIOSK_FAILED
+                pat = P[i] - (now - A[i])  # the patience left for the counter queue
+                P[i] = max(pat, 0.0)
+                TK[i] = now  # a ticket taken now
+                kind = _RETURN  # simpy_hall._Hall.citizen, at once
+            else:
+                if kind == _HFREE:
+                    helpers.busy -= 1
+                    continue
+                if kind == _KREL:  # a release event: SimPy's _trigger_put grants the head
+                    if k_queue and k_users < k_count:
+                        x = k_queue.popleft()
+                        k_users += 1
+                        KG[x] = True
+                        heappush(heap, (now, order, _KGRANT, x))
+                        order += 1
+                    continue
+                if kind == _KGRANT:
+                    KGP[i] = True  # the request is processed: in the condition's value
+                    if P[i] == INF:
+                        kind = _KRESUME  # ``yield req``: the process resumes now
+                if kind != _KRESUME:  # a grant or the patience timeout: the condition's check
+                    if KTR[i]:
+                        continue  # it has succeeded already (or been processed)
+                    KTR[i] = True
+                    if heap and heap[0][0] == now:  # the condition's own event
+                        heappush(heap, (now, order, _KRESUME, i))
+                        order += 1
+                        continue
+                    kind = _KRESUME  # nothing else happens at this instant: it is next
+                # the condition processed: the request in its value, or out of patience
+                if not KGP[i]:  # out of patience first: leaves (a granted kiosk freed)
+                    if KG[i]:
+                        k_users -= 1
+                        heappush(heap, (now, order, _KREL, -1))
+                        order += 1
+                    else:
+                        k_queue.remove(i)
+                    KIO[i] = KIOSK_LEFT
+                    add_row((i, -1, NAN, now, RENEGED, False))
+                    continue
+                KC[i] = now  # the session: a helper if one is free, then its timeout
+                d = KD[i]
+                k = K[i]
+                p = k_success[k]
+                if helpers is not None and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(d, now, order)
+                    if h_kiosk_success is not None:
+                        p = h_kiosk_success
+                KOK[i] = KU[i] < p
+                heappush(heap, (now + d, order, _KEND, i))
+                order += 1
+                continue
         if kind == _ARRIVE or kind == _START or kind == _RETURN:
             while True:
                 pend_t = INF
@@ -480,6 +1065,20 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         ia += 1
                     todo = range(start, ia)  # their processes start after the source's step
                 for i in todo:  # simpy_hall._Hall.citizen up to its first wait
+                    if kiosk_try is not None and kind != _RETURN and kiosk_try[i]:
+                        # _kiosk_visit up to its wait: a request (granted now if a kiosk
+                        # is free: the queue's head only), then the patience timeout
+                        k_queue.append(i)
+                        if k_users < k_count:
+                            x = k_queue.popleft()
+                            k_users += 1
+                            KG[x] = True
+                            heappush(heap, (now, order, _KGRANT, x))
+                            order += 1
+                        if P[i] < INF:
+                            heappush(heap, (now + P[i], order, _KPAT, i))
+                            order += 1
+                        continue
                     SEQ[i] = seq
                     seq += 1
                     k = K[i]
@@ -494,24 +1093,48 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         if punctual and a >= sl:
                             TIER[i] = 0
                             tier0 = True
-                    best = -1
-                    for x in combo_windows[qi]:
-                        if (
-                            on_duty[x]
-                            and not busy[x]
-                            and (best < 0 or idle_since[x] < idle_since[best])
-                        ):
-                            best = x
-                    if best >= 0:
+                    if lines:  # simpy_hall._Hall._choose_line: the line to join
+                        cands = combo_windows[qi]
+                        target = cands[
+                            line_choice(
+                                [line_count[x] + busy[x] for x in cands],
+                                [mean_service[x] for x in cands],
+                                draw_tie,
+                            )
+                        ]
+                        line = line_count[target]
+                        top = (0, target) if not busy[target] and line == 0 else None
+                    else:
+                        line = waiting
+                        top = None  # the longest idle window on duty (then the lowest index)
+                        for h in combo_idle[qi]:
+                            while h:
+                                e = h[0]
+                                x = e[1]
+                                if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                                    heappop(h)  # called, or off duty, since it went idle
+                                else:
+                                    if top is None or e < top:
+                                        top = e
+                                    break
+                    if top is not None:
+                        best = top[1]
                         busy[best] = True
                         ST[i] = CALLED
                         WIN[i] = best
+                        if missed is not None:
+                            order, waiting, there = missed.answer(i, best, now, order, waiting)
+                            if not there:
+                                continue
                         CALL[i] = now
                         sp = speed[best]
                         if k:
                             sp *= class_factor[k]
                         if fatigue:
                             sp *= 1.0 + fatigue * (now - open_min)
+                        if counter_help and helps[k] and helpers.busy < h_count:
+                            order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                            sp *= counter_factor
                         heappush(heap, (now + B[i] * sp, order, _END, i))
                         order += 1
                         continue
@@ -519,22 +1142,26 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     if room is not None and waiting >= room:
                         add_row((i, -1, NAN, now, BLOCKED, False))
                         continue
-                    if balk_at and waiting >= balk_at:
+                    if balk_at and line >= balk_at:
                         add_row((i, -1, NAN, now, BALKED, False))
                         continue
                     if balking is not None:
-                        p = balk_p.get(waiting)
+                        p = balk_p.get(line)
                         if p is None:
-                            p = balk_p[waiting] = float(np.interp(waiting, *balk_curve))
+                            p = balk_p[line] = float(np.interp(line, *balk_curve))
                         if balking.random() < p:
                             add_row((i, -1, NAN, now, BALKED, False))
                             continue
+                    if lines:
+                        qi = target  # the window's line
+                        line_count[target] += 1
+                        LN[i] = target
                     heappush(
                         queues[qi],
                         (
                             -class_priority[k],
                             0 if tier0 else 1,
-                            SL[i] if tier0 else A[i],
+                            SL[i] if tier0 else TK[i],
                             SEQ[i],
                             i,
                         ),
@@ -542,6 +1169,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     waiting += 1
                     q_times.append(now)
                     q_levels.append(waiting)
+                    if tidal is not None:
+                        order = tidal.check(now, order)
                     if punctual and not tier0:  # early: ahead of walk-ins once the slot comes
                         heappush(heap, (now + (SL[i] - now), order, _PROMOTE, i))
                         order += 1
@@ -573,6 +1202,10 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             state = ST[i]
             if state == CALLED:  # the service (as in the call's handler)
                 w = WIN[i]
+                if missed is not None:
+                    order, waiting, there = missed.answer(i, w, now, order, waiting)
+                    if not there:
+                        continue
                 CALL[i] = now
                 sp = speed[w]
                 k = K[i]
@@ -580,23 +1213,82 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
+                if counter_help and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                    sp *= counter_factor
                 heappush(heap, (now + B[i] * sp, order, _END, i))
                 order += 1
             elif state == WAITING:
                 ST[i] = GONE
+                if lines:
+                    line_count[LN[i]] -= 1
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
+                if tidal is not None:
+                    order = tidal.check(now, order)
                 add_row((i, -1, NAN, now, RENEGED, False))
         elif kind == _PROMOTE:
             if ST[i] == WAITING and TIER[i] == 1:
                 TIER[i] = 0
                 k = K[i]
-                heappush(queues[M[i] * n_classes + k], (-class_priority[k], 0, SL[i], SEQ[i], i))
-        else:  # _ROSTER
+                qi = LN[i] if lines else M[i] * n_classes + k
+                heappush(queues[qi], (-class_priority[k], 0, SL[i], SEQ[i], i))
+        elif kind == _ROSTER:
             order, waiting = staffing.roster_from(i, True, now, order, waiting)
+        elif kind == _RELEASE:  # a missed call's wasted time is over
+            order, waiting = staffing.release(i, now, order, waiting)
+        else:  # _BACK: back from a missed call within the grace (simpy_hall._answer_call)
+            ST[i] = WAITING
+            TIER[i] = requeue_tier
+            P[i] = INF  # waits for the next call without a patience timeout
+            k = K[i]
+            entry = (-class_priority[k], requeue_tier, now, seq, i)
+            seq += 1
+            top = None  # a free window calls at once (nobody else it serves is waiting)
+            if lines:  # back to the line of the window that called them (their own)
+                x = WIN[i]
+                heappush(queues[x], entry)
+                line_count[x] += 1
+                if not busy[x] and on_duty[x]:
+                    top = (0, x)
+            else:
+                qi = M[i] * n_classes + k
+                heappush(queues[qi], entry)
+                for h in combo_idle[qi]:
+                    while h:
+                        e = h[0]
+                        x = e[1]
+                        if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                            heappop(h)
+                        else:
+                            if top is None or e < top:
+                                top = e
+                            break
+            waiting += 1
+            q_times.append(now)
+            q_levels.append(waiting)
+            if tidal is not None:
+                order = tidal.check(now, order)
+            if top is not None:
+                x = top[1]
+                nxt = _next_for(window_heaps[x], ST, TIER)
+                if lines:
+                    line_count[x] -= 1
+                waiting -= 1
+                q_times.append(now)
+                q_levels.append(waiting)
+                if tidal is not None:
+                    order = tidal.check(now, order)
+                busy[x] = True
+                ST[nxt] = CALLED
+                WIN[nxt] = x
+                heappush(heap, (now, order, _CALLED, nxt))
+                order += 1
     if returns is not None:
         returns.finish()
+    if missed is not None:
+        missed.finish()
 
     # safety net (simpy_hall._Hall.run): nobody may stay waiting
     close = plan.close
@@ -608,17 +1300,45 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 waiting -= 1
                 q_times.append(now)
                 q_levels.append(waiting)
-                add_row((c, -1, NAN, max(A[c], close), UNSERVED, False))
+                add_row((c, -1, NAN, max(TK[c], close), UNSERVED, False))
     if plan.rostered:
         for w in range(n_windows):
             if on_duty[w]:
                 duty.append((w, duty_start[w], max(close, last_end[w])))
-    return _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty)
+    elastic_duty = tidal is not None and tidal.close(scenario, last_end, duty, open_min)
+    n_missed = missed.count if missed is not None else 0
+    trace, who = _trace(
+        plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed
+    )
+    if kiosk_try is not None:  # per visit, in the trace's order (returns never at a kiosk)
+        more = len(A) - n
+        trace.kiosk = np.array(KIO + [NO_KIOSK] * more, dtype=np.int8)[who]
+        trace.kiosk_call_min = np.array(KC + [NAN] * more, dtype=float)[who]
+        trace.kiosk_end_min = np.array(KE + [NAN] * more, dtype=float)[who]
+    if elastic_duty and not plan.rostered:  # (rostered: in _trace's duty spells)
+        duty.sort()
+        trace.duty_window = np.array([d[0] for d in duty], dtype=np.int64)
+        trace.duty_start_min = np.array([d[1] for d in duty], dtype=float)
+        trace.duty_end_min = np.array([d[2] for d in duty], dtype=float)
+    if tidal is not None:
+        spells = sorted(tidal.spells, key=lambda x: (x[0], x[2], x[3]))
+        trace.role_window = np.array([x[0] for x in spells], dtype=np.int64)
+        trace.role = np.array([x[1] for x in spells], dtype=np.int64)
+        trace.role_start_min = np.array([x[2] for x in spells], dtype=float)
+        trace.role_end_min = np.array([x[3] for x in spells], dtype=float)
+        trace.tidal_switches = tidal.switches
+    if helpers is not None:
+        busy_min = helpers.busy_min
+        trace.helper_busy_min = np.float64(busy_min) if helpers.numpy_sum else busy_min
+        trace.helper_start_min = np.array([s[0] for s in helpers.spells], dtype=float)
+        trace.helper_end_min = np.array([s[1] for s in helpers.spells], dtype=float)
+        trace.helped = helpers.helped
+    return trace
 
 
-def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty):
+def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed):
     """The HallTrace of ``simpy_hall._Hall._trace``: visits sorted by (arrival, end),
-    ties in the order they were recorded."""
+    ties in the order they were recorded; and the citizen of each visit."""
     if rows:
         who, window, call, end, outcome, settled = (np.array(x) for x in zip(*rows, strict=True))
         who = who.astype(np.int64)
@@ -665,8 +1385,8 @@ def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_lat
         no_shows=demand.no_shows,
         refused_cap=demand.refused_cap,
         refused_by_matter=demand.refused_by_matter,
-        missed_calls=0,
-        missed_wasted_min=0 * 0.0,
+        missed_calls=n_missed,
+        missed_wasted_min=n_missed * (plan.missed.wasted_min if plan.missed else 0.0),
     )
     if setup.clerk_speed is not None:
         trace.clerk_speed = setup.clerk_speed
@@ -675,4 +1395,4 @@ def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_lat
         trace.duty_window = np.array([d[0] for d in duty], dtype=np.int64)
         trace.duty_start_min = np.array([d[1] for d in duty], dtype=float)
         trace.duty_end_min = np.array([d[2] for d in duty], dtype=float)
-    return trace
+    return trace, who
