@@ -67,6 +67,7 @@ import numpy as np
 
 from hallsim.engines import calling, hall_setup
 from hallsim.engines.clerks import attitude_multiplier
+from hallsim.engines.simpy_hall import _VisitPlan, visit_route
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
@@ -97,14 +98,13 @@ NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 def lacks(scenario: Scenario) -> list[str]:
     """What this loop does not run (empty: it gives the reference's trace)."""
     missing = []
-    if scenario.visits is not None:
-        missing.append("visits")
-    if scenario.stations:
-        missing.append("stations")
-    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors)
-    runs = ("classes.patience_factor", "kiosks", "helpers")
-    for g in range(len(scenario.windows)):
-        runs += (f"windows.{g}.tidal", f"windows.{g}.elastic")
+    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors; with
+    # several matters per visit or stations, class patience factors only)
+    runs = ("classes.patience_factor",)
+    if not scenario.uses_visits():
+        runs += ("kiosks", "helpers")
+        for g in range(len(scenario.windows)):
+            runs += (f"windows.{g}.tidal", f"windows.{g}.elastic")
     missing.extend(k for k in scenario.uses_kiosks_tidal() if k not in runs)
     return missing
 
@@ -120,13 +120,20 @@ class _Plan:
         self.n_windows = n_windows
         self.group = self.base.window_group.tolist()
         self.served = [list(m) for m in self.base.served]
+        # a station is one more queue key after the matters (simpy_hall._Hall)
+        stations = sc.station_names
+        self.n_keys = len(names) + len(stations)
+        for w in range(n_windows):
+            st = sc.windows[self.group[w]].station
+            if st is not None:
+                self.served[w] = [len(names) + stations.index(st)]
         self.classes_of = []
         for w in range(n_windows):
             wg = sc.windows[self.group[w]]
             self.classes_of.append(
                 [k for k, name in enumerate(class_names) if wg.serves_class(name)]
             )
-        combos = [(m, k) for m in range(len(names)) for k in range(len(class_names))]
+        combos = [(m, k) for m in range(self.n_keys) for k in range(len(class_names))]
         self.combos = combos
         self.combo_index = {combo: i for i, combo in enumerate(combos)}
         self.n_classes = len(class_names)
@@ -194,8 +201,21 @@ class _Plan:
                 sum(names_of[k].share * names_of[k].service_min.mean for k in self.served[w]),
                 max(sum(names_of[k].share for k in self.served[w]), 1e-300),
             )
+            if self.served[w][0] < len(names)
+            # a station's windows: speed x the station's mean (x / 1.0 is exact)
+            else (sc.stations[self.served[w][0] - len(names)].service_min.mean, 1.0)
             for w in range(n_windows)
         ]
+        # several matters per visit, stations (simpy_hall._VisitSteps._init_visits)
+        self.visiting = sc.uses_visits()
+        if self.visiting:
+            visits = sc.visits
+            self.k_values, self.k_cum = visits.k_table() if visits else ([1], [1.0])
+            self.saving = visits.bundle_saving if visits else 0.0
+            self.shortest_first = (visits.order if visits else "listed") == "shortest_queue"
+            self.one_sitting = visits.one_sitting if visits else True
+            self.shares = np.array([m.share for m in sc.matters], dtype=float)
+            self.n_uniforms = 1 + 3 * (max(self.k_values) - 1) + 3 * len(stations)
         # kiosks and helpers (simpy_hall._Hall._init_kiosks_tidal)
         classes = [None, *(sc.classes or [])]
         ks = sc.kiosks if sc.kiosks_active() else None
@@ -678,6 +698,242 @@ def _kiosk_draws(plan, demand, rng, n):
     return tries.tolist(), duration.tolist(), success_u.tolist()
 
 
+class _Visits:
+    """Several matters per visit and stations (``simpy_hall._VisitSteps``).
+
+    Each step of a visit is a citizen of its own here (an index into the loop's lists,
+    appended like a return visit) sharing the visit's ``_VisitPlan``: the reference
+    gives the same citizen a fresh ticket per step, and its ``_forget`` drops the
+    entries of the step just done, which with an index per step are simply stale. A
+    station step's settle uniform is -1 (always settled, as the reference's station
+    rows). The next step's process starts (SimPy runs a process's start before any
+    other event due now) as a ``_RETURN`` event of order -1 at the same instant: it is
+    the next event, and what it schedules comes after the call made at the step's end.
+    """
+
+    def __init__(self, plan, rng, n, cit, queues, lines):
+        self.plan = plan
+        self.U = rng.random((n, plan.n_uniforms))  # each citizen's uniforms, in order
+        self.cit = cit  # the loop's per-citizen lists
+        self.queues = queues
+        self.lines = lines
+        self.n_matters = len(plan.scenario.matters)
+        self.PL: list = [None] * n  # each citizen's visit plan (None: a return visit)
+        self.STN = [-1] * n  # the station of the step (-1: the matter windows)
+        self.VP = list(cit["P"])  # the visit's patience, per queue (with class factor)
+        self.MD: dict[int, int] = {}  # matters served at the step's sitting, when recorded
+        self.FIRST = list(range(n))  # the visit's first step (-1: a return visit)
+        self.CUR = list(range(n))  # per first step: the step under way
+        self.rows: list[tuple] = []  # per citizen (simpy_hall._VisitSteps._visit_ends)
+        self.trips = 0
+        self.trips_later = 0
+
+    def start(self, i) -> None:
+        """simpy_hall._VisitSteps._plan_visit for arrival ``i`` (in the source's step)."""
+        plan, c = self.plan, self.cit
+        first = (c["M"][i], c["B"][i], c["SU"][i])
+        before, matters, after = visit_route(
+            plan.scenario, plan.k_values, plan.k_cum, plan.shares, self.U[i], first
+        )
+        p = _VisitPlan(c["A"][i], before, matters, after)
+        self.PL[i] = p
+        c["M"][i], self.STN[i], c["B"][i], c["SU"][i] = self.take_step(p)
+
+    def take_step(self, p):
+        """simpy_hall._VisitSteps._take_step: (queue key, station, base, settle uniform)."""
+        if p.before:
+            s, base = p.before.pop(0)
+            return self.n_matters + s, s, base, -1.0
+        if p.matters:
+            j = 0
+            if self.plan.shortest_first and len(p.matters) > 1:
+                j = min(range(len(p.matters)), key=lambda x: self.waiting_for(p.matters[x][0]))
+            m, base, su = p.matters.pop(j)
+            return m, -1, base, su
+        if p.after:
+            s, base, _ = p.after[0]
+            return self.n_matters + s, s, base, -1.0
+        return None
+
+    def waiting_for(self, key) -> int:
+        """Citizens waiting now for queue key ``key`` (any class; every entry counts)."""
+        plan = self.plan
+        if self.lines:
+            heaps = [self.queues[w] for w in range(plan.n_windows) if key in plan.served[w]]
+        else:
+            nk = plan.n_classes
+            heaps = self.queues[key * nk : (key + 1) * nk]
+        ST = self.cit["ST"]
+        return sum(1 for h in heaps for e in h if ST[e[4]] == WAITING)
+
+    def sitting(self, i, w) -> float:
+        """simpy_hall._VisitSteps._sitting: the step's base minutes at window ``w``."""
+        p = self.PL[i]
+        base = self.cit["B"][i]
+        if self.STN[i] >= 0 or not self.plan.one_sitting:
+            p.sitting = 0 if self.STN[i] >= 0 else 1
+            return base
+        total, n = base, 1
+        keep = []
+        serves = self.plan.served[w]
+        saving = self.plan.saving
+        for item in p.matters:
+            if item[0] in serves:
+                total += (1.0 - saving) * item[1]
+                n += 1
+            else:
+                keep.append(item)
+        p.matters = keep
+        p.sitting = n
+        return total
+
+    def recorder(self, rows):
+        """``rows.append`` and simpy_hall._VisitSteps._step_recorded."""
+        PL, MD, ends = self.PL, self.MD, self.rows
+        add = rows.append
+
+        def add_row(r):
+            add(r)
+            i = r[0]
+            p = PL[i]
+            if p is not None:
+                p.queues += 1
+                if r[4] == SERVED:
+                    p.done += p.sitting
+                else:  # leaves with the earlier matters done
+                    p.sitting = 0
+                    p.in_hall += r[3] - p.trip_start
+                    ends.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, False))
+                MD[i] = p.sitting
+
+        return add_row
+
+    def step(self, i, now, taken) -> int:
+        """A new citizen for the next step of ``i``'s visit (simpy_hall._requeue)."""
+        c = self.cit
+        m, s, base, su = taken
+        j = len(c["A"])
+        for name, value in (
+            ("A", now),
+            ("M", m),
+            ("B", base),
+            ("P", self.VP[i]),
+            ("SU", su),
+            ("RU", c["RU"][i]),
+            ("K", c["K"][i]),
+            ("BK", False),
+            ("SL", NAN),
+            ("ST", WAITING),
+            ("TIER", 1),
+            ("WIN", -1),
+            ("CALL", NAN),
+            ("SEQ", -1),
+            ("TRIG", False),
+            ("LN", -1),
+        ):
+            c[name].append(value)
+        self.PL.append(self.PL[i])
+        self.STN.append(s)
+        self.VP.append(self.VP[i])
+        self.FIRST.append(self.FIRST[i])
+        return j
+
+    def forget(self, i) -> None:
+        """simpy_hall._VisitSteps._forget: drop the visit's entries from the heaps of the
+        step just done and re-heapify them, as the reference (which keeps one citizen
+        across steps) does; the heaps then hold what the reference's hold, in the same
+        layout (a later step promoted by its first step's slot has a NaN slot in its key,
+        so the layout can decide the calling order)."""
+        plan, c = self.plan, self.cit
+        key = c["M"][i]
+        if self.lines:
+            heaps = [self.queues[w] for w in range(plan.n_windows) if key in plan.served[w]]
+        else:
+            heaps = [self.queues[key * plan.n_classes + c["K"][i]]]
+        FIRST = self.FIRST
+        f = FIRST[i]
+        for h in heaps:
+            if any(FIRST[e[4]] == f for e in h):
+                h[:] = [e for e in h if FIRST[e[4]] != f]
+                heapify(h)
+
+    def returned(self) -> None:
+        """A return visit (plain) appended to the loop's lists."""
+        self.PL.append(None)
+        self.STN.append(-1)
+        self.VP.append(INF)
+        self.FIRST.append(-1)
+
+    def next_step(self, i, now, order, heap) -> int:
+        """simpy_hall._VisitSteps._next_step after ``i``'s served step."""
+        p = self.PL[i]
+        st = self.STN[i]
+        if st >= 0 and p.after and p.after[0][0] == st:
+            p.after.pop(0)  # the after-station just served
+        if not p.before and not p.matters and p.after and p.after[0][2] is not None:
+            s, base, delay = p.after[0]
+            p.after[0] = (s, base, None)
+            p.in_hall += now - p.trip_start
+            ready = now + delay
+            if ready >= self.plan.arrival_end:  # back another day: not simulated
+                self.trips_later += 1
+                p.after.clear()
+                self.rows.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, True))
+                return order
+            self.trips += 1
+            self.forget(i)
+            back = now + (ready - now)  # simpy_hall._second_trip's timeout
+            p.trip_start = back
+            j = self.step(i, back, self.take_step(p))
+            heappush(heap, (back, order, _RETURN, j))
+            return order + 1
+        self.forget(i)
+        taken = self.take_step(p)
+        if taken is None:
+            p.in_hall += now - p.trip_start
+            self.rows.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, True))
+            return order
+        heappush(heap, (now, -1, _RETURN, self.step(i, now, taken)))
+        return order
+
+    def extras(self, trace, who, n, M) -> None:
+        """The trace's visit fields (simpy_hall._VisitSteps._visit_extras)."""
+        PL, STN = self.PL, self.STN
+        ids = who.tolist()
+        stn = np.array(STN, dtype=np.int64)[who]
+        plans = [PL[i] for i in ids]
+        trace.station = stn
+        trace.matter = np.array(
+            [M[i] if s < 0 else p.home for i, s, p in zip(ids, stn.tolist(), plans, strict=True)],
+            dtype=np.int64,
+        )
+        trace.visit_start_min = np.array(
+            [
+                p.arrival if p is not None else a
+                for p, a in zip(plans, trace.arrival_min.tolist(), strict=True)
+            ],
+            dtype=float,
+        )
+        trace.matters_done = np.array(
+            [
+                self.MD[i] if p is not None else int(o == SERVED)
+                for i, p, o in zip(ids, plans, trace.outcome.tolist(), strict=True)
+            ],
+            dtype=np.int64,
+        )
+        trace.is_return = (who >= n) & np.array([p is None for p in plans], dtype=bool)
+        rows = sorted(self.rows)
+        cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
+        trace.citizen_arrival_min = np.asarray(cols[0], dtype=float)
+        trace.citizen_in_hall_min = np.asarray(cols[1], dtype=float)
+        trace.citizen_queues = np.asarray(cols[2], dtype=np.int64)
+        trace.citizen_matters = np.asarray(cols[3], dtype=np.int64)
+        trace.citizen_matters_done = np.asarray(cols[4], dtype=np.int64)
+        trace.citizen_complete = np.asarray(cols[5], dtype=bool)
+        trace.second_trips = self.trips
+        trace.second_trips_later = self.trips_later
+
+
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc).
 
@@ -819,6 +1075,13 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     q_levels = [0]
     rows: list[tuple] = []  # (citizen, window, call, end, outcome, settled) per visit
     add_row = rows.append
+    visits = PL = None
+    if plan.visiting:
+        cit = dict(A=A, M=M, B=B, P=P, SU=SU, RU=RU, K=K, BK=BK, SL=SL, ST=ST, TIER=TIER)
+        cit.update(WIN=WIN, CALL=CALL, SEQ=SEQ, TRIG=TRIG, LN=LN)
+        visits = _Visits(plan, streams["visits"], n, cit, queues, lines)
+        PL = visits.PL
+        add_row = visits.recorder(rows)
     returns_later = 0
     now = open_min
     ia = 0  # the source's next citizen
@@ -881,6 +1144,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     SEQ.append(-1)
                     TRIG.append(False)
                     LN.append(-1)
+                    if PL is not None:
+                        visits.returned()
             # simpy_hall._Hall._release
             last_end[w] = now
             nxt = -1
@@ -924,6 +1189,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             if back >= 0:  # the return visit's process starts: it waits
                 heappush(heap, (now + (A[back] - now), order, _RETURN, back))
                 order += 1
+            if PL is not None and PL[i] is not None:  # the visit's next step
+                order = visits.next_step(i, now, order, heap)
             if nxt < 0:
                 continue
             if heap and heap[0][0] == now:  # something else happens now: the call waits
@@ -946,7 +1213,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             if counter_help and helps[k] and helpers.busy < h_count:
                 order = helpers.hold(B[nxt] * sp * counter_factor, now, order, nxt < n)
                 sp *= counter_factor
-            heappush(heap, (now + B[nxt] * sp, order, _END, nxt))
+            b = B[nxt] if PL is None or PL[nxt] is None else visits.sitting(nxt, w)
+            heappush(heap, (now + b * sp, order, _END, nxt))
             order += 1
             continue
         if kind == _CALLED:
@@ -973,7 +1241,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 if counter_help and helps[k] and helpers.busy < h_count:
                     order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
                     sp *= counter_factor
-                heappush(heap, (now + B[i] * sp, order, _END, i))
+                b = B[i] if PL is None or PL[i] is None else visits.sitting(i, w)
+                heappush(heap, (now + b * sp, order, _END, i))
                 order += 1
             continue
         if kind >= _SWITCH:  # tidal and elastic windows (_Tidal)
@@ -1051,6 +1320,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 pend_t = INF
                 if kind == _RETURN:
                     todo = (i,)
+                    if PL is not None and PL[i] is not None:  # a visit's next step begins
+                        visits.CUR[visits.FIRST[i]] = i
                 else:  # the source: citizen ``ia`` is due (unless at the start), then the next
                     due = kind == _ARRIVE
                     start = ia
@@ -1064,6 +1335,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         due = False
                         ia += 1
                     todo = range(start, ia)  # their processes start after the source's step
+                    if PL is not None:  # their visits are drawn in the source's step
+                        for x in todo:
+                            visits.start(x)
                 for i in todo:  # simpy_hall._Hall.citizen up to its first wait
                     if kiosk_try is not None and kind != _RETURN and kiosk_try[i]:
                         # _kiosk_visit up to its wait: a request (granted now if a kiosk
@@ -1135,7 +1409,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         if counter_help and helps[k] and helpers.busy < h_count:
                             order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
                             sp *= counter_factor
-                        heappush(heap, (now + B[i] * sp, order, _END, i))
+                        b = B[i] if PL is None or PL[i] is None else visits.sitting(i, best)
+                        heappush(heap, (now + b * sp, order, _END, i))
                         order += 1
                         continue
                     # turned away? (simpy_hall._Hall._turned_away)
@@ -1216,7 +1491,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 if counter_help and helps[k] and helpers.busy < h_count:
                     order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
                     sp *= counter_factor
-                heappush(heap, (now + B[i] * sp, order, _END, i))
+                b = B[i] if PL is None or PL[i] is None else visits.sitting(i, w)
+                heappush(heap, (now + b * sp, order, _END, i))
                 order += 1
             elif state == WAITING:
                 ST[i] = GONE
@@ -1229,6 +1505,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     order = tidal.check(now, order)
                 add_row((i, -1, NAN, now, RENEGED, False))
         elif kind == _PROMOTE:
+            if PL is not None:  # the visit's step under way (a later one, never booked,
+                i = visits.CUR[i]  # is promoted all the same, as in the reference)
             if ST[i] == WAITING and TIER[i] == 1:
                 TIER[i] = 0
                 k = K[i]
@@ -1310,6 +1588,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     trace, who = _trace(
         plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed
     )
+    if visits is not None:
+        visits.extras(trace, who, n, M)
     if kiosk_try is not None:  # per visit, in the trace's order (returns never at a kiosk)
         more = len(A) - n
         trace.kiosk = np.array(KIO + [NO_KIOSK] * more, dtype=np.int8)[who]
@@ -1362,7 +1642,7 @@ def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_lat
     if plan.uses_appointments:
         booked = np.zeros(len(who), dtype=bool)
         if demand.booked is not None:
-            first = ~is_return
+            first = who < n  # a demand's citizen (neither a return visit nor a later step)
             booked[first] = np.asarray(demand.booked, dtype=bool)[who[first]]
     trace = HallTrace(
         arrival_min=arrival,
