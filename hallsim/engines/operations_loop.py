@@ -60,14 +60,16 @@ hall rewritten, not the reference's code, and would ignore it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from heapq import heapify, heappop, heappush
+from itertools import accumulate
 
 import numpy as np
 
 from hallsim.engines import calling, hall_setup
 from hallsim.engines.clerks import attitude_multiplier
-from hallsim.engines.simpy_hall import _VisitPlan, visit_route
+from hallsim.engines.simpy_hall import _VisitPlan
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
@@ -713,7 +715,7 @@ class _Visits:
 
     def __init__(self, plan, rng, n, cit, queues, lines):
         self.plan = plan
-        self.U = rng.random((n, plan.n_uniforms))  # each citizen's uniforms, in order
+        self._draw_routes(rng, n)
         self.cit = cit  # the loop's per-citizen lists
         self.queues = queues
         self.lines = lines
@@ -727,14 +729,83 @@ class _Visits:
         self.rows: list[tuple] = []  # per citizen (simpy_hall._VisitSteps._visit_ends)
         self.trips = 0
         self.trips_later = 0
+        # what a new step starts with: not booked, waiting in ticket order, not called
+        self.fresh = (
+            ("BK", False),
+            ("SL", NAN),
+            ("ST", WAITING),
+            ("TIER", 1),
+            ("WIN", -1),
+            ("CALL", NAN),
+            ("SEQ", -1),
+            ("TRIG", False),
+            ("LN", -1),
+        )
+
+    def _draw_routes(self, rng, n) -> None:
+        """simpy_hall.visit_route for every arrival at once: the ``visits`` stream's
+        uniforms in one block (the reference's one ``random`` per arrival reads the same
+        doubles) and each quantile for every arrival in one call (as the fast engine
+        draws the demand and return visits); ``route`` then picks what each one uses."""
+        plan = self.plan
+        sc = plan.scenario
+        U = rng.random((n, plan.n_uniforms))
+        k_values = plan.k_values
+        ki = np.minimum(np.searchsorted(plan.k_cum, U[:, 0], side="right"), len(plan.k_cum) - 1)
+        self.k = np.asarray(k_values)[ki].tolist()
+        k_max = max(k_values)
+        # per extra matter j: the choice uniform, each matter's base time, the settlement
+        self.pick = [U[:, 1 + 3 * j].tolist() for j in range(k_max - 1)]
+        self.extra_base = [
+            [
+                quantile(m.service_min, np.ascontiguousarray(U[:, 2 + 3 * j])).tolist()
+                for m in sc.matters
+            ]
+            for j in range(k_max - 1)
+        ]
+        self.extra_settle = [U[:, 3 + 3 * j].tolist() for j in range(k_max - 1)]
+        self.stations = []  # per station: (before?, routed matters, routed, base, delay)
+        for s, st in enumerate(sc.stations or []):
+            col = 1 + 3 * (k_max - 1) + 3 * s
+            routed = (U[:, col] < st.share).tolist()
+            base = quantile(st.service_min, np.ascontiguousarray(U[:, col + 1])).tolist()
+            delay = None
+            if st.position == "after" and st.back_office_min is not None:
+                delay = quantile(st.back_office_min, np.ascontiguousarray(U[:, col + 2])).tolist()
+            serves = [st.routes(m.name) for m in sc.matters]
+            self.stations.append((st.position == "before", serves, routed, base, delay))
+        self.shares = plan.shares.tolist()
+
+    def route(self, i, first):
+        """(before, matters, after) of arrival ``i``, as simpy_hall.visit_route: the
+        cumulative shares are summed left to right as ``np.cumsum`` does, and searched
+        as ``np.searchsorted(..., side="right")`` does (``bisect_right``)."""
+        matters = [first]
+        k = self.k[i]
+        if k > 1:
+            left = list(self.shares)
+            left[first[0]] = 0.0
+            for j in range(k - 1):
+                cum = list(accumulate(left))
+                m = min(bisect_right(cum, self.pick[j][i] * cum[-1]), len(cum) - 1)
+                while left[m] <= 0:  # guard against a rounding step onto an empty matter
+                    m -= 1
+                left[m] = 0.0
+                matters.append((m, self.extra_base[j][m][i], self.extra_settle[j][i]))
+        before, after = [], []
+        for s, (is_before, serves, routed, base, delay) in enumerate(self.stations):
+            if not (routed[i] and any(serves[m] for m, _, _ in matters)):
+                continue
+            if is_before:
+                before.append((s, base[i]))
+            else:
+                after.append((s, base[i], delay[i] if delay is not None else None))
+        return before, matters, after
 
     def start(self, i) -> None:
         """simpy_hall._VisitSteps._plan_visit for arrival ``i`` (in the source's step)."""
-        plan, c = self.plan, self.cit
-        first = (c["M"][i], c["B"][i], c["SU"][i])
-        before, matters, after = visit_route(
-            plan.scenario, plan.k_values, plan.k_cum, plan.shares, self.U[i], first
-        )
+        c = self.cit
+        before, matters, after = self.route(i, (c["M"][i], c["B"][i], c["SU"][i]))
         p = _VisitPlan(c["A"][i], before, matters, after)
         self.PL[i] = p
         c["M"][i], self.STN[i], c["B"][i], c["SU"][i] = self.take_step(p)
@@ -812,25 +883,18 @@ class _Visits:
         """A new citizen for the next step of ``i``'s visit (simpy_hall._requeue)."""
         c = self.cit
         m, s, base, su = taken
-        j = len(c["A"])
-        for name, value in (
-            ("A", now),
-            ("M", m),
-            ("B", base),
-            ("P", self.VP[i]),
-            ("SU", su),
-            ("RU", c["RU"][i]),
-            ("K", c["K"][i]),
-            ("BK", False),
-            ("SL", NAN),
-            ("ST", WAITING),
-            ("TIER", 1),
-            ("WIN", -1),
-            ("CALL", NAN),
-            ("SEQ", -1),
-            ("TRIG", False),
-            ("LN", -1),
-        ):
+        A = c["A"]
+        j = len(A)
+        A.append(now)
+        c["M"].append(m)
+        c["B"].append(base)
+        c["P"].append(self.VP[i])
+        c["SU"].append(su)
+        RU = c["RU"]
+        RU.append(RU[i])
+        K = c["K"]
+        K.append(K[i])
+        for name, value in self.fresh:
             c[name].append(value)
         self.PL.append(self.PL[i])
         self.STN.append(s)
