@@ -8,7 +8,8 @@ draws them; no rosters there), citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
 effects with fatigue and return visits, missed calls (过号), clerk speeds, kiosks (自助终端),
-helpers (帮办代办), tidal and elastic windows (潮汐窗口, 弹性窗口). The fast engine
+helpers (帮办代办), tidal and elastic windows (潮汐窗口, 弹性窗口), several matters per visit
+and stations in sequence (一件事一次办, 导办 → 受理 → 出件: ``_Visits``). The fast engine
 (``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
 recursion does not cover runs on its event kernel.
 
