@@ -480,13 +480,25 @@ def test_a_report_of_a_hall_with_stations_shows_the_station_figure(
 
 
 def _tie_hall(
-    k_shares, dedicated, one_sitting, order, reception, pickup, back_office, patience, missed, queue
+    k_shares,
+    dedicated,
+    one_sitting,
+    order,
+    reception,
+    pickup,
+    back_office,
+    patience,
+    missed,
+    queue,
+    helpers=None,
+    switching=None,
 ):
     """Whole-minute services, patience, back office and (in the test) arrivals: steps
     ending, next steps starting, calls, promotions, missed calls' returns, roster changes
     and second trips fall on the same instants. The single queue adds a roster with a
     break, a priority class and bookings (a later step can be promoted by the first
-    step's slot); per-window lines a priority class only (no rosters there)."""
+    step's slot) and, optionally, a tidal or elastic group; per-window lines a priority
+    class only (no rosters, no switching there). ``helpers``: a ``[helpers]`` table."""
     total = sum(k_shares)
     ks = {str(k + 1): s / total for k, s in enumerate(k_shares)}
     ks[str(len(k_shares))] += 1.0 - sum(ks.values())
@@ -546,6 +558,14 @@ def _tie_hall(
         data["windows"][0]["staffed"] = {"09:00": 1, "09:30": 2, "10:30": 1}
         data["windows"][-2]["breaks"] = [{"start": "09:40", "end": "09:50", "windows": 1}]
         data["appointments"] = {"booked_share": 0.3, "slot_min": 10, "punctuality_sd_min": 6}
+        rule = {"switch_on_queue": 2, "switch_off_queue": 1, "switch_min": 1.0}
+        if switching == "tidal":
+            group = {"name": "t", "count": 1, "matters": ["c"], "tidal": {**rule, "matters": ["a"]}}
+            data["windows"].append(group)
+        elif switching == "elastic":
+            data["windows"].append({"name": "e", "count": 1, "matters": ["a"], "elastic": rule})
+    if helpers is not None:
+        data["helpers"] = helpers
     return scenario_from_dict(data)
 
 
@@ -561,6 +581,10 @@ TIE_HALLS = st.builds(
     patience=st.sampled_from([None, 2.0, 5.0, 20.0]),
     missed=st.sampled_from([None, "front", "back"]),
     queue=st.sampled_from(["single", "per_window"]),
+    helpers=st.sampled_from(
+        [None, {"count": 1, "counter_time_factor": 0.5}, {"count": 1, "classes": ["old"]}]
+    ),
+    switching=st.sampled_from([None, "tidal", "elastic"]),
 )
 
 
@@ -568,7 +592,8 @@ TIE_HALLS = st.builds(
 @given(sc=TIE_HALLS, seed=st.integers(0, 2**16))
 def test_visit_halls_with_simultaneous_events_identical(sc, seed) -> None:
     """Arrivals on the minute and whole-minute times: many events share an instant,
-    and the operations loop orders them as SimPy does (the trace bit for bit)."""
+    and the operations loop orders them as SimPy does (the trace bit for bit), with
+    helpers at the counters and tidal or elastic groups too."""
     assert fast.path_of(sc) == "operations"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))

@@ -101,13 +101,11 @@ NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 def lacks(scenario: Scenario) -> list[str]:
     """What this loop does not run (empty: it gives the reference's trace)."""
     missing = []
-    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors; with
-    # several matters per visit or stations, class patience factors only)
-    runs = ("classes.patience_factor",)
-    if not scenario.uses_visits():
-        runs += ("kiosks", "helpers")
-        for g in range(len(scenario.windows)):
-            runs += (f"windows.{g}.tidal", f"windows.{g}.elastic")
+    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors, and
+    # several matters per visit and stations)
+    runs = ("classes.patience_factor", "kiosks", "helpers")
+    for g in range(len(scenario.windows)):
+        runs += (f"windows.{g}.tidal", f"windows.{g}.elastic")
     missing.extend(k for k in scenario.uses_kiosks_tidal() if k not in runs)
     return missing
 
@@ -242,6 +240,7 @@ class _Plan:
         self.tidal_rule = {}  # group: (switch_on_queue, switch_off_queue)
         self.tidal_wait = {}  # group: time to change into role 0, into role 1
         self.role_combos = {}  # group: the (matter, class) combos each role serves
+        self.role_matters = {}  # group: the matters each role serves
         self.watch = {}  # group: the combos whose waiting citizens decide the switch
         self.elastic = set()  # windows of elastic groups
         self.elastic_groups = {g for g in self.tidal if sc.windows[g].elastic}
@@ -255,6 +254,7 @@ class _Plan:
             if wg.elastic is not None:  # role 0 closed (standby), role 1 open
                 self.elastic.update(ws)
                 self.role_combos[g] = ([], home)
+                self.role_matters[g] = ([], home_m)
                 self.watch[g] = home
                 rule = wg.elastic
                 self.tidal_wait[g] = (0.0, rule.switch_min)
@@ -272,6 +272,7 @@ class _Plan:
                 )
                 role1 = [combo_index[(m, k)] for m in tidal_m for k in tidal_k]
                 self.role_combos[g] = (home, role1)
+                self.role_matters[g] = (home_m, tidal_m)
                 self.watch[g] = [qi for qi in role1 if qi not in set(home)]
                 self.tidal_wait[g] = (rule.switch_min, rule.switch_min)
             self.tidal_rule[g] = (rule.switch_on_queue, rule.switch_off_queue)
@@ -722,6 +723,13 @@ class _Visits:
         self.lines = lines
         self.n_matters = len(plan.scenario.matters)
         self.PL: list = [None] * n  # each citizen's visit plan (None: a return visit)
+        # the reference's base time of a demand's first matter is a NumPy double, which
+        # makes a helper's busy minutes one (``_Helpers.hold``): which step's base is it
+        self.NPB = [False] * n
+        self.numpy = False  # ... and whether the last sitting's minutes are one
+        self.first_item: dict[int, tuple] = {}  # per first step: its first matter's entry
+        self.took_first = False
+        self.tidal = None  # the tidal windows' roles (_Tidal), whose matters change
         self.STN = [-1] * n  # the station of the step (-1: the matter windows)
         self.VP = list(cit["P"])  # the visit's patience, per queue (with class factor)
         self.MD: dict[int, int] = {}  # matters served at the step's sitting, when recorded
@@ -809,10 +817,13 @@ class _Visits:
         before, matters, after = self.route(i, (c["M"][i], c["B"][i], c["SU"][i]))
         p = _VisitPlan(c["A"][i], before, matters, after)
         self.PL[i] = p
+        self.first_item[id(p)] = matters[0]
         c["M"][i], self.STN[i], c["B"][i], c["SU"][i] = self.take_step(p)
+        self.NPB[i] = self.took_first
 
     def take_step(self, p):
         """simpy_hall._VisitSteps._take_step: (queue key, station, base, settle uniform)."""
+        self.took_first = False
         if p.before:
             s, base = p.before.pop(0)
             return self.n_matters + s, s, base, -1.0
@@ -820,7 +831,9 @@ class _Visits:
             j = 0
             if self.plan.shortest_first and len(p.matters) > 1:
                 j = min(range(len(p.matters)), key=lambda x: self.waiting_for(p.matters[x][0]))
-            m, base, su = p.matters.pop(j)
+            item = p.matters.pop(j)
+            self.took_first = item is self.first_item[id(p)]
+            m, base, su = item
             return m, -1, base, su
         if p.after:
             s, base, _ = p.after[0]
@@ -842,17 +855,24 @@ class _Visits:
         """simpy_hall._VisitSteps._sitting: the step's base minutes at window ``w``."""
         p = self.PL[i]
         base = self.cit["B"][i]
+        self.numpy = self.NPB[i]
         if self.STN[i] >= 0 or not self.plan.one_sitting:
             p.sitting = 0 if self.STN[i] >= 0 else 1
             return base
         total, n = base, 1
         keep = []
         serves = self.plan.served[w]
+        tidal = self.tidal
+        if tidal is not None and w in tidal.window_role_group:  # its current role's matters
+            serves = self.plan.role_matters[tidal.window_role_group[w]][tidal.ROLE[w]]
         saving = self.plan.saving
+        first = self.first_item[id(p)]
         for item in p.matters:
             if item[0] in serves:
                 total += (1.0 - saving) * item[1]
                 n += 1
+                if item is first:
+                    self.numpy = True
             else:
                 keep.append(item)
         p.matters = keep
@@ -901,6 +921,7 @@ class _Visits:
         self.STN.append(s)
         self.VP.append(self.VP[i])
         self.FIRST.append(self.FIRST[i])
+        self.NPB.append(self.took_first)
         return j
 
     def forget(self, i) -> None:
@@ -928,6 +949,7 @@ class _Visits:
         self.STN.append(-1)
         self.VP.append(INF)
         self.FIRST.append(-1)
+        self.NPB.append(False)
 
     def next_step(self, i, now, order, heap) -> int:
         """simpy_hall._VisitSteps._next_step after ``i``'s served step."""
@@ -1157,6 +1179,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         tidal = _Tidal(plan, heap, queues, window_heaps, ST, TIER, busy, IH, role_heaps, open_min)
         tidal.staffing = staffing
         staffing.tidal = tidal
+        if visits is not None:  # a sitting serves the matters of the window's current role
+            visits.tidal = tidal
+            tidal.window_role_group = {w: g for g in plan.tidal for w in plan.group_windows[g]}
         for g in plan.tidal:
             if g in plan.elastic_groups:  # closed: calls nobody
                 for w in plan.group_windows[g]:
@@ -1275,10 +1300,15 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 sp *= class_factor[k]
             if fatigue:
                 sp *= 1.0 + fatigue * (now - open_min)
-            if counter_help and helps[k] and helpers.busy < h_count:
-                order = helpers.hold(B[nxt] * sp * counter_factor, now, order, nxt < n)
-                sp *= counter_factor
             b = B[nxt] if PL is None or PL[nxt] is None else visits.sitting(nxt, w)
+            if counter_help and helps[k] and helpers.busy < h_count:
+                order = helpers.hold(
+                    b * sp * counter_factor,
+                    now,
+                    order,
+                    nxt < n if PL is None or PL[nxt] is None else visits.numpy,
+                )
+                sp *= counter_factor
             heappush(heap, (now + b * sp, order, _END, nxt))
             order += 1
             continue
@@ -1303,10 +1333,15 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
-                if counter_help and helps[k] and helpers.busy < h_count:
-                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
-                    sp *= counter_factor
                 b = B[i] if PL is None or PL[i] is None else visits.sitting(i, w)
+                if counter_help and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(
+                        b * sp * counter_factor,
+                        now,
+                        order,
+                        i < n if PL is None or PL[i] is None else visits.numpy,
+                    )
+                    sp *= counter_factor
                 heappush(heap, (now + b * sp, order, _END, i))
                 order += 1
             continue
@@ -1471,10 +1506,15 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                             sp *= class_factor[k]
                         if fatigue:
                             sp *= 1.0 + fatigue * (now - open_min)
-                        if counter_help and helps[k] and helpers.busy < h_count:
-                            order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
-                            sp *= counter_factor
                         b = B[i] if PL is None or PL[i] is None else visits.sitting(i, best)
+                        if counter_help and helps[k] and helpers.busy < h_count:
+                            order = helpers.hold(
+                                b * sp * counter_factor,
+                                now,
+                                order,
+                                i < n if PL is None or PL[i] is None else visits.numpy,
+                            )
+                            sp *= counter_factor
                         heappush(heap, (now + b * sp, order, _END, i))
                         order += 1
                         continue
@@ -1553,10 +1593,15 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
-                if counter_help and helps[k] and helpers.busy < h_count:
-                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
-                    sp *= counter_factor
                 b = B[i] if PL is None or PL[i] is None else visits.sitting(i, w)
+                if counter_help and helps[k] and helpers.busy < h_count:
+                    order = helpers.hold(
+                        b * sp * counter_factor,
+                        now,
+                        order,
+                        i < n if PL is None or PL[i] is None else visits.numpy,
+                    )
+                    sp *= counter_factor
                 heappush(heap, (now + b * sp, order, _END, i))
                 order += 1
             elif state == WAITING:
