@@ -109,10 +109,8 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
     for name in ("visits_integrated", "reception_pickup"):  # visits and stations run on it
         visits = load_scenario(OPERATIONS.parent / f"{name}.toml")
         assert operations_loop.lacks(visits) == [] and fast.path_of(visits) == "operations"
-    # with helpers or a tidal group as well, visits stay on the kernel
-    with_helpers = visits.with_changes({"helpers": {"count": 1}})
-    assert operations_loop.lacks(with_helpers) == ["helpers"]
-    assert fast.path_of(with_helpers) == "kernel"
+    with_helpers = visits.with_changes({"helpers": {"count": 1}})  # with helpers too
+    assert operations_loop.lacks(with_helpers) == [] and fast.path_of(with_helpers) == "operations"
 
 
 @pytest.mark.parametrize("service", ["deterministic", "exponential"])

@@ -13,7 +13,8 @@ citizen classes, missed calls, kiosks...) runs, for a hall with rosters, classes
 appointments, missed calls, kiosks, helpers, tidal or elastic windows, several
 matters per visit or stations, in ``hallsim.engines.operations_loop`` (the
 reference's hall unrolled into one callback loop over a heap of events, 2.5-6x the
-reference's speed), and otherwise (visits with helpers or tidal windows) the
+reference's speed), and otherwise (what ``operations_loop.lacks`` names: nothing in
+the format today, a mechanism added to the reference until the loop runs it) the
 reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
 (``hallsim.engines.kernel``) that processes events in SimPy's order: the same trace by
 construction, at close to the reference's speed.
@@ -196,7 +197,7 @@ def event_times(arrival: np.ndarray, start: float) -> np.ndarray:
 def _path(scenario: Scenario) -> str:
     """Which path runs ``scenario``: "one_pass", "operations" (rosters, classes,
     appointments, missed calls, kiosks, helpers, tidal and elastic windows, visits,
-    stations: ``operations_loop``) or "kernel" (visits with helpers or tidal windows)."""
+    stations: ``operations_loop``) or "kernel" (what ``operations_loop.lacks`` names)."""
     if not one_pass_lacks(scenario):
         return "one_pass"
     from hallsim.engines import operations_loop
