@@ -734,22 +734,30 @@ class _Visits:
         self.VP = list(cit["P"])  # the visit's patience, per queue (with class factor)
         self.MD: dict[int, int] = {}  # matters served at the step's sitting, when recorded
         self.FIRST = list(range(n))  # the visit's first step (-1: a return visit)
+        self.promoted: set[int] = set()  # steps promoted by a booked slot
         self.CUR = list(range(n))  # per first step: the step under way
         self.rows: list[tuple] = []  # per citizen (simpy_hall._VisitSteps._visit_ends)
         self.trips = 0
         self.trips_later = 0
-        # what a new step starts with: not booked, waiting in ticket order, not called
-        self.fresh = (
-            ("BK", False),
-            ("SL", NAN),
-            ("ST", WAITING),
-            ("TIER", 1),
-            ("WIN", -1),
-            ("CALL", NAN),
-            ("SEQ", -1),
-            ("TRIG", False),
-            ("LN", -1),
-        )
+        self.A, self.RU, self.K = cit["A"], cit["RU"], cit["K"]
+        # a new step: its ticket, key, base, patience, settle uniform; its visit's return
+        # timing and class; then what it starts with: not booked, waiting in ticket
+        # order, not called
+        self.adds = [cit[x].append for x in ("A", "M", "B", "P", "SU", "RU", "K")]
+        self.fresh = [
+            (cit[name].append, value)
+            for name, value in (
+                ("BK", False),
+                ("SL", NAN),
+                ("ST", WAITING),
+                ("TIER", 1),
+                ("WIN", -1),
+                ("CALL", NAN),
+                ("SEQ", -1),
+                ("TRIG", False),
+                ("LN", -1),
+            )
+        ]
 
     def _draw_routes(self, rng, n) -> None:
         """simpy_hall.visit_route for every arrival at once: the ``visits`` stream's
@@ -902,21 +910,14 @@ class _Visits:
 
     def step(self, i, now, taken) -> int:
         """A new citizen for the next step of ``i``'s visit (simpy_hall._requeue)."""
-        c = self.cit
         m, s, base, su = taken
-        A = c["A"]
-        j = len(A)
-        A.append(now)
-        c["M"].append(m)
-        c["B"].append(base)
-        c["P"].append(self.VP[i])
-        c["SU"].append(su)
-        RU = c["RU"]
-        RU.append(RU[i])
-        K = c["K"]
-        K.append(K[i])
-        for name, value in self.fresh:
-            c[name].append(value)
+        j = len(self.A)
+        for add, value in zip(
+            self.adds, (now, m, base, self.VP[i], su, self.RU[i], self.K[i]), strict=True
+        ):
+            add(value)
+        for add, value in self.fresh:
+            add(value)
         self.PL.append(self.PL[i])
         self.STN.append(s)
         self.VP.append(self.VP[i])
@@ -929,7 +930,14 @@ class _Visits:
         step just done and re-heapify them, as the reference (which keeps one citizen
         across steps) does; the heaps then hold what the reference's hold, in the same
         layout (a later step promoted by its first step's slot has a NaN slot in its key,
-        so the layout can decide the calling order)."""
+        so the layout can decide the calling order).
+
+        A step leaves an entry behind only when it was promoted (two entries, one
+        called): a step joins one heap once, and a call (also after a missed call's
+        re-entry) pops the entry it calls. Otherwise the reference finds nothing to drop
+        and the scan is skipped."""
+        if i not in self.promoted:
+            return
         plan, c = self.plan, self.cit
         key = c["M"][i]
         if self.lines:
@@ -1622,6 +1630,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 k = K[i]
                 qi = LN[i] if lines else M[i] * n_classes + k
                 heappush(queues[qi], (-class_priority[k], 0, SL[i], SEQ[i], i))
+                if PL is not None:
+                    visits.promoted.add(i)
         elif kind == _ROSTER:
             order, waiting = staffing.roster_from(i, True, now, order, waiting)
         elif kind == _RELEASE:  # a missed call's wasted time is over
