@@ -106,9 +106,11 @@ def test_what_it_does_not_cover_stays_on_the_kernel() -> None:
         with_switching = with_kiosks.with_changes({"windows": two})
         assert operations_loop.lacks(with_switching) == []  # and tidal, elastic windows
         assert fast.path_of(with_switching) == "operations"
-    visits = load_scenario(OPERATIONS.parent / "visits_integrated.toml")
-    assert operations_loop.lacks(visits) == ["visits"]  # visits stay on the kernel
-    assert fast.path_of(visits) == "kernel"
+    for name in ("visits_integrated", "reception_pickup"):  # visits and stations run on it
+        visits = load_scenario(OPERATIONS.parent / f"{name}.toml")
+        assert operations_loop.lacks(visits) == [] and fast.path_of(visits) == "operations"
+    with_helpers = visits.with_changes({"helpers": {"count": 1}})  # with helpers too
+    assert operations_loop.lacks(with_helpers) == [] and fast.path_of(with_helpers) == "operations"
 
 
 @pytest.mark.parametrize("service", ["deterministic", "exponential"])

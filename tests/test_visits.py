@@ -18,13 +18,14 @@ from hypothesis import strategies as st
 
 from hallsim import theory
 from hallsim.cli import entry
-from hallsim.engines import fast
+from hallsim.engines import fast, operations_loop, simpy_hall
 from hallsim.experiment import run_replications, simulate
 from hallsim.metrics.registry import METRICS
 from hallsim.scenario import load_scenario, scenario_from_dict, scenario_to_dict
 
 from .conftest import day_scenario, queue_scenario
 from .test_fastpath import assert_same_run
+from .test_operations_fast import _on_the_minute, same_run
 from .test_theory_vs_sim import assert_in_ci
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -76,15 +77,15 @@ def test_a_station_nobody_is_routed_to_changes_no_citizen_number() -> None:
         ("reception_pickup", "stations"),
     ],
 )
-def test_visits_and_stations_run_on_the_fast_engines_kernel_identically(name, key) -> None:
-    """Visits use only what the event kernel offers (processes, timeouts, events), so
-    the fast engine runs them on it: not the one-pass recursion (one queue per
-    citizen), but the same trace as SimPy, bit for bit, and the same stream states."""
+def test_visits_and_stations_run_on_the_fast_engines_operations_loop_identically(name, key) -> None:
+    """Not the one-pass recursion (one queue per citizen) but the operations loop, with
+    the same trace as SimPy bit for bit (visit extras too) and the same stream states."""
     sc = load_scenario(SCENARIOS / f"{name}.toml")
     assert key in fast.one_pass_lacks(sc)
     assert not fast.lacks(sc) and fast.supports(sc)
+    assert fast.path_of(sc) == "operations"
     for replication in (0, 1):
-        tr = assert_same_run(sc, 4, replication)
+        tr = same_run(sc, 4, replication)
         assert tr.citizen_arrival_min is not None and len(tr.citizen_arrival_min) > 0
 
 
@@ -385,8 +386,10 @@ RANDOM_HALLS = st.builds(
 @settings(max_examples=8, deadline=None)
 @given(sc=RANDOM_HALLS, seed=st.integers(0, 1000))
 def test_random_visit_halls_give_the_same_trace_on_both_engines(sc, seed) -> None:
-    """The fast engine's event kernel runs every visit hall as SimPy does, bit for bit."""
-    assert_same_run(sc, seed, 0)
+    """The fast engine's operations loop runs every visit hall as SimPy does, bit for bit."""
+    assert fast.path_of(sc) == "operations"
+    same_run(sc, seed, 0)
+    assert_same_run(sc, seed, 1)  # and through the fast engine's entry point
 
 
 @settings(max_examples=20, deadline=None)
@@ -452,8 +455,10 @@ def test_operations_hall_with_visits_stations_and_missed_calls_accounts_for_ever
     assert m["arrived"] == len(log)
     assert m["queues_per_citizen"] * m["citizens"] == pytest.approx(len(log) - m["return_visits"])
     assert m["second_trips"] > 0 and m["left_part_done"] >= 0
-    # the fast engine runs the same hall on its event kernel: the same trace
-    tr = assert_same_run(scenario_from_dict(data), 2, 0)
+    # the fast engine runs the same hall on its operations loop: the same trace
+    sc = scenario_from_dict(data)
+    assert fast.path_of(sc) == "operations"
+    tr = same_run(sc, 2, 0)
     assert tr.second_trips > 0
 
 
@@ -469,3 +474,143 @@ def test_a_report_of_a_hall_with_stations_shows_the_station_figure(
     assert entry(["report", str(out), "--lang", lang]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert heading in html and 'id="stations"' in html
+
+
+# --- simultaneous events: whole-minute times with rosters, classes, bookings, missed calls
+
+
+def _tie_hall(
+    k_shares,
+    dedicated,
+    one_sitting,
+    order,
+    reception,
+    pickup,
+    back_office,
+    patience,
+    missed,
+    queue,
+    helpers=None,
+    switching=None,
+):
+    """Whole-minute services, patience, back office and (in the test) arrivals: steps
+    ending, next steps starting, calls, promotions, missed calls' returns, roster changes
+    and second trips fall on the same instants. The single queue adds a roster with a
+    break, a priority class and bookings (a later step can be promoted by the first
+    step's slot) and, optionally, a tidal or elastic group; per-window lines a priority
+    class only (no rosters, no switching there). ``helpers``: a ``[helpers]`` table."""
+    total = sum(k_shares)
+    ks = {str(k + 1): s / total for k, s in enumerate(k_shares)}
+    ks[str(len(k_shares))] += 1.0 - sum(ks.values())
+    det = {"dist": "deterministic"}
+    matters = [
+        {"name": n, "share": s, "service_min": {**det, "mean": t}}
+        for n, s, t in (("a", 0.5, 3.0), ("b", 0.3, 2.0), ("c", 0.2, 4.0))
+    ]
+    windows = (
+        [{"name": f"w{n}", "count": 2, "matters": [n]} for n in "abc"]
+        if dedicated
+        else [{"name": "all", "count": 3}]
+    )
+    windows += [
+        {"name": "desk", "count": 1, "station": "reception"},
+        {"name": "counter", "count": 1, "station": "pickup"},
+    ]
+    pick: dict = {
+        "name": "pickup",
+        "position": "after",
+        "share": pickup,
+        "service_min": {**det, "mean": 1.0},
+    }
+    if back_office is not None:
+        pick["back_office_min"] = {**det, "mean": back_office}
+    data: dict = {
+        "name": "visit ties",
+        "hall": {"open": "09:00", "close": "11:00"},
+        "arrivals": {"rate_per_hour": 50},
+        "matters": matters,
+        "windows": windows,
+        "visits": {"matters_per_visit": ks, "one_sitting": one_sitting, "order": order},
+        "stations": [
+            {
+                "name": "reception",
+                "position": "before",
+                "share": reception,
+                "service_min": {**det, "mean": 1.0},
+            },
+            pick,
+        ],
+        "attitude_effects": {"enabled": False},
+        "classes": [{"name": "old", "share": 0.2, "priority": 1, "service_time_factor": 2.0}],
+        "layout": {"queue": queue},
+    }
+    if patience is not None:
+        data["patience"] = {"renege_min": {**det, "mean": patience}}
+    if missed:
+        data["missed_calls"] = {
+            "absent": 0.2,
+            "away_min": {**det, "mean": 1.0},
+            "wasted_min": 1.0,
+            "grace_min": 5.0,
+            "requeue": missed,
+        }
+    if queue == "single":
+        data["windows"][0]["staffed"] = {"09:00": 1, "09:30": 2, "10:30": 1}
+        data["windows"][-2]["breaks"] = [{"start": "09:40", "end": "09:50", "windows": 1}]
+        data["appointments"] = {"booked_share": 0.3, "slot_min": 10, "punctuality_sd_min": 6}
+        rule = {"switch_on_queue": 2, "switch_off_queue": 1, "switch_min": 1.0}
+        if switching == "tidal":
+            group = {"name": "t", "count": 1, "matters": ["c"], "tidal": {**rule, "matters": ["a"]}}
+            data["windows"].append(group)
+        elif switching == "elastic":
+            data["windows"].append({"name": "e", "count": 1, "matters": ["a"], "elastic": rule})
+    if helpers is not None:
+        data["helpers"] = helpers
+    return scenario_from_dict(data)
+
+
+TIE_HALLS = st.builds(
+    _tie_hall,
+    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
+    dedicated=st.booleans(),
+    one_sitting=st.booleans(),
+    order=st.sampled_from(["listed", "shortest_queue"]),
+    reception=st.sampled_from([0.0, 0.5, 1.0]),
+    pickup=st.sampled_from([0.0, 0.5, 1.0]),
+    back_office=st.sampled_from([None, 5.0, 30.0]),
+    patience=st.sampled_from([None, 2.0, 5.0, 20.0]),
+    missed=st.sampled_from([None, "front", "back"]),
+    queue=st.sampled_from(["single", "per_window"]),
+    helpers=st.sampled_from(
+        [None, {"count": 1, "counter_time_factor": 0.5}, {"count": 1, "classes": ["old"]}]
+    ),
+    switching=st.sampled_from([None, "tidal", "elastic"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sc=TIE_HALLS, seed=st.integers(0, 2**16))
+def test_visit_halls_with_simultaneous_events_identical(sc, seed) -> None:
+    """Arrivals on the minute and whole-minute times: many events share an instant,
+    and the operations loop orders them as SimPy does (the trace bit for bit), with
+    helpers at the counters and tidal or elastic groups too."""
+    assert fast.path_of(sc) == "operations"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        same_run(sc, seed, 0)
+
+
+@pytest.mark.parametrize("queue", ["single", "per_window"])
+@pytest.mark.parametrize("missed", [None, "front"])
+def test_visit_ties_reach_second_trips_and_several_steps(queue, missed) -> None:
+    """A fixed tie hall: several steps per citizen, second trips and leaving part-way
+    all happen, and the trace is the reference's."""
+    sc = _tie_hall([0.4, 0.3, 0.3], True, True, "shortest_queue", 0.5, 1.0, 5.0, 5.0, missed, queue)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        tr = same_run(sc, 11, 0)
+    assert tr.second_trips > 0
+    assert tr.citizen_queues.max() >= 3
+    assert not tr.citizen_complete.all()

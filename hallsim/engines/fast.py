@@ -10,10 +10,12 @@ return visit in creation order).
 Three paths (``path_of``).  The one-pass recursion below covers the plain format.
 What it does not cover (``one_pass_lacks``: rosters and breaks, appointments,
 citizen classes, missed calls, kiosks...) runs, for a hall with rosters, classes,
-appointments, missed calls, kiosks, helpers, tidal or elastic windows, in
-``hallsim.engines.operations_loop`` (the reference's hall unrolled into one callback
-loop over a heap of events, 2.5-6x the reference's speed), and otherwise (visits,
-stations) the reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
+appointments, missed calls, kiosks, helpers, tidal or elastic windows, several
+matters per visit or stations, in ``hallsim.engines.operations_loop`` (the
+reference's hall unrolled into one callback loop over a heap of events, 2.5-6x the
+reference's speed), and otherwise (what ``operations_loop.lacks`` names: nothing in
+the format today, a mechanism added to the reference until the loop runs it) the
+reference's own hall code (``simpy_hall._Hall``) on a lean event kernel
 (``hallsim.engines.kernel``) that processes events in SimPy's order: the same trace by
 construction, at close to the reference's speed.
 
@@ -194,8 +196,8 @@ def event_times(arrival: np.ndarray, start: float) -> np.ndarray:
 
 def _path(scenario: Scenario) -> str:
     """Which path runs ``scenario``: "one_pass", "operations" (rosters, classes,
-    appointments, missed calls, kiosks, helpers, tidal and elastic windows:
-    ``operations_loop``) or "kernel" (visits, stations)."""
+    appointments, missed calls, kiosks, helpers, tidal and elastic windows, visits,
+    stations: ``operations_loop``) or "kernel" (what ``operations_loop.lacks`` names)."""
     if not one_pass_lacks(scenario):
         return "one_pass"
     from hallsim.engines import operations_loop

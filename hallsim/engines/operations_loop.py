@@ -8,7 +8,8 @@ draws them; no rosters there), citizen classes (priority calling,
 class-restricted windows, per-class service and patience factors), appointments
 (slots, punctuality, grace, no-shows), balking, a waiting room, reneging, attitude
 effects with fatigue and return visits, missed calls (过号), clerk speeds, kiosks (自助终端),
-helpers (帮办代办), tidal and elastic windows (潮汐窗口, 弹性窗口). The fast engine
+helpers (帮办代办), tidal and elastic windows (潮汐窗口, 弹性窗口), several matters per visit
+and stations in sequence (一件事一次办, 导办 → 受理 → 出件: ``_Visits``). The fast engine
 (``hallsim.engines.fast``) sends such scenarios here; the rest of what its one-pass
 recursion does not cover runs on its event kernel.
 
@@ -60,13 +61,16 @@ hall rewritten, not the reference's code, and would ignore it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from heapq import heapify, heappop, heappush
+from itertools import accumulate
 
 import numpy as np
 
 from hallsim.engines import calling, hall_setup
 from hallsim.engines.clerks import attitude_multiplier
+from hallsim.engines.simpy_hall import _VisitPlan
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
@@ -97,11 +101,8 @@ NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 def lacks(scenario: Scenario) -> list[str]:
     """What this loop does not run (empty: it gives the reference's trace)."""
     missing = []
-    if scenario.visits is not None:
-        missing.append("visits")
-    if scenario.stations:
-        missing.append("stations")
-    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors)
+    # (it runs kiosks, helpers, tidal and elastic windows, class patience factors, and
+    # several matters per visit and stations)
     runs = ("classes.patience_factor", "kiosks", "helpers")
     for g in range(len(scenario.windows)):
         runs += (f"windows.{g}.tidal", f"windows.{g}.elastic")
@@ -120,13 +121,20 @@ class _Plan:
         self.n_windows = n_windows
         self.group = self.base.window_group.tolist()
         self.served = [list(m) for m in self.base.served]
+        # a station is one more queue key after the matters (simpy_hall._Hall)
+        stations = sc.station_names
+        self.n_keys = len(names) + len(stations)
+        for w in range(n_windows):
+            st = sc.windows[self.group[w]].station
+            if st is not None:
+                self.served[w] = [len(names) + stations.index(st)]
         self.classes_of = []
         for w in range(n_windows):
             wg = sc.windows[self.group[w]]
             self.classes_of.append(
                 [k for k, name in enumerate(class_names) if wg.serves_class(name)]
             )
-        combos = [(m, k) for m in range(len(names)) for k in range(len(class_names))]
+        combos = [(m, k) for m in range(self.n_keys) for k in range(len(class_names))]
         self.combos = combos
         self.combo_index = {combo: i for i, combo in enumerate(combos)}
         self.n_classes = len(class_names)
@@ -194,8 +202,21 @@ class _Plan:
                 sum(names_of[k].share * names_of[k].service_min.mean for k in self.served[w]),
                 max(sum(names_of[k].share for k in self.served[w]), 1e-300),
             )
+            if self.served[w][0] < len(names)
+            # a station's windows: speed x the station's mean (x / 1.0 is exact)
+            else (sc.stations[self.served[w][0] - len(names)].service_min.mean, 1.0)
             for w in range(n_windows)
         ]
+        # several matters per visit, stations (simpy_hall._VisitSteps._init_visits)
+        self.visiting = sc.uses_visits()
+        if self.visiting:
+            visits = sc.visits
+            self.k_values, self.k_cum = visits.k_table() if visits else ([1], [1.0])
+            self.saving = visits.bundle_saving if visits else 0.0
+            self.shortest_first = (visits.order if visits else "listed") == "shortest_queue"
+            self.one_sitting = visits.one_sitting if visits else True
+            self.shares = np.array([m.share for m in sc.matters], dtype=float)
+            self.n_uniforms = 1 + 3 * (max(self.k_values) - 1) + 3 * len(stations)
         # kiosks and helpers (simpy_hall._Hall._init_kiosks_tidal)
         classes = [None, *(sc.classes or [])]
         ks = sc.kiosks if sc.kiosks_active() else None
@@ -219,6 +240,7 @@ class _Plan:
         self.tidal_rule = {}  # group: (switch_on_queue, switch_off_queue)
         self.tidal_wait = {}  # group: time to change into role 0, into role 1
         self.role_combos = {}  # group: the (matter, class) combos each role serves
+        self.role_matters = {}  # group: the matters each role serves
         self.watch = {}  # group: the combos whose waiting citizens decide the switch
         self.elastic = set()  # windows of elastic groups
         self.elastic_groups = {g for g in self.tidal if sc.windows[g].elastic}
@@ -232,6 +254,7 @@ class _Plan:
             if wg.elastic is not None:  # role 0 closed (standby), role 1 open
                 self.elastic.update(ws)
                 self.role_combos[g] = ([], home)
+                self.role_matters[g] = ([], home_m)
                 self.watch[g] = home
                 rule = wg.elastic
                 self.tidal_wait[g] = (0.0, rule.switch_min)
@@ -249,6 +272,7 @@ class _Plan:
                 )
                 role1 = [combo_index[(m, k)] for m in tidal_m for k in tidal_k]
                 self.role_combos[g] = (home, role1)
+                self.role_matters[g] = (home_m, tidal_m)
                 self.watch[g] = [qi for qi in role1 if qi not in set(home)]
                 self.tidal_wait[g] = (rule.switch_min, rule.switch_min)
             self.tidal_rule[g] = (rule.switch_on_queue, rule.switch_off_queue)
@@ -678,6 +702,333 @@ def _kiosk_draws(plan, demand, rng, n):
     return tries.tolist(), duration.tolist(), success_u.tolist()
 
 
+class _Visits:
+    """Several matters per visit and stations (``simpy_hall._VisitSteps``).
+
+    Each step of a visit is a citizen of its own here (an index into the loop's lists,
+    appended like a return visit) sharing the visit's ``_VisitPlan``: the reference
+    gives the same citizen a fresh ticket per step, and its ``_forget`` drops the
+    entries of the step just done, which with an index per step are simply stale. A
+    station step's settle uniform is -1 (always settled, as the reference's station
+    rows). The next step's process starts (SimPy runs a process's start before any
+    other event due now) as a ``_RETURN`` event of order -1 at the same instant: it is
+    the next event, and what it schedules comes after the call made at the step's end.
+    """
+
+    def __init__(self, plan, rng, n, cit, queues, lines):
+        self.plan = plan
+        self._draw_routes(rng, n)
+        self.cit = cit  # the loop's per-citizen lists
+        self.queues = queues
+        self.lines = lines
+        self.n_matters = len(plan.scenario.matters)
+        self.PL: list = [None] * n  # each citizen's visit plan (None: a return visit)
+        # the reference's base time of a demand's first matter is a NumPy double, which
+        # makes a helper's busy minutes one (``_Helpers.hold``): which step's base is it
+        self.NPB = [False] * n
+        self.numpy = False  # ... and whether the last sitting's minutes are one
+        self.first_item: dict[int, tuple] = {}  # per first step: its first matter's entry
+        self.took_first = False
+        self.tidal = None  # the tidal windows' roles (_Tidal), whose matters change
+        self.STN = [-1] * n  # the station of the step (-1: the matter windows)
+        self.VP = list(cit["P"])  # the visit's patience, per queue (with class factor)
+        self.MD: dict[int, int] = {}  # matters served at the step's sitting, when recorded
+        self.FIRST = list(range(n))  # the visit's first step (-1: a return visit)
+        self.promoted: set[int] = set()  # steps promoted by a booked slot
+        self.CUR = list(range(n))  # per first step: the step under way
+        self.rows: list[tuple] = []  # per citizen (simpy_hall._VisitSteps._visit_ends)
+        self.trips = 0
+        self.trips_later = 0
+        self.A, self.RU, self.K = cit["A"], cit["RU"], cit["K"]
+        # a new step: its ticket, key, base, patience, settle uniform; its visit's return
+        # timing and class; then what it starts with: not booked, waiting in ticket
+        # order, not called
+        self.adds = [cit[x].append for x in ("A", "M", "B", "P", "SU", "RU", "K")]
+        self.fresh = [
+            (cit[name].append, value)
+            for name, value in (
+                ("BK", False),
+                ("SL", NAN),
+                ("ST", WAITING),
+                ("TIER", 1),
+                ("WIN", -1),
+                ("CALL", NAN),
+                ("SEQ", -1),
+                ("TRIG", False),
+                ("LN", -1),
+            )
+        ]
+
+    def _draw_routes(self, rng, n) -> None:
+        """simpy_hall.visit_route for every arrival at once: the ``visits`` stream's
+        uniforms in one block (the reference's one ``random`` per arrival reads the same
+        doubles) and each quantile for every arrival in one call (as the fast engine
+        draws the demand and return visits); ``route`` then picks what each one uses."""
+        plan = self.plan
+        sc = plan.scenario
+        U = rng.random((n, plan.n_uniforms))
+        k_values = plan.k_values
+        ki = np.minimum(np.searchsorted(plan.k_cum, U[:, 0], side="right"), len(plan.k_cum) - 1)
+        self.k = np.asarray(k_values)[ki].tolist()
+        k_max = max(k_values)
+        # per extra matter j: the choice uniform, each matter's base time, the settlement
+        self.pick = [U[:, 1 + 3 * j].tolist() for j in range(k_max - 1)]
+        self.extra_base = [
+            [
+                quantile(m.service_min, np.ascontiguousarray(U[:, 2 + 3 * j])).tolist()
+                for m in sc.matters
+            ]
+            for j in range(k_max - 1)
+        ]
+        self.extra_settle = [U[:, 3 + 3 * j].tolist() for j in range(k_max - 1)]
+        self.stations = []  # per station: (before?, routed matters, routed, base, delay)
+        for s, st in enumerate(sc.stations or []):
+            col = 1 + 3 * (k_max - 1) + 3 * s
+            routed = (U[:, col] < st.share).tolist()
+            base = quantile(st.service_min, np.ascontiguousarray(U[:, col + 1])).tolist()
+            delay = None
+            if st.position == "after" and st.back_office_min is not None:
+                delay = quantile(st.back_office_min, np.ascontiguousarray(U[:, col + 2])).tolist()
+            serves = [st.routes(m.name) for m in sc.matters]
+            self.stations.append((st.position == "before", serves, routed, base, delay))
+        self.shares = plan.shares.tolist()
+
+    def route(self, i, first):
+        """(before, matters, after) of arrival ``i``, as simpy_hall.visit_route: the
+        cumulative shares are summed left to right as ``np.cumsum`` does, and searched
+        as ``np.searchsorted(..., side="right")`` does (``bisect_right``)."""
+        matters = [first]
+        k = self.k[i]
+        if k > 1:
+            left = list(self.shares)
+            left[first[0]] = 0.0
+            for j in range(k - 1):
+                cum = list(accumulate(left))
+                m = min(bisect_right(cum, self.pick[j][i] * cum[-1]), len(cum) - 1)
+                while left[m] <= 0:  # guard against a rounding step onto an empty matter
+                    m -= 1
+                left[m] = 0.0
+                matters.append((m, self.extra_base[j][m][i], self.extra_settle[j][i]))
+        before, after = [], []
+        for s, (is_before, serves, routed, base, delay) in enumerate(self.stations):
+            if not (routed[i] and any(serves[m] for m, _, _ in matters)):
+                continue
+            if is_before:
+                before.append((s, base[i]))
+            else:
+                after.append((s, base[i], delay[i] if delay is not None else None))
+        return before, matters, after
+
+    def start(self, i) -> None:
+        """simpy_hall._VisitSteps._plan_visit for arrival ``i`` (in the source's step)."""
+        c = self.cit
+        before, matters, after = self.route(i, (c["M"][i], c["B"][i], c["SU"][i]))
+        p = _VisitPlan(c["A"][i], before, matters, after)
+        self.PL[i] = p
+        self.first_item[id(p)] = matters[0]
+        c["M"][i], self.STN[i], c["B"][i], c["SU"][i] = self.take_step(p)
+        self.NPB[i] = self.took_first
+
+    def take_step(self, p):
+        """simpy_hall._VisitSteps._take_step: (queue key, station, base, settle uniform)."""
+        self.took_first = False
+        if p.before:
+            s, base = p.before.pop(0)
+            return self.n_matters + s, s, base, -1.0
+        if p.matters:
+            j = 0
+            if self.plan.shortest_first and len(p.matters) > 1:
+                j = min(range(len(p.matters)), key=lambda x: self.waiting_for(p.matters[x][0]))
+            item = p.matters.pop(j)
+            self.took_first = item is self.first_item[id(p)]
+            m, base, su = item
+            return m, -1, base, su
+        if p.after:
+            s, base, _ = p.after[0]
+            return self.n_matters + s, s, base, -1.0
+        return None
+
+    def waiting_for(self, key) -> int:
+        """Citizens waiting now for queue key ``key`` (any class; every entry counts)."""
+        plan = self.plan
+        if self.lines:
+            heaps = [self.queues[w] for w in range(plan.n_windows) if key in plan.served[w]]
+        else:
+            nk = plan.n_classes
+            heaps = self.queues[key * nk : (key + 1) * nk]
+        ST = self.cit["ST"]
+        return sum(1 for h in heaps for e in h if ST[e[4]] == WAITING)
+
+    def sitting(self, i, w) -> float:
+        """simpy_hall._VisitSteps._sitting: the step's base minutes at window ``w``."""
+        p = self.PL[i]
+        base = self.cit["B"][i]
+        self.numpy = self.NPB[i]
+        if self.STN[i] >= 0 or not self.plan.one_sitting:
+            p.sitting = 0 if self.STN[i] >= 0 else 1
+            return base
+        total, n = base, 1
+        keep = []
+        serves = self.plan.served[w]
+        tidal = self.tidal
+        if tidal is not None and w in tidal.window_role_group:  # its current role's matters
+            serves = self.plan.role_matters[tidal.window_role_group[w]][tidal.ROLE[w]]
+        saving = self.plan.saving
+        first = self.first_item[id(p)]
+        for item in p.matters:
+            if item[0] in serves:
+                total += (1.0 - saving) * item[1]
+                n += 1
+                if item is first:
+                    self.numpy = True
+            else:
+                keep.append(item)
+        p.matters = keep
+        p.sitting = n
+        return total
+
+    def recorder(self, rows):
+        """``rows.append`` and simpy_hall._VisitSteps._step_recorded."""
+        PL, MD, ends = self.PL, self.MD, self.rows
+        add = rows.append
+
+        def add_row(r):
+            add(r)
+            i = r[0]
+            p = PL[i]
+            if p is not None:
+                p.queues += 1
+                if r[4] == SERVED:
+                    p.done += p.sitting
+                else:  # leaves with the earlier matters done
+                    p.sitting = 0
+                    p.in_hall += r[3] - p.trip_start
+                    ends.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, False))
+                MD[i] = p.sitting
+
+        return add_row
+
+    def step(self, i, now, taken) -> int:
+        """A new citizen for the next step of ``i``'s visit (simpy_hall._requeue)."""
+        m, s, base, su = taken
+        j = len(self.A)
+        for add, value in zip(
+            self.adds, (now, m, base, self.VP[i], su, self.RU[i], self.K[i]), strict=True
+        ):
+            add(value)
+        for add, value in self.fresh:
+            add(value)
+        self.PL.append(self.PL[i])
+        self.STN.append(s)
+        self.VP.append(self.VP[i])
+        self.FIRST.append(self.FIRST[i])
+        self.NPB.append(self.took_first)
+        return j
+
+    def forget(self, i) -> None:
+        """simpy_hall._VisitSteps._forget: drop the visit's entries from the heaps of the
+        step just done and re-heapify them, as the reference (which keeps one citizen
+        across steps) does; the heaps then hold what the reference's hold, in the same
+        layout (a later step promoted by its first step's slot has a NaN slot in its key,
+        so the layout can decide the calling order).
+
+        A step leaves an entry behind only when it was promoted (two entries, one
+        called): a step joins one heap once, and a call (also after a missed call's
+        re-entry) pops the entry it calls. Otherwise the reference finds nothing to drop
+        and the scan is skipped."""
+        if i not in self.promoted:
+            return
+        plan, c = self.plan, self.cit
+        key = c["M"][i]
+        if self.lines:
+            heaps = [self.queues[w] for w in range(plan.n_windows) if key in plan.served[w]]
+        else:
+            heaps = [self.queues[key * plan.n_classes + c["K"][i]]]
+        FIRST = self.FIRST
+        f = FIRST[i]
+        for h in heaps:
+            if any(FIRST[e[4]] == f for e in h):
+                h[:] = [e for e in h if FIRST[e[4]] != f]
+                heapify(h)
+
+    def returned(self) -> None:
+        """A return visit (plain) appended to the loop's lists."""
+        self.PL.append(None)
+        self.STN.append(-1)
+        self.VP.append(INF)
+        self.FIRST.append(-1)
+        self.NPB.append(False)
+
+    def next_step(self, i, now, order, heap) -> int:
+        """simpy_hall._VisitSteps._next_step after ``i``'s served step."""
+        p = self.PL[i]
+        st = self.STN[i]
+        if st >= 0 and p.after and p.after[0][0] == st:
+            p.after.pop(0)  # the after-station just served
+        if not p.before and not p.matters and p.after and p.after[0][2] is not None:
+            s, base, delay = p.after[0]
+            p.after[0] = (s, base, None)
+            p.in_hall += now - p.trip_start
+            ready = now + delay
+            if ready >= self.plan.arrival_end:  # back another day: not simulated
+                self.trips_later += 1
+                p.after.clear()
+                self.rows.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, True))
+                return order
+            self.trips += 1
+            self.forget(i)
+            back = now + (ready - now)  # simpy_hall._second_trip's timeout
+            p.trip_start = back
+            j = self.step(i, back, self.take_step(p))
+            heappush(heap, (back, order, _RETURN, j))
+            return order + 1
+        self.forget(i)
+        taken = self.take_step(p)
+        if taken is None:
+            p.in_hall += now - p.trip_start
+            self.rows.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, True))
+            return order
+        heappush(heap, (now, -1, _RETURN, self.step(i, now, taken)))
+        return order
+
+    def extras(self, trace, who, n, M) -> None:
+        """The trace's visit fields (simpy_hall._VisitSteps._visit_extras)."""
+        PL, STN = self.PL, self.STN
+        ids = who.tolist()
+        stn = np.array(STN, dtype=np.int64)[who]
+        plans = [PL[i] for i in ids]
+        trace.station = stn
+        trace.matter = np.array(
+            [M[i] if s < 0 else p.home for i, s, p in zip(ids, stn.tolist(), plans, strict=True)],
+            dtype=np.int64,
+        )
+        trace.visit_start_min = np.array(
+            [
+                p.arrival if p is not None else a
+                for p, a in zip(plans, trace.arrival_min.tolist(), strict=True)
+            ],
+            dtype=float,
+        )
+        trace.matters_done = np.array(
+            [
+                self.MD[i] if p is not None else int(o == SERVED)
+                for i, p, o in zip(ids, plans, trace.outcome.tolist(), strict=True)
+            ],
+            dtype=np.int64,
+        )
+        trace.is_return = (who >= n) & np.array([p is None for p in plans], dtype=bool)
+        rows = sorted(self.rows)
+        cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
+        trace.citizen_arrival_min = np.asarray(cols[0], dtype=float)
+        trace.citizen_in_hall_min = np.asarray(cols[1], dtype=float)
+        trace.citizen_queues = np.asarray(cols[2], dtype=np.int64)
+        trace.citizen_matters = np.asarray(cols[3], dtype=np.int64)
+        trace.citizen_matters_done = np.asarray(cols[4], dtype=np.int64)
+        trace.citizen_complete = np.asarray(cols[5], dtype=bool)
+        trace.second_trips = self.trips
+        trace.second_trips_later = self.trips_later
+
+
 def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> HallTrace:
     """One replication; the same trace as ``simpy_hall.run_hall`` (see the module doc).
 
@@ -819,6 +1170,13 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     q_levels = [0]
     rows: list[tuple] = []  # (citizen, window, call, end, outcome, settled) per visit
     add_row = rows.append
+    visits = PL = None
+    if plan.visiting:
+        cit = dict(A=A, M=M, B=B, P=P, SU=SU, RU=RU, K=K, BK=BK, SL=SL, ST=ST, TIER=TIER)
+        cit.update(WIN=WIN, CALL=CALL, SEQ=SEQ, TRIG=TRIG, LN=LN)
+        visits = _Visits(plan, streams["visits"], n, cit, queues, lines)
+        PL = visits.PL
+        add_row = visits.recorder(rows)
     returns_later = 0
     now = open_min
     ia = 0  # the source's next citizen
@@ -829,6 +1187,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
         tidal = _Tidal(plan, heap, queues, window_heaps, ST, TIER, busy, IH, role_heaps, open_min)
         tidal.staffing = staffing
         staffing.tidal = tidal
+        if visits is not None:  # a sitting serves the matters of the window's current role
+            visits.tidal = tidal
+            tidal.window_role_group = {w: g for g in plan.tidal for w in plan.group_windows[g]}
         for g in plan.tidal:
             if g in plan.elastic_groups:  # closed: calls nobody
                 for w in plan.group_windows[g]:
@@ -881,6 +1242,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     SEQ.append(-1)
                     TRIG.append(False)
                     LN.append(-1)
+                    if PL is not None:
+                        visits.returned()
             # simpy_hall._Hall._release
             last_end[w] = now
             nxt = -1
@@ -924,6 +1287,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             if back >= 0:  # the return visit's process starts: it waits
                 heappush(heap, (now + (A[back] - now), order, _RETURN, back))
                 order += 1
+            if PL is not None and PL[i] is not None:  # the visit's next step
+                order = visits.next_step(i, now, order, heap)
             if nxt < 0:
                 continue
             if heap and heap[0][0] == now:  # something else happens now: the call waits
@@ -943,10 +1308,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 sp *= class_factor[k]
             if fatigue:
                 sp *= 1.0 + fatigue * (now - open_min)
+            b = B[nxt] if PL is None or PL[nxt] is None else visits.sitting(nxt, w)
             if counter_help and helps[k] and helpers.busy < h_count:
-                order = helpers.hold(B[nxt] * sp * counter_factor, now, order, nxt < n)
+                order = helpers.hold(
+                    b * sp * counter_factor,
+                    now,
+                    order,
+                    nxt < n if PL is None or PL[nxt] is None else visits.numpy,
+                )
                 sp *= counter_factor
-            heappush(heap, (now + B[nxt] * sp, order, _END, nxt))
+            heappush(heap, (now + b * sp, order, _END, nxt))
             order += 1
             continue
         if kind == _CALLED:
@@ -970,10 +1341,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
+                b = B[i] if PL is None or PL[i] is None else visits.sitting(i, w)
                 if counter_help and helps[k] and helpers.busy < h_count:
-                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                    order = helpers.hold(
+                        b * sp * counter_factor,
+                        now,
+                        order,
+                        i < n if PL is None or PL[i] is None else visits.numpy,
+                    )
                     sp *= counter_factor
-                heappush(heap, (now + B[i] * sp, order, _END, i))
+                heappush(heap, (now + b * sp, order, _END, i))
                 order += 1
             continue
         if kind >= _SWITCH:  # tidal and elastic windows (_Tidal)
@@ -1051,6 +1428,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 pend_t = INF
                 if kind == _RETURN:
                     todo = (i,)
+                    if PL is not None and PL[i] is not None:  # a visit's next step begins
+                        visits.CUR[visits.FIRST[i]] = i
                 else:  # the source: citizen ``ia`` is due (unless at the start), then the next
                     due = kind == _ARRIVE
                     start = ia
@@ -1064,6 +1443,9 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         due = False
                         ia += 1
                     todo = range(start, ia)  # their processes start after the source's step
+                    if PL is not None:  # their visits are drawn in the source's step
+                        for x in todo:
+                            visits.start(x)
                 for i in todo:  # simpy_hall._Hall.citizen up to its first wait
                     if kiosk_try is not None and kind != _RETURN and kiosk_try[i]:
                         # _kiosk_visit up to its wait: a request (granted now if a kiosk
@@ -1132,10 +1514,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                             sp *= class_factor[k]
                         if fatigue:
                             sp *= 1.0 + fatigue * (now - open_min)
+                        b = B[i] if PL is None or PL[i] is None else visits.sitting(i, best)
                         if counter_help and helps[k] and helpers.busy < h_count:
-                            order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                            order = helpers.hold(
+                                b * sp * counter_factor,
+                                now,
+                                order,
+                                i < n if PL is None or PL[i] is None else visits.numpy,
+                            )
                             sp *= counter_factor
-                        heappush(heap, (now + B[i] * sp, order, _END, i))
+                        heappush(heap, (now + b * sp, order, _END, i))
                         order += 1
                         continue
                     # turned away? (simpy_hall._Hall._turned_away)
@@ -1213,10 +1601,16 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     sp *= class_factor[k]
                 if fatigue:
                     sp *= 1.0 + fatigue * (now - open_min)
+                b = B[i] if PL is None or PL[i] is None else visits.sitting(i, w)
                 if counter_help and helps[k] and helpers.busy < h_count:
-                    order = helpers.hold(B[i] * sp * counter_factor, now, order, i < n)
+                    order = helpers.hold(
+                        b * sp * counter_factor,
+                        now,
+                        order,
+                        i < n if PL is None or PL[i] is None else visits.numpy,
+                    )
                     sp *= counter_factor
-                heappush(heap, (now + B[i] * sp, order, _END, i))
+                heappush(heap, (now + b * sp, order, _END, i))
                 order += 1
             elif state == WAITING:
                 ST[i] = GONE
@@ -1229,11 +1623,15 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     order = tidal.check(now, order)
                 add_row((i, -1, NAN, now, RENEGED, False))
         elif kind == _PROMOTE:
+            if PL is not None:  # the visit's step under way (a later one, never booked,
+                i = visits.CUR[i]  # is promoted all the same, as in the reference)
             if ST[i] == WAITING and TIER[i] == 1:
                 TIER[i] = 0
                 k = K[i]
                 qi = LN[i] if lines else M[i] * n_classes + k
                 heappush(queues[qi], (-class_priority[k], 0, SL[i], SEQ[i], i))
+                if PL is not None:
+                    visits.promoted.add(i)
         elif kind == _ROSTER:
             order, waiting = staffing.roster_from(i, True, now, order, waiting)
         elif kind == _RELEASE:  # a missed call's wasted time is over
@@ -1310,6 +1708,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
     trace, who = _trace(
         plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_later, duty, n_missed
     )
+    if visits is not None:
+        visits.extras(trace, who, n, M)
     if kiosk_try is not None:  # per visit, in the trace's order (returns never at a kiosk)
         more = len(A) - n
         trace.kiosk = np.array(KIO + [NO_KIOSK] * more, dtype=np.int8)[who]
@@ -1362,7 +1762,7 @@ def _trace(plan, setup, demand, rows, n, A, M, K, q_times, q_levels, returns_lat
     if plan.uses_appointments:
         booked = np.zeros(len(who), dtype=bool)
         if demand.booked is not None:
-            first = ~is_return
+            first = who < n  # a demand's citizen (neither a return visit nor a later step)
             booked[first] = np.asarray(demand.booked, dtype=bool)[who[first]]
     trace = HallTrace(
         arrival_min=arrival,

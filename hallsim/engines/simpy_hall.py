@@ -183,6 +183,45 @@ class _VisitPlan:
         self.trip_start = arrival
 
 
+def visit_route(sc, k_values, k_cum, shares, u, first) -> tuple[list, list, list]:
+    """A citizen's route from its ``visits`` uniforms ``u``: (before, matters, after).
+
+    A fixed number of uniforms per citizen (1 + 3 per possible extra matter + 3 per
+    station), so two halls fed the same seed see the same citizens with the same
+    matters, times and routes (common random numbers). ``first`` is the citizen's
+    drawn (matter, base service, settle uniform). The operations loop calls this too.
+    """
+    stations = sc.stations or []
+    k_max = max(k_values)
+    k = k_values[min(int(np.searchsorted(k_cum, u[0], side="right")), len(k_cum) - 1)]
+    matters = [first]
+    left = shares.copy()
+    left[first[0]] = 0.0
+    for j in range(k - 1):
+        cum = np.cumsum(left)
+        m = min(int(np.searchsorted(cum, u[1 + 3 * j] * cum[-1], side="right")), len(cum) - 1)
+        while left[m] <= 0:  # guard against a rounding step onto an empty matter
+            m -= 1
+        left[m] = 0.0
+        base = float(quantile(sc.matters[m].service_min, u[2 + 3 * j : 3 + 3 * j])[0])
+        matters.append((m, base, float(u[3 + 3 * j])))
+    before, after = [], []
+    names = [sc.matters[m].name for m, _, _ in matters]
+    for s, st in enumerate(stations):
+        v = u[1 + 3 * (k_max - 1) + 3 * s :][:3]
+        if not (v[0] < st.share and any(st.routes(n) for n in names)):
+            continue
+        base = float(quantile(st.service_min, v[1:2])[0])
+        if st.position == "before":
+            before.append((s, base))
+        else:
+            delay = None
+            if st.back_office_min is not None:
+                delay = float(quantile(st.back_office_min, v[2:3])[0])
+            after.append((s, base, delay))
+    return before, matters, after
+
+
 class _VisitSteps:
     """Mixin of ``_Hall``: draws each citizen's steps and walks them through."""
 
@@ -203,44 +242,13 @@ class _VisitSteps:
         self.second_trips_later = 0
 
     def _plan_visit(self, c) -> None:
-        """Draw ``c``'s extra matters and station route from the ``visits`` stream.
-
-        A fixed number of uniforms per citizen (1 + 3 per possible extra matter + 3 per
-        station), so two halls fed the same seed see the same citizens with the same
-        matters, times and routes (common random numbers).
-        """
+        """Draw ``c``'s extra matters and station route from the ``visits`` stream
+        (``visit_route``), then make its first step current."""
         sc = self.sc
-        stations = sc.stations or []
         k_max = max(self.k_values)
-        u = self.streams["visits"].random(1 + 3 * (k_max - 1) + 3 * len(stations))
-        k = self.k_values[
-            min(int(np.searchsorted(self.k_cum, u[0], side="right")), len(self.k_cum) - 1)
-        ]
-        matters = [(c.matter, c.base_service, c.settle_u)]
-        left = self.shares.copy()
-        left[c.matter] = 0.0
-        for j in range(k - 1):
-            cum = np.cumsum(left)
-            m = min(int(np.searchsorted(cum, u[1 + 3 * j] * cum[-1], side="right")), len(cum) - 1)
-            while left[m] <= 0:  # guard against a rounding step onto an empty matter
-                m -= 1
-            left[m] = 0.0
-            base = float(quantile(sc.matters[m].service_min, u[2 + 3 * j : 3 + 3 * j])[0])
-            matters.append((m, base, float(u[3 + 3 * j])))
-        before, after = [], []
-        names = [sc.matters[m].name for m, _, _ in matters]
-        for s, st in enumerate(stations):
-            v = u[1 + 3 * (k_max - 1) + 3 * s :][:3]
-            if not (v[0] < st.share and any(st.routes(n) for n in names)):
-                continue
-            base = float(quantile(st.service_min, v[1:2])[0])
-            if st.position == "before":
-                before.append((s, base))
-            else:
-                delay = None
-                if st.back_office_min is not None:
-                    delay = float(quantile(st.back_office_min, v[2:3])[0])
-                after.append((s, base, delay))
+        u = self.streams["visits"].random(1 + 3 * (k_max - 1) + 3 * len(sc.stations or []))
+        first = (c.matter, c.base_service, c.settle_u)
+        before, matters, after = visit_route(sc, self.k_values, self.k_cum, self.shares, u, first)
         c.plan = _VisitPlan(c.arrival, before, matters, after)
         self._take_step(c)
 
