@@ -747,7 +747,7 @@ class Evaluator:
         self.workers = max(1, int(workers))
         self.backend, self.scheduler = _check_backend(backend, scheduler)
         self._pool: Executor | None = None
-        self._close: Callable[[], None] | None = None
+        self._close: Callable[[bool], None] | None = None
         # replications of an earlier, interrupted run of the same problem (by layout label):
         # taken instead of simulating them again, only as far as this run asks
         self.saved: dict[str, np.ndarray] = {}
@@ -761,19 +761,26 @@ class Evaluator:
             from hallsim.cluster import dask_executor
 
             dask = dask_executor(self.workers, self.scheduler)
-            self._pool, self._close, self.workers = dask.executor, dask.close, dask.workers
+            close = dask.close
+            self._pool, self.workers = dask.executor, dask.workers
+            self._close = lambda _interrupted: close()
         elif self.workers > 1:
-            from hallsim.experiment import worker_pool
+            from hallsim.experiment import stop_pool, worker_pool
 
             pool = worker_pool(self.workers)
             self._pool = pool
-            self._close = lambda: pool.shutdown(wait=True, cancel_futures=True)
+            self._close = lambda interrupted: stop_pool(pool, interrupted)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._close is not None:
-            close, self._pool, self._close = self._close, None, None
-            close()
+    def __exit__(self, kind: type[BaseException] | None = None, *_: object) -> None:
+        from hallsim.experiment import ctrl_c_held
+
+        # a second Ctrl-C must not cut the shutdown short (experiment.stop_pool)
+        with ctrl_c_held():
+            if self._close is not None:
+                close, self._pool, self._close = self._close, None, None
+                interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+                close(interrupted)
 
     def n(self, i: int) -> int:
         return len(self.obs.get(i, ()))
@@ -1590,9 +1597,9 @@ def optimise(
         say(f"{size} layouts in the space (> max_candidates {s.max_candidates}): searching")
         try:
             cands, ev = neighbourhood_search(problem, factory, n0, s.max_candidates, say)
-        except BaseException:
+        except BaseException as exc:
             if "ev" in holder:
-                holder["ev"].__exit__()
+                holder["ev"].__exit__(type(exc))
             raise
         # the search's pool (or cluster) stays open for the selection below
         notes.append(

@@ -809,3 +809,106 @@ def test_every_progress_line_note_and_method_reads_in_chinese(extra) -> None:
         assert has_chinese(optimise_text(text, "zh")), text
         assert optimise_text(text, "en") == text
     assert optimise_text("not a known message", "zh") == "not a known message"
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+def test_a_ctrl_c_landing_in_the_pool_shutdown_leaves_no_worker_running(monkeypatch) -> None:
+    """A second Ctrl-C that lands inside the pool's shutdown (the first one is what
+    closes it) is held until the shutdown is done: every worker has stopped, none is left
+    waiting for a stop signal the process would wait on for ever at exit."""
+    import os
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    base = steady_hall(1.0, 3.2, {"a": 0.5, "b": 0.5}, length_min=200)
+    pb = problem(base, POOLING_SPACE)
+    cands, _ = opt.enumerate_candidates(pb)
+    ev = opt.Evaluator(pb, cands, workers=2)
+    shutdown = ProcessPoolExecutor.shutdown
+
+    def ctrl_c_then_shutdown(self, *a, **k):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C lands as the shutdown starts
+        return shutdown(self, *a, **k)
+
+    with pytest.raises(KeyboardInterrupt):
+        with ev:
+            ev.ensure({c.index: 2 for c in cands})
+            pool = ev._pool
+            workers = list(pool._processes.values())
+            monkeypatch.setattr(ProcessPoolExecutor, "shutdown", ctrl_c_then_shutdown)
+    monkeypatch.undo()
+    for p in workers:
+        p.join(10)
+    alive = [p for p in workers if p.is_alive()]
+    pool.shutdown(wait=True, cancel_futures=True)  # a left-over pool is stopped here
+    assert not alive
+
+
+def _cli_interrupted_twice(args: list[str], after: float) -> int:
+    """Run ``hallsim optimise`` as a terminal would, and press Ctrl-C twice (SIGINT to
+    the process group, as a terminal sends it) ``after`` seconds into its search; its exit
+    code (None if it has not exited within 20 s)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys; from hallsim.cli import entry; sys.exit(entry(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+        # Ctrl-C is ignored by a background job's children: the CLI must see it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    started = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            if "search" in line or "layouts within" in line:
+                started.set()
+        started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    started.wait(60)
+    time.sleep(after)
+    for _ in range(2):
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            break
+    try:
+        return proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+@pytest.mark.slow
+def test_a_double_ctrl_c_with_workers_exits_and_the_run_resumes(capsys, tmp_path) -> None:
+    """Two Ctrl-C at once (a terminal sends SIGINT to the whole group; `timeout -s INT`
+    sends two) with a pool of workers: the run exits with 130 within 20 s at whatever point
+    they land, and rerunning the command finishes with the answer of a run never stopped."""
+    args = ["optimise", str(ROOT / "scenarios" / "integrated.toml")]
+    args += ["--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    args += ["--minimise", "planned_staff_hours", "--budget", "clerks<=12", "-w", "2"]
+    code, fresh, e = run(capsys, *args, "--json", "-q", "--out", str(tmp_path / "fresh"))
+    assert code == 0, e
+    out = ["--out", str(tmp_path / "stopped")]
+    for after in (0.0, 0.15, 0.4):
+        assert _cli_interrupted_twice([*args, *out], after) == 130
+    code, again, e = run(capsys, *args, *out, "--json", "-q")
+    assert code == 0, e
+    a, b = json.loads(fresh), json.loads(again)
+    for d in (a, b):
+        d.pop("seconds"), d.pop("command", None)
+    assert a == b

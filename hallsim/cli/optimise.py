@@ -259,6 +259,14 @@ CHECKPOINT_SECONDS = 5.0
 """How often the replications run so far are saved in the results folder (for resuming)."""
 
 
+def _ignore_ctrl_c() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_into(folder, problem, where: dict, progress):
     """Optimise while holding the results folder: replications are saved as they come
     (``evaluations.npz``), so Ctrl-C or a crash loses at most a few seconds of work and
@@ -301,6 +309,7 @@ def _run_into(folder, problem, where: dict, progress):
         except ClusterError as exc:  # nothing run: the folder is left as it was
             raise cluster_failure(exc) from None
         except KeyboardInterrupt:
+            _ignore_ctrl_c()  # exiting: a further Ctrl-C must not cut the save short
             if "ev" in holder:
                 save(holder["ev"], force=True)
             click.echo(
