@@ -1578,8 +1578,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.out_after": (", out after {n}", "，在第 {n} 轮淘汰"),
     "opt.days": ("{n} days", "{n} 天"),
     "opt.pareto": (
-        "Pareto front (wait, planned staff-hours, predicted CSAT): {n} layouts",
-        "帕累托前沿（等候时长、计划窗口工时、预测满意率）：{n} 个方案",
+        "Pareto front (wait, planned staff-hours, predicted CSAT): {n} layouts, means over "
+        "the first {days} days (the same days for every layout)",
+        "帕累托前沿（等候时长、计划窗口工时、预测满意率）：{n} 个方案，"
+        "均值取前 {days} 天（各方案为相同的天）",
     ),
     "opt.pareto_row": (
         "wait {wait} min, {hours} h, CSAT {csat} (predicted)",

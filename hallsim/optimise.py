@@ -1415,15 +1415,24 @@ class Outcome:
 
         return sorted(feas, key=key)
 
+    def pareto_days(self) -> int:
+        """The days the Pareto front compares on: replications 0..n-1, which every
+        simulated candidate has.  On common random numbers replication r is the same day
+        for every layout, so the front's means are over the same days for all (a layout
+        simulated longer, e.g. by KN, must not look better or worse by its extra days)."""
+        ns = [self.evaluator.n(c.index) for c in self.candidates]
+        return min((n for n in ns if n > 0), default=0)
+
     def pareto(self) -> list[int]:
-        """Candidates no other candidate beats on every PARETO objective (means over the
-        days each was simulated, the numbers shown).  A description of the trade-off, not
-        a selection with a guarantee."""
+        """Candidates no other candidate beats on every PARETO objective, by their means
+        over the ``pareto_days`` every candidate shares (the numbers shown for it).  A
+        description of the trade-off, not a selection with a guarantee."""
+        days = self.pareto_days()
         ids = [c.index for c in self.candidates if self.evaluator.n(c.index) > 0]
         pts = np.array(
             [
                 [
-                    (1 if sense == "min" else -1) * np.nanmean(self.evaluator.values(i, m))
+                    (1 if sense == "min" else -1) * np.nanmean(self.evaluator.values(i, m, days))
                     for m, sense in PARETO
                 ]
                 for i in ids
@@ -1796,7 +1805,8 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
     shown = list(dict.fromkeys([p.objective, *(c.metric for c in p.constraints), *SHOWN]))
     shown_sim = [m for m in shown if m not in DESIGN_MEASURES]
 
-    def cand_json(i: int) -> dict[str, Any]:
+    def cand_json(i: int, days: int | None = None) -> dict[str, Any]:
+        """Candidate i, its metrics over all its days or over its first ``days``."""
         c = out.candidates[i]
         f = out.feasibility.get(i)
         row: dict[str, Any] = {
@@ -1805,9 +1815,11 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
             "counts": {g.name: n for g, n in zip(p.space.groups, c.counts, strict=True)},
             "windows": c.windows,
             "planned_staff_hours": c.planned_staff_hours,
-            "replications": out.evaluator.n(i),
+            "replications": out.evaluator.n(i) if days is None else days,
             "feasible": None if f is None else f.feasible,  # None: not a finalist
-            "metrics": {m: {k: _num(v) for k, v in out.summary(i, m).items()} for m in shown_sim},
+            "metrics": {
+                m: {k: _num(v) for k, v in out.summary(i, m, days).items()} for m in shown_sim
+            },
         }
         if c.levels:
             starts = roster_starts(p)
@@ -1859,8 +1871,9 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
         if best is None
         else {**cand_json(best.index), "windows_toml": windows_toml(best)},
         "runners_up": runners,
-        "pareto": [cand_json(i) for i in out.pareto()],
+        "pareto": [cand_json(i, out.pareto_days()) for i in out.pareto()],
         "pareto_objectives": [{"metric": m, "sense": s} for m, s in PARETO],
+        "pareto_days": out.pareto_days(),
         "notes": out.notes,
     }
 
@@ -1893,14 +1906,16 @@ def candidates_table(out: Outcome):
 
 
 def plot_pareto(out: Outcome):
-    """Mean wait against planned staff-hours for every candidate (first n0 days), the
-    Pareto front joined, colour = predicted CSAT (a prediction, marked as such)."""
+    """Mean wait against planned staff-hours for every candidate, over the days all share
+    (``Outcome.pareto_days``), the Pareto front ringed, colour = predicted CSAT (a
+    prediction, marked as such)."""
     from hallsim import plots
 
+    days = out.pareto_days()
     ids = [c.index for c in out.candidates]
     x = np.array([out.candidates[i].planned_staff_hours for i in ids])
-    y = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min")) for i in ids])
-    z = np.array([np.nanmean(out.evaluator.values(i, "csat")) for i in ids])
+    y = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min", days)) for i in ids])
+    z = np.array([np.nanmean(out.evaluator.values(i, "csat", days)) for i in ids])
     front = out.pareto()
     with plots._style([c.label for c in out.candidates]) as cjk:
         fig = plots._figure()
@@ -1908,14 +1923,14 @@ def plot_pareto(out: Outcome):
         sc = ax.scatter(x, y, c=100 * z, cmap="viridis", s=28, alpha=0.8)
         fig.colorbar(sc, ax=ax, label="predicted CSAT (%) — model prediction")
         fx = np.array([out.candidates[i].planned_staff_hours for i in front])
-        fy = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min")) for i in front])
+        fy = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min", days)) for i in front])
         order = np.argsort(fx)
         ax.plot(fx[order], fy[order], "o", mfc="none", mec="crimson", ms=11, label="Pareto front")
         if out.best is not None:
             b = out.best
             ax.plot(
                 [b.planned_staff_hours],
-                [np.nanmean(out.evaluator.values(b.index, "wait_mean_min"))],
+                [np.nanmean(out.evaluator.values(b.index, "wait_mean_min", days))],
                 "*",
                 color="crimson",
                 ms=16,
@@ -1923,6 +1938,9 @@ def plot_pareto(out: Outcome):
             )
         ax.set_xlabel("planned staff-hours (window-hours a day)")
         ax.set_ylabel("mean wait (min)")
-        ax.set_title(f"{out.problem.base.name}: {len(ids)} designs, mean over the days simulated")
+        ax.set_title(
+            f"{out.problem.base.name}: {len(ids)} designs, mean over the first {days} days "
+            "(the same days for every design)"
+        )
         ax.legend(loc="upper right", fontsize="small")
         return plots._finish(fig, cjk)

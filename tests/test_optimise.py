@@ -912,3 +912,71 @@ def test_a_double_ctrl_c_with_workers_exits_and_the_run_resumes(capsys, tmp_path
     for d in (a, b):
         d.pop("seconds"), d.pop("command", None)
     assert a == b
+
+
+# --------------------------------------------------------------------------- Pareto front
+
+
+def _outcome_with_days(days: list[list[list[float]]]) -> opt.Outcome:
+    """An outcome whose candidate i has the simulated days ``days[i]`` (rows: mean wait,
+    predicted CSAT), on the pooling space's layouts; nothing is simulated."""
+    import numpy as np
+
+    pb = problem(steady_hall(1.0, 3.2, {"a": 0.5, "b": 0.5}, length_min=200), POOLING_SPACE)
+    cands, _ = opt.enumerate_candidates(pb)
+    cands = cands[: len(days)]
+    ev = opt.Evaluator(pb, cands)
+    for c, rows in zip(cands, days, strict=True):
+        obs = np.zeros((len(rows), len(ev.columns)))
+        obs[:, ev.columns["wait_mean_min"]] = [r[0] for r in rows]
+        obs[:, ev.columns["csat"]] = [r[1] for r in rows]
+        obs[:, ev.columns["planned_staff_hours"]] = c.planned_staff_hours
+        obs[:, ev.columns["windows"]] = c.windows
+        ev.obs[c.index] = obs
+    return opt.Outcome(pb, cands, ev, {}, None, {}, "enumeration", len(cands))
+
+
+_day = st.tuples(st.floats(0, 30, allow_nan=False), st.floats(0, 1, allow_nan=False))
+
+
+@settings(max_examples=60)
+@given(st.lists(st.lists(_day, min_size=2, max_size=8), min_size=2, max_size=5), st.data())
+def test_the_pareto_front_compares_every_layout_on_the_same_days(days, data) -> None:
+    """On common random numbers day r is the same day for every layout: the front, and the
+    means shown for it, are over the days every layout has, so simulating one layout on
+    more days (as KN does) never changes whether it dominates or is dominated."""
+    import numpy as np
+
+    out = _outcome_with_days(days)
+    shared = min(len(d) for d in days)
+    assert out.pareto_days() == shared
+    front = out.pareto()
+    js = opt.outcome_json(out)
+    assert js["pareto_days"] == shared
+    assert [r["index"] for r in js["pareto"]] == front
+    for r in js["pareto"]:
+        assert r["replications"] == shared
+        wait = [d[0] for d in days[r["index"]][:shared]]
+        assert r["metrics"]["wait_mean_min"]["mean"] == pytest.approx(np.mean(wait))
+    # the same front as when every layout has only the shared days
+    assert _outcome_with_days([d[:shared] for d in days]).pareto() == front
+    # more days (any values) for a layout other than one with only the shared days
+    # leave the front as it was
+    short = next(k for k, d in enumerate(days) if len(d) == shared)
+    i = data.draw(st.sampled_from([k for k in range(len(days)) if k != short]))
+    extra = data.draw(st.lists(_day, min_size=1, max_size=5))
+    longer = [d + extra if k == i else d for k, d in enumerate(days)]
+    assert _outcome_with_days(longer).pareto() == front
+
+
+def test_a_layout_simulated_longer_does_not_dominate_by_its_extra_days() -> None:
+    """Two layouts with the same staff-hours and the same first 10 days: neither dominates
+    the other. Layout 0's 16 extra days are all good (as those KN adds to the layout it
+    chooses may be): it must not dominate layout 1 by them."""
+    from hallsim.optimise import PARETO
+
+    assert [m for m, _ in PARETO] == ["wait_mean_min", "planned_staff_hours", "csat"]
+    ten = [[1.0 + (r % 3), 0.8] for r in range(10)]
+    out = _outcome_with_days([ten + [[0.1, 0.9]] * 16, ten])
+    assert out.candidates[0].planned_staff_hours == out.candidates[1].planned_staff_hours
+    assert out.pareto() == [0, 1]

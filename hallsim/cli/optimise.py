@@ -97,7 +97,7 @@ def print_outcome(data: dict, base_file: str) -> None:
             )
             echo(f"  {r['layout']}  ({tr('opt.days', n=r['replications'])}{tag})")
             echo("      " + "; ".join(parts))
-    echo("\n" + tr("opt.pareto", n=len(data["pareto"])))
+    echo("\n" + tr("opt.pareto", n=len(data["pareto"]), days=data["pareto_days"]))
     for r in data["pareto"][:10]:
         m = r["metrics"]
         echo(
