@@ -189,7 +189,8 @@ _OPTIMISE_TEXTS = (
     (r"search: (?P<n>\d+) designs visited, at (?P<label>.*)", "opt.progress.visited"),
     (r"feasibility check of (?P<k>\d+) constraint\(s\)", "opt.progress.feasibility"),
     (
-        r"(?P<n>\d+) feasible; selecting the best by KN \(δ = (?P<delta>\S+)\)",
+        r"(?P<n>\d+) feasible; selecting the best by KN on (?P<metric>\S+) "
+        r"\(δ = (?P<delta>\S+)\)",
         "opt.progress.selecting",
     ),
     (r"KN: (?P<k>\d+) candidates left after (?P<r>\d+) replications", "opt.progress.kn"),
@@ -1611,8 +1612,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "检查 {k} 个约束的可行性",
     ),
     "opt.progress.selecting": (
-        "{n} feasible; selecting the best by KN (δ = {delta})",
-        "可行 {n} 个；用 KN 选择最优方案（δ = {delta}）",
+        "{n} feasible; selecting the best by KN on {metric} (δ = {delta})",
+        "可行 {n} 个；用 KN 按 {metric} 选择最优方案（δ = {delta}）",
     ),
     "opt.progress.kn": (
         "KN: {k} candidates left after {r} replications",

@@ -1513,6 +1513,17 @@ def load_evaluations(path: str | Path, key: str) -> dict[str, np.ndarray]:
         return {}
 
 
+def kn_zone(problem: Problem) -> tuple[str, str, float]:
+    """The metric KN selects on, its sense and the indifference zone δ it uses: the
+    objective's, or, for an exact design objective (staff-hours, windows), the
+    tie-break metric's among the layouts tied at the exact optimum.  The one place
+    the progress line, the guarantee and ``--json`` take δ from."""
+    if problem.objective not in DESIGN_MEASURES:
+        return problem.objective, problem.sense, problem.delta
+    metric, sense = TIE_BREAK
+    return metric, sense, default_zone(metric)
+
+
 def _select(
     problem: Problem,
     ev: Evaluator,
@@ -1537,14 +1548,14 @@ def _select(
             return ocba_select(ev, ids, metric, sense, n0, max(budget, n0 * len(ids)))
         return kn_select(ev, ids, metric, sense, delta, alpha, n0, cap, rounds)
 
+    metric, sense, delta = kn_zone(problem)
     if problem.objective not in DESIGN_MEASURES:
-        return pick_best(ok, problem.objective, problem.sense, problem.delta)
+        return pick_best(ok, metric, sense, delta)
     value = {i: ev.candidates[i].design(problem.objective) for i in ok}
     pick = min if problem.sense == "min" else max
     target = pick(value.values())
     tied = [i for i in ok if value[i] == target]
-    metric, sense = TIE_BREAK
-    sel = pick_best(tied, metric, sense, default_zone(metric))
+    sel = pick_best(tied, metric, sense, delta)
     for i in ok:
         if value[i] != target:
             sel.eliminated_at[i] = n0
@@ -1639,7 +1650,8 @@ def optimise(
         ok = [i for i in ids if feas[i].feasible]
         sel = None
         if ok:
-            say(f"{len(ok)} feasible; selecting the best by KN (δ = {problem.delta:g})")
+            metric, _, delta = kn_zone(problem)
+            say(f"{len(ok)} feasible; selecting the best by KN on {metric} (δ = {delta:g})")
             sel = _select(problem, ev, ok, n0, cap, alpha_s, say)
     if sel is not None and sel.capped:
         notes.append(
@@ -1712,15 +1724,16 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
     p = out.problem
     pcs = f"{100 * out.pcs:g}%"
     obj = p.objective
+    _, _, delta = kn_zone(p)
     if obj in DESIGN_MEASURES:
         zone_en = (
             f"{obj} is exact; among layouts tied on it, the shortest mean wait is chosen "
-            f"(δ = {default_zone(TIE_BREAK[0]):g})"
+            f"(δ = {delta:g})"
         )
-        zone_zh = f"{obj} 为确定值；并列者中选平均等待最短者（δ = {default_zone(TIE_BREAK[0]):g}）"
+        zone_zh = f"{obj} 为确定值；并列者中选平均等待最短者（δ = {delta:g}）"
     else:
-        zone_en = f"whenever it is at least δ = {p.delta:g} better than every other"
-        zone_zh = f"只要最优方案比其他方案至少好 δ = {p.delta:g}"
+        zone_en = f"whenever it is at least δ = {delta:g} better than every other"
+        zone_zh = f"只要最优方案比其他方案至少好 δ = {delta:g}"
     tol = ", ".join(f"{c} (ε = {p.tolerances[c.metric]:g})" for c in p.constraints)
     if out.selection is None:
         en = (
@@ -1848,6 +1861,8 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
     return {
         "scenario": p.base.name,
         "objective": {"metric": p.objective, "sense": p.sense, "delta": p.delta},
+        # what KN selected on: the objective, or the tie-break for an exact objective
+        "selected_on": dict(zip(("metric", "sense", "delta"), kn_zone(p), strict=True)),
         "constraints": [
             {"metric": c.metric, "op": c.op, "value": c.value, "tolerance": p.tolerances[c.metric]}
             for c in p.constraints

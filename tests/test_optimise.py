@@ -980,3 +980,36 @@ def test_a_layout_simulated_longer_does_not_dominate_by_its_extra_days() -> None
     out = _outcome_with_days([ten + [[0.1, 0.9]] * 16, ten])
     assert out.candidates[0].planned_staff_hours == out.candidates[1].planned_staff_hours
     assert out.pareto() == [0, 1]
+
+
+# --------------------------------------------------------------------------- δ
+
+
+@pytest.mark.parametrize(
+    "objective", [{"minimise": "planned_staff_hours"}, {"minimise": "wait_mean_min", "delta": 0.3}]
+)
+def test_the_delta_shown_is_the_one_kn_selects_with(monkeypatch, objective) -> None:
+    """The progress line, the guarantee (both languages) and --json's ``selected_on`` give
+    the δ KN is called with: for an exact objective (staff-hours) that of the tie-break
+    metric, not the objective's."""
+    import re
+
+    used: list[tuple[str, float]] = []
+    kn = opt.kn_select
+
+    def spy(ev, ids, metric, sense, delta, *a, **k):
+        used.append((metric, delta))
+        return kn(ev, ids, metric, sense, delta, *a, **k)
+
+    monkeypatch.setattr(opt, "kn_select", spy)
+    base = load_scenario(ROOT / "scenarios" / "integrated.toml")
+    said: list[str] = []
+    out = opt.optimise(problem(base, {**_small_space(), **objective}), progress=said.append)
+    assert len(set(used)) == 1
+    metric, delta = used[0]
+    line = next(s for s in said if "selecting the best" in s)
+    assert re.search(rf"KN on {metric} \(δ = {delta:g}\)", line), line
+    js = opt.outcome_json(out)
+    assert js["selected_on"]["metric"] == metric and js["selected_on"]["delta"] == delta
+    for text in js["guarantee"].values():
+        assert set(re.findall(r"δ = (\d[\d.]*\d|\d)", text)) == {f"{delta:g}"}, text
