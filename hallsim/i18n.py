@@ -227,7 +227,12 @@ def optimise_text(text: str, lang: str | None = None) -> str:
     for pattern, key in _OPTIMISE_TEXTS:
         found = re.fullmatch(pattern, text)
         if found:
-            return t(key, lang, **found.groupdict())
+            fields = found.groupdict()
+            if "metric" in fields and (lang or current()) == "zh":
+                from hallsim.metrics.registry import label
+
+                fields["metric"] = label(fields["metric"], "zh")
+            return t(key, lang, **fields)
     return text
 
 

@@ -1719,6 +1719,18 @@ def scenario_toml(candidate: Candidate, note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def zh_name(metric: str) -> str:
+    """A metric or design measure as a Chinese reader reads it: its registry label (the
+    key stays in JSON and in the English text, where it is what the space file names)."""
+    from hallsim.metrics.registry import label
+
+    return label(metric, "zh")
+
+
+def zh_constraint(c: Bound) -> str:
+    return f"{zh_name(c.metric)} {c.op} {c.value:g}"
+
+
 def guarantee_text(out: Outcome) -> tuple[str, str]:
     """The probability-of-correct-selection statement (English, Chinese)."""
     p = out.problem
@@ -1730,17 +1742,23 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
             f"{obj} is exact; among layouts tied on it, the shortest mean wait is chosen "
             f"(δ = {delta:g})"
         )
-        zone_zh = f"{obj} 为确定值；并列者中选平均等待最短者（δ = {delta:g}）"
+        zone_zh = f"{zh_name(obj)}为确定值；并列者中选平均等候时长最短者（δ = {delta:g}）"
     else:
         zone_en = f"whenever it is at least δ = {delta:g} better than every other"
         zone_zh = f"只要最优方案比其他方案至少好 δ = {delta:g}"
     tol = ", ".join(f"{c} (ε = {p.tolerances[c.metric]:g})" for c in p.constraints)
+    tol_zh = "，".join(
+        f"{zh_constraint(c)}（ε = {p.tolerances[c.metric]:g}）" for c in p.constraints
+    )
     if out.selection is None:
         en = (
             f"With probability ≥ {pcs}, every layout outside the tolerance of {tol} is classed "
             "feasible or not correctly (Andradóttir & Kim 2010): none was found feasible."
         )
-        zh = f"在容差之外，各方案可行与否的判断以不低于 {pcs} 的概率正确：没有可行方案。"
+        zh = (
+            f"在 {tol_zh} 的容差之外，各方案可行与否的判断以不低于 {pcs} 的概率正确"
+            "（Andradóttir & Kim 2010）：没有可行方案。"
+        )
         if not out.guarantee_holds:
             en += " NOT MET here: the replication cap was reached (see the notes)."
             zh += " 本次未达到：已到重复次数上限（见说明）。"
@@ -1773,7 +1791,9 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
     )
     zh = (
         f"所选方案以不低于 {pcs} 的概率是{over_zh}中的最优（{zone_zh}）"
-        + ("；约束的可行性判断在容差之外同样可靠" if tol else "")
+        + (f"，且 {tol_zh} 容差之外的每个方案均被正确判定可行与否" if tol else "")
+        + "——Kim & Nelson (2001) 的 KN 程序"
+        + ("，及 Andradóttir & Kim (2010) 的可行性检验" if tol else "")
         + "。"
     )
     if not out.guarantee_holds:
@@ -1799,7 +1819,10 @@ def answer_line(out: Outcome) -> tuple[str, str]:
     en = f"Open {b.label}: it {verb} {p.objective} ({val})" + (
         f" subject to {cons}" if cons else ""
     )
-    zh = f"开设 {b.label}：使 {p.objective} {verb_zh}（{val}）" + (f"，满足 {cons}" if cons else "")
+    cons_zh = "；".join(zh_constraint(c) for c in p.constraints)
+    zh = f"开设 {b.label}：使{zh_name(p.objective)}{verb_zh}（{val}）" + (
+        f"，满足 {cons_zh}" if cons else ""
+    )
     if out.selection.procedure == "OCBA":
         en += f", estimated PCS {100 * out.pcs:.0f}% (OCBA, not a guarantee)."
         zh += f"，正确选择概率估计为 {100 * out.pcs:.0f}%（OCBA，非保证）。"

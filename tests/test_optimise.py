@@ -1013,3 +1013,40 @@ def test_the_delta_shown_is_the_one_kn_selects_with(monkeypatch, objective) -> N
     assert js["selected_on"]["metric"] == metric and js["selected_on"]["delta"] == delta
     for text in js["guarantee"].values():
         assert set(re.findall(r"δ = (\d[\d.]*\d|\d)", text)) == {f"{delta:g}"}, text
+
+
+# --------------------------------------------------------------------------- Chinese
+
+
+@pytest.mark.parametrize("objective", ["planned_staff_hours", "wait_mean_min"])
+def test_chinese_output_names_metrics_by_their_chinese_labels(capsys, tmp_path, objective) -> None:
+    """Under --lang zh a person reads the metrics registry's Chinese labels, never the raw
+    keys (which stay in --json), and the guarantee cites the same sources as the English."""
+    import re
+
+    from hallsim.metrics.registry import label
+
+    space = {**_small_space(), "minimise": objective}
+    body = "[optimise]\n" + "\n".join(
+        f"{k} = {json.dumps(v)}" for k, v in space.items() if k != "groups"
+    )
+    for g in space["groups"]:
+        body += "\n[[optimise.groups]]\n"
+        body += "\n".join(f"{k} = {json.dumps(v)}" for k, v in g.items())
+    path = _write_space(tmp_path, body)
+    args = ("optimise", str(ROOT / "scenarios" / "integrated.toml"), "--space", str(path))
+    code, text, e = run(capsys, *args, "--lang", "zh", "-w", "1")
+    assert code == 0, e
+    printed = text.split("# ")[0] + e  # before the [[windows]] snippet to paste
+    keys = ["wait_mean_min", "service_level", "utilisation", "csat", "planned_staff_hours"]
+    for key in keys:
+        assert not re.search(rf"\b{key}\b", printed), key
+        assert label(key, "zh") in printed, key
+    for source in ("Kim & Nelson (2001)", "Andradóttir & Kim (2010)"):
+        assert source in text
+    code, js, e = run(capsys, *args, "--lang", "zh", "-w", "1", "--json")
+    data = json.loads(js)
+    assert set(keys) - {"planned_staff_hours"} <= set(data["best"]["metrics"])
+    assert data["objective"]["metric"] == objective
+    for source in ("Kim & Nelson (2001)", "Andradóttir & Kim (2010)"):
+        assert source in data["guarantee"]["zh"] and source in data["guarantee"]["en"]

@@ -55,13 +55,30 @@ def _diff(metric: str, s: dict) -> str:
     return txt + unit
 
 
+def _name(metric: str) -> str:
+    """A metric or design measure as printed: its key in English (what the space file
+    names), its registry label in Chinese (``--json`` keeps the keys)."""
+    from hallsim.optimise import zh_name
+
+    return zh_name(metric) if current() == "zh" else metric
+
+
+def _row(metric: str, value: str) -> str:
+    """A table row, the name padded to 24 display columns (a CJK character takes two)."""
+    import unicodedata
+
+    name = _name(metric)
+    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in name)
+    return f"  {name}{' ' * max(1, 24 - width)}{value}"
+
+
 def print_outcome(data: dict, base_file: str) -> None:
     echo = click.echo
     obj = data["objective"]["metric"]
     verb = tr("opt.minimise") if data["objective"]["sense"] == "min" else tr("opt.maximise")
-    cons = ", ".join(f"{c['metric']}{c['op']}{c['value']:g}" for c in data["constraints"])
+    cons = ", ".join(f"{_name(c['metric'])}{c['op']}{c['value']:g}" for c in data["constraints"])
     echo(
-        tr("opt.title", scenario=data["scenario"], verb=verb, metric=obj)
+        tr("opt.title", scenario=data["scenario"], verb=verb, metric=_name(obj))
         + (tr("opt.subject_to", constraints=cons) if cons else "")
         + (tr("opt.budget", budgets=", ".join(data["budgets"])) if data["budgets"] else "")
     )
@@ -84,14 +101,14 @@ def print_outcome(data: dict, base_file: str) -> None:
     else:
         echo("\n" + tr("opt.best", layout=best["layout"], days=best["replications"]))
         for m, s in best["metrics"].items():
-            echo(f"  {m:<24}{_ci(m, s)}")
-        echo(f"  {'windows':<24}{best['windows']}")
-        echo(f"  {'planned_staff_hours':<24}{best['planned_staff_hours']:.1f}")
+            echo(_row(m, _ci(m, s)))
+        echo(_row("windows", str(best["windows"])))
+        echo(_row("planned_staff_hours", f"{best['planned_staff_hours']:.1f}"))
     if data["runners_up"]:
         echo("\n" + tr("opt.runners_up"))
         for r in data["runners_up"]:
             d = r["difference_to_best"]
-            parts = [f"{m} {_diff(m, s)}" for m, s in list(d.items())[:3]]
+            parts = [f"{_name(m)} {_diff(m, s)}" for m, s in list(d.items())[:3]]
             tag = (
                 "" if "eliminated_after" not in r else tr("opt.out_after", n=r["eliminated_after"])
             )
