@@ -1050,3 +1050,30 @@ def test_chinese_output_names_metrics_by_their_chinese_labels(capsys, tmp_path, 
     assert data["objective"]["metric"] == objective
     for source in ("Kim & Nelson (2001)", "Andradóttir & Kim (2010)"):
         assert source in data["guarantee"]["zh"] and source in data["guarantee"]["en"]
+
+
+def test_ctrl_c_while_writing_the_results_says_how_to_resume(capsys, tmp_path, monkeypatch) -> None:
+    """Ctrl-C after the search, while the results are written (here: the plot), exits 130
+    with the resume hint, the replications saved; the same command then finishes with the
+    answer of a run never stopped."""
+    space = _write_space(tmp_path, GOOD)
+    args = ("optimise", str(ROOT / "scenarios" / "integrated.toml"), "--space", str(space))
+    args += ("--json", "-w", "1")
+    code, fresh, e = run(capsys, *args, "--out", str(tmp_path / "fresh"))
+    assert code == 0, e
+
+    def ctrl_c(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opt, "plot_pareto", ctrl_c)
+    out = ("--out", str(tmp_path / "stopped"))
+    code, _, e = run(capsys, *args, *out)
+    assert code == 130 and "rerun the same command to resume" in e, e
+    assert (tmp_path / "stopped" / "evaluations.npz").is_file()
+    monkeypatch.undo()
+    code, again, e = run(capsys, *args, *out)
+    assert code == 0 and "resuming" in e, e
+    a, b = json.loads(fresh), json.loads(again)
+    assert b["simulations"] == a["simulations"]
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b

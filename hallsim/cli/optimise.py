@@ -317,6 +317,16 @@ def _run_into(folder, problem, where: dict, progress):
             holder["ev"] = ev
             save(ev)
 
+        def interrupted() -> None:
+            """Ctrl-C: save the replications run so far and say how to resume."""
+            _ignore_ctrl_c()  # exiting: a further Ctrl-C must not cut the save short
+            if "ev" in holder:
+                save(holder["ev"], force=True)
+            click.echo(
+                "hallsim optimise: " + tr("err.optimise_interrupted", path=folder.path), err=True
+            )
+            raise click.exceptions.Exit(130)
+
         try:
             outcome = opt.optimise(
                 problem, progress=progress, saved=saved, checkpoint=checkpoint, **where
@@ -326,21 +336,19 @@ def _run_into(folder, problem, where: dict, progress):
         except ClusterError as exc:  # nothing run: the folder is left as it was
             raise cluster_failure(exc) from None
         except KeyboardInterrupt:
-            _ignore_ctrl_c()  # exiting: a further Ctrl-C must not cut the save short
-            if "ev" in holder:
-                save(holder["ev"], force=True)
-            click.echo(
-                "hallsim optimise: " + tr("err.optimise_interrupted", path=folder.path), err=True
-            )
-            raise click.exceptions.Exit(130) from None
-        data = {**opt.outcome_json(outcome), "command": _command_line()}
-        f.write_text("optimise.json", json.dumps(data, ensure_ascii=False, indent=1))
-        if outcome.best is not None:
-            note = f"best layout found by: {data['command']} ({data['guarantee']['en']})"
-            f.write_text("best.toml", opt.scenario_toml(outcome.best, note))
-        f.write_text("candidates.csv", opt.candidates_table(outcome).to_csv(index=False))
-        fig = opt.plot_pareto(outcome)
-        f.write("plots/pareto.png", lambda p: plots.save_figure(fig, p, "png"))
-        save(outcome.evaluator, force=True)
+            interrupted()
+        holder["ev"] = outcome.evaluator
+        try:  # a Ctrl-C while writing the results resumes too (nothing is simulated again)
+            data = {**opt.outcome_json(outcome), "command": _command_line()}
+            f.write_text("optimise.json", json.dumps(data, ensure_ascii=False, indent=1))
+            if outcome.best is not None:
+                note = f"best layout found by: {data['command']} ({data['guarantee']['en']})"
+                f.write_text("best.toml", opt.scenario_toml(outcome.best, note))
+            f.write_text("candidates.csv", opt.candidates_table(outcome).to_csv(index=False))
+            fig = opt.plot_pareto(outcome)
+            f.write("plots/pareto.png", lambda p: plots.save_figure(fig, p, "png"))
+            save(outcome.evaluator, force=True)
+        except KeyboardInterrupt:
+            interrupted()
     data.pop("command")
     return data, outcome
