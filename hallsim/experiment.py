@@ -251,6 +251,7 @@ def stop_pool(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
             and getattr(p, "_args", (None,))[0] is queue
             and p not in workers
         ]
+        manager = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for p in workers:
             p.terminate()
@@ -260,6 +261,11 @@ def stop_pool(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
+        if manager is not None:
+            # its workers gone, the pool's thread closes its wake-up pipe and ends: waited
+            # for here, or the interpreter's exit could write to that pipe as it closes
+            # ("OSError: Bad file descriptor" printed after the resume message)
+            manager.join(max(1.0, deadline - time.monotonic()))
 
 
 # Serial seconds of replications left below which ``run_replications`` does not start a
