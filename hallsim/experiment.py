@@ -206,8 +206,8 @@ class ctrl_c_held:  # a context manager, named for what its block does
 
     def __enter__(self) -> ctrl_c_held:
         self.hits = 0
-        self.old = None
-        if threading.current_thread() is threading.main_thread():
+        self.installed = threading.current_thread() is threading.main_thread()
+        if self.installed:
             self.old = signal.signal(signal.SIGINT, self._hold)
         return self
 
@@ -215,8 +215,9 @@ class ctrl_c_held:  # a context manager, named for what its block does
         self.hits += 1
 
     def __exit__(self, kind: object, *_: object) -> None:
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
+        if self.installed:
+            # None: a handler not set from Python, which cannot be put back; default then
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.old is None else self.old)
         if self.hits and kind is None:
             raise KeyboardInterrupt
 

@@ -1077,3 +1077,23 @@ def test_ctrl_c_while_writing_the_results_says_how_to_resume(capsys, tmp_path, m
     assert b["simulations"] == a["simulations"]
     a.pop("seconds"), b.pop("seconds")
     assert a == b
+
+
+def test_ctrl_c_held_raises_once_after_its_block_and_restores_the_handler() -> None:
+    import os
+    import signal
+
+    from hallsim.experiment import ctrl_c_held
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            done = True  # the block runs to its end
+    assert done and signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(ValueError):  # an exception already leaving: Ctrl-C adds nothing
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            raise ValueError
+    assert signal.getsignal(signal.SIGINT) is before
