@@ -262,10 +262,11 @@ def stop_pool(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
-        if manager is not None:
-            # its workers gone, the pool's thread closes its wake-up pipe and ends: waited
-            # for here, or the interpreter's exit could write to that pipe as it closes
-            # ("OSError: Bad file descriptor" printed after the resume message)
+        # its workers gone, the pool's thread closes its wake-up pipe and ends: waited for
+        # here, or the interpreter's exit could write to that pipe as it closes ("OSError:
+        # Bad file descriptor" after the resume message).  Ctrl-C can cut in between the
+        # thread's creation and its start: a thread never started is not waited for.
+        if manager is not None and manager.ident is not None:
             manager.join(max(1.0, deadline - time.monotonic()))
 
 

@@ -1097,3 +1097,21 @@ def test_ctrl_c_held_raises_once_after_its_block_and_restores_the_handler() -> N
             os.kill(os.getpid(), signal.SIGINT)
             raise ValueError
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_interrupted_pool_stops_whatever_point_its_start_up_reached() -> None:
+    """Ctrl-C can land as a pool starts: no worker yet, or its thread made but not started.
+    Stopping it then is no error, and a pool with running workers is left with none."""
+    import threading
+
+    from hallsim.experiment import stop_pool, worker_pool
+
+    stop_pool(worker_pool(2), interrupted=True)  # nothing started yet
+    pool = worker_pool(2)
+    assert pool.submit(abs, -1).result() == 1
+    workers = list(pool._processes.values())
+    stop_pool(pool, interrupted=True)
+    assert not any(p.is_alive() for p in workers)
+    pool = worker_pool(2)
+    pool._executor_manager_thread = threading.Thread(target=lambda: None)  # made, not started
+    stop_pool(pool, interrupted=True)
