@@ -195,6 +195,81 @@ def worker_pool(workers: int, context: str | None = None) -> ProcessPoolExecutor
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init)
 
 
+class ctrl_c_held:  # a context manager, named for what its block does
+    """Ctrl-C while the block runs is held, and raised as one KeyboardInterrupt when it
+    ends, unless an exception already leaves it (main thread only; elsewhere a no-op).
+
+    For shutting a pool down: a second Ctrl-C landing halfway through
+    ``ProcessPoolExecutor.shutdown`` (or its process start-up) can leave a worker that
+    never gets its stop signal, and the process then waits for it at exit for ever.
+    """
+
+    def __enter__(self) -> ctrl_c_held:
+        self.hits = 0
+        self.installed = threading.current_thread() is threading.main_thread()
+        if self.installed:
+            self.old = signal.signal(signal.SIGINT, self._hold)
+        return self
+
+    def _hold(self, *_: object) -> None:
+        self.hits += 1
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if self.installed:
+            # None: a handler not set from Python, which cannot be put back; default then
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.old is None else self.old)
+        if self.hits and kind is None:
+            raise KeyboardInterrupt
+
+
+POOL_STOP_S = 5.0
+"""Seconds an interrupted pool's workers get to die after SIGTERM before SIGKILL."""
+
+
+def stop_pool(pool: ProcessPoolExecutor, interrupted: bool = False) -> None:
+    """Shut a ``worker_pool`` down, whatever further Ctrl-C arrives meanwhile.
+
+    Normally its workers finish what they run (``shutdown(wait=True)``).  After
+    Ctrl-C (``interrupted``) nothing they run is wanted: pending work is cancelled
+    and every worker process of the pool (also one started by a start-up that
+    Ctrl-C cut short, which the pool does not know) is terminated, with a bounded
+    wait, so no exit waits on a worker that never got its stop signal.
+    """
+    import multiprocessing
+    from concurrent.futures import process as _process
+
+    with ctrl_c_held():
+        if not interrupted:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        queue = getattr(pool, "_call_queue", None)
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        workers += [
+            p
+            for p in multiprocessing.active_children()
+            if getattr(p, "_target", None) is _process._process_worker
+            and queue is not None
+            and getattr(p, "_args", (None,))[0] is queue
+            and p not in workers
+        ]
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            p.terminate()
+        deadline = time.monotonic() + POOL_STOP_S
+        for p in workers:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+        # its workers gone, the pool's thread closes its wake-up pipe and ends: waited for
+        # here, or the interpreter's exit could write to that pipe as it closes ("OSError:
+        # Bad file descriptor" after the resume message).  Ctrl-C can cut in between the
+        # thread's creation and its start: a thread never started is not waited for.
+        if manager is not None and manager.ident is not None:
+            manager.join(max(1.0, deadline - time.monotonic()))
+
+
 # Serial seconds of replications left below which ``run_replications`` does not start a
 # pool: starting and stopping one costs ~0.1-0.2 s (benchmarks/README.md, "Start-up time").
 POOL_WORTH_S = 0.4

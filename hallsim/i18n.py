@@ -189,7 +189,8 @@ _OPTIMISE_TEXTS = (
     (r"search: (?P<n>\d+) designs visited, at (?P<label>.*)", "opt.progress.visited"),
     (r"feasibility check of (?P<k>\d+) constraint\(s\)", "opt.progress.feasibility"),
     (
-        r"(?P<n>\d+) feasible; selecting the best by KN \(δ = (?P<delta>\S+)\)",
+        r"(?P<n>\d+) feasible; selecting the best by KN on (?P<metric>\S+) "
+        r"\(δ = (?P<delta>\S+)\)",
         "opt.progress.selecting",
     ),
     (r"KN: (?P<k>\d+) candidates left after (?P<r>\d+) replications", "opt.progress.kn"),
@@ -226,7 +227,12 @@ def optimise_text(text: str, lang: str | None = None) -> str:
     for pattern, key in _OPTIMISE_TEXTS:
         found = re.fullmatch(pattern, text)
         if found:
-            return t(key, lang, **found.groupdict())
+            fields = found.groupdict()
+            if "metric" in fields and (lang or current()) == "zh":
+                from hallsim.metrics.registry import label
+
+                fields["metric"] = label(fields["metric"], "zh")
+            return t(key, lang, **fields)
     return text
 
 
@@ -1578,8 +1584,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.out_after": (", out after {n}", "，在第 {n} 轮淘汰"),
     "opt.days": ("{n} days", "{n} 天"),
     "opt.pareto": (
-        "Pareto front (wait, planned staff-hours, predicted CSAT): {n} layouts",
-        "帕累托前沿（等候时长、计划窗口工时、预测满意率）：{n} 个方案",
+        "Pareto front (wait, planned staff-hours, predicted CSAT): {n} layouts, means over "
+        "the first {days} days (the same days for every layout)",
+        "帕累托前沿（等候时长、计划窗口工时、预测满意率）：{n} 个方案，"
+        "均值取前 {days} 天（各方案为相同的天）",
     ),
     "opt.pareto_row": (
         "wait {wait} min, {hours} h, CSAT {csat} (predicted)",
@@ -1609,8 +1617,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "检查 {k} 个约束的可行性",
     ),
     "opt.progress.selecting": (
-        "{n} feasible; selecting the best by KN (δ = {delta})",
-        "可行 {n} 个；用 KN 选择最优方案（δ = {delta}）",
+        "{n} feasible; selecting the best by KN on {metric} (δ = {delta})",
+        "可行 {n} 个；用 KN 按 {metric} 选择最优方案（δ = {delta}）",
     ),
     "opt.progress.kn": (
         "KN: {k} candidates left after {r} replications",

@@ -747,7 +747,7 @@ class Evaluator:
         self.workers = max(1, int(workers))
         self.backend, self.scheduler = _check_backend(backend, scheduler)
         self._pool: Executor | None = None
-        self._close: Callable[[], None] | None = None
+        self._close: Callable[[bool], None] | None = None
         # replications of an earlier, interrupted run of the same problem (by layout label):
         # taken instead of simulating them again, only as far as this run asks
         self.saved: dict[str, np.ndarray] = {}
@@ -761,19 +761,26 @@ class Evaluator:
             from hallsim.cluster import dask_executor
 
             dask = dask_executor(self.workers, self.scheduler)
-            self._pool, self._close, self.workers = dask.executor, dask.close, dask.workers
+            close = dask.close
+            self._pool, self.workers = dask.executor, dask.workers
+            self._close = lambda _interrupted: close()
         elif self.workers > 1:
-            from hallsim.experiment import worker_pool
+            from hallsim.experiment import stop_pool, worker_pool
 
             pool = worker_pool(self.workers)
             self._pool = pool
-            self._close = lambda: pool.shutdown(wait=True, cancel_futures=True)
+            self._close = lambda interrupted: stop_pool(pool, interrupted)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._close is not None:
-            close, self._pool, self._close = self._close, None, None
-            close()
+    def __exit__(self, kind: type[BaseException] | None = None, *_: object) -> None:
+        from hallsim.experiment import ctrl_c_held
+
+        # a second Ctrl-C must not cut the shutdown short (experiment.stop_pool)
+        with ctrl_c_held():
+            if self._close is not None:
+                close, self._pool, self._close = self._close, None, None
+                interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+                close(interrupted)
 
     def n(self, i: int) -> int:
         return len(self.obs.get(i, ()))
@@ -1408,15 +1415,24 @@ class Outcome:
 
         return sorted(feas, key=key)
 
+    def pareto_days(self) -> int:
+        """The days the Pareto front compares on: replications 0..n-1, which every
+        simulated candidate has.  On common random numbers replication r is the same day
+        for every layout, so the front's means are over the same days for all (a layout
+        simulated longer, e.g. by KN, must not look better or worse by its extra days)."""
+        ns = [self.evaluator.n(c.index) for c in self.candidates]
+        return min((n for n in ns if n > 0), default=0)
+
     def pareto(self) -> list[int]:
-        """Candidates no other candidate beats on every PARETO objective (means over the
-        days each was simulated, the numbers shown).  A description of the trade-off, not
-        a selection with a guarantee."""
+        """Candidates no other candidate beats on every PARETO objective, by their means
+        over the ``pareto_days`` every candidate shares (the numbers shown for it).  A
+        description of the trade-off, not a selection with a guarantee."""
+        days = self.pareto_days()
         ids = [c.index for c in self.candidates if self.evaluator.n(c.index) > 0]
         pts = np.array(
             [
                 [
-                    (1 if sense == "min" else -1) * np.nanmean(self.evaluator.values(i, m))
+                    (1 if sense == "min" else -1) * np.nanmean(self.evaluator.values(i, m, days))
                     for m, sense in PARETO
                 ]
                 for i in ids
@@ -1497,6 +1513,17 @@ def load_evaluations(path: str | Path, key: str) -> dict[str, np.ndarray]:
         return {}
 
 
+def kn_zone(problem: Problem) -> tuple[str, str, float]:
+    """The metric KN selects on, its sense and the indifference zone δ it uses: the
+    objective's, or, for an exact design objective (staff-hours, windows), the
+    tie-break metric's among the layouts tied at the exact optimum.  The one place
+    the progress line, the guarantee and ``--json`` take δ from."""
+    if problem.objective not in DESIGN_MEASURES:
+        return problem.objective, problem.sense, problem.delta
+    metric, sense = TIE_BREAK
+    return metric, sense, default_zone(metric)
+
+
 def _select(
     problem: Problem,
     ev: Evaluator,
@@ -1521,14 +1548,14 @@ def _select(
             return ocba_select(ev, ids, metric, sense, n0, max(budget, n0 * len(ids)))
         return kn_select(ev, ids, metric, sense, delta, alpha, n0, cap, rounds)
 
+    metric, sense, delta = kn_zone(problem)
     if problem.objective not in DESIGN_MEASURES:
-        return pick_best(ok, problem.objective, problem.sense, problem.delta)
+        return pick_best(ok, metric, sense, delta)
     value = {i: ev.candidates[i].design(problem.objective) for i in ok}
     pick = min if problem.sense == "min" else max
     target = pick(value.values())
     tied = [i for i in ok if value[i] == target]
-    metric, sense = TIE_BREAK
-    sel = pick_best(tied, metric, sense, default_zone(metric))
+    sel = pick_best(tied, metric, sense, delta)
     for i in ok:
         if value[i] != target:
             sel.eliminated_at[i] = n0
@@ -1590,9 +1617,9 @@ def optimise(
         say(f"{size} layouts in the space (> max_candidates {s.max_candidates}): searching")
         try:
             cands, ev = neighbourhood_search(problem, factory, n0, s.max_candidates, say)
-        except BaseException:
+        except BaseException as exc:
             if "ev" in holder:
-                holder["ev"].__exit__()
+                holder["ev"].__exit__(type(exc))
             raise
         # the search's pool (or cluster) stays open for the selection below
         notes.append(
@@ -1623,7 +1650,8 @@ def optimise(
         ok = [i for i in ids if feas[i].feasible]
         sel = None
         if ok:
-            say(f"{len(ok)} feasible; selecting the best by KN (δ = {problem.delta:g})")
+            metric, _, delta = kn_zone(problem)
+            say(f"{len(ok)} feasible; selecting the best by KN on {metric} (δ = {delta:g})")
             sel = _select(problem, ev, ok, n0, cap, alpha_s, say)
     if sel is not None and sel.capped:
         notes.append(
@@ -1691,27 +1719,46 @@ def scenario_toml(candidate: Candidate, note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def zh_name(metric: str) -> str:
+    """A metric or design measure as a Chinese reader reads it: its registry label (the
+    key stays in JSON and in the English text, where it is what the space file names)."""
+    from hallsim.metrics.registry import label
+
+    return label(metric, "zh")
+
+
+def zh_constraint(c: Bound) -> str:
+    return f"{zh_name(c.metric)} {c.op} {c.value:g}"
+
+
 def guarantee_text(out: Outcome) -> tuple[str, str]:
     """The probability-of-correct-selection statement (English, Chinese)."""
     p = out.problem
     pcs = f"{100 * out.pcs:g}%"
     obj = p.objective
+    _, _, delta = kn_zone(p)
     if obj in DESIGN_MEASURES:
         zone_en = (
             f"{obj} is exact; among layouts tied on it, the shortest mean wait is chosen "
-            f"(δ = {default_zone(TIE_BREAK[0]):g})"
+            f"(δ = {delta:g})"
         )
-        zone_zh = f"{obj} 为确定值；并列者中选平均等待最短者（δ = {default_zone(TIE_BREAK[0]):g}）"
+        zone_zh = f"{zh_name(obj)}为确定值；并列者中选平均等候时长最短者（δ = {delta:g}）"
     else:
-        zone_en = f"whenever it is at least δ = {p.delta:g} better than every other"
-        zone_zh = f"只要最优方案比其他方案至少好 δ = {p.delta:g}"
+        zone_en = f"whenever it is at least δ = {delta:g} better than every other"
+        zone_zh = f"只要最优方案比其他方案至少好 δ = {delta:g}"
     tol = ", ".join(f"{c} (ε = {p.tolerances[c.metric]:g})" for c in p.constraints)
+    tol_zh = "，".join(
+        f"{zh_constraint(c)}（ε = {p.tolerances[c.metric]:g}）" for c in p.constraints
+    )
     if out.selection is None:
         en = (
             f"With probability ≥ {pcs}, every layout outside the tolerance of {tol} is classed "
             "feasible or not correctly (Andradóttir & Kim 2010): none was found feasible."
         )
-        zh = f"在容差之外，各方案可行与否的判断以不低于 {pcs} 的概率正确：没有可行方案。"
+        zh = (
+            f"在 {tol_zh} 的容差之外，各方案可行与否的判断以不低于 {pcs} 的概率正确"
+            "（Andradóttir & Kim 2010）：没有可行方案。"
+        )
         if not out.guarantee_holds:
             en += " NOT MET here: the replication cap was reached (see the notes)."
             zh += " 本次未达到：已到重复次数上限（见说明）。"
@@ -1744,7 +1791,9 @@ def guarantee_text(out: Outcome) -> tuple[str, str]:
     )
     zh = (
         f"所选方案以不低于 {pcs} 的概率是{over_zh}中的最优（{zone_zh}）"
-        + ("；约束的可行性判断在容差之外同样可靠" if tol else "")
+        + (f"，且 {tol_zh} 容差之外的每个方案均被正确判定可行与否" if tol else "")
+        + "——Kim & Nelson (2001) 的 KN 程序"
+        + ("，及 Andradóttir & Kim (2010) 的可行性检验" if tol else "")
         + "。"
     )
     if not out.guarantee_holds:
@@ -1770,7 +1819,10 @@ def answer_line(out: Outcome) -> tuple[str, str]:
     en = f"Open {b.label}: it {verb} {p.objective} ({val})" + (
         f" subject to {cons}" if cons else ""
     )
-    zh = f"开设 {b.label}：使 {p.objective} {verb_zh}（{val}）" + (f"，满足 {cons}" if cons else "")
+    cons_zh = "；".join(zh_constraint(c) for c in p.constraints)
+    zh = f"开设 {b.label}：使{zh_name(p.objective)}{verb_zh}（{val}）" + (
+        f"，满足 {cons_zh}" if cons else ""
+    )
     if out.selection.procedure == "OCBA":
         en += f", estimated PCS {100 * out.pcs:.0f}% (OCBA, not a guarantee)."
         zh += f"，正确选择概率估计为 {100 * out.pcs:.0f}%（OCBA，非保证）。"
@@ -1789,7 +1841,8 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
     shown = list(dict.fromkeys([p.objective, *(c.metric for c in p.constraints), *SHOWN]))
     shown_sim = [m for m in shown if m not in DESIGN_MEASURES]
 
-    def cand_json(i: int) -> dict[str, Any]:
+    def cand_json(i: int, days: int | None = None) -> dict[str, Any]:
+        """Candidate i, its metrics over all its days or over its first ``days``."""
         c = out.candidates[i]
         f = out.feasibility.get(i)
         row: dict[str, Any] = {
@@ -1798,9 +1851,11 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
             "counts": {g.name: n for g, n in zip(p.space.groups, c.counts, strict=True)},
             "windows": c.windows,
             "planned_staff_hours": c.planned_staff_hours,
-            "replications": out.evaluator.n(i),
+            "replications": out.evaluator.n(i) if days is None else days,
             "feasible": None if f is None else f.feasible,  # None: not a finalist
-            "metrics": {m: {k: _num(v) for k, v in out.summary(i, m).items()} for m in shown_sim},
+            "metrics": {
+                m: {k: _num(v) for k, v in out.summary(i, m, days).items()} for m in shown_sim
+            },
         }
         if c.levels:
             starts = roster_starts(p)
@@ -1829,6 +1884,8 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
     return {
         "scenario": p.base.name,
         "objective": {"metric": p.objective, "sense": p.sense, "delta": p.delta},
+        # what KN selected on: the objective, or the tie-break for an exact objective
+        "selected_on": dict(zip(("metric", "sense", "delta"), kn_zone(p), strict=True)),
         "constraints": [
             {"metric": c.metric, "op": c.op, "value": c.value, "tolerance": p.tolerances[c.metric]}
             for c in p.constraints
@@ -1852,8 +1909,9 @@ def outcome_json(out: Outcome) -> dict[str, Any]:
         if best is None
         else {**cand_json(best.index), "windows_toml": windows_toml(best)},
         "runners_up": runners,
-        "pareto": [cand_json(i) for i in out.pareto()],
+        "pareto": [cand_json(i, out.pareto_days()) for i in out.pareto()],
         "pareto_objectives": [{"metric": m, "sense": s} for m, s in PARETO],
+        "pareto_days": out.pareto_days(),
         "notes": out.notes,
     }
 
@@ -1886,14 +1944,16 @@ def candidates_table(out: Outcome):
 
 
 def plot_pareto(out: Outcome):
-    """Mean wait against planned staff-hours for every candidate (first n0 days), the
-    Pareto front joined, colour = predicted CSAT (a prediction, marked as such)."""
+    """Mean wait against planned staff-hours for every candidate, over the days all share
+    (``Outcome.pareto_days``), the Pareto front ringed, colour = predicted CSAT (a
+    prediction, marked as such)."""
     from hallsim import plots
 
+    days = out.pareto_days()
     ids = [c.index for c in out.candidates]
     x = np.array([out.candidates[i].planned_staff_hours for i in ids])
-    y = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min")) for i in ids])
-    z = np.array([np.nanmean(out.evaluator.values(i, "csat")) for i in ids])
+    y = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min", days)) for i in ids])
+    z = np.array([np.nanmean(out.evaluator.values(i, "csat", days)) for i in ids])
     front = out.pareto()
     with plots._style([c.label for c in out.candidates]) as cjk:
         fig = plots._figure()
@@ -1901,14 +1961,14 @@ def plot_pareto(out: Outcome):
         sc = ax.scatter(x, y, c=100 * z, cmap="viridis", s=28, alpha=0.8)
         fig.colorbar(sc, ax=ax, label="predicted CSAT (%) — model prediction")
         fx = np.array([out.candidates[i].planned_staff_hours for i in front])
-        fy = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min")) for i in front])
+        fy = np.array([np.nanmean(out.evaluator.values(i, "wait_mean_min", days)) for i in front])
         order = np.argsort(fx)
         ax.plot(fx[order], fy[order], "o", mfc="none", mec="crimson", ms=11, label="Pareto front")
         if out.best is not None:
             b = out.best
             ax.plot(
                 [b.planned_staff_hours],
-                [np.nanmean(out.evaluator.values(b.index, "wait_mean_min"))],
+                [np.nanmean(out.evaluator.values(b.index, "wait_mean_min", days))],
                 "*",
                 color="crimson",
                 ms=16,
@@ -1916,6 +1976,9 @@ def plot_pareto(out: Outcome):
             )
         ax.set_xlabel("planned staff-hours (window-hours a day)")
         ax.set_ylabel("mean wait (min)")
-        ax.set_title(f"{out.problem.base.name}: {len(ids)} designs, mean over the days simulated")
+        ax.set_title(
+            f"{out.problem.base.name}: {len(ids)} designs, mean over the first {days} days "
+            "(the same days for every design)"
+        )
         ax.legend(loc="upper right", fontsize="small")
         return plots._finish(fig, cjk)

@@ -809,3 +809,309 @@ def test_every_progress_line_note_and_method_reads_in_chinese(extra) -> None:
         assert has_chinese(optimise_text(text, "zh")), text
         assert optimise_text(text, "en") == text
     assert optimise_text("not a known message", "zh") == "not a known message"
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+def test_a_ctrl_c_landing_in_the_pool_shutdown_leaves_no_worker_running(monkeypatch) -> None:
+    """A second Ctrl-C that lands inside the pool's shutdown (the first one is what
+    closes it) is held until the shutdown is done: every worker has stopped, none is left
+    waiting for a stop signal the process would wait on for ever at exit."""
+    import os
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    base = steady_hall(1.0, 3.2, {"a": 0.5, "b": 0.5}, length_min=200)
+    pb = problem(base, POOLING_SPACE)
+    cands, _ = opt.enumerate_candidates(pb)
+    ev = opt.Evaluator(pb, cands, workers=2)
+    shutdown = ProcessPoolExecutor.shutdown
+
+    def ctrl_c_then_shutdown(self, *a, **k):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C lands as the shutdown starts
+        return shutdown(self, *a, **k)
+
+    with pytest.raises(KeyboardInterrupt):
+        with ev:
+            ev.ensure({c.index: 2 for c in cands})
+            pool = ev._pool
+            workers = list(pool._processes.values())
+            monkeypatch.setattr(ProcessPoolExecutor, "shutdown", ctrl_c_then_shutdown)
+    monkeypatch.undo()
+    for p in workers:
+        p.join(10)
+    alive = [p for p in workers if p.is_alive()]
+    pool.shutdown(wait=True, cancel_futures=True)  # a left-over pool is stopped here
+    assert not alive
+
+
+def _cli_interrupted_twice(args: list[str], after: float) -> int:
+    """Run ``hallsim optimise`` as a terminal would, and press Ctrl-C twice (SIGINT to
+    the process group, as a terminal sends it) ``after`` seconds into its search; its exit
+    code (None if it has not exited within 20 s)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys; from hallsim.cli import entry; sys.exit(entry(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+        # Ctrl-C is ignored by a background job's children: the CLI must see it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    started = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            if "search" in line or "layouts within" in line:
+                started.set()
+        started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    started.wait(60)
+    time.sleep(after)
+    for _ in range(2):
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            break
+    try:
+        return proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+@pytest.mark.slow
+def test_a_double_ctrl_c_with_workers_exits_and_the_run_resumes(capsys, tmp_path) -> None:
+    """Two Ctrl-C at once (a terminal sends SIGINT to the whole group; `timeout -s INT`
+    sends two) with a pool of workers: the run exits with 130 within 20 s at whatever point
+    they land, and rerunning the command finishes with the answer of a run never stopped."""
+    args = ["optimise", str(ROOT / "scenarios" / "integrated.toml")]
+    args += ["--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    args += ["--minimise", "planned_staff_hours", "--budget", "clerks<=12", "-w", "2"]
+    code, fresh, e = run(capsys, *args, "--json", "-q", "--out", str(tmp_path / "fresh"))
+    assert code == 0, e
+    out = ["--out", str(tmp_path / "stopped")]
+    for after in (0.0, 0.15, 0.4):
+        assert _cli_interrupted_twice([*args, *out], after) == 130
+    code, again, e = run(capsys, *args, *out, "--json", "-q")
+    assert code == 0, e
+    a, b = json.loads(fresh), json.loads(again)
+    for d in (a, b):
+        d.pop("seconds"), d.pop("command", None)
+    assert a == b
+
+
+# --------------------------------------------------------------------------- Pareto front
+
+
+def _outcome_with_days(days: list[list[list[float]]]) -> opt.Outcome:
+    """An outcome whose candidate i has the simulated days ``days[i]`` (rows: mean wait,
+    predicted CSAT), on the pooling space's layouts; nothing is simulated."""
+    import numpy as np
+
+    pb = problem(steady_hall(1.0, 3.2, {"a": 0.5, "b": 0.5}, length_min=200), POOLING_SPACE)
+    cands, _ = opt.enumerate_candidates(pb)
+    cands = cands[: len(days)]
+    ev = opt.Evaluator(pb, cands)
+    for c, rows in zip(cands, days, strict=True):
+        obs = np.zeros((len(rows), len(ev.columns)))
+        obs[:, ev.columns["wait_mean_min"]] = [r[0] for r in rows]
+        obs[:, ev.columns["csat"]] = [r[1] for r in rows]
+        obs[:, ev.columns["planned_staff_hours"]] = c.planned_staff_hours
+        obs[:, ev.columns["windows"]] = c.windows
+        ev.obs[c.index] = obs
+    return opt.Outcome(pb, cands, ev, {}, None, {}, "enumeration", len(cands))
+
+
+_day = st.tuples(st.floats(0, 30, allow_nan=False), st.floats(0, 1, allow_nan=False))
+
+
+@settings(max_examples=60)
+@given(st.lists(st.lists(_day, min_size=2, max_size=8), min_size=2, max_size=5), st.data())
+def test_the_pareto_front_compares_every_layout_on_the_same_days(days, data) -> None:
+    """On common random numbers day r is the same day for every layout: the front, and the
+    means shown for it, are over the days every layout has, so simulating one layout on
+    more days (as KN does) never changes whether it dominates or is dominated."""
+    import numpy as np
+
+    out = _outcome_with_days(days)
+    shared = min(len(d) for d in days)
+    assert out.pareto_days() == shared
+    front = out.pareto()
+    js = opt.outcome_json(out)
+    assert js["pareto_days"] == shared
+    assert [r["index"] for r in js["pareto"]] == front
+    for r in js["pareto"]:
+        assert r["replications"] == shared
+        wait = [d[0] for d in days[r["index"]][:shared]]
+        assert r["metrics"]["wait_mean_min"]["mean"] == pytest.approx(np.mean(wait))
+    # the same front as when every layout has only the shared days
+    assert _outcome_with_days([d[:shared] for d in days]).pareto() == front
+    # more days (any values) for a layout other than one with only the shared days
+    # leave the front as it was
+    short = next(k for k, d in enumerate(days) if len(d) == shared)
+    i = data.draw(st.sampled_from([k for k in range(len(days)) if k != short]))
+    extra = data.draw(st.lists(_day, min_size=1, max_size=5))
+    longer = [d + extra if k == i else d for k, d in enumerate(days)]
+    assert _outcome_with_days(longer).pareto() == front
+
+
+def test_a_layout_simulated_longer_does_not_dominate_by_its_extra_days() -> None:
+    """Two layouts with the same staff-hours and the same first 10 days: neither dominates
+    the other. Layout 0's 16 extra days are all good (as those KN adds to the layout it
+    chooses may be): it must not dominate layout 1 by them."""
+    from hallsim.optimise import PARETO
+
+    assert [m for m, _ in PARETO] == ["wait_mean_min", "planned_staff_hours", "csat"]
+    ten = [[1.0 + (r % 3), 0.8] for r in range(10)]
+    out = _outcome_with_days([ten + [[0.1, 0.9]] * 16, ten])
+    assert out.candidates[0].planned_staff_hours == out.candidates[1].planned_staff_hours
+    assert out.pareto() == [0, 1]
+
+
+# --------------------------------------------------------------------------- δ
+
+
+@pytest.mark.parametrize(
+    "objective", [{"minimise": "planned_staff_hours"}, {"minimise": "wait_mean_min", "delta": 0.3}]
+)
+def test_the_delta_shown_is_the_one_kn_selects_with(monkeypatch, objective) -> None:
+    """The progress line, the guarantee (both languages) and --json's ``selected_on`` give
+    the δ KN is called with: for an exact objective (staff-hours) that of the tie-break
+    metric, not the objective's."""
+    import re
+
+    used: list[tuple[str, float]] = []
+    kn = opt.kn_select
+
+    def spy(ev, ids, metric, sense, delta, *a, **k):
+        used.append((metric, delta))
+        return kn(ev, ids, metric, sense, delta, *a, **k)
+
+    monkeypatch.setattr(opt, "kn_select", spy)
+    base = load_scenario(ROOT / "scenarios" / "integrated.toml")
+    said: list[str] = []
+    out = opt.optimise(problem(base, {**_small_space(), **objective}), progress=said.append)
+    assert len(set(used)) == 1
+    metric, delta = used[0]
+    line = next(s for s in said if "selecting the best" in s)
+    assert re.search(rf"KN on {metric} \(δ = {delta:g}\)", line), line
+    js = opt.outcome_json(out)
+    assert js["selected_on"]["metric"] == metric and js["selected_on"]["delta"] == delta
+    for text in js["guarantee"].values():
+        assert set(re.findall(r"δ = (\d[\d.]*\d|\d)", text)) == {f"{delta:g}"}, text
+
+
+# --------------------------------------------------------------------------- Chinese
+
+
+@pytest.mark.parametrize("objective", ["planned_staff_hours", "wait_mean_min"])
+def test_chinese_output_names_metrics_by_their_chinese_labels(capsys, tmp_path, objective) -> None:
+    """Under --lang zh a person reads the metrics registry's Chinese labels, never the raw
+    keys (which stay in --json), and the guarantee cites the same sources as the English."""
+    import re
+
+    from hallsim.metrics.registry import label
+
+    space = {**_small_space(), "minimise": objective}
+    body = "[optimise]\n" + "\n".join(
+        f"{k} = {json.dumps(v)}" for k, v in space.items() if k != "groups"
+    )
+    for g in space["groups"]:
+        body += "\n[[optimise.groups]]\n"
+        body += "\n".join(f"{k} = {json.dumps(v)}" for k, v in g.items())
+    path = _write_space(tmp_path, body)
+    args = ("optimise", str(ROOT / "scenarios" / "integrated.toml"), "--space", str(path))
+    code, text, e = run(capsys, *args, "--lang", "zh", "-w", "1")
+    assert code == 0, e
+    printed = text.split("# ")[0] + e  # before the [[windows]] snippet to paste
+    keys = ["wait_mean_min", "service_level", "utilisation", "csat", "planned_staff_hours"]
+    for key in keys:
+        assert not re.search(rf"\b{key}\b", printed), key
+        assert label(key, "zh") in printed, key
+    for source in ("Kim & Nelson (2001)", "Andradóttir & Kim (2010)"):
+        assert source in text
+    code, js, e = run(capsys, *args, "--lang", "zh", "-w", "1", "--json")
+    data = json.loads(js)
+    assert set(keys) - {"planned_staff_hours"} <= set(data["best"]["metrics"])
+    assert data["objective"]["metric"] == objective
+    for source in ("Kim & Nelson (2001)", "Andradóttir & Kim (2010)"):
+        assert source in data["guarantee"]["zh"] and source in data["guarantee"]["en"]
+
+
+def test_ctrl_c_while_writing_the_results_says_how_to_resume(capsys, tmp_path, monkeypatch) -> None:
+    """Ctrl-C after the search, while the results are written (here: the plot), exits 130
+    with the resume hint, the replications saved; the same command then finishes with the
+    answer of a run never stopped."""
+    space = _write_space(tmp_path, GOOD)
+    args = ("optimise", str(ROOT / "scenarios" / "integrated.toml"), "--space", str(space))
+    args += ("--json", "-w", "1")
+    code, fresh, e = run(capsys, *args, "--out", str(tmp_path / "fresh"))
+    assert code == 0, e
+
+    def ctrl_c(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opt, "plot_pareto", ctrl_c)
+    out = ("--out", str(tmp_path / "stopped"))
+    code, _, e = run(capsys, *args, *out)
+    assert code == 130 and "rerun the same command to resume" in e, e
+    assert (tmp_path / "stopped" / "evaluations.npz").is_file()
+    monkeypatch.undo()
+    code, again, e = run(capsys, *args, *out)
+    assert code == 0 and "resuming" in e, e
+    a, b = json.loads(fresh), json.loads(again)
+    assert b["simulations"] == a["simulations"]
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+
+
+def test_ctrl_c_held_raises_once_after_its_block_and_restores_the_handler() -> None:
+    import os
+    import signal
+
+    from hallsim.experiment import ctrl_c_held
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            done = True  # the block runs to its end
+    assert done and signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(ValueError):  # an exception already leaving: Ctrl-C adds nothing
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            raise ValueError
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_interrupted_pool_stops_whatever_point_its_start_up_reached() -> None:
+    """Ctrl-C can land as a pool starts: no worker yet, or its thread made but not started.
+    Stopping it then is no error, and a pool with running workers is left with none."""
+    import threading
+
+    from hallsim.experiment import stop_pool, worker_pool
+
+    stop_pool(worker_pool(2), interrupted=True)  # nothing started yet
+    pool = worker_pool(2)
+    assert pool.submit(abs, -1).result() == 1
+    workers = list(pool._processes.values())
+    stop_pool(pool, interrupted=True)
+    assert not any(p.is_alive() for p in workers)
+    pool = worker_pool(2)
+    pool._executor_manager_thread = threading.Thread(target=lambda: None)  # made, not started
+    stop_pool(pool, interrupted=True)

@@ -55,13 +55,30 @@ def _diff(metric: str, s: dict) -> str:
     return txt + unit
 
 
+def _name(metric: str) -> str:
+    """A metric or design measure as printed: its key in English (what the space file
+    names), its registry label in Chinese (``--json`` keeps the keys)."""
+    from hallsim.optimise import zh_name
+
+    return zh_name(metric) if current() == "zh" else metric
+
+
+def _row(metric: str, value: str) -> str:
+    """A table row, the name padded to 24 display columns (a CJK character takes two)."""
+    import unicodedata
+
+    name = _name(metric)
+    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in name)
+    return f"  {name}{' ' * max(1, 24 - width)}{value}"
+
+
 def print_outcome(data: dict, base_file: str) -> None:
     echo = click.echo
     obj = data["objective"]["metric"]
     verb = tr("opt.minimise") if data["objective"]["sense"] == "min" else tr("opt.maximise")
-    cons = ", ".join(f"{c['metric']}{c['op']}{c['value']:g}" for c in data["constraints"])
+    cons = ", ".join(f"{_name(c['metric'])}{c['op']}{c['value']:g}" for c in data["constraints"])
     echo(
-        tr("opt.title", scenario=data["scenario"], verb=verb, metric=obj)
+        tr("opt.title", scenario=data["scenario"], verb=verb, metric=_name(obj))
         + (tr("opt.subject_to", constraints=cons) if cons else "")
         + (tr("opt.budget", budgets=", ".join(data["budgets"])) if data["budgets"] else "")
     )
@@ -84,20 +101,20 @@ def print_outcome(data: dict, base_file: str) -> None:
     else:
         echo("\n" + tr("opt.best", layout=best["layout"], days=best["replications"]))
         for m, s in best["metrics"].items():
-            echo(f"  {m:<24}{_ci(m, s)}")
-        echo(f"  {'windows':<24}{best['windows']}")
-        echo(f"  {'planned_staff_hours':<24}{best['planned_staff_hours']:.1f}")
+            echo(_row(m, _ci(m, s)))
+        echo(_row("windows", str(best["windows"])))
+        echo(_row("planned_staff_hours", f"{best['planned_staff_hours']:.1f}"))
     if data["runners_up"]:
         echo("\n" + tr("opt.runners_up"))
         for r in data["runners_up"]:
             d = r["difference_to_best"]
-            parts = [f"{m} {_diff(m, s)}" for m, s in list(d.items())[:3]]
+            parts = [f"{_name(m)} {_diff(m, s)}" for m, s in list(d.items())[:3]]
             tag = (
                 "" if "eliminated_after" not in r else tr("opt.out_after", n=r["eliminated_after"])
             )
             echo(f"  {r['layout']}  ({tr('opt.days', n=r['replications'])}{tag})")
             echo("      " + "; ".join(parts))
-    echo("\n" + tr("opt.pareto", n=len(data["pareto"])))
+    echo("\n" + tr("opt.pareto", n=len(data["pareto"]), days=data["pareto_days"]))
     for r in data["pareto"][:10]:
         m = r["metrics"]
         echo(
@@ -259,6 +276,14 @@ CHECKPOINT_SECONDS = 5.0
 """How often the replications run so far are saved in the results folder (for resuming)."""
 
 
+def _ignore_ctrl_c() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_into(folder, problem, where: dict, progress):
     """Optimise while holding the results folder: replications are saved as they come
     (``evaluations.npz``), so Ctrl-C or a crash loses at most a few seconds of work and
@@ -292,6 +317,16 @@ def _run_into(folder, problem, where: dict, progress):
             holder["ev"] = ev
             save(ev)
 
+        def interrupted() -> None:
+            """Ctrl-C: save the replications run so far and say how to resume."""
+            _ignore_ctrl_c()  # exiting: a further Ctrl-C must not cut the save short
+            if "ev" in holder:
+                save(holder["ev"], force=True)
+            click.echo(
+                "hallsim optimise: " + tr("err.optimise_interrupted", path=folder.path), err=True
+            )
+            raise click.exceptions.Exit(130)
+
         try:
             outcome = opt.optimise(
                 problem, progress=progress, saved=saved, checkpoint=checkpoint, **where
@@ -301,20 +336,19 @@ def _run_into(folder, problem, where: dict, progress):
         except ClusterError as exc:  # nothing run: the folder is left as it was
             raise cluster_failure(exc) from None
         except KeyboardInterrupt:
-            if "ev" in holder:
-                save(holder["ev"], force=True)
-            click.echo(
-                "hallsim optimise: " + tr("err.optimise_interrupted", path=folder.path), err=True
-            )
-            raise click.exceptions.Exit(130) from None
-        data = {**opt.outcome_json(outcome), "command": _command_line()}
-        f.write_text("optimise.json", json.dumps(data, ensure_ascii=False, indent=1))
-        if outcome.best is not None:
-            note = f"best layout found by: {data['command']} ({data['guarantee']['en']})"
-            f.write_text("best.toml", opt.scenario_toml(outcome.best, note))
-        f.write_text("candidates.csv", opt.candidates_table(outcome).to_csv(index=False))
-        fig = opt.plot_pareto(outcome)
-        f.write("plots/pareto.png", lambda p: plots.save_figure(fig, p, "png"))
-        save(outcome.evaluator, force=True)
+            interrupted()
+        holder["ev"] = outcome.evaluator
+        try:  # a Ctrl-C while writing the results resumes too (nothing is simulated again)
+            data = {**opt.outcome_json(outcome), "command": _command_line()}
+            f.write_text("optimise.json", json.dumps(data, ensure_ascii=False, indent=1))
+            if outcome.best is not None:
+                note = f"best layout found by: {data['command']} ({data['guarantee']['en']})"
+                f.write_text("best.toml", opt.scenario_toml(outcome.best, note))
+            f.write_text("candidates.csv", opt.candidates_table(outcome).to_csv(index=False))
+            fig = opt.plot_pareto(outcome)
+            f.write("plots/pareto.png", lambda p: plots.save_figure(fig, p, "png"))
+            save(outcome.evaluator, force=True)
+        except KeyboardInterrupt:
+            interrupted()
     data.pop("command")
     return data, outcome

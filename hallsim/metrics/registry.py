@@ -557,9 +557,19 @@ def bounds(name: str) -> tuple[float, float]:
     return (0.0, math.inf) if name.split("[", 1)[0].endswith("_min") else (-math.inf, math.inf)
 
 
+# quantities of a layout known without simulating (``hallsim optimise``'s design
+# measures), read beside the metrics: their labels (English, Chinese)
+OTHER_LABELS: dict[str, tuple[str, str]] = {
+    "windows": ("windows open", "开放窗口数"),
+    "planned_staff_hours": ("planned staff-hours", "计划窗口工时"),
+}
+
+
 def label(name: str, lang: Literal["en", "zh"] = "en") -> str:
     metric = get(name)
     if metric is None:
+        if name in OTHER_LABELS:
+            return OTHER_LABELS[name][lang == "zh"]
         return name
     return metric.label_zh if lang == "zh" else metric.label_en
 
