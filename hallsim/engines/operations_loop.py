@@ -708,7 +708,10 @@ class _Visits:
     Each step of a visit is a citizen of its own here (an index into the loop's lists,
     appended like a return visit) sharing the visit's ``_VisitPlan``: the reference
     gives the same citizen a fresh ticket per step, and its ``_forget`` drops the
-    entries of the step just done, which with an index per step are simply stale. A
+    entries of the step just done, which with an index per step are simply stale (and
+    skipped when they reach a heap's top: the keys are totally ordered, so where they
+    lie in a heap does not change the calling order). The booked slot's promotion
+    targets the first step's index only, so a later step is never promoted. A
     station step's settle uniform is -1 (always settled, as the reference's station
     rows). The next step's process starts (SimPy runs a process's start before any
     other event due now) as a ``_RETURN`` event of order -1 at the same instant: it is
@@ -733,9 +736,6 @@ class _Visits:
         self.STN = [-1] * n  # the station of the step (-1: the matter windows)
         self.VP = list(cit["P"])  # the visit's patience, per queue (with class factor)
         self.MD: dict[int, int] = {}  # matters served at the step's sitting, when recorded
-        self.FIRST = list(range(n))  # the visit's first step (-1: a return visit)
-        self.promoted: set[int] = set()  # steps promoted by a booked slot
-        self.CUR = list(range(n))  # per first step: the step under way
         self.rows: list[tuple] = []  # per citizen (simpy_hall._VisitSteps._visit_ends)
         self.trips = 0
         self.trips_later = 0
@@ -921,42 +921,14 @@ class _Visits:
         self.PL.append(self.PL[i])
         self.STN.append(s)
         self.VP.append(self.VP[i])
-        self.FIRST.append(self.FIRST[i])
         self.NPB.append(self.took_first)
         return j
-
-    def forget(self, i) -> None:
-        """simpy_hall._VisitSteps._forget: drop the visit's entries from the heaps of the
-        step just done and re-heapify them, as the reference (which keeps one citizen
-        across steps) does; the heaps then hold what the reference's hold, in the same
-        layout (a later step promoted by its first step's slot has a NaN slot in its key,
-        so the layout can decide the calling order).
-
-        A step leaves an entry behind only when it was promoted (two entries, one
-        called): a step joins one heap once, and a call (also after a missed call's
-        re-entry) pops the entry it calls. Otherwise the reference finds nothing to drop
-        and the scan is skipped."""
-        if i not in self.promoted:
-            return
-        plan, c = self.plan, self.cit
-        key = c["M"][i]
-        if self.lines:
-            heaps = [self.queues[w] for w in range(plan.n_windows) if key in plan.served[w]]
-        else:
-            heaps = [self.queues[key * plan.n_classes + c["K"][i]]]
-        FIRST = self.FIRST
-        f = FIRST[i]
-        for h in heaps:
-            if any(FIRST[e[4]] == f for e in h):
-                h[:] = [e for e in h if FIRST[e[4]] != f]
-                heapify(h)
 
     def returned(self) -> None:
         """A return visit (plain) appended to the loop's lists."""
         self.PL.append(None)
         self.STN.append(-1)
         self.VP.append(INF)
-        self.FIRST.append(-1)
         self.NPB.append(False)
 
     def next_step(self, i, now, order, heap) -> int:
@@ -976,13 +948,11 @@ class _Visits:
                 self.rows.append((p.arrival, p.in_hall, p.queues, p.n_matters, p.done, True))
                 return order
             self.trips += 1
-            self.forget(i)
             back = now + (ready - now)  # simpy_hall._second_trip's timeout
             p.trip_start = back
             j = self.step(i, back, self.take_step(p))
             heappush(heap, (back, order, _RETURN, j))
             return order + 1
-        self.forget(i)
         taken = self.take_step(p)
         if taken is None:
             p.in_hall += now - p.trip_start
@@ -1428,8 +1398,6 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 pend_t = INF
                 if kind == _RETURN:
                     todo = (i,)
-                    if PL is not None and PL[i] is not None:  # a visit's next step begins
-                        visits.CUR[visits.FIRST[i]] = i
                 else:  # the source: citizen ``ia`` is due (unless at the start), then the next
                     due = kind == _ARRIVE
                     start = ia
@@ -1623,15 +1591,13 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     order = tidal.check(now, order)
                 add_row((i, -1, NAN, now, RENEGED, False))
         elif kind == _PROMOTE:
-            if PL is not None:  # the visit's step under way (a later one, never booked,
-                i = visits.CUR[i]  # is promoted all the same, as in the reference)
-            if ST[i] == WAITING and TIER[i] == 1:
+            # simpy_hall._promote: only while still waiting for the first call on the
+            # booked ticket (a visit's later steps are citizens of their own, never booked)
+            if ST[i] == WAITING and TIER[i] == 1 and WIN[i] < 0:
                 TIER[i] = 0
                 k = K[i]
                 qi = LN[i] if lines else M[i] * n_classes + k
                 heappush(queues[qi], (-class_priority[k], 0, SL[i], SEQ[i], i))
-                if PL is not None:
-                    visits.promoted.add(i)
         elif kind == _ROSTER:
             order, waiting = staffing.roster_from(i, True, now, order, waiting)
         elif kind == _RELEASE:  # a missed call's wasted time is over

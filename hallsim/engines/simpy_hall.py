@@ -770,8 +770,13 @@ class _Hall(_VisitSteps):
         nxt.called.succeed()
 
     def _promote(self, c: _Citizen) -> None:
-        """A punctual booked citizen's slot has come: called ahead of walk-ins from now."""
-        if c.state == WAITING and c.tier == 1:
+        """A punctual booked citizen's slot has come: called ahead of walk-ins from now.
+
+        Only while they still wait for the first call on their booked ticket: once
+        called (also when they missed the call and queue again), gone, or on to a later
+        step of their visit (never booked: ``_requeue`` clears ``booked``), the slot is
+        spent and their place is their ticket's."""
+        if c.booked and c.window is None and c.state == WAITING and c.tier == 1:
             c.tier = 0
             heap = self.queues[(c.matter, c.klass)] if self.single else self.line_of[c.seq].line
             heappush(heap, self._entry(c))
