@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from hallsim import theory
 from hallsim.cli import entry
 from hallsim.engines import fast, operations_loop, simpy_hall
+from hallsim.engines.trace import SERVED
 from hallsim.experiment import run_replications, simulate
 from hallsim.metrics.registry import METRICS
 from hallsim.scenario import load_scenario, scenario_from_dict, scenario_to_dict
+from hallsim.streams import Demand
 
 from .conftest import day_scenario, queue_scenario
 from .test_fastpath import assert_same_run
@@ -614,3 +616,133 @@ def test_visit_ties_reach_second_trips_and_several_steps(queue, missed) -> None:
     assert tr.second_trips > 0
     assert tr.citizen_queues.max() >= 3
     assert not tr.citizen_complete.all()
+
+
+# --- a booked slot promotes the booked (first) step only ---------------------------------
+
+
+def _hand_demand(arrival, matter, booked, slot, base):
+    """A fixed demand (no draws): patience never runs out, every matter is settled."""
+    n = len(arrival)
+
+    def draw(scenario, streams):
+        return Demand(
+            arrival_min=np.array(arrival, dtype=float),
+            matter=np.array(matter, dtype=np.int64),
+            base_service_min=np.array([base[m] for m in matter], dtype=float),
+            patience_min=np.full(n, np.inf),
+            settle_u=np.zeros(n),
+            booked=np.array(booked, dtype=bool),
+            slot_min=np.array(slot, dtype=float),
+        )
+
+    return draw
+
+
+def test_a_booked_citizens_later_step_keeps_its_ticket_order_when_the_slot_comes() -> None:
+    """Two matters per visit, one window per matter, opening at 540; matter a takes 5
+    minutes, b 20. Walk-ins W1, W2, W3 take tickets for b at 540, 541, 542, V for a at
+    540.2. X, booked for 570, comes early at 540.5 for a, waits behind V, is called at
+    545.2 (before the slot) and joins the b queue at 550.2, behind V (545.2). Y, booked
+    for 575, comes at 543 for b. Window b serves W1 540-560 and W2 560-580; Y's slot
+    comes at 575 while Y still waits for its booked ticket, so Y is next (580-600); then,
+    in ticket order, W3 (600), V (620) and X (640): X's slot at 570 finds X waiting for
+    a later step, never booked, and changes nothing."""
+    sc = scenario_from_dict(
+        {
+            "name": "slot and later step",
+            "hall": {"open": "09:00", "close": "12:00"},
+            "arrivals": {"rate_per_hour": 10},
+            "matters": [
+                {"name": "a", "share": 0.5, "service_min": {"dist": "deterministic", "mean": 5}},
+                {"name": "b", "share": 0.5, "service_min": {"dist": "deterministic", "mean": 20}},
+            ],
+            "windows": [
+                {"name": "wa", "count": 1, "matters": ["a"]},
+                {"name": "wb", "count": 1, "matters": ["b"]},
+            ],
+            "visits": {"matters_per_visit": {"2": 1.0}},
+            "appointments": {"booked_share": 0.5},
+            "attitude_effects": {"enabled": False},
+        }
+    )
+    nan = np.nan
+    draw = _hand_demand(
+        arrival=[540.0, 540.2, 540.5, 541.0, 542.0, 543.0],  # W1, V, X, W2, W3, Y
+        matter=[1, 0, 0, 1, 1, 1],
+        booked=[False, False, True, False, False, True],
+        slot=[nan, nan, 570.0, nan, nan, 575.0],
+        base=[5.0, 20.0],
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", draw)
+        mp.setattr(operations_loop, "draw_demand", draw)
+        tr = same_run(sc, 1, 0)
+    b = tr.matter == 1
+    calls = dict(zip(tr.visit_start_min[b], tr.call_min[b], strict=True))
+    assert calls == {
+        540.0: 540.0,  # W1
+        541.0: 560.0,  # W2
+        543.0: 580.0,  # Y, promoted at its slot
+        542.0: 600.0,  # W3
+        540.2: 620.0,  # V's second step
+        540.5: 640.0,  # X's second step: its ticket's place
+    }
+    assert len(tr.outcome) == 12 and (tr.outcome == SERVED).all()
+
+
+def _fcfs_visit_hall(
+    k_shares, dedicated, one_sitting, order, reception, pickup, back, patience, switching
+):
+    """A tie hall (single queue, bookings, a roster with a break) without the priority
+    class, missed calls or class-bound helpers: each queue is then served in ticket
+    order except for booked citizens whose slot has come."""
+    sc = _tie_hall(
+        k_shares,
+        dedicated,
+        one_sitting,
+        order,
+        reception,
+        pickup,
+        back,
+        patience,
+        None,
+        "single",
+        switching=switching,
+    )
+    data = scenario_to_dict(sc)
+    data.pop("classes")
+    return scenario_from_dict(data)
+
+
+FCFS_VISIT_HALLS = st.builds(
+    _fcfs_visit_hall,
+    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
+    dedicated=st.booleans(),
+    one_sitting=st.booleans(),
+    order=st.sampled_from(["listed", "shortest_queue"]),
+    reception=st.sampled_from([0.0, 0.5, 1.0]),
+    pickup=st.sampled_from([0.0, 0.5, 1.0]),
+    back=st.sampled_from([None, 5.0, 30.0]),
+    patience=st.sampled_from([None, 5.0, 20.0]),
+    switching=st.sampled_from([None, "tidal", "elastic"]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sc=FCFS_VISIT_HALLS, seed=st.integers(0, 2**16))
+def test_no_step_but_the_booked_one_is_ever_promoted(sc, seed) -> None:
+    """A row that is not booked (a walk-in, or any later step of a visit) is never
+    called while someone with an earlier ticket for the same queue is still waiting:
+    nobody's slot lifts it (both engines, the same trace)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        tr = same_run(sc, seed, 0)
+    called = np.isfinite(tr.call_min)
+    for key in set(zip(tr.matter[called], tr.station[called], strict=True)):
+        rows = called & (tr.matter == key[0]) & (tr.station == key[1])
+        ticket, call, booked = tr.arrival_min[rows], tr.call_min[rows], tr.booked[rows]
+        for r in np.flatnonzero(~booked):
+            jumped = (ticket < ticket[r]) & (call > call[r])
+            assert not jumped.any(), (key, ticket[r], call[r], ticket[jumped], call[jumped])
