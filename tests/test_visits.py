@@ -498,9 +498,10 @@ def _tie_hall(
     """Whole-minute services, patience, back office and (in the test) arrivals: steps
     ending, next steps starting, calls, promotions, missed calls' returns, roster changes
     and second trips fall on the same instants. The single queue adds a roster with a
-    break, a priority class and bookings (a later step can be promoted by the first
-    step's slot) and, optionally, a tidal or elastic group; per-window lines a priority
-    class only (no rosters, no switching there). ``helpers``: a ``[helpers]`` table."""
+    break, a priority class and bookings (a slot may come while its citizen is in a
+    later step, which it must leave alone) and, optionally, a tidal or elastic group;
+    per-window lines a priority class only (no rosters, no switching there).
+    ``helpers``: a ``[helpers]`` table."""
     total = sum(k_shares)
     ks = {str(k + 1): s / total for k, s in enumerate(k_shares)}
     ks[str(len(k_shares))] += 1.0 - sum(ks.values())
