@@ -70,11 +70,15 @@ import numpy as np
 
 from hallsim.engines import calling, hall_setup
 from hallsim.engines.clerks import attitude_multiplier
-from hallsim.engines.simpy_hall import _VisitPlan
+from hallsim.engines.simpy_hall import CALLED, DISMISSED, GONE, WAITING, _VisitPlan
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
+    KIOSK_DONE,
+    KIOSK_FAILED,
+    KIOSK_LEFT,
     MISSED,
+    NO_KIOSK,
     RENEGED,
     SERVED,
     UNSERVED,
@@ -85,7 +89,6 @@ from hallsim.streams import draw_demand, quantile, return_plan
 
 INF = float("inf")
 NAN = float("nan")
-WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
 # event kinds
 _ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
 _RELEASE, _BACK = 9, 10  # a missed call's window released, the citizen back
@@ -95,7 +98,6 @@ _KGRANT, _KPAT, _KRESUME, _KEND, _KREL, _HFREE = 11, 12, 13, 14, 15, 16
 # tidal and elastic windows: a group's switch (after the event that asked for it), a
 # window's role change over
 _SWITCH, _ENDSW = 17, 18
-NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 
 
 def lacks(scenario: Scenario) -> list[str]:
@@ -223,14 +225,7 @@ class _Plan:
         self.kiosks = ks
         if ks is not None:
             self.kiosk_ok = [ks.serves(m) for m in names]
-            self.kiosk_uptake = [
-                ks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake
-                for k in classes
-            ]
-            self.kiosk_success = [
-                ks.success if k is None or k.kiosk_success is None else k.kiosk_success
-                for k in classes
-            ]
+            self.kiosk_uptake, self.kiosk_success = hall_setup.kiosk_rates(ks, classes)
         hp = sc.helpers
         self.helpers = hp
         self.helps = [hp is not None and hp.helps(name) for name in class_names]
