@@ -1219,19 +1219,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 busy[w] = False
                 on_duty[w] = False
                 duty.append((w, duty_start[w], now))
-            else:  # simpy_hall._Hall._next_for, inline
-                best = None
-                for h in window_heaps[w]:
-                    while h:
-                        top = h[0]
-                        c = top[4]
-                        if ST[c] != WAITING or top[1] != TIER[c]:
-                            heappop(h)  # left, or a stale entry of a promoted citizen
-                        else:
-                            if best is None or top < best[0]:
-                                best = h
-                            break
-                nxt = heappop(best)[4] if best is not None else -1
+            else:
+                nxt = _next_for(window_heaps[w], ST, TIER)
                 if nxt < 0:
                     busy[w] = False
                     idle_since[w] = now
