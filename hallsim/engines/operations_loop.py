@@ -310,6 +310,24 @@ def _next_for(heaps, ST, TIER) -> int:
     return heappop(best)[4] if best is not None else -1
 
 
+def _idle_window(heaps, busy, on_duty, idle_since):
+    """The longest idle window on duty in these idle heaps (then the lowest index): its
+    ``(idle since, window)`` entry, or None. Entries of windows called or sent off duty
+    since they went idle are dropped on the way."""
+    top = None
+    for h in heaps:
+        while h:
+            e = h[0]
+            x = e[1]
+            if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                heappop(h)
+            else:
+                if top is None or e < top:
+                    top = e
+                break
+    return top
+
+
 class _Staffing:
     """The roster process (``simpy_hall._Hall._roster``, ``_set_level``, ``_open``,
     ``_dismiss``) and a missed call's release of its window (``_release``) on the loop's
@@ -1251,6 +1269,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             # the call is the next event, and (with patience) so is the condition's:
             # the called citizen's service starts at once, as it would there
             TRIG[nxt] = True
+            # the service starts (three more copies below): inline, as a function call
+            # per service costs the hot loop more than noise (benchmarks/README.md)
             if missed is not None:
                 order, waiting, there = missed.answer(nxt, w, now, order, waiting)
                 if not there:
@@ -1282,7 +1302,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         heappush(heap, (now, order, _RESUME, i))
                         order += 1
                         continue
-                # resumes now (nothing else happens at this instant): the service
+                # resumes now (nothing else happens at this instant): the service, inline
+                # as in the release's handler
                 w = WIN[i]
                 if missed is not None:
                     order, waiting, there = missed.answer(i, w, now, order, waiting)
@@ -1441,6 +1462,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     else:
                         line = waiting
                         top = None  # the longest idle window on duty (then the lowest index)
+                        # _idle_window, inline: with the call in the release, a call here too
+                        # costs the hot loop more than noise (benchmarks/README.md)
                         for h in combo_idle[qi]:
                             while h:
                                 e = h[0]
@@ -1456,6 +1479,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         busy[best] = True
                         ST[i] = CALLED
                         WIN[i] = best
+                        # the service, inline as in the release's handler
                         if missed is not None:
                             order, waiting, there = missed.answer(i, best, now, order, waiting)
                             if not there:
@@ -1540,7 +1564,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             kind = _RESUME  # nothing else happens at this instant: resume at once
         if kind == _RESUME:
             state = ST[i]
-            if state == CALLED:  # the service (as in the call's handler)
+            if state == CALLED:  # the service, inline as in the release's handler
                 w = WIN[i]
                 if missed is not None:
                     order, waiting, there = missed.answer(i, w, now, order, waiting)
@@ -1603,16 +1627,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             else:
                 qi = M[i] * n_classes + k
                 heappush(queues[qi], entry)
-                for h in combo_idle[qi]:
-                    while h:
-                        e = h[0]
-                        x = e[1]
-                        if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
-                            heappop(h)
-                        else:
-                            if top is None or e < top:
-                                top = e
-                            break
+                top = _idle_window(combo_idle[qi], busy, on_duty, idle_since)
             waiting += 1
             q_times.append(now)
             q_levels.append(waiting)
