@@ -572,14 +572,21 @@ def _tie_hall(
     return scenario_from_dict(data)
 
 
+# the visits both tie-hall strategies draw: matters per visit, stations, their order
+VISIT_SHAPES = {
+    "k_shares": st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(
+        lambda x: sum(x) > 0.05
+    ),
+    "dedicated": st.booleans(),
+    "one_sitting": st.booleans(),
+    "order": st.sampled_from(["listed", "shortest_queue"]),
+    "reception": st.sampled_from([0.0, 0.5, 1.0]),
+    "pickup": st.sampled_from([0.0, 0.5, 1.0]),
+}
+
 TIE_HALLS = st.builds(
     _tie_hall,
-    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
-    dedicated=st.booleans(),
-    one_sitting=st.booleans(),
-    order=st.sampled_from(["listed", "shortest_queue"]),
-    reception=st.sampled_from([0.0, 0.5, 1.0]),
-    pickup=st.sampled_from([0.0, 0.5, 1.0]),
+    **VISIT_SHAPES,
     back_office=st.sampled_from([None, 5.0, 30.0]),
     patience=st.sampled_from([None, 2.0, 5.0, 20.0]),
     missed=st.sampled_from([None, "front", "back"]),
@@ -718,12 +725,7 @@ def _fcfs_visit_hall(
 
 FCFS_VISIT_HALLS = st.builds(
     _fcfs_visit_hall,
-    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
-    dedicated=st.booleans(),
-    one_sitting=st.booleans(),
-    order=st.sampled_from(["listed", "shortest_queue"]),
-    reception=st.sampled_from([0.0, 0.5, 1.0]),
-    pickup=st.sampled_from([0.0, 0.5, 1.0]),
+    **VISIT_SHAPES,
     back=st.sampled_from([None, 5.0, 30.0]),
     patience=st.sampled_from([None, 5.0, 20.0]),
     switching=st.sampled_from([None, "tidal", "elastic"]),
