@@ -11,6 +11,7 @@ events: deterministic durations and slot times on the roster's clock make them c
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -394,13 +395,20 @@ def test_kiosk_ties_identical(queue: str, patience: float, kiosk_min: float, hel
     sc = _kiosk_crowd(patience, kiosk_min, helpers, queue)
     assert fast.path_of(sc) == "operations"
     kiosk_visits = 0
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
-        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+    with _arrivals_on_the_minute():
         for replication in range(3):
             tr = same_run(sc, 5, replication)
             kiosk_visits += int((tr.kiosk > 0).sum())
     assert kiosk_visits > 0
+
+
+@contextmanager
+def _arrivals_on_the_minute():
+    """Both engines draw the demand with arrivals on whole minutes (``_on_the_minute``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
+        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+        yield
 
 
 def _on_the_minute(draw_demand):
@@ -421,9 +429,7 @@ def test_kiosk_halls_with_arrivals_on_the_minute_identical(sc, seed: int) -> Non
     calls and the source's steps all on whole minutes: still the reference's trace."""
     assume(sc.uses_kiosks_tidal())
     assert fast.path_of(sc) == "operations"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
-        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+    with _arrivals_on_the_minute():
         same_run(sc, seed, 0)
 
 
@@ -441,9 +447,7 @@ def test_tidal_and_elastic_ties_identical(key: str, on: int, switch_min: float, 
     sc = _kiosk_crowd(patience, 2.0, {"count": 1}, "single", (key, rule))
     assert fast.path_of(sc) == "operations"
     switches = 0
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(simpy_hall, "draw_demand", _on_the_minute(simpy_hall.draw_demand))
-        mp.setattr(operations_loop, "draw_demand", _on_the_minute(operations_loop.draw_demand))
+    with _arrivals_on_the_minute():
         for replication in range(3):
             switches += same_run(sc, 5, replication).tidal_switches
     assert switches > 0

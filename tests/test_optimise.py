@@ -272,12 +272,9 @@ def test_an_unreachable_scheduler_exits_1_and_writes_nothing(
     monkeypatch.setattr(cluster, "dask_executor", unreachable)
     space = _write_space(tmp_path, GOOD)
     out = tmp_path / "res"
-    code, o, e = run(
+    code, o, e = optimise_integrated(
         capsys,
-        "optimise",
-        str(ROOT / "scenarios" / "integrated.toml"),
-        "--space",
-        str(space),
+        space,
         "--scheduler",
         "tcp://127.0.0.1:1",
         "--out",
@@ -324,6 +321,18 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     code = entry(list(args))
     o, e = capsys.readouterr()
     return code, o, e
+
+
+def optimise_integrated(capsys, space: Path, *args: str) -> tuple[int, str, str]:
+    """``hallsim optimise`` of scenarios/integrated.toml over ``space``, then ``args``."""
+    return run(
+        capsys,
+        "optimise",
+        str(ROOT / "scenarios" / "integrated.toml"),
+        "--space",
+        str(space),
+        *args,
+    )
 
 
 def _write_space(tmp_path: Path, body: str) -> Path:
@@ -378,12 +387,9 @@ matters = ["business_registration"]
 def test_bad_space_file_exits_2_naming_file_and_field(capsys, tmp_path, body, field) -> None:
     space = _write_space(tmp_path, body)
     out = tmp_path / "out"
-    code, o, e = run(
+    code, o, e = optimise_integrated(
         capsys,
-        "optimise",
-        str(ROOT / "scenarios" / "integrated.toml"),
-        "--space",
-        str(space),
+        space,
         "--out",
         str(out),
     )
@@ -395,12 +401,9 @@ def test_bad_space_file_exits_2_naming_file_and_field(capsys, tmp_path, body, fi
 
 def test_bad_constraint_option_exits_2(capsys, tmp_path) -> None:
     space = _write_space(tmp_path, GOOD)
-    code, _, e = run(
+    code, _, e = optimise_integrated(
         capsys,
-        "optimise",
-        str(ROOT / "scenarios" / "integrated.toml"),
-        "--space",
-        str(space),
+        space,
         "--subject-to",
         "service_level>>0.9",
     )
@@ -410,12 +413,9 @@ def test_bad_constraint_option_exits_2(capsys, tmp_path) -> None:
 def test_cli_json_and_results_folder(capsys, tmp_path) -> None:
     space = _write_space(tmp_path, GOOD)
     out = tmp_path / "res"
-    code, o, e = run(
+    code, o, e = optimise_integrated(
         capsys,
-        "optimise",
-        str(ROOT / "scenarios" / "integrated.toml"),
-        "--space",
-        str(space),
+        space,
         "--json",
         "-w",
         "1",
@@ -456,12 +456,9 @@ def test_a_fixed_minimum_keeps_a_green_channel_window_in_every_layout() -> None:
 
 def test_no_feasible_layout_is_an_answer_not_an_error(capsys, tmp_path) -> None:
     space = _write_space(tmp_path, GOOD)
-    code, o, e = run(
+    code, o, e = optimise_integrated(
         capsys,
-        "optimise",
-        str(ROOT / "scenarios" / "integrated.toml"),
-        "--space",
-        str(space),
+        space,
         "--subject-to",
         "windows<=3",
         "--json",

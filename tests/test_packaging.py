@@ -127,13 +127,35 @@ def no_dask(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
 
 
-@pytest.mark.parametrize(
+# the two ways to ask for Dask, and how the message names each
+dask_options = pytest.mark.parametrize(
     ("options", "named"),
     [
         (["--backend", "dask"], "--backend dask"),
         (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
     ],
 )
+
+
+def _integrated_on(command: str) -> list[str]:
+    """``optimise`` (over spaces/space_12_clerks.toml) or ``sweep`` of integrated.toml."""
+    scenario = str(ROOT / "scenarios" / "integrated.toml")
+    if command == "optimise":
+        return [command, scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
+    return [command, scenario, "--set", "windows.0.count=2,3"]
+
+
+def _assert_exit_2_asking_for_the_extra(code: int, capsys, said: str, out: Path) -> None:
+    """Exit 2, one message starting with ``said`` that names the extra, nothing written."""
+    stdout, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith(said)
+    assert 'pip install "hallsim[cluster]"' in err
+    assert "Traceback" not in err and stdout == ""
+    assert not out.exists()
+
+
+@dask_options
 def test_sweep_on_dask_without_the_extra_exits_2_naming_it(
     no_dask, tmp_path, capsys, options, named
 ) -> None:
@@ -142,45 +164,22 @@ def test_sweep_on_dask_without_the_extra_exits_2_naming_it(
     out = tmp_path / "out"
     args = ["sweep", str(f), "--set", "windows.0.count=2,3", "-r", "2", "--out", str(out)]
     code = entry(args + options)
-    stdout, err = capsys.readouterr()
-    assert code == 2
-    assert err.startswith(f"hallsim: {named}: ")
-    assert 'pip install "hallsim[cluster]"' in err
-    assert "Traceback" not in err and stdout == ""
-    assert not out.exists()
+    _assert_exit_2_asking_for_the_extra(code, capsys, f"hallsim: {named}: ", out)
 
 
-@pytest.mark.parametrize(
-    ("options", "named"),
-    [
-        (["--backend", "dask"], "--backend dask"),
-        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
-    ],
-)
+@dask_options
 def test_optimise_on_dask_without_the_extra_exits_2_naming_it(
     no_dask, tmp_path, capsys, options, named
 ) -> None:
     out = tmp_path / "out"
-    scenario = ROOT / "scenarios" / "integrated.toml"
-    args = ["optimise", str(scenario), "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
-    code = entry([*args, "--out", str(out), *options])
-    stdout, err = capsys.readouterr()
-    assert code == 2
-    assert err.startswith(f"hallsim optimise: {named}: ")
-    assert 'pip install "hallsim[cluster]"' in err
-    assert "Traceback" not in err and stdout == ""
-    assert not out.exists()
+    code = entry([*_integrated_on("optimise"), "--out", str(out), *options])
+    _assert_exit_2_asking_for_the_extra(code, capsys, f"hallsim optimise: {named}: ", out)
 
 
 @pytest.mark.parametrize("command", ["optimise", "sweep"])
 def test_missing_dask_is_said_in_chinese_too(no_dask, tmp_path, capsys, command) -> None:
-    scenario = str(ROOT / "scenarios" / "integrated.toml")
-    if command == "optimise":
-        args = [command, scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
-    else:
-        args = [command, scenario, "--set", "windows.0.count=2,3"]
     out = tmp_path / "out"
-    code = entry([*args, "--backend", "dask", "--out", str(out), "--lang", "zh"])
+    code = entry([*_integrated_on(command), "--backend", "dask", "--out", str(out), "--lang", "zh"])
     _, err = capsys.readouterr()
     assert code == 2 and not out.exists()
     assert "--backend dask：dask 后端需要可选的 Dask 软件包" in err
@@ -203,13 +202,8 @@ def test_a_malformed_scheduler_address_exits_2_naming_the_option(
     # a typo is bad input, said before anything runs or is written: not an "unexpected
     # error" (Dask's ValueError), nor, for an empty address, a silent local run
     pytest.importorskip("dask.distributed")
-    scenario = str(ROOT / "scenarios" / "integrated.toml")
-    if command == "optimise":
-        args = [command, scenario, "--space", str(ROOT / "spaces" / "space_12_clerks.toml")]
-    else:
-        args = [command, scenario, "--set", "windows.0.count=2,3"]
     out = tmp_path / "out"
-    code = entry([*args, "--scheduler", address, "--out", str(out), "-q"])
+    code = entry([*_integrated_on(command), "--scheduler", address, "--out", str(out), "-q"])
     stdout, err = capsys.readouterr()
     assert code == 2 and stdout == "" and not out.exists()
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -324,13 +324,27 @@ def test_bad_visit_and_station_keys_name_the_field(capsys, tmp_path, extra, fiel
 # --- properties over random halls -----------------------------------------------------
 
 
+def _k_shares(weights) -> dict[str, float]:
+    """``visits.k_shares`` from weights of 1, 2, ... matters per visit (summing to 1)."""
+    total = sum(weights)
+    ks = {str(k + 1): w / total for k, w in enumerate(weights)}
+    ks[str(len(weights))] += 1.0 - sum(ks.values())  # exact sum despite rounding
+    return ks
+
+
+def _station_windows() -> list[dict]:
+    """A reception desk and a pick-up counter, one window each (new dicts: callers edit them)."""
+    return [
+        {"name": "desk", "count": 1, "station": "reception"},
+        {"name": "counter", "count": 1, "station": "pickup"},
+    ]
+
+
 def _random_hall(
     k_shares, dedicated, one_sitting, order, reception, pickup, patience, missed, per_window
 ):
     """A day hall with k matters per visit, reception and pick-up (the properties' input)."""
-    total = sum(k_shares)
-    ks = {str(k + 1): s / total for k, s in enumerate(k_shares)}
-    ks[str(len(k_shares))] += 1.0 - sum(ks.values())  # exact sum despite rounding
+    ks = _k_shares(k_shares)
     matters = [
         {"name": n, "share": s, "service_min": {**EXP, "mean": 4}}
         for n, s in (("a", 0.5), ("b", 0.3), ("c", 0.2))
@@ -340,10 +354,7 @@ def _random_hall(
         if dedicated
         else [{"name": "all", "count": 3}]
     )
-    windows += [
-        {"name": "desk", "count": 1, "station": "reception"},
-        {"name": "counter", "count": 1, "station": "pickup"},
-    ]
+    windows += _station_windows()
     return day_scenario(
         matters=matters,
         windows=windows,
@@ -502,9 +513,7 @@ def _tie_hall(
     later step, which it must leave alone) and, optionally, a tidal or elastic group;
     per-window lines a priority class only (no rosters, no switching there).
     ``helpers``: a ``[helpers]`` table."""
-    total = sum(k_shares)
-    ks = {str(k + 1): s / total for k, s in enumerate(k_shares)}
-    ks[str(len(k_shares))] += 1.0 - sum(ks.values())
+    ks = _k_shares(k_shares)
     det = {"dist": "deterministic"}
     matters = [
         {"name": n, "share": s, "service_min": {**det, "mean": t}}
@@ -515,10 +524,7 @@ def _tie_hall(
         if dedicated
         else [{"name": "all", "count": 3}]
     )
-    windows += [
-        {"name": "desk", "count": 1, "station": "reception"},
-        {"name": "counter", "count": 1, "station": "pickup"},
-    ]
+    windows += _station_windows()
     pick: dict = {
         "name": "pickup",
         "position": "after",
@@ -572,14 +578,21 @@ def _tie_hall(
     return scenario_from_dict(data)
 
 
+# the visits both tie-hall strategies draw: matters per visit, stations, their order
+VISIT_SHAPES = {
+    "k_shares": st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(
+        lambda x: sum(x) > 0.05
+    ),
+    "dedicated": st.booleans(),
+    "one_sitting": st.booleans(),
+    "order": st.sampled_from(["listed", "shortest_queue"]),
+    "reception": st.sampled_from([0.0, 0.5, 1.0]),
+    "pickup": st.sampled_from([0.0, 0.5, 1.0]),
+}
+
 TIE_HALLS = st.builds(
     _tie_hall,
-    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
-    dedicated=st.booleans(),
-    one_sitting=st.booleans(),
-    order=st.sampled_from(["listed", "shortest_queue"]),
-    reception=st.sampled_from([0.0, 0.5, 1.0]),
-    pickup=st.sampled_from([0.0, 0.5, 1.0]),
+    **VISIT_SHAPES,
     back_office=st.sampled_from([None, 5.0, 30.0]),
     patience=st.sampled_from([None, 2.0, 5.0, 20.0]),
     missed=st.sampled_from([None, "front", "back"]),
@@ -718,12 +731,7 @@ def _fcfs_visit_hall(
 
 FCFS_VISIT_HALLS = st.builds(
     _fcfs_visit_hall,
-    k_shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3).filter(lambda x: sum(x) > 0.05),
-    dedicated=st.booleans(),
-    one_sitting=st.booleans(),
-    order=st.sampled_from(["listed", "shortest_queue"]),
-    reception=st.sampled_from([0.0, 0.5, 1.0]),
-    pickup=st.sampled_from([0.0, 0.5, 1.0]),
+    **VISIT_SHAPES,
     back=st.sampled_from([None, 5.0, 30.0]),
     patience=st.sampled_from([None, 5.0, 20.0]),
     switching=st.sampled_from([None, "tidal", "elastic"]),

@@ -22,6 +22,21 @@ NAN = float("nan")
 _STUCK = 3  # outcome code of a visit that never leaves (no window serves it, no patience)
 
 
+def kiosk_rates(kiosks, classes: list) -> tuple[list[float], list[float]]:
+    """Per citizen class (``None`` for the default class first): kiosk uptake and success.
+
+    A class's own ``kiosk_uptake`` / ``kiosk_success`` wins over the hall's; the
+    reference (``simpy_hall``) and the operations loop read the same lists.
+    """
+    uptake = [
+        kiosks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake for k in classes
+    ]
+    success = [
+        kiosks.success if k is None or k.kiosk_success is None else k.kiosk_success for k in classes
+    ]
+    return uptake, success
+
+
 def turn_away_rule(scenario: Scenario) -> tuple[int, int]:
     """(balk_at, outcome) for the single-queue loop's ``len(waiting) >= balk_at`` test.
 

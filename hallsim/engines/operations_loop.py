@@ -70,11 +70,15 @@ import numpy as np
 
 from hallsim.engines import calling, hall_setup
 from hallsim.engines.clerks import attitude_multiplier
-from hallsim.engines.simpy_hall import _VisitPlan
+from hallsim.engines.simpy_hall import CALLED, DISMISSED, GONE, WAITING, _VisitPlan
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
+    KIOSK_DONE,
+    KIOSK_FAILED,
+    KIOSK_LEFT,
     MISSED,
+    NO_KIOSK,
     RENEGED,
     SERVED,
     UNSERVED,
@@ -85,7 +89,6 @@ from hallsim.streams import draw_demand, quantile, return_plan
 
 INF = float("inf")
 NAN = float("nan")
-WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3  # as simpy_hall
 # event kinds
 _ARRIVE, _ROSTER, _PROMOTE, _PATIENCE, _CALLED, _RESUME, _END, _RETURN, _START = range(9)
 _RELEASE, _BACK = 9, 10  # a missed call's window released, the citizen back
@@ -95,7 +98,6 @@ _KGRANT, _KPAT, _KRESUME, _KEND, _KREL, _HFREE = 11, 12, 13, 14, 15, 16
 # tidal and elastic windows: a group's switch (after the event that asked for it), a
 # window's role change over
 _SWITCH, _ENDSW = 17, 18
-NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3  # as simpy_hall
 
 
 def lacks(scenario: Scenario) -> list[str]:
@@ -223,14 +225,7 @@ class _Plan:
         self.kiosks = ks
         if ks is not None:
             self.kiosk_ok = [ks.serves(m) for m in names]
-            self.kiosk_uptake = [
-                ks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake
-                for k in classes
-            ]
-            self.kiosk_success = [
-                ks.success if k is None or k.kiosk_success is None else k.kiosk_success
-                for k in classes
-            ]
+            self.kiosk_uptake, self.kiosk_success = hall_setup.kiosk_rates(ks, classes)
         hp = sc.helpers
         self.helpers = hp
         self.helps = [hp is not None and hp.helps(name) for name in class_names]
@@ -313,6 +308,24 @@ def _next_for(heaps, ST, TIER) -> int:
                     best = h
                 break
     return heappop(best)[4] if best is not None else -1
+
+
+def _idle_window(heaps, busy, on_duty, idle_since):
+    """The longest idle window on duty in these idle heaps (then the lowest index): its
+    ``(idle since, window)`` entry, or None. Entries of windows called or sent off duty
+    since they went idle are dropped on the way."""
+    top = None
+    for h in heaps:
+        while h:
+            e = h[0]
+            x = e[1]
+            if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
+                heappop(h)
+            else:
+                if top is None or e < top:
+                    top = e
+                break
+    return top
 
 
 class _Staffing:
@@ -1224,19 +1237,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                 busy[w] = False
                 on_duty[w] = False
                 duty.append((w, duty_start[w], now))
-            else:  # simpy_hall._Hall._next_for, inline
-                best = None
-                for h in window_heaps[w]:
-                    while h:
-                        top = h[0]
-                        c = top[4]
-                        if ST[c] != WAITING or top[1] != TIER[c]:
-                            heappop(h)  # left, or a stale entry of a promoted citizen
-                        else:
-                            if best is None or top < best[0]:
-                                best = h
-                            break
-                nxt = heappop(best)[4] if best is not None else -1
+            else:
+                nxt = _next_for(window_heaps[w], ST, TIER)
                 if nxt < 0:
                     busy[w] = False
                     idle_since[w] = now
@@ -1267,6 +1269,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             # the call is the next event, and (with patience) so is the condition's:
             # the called citizen's service starts at once, as it would there
             TRIG[nxt] = True
+            # the service starts (three more copies below): inline, as a function call
+            # per service costs the hot loop more than noise (benchmarks/README.md)
             if missed is not None:
                 order, waiting, there = missed.answer(nxt, w, now, order, waiting)
                 if not there:
@@ -1298,7 +1302,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         heappush(heap, (now, order, _RESUME, i))
                         order += 1
                         continue
-                # resumes now (nothing else happens at this instant): the service
+                # resumes now (nothing else happens at this instant): the service, inline
+                # as in the release's handler
                 w = WIN[i]
                 if missed is not None:
                     order, waiting, there = missed.answer(i, w, now, order, waiting)
@@ -1457,6 +1462,8 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                     else:
                         line = waiting
                         top = None  # the longest idle window on duty (then the lowest index)
+                        # _idle_window, inline: with the call in the release, a call here too
+                        # costs the hot loop more than noise (benchmarks/README.md)
                         for h in combo_idle[qi]:
                             while h:
                                 e = h[0]
@@ -1472,6 +1479,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
                         busy[best] = True
                         ST[i] = CALLED
                         WIN[i] = best
+                        # the service, inline as in the release's handler
                         if missed is not None:
                             order, waiting, there = missed.answer(i, best, now, order, waiting)
                             if not there:
@@ -1556,7 +1564,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             kind = _RESUME  # nothing else happens at this instant: resume at once
         if kind == _RESUME:
             state = ST[i]
-            if state == CALLED:  # the service (as in the call's handler)
+            if state == CALLED:  # the service, inline as in the release's handler
                 w = WIN[i]
                 if missed is not None:
                     order, waiting, there = missed.answer(i, w, now, order, waiting)
@@ -1619,16 +1627,7 @@ def run_hall(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Hal
             else:
                 qi = M[i] * n_classes + k
                 heappush(queues[qi], entry)
-                for h in combo_idle[qi]:
-                    while h:
-                        e = h[0]
-                        x = e[1]
-                        if busy[x] or not on_duty[x] or idle_since[x] != e[0]:
-                            heappop(h)
-                        else:
-                            if top is None or e < top:
-                                top = e
-                            break
+                top = _idle_window(combo_idle[qi], busy, on_duty, idle_since)
             waiting += 1
             q_times.append(now)
             q_levels.append(waiting)

@@ -26,10 +26,15 @@ import simpy
 
 from hallsim.engines import calling, kernel
 from hallsim.engines.clerks import attitude_multiplier, settle_probability
+from hallsim.engines.hall_setup import kiosk_rates
 from hallsim.engines.trace import (
     BALKED,
     BLOCKED,
+    KIOSK_DONE,
+    KIOSK_FAILED,
+    KIOSK_LEFT,
     MISSED,
+    NO_KIOSK,
     RENEGED,
     SERVED,
     UNSERVED,
@@ -46,10 +51,8 @@ from hallsim.streams import (
     return_plan,
 )
 
+# a citizen's state in the hall (the operations loop's ``ST`` uses the same codes)
 WAITING, CALLED, GONE, DISMISSED = 0, 1, 2, 3
-# a citizen's kiosk use (docs/kiosks-tidal.md): none, done there, failed (then a
-# counter), left the kiosk queue
-NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3
 
 
 class _Citizen:
@@ -943,14 +946,7 @@ class _Hall(_VisitSteps):
         self.kiosk_rows: list[tuple] | None = None
         if ks is not None:
             self.kiosk_ok = [ks.serves(m) for m in sc.matter_names]
-            self.kiosk_uptake = [
-                ks.uptake if k is None or k.kiosk_uptake is None else k.kiosk_uptake
-                for k in classes
-            ]
-            self.kiosk_success = [
-                ks.success if k is None or k.kiosk_success is None else k.kiosk_success
-                for k in classes
-            ]
+            self.kiosk_uptake, self.kiosk_success = kiosk_rates(ks, classes)
             self.kiosk_res = _resource(self.env, ks.count)
             self.kiosk_rows = []
         if ks is not None or self.patience_factor is not None:

@@ -13,6 +13,9 @@ import numpy as np
 SERVED, BALKED, RENEGED, UNSERVED = 0, 1, 2, 3
 # turned away by a full waiting room (hall.max_waiting); lost after a missed call (过号作废)
 BLOCKED, MISSED = 4, 5
+# a visit's kiosk use (``HallTrace.kiosk``, docs/kiosks-tidal.md): none, done there,
+# failed (then a counter), left the kiosk queue
+NO_KIOSK, KIOSK_DONE, KIOSK_FAILED, KIOSK_LEFT = 0, 1, 2, 3
 
 
 @dataclass
