@@ -456,7 +456,7 @@ WRAPPER = (
 )
 def test_killed_sweep_resumes_to_the_uninterrupted_table(capsys, tmp_path, sig, workers) -> None:
     hall = tmp_path / "tiny.toml"
-    hall.write_text(HALL.format(close="12:00"))
+    hall.write_text(HALL.format(close="15:00"))  # a sweep of several seconds
     out = tmp_path / "sw"
     args = [
         "sweep",
@@ -487,7 +487,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_table(capsys, tmp_path, sig, 
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     deadline = time.monotonic() + 60
-    while len(list(out.glob("parts/part-*.parquet"))) < 2:
+    while not list(out.glob("parts/part-*.parquet")):  # parts come once a second
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
@@ -500,7 +500,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_table(capsys, tmp_path, sig, 
         assert proc.returncode == -signal.SIGKILL
     assert not (out / "results.parquet").exists()
     parts = list(out.glob("parts/part-*.parquet"))
-    assert 2 <= len(parts) < 400
+    assert 1 <= len(parts) < 400
     saved = sum(len(pd.read_parquet(f)) for f in parts)
 
     code, stdout, err = cli(capsys, *args)  # the same command again
