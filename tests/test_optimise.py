@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -1064,8 +1065,12 @@ def test_ctrl_c_while_writing_the_results_says_how_to_resume(capsys, tmp_path, m
 
     monkeypatch.setattr(opt, "plot_pareto", ctrl_c)
     out = ("--out", str(tmp_path / "stopped"))
+    handler = signal.getsignal(signal.SIGINT)
     code, _, e = run(capsys, *args, *out)
     assert code == 130 and "rerun the same command to resume" in e, e
+    # Ctrl-C is ignored while the save runs, not afterwards: this process (and every
+    # child it starts later) gets Ctrl-C again
+    assert signal.getsignal(signal.SIGINT) is handler
     assert (tmp_path / "stopped" / "evaluations.npz").is_file()
     monkeypatch.undo()
     code, again, e = run(capsys, *args, *out)

@@ -285,6 +285,23 @@ def _ignore_ctrl_c() -> None:
 
 
 def _run_into(folder, problem, where: dict, progress):
+    """``_run_into_folder``, and the Ctrl-C handler as it was afterwards: ignoring Ctrl-C
+    while an interrupted run saves must not outlast the command (a process that calls
+    the CLI in-process, such as a test runner, and the children it starts would inherit
+    an ignored Ctrl-C)."""
+    import signal
+    import threading
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT) if main_thread else None
+    try:
+        return _run_into_folder(folder, problem, where, progress)
+    finally:
+        if main_thread and before is not None and signal.getsignal(signal.SIGINT) != before:
+            signal.signal(signal.SIGINT, before)
+
+
+def _run_into_folder(folder, problem, where: dict, progress):
     """Optimise while holding the results folder: replications are saved as they come
     (``evaluations.npz``), so Ctrl-C or a crash loses at most a few seconds of work and
     the same command resumes; then the results are written."""
