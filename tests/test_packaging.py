@@ -310,3 +310,25 @@ def test_an_interrupted_optimise_says_so_in_the_chosen_language(
     code = entry([*args, "--out", str(out), "-q", "--lang", lang])
     _, err = capsys.readouterr()
     assert code == 130 and err.startswith(f"hallsim optimise: {said} {out}")
+
+
+def test_the_installed_command_validates_every_example_and_refuses_bad_input(tmp_path) -> None:
+    """The console script a user runs (not the in-process CLI): every example validates
+    (exit 0), a broken file is bad input (exit 2, one message, no traceback)."""
+    script = Path(sys.executable).parent / "hallsim"
+    if not script.exists():
+        pytest.skip("hallsim is not installed as a console script in this environment")
+    examples = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+    ok = subprocess.run(
+        [str(script), "validate", *examples], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count(": ok") == len(examples)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "x"\n[[windows]\n', encoding="utf-8")
+    bad = subprocess.run(
+        [str(script), "validate", str(broken)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert bad.returncode == 2
+    assert "broken.toml" in bad.stderr and "Traceback" not in bad.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.toml"]  # nothing written
