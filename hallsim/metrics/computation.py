@@ -411,13 +411,7 @@ def compute(
     # with several steps per visit (docs/visits.md) a citizen's every step counts by
     # their first ticket, so per-queue and per-citizen counts cover the same citizens
     ticket = trace.arrival_min if trace.visit_start_min is None else trace.visit_start_min
-    counted = (ticket >= s0) & (ticket < s1)
-    n = int(np.count_nonzero(counted))
-    every = n == len(counted)  # usual in day mode: a copy is cheaper than a mask
-
-    def sub(x: np.ndarray) -> np.ndarray:
-        return x.copy() if every else x[counted]
-
+    counted, n, sub = _counted_rows(ticket, s0, s1)
     arr = sub(trace.arrival_min)
     outcome = sub(trace.outcome)
     call = sub(trace.call_min)
@@ -684,19 +678,25 @@ def _station_table(
     return _columns(rows)
 
 
+def _counted_rows(ticket: np.ndarray, s0: float, s1: float):
+    """The rows whose ticket time is in [s0, s1): (mask, how many, the subset of a column)."""
+    counted = (ticket >= s0) & (ticket < s1)
+    n = int(np.count_nonzero(counted))
+    every = n == len(counted)  # usual in day mode: a copy is cheaper than a mask
+
+    def sub(x: np.ndarray) -> np.ndarray:
+        return x.copy() if every else x[counted]
+
+    return counted, n, sub
+
+
 def _compute_selected(scenario: Scenario, trace: HallTrace, wanted: frozenset[str]):
     """``compute`` for a few metrics: the same formulas, each intermediate result only
     if a wanted metric needs it (see the _USE_* sets). Keep in step with ``compute``."""
     const = _scenario_constants(scenario)
     s0, s1 = const.s0, const.s1
     day = const.day
-    counted = (trace.arrival_min >= s0) & (trace.arrival_min < s1)
-    n = int(np.count_nonzero(counted))
-    every = n == len(counted)
-
-    def sub(x: np.ndarray) -> np.ndarray:
-        return x.copy() if every else x[counted]
-
+    counted, n, sub = _counted_rows(trace.arrival_min, s0, s1)
     arr = sub(trace.arrival_min)
     outcome = sub(trace.outcome)
     call = sub(trace.call_min)
