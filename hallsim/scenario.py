@@ -1293,7 +1293,7 @@ class Scenario(_Frozen):
     def uses_kiosks_tidal(self) -> list[str]:
         """The keys of kiosks, helpers, tidal and elastic windows and class patience this
         scenario sets (what the fast engine's one-pass recursion does not model, so it runs
-        them on its event kernel; the recursion does model clerk speeds)."""
+        them in its operations loop; the recursion does model clerk speeds)."""
         keys = []
         if self.kiosks_active():
             keys.append("kiosks")
